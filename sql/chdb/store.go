@@ -1,0 +1,394 @@
+// Package chdb is the embedded ClickHouse engine: libchdb loaded in-process
+// through purego, so opsmetrics runs with no database server. It implements
+// store.Store with the same SQL text as the server engine.
+package chdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// Config configures the embedded engine.
+type Config struct {
+	LibPath string // path to libchdb.so
+	DataDir string // where the engine keeps its data; one process per directory
+	// Conns is the number of engine connections, and so of queries that run at
+	// once (a connection runs one statement at a time). Default: max(2, CPUs).
+	Conns int
+	// MaxExecution bounds every query. A cancelled context returns at once, but
+	// the engine finishes the query in the background up to this bound.
+	MaxExecution time.Duration
+	// MaxMemory bounds one query's memory in bytes (0: engine default).
+	MaxMemory int64
+	Logger    *slog.Logger
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("chdb: no data directory")
+	}
+	if c.Logger == nil {
+		return errors.New("chdb: no logger")
+	}
+	if c.Conns <= 0 {
+		c.Conns = max(2, runtime.NumCPU())
+	}
+	if c.MaxExecution <= 0 {
+		c.MaxExecution = 10 * time.Minute
+	}
+	return nil
+}
+
+// Store is the embedded engine. It is safe for concurrent use.
+type Store struct {
+	cfg     Config
+	lib     *lib
+	lock    *os.File
+	conns   chan uintptr // idle connections
+	all     []*uintptr   // every connection, for Close
+	version string
+	types   sync.Map // table name -> map[column]type
+
+	closeOnce sync.Once
+	wg        sync.WaitGroup // queries still running in the engine
+}
+
+var _ store.Store = (*Store)(nil)
+
+var (
+	openMu   sync.Mutex
+	openPath string // the data directory of the open engine, if any
+)
+
+// Open loads libchdb, locks the data directory and boots the engine. Errors:
+// store.ErrNoLibrary when libchdb is missing, store.ErrLocked when another
+// process (or another Store in this one) has the directory.
+func Open(cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DataDir = dir
+	openMu.Lock()
+	defer openMu.Unlock()
+	if openPath != "" {
+		return nil, &store.Error{Kind: store.ErrLocked, Message: fmt.Sprintf(
+			"the embedded engine is already open on %s in this process; one process runs one engine", openPath)}
+	}
+	l, err := load(cfg.LibPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, lib: l, lock: lock, conns: make(chan uintptr, cfg.Conns)}
+	args := []string{"clickhouse", "--path=" + dir, "--session_timezone=UTC",
+		"--max_execution_time=" + strconv.Itoa(int(cfg.MaxExecution.Seconds()))}
+	if cfg.MaxMemory > 0 {
+		args = append(args, "--max_memory_usage="+strconv.FormatInt(cfg.MaxMemory, 10))
+	}
+	for range cfg.Conns {
+		keep, argv := cstrings(args)
+		c := l.connect(int32(len(argv)), argv)
+		runtime.KeepAlive(keep)
+		if c == nil || *c == 0 {
+			s.closeConns()
+			lock.Close()
+			return nil, &store.Error{Kind: store.ErrUnavailable, Message: "libchdb could not open " + dir +
+				" (see the engine log in the data directory)"}
+		}
+		s.all = append(s.all, c)
+		s.conns <- *c
+	}
+	s.version = l.version()
+	openPath = dir
+	cfg.Logger.Info("embedded_engine_open", "data_dir", dir, "chdb_version", s.version, "conns", cfg.Conns)
+	return s, nil
+}
+
+// lockDir takes an exclusive lock on dir/opsmetrics.lock for the life of the
+// process, so a second process fails fast instead of sharing the engine's files.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "opsmetrics.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		owner, _ := os.ReadFile(path)
+		f.Close()
+		return nil, &store.Error{Kind: store.ErrLocked, Message: fmt.Sprintf(
+			"data directory %s is in use by another opsmetrics process (pid %s); stop it, or use another --data-dir",
+			dir, strings.TrimSpace(string(owner)))}
+	}
+	if err := f.Truncate(0); err == nil {
+		fmt.Fprintf(f, "%d\n", os.Getpid())
+	}
+	return f, nil
+}
+
+// Info describes the engine.
+func (s *Store) Info() store.EngineInfo {
+	return store.EngineInfo{Name: "chdb", Version: s.version, Detail: s.cfg.DataDir}
+}
+
+// Ping runs a trivial query.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.run(ctx, "SELECT 1", nil, "RowBinary")
+	return err
+}
+
+// Exec runs a statement without a result.
+func (s *Store) Exec(ctx context.Context, query string, params store.Params) error {
+	_, err := s.run(ctx, query, params, "RowBinary")
+	return err
+}
+
+// Query runs a statement and decodes its RowBinaryWithNamesAndTypes result:
+// binary, so no value is parsed from text (docs/benchmarks.md compares formats).
+func (s *Store) Query(ctx context.Context, query string, params store.Params) (*store.Rows, error) {
+	buf, err := s.run(ctx, query, params, "RowBinaryWithNamesAndTypes")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := store.DecodeRowBinaryWithNamesAndTypes(buf)
+	if err != nil {
+		return nil, fmt.Errorf("decode result: %w", err)
+	}
+	return rows, nil
+}
+
+// run executes one statement on an idle connection. When ctx ends first, run
+// returns ctx.Err() at once; the engine cannot be interrupted, so the query
+// finishes in the background (bounded by MaxExecution) before its connection
+// is reused.
+func (s *Store) run(ctx context.Context, query string, params store.Params, format string) ([]byte, error) {
+	bound, err := store.BindParams(query, params)
+	if err != nil {
+		return nil, err
+	}
+	return s.withConn(ctx, func(conn uintptr) ([]byte, error) {
+		q := []byte(query)
+		if len(bound) == 0 {
+			return s.lib.result(s.lib.queryN(conn, q, uintptr(len(q)), format, uintptr(len(format))))
+		}
+		names, values := make([]string, 0, len(bound)), make([]string, 0, len(bound))
+		for k, v := range bound {
+			names = append(names, k)
+			values = append(values, v)
+		}
+		nb, np := cstrings(names)
+		vb, vp := cstrings(values)
+		nl, vl := lengths(names), lengths(values)
+		res := s.lib.queryParamsN(conn, q, uintptr(len(q)), format, uintptr(len(format)), np, nl, vp, vl, uintptr(len(names)))
+		runtime.KeepAlive(nb)
+		runtime.KeepAlive(vb)
+		return s.lib.result(res)
+	})
+}
+
+func lengths(ss []string) []uintptr {
+	out := make([]uintptr, len(ss))
+	for i, s := range ss {
+		out[i] = uintptr(len(s))
+	}
+	return out
+}
+
+// withConn runs f on an idle connection in its own goroutine, so a cancelled
+// context never waits for the engine.
+func (s *Store) withConn(ctx context.Context, f func(conn uintptr) ([]byte, error)) ([]byte, error) {
+	var conn uintptr
+	select {
+	case conn = <-s.conns:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	type outcome struct {
+		buf []byte
+		err error
+	}
+	done := make(chan outcome, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { s.conns <- conn }()
+		buf, err := f(conn)
+		done <- outcome{buf, err}
+	}()
+	select {
+	case o := <-done:
+		return o.buf, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Insert encodes the batch as RowBinary for the table's column types and
+// streams it into one INSERT in chunks, so a large batch is never held twice.
+func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
+	if _, err := b.Len(); err != nil {
+		return err
+	}
+	types, err := s.columnTypes(ctx, b.Table, b.Columns)
+	if err != nil {
+		return err
+	}
+	enc, err := store.NewRowBinaryEncoder(b, types)
+	if err != nil {
+		return &store.Error{Kind: store.ErrBadData, Message: err.Error()}
+	}
+	if enc.Rows() == 0 {
+		return nil
+	}
+	query := "INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") + ")"
+	_, err = s.withConn(ctx, func(conn uintptr) ([]byte, error) {
+		return nil, s.stream(conn, query, enc)
+	})
+	return err
+}
+
+// insertChunk is the size of one append to an insert stream.
+const insertChunk = 4 << 20
+
+func (s *Store) stream(conn uintptr, query string, enc *store.RowBinaryEncoder) error {
+	const format = "RowBinary"
+	st := s.lib.streamInsertN(conn, query, uintptr(len(query)), format, uintptr(len(format)))
+	if st == 0 {
+		return &store.Error{Kind: store.ErrQuery, Message: "libchdb returned no insert stream"}
+	}
+	defer s.lib.streamDestroy(st)
+	if msg := s.lib.streamError(st); msg != "" {
+		return store.ClassifyText(msg)
+	}
+	buf := make([]byte, 0, insertChunk+64<<10)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if s.lib.streamAppend(st, buf, uintptr(len(buf))) != 0 {
+			return store.ClassifyText(s.lib.streamError(st))
+		}
+		buf = buf[:0]
+		return nil
+	}
+	for i := range enc.Rows() {
+		var err error
+		if buf, err = enc.AppendRow(buf, i); err != nil {
+			s.lib.streamCancel(st)
+			return &store.Error{Kind: store.ErrBadData, Message: err.Error()}
+		}
+		if len(buf) >= insertChunk {
+			if err := flush(); err != nil {
+				s.lib.streamCancel(st)
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		s.lib.streamCancel(st)
+		return err
+	}
+	_, err := s.lib.result(s.lib.streamDone(st))
+	return err
+}
+
+// columnTypes returns the declared types of cols in table, reading
+// system.columns once per table.
+func (s *Store) columnTypes(ctx context.Context, table string, cols []string) ([]string, error) {
+	db, name, ok := strings.Cut(table, ".")
+	if !ok || !identRE.MatchString(db) || !identRE.MatchString(name) {
+		return nil, &store.Error{Kind: store.ErrBadParam, Message: fmt.Sprintf("table %q: want database.table", table)}
+	}
+	known, err := s.loadColumns(ctx, table, db, name, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cols {
+		if _, ok := known[c]; !ok { // a migration may have added it since the cache was filled
+			if known, err = s.loadColumns(ctx, table, db, name, true); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		t, ok := known[c]
+		if !ok {
+			return nil, &store.Error{Kind: store.ErrBadParam, Message: fmt.Sprintf("table %s has no column %q", table, c)}
+		}
+		out[i] = t
+	}
+	return out, nil
+}
+
+func (s *Store) loadColumns(ctx context.Context, table, db, name string, reload bool) (map[string]string, error) {
+	if v, ok := s.types.Load(table); ok && !reload {
+		return v.(map[string]string), nil
+	}
+	rows, err := s.Query(ctx, "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+		store.Params{"db": db, "t": name})
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", table, err)
+	}
+	known := make(map[string]string, rows.Len())
+	for i := range rows.Len() {
+		var c, t string
+		if err := rows.Scan(i, &c, &t); err != nil {
+			return nil, err
+		}
+		known[c] = t
+	}
+	if len(known) == 0 {
+		return nil, &store.Error{Kind: store.ErrUnknownTable, Message: "no table " + table}
+	}
+	s.types.Store(table, known)
+	return known, nil
+}
+
+// Close waits for running queries, closes every connection (which shuts the
+// engine down) and releases the data directory. The engine cannot be opened
+// again in this process on another directory.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.wg.Wait()
+		s.closeConns()
+		s.lock.Close()
+		openMu.Lock()
+		openPath = ""
+		openMu.Unlock()
+	})
+	return nil
+}
+
+func (s *Store) closeConns() {
+	for _, c := range s.all {
+		s.lib.closeConn(c)
+	}
+	s.all = nil
+}
