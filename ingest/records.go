@@ -229,3 +229,29 @@ type InvoiceLine struct {
 	Amount       decimal.Decimal
 	TimeEntryIDs []string
 }
+
+// Ingest batch statuses.
+const (
+	BatchRunning = "running"
+	BatchDone    = "done"
+	BatchFailed  = "failed"
+)
+
+// BatchRecord is the bookkeeping of one import: what was imported, from
+// where, when, and how it ended. Writing it again with a later state
+// replaces the earlier one.
+type BatchRecord struct {
+	Org          string // "" for a batch that spans orgs (the demo)
+	ID           string
+	Source       string
+	Format       string
+	FileName     string
+	FileSHA256   string
+	StartedAt    time.Time
+	FinishedAt   *time.Time
+	RowsRead     uint64
+	RowsInserted uint64
+	RowsRejected uint64
+	Status       string
+	Error        string
+}

@@ -87,6 +87,8 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 		b = adjustmentRows(recs, st)
 	case []InvoiceLine:
 		b = invoiceLineRows(recs, st)
+	case []BatchRecord:
+		b = batchRows(recs, st)
 	default:
 		return 0, fmt.Errorf("ingest writer: cannot write %T", records)
 	}
@@ -276,6 +278,16 @@ func invoiceLineRows(recs []InvoiceLine, st stamp) *rowBatch {
 			ids = []string{}
 		}
 		b.addSource(r.Meta, st, nil, r.InvoiceID, r.ClientID, r.ProjectID, r.Date, r.Hours, r.Amount, ids)
+	}
+	return b
+}
+
+func batchRows(recs []BatchRecord, st stamp) *rowBatch {
+	b := newRowBatch("ops.ingest_batches", "org_id", "batch_id", "source", "format", "file_name", "file_sha256",
+		"started_at", "finished_at", "rows_read", "rows_inserted", "rows_rejected", "status", "error", "version")
+	for _, r := range recs {
+		b.add(r.Org, r.ID, r.Source, r.Format, r.FileName, r.FileSHA256, r.StartedAt, r.FinishedAt, r.RowsRead,
+			r.RowsInserted, r.RowsRejected, r.Status, r.Error, st.version)
 	}
 	return b
 }

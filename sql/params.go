@@ -114,11 +114,8 @@ func formatParam(v any, t *chType, quoted bool) (string, error) {
 		for i, s := range x {
 			parts[i] = quote(s)
 		}
-		s := "[" + strings.Join(parts, ",") + "]"
-		if quoted {
-			return s, nil
-		}
-		return escapeText(s), nil
+		// An array is read as its quoted literal; only the elements are escaped.
+		return "[" + strings.Join(parts, ",") + "]", nil
 	}
 	return "", fmt.Errorf("cannot bind %T", v)
 }
@@ -133,5 +130,5 @@ func escapeText(s string) string {
 
 // quote writes s as a single-quoted ClickHouse literal (inside array values).
 func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(s) + "'"
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/demo"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+func cmdDemo(ctx context.Context, e *env, args []string) int {
+	var so storeOptions
+	var lo logOptions
+	var cfg demo.Config
+	fs := newFlags(e, "demo", "demo [flags]", `Loads a generated agency: people, clients, projects, a year of time entries,
+deliverables with review cycles, allocations, time off and holidays. The same flags
+give the same data, and loading it again replaces it rather than adding to it.
+History ends at the start of next month, so dashboards show current data.`)
+	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed")
+	fs.IntVar(&cfg.Orgs, "orgs", 1, "number of orgs")
+	fs.IntVar(&cfg.People, "people", 18, "people per org")
+	fs.IntVar(&cfg.Months, "months", 12, "months of history")
+	fs.IntVar(&cfg.Entries, "entries", 0, "total time entries across orgs (0: natural volume)")
+	force := fs.Bool("force", false, "load again even when this demo was loaded before")
+	optimize := fs.Bool("optimize", true, "merge parts after loading (faster reads)")
+	so.register(fs, e)
+	lo.register(fs, e)
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	log, err := lo.logger(e.stderr)
+	if err != nil {
+		return fail(e, err)
+	}
+	now := time.Now().UTC()
+	cfg.End = time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	if err := cfg.Validate(); err != nil {
+		return fail(e, err)
+	}
+	s, err := so.openMigrated(ctx, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer s.Close()
+
+	batchID := demoBatchID(cfg)
+	if !*force {
+		done, err := batchDone(ctx, s, batchID)
+		if err != nil {
+			return fail(e, err)
+		}
+		if done {
+			fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", batchID)
+			return printCounts(ctx, e, s)
+		}
+	}
+	if err := loadDemo(ctx, e, s, log, cfg, batchID); err != nil {
+		return fail(e, err)
+	}
+	if *optimize {
+		if err := optimizeTables(ctx, s); err != nil {
+			return fail(e, err)
+		}
+	}
+	return printCounts(ctx, e, s)
+}
+
+// demoBatchID names a demo load by everything that determines its records.
+func demoBatchID(cfg demo.Config) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%d/%d/%d/%d/%d/%s/%d", cfg.Seed, cfg.Orgs, cfg.People, cfg.Months,
+		cfg.Entries, cfg.End.Format(time.DateOnly), cfg.ForwardWeeks))
+	return "demo-" + hex.EncodeToString(h[:6])
+}
+
+func batchDone(ctx context.Context, s store.Store, id string) (bool, error) {
+	rows, err := s.Query(ctx, store.QueryText("ingest_batch_status"), store.Params{"org": "", "batch": id})
+	if err != nil {
+		return false, err
+	}
+	if rows.Len() == 0 {
+		return false, nil
+	}
+	var status string
+	var inserted uint64
+	var finished *time.Time
+	if err := rows.Scan(0, &status, &inserted, &finished); err != nil {
+		return false, err
+	}
+	return status == ingest.BatchDone, nil
+}
+
+func loadDemo(ctx context.Context, e *env, s store.Store, log *slog.Logger, cfg demo.Config, batchID string) error {
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log})
+	if err != nil {
+		return err
+	}
+	rec := ingest.BatchRecord{ID: batchID, Source: "demo", Format: "generated", StartedAt: time.Now().UTC(), Status: ingest.BatchRunning}
+	if _, err := w.Write(ctx, batchID, []ingest.BatchRecord{rec}); err != nil {
+		return err
+	}
+	bar := newProgress(e.stderr, int64(cfg.Entries), "loading demo data")
+	var written uint64
+	counts, err := demo.Generate(ctx, cfg, func(records any) error {
+		n, err := w.Write(ctx, batchID, records)
+		written += uint64(n)
+		bar.Add(n)
+		return err
+	})
+	bar.Finish()
+	finished := time.Now().UTC()
+	rec.FinishedAt, rec.RowsRead, rec.RowsInserted = &finished, written, written
+	rec.Status = ingest.BatchDone
+	if err != nil {
+		rec.Status, rec.Error = ingest.BatchFailed, err.Error()
+	}
+	if _, werr := w.Write(context.WithoutCancel(ctx), batchID, []ingest.BatchRecord{rec}); werr != nil && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	log.Info("demo_loaded", "batch", batchID, "rows", written, "seconds", finished.Sub(rec.StartedAt).Seconds(), "records", counts)
+	return nil
+}
+
+// optimizeTables merges each table's parts so reads of freshly loaded data
+// do not pay for many small parts or for FINAL across unmerged versions.
+func optimizeTables(ctx context.Context, s store.Store) error {
+	for _, t := range []string{"people", "clients", "projects", "time_entries", "deliverables", "task_events",
+		"allocations", "time_off", "holidays", "adjustments", "invoice_lines", "ingest_batches"} {
+		if err := s.Exec(ctx, "OPTIMIZE TABLE ops."+t+" FINAL", nil); err != nil {
+			return fmt.Errorf("optimize ops.%s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+func printCounts(ctx context.Context, e *env, s store.Store) int {
+	rows, err := s.Query(ctx, store.QueryText("table_counts"), nil)
+	if err != nil {
+		return fail(e, err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "table\trows\t")
+	for i := range rows.Len() {
+		var table string
+		var n uint64
+		if err := rows.Scan(i, &table, &n); err != nil {
+			return fail(e, err)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t\n", table, n)
+	}
+	tw.Flush()
+	return 0
+}
+
+// progress is a progress display: a bar on a terminal, a log line every few
+// seconds otherwise.
+type progress interface {
+	Add(n int) error
+	Finish() error
+}
+
+func newProgress(w io.Writer, total int64, what string) progress {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if total <= 0 {
+			total = -1
+		}
+		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	return &logProgress{w: w, what: what, start: time.Now(), last: time.Now()}
+}
+
+type logProgress struct {
+	w     io.Writer
+	what  string
+	n     int64
+	start time.Time
+	last  time.Time
+}
+
+func (p *logProgress) Add(n int) error {
+	p.n += int64(n)
+	if time.Since(p.last) >= 5*time.Second {
+		p.last = time.Now()
+		p.report()
+	}
+	return nil
+}
+
+func (p *logProgress) Finish() error { p.report(); return nil }
+
+func (p *logProgress) report() {
+	secs := time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "%s: %d rows, %.0f rows/s\n", p.what, p.n, float64(p.n)/max(secs, 1e-9))
+}

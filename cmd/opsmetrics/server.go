@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// serverConfig is what the HTTP server needs.
+type serverConfig struct {
+	Store     store.Store
+	Logger    *slog.Logger
+	BodyLimit string // e.g. "32M"
+}
+
+func (c serverConfig) Validate() error {
+	if c.Store == nil || c.Logger == nil {
+		return errors.New("server: store and logger are required")
+	}
+	if c.BodyLimit == "" {
+		return errors.New("server: no body limit")
+	}
+	return nil
+}
+
+// newServer builds the echo app: middleware, the one error handler that
+// turns typed errors into statuses, and the routes.
+func newServer(cfg serverConfig) (*echo.Echo, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// echo v4 trusts X-Forwarded-For by default; opsmetrics does not, so a client
+	// cannot choose the address that logs and rate limits see.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			cfg.Logger.Error("handler_panic", "path", c.Path(), "request_id", requestID(c), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+		defer cancel()
+		info := cfg.Store.Info()
+		if err := cfg.Store.Ping(ctx); err != nil {
+			cfg.Logger.Warn("not_ready", "err", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "engine": info.Name})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready", "engine": info.Name, "engine_version": info.Version})
+	})
+	return e, nil
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error     string `json:"error"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errorHandler maps errors to statuses. Client errors (echo.HTTPError) keep
+// their message; anything else is logged with its detail and answered with a
+// generic message, so engine text and stack traces never reach a client.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, msg := http.StatusInternalServerError, "internal error"
+		var he *echo.HTTPError
+		switch {
+		case errors.As(err, &he):
+			status = he.Code
+			msg = http.StatusText(he.Code)
+			if s, ok := he.Message.(string); ok {
+				msg = s
+			}
+		case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrAuth), errors.Is(err, store.ErrTooOld), errors.Is(err, store.ErrNoLibrary):
+			status, msg = http.StatusServiceUnavailable, "database unavailable"
+		case errors.Is(err, store.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+			status, msg = http.StatusGatewayTimeout, "query timed out"
+		case errors.Is(err, store.ErrMemory):
+			status, msg = http.StatusServiceUnavailable, "query too large; narrow the date range or filters"
+		}
+		if status >= 500 {
+			log.Error("request_failed", "method", c.Request().Method, "path", c.Path(), "status", status,
+				"request_id", requestID(c), "err", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, apiError{Error: msg, RequestID: requestID(c)})
+	}
+}
