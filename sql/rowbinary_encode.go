@@ -215,7 +215,9 @@ func timeEncoder(t *chType) func(buf []byte, v time.Time) ([]byte, error) {
 			return le.AppendUint16(buf, uint16(d)), nil
 		}
 	case kDate32:
-		return func(buf []byte, v time.Time) ([]byte, error) { return le.AppendUint32(buf, uint32(int32(days(v)))), nil }
+		return func(buf []byte, v time.Time) ([]byte, error) {
+			return le.AppendUint32(buf, uint32(int32(days(v)))), nil
+		}
 	case kDateTime:
 		return func(buf []byte, v time.Time) ([]byte, error) {
 			s := v.Unix()

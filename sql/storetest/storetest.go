@@ -120,17 +120,17 @@ func roundTrip(t *testing.T, s store.Store) {
 		t.Fatalf("got %d rows, want 2", rows.Len())
 	}
 	type row struct {
-		s, lc        string
-		b            bool
-		u8           uint64
-		i            int64
-		f            float64
-		money, wide  decimal.Decimal
-		d, ts        time.Time
-		ns           *string
-		nd           *decimal.Decimal
-		ndate        *time.Time
-		tags         []string
+		s, lc       string
+		b           bool
+		u8          uint64
+		i           int64
+		f           float64
+		money, wide decimal.Decimal
+		d, ts       time.Time
+		ns          *string
+		nd          *decimal.Decimal
+		ndate       *time.Time
+		tags        []string
 	}
 	var got [2]row
 	for i := range got {
