@@ -39,19 +39,26 @@ type lib struct {
 }
 
 var (
-	loadOnce sync.Once
-	loaded   *lib
-	loadErr  error
+	loadMu sync.Mutex
+	loaded *lib // a process loads libchdb at most once
 )
 
 // load opens libchdb once per process. A library that is missing or lacks a
 // symbol is an ErrNoLibrary error that says how to install it.
 func load(path string) (*lib, error) {
-	loadOnce.Do(func() { loaded, loadErr = open(path) })
-	if loadErr == nil && loaded.path != path {
-		return nil, fmt.Errorf("libchdb already loaded from %s in this process, not %s", loaded.path, path)
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if loaded == nil {
+		l, err := open(path)
+		if err != nil {
+			return nil, err
+		}
+		loaded = l
 	}
-	return loaded, loadErr
+	if loaded.path != path {
+		return nil, fmt.Errorf("libchdb is already loaded from %s in this process, not %s", loaded.path, path)
+	}
+	return loaded, nil
 }
 
 func open(path string) (*lib, error) {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -28,8 +29,8 @@ type Config struct {
 	// Conns is the number of engine connections, and so of queries that run at
 	// once (a connection runs one statement at a time). Default: max(2, CPUs).
 	Conns int
-	// MaxExecution bounds every query. A cancelled context returns at once, but
-	// the engine finishes the query in the background up to this bound.
+	// MaxExecution bounds every query. A cancelled context also stops its query
+	// (through KILL QUERY).
 	MaxExecution time.Duration
 	// MaxMemory bounds one query's memory in bytes (0: engine default).
 	MaxMemory int64
@@ -60,6 +61,9 @@ type Store struct {
 	lock    *os.File
 	conns   chan uintptr // idle connections
 	all     []*uintptr   // every connection, for Close
+	killMu  sync.Mutex
+	kill    uintptr // a connection reserved for KILL QUERY, so cancelling never waits for a free one
+	seq     atomic.Uint64
 	version string
 	types   sync.Map // table name -> map[column]type
 
@@ -109,7 +113,7 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.MaxMemory > 0 {
 		args = append(args, "--max_memory_usage="+strconv.FormatInt(cfg.MaxMemory, 10))
 	}
-	for range cfg.Conns {
+	for i := range cfg.Conns + 1 {
 		keep, argv := cstrings(args)
 		c := l.connect(int32(len(argv)), argv)
 		runtime.KeepAlive(keep)
@@ -120,6 +124,10 @@ func Open(cfg Config) (*Store, error) {
 				" (see the engine log in the data directory)"}
 		}
 		s.all = append(s.all, c)
+		if i == cfg.Conns {
+			s.kill = *c
+			continue
+		}
 		s.conns <- *c
 	}
 	s.version = l.version()
@@ -189,8 +197,9 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 	if err != nil {
 		return nil, err
 	}
-	return s.withConn(ctx, func(conn uintptr) ([]byte, error) {
-		q := []byte(query)
+	tag := s.tag()
+	return s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
+		q := []byte(tag + query)
 		if len(bound) == 0 {
 			return s.lib.result(s.lib.queryN(conn, q, uintptr(len(q)), format, uintptr(len(format))))
 		}
@@ -217,9 +226,33 @@ func lengths(ss []string) []uintptr {
 	return out
 }
 
-// withConn runs f on an idle connection in its own goroutine, so a cancelled
-// context never waits for the engine.
-func (s *Store) withConn(ctx context.Context, f func(conn uintptr) ([]byte, error)) ([]byte, error) {
+// tag returns a comment that makes one statement findable in
+// system.processes, so a cancelled context can kill it.
+func (s *Store) tag() string {
+	return "/* opsmetrics-query:" + strconv.FormatUint(s.seq.Add(1), 10) + " */ "
+}
+
+// cancel kills the statement carrying tag. KILL QUERY ... ASYNC returns at
+// once; the statement stops at its next cancellation check.
+func (s *Store) cancel(tag string) {
+	s.killMu.Lock()
+	defer s.killMu.Unlock()
+	q := []byte("KILL QUERY WHERE query LIKE {tag:String} AND query_id != queryID() ASYNC")
+	keep, name := cstrings([]string{"tag"})
+	pattern := "%" + strings.TrimSpace(tag) + "%"
+	vkeep, value := cstrings([]string{pattern})
+	res := s.lib.queryParamsN(s.kill, q, uintptr(len(q)), "RowBinary", 9, name, lengths([]string{"tag"}), value,
+		lengths([]string{pattern}), 1)
+	runtime.KeepAlive(keep)
+	runtime.KeepAlive(vkeep)
+	if _, err := s.lib.result(res); err != nil {
+		s.cfg.Logger.Warn("query_kill_failed", "err", err)
+	}
+}
+
+// withConn runs f on an idle connection in its own goroutine. When ctx ends
+// first, it kills the statement tagged tag and returns ctx.Err() at once.
+func (s *Store) withConn(ctx context.Context, tag string, f func(conn uintptr) ([]byte, error)) ([]byte, error) {
 	var conn uintptr
 	select {
 	case conn = <-s.conns:
@@ -242,6 +275,7 @@ func (s *Store) withConn(ctx context.Context, f func(conn uintptr) ([]byte, erro
 	case o := <-done:
 		return o.buf, o.err
 	case <-ctx.Done():
+		s.cancel(tag)
 		return nil, ctx.Err()
 	}
 }
@@ -265,8 +299,9 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if enc.Rows() == 0 {
 		return nil
 	}
-	query := "INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") + ")"
-	_, err = s.withConn(ctx, func(conn uintptr) ([]byte, error) {
+	tag := s.tag()
+	query := tag + "INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") + ")"
+	_, err = s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
 		return nil, s.stream(conn, query, enc)
 	})
 	return err

@@ -4,12 +4,51 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/storetest"
 )
+
+// One engine per process: every test and benchmark here shares one Store,
+// opened on first use and closed by TestMain.
+var (
+	sharedOnce  sync.Once
+	sharedStore *chdb.Store
+	sharedErr   error
+	sharedDir   string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedStore != nil {
+		sharedStore.Close()
+	}
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+func store(t testing.TB) *chdb.Store {
+	t.Helper()
+	sharedOnce.Do(func() {
+		lib := libPath(t)
+		sharedDir, sharedErr = os.MkdirTemp("", "opsmetrics-chdb-test-")
+		if sharedErr != nil {
+			return
+		}
+		sharedStore, sharedErr = chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(sharedDir, "data"),
+			MaxExecution: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return sharedStore
+}
 
 // libPath finds libchdb the way the CLI does; `make test` installs it first.
 func libPath(t testing.TB) string {
@@ -28,11 +67,16 @@ func libPath(t testing.TB) string {
 }
 
 func TestConformance(t *testing.T) {
-	s, err := chdb.Open(chdb.Config{LibPath: libPath(t), DataDir: filepath.Join(t.TempDir(), "data"),
-		MaxExecution: 3 * time.Second, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
+	storetest.Run(t, store(t))
+}
+
+func TestSecondOpenInProcessIsRefused(t *testing.T) {
+	s := store(t)
+	_, err := chdb.Open(chdb.Config{LibPath: libPath(t), DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		t.Fatal("a second engine opened in the same process")
 	}
-	defer s.Close()
-	storetest.Run(t, s)
+	if want := s.Info().Detail; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name the open data directory %s", err, want)
+	}
 }

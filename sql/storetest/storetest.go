@@ -357,6 +357,26 @@ func cancel(t *testing.T, s store.Store) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("cancellation took %v", d)
 	}
+	// The engine itself must stop the query, not just the caller stop waiting.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows, err := s.Query(t.Context(), "SELECT count() FROM system.processes WHERE query LIKE {p:String} AND query_id != queryID()",
+			store.Params{"p": "%ignore(sipHash64(number))%"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := rows.Scan(0, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cancelled query still runs after 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	ctx2, stop2 := context.WithCancel(t.Context())
 	stop2()
 	if _, err := s.Query(ctx2, "SELECT 1", nil); !errors.Is(err, context.Canceled) {
