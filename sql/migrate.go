@@ -98,6 +98,8 @@ func (c MigrateConfig) Validate() error {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// migrationsTable records applied migrations. ReplacingMergeTree: a migration
+// re-applied after a crash replaces its own row.
 const migrationsTable = `CREATE TABLE IF NOT EXISTS ops.schema_migrations
 (
     version    UInt32,
@@ -105,7 +107,7 @@ const migrationsTable = `CREATE TABLE IF NOT EXISTS ops.schema_migrations
     checksum   String,
     applied_at DateTime64(3, 'UTC')
 )
-ENGINE = ReplacingMergeTree -- a migration re-applied after a crash replaces its own row
+ENGINE = ReplacingMergeTree
 ORDER BY version`
 
 // Migrate applies every embedded migration that the store has not recorded,
