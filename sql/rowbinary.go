@@ -56,6 +56,13 @@ func DecodeRowBinaryWithNamesAndTypes(buf []byte) (*Rows, error) {
 	return rows, nil
 }
 
+// fixedWidth is the RowBinary size of each fixed-width kind.
+var fixedWidth = [...]int{
+	kBool: 1, kUInt8: 1, kInt8: 1, kEnum8: 1, kUInt16: 2, kInt16: 2, kEnum16: 2, kDate: 2,
+	kUInt32: 4, kInt32: 4, kFloat32: 4, kDate32: 4, kDateTime: 4,
+	kUInt64: 8, kInt64: 8, kFloat64: 8, kDateTime64: 8, kUUID: 16, kNothing: 0,
+}
+
 type decoder struct {
 	buf []byte
 	off int
@@ -116,11 +123,7 @@ func (d *decoder) value(t *chType) (any, error) {
 	case kNothing:
 		return nil, nil
 	}
-	width := map[kind]int{
-		kBool: 1, kUInt8: 1, kInt8: 1, kEnum8: 1, kUInt16: 2, kInt16: 2, kEnum16: 2, kDate: 2,
-		kUInt32: 4, kInt32: 4, kFloat32: 4, kDate32: 4, kDateTime: 4,
-		kUInt64: 8, kInt64: 8, kFloat64: 8, kDateTime64: 8, kUUID: 16,
-	}[t.kind]
+	width := fixedWidth[t.kind]
 	if t.kind == kDecimal {
 		width = t.decimalBytes()
 	}

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func store(t testing.TB) *chdb.Store {
+func engine(t testing.TB) *chdb.Store {
 	t.Helper()
 	sharedOnce.Do(func() {
 		lib := libPath(t)
@@ -67,11 +67,11 @@ func libPath(t testing.TB) string {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, store(t))
+	storetest.Run(t, engine(t))
 }
 
 func TestSecondOpenInProcessIsRefused(t *testing.T) {
-	s := store(t)
+	s := engine(t)
 	_, err := chdb.Open(chdb.Config{LibPath: libPath(t), DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		t.Fatal("a second engine opened in the same process")
