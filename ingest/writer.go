@@ -59,7 +59,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	now := w.cfg.Now().UTC().Truncate(time.Millisecond)
 	st := stamp{at: now, version: uint64(now.UnixMicro()), batch: batchID}
-	var b *rowBatch
+	var b *columns
 	switch recs := records.(type) {
 	case []Org:
 		b = orgRows(recs, st)
@@ -95,7 +95,7 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 	if b.n == 0 {
 		return 0, nil
 	}
-	if err := w.cfg.Store.Insert(ctx, &store.Batch{Table: b.table, Columns: b.cols, Values: b.vals}); err != nil {
+	if err := w.cfg.Store.Insert(ctx, &store.Batch{Table: b.table, Columns: b.names, Values: b.vals}); err != nil {
 		return 0, fmt.Errorf("write %d rows to %s: %w", b.n, b.table, err)
 	}
 	return b.n, nil
@@ -124,170 +124,255 @@ func flag(b bool) uint8 {
 	return 0
 }
 
-// metaCols are the leading natural-key columns, metaTail the trailing
-// bookkeeping columns of every source entity table.
-var (
-	metaCols = []string{"org_id", "source", "external_id"}
-	metaTail = []string{"version", "deleted", "ingested_at", "batch_id"}
-)
-
-func sourceTable(table string, cols ...string) *rowBatch {
-	all := append(append(append([]string{}, metaCols...), cols...), metaTail...)
-	return newRowBatch(table, all...)
+func orgRows(recs []Org, st stamp) *columns {
+	c := newColumns("ops.orgs", len(recs))
+	col(c, "org_id", func(i int) string { return recs[i].ID })
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "time_zone", func(i int) string { return recs[i].TimeZone })
+	col(c, "currency", func(i int) string { return recs[i].Currency })
+	col(c, "overhead_per_hour", func(i int) dec { return recs[i].OverheadPerHour })
+	col(c, "version", func(int) uint64 { return st.version })
+	col(c, "ingested_at", func(int) time.Time { return st.at })
+	return c
 }
 
-func (b *rowBatch) addSource(m Meta, st stamp, updatedAt *time.Time, vals ...any) {
-	row := append([]any{m.Org, m.Source, m.ExternalID}, vals...)
-	b.add(append(row, st.versionOf(updatedAt), flag(m.Deleted), st.at, st.batch)...)
+func roleRows(recs []Role, st stamp) *columns {
+	c := newColumns("ops.roles", len(recs))
+	col(c, "org_id", func(i int) string { return recs[i].Org })
+	col(c, "role", func(i int) string { return recs[i].Role })
+	col(c, "valid_from", func(i int) time.Time { return recs[i].ValidFrom })
+	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
+	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
+	col(c, "utilization_target", func(i int) pdec { return recs[i].UtilizationTarget })
+	col(c, "version", func(int) uint64 { return st.version })
+	col(c, "ingested_at", func(int) time.Time { return st.at })
+	col(c, "batch_id", func(int) string { return st.batch })
+	return c
 }
 
-func orgRows(recs []Org, st stamp) *rowBatch {
-	b := newRowBatch("ops.orgs", "org_id", "name", "time_zone", "currency", "overhead_per_hour", "version", "ingested_at")
-	for _, r := range recs {
-		b.add(r.ID, r.Name, r.TimeZone, r.Currency, r.OverheadPerHour, st.version, st.at)
-	}
-	return b
-}
-
-func roleRows(recs []Role, st stamp) *rowBatch {
-	b := newRowBatch("ops.roles", "org_id", "role", "valid_from", "bill_rate", "cost_rate", "utilization_target", "version", "ingested_at", "batch_id")
-	for _, r := range recs {
-		b.add(r.Org, r.Role, r.ValidFrom, r.BillRate, r.CostRate, r.UtilizationTarget, st.version, st.at, st.batch)
-	}
-	return b
-}
-
-func personRows(recs []Person, st stamp) *rowBatch {
-	b := sourceTable("ops.people", "valid_from", "name", "email", "role", "team", "weekly_capacity_hours", "workdays",
-		"cost_rate", "bill_rate", "utilization_target", "start_date", "end_date", "holiday_calendar")
-	for _, r := range recs {
-		wd := r.Workdays
-		if wd == 0 {
-			wd = 0b0011111
+func personRows(recs []Person, st stamp) *columns {
+	c := newColumns("ops.people", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "valid_from", func(i int) time.Time { return recs[i].ValidFrom })
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "email", func(i int) string { return recs[i].Email })
+	col(c, "role", func(i int) string { return recs[i].Role })
+	col(c, "team", func(i int) string { return recs[i].Team })
+	col(c, "weekly_capacity_hours", func(i int) dec { return recs[i].WeeklyCapacityHours })
+	col(c, "workdays", func(i int) uint8 {
+		if recs[i].Workdays == 0 {
+			return 0b0011111 // Monday to Friday
 		}
-		b.addSource(r.Meta, st, nil, r.ValidFrom, r.Name, r.Email, r.Role, r.Team, r.WeeklyCapacityHours, wd,
-			r.CostRate, r.BillRate, r.UtilizationTarget, r.StartDate, r.EndDate, r.HolidayCalendar)
-	}
-	return b
+		return recs[i].Workdays
+	})
+	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
+	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
+	col(c, "utilization_target", func(i int) pdec { return recs[i].UtilizationTarget })
+	col(c, "start_date", func(i int) ptm { return recs[i].StartDate })
+	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
+	col(c, "holiday_calendar", func(i int) string { return recs[i].HolidayCalendar })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func clientRows(recs []Client, st stamp) *rowBatch {
-	b := sourceTable("ops.clients", "name", "currency")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, nil, r.Name, r.Currency)
-	}
-	return b
+func clientRows(recs []Client, st stamp) *columns {
+	c := newColumns("ops.clients", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "currency", func(i int) string { return recs[i].Currency })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func projectRows(recs []Project, st stamp) *rowBatch {
-	b := sourceTable("ops.projects", "name", "client_id", "kind", "billable_default", "bill_rate", "budget_hours",
-		"budget_amount", "retainer_fee_monthly", "retainer_hours_monthly", "start_date", "end_date")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, nil, r.Name, r.ClientID, r.Kind, flag(r.BillableDefault), r.BillRate, r.BudgetHours,
-			r.BudgetAmount, r.RetainerFeeMonthly, r.RetainerHoursMonthly, r.StartDate, r.EndDate)
-	}
-	return b
+func projectRows(recs []Project, st stamp) *columns {
+	c := newColumns("ops.projects", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "kind", func(i int) string { return recs[i].Kind })
+	col(c, "billable_default", func(i int) uint8 { return flag(recs[i].BillableDefault) })
+	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
+	col(c, "budget_hours", func(i int) pdec { return recs[i].BudgetHours })
+	col(c, "budget_amount", func(i int) pdec { return recs[i].BudgetAmount })
+	col(c, "retainer_fee_monthly", func(i int) pdec { return recs[i].RetainerFeeMonthly })
+	col(c, "retainer_hours_monthly", func(i int) pdec { return recs[i].RetainerHoursMonthly })
+	col(c, "start_date", func(i int) ptm { return recs[i].StartDate })
+	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func timeEntryRows(recs []TimeEntry, st stamp) *rowBatch {
-	b := sourceTable("ops.time_entries", "person_id", "date", "hours", "project_id", "client_id", "task", "notes",
-		"billable", "bill_rate", "cost_rate", "billing_status", "invoice_id", "billed_amount", "currency", "tags",
-		"phase", "deliverable_id", "updated_at")
-	for _, r := range recs {
-		status := r.BillingStatus
-		if status == "" {
-			status = Unbilled
+func timeEntryRows(recs []TimeEntry, st stamp) *columns {
+	c := newColumns("ops.time_entries", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "hours", func(i int) dec { return recs[i].Hours })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "task", func(i int) string { return recs[i].Task })
+	col(c, "notes", func(i int) string { return recs[i].Notes })
+	col(c, "billable", func(i int) uint8 { return flag(recs[i].Billable) })
+	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
+	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
+	col(c, "billing_status", func(i int) string {
+		if recs[i].BillingStatus == "" {
+			return Unbilled
 		}
-		tags := r.Tags
-		if tags == nil {
-			tags = []string{}
+		return recs[i].BillingStatus
+	})
+	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })
+	col(c, "billed_amount", func(i int) pdec { return recs[i].BilledAmount })
+	col(c, "currency", func(i int) string { return recs[i].Currency })
+	col(c, "tags", func(i int) []string { return orEmpty(recs[i].Tags) })
+	col(c, "phase", func(i int) string { return recs[i].Phase })
+	col(c, "deliverable_id", func(i int) string { return recs[i].DeliverableID })
+	col(c, "updated_at", func(i int) ptm { return recs[i].UpdatedAt })
+	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
+	return c
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func deliverableRows(recs []Deliverable, st stamp) *columns {
+	c := newColumns("ops.deliverables", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "due_date", func(i int) ptm { return recs[i].DueDate })
+	col(c, "committed_due_date", func(i int) ptm { return recs[i].CommittedDueDate })
+	col(c, "delivered_at", func(i int) ptm { return recs[i].DeliveredAt })
+	col(c, "in_scope", func(i int) uint8 { return flag(recs[i].InScope) })
+	col(c, "owner_id", func(i int) string { return recs[i].OwnerID })
+	col(c, "updated_at", func(i int) ptm { return recs[i].UpdatedAt })
+	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
+	return c
+}
+
+func taskEventRows(recs []TaskEvent, st stamp) *columns {
+	c := newColumns("ops.task_events", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "occurred_at", func(i int) time.Time { return recs[i].OccurredAt })
+	col(c, "type", func(i int) string { return recs[i].Type })
+	col(c, "deliverable_id", func(i int) string { return recs[i].DeliverableID })
+	col(c, "task_id", func(i int) string { return recs[i].TaskID })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "from_status", func(i int) string { return recs[i].FromStatus })
+	col(c, "to_status", func(i int) string { return recs[i].ToStatus })
+	col(c, "phase", func(i int) string { return recs[i].Phase })
+	col(c, "actor", func(i int) string { return recs[i].Actor })
+	col(c, "due_date", func(i int) ptm { return recs[i].DueDate })
+	c.bookkeeping(st, meta, nil)
+	return c
+}
+
+func allocationRows(recs []Allocation, st stamp) *columns {
+	c := newColumns("ops.allocations", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	col(c, "role", func(i int) string { return recs[i].Role })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "start_date", func(i int) time.Time { return recs[i].StartDate })
+	col(c, "end_date", func(i int) time.Time { return recs[i].EndDate })
+	col(c, "hours_per_week", func(i int) pdec { return recs[i].HoursPerWeek })
+	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
+	col(c, "status", func(i int) string { return recs[i].Status })
+	col(c, "probability", func(i int) dec {
+		if recs[i].Status != Tentative {
+			return decimal.NewFromInt(1) // a confirmed booking is certain
 		}
-		b.addSource(r.Meta, st, r.UpdatedAt, r.PersonID, r.Date, r.Hours, r.ProjectID, r.ClientID, r.Task, r.Notes,
-			flag(r.Billable), r.BillRate, r.CostRate, status, r.InvoiceID, r.BilledAmount, r.Currency, tags,
-			r.Phase, r.DeliverableID, r.UpdatedAt)
-	}
-	return b
+		return recs[i].Probability
+	})
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func deliverableRows(recs []Deliverable, st stamp) *rowBatch {
-	b := sourceTable("ops.deliverables", "name", "client_id", "project_id", "due_date", "committed_due_date",
-		"delivered_at", "in_scope", "owner_id", "updated_at")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, r.UpdatedAt, r.Name, r.ClientID, r.ProjectID, r.DueDate, r.CommittedDueDate,
-			r.DeliveredAt, flag(r.InScope), r.OwnerID, r.UpdatedAt)
-	}
-	return b
+func timeOffRows(recs []TimeOff, st stamp) *columns {
+	c := newColumns("ops.time_off", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	col(c, "start_date", func(i int) time.Time { return recs[i].StartDate })
+	col(c, "end_date", func(i int) time.Time { return recs[i].EndDate })
+	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func taskEventRows(recs []TaskEvent, st stamp) *rowBatch {
-	b := sourceTable("ops.task_events", "occurred_at", "type", "deliverable_id", "task_id", "client_id",
-		"project_id", "from_status", "to_status", "phase", "actor", "due_date")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, nil, r.OccurredAt, r.Type, r.DeliverableID, r.TaskID, r.ClientID, r.ProjectID,
-			r.FromStatus, r.ToStatus, r.Phase, r.Actor, r.DueDate)
-	}
-	return b
+func holidayRows(recs []Holiday, st stamp) *columns {
+	c := newColumns("ops.holidays", len(recs))
+	col(c, "org_id", func(i int) string { return recs[i].Org })
+	col(c, "calendar", func(i int) string { return recs[i].Calendar })
+	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "name", func(i int) string { return recs[i].Name })
+	col(c, "version", func(int) uint64 { return st.version })
+	col(c, "deleted", func(i int) uint8 { return flag(recs[i].Deleted) })
+	col(c, "ingested_at", func(int) time.Time { return st.at })
+	col(c, "batch_id", func(int) string { return st.batch })
+	return c
 }
 
-func allocationRows(recs []Allocation, st stamp) *rowBatch {
-	b := sourceTable("ops.allocations", "person_id", "role", "project_id", "start_date", "end_date",
-		"hours_per_week", "hours_per_day", "status", "probability")
-	for _, r := range recs {
-		p := r.Probability
-		if r.Status != Tentative {
-			p = decimal.NewFromInt(1)
-		}
-		b.addSource(r.Meta, st, nil, r.PersonID, r.Role, r.ProjectID, r.StartDate, r.EndDate, r.HoursPerWeek,
-			r.HoursPerDay, r.Status, p)
-	}
-	return b
+func adjustmentRows(recs []Adjustment, st stamp) *columns {
+	c := newColumns("ops.adjustments", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "kind", func(i int) string { return recs[i].Kind })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	col(c, "time_entry_id", func(i int) string { return recs[i].TimeEntryID })
+	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "hours", func(i int) pdec { return recs[i].Hours })
+	col(c, "amount", func(i int) pdec { return recs[i].Amount })
+	col(c, "reason", func(i int) string { return recs[i].Reason })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func timeOffRows(recs []TimeOff, st stamp) *rowBatch {
-	b := sourceTable("ops.time_off", "person_id", "start_date", "end_date", "hours_per_day")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, nil, r.PersonID, r.StartDate, r.EndDate, r.HoursPerDay)
-	}
-	return b
+func invoiceLineRows(recs []InvoiceLine, st stamp) *columns {
+	c := newColumns("ops.invoice_lines", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })
+	col(c, "client_id", func(i int) string { return recs[i].ClientID })
+	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
+	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "hours", func(i int) pdec { return recs[i].Hours })
+	col(c, "amount", func(i int) dec { return recs[i].Amount })
+	col(c, "time_entry_ids", func(i int) []string { return orEmpty(recs[i].TimeEntryIDs) })
+	c.bookkeeping(st, meta, nil)
+	return c
 }
 
-func holidayRows(recs []Holiday, st stamp) *rowBatch {
-	b := newRowBatch("ops.holidays", "org_id", "calendar", "date", "name", "version", "deleted", "ingested_at", "batch_id")
-	for _, r := range recs {
-		b.add(r.Org, r.Calendar, r.Date, r.Name, st.version, flag(r.Deleted), st.at, st.batch)
-	}
-	return b
-}
-
-func adjustmentRows(recs []Adjustment, st stamp) *rowBatch {
-	b := sourceTable("ops.adjustments", "kind", "client_id", "project_id", "person_id", "time_entry_id", "date",
-		"hours", "amount", "reason")
-	for _, r := range recs {
-		b.addSource(r.Meta, st, nil, r.Kind, r.ClientID, r.ProjectID, r.PersonID, r.TimeEntryID, r.Date, r.Hours,
-			r.Amount, r.Reason)
-	}
-	return b
-}
-
-func invoiceLineRows(recs []InvoiceLine, st stamp) *rowBatch {
-	b := sourceTable("ops.invoice_lines", "invoice_id", "client_id", "project_id", "date", "hours", "amount",
-		"time_entry_ids")
-	for _, r := range recs {
-		ids := r.TimeEntryIDs
-		if ids == nil {
-			ids = []string{}
-		}
-		b.addSource(r.Meta, st, nil, r.InvoiceID, r.ClientID, r.ProjectID, r.Date, r.Hours, r.Amount, ids)
-	}
-	return b
-}
-
-func batchRows(recs []BatchRecord, st stamp) *rowBatch {
-	b := newRowBatch("ops.ingest_batches", "org_id", "batch_id", "source", "format", "file_name", "file_sha256",
-		"started_at", "finished_at", "rows_read", "rows_inserted", "rows_rejected", "status", "error", "version")
-	for _, r := range recs {
-		b.add(r.Org, r.ID, r.Source, r.Format, r.FileName, r.FileSHA256, r.StartedAt, r.FinishedAt, r.RowsRead,
-			r.RowsInserted, r.RowsRejected, r.Status, r.Error, st.version)
-	}
-	return b
+func batchRows(recs []BatchRecord, st stamp) *columns {
+	c := newColumns("ops.ingest_batches", len(recs))
+	col(c, "org_id", func(i int) string { return recs[i].Org })
+	col(c, "batch_id", func(i int) string { return recs[i].ID })
+	col(c, "source", func(i int) string { return recs[i].Source })
+	col(c, "format", func(i int) string { return recs[i].Format })
+	col(c, "file_name", func(i int) string { return recs[i].FileName })
+	col(c, "file_sha256", func(i int) string { return recs[i].FileSHA256 })
+	col(c, "started_at", func(i int) time.Time { return recs[i].StartedAt })
+	col(c, "finished_at", func(i int) ptm { return recs[i].FinishedAt })
+	col(c, "rows_read", func(i int) uint64 { return recs[i].RowsRead })
+	col(c, "rows_inserted", func(i int) uint64 { return recs[i].RowsInserted })
+	col(c, "rows_rejected", func(i int) uint64 { return recs[i].RowsRejected })
+	col(c, "status", func(i int) string { return recs[i].Status })
+	col(c, "error", func(i int) string { return recs[i].Error })
+	col(c, "version", func(int) uint64 { return st.version })
+	return c
 }

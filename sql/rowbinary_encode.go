@@ -58,6 +58,14 @@ func (e *RowBinaryEncoder) AppendRow(buf []byte, i int) ([]byte, error) {
 	return buf, nil
 }
 
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
 type encFunc = func(buf []byte, row int) ([]byte, error)
 
 func columnEncoder(t *chType, values any) (encFunc, error) {
@@ -147,51 +155,38 @@ func columnEncoder(t *chType, values any) (encFunc, error) {
 // nullableEncoder accepts a slice of pointers (nil is NULL) or a plain slice
 // (never NULL) for a Nullable column.
 func nullableEncoder(t *chType, values any) (encFunc, error) {
-	var isNull func(i int) bool
-	var inner encFunc
-	var err error
 	switch v := values.(type) {
 	case []*string:
-		isNull = func(i int) bool { return v[i] == nil }
-		inner, err = ptrEncoder(t.elem, v, func(p *string) any { return []string{*p} })
+		return nullablePtr(t, v)
 	case []*time.Time:
-		isNull = func(i int) bool { return v[i] == nil }
-		inner, err = ptrEncoder(t.elem, v, func(p *time.Time) any { return []time.Time{*p} })
+		return nullablePtr(t, v)
 	case []*decimal.Decimal:
-		isNull = func(i int) bool { return v[i] == nil }
-		inner, err = ptrEncoder(t.elem, v, func(p *decimal.Decimal) any { return []decimal.Decimal{*p} })
+		return nullablePtr(t, v)
 	case []*float64:
-		isNull = func(i int) bool { return v[i] == nil }
-		inner, err = ptrEncoder(t.elem, v, func(p *float64) any { return []float64{*p} })
-	default:
-		isNull = func(int) bool { return false }
-		inner, err = columnEncoder(t.elem, values)
+		return nullablePtr(t, v)
 	}
+	inner, err := columnEncoder(t.elem, values)
+	if err != nil {
+		return nil, err
+	}
+	return func(buf []byte, i int) ([]byte, error) { return inner(append(buf, 0), i) }, nil
+}
+
+// nullablePtr encodes *T values through the element encoder bound to a
+// one-element slice that each row overwrites: no allocation per value. The
+// returned function is for one goroutine, like the encoder that owns it.
+func nullablePtr[T any](t *chType, v []*T) (encFunc, error) {
+	one := make([]T, 1)
+	inner, err := columnEncoder(t.elem, one)
 	if err != nil {
 		return nil, err
 	}
 	return func(buf []byte, i int) ([]byte, error) {
-		if isNull(i) {
+		if v[i] == nil {
 			return append(buf, 1), nil
 		}
-		return inner(append(buf, 0), i)
-	}, nil
-}
-
-// ptrEncoder encodes the pointed-to value of row i by binding the element
-// encoder to a one-element slice. It is used only for nullable columns, where
-// the cost of the tiny slice is acceptable next to clarity.
-func ptrEncoder[T any](t *chType, v []*T, one func(*T) any) (encFunc, error) {
-	var zero T
-	if _, err := columnEncoder(t, one(&zero)); err != nil {
-		return nil, err
-	}
-	return func(buf []byte, i int) ([]byte, error) {
-		f, err := columnEncoder(t, one(v[i]))
-		if err != nil {
-			return buf, err
-		}
-		return f(buf, 0)
+		one[0] = *v[i]
+		return inner(append(buf, 0), 0)
 	}, nil
 }
 
@@ -245,6 +240,17 @@ func appendString(buf []byte, s string) []byte {
 // fractional digits than the column keeps, or too many digits in all, is an
 // error: money is never rounded silently.
 func appendDecimal(buf []byte, t *chType, d decimal.Decimal) ([]byte, error) {
+	// Fast path: a small coefficient scaled up by a power of ten, no big.Int.
+	if shift := int(d.Exponent()) + t.scale; shift >= 0 && shift <= 18 && d.NumDigits()+shift <= 18 && t.precision <= 18 {
+		v := d.CoefficientInt64() * pow10[shift]
+		if v >= pow10[t.precision] || v <= -pow10[t.precision] {
+			return buf, fmt.Errorf("%s does not fit %s", d, t.name)
+		}
+		if t.decimalBytes() == 4 {
+			return binary.LittleEndian.AppendUint32(buf, uint32(int32(v))), nil
+		}
+		return binary.LittleEndian.AppendUint64(buf, uint64(v)), nil
+	}
 	scaled := d.Shift(int32(t.scale))
 	if !scaled.Equal(scaled.Truncate(0)) {
 		return buf, fmt.Errorf("%s has more than %d decimal places for %s", d, t.scale, t.name)
