@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+// TestPanicIsA500 loads the embedded engine (whose signal handlers must stay
+// off), panics with a nil dereference inside a handler, and checks the client
+// gets a plain 500 and the server keeps serving.
+func TestPanicIsA500(t *testing.T) {
+	env := testEnv(t)
+	s, err := chdb.Open(chdb.Config{LibPath: env["CHDB_LIB_PATH"], DataDir: filepath.Join(t.TempDir(), "data"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var logs strings.Builder
+	e, err := newServer(serverConfig{Store: s, Logger: slog.New(slog.NewTextHandler(&logs, nil)), BodyLimit: "1M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.GET("/boom", func(c echo.Context) error {
+		var m *struct{ n int }
+		return c.String(200, string(rune(m.n))) // nil dereference: a SIGSEGV the Go runtime must turn into a panic
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	for range 3 {
+		resp, err := http.Get(srv.URL + "/boom")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body apiError
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 500 || body.Error != "internal error" || body.RequestID == "" {
+			t.Fatalf("panic: %d %+v", resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/readyz after panics: %d", resp.StatusCode)
+	}
+	if !strings.Contains(logs.String(), "handler_panic") || !strings.Contains(logs.String(), "nil pointer") {
+		t.Errorf("panic not logged with its cause:\n%.500s", logs.String())
+	}
+}
