@@ -1,0 +1,266 @@
+// Package demo generates a deterministic, realistic agency dataset in the
+// canonical ingest records: people with effective-dated rates and capacity,
+// clients, retainer, fixed-fee, T&M and internal projects, holidays, time
+// off, allocations, deliverables with client review cycles, time entries in
+// every billing state, write-offs and invoice lines. `opsmetrics demo` loads
+// it so a fresh install has dashboards worth looking at, and benchmarks use it
+// to produce tens of millions of time entries in bounded memory.
+//
+// The same Seed and End always give the same records, byte for byte: all
+// randomness comes from PCG sources derived from Seed, and nothing reads the
+// clock.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+)
+
+// ChunkSize is the most records Generate passes to one emit call.
+const ChunkSize = 50_000
+
+// Source is the source of every generated record.
+const Source = "demo"
+
+// Limits that Validate enforces; beyond them the dataset stops being a demo.
+const (
+	maxOrgs         = 1000
+	maxPeople       = 5000
+	maxTotalPeople  = 100_000
+	maxMonths       = 120
+	maxEntries      = 1_000_000_000
+	maxForwardWeeks = 104
+	minYear         = 1980
+	maxYear         = 3000
+)
+
+// Config describes the dataset. The zero value of a count means its default.
+type Config struct {
+	Seed    int64     // same Seed and End give byte-identical records
+	Orgs    int       // orgs (tenants); default 1
+	People  int       // people per org; default 18
+	Months  int       // months of history before End; default 12
+	Entries int       // total time entries across all orgs; 0 means natural volume (2-4 per person-workday)
+	End     time.Time // exclusive end of history, a date; the CLI passes the first day of the next month
+	// ForwardWeeks is how far allocations and booked time off reach past End,
+	// for capacity forecasts; default 26.
+	ForwardWeeks int
+}
+
+// Validate fills in defaults, truncates End to its UTC date, and rejects
+// negative or absurd values with an error naming the field.
+func (c *Config) Validate() error {
+	if c.End.IsZero() {
+		return errors.New("demo config: End is required (the exclusive end of history)")
+	}
+	y, m, d := c.End.UTC().Date()
+	c.End = date(y, m, d)
+	if y < minYear || y > maxYear {
+		return fmt.Errorf("demo config: End %s is outside the years %d to %d", c.End.Format(time.DateOnly), minYear, maxYear)
+	}
+	fields := []struct {
+		name       string
+		v          *int
+		def, limit int
+	}{
+		{"Orgs", &c.Orgs, 1, maxOrgs},
+		{"People", &c.People, 18, maxPeople},
+		{"Months", &c.Months, 12, maxMonths},
+		{"Entries", &c.Entries, 0, maxEntries},
+		{"ForwardWeeks", &c.ForwardWeeks, 26, maxForwardWeeks},
+	}
+	for _, f := range fields {
+		switch {
+		case *f.v < 0:
+			return fmt.Errorf("demo config: %s is %d, it cannot be negative", f.name, *f.v)
+		case *f.v > f.limit:
+			return fmt.Errorf("demo config: %s is %d, above the limit of %d", f.name, *f.v, f.limit)
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	if c.Orgs*c.People > maxTotalPeople {
+		return fmt.Errorf("demo config: %d orgs of %d people is %d people, above the limit of %d",
+			c.Orgs, c.People, c.Orgs*c.People, maxTotalPeople)
+	}
+	return nil
+}
+
+// Counts holds how many records Generate emitted per entity: "orgs", "roles",
+// "people", "clients", "projects", "holidays", "time_off", "allocations",
+// "deliverables", "task_events", "time_entries", "adjustments",
+// "invoice_lines". Effective-dated rows count one each.
+type Counts map[string]int
+
+// Entity names, in emission order.
+const (
+	nameOrgs         = "orgs"
+	nameRoles        = "roles"
+	namePeople       = "people"
+	nameClients      = "clients"
+	nameProjects     = "projects"
+	nameHolidays     = "holidays"
+	nameTimeOff      = "time_off"
+	nameAllocations  = "allocations"
+	nameDeliverables = "deliverables"
+	nameTaskEvents   = "task_events"
+	nameTimeEntries  = "time_entries"
+	nameAdjustments  = "adjustments"
+	nameInvoiceLines = "invoice_lines"
+)
+
+// Generate validates cfg and emits the dataset in this order: orgs, roles,
+// people, clients, projects, holidays, time off, allocations, deliverables,
+// task events, time entries, adjustments, invoice lines. Each emit call gets
+// a non-empty slice of one record type ([]ingest.Org, []ingest.Person, ...)
+// of at most ChunkSize records.
+//
+// The slice belongs to Generate and is reused once emit returns: emit must
+// copy what it keeps. Decimal and tag values may be shared between records
+// and must not be modified.
+//
+// Generate stops at the first emit error and returns it wrapped, along with
+// the counts emitted so far. It also stops when ctx is done.
+func Generate(ctx context.Context, cfg Config, emit func(records any) error) (Counts, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	orgs := make([]*org, cfg.Orgs)
+	var slots int64
+	for i := range orgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		orgs[i] = newOrg(cfg, i)
+		slots += orgs[i].slots
+	}
+	if cfg.Entries > 0 && slots == 0 {
+		return nil, fmt.Errorf("demo: no person-workday to place %d time entries on", cfg.Entries)
+	}
+
+	out := &emitter{ctx: ctx, emit: emit, counts: Counts{}}
+	spread := &spreader{entries: int64(cfg.Entries), slots: slots}
+	steps := []func() error{
+		func() error {
+			return emitEach(out, nameOrgs, orgs, func(o *org) []ingest.Org { return []ingest.Org{o.rec} })
+		},
+		func() error { return emitEach(out, nameRoles, orgs, func(o *org) []ingest.Role { return o.roles }) },
+		func() error { return emitEach(out, namePeople, orgs, (*org).personRecords) },
+		func() error { return emitEach(out, nameClients, orgs, (*org).clientRecords) },
+		func() error { return emitEach(out, nameProjects, orgs, (*org).projectRecords) },
+		func() error {
+			return emitEach(out, nameHolidays, orgs, func(o *org) []ingest.Holiday { return o.holidays })
+		},
+		func() error {
+			return emitEach(out, nameTimeOff, orgs, func(o *org) []ingest.TimeOff { return o.timeOff })
+		},
+		func() error {
+			return emitEach(out, nameAllocations, orgs, func(o *org) []ingest.Allocation { return o.allocations })
+		},
+		func() error { return emitEach(out, nameDeliverables, orgs, (*org).deliverableRecords) },
+		func() error { return emitEach(out, nameTaskEvents, orgs, (*org).eventRecords) },
+		func() error { return emitEntries(out, orgs, spread) },
+		func() error { return emitEach(out, nameAdjustments, orgs, (*org).adjustmentRecords) },
+		func() error { return emitEach(out, nameInvoiceLines, orgs, (*org).invoiceLineRecords) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return out.counts, err
+		}
+	}
+	return out.counts, nil
+}
+
+// emitter forwards chunks to the caller's emit and counts them.
+type emitter struct {
+	ctx    context.Context
+	emit   func(records any) error
+	counts Counts
+}
+
+// batch collects records of one type across orgs into chunks of ChunkSize.
+type batch[T any] struct {
+	out  *emitter
+	name string
+	buf  []T
+}
+
+func newBatch[T any](out *emitter, name string, capacity int) *batch[T] {
+	out.counts[name] += 0 // every entity appears in Counts, even when empty
+	return &batch[T]{out: out, name: name, buf: make([]T, 0, min(capacity, ChunkSize))}
+}
+
+// next returns the slot for one more record, which the caller overwrites
+// whole; call flushIfFull after filling it.
+func (b *batch[T]) next() *T {
+	if len(b.buf) < cap(b.buf) {
+		b.buf = b.buf[:len(b.buf)+1]
+	} else {
+		var zero T
+		b.buf = append(b.buf, zero)
+	}
+	return &b.buf[len(b.buf)-1]
+}
+
+func (b *batch[T]) add(recs ...T) error {
+	for len(recs) > 0 {
+		n := min(len(recs), ChunkSize-len(b.buf))
+		b.buf = append(b.buf, recs[:n]...)
+		recs = recs[n:]
+		if err := b.flushIfFull(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *batch[T]) flushIfFull() error {
+	if len(b.buf) < ChunkSize {
+		return nil
+	}
+	return b.flush()
+}
+
+func (b *batch[T]) flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	if err := b.out.ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.out.emit(b.buf); err != nil {
+		return fmt.Errorf("demo: emit %d %s: %w", len(b.buf), b.name, err)
+	}
+	b.out.counts[b.name] += len(b.buf)
+	b.buf = b.buf[:0]
+	return nil
+}
+
+// emitEach emits the records recs returns for every org, in chunks.
+func emitEach[T any](out *emitter, name string, orgs []*org, recs func(*org) []T) error {
+	b := newBatch[T](out, name, 1024)
+	for _, o := range orgs {
+		if err := b.add(recs(o)...); err != nil {
+			return err
+		}
+	}
+	return b.flush()
+}
+
+// spreader deals Entries over all logged person-days as evenly as integers
+// allow (Bresenham), so the total comes out exact.
+type spreader struct {
+	entries, slots, acc int64
+}
+
+// next returns how many entries the next person-day gets.
+func (s *spreader) next() int {
+	s.acc += s.entries
+	n := s.acc / s.slots
+	s.acc -= n * s.slots
+	return int(n)
+}
