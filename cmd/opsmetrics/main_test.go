@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/clickhouse/chtest"
 )
 
 // binary is the opsmetrics binary built once for the tests that need a real
@@ -295,5 +296,35 @@ func TestKill9DuringDemoLoad(t *testing.T) {
 	}
 	if n != 1000000 || keys != 1000000 {
 		t.Fatalf("stored rows %d, distinct keys %d; want 1000000 each", n, keys)
+	}
+}
+
+// TestServerModeWithoutLibchdb runs the binary with no libchdb against a real
+// clickhouse-server: the server engine needs no library, and the version guard
+// refuses 18.16 naming both versions.
+func TestServerModeWithoutLibchdb(t *testing.T) {
+	srv, err := chtest.Start(t.TempDir())
+	if err != nil {
+		t.Fatalf("start clickhouse-server: %v", err)
+	}
+	defer srv.Stop()
+	env := testEnv(t)
+	env["CHDB_LIB_PATH"] = filepath.Join(t.TempDir(), "missing", "libchdb.so")
+	env["OPSMETRICS_CLICKHOUSE_DSN"] = srv.DSN(chtest.Password)
+	cmd := exec.Command(binary, "migrate")
+	cmd.Env = environ(env)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "ClickHouse server 18.16") || !strings.Contains(string(out), "needs 24.8 or newer") {
+		t.Errorf("migrate against 18.16: err=%v output %q", err, out)
+	}
+	if strings.Contains(string(out), "libchdb") {
+		t.Errorf("server mode mentioned libchdb: %q", out)
+	}
+	env["OPSMETRICS_CLICKHOUSE_DSN"] = srv.DSN("wrong")
+	cmd = exec.Command(binary, "migrate")
+	cmd.Env = environ(env)
+	out, _ = cmd.CombinedOutput()
+	if !strings.Contains(string(out), "rejected user") || strings.Contains(string(out), "wrong@") {
+		t.Errorf("wrong password: %q", out)
 	}
 }

@@ -1,34 +1,24 @@
 package clickhouse
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/opsmetrics/opsmetrics/sql/clickhouse/chtest"
 )
 
-const (
-	testPassword   = "secret"       // user default's password on the test server
-	serverTimezone = "Asia/Kolkata" // the test server's own time zone
-)
+const testPassword = chtest.Password
 
-// serverAddr is the native-protocol address (127.0.0.1:port) of the
-// clickhouse-server that TestMain starts for every test.
-var serverAddr string
+// server is the clickhouse-server that TestMain starts for every test.
+var server *chtest.Server
 
 func TestMain(m *testing.M) {
 	os.Exit(runWithServer(m))
 }
 
-// runWithServer starts one clickhouse-server on free loopback ports with its
-// data in a temporary directory, runs the tests and stops the server. It fails
-// the run, never skips it, when the server is missing or does not start.
+// runWithServer starts one clickhouse-server, runs the tests and stops it. It
+// fails the run, never skips it, when the server is missing or does not start.
 func runWithServer(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "clickhouse-test-")
 	if err != nil {
@@ -36,130 +26,13 @@ func runWithServer(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	stop, err := startServer(dir)
+	server, err = chtest.Start(dir)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: start clickhouse-server: %v\n", err)
 		return 1
 	}
-	defer stop()
+	defer server.Stop()
 	return m.Run()
 }
 
-// findServer looks for the binary on PATH and where the Debian package puts it.
-func findServer() (string, error) {
-	if p, err := exec.LookPath("clickhouse-server"); err == nil {
-		return p, nil
-	}
-	for _, p := range []string{"/usr/sbin/clickhouse-server", "/usr/bin/clickhouse-server"} {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("clickhouse-server is not installed: run `make test`, " +
-		"or `apt-get install clickhouse-server` (Debian), then rerun the tests")
-}
-
-// startServer writes a config under dir whose paths all point into dir, gives
-// user default testPassword, starts the server and waits until it accepts
-// native connections. stop kills it and waits for it to exit.
-func startServer(dir string) (stop func(), err error) {
-	bin, err := findServer()
-	if err != nil {
-		return nil, err
-	}
-	config, err := os.ReadFile("/etc/clickhouse-server/config.xml")
-	if err != nil {
-		return nil, fmt.Errorf("read the packaged config (reinstall clickhouse-server): %w", err)
-	}
-	users, err := os.ReadFile("/etc/clickhouse-server/users.xml")
-	if err != nil {
-		return nil, fmt.Errorf("read the packaged users (reinstall clickhouse-server): %w", err)
-	}
-	config = []byte(strings.NewReplacer(
-		"/var/lib/clickhouse/", filepath.Join(dir, "data")+"/",
-		"/var/log/clickhouse-server/", filepath.Join(dir, "log")+"/",
-		// A server east of UTC, at an odd offset: results must not depend on it.
-		"<!-- <timezone>Europe/Moscow</timezone> -->", "<timezone>"+serverTimezone+"</timezone>",
-	).Replace(string(config)))
-	// The first <password> element is user default's.
-	const empty = "<password></password>"
-	if !strings.Contains(string(users), empty) {
-		return nil, errors.New("users.xml has no empty <password> for user default")
-	}
-	users = []byte(strings.Replace(string(users), empty, "<password>"+testPassword+"</password>", 1))
-	if err := os.WriteFile(filepath.Join(dir, "config.xml"), config, 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), users, 0o600); err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(3)
-	if err != nil {
-		return nil, err
-	}
-	out, err := os.Create(filepath.Join(dir, "stdout.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	cmd := exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"), "--",
-		"--tcp_port="+strconv.Itoa(ports[0]), "--http_port="+strconv.Itoa(ports[1]),
-		"--interserver_http_port="+strconv.Itoa(ports[2]))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop = func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	serverAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", serverAddr, time.Second); err == nil {
-			c.Close()
-			return stop, nil
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("clickhouse-server exited before listening:\n%s", serverLogTail(dir))
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("clickhouse-server did not listen on %s within 20 s:\n%s", serverAddr, serverLogTail(dir))
-		}
-	}
-}
-
-// serverLogTail returns the end of the server's output and error log, which
-// the deferred cleanup is about to delete.
-func serverLogTail(dir string) string {
-	var b strings.Builder
-	for _, f := range []string{"stdout.log", "log/clickhouse-server.err.log"} {
-		data, _ := os.ReadFile(filepath.Join(dir, f))
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		fmt.Fprintf(&b, "--- %s\n%s\n", f, strings.Join(lines[max(0, len(lines)-15):], "\n"))
-	}
-	return b.String()
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close() // held until all are chosen, so none repeats
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// dsn is the DSN of the test server for user default with password.
-func dsn(password string) string {
-	return "clickhouse://default:" + password + "@" + serverAddr + "/default?dial_timeout=5s"
-}
+func dsn(password string) string { return server.DSN(password) }

@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/clickhouse/chtest"
 )
 
 // These tests run against the clickhouse-server 18.16 that TestMain starts.
@@ -44,8 +45,8 @@ func TestOpenPing(t *testing.T) {
 		t.Fatalf("Ping: %v", err)
 	}
 	info := s.Info()
-	if info.Name != "clickhouse" || !strings.HasPrefix(info.Version, "18.16.") || info.Detail != serverAddr {
-		t.Errorf("Info = %+v, want clickhouse 18.16.x at %s", info, serverAddr)
+	if info.Name != "clickhouse" || !strings.HasPrefix(info.Version, "18.16.") || info.Detail != server.Addr {
+		t.Errorf("Info = %+v, want clickhouse 18.16.x at %s", info, server.Addr)
 	}
 	rows, err := s.Query(t.Context(), "SELECT 1 AS one", nil)
 	if err != nil {
@@ -63,7 +64,7 @@ func TestOpenWrongPassword(t *testing.T) {
 		t.Fatalf("Open with a wrong password: %v, want ErrAuth", err)
 	}
 	msg := err.Error()
-	if strings.Contains(msg, password) || !strings.Contains(msg, `"default"`) || !strings.Contains(msg, serverAddr) {
+	if strings.Contains(msg, password) || !strings.Contains(msg, `"default"`) || !strings.Contains(msg, server.Addr) {
 		t.Errorf("message %q must name user and address, never the password", msg)
 	}
 }
@@ -73,7 +74,7 @@ func TestOpenVersionGuard(t *testing.T) {
 	if !errors.Is(err, store.ErrTooOld) {
 		t.Fatalf("Open of 18.16 with the default minimum: %v, want ErrTooOld", err)
 	}
-	for _, want := range []string{"18.16", "24.8", serverAddr} {
+	for _, want := range []string{"18.16", "24.8", server.Addr} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message %q does not name %s", err, want)
 		}
@@ -81,7 +82,7 @@ func TestOpenVersionGuard(t *testing.T) {
 }
 
 func TestOpenUnreachable(t *testing.T) {
-	ports, err := freePorts(1) // closed again: nothing listens there
+	ports, err := chtest.FreePorts(1) // closed again: nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
