@@ -54,6 +54,10 @@ func LibPath(cacheDir string) string {
 	if err != nil {
 		return ""
 	}
+	return libPathFor(cacheDir, p)
+}
+
+func libPathFor(cacheDir string, p Package) string {
 	return filepath.Join(cacheDir, "opsmetrics", "chdb", p.Version, "libchdb.so")
 }
 
@@ -65,6 +69,9 @@ type InstallConfig struct {
 	Client   *http.Client // for the direct download; default http.DefaultClient
 	Logger   *slog.Logger
 	Progress io.Writer // receives download progress lines; may be nil
+	// Package overrides the pinned package for this platform (tests use a
+	// small fake one).
+	Package *Package
 }
 
 // Install fetches the pinned libchdb package, verifies its integrity hash and
@@ -74,13 +81,16 @@ type InstallConfig struct {
 // library's path.
 func Install(ctx context.Context, cfg InstallConfig) (string, error) {
 	pkg, err := PlatformPackage()
+	if cfg.Package != nil {
+		pkg, err = *cfg.Package, nil
+	}
 	if err != nil {
 		return "", err
 	}
 	if cfg.Logger == nil {
 		return "", errors.New("chdb install: no logger")
 	}
-	dest := LibPath(cfg.CacheDir)
+	dest := libPathFor(cfg.CacheDir, pkg)
 	marker := dest + ".integrity"
 	if got, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(got)) == pkg.Integrity {
 		if _, err := os.Stat(dest); err == nil {
