@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	go func() { errc <- hs.Serve(ln) }()
 	info := s.Info()
 	log.Info("http_listening", "addr", ln.Addr().String(), "engine", info.Name, "engine_version", info.Version)
-	fmt.Fprintf(e.stdout, "opsmetrics listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(e.stdout, "opsmetrics listening on %s\n", browsable(ln.Addr()))
 
 	select {
 	case err := <-errc:
@@ -61,4 +61,14 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	}
 	log.Info("shutdown_complete")
 	return 0
+}
+
+// browsable is the URL a person can open for a listen address: a wildcard
+// host becomes localhost.
+func browsable(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + a.String()
+	}
+	return fmt.Sprintf("http://localhost:%d", tcp.Port)
 }

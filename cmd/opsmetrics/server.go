@@ -51,6 +51,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	}))
 	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 
+	e.GET("/", indexHandler(cfg.Store))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
