@@ -41,12 +41,9 @@ func cmdChdbInstall(ctx context.Context, e *env, args []string) int {
 		"npm registry to fetch from (NPM_CONFIG_REGISTRY)")
 	fs.BoolVar(&noNPM, "no-npm", false, "download over HTTPS even when npm is installed")
 	lo.register(fs, e)
-	if code := parse(fs, args); code >= 0 {
+	log, code := parseWithLog(e, fs, args, &lo)
+	if code >= 0 {
 		return code
-	}
-	log, err := lo.logger(e.stderr)
-	if err != nil {
-		return fail(e, err)
 	}
 	npm := ""
 	if !noNPM {

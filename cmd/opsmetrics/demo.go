@@ -36,12 +36,9 @@ History ends at the start of next month, so dashboards show current data.`)
 	optimize := fs.Bool("optimize", true, "merge parts after loading (faster reads)")
 	so.register(fs, e)
 	lo.register(fs, e)
-	if code := parse(fs, args); code >= 0 {
+	log, code := parseWithLog(e, fs, args, &lo)
+	if code >= 0 {
 		return code
-	}
-	log, err := lo.logger(e.stderr)
-	if err != nil {
-		return fail(e, err)
 	}
 	now := time.Now().UTC()
 	cfg.End = time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)

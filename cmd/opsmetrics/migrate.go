@@ -14,12 +14,9 @@ func cmdMigrate(ctx context.Context, e *env, args []string) int {
 		"Creates the schema, or applies the migrations it lacks. Safe to run again at any time.")
 	so.register(fs, e)
 	lo.register(fs, e)
-	if code := parse(fs, args); code >= 0 {
+	log, code := parseWithLog(e, fs, args, &lo)
+	if code >= 0 {
 		return code
-	}
-	log, err := lo.logger(e.stderr)
-	if err != nil {
-		return fail(e, err)
 	}
 	s, err := so.open(ctx, log)
 	if err != nil {

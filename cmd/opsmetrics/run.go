@@ -95,6 +95,19 @@ func parse(fs *flag.FlagSet, args []string) int {
 	return -1
 }
 
+// parseWithLog parses flags and builds the logger they ask for. It returns
+// the exit code to stop with, or -1 to go on.
+func parseWithLog(e *env, fs *flag.FlagSet, args []string, lo *logOptions) (*slog.Logger, int) {
+	if code := parse(fs, args); code >= 0 {
+		return nil, code
+	}
+	log, err := lo.logger(e.stderr)
+	if err != nil {
+		return nil, fail(e, err)
+	}
+	return log, -1
+}
+
 // logOptions are the logging flags every command takes.
 type logOptions struct {
 	level  string

@@ -20,12 +20,9 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		"how long in-flight requests may finish after SIGTERM (OPSMETRICS_SHUTDOWN_TIMEOUT)")
 	so.register(fs, e)
 	lo.register(fs, e)
-	if code := parse(fs, args); code >= 0 {
+	log, code := parseWithLog(e, fs, args, &lo)
+	if code >= 0 {
 		return code
-	}
-	log, err := lo.logger(e.stderr)
-	if err != nil {
-		return fail(e, err)
 	}
 	s, err := so.openMigrated(ctx, log)
 	if err != nil {
