@@ -35,6 +35,7 @@ const (
 	kNullable
 	kArray
 	kNothing
+	kIdentifier // a query parameter naming a table or column: {t:Identifier}
 )
 
 // chType is a parsed ClickHouse type name. LowCardinality(T) parses as T: it
@@ -65,7 +66,7 @@ func parseType(s string) (*chType, error) {
 		"String": kString, "Bool": kBool, "UInt8": kUInt8, "UInt16": kUInt16, "UInt32": kUInt32,
 		"UInt64": kUInt64, "Int8": kInt8, "Int16": kInt16, "Int32": kInt32, "Int64": kInt64,
 		"Float32": kFloat32, "Float64": kFloat64, "Date": kDate, "Date32": kDate32,
-		"DateTime": kDateTime, "UUID": kUUID, "Nothing": kNothing,
+		"DateTime": kDateTime, "UUID": kUUID, "Nothing": kNothing, "Identifier": kIdentifier,
 	}
 	if k, ok := simple[name]; ok {
 		t.kind = k // DateTime('UTC') keeps its zone in args; values are UTC instants either way

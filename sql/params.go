@@ -71,6 +71,9 @@ func formatParam(v any, t *chType, quoted bool) (string, error) {
 	case nil:
 		return "", fmt.Errorf("NULL for non-nullable type %s", t.name)
 	case string:
+		if t.kind == kIdentifier {
+			return x, nil // the engine quotes it as an identifier; it never becomes SQL text
+		}
 		if quoted {
 			return quote(x), nil
 		}
