@@ -140,7 +140,7 @@ func roleRows(recs []Role, st stamp) *columns {
 	c := newColumns("ops.roles", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "role", func(i int) string { return recs[i].Role })
-	col(c, "valid_from", func(i int) time.Time { return recs[i].ValidFrom })
+	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
 	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
 	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
 	col(c, "utilization_target", func(i int) pdec { return recs[i].UtilizationTarget })
@@ -154,7 +154,7 @@ func personRows(recs []Person, st stamp) *columns {
 	c := newColumns("ops.people", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
-	col(c, "valid_from", func(i int) time.Time { return recs[i].ValidFrom })
+	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
 	col(c, "name", func(i int) string { return recs[i].Name })
 	col(c, "email", func(i int) string { return recs[i].Email })
 	col(c, "role", func(i int) string { return recs[i].Role })
@@ -210,7 +210,7 @@ func timeEntryRows(recs []TimeEntry, st stamp) *columns {
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
-	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
 	col(c, "hours", func(i int) dec { return recs[i].Hours })
 	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
 	col(c, "client_id", func(i int) string { return recs[i].ClientID })
@@ -234,6 +234,15 @@ func timeEntryRows(recs []TimeEntry, st stamp) *columns {
 	col(c, "updated_at", func(i int) ptm { return recs[i].UpdatedAt })
 	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
 	return c
+}
+
+// orEpoch stores a missing time (a tombstone carries only its key) as the
+// epoch; the parsers require real values on every live record.
+func orEpoch(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Unix(0, 0).UTC()
+	}
+	return t
 }
 
 func orEmpty(s []string) []string {
@@ -264,7 +273,7 @@ func taskEventRows(recs []TaskEvent, st stamp) *columns {
 	c := newColumns("ops.task_events", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
-	col(c, "occurred_at", func(i int) time.Time { return recs[i].OccurredAt })
+	col(c, "occurred_at", func(i int) time.Time { return orEpoch(recs[i].OccurredAt) })
 	col(c, "type", func(i int) string { return recs[i].Type })
 	col(c, "deliverable_id", func(i int) string { return recs[i].DeliverableID })
 	col(c, "task_id", func(i int) string { return recs[i].TaskID })
@@ -286,8 +295,8 @@ func allocationRows(recs []Allocation, st stamp) *columns {
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
 	col(c, "role", func(i int) string { return recs[i].Role })
 	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
-	col(c, "start_date", func(i int) time.Time { return recs[i].StartDate })
-	col(c, "end_date", func(i int) time.Time { return recs[i].EndDate })
+	col(c, "start_date", func(i int) time.Time { return orEpoch(recs[i].StartDate) })
+	col(c, "end_date", func(i int) time.Time { return orEpoch(recs[i].EndDate) })
 	col(c, "hours_per_week", func(i int) pdec { return recs[i].HoursPerWeek })
 	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
 	col(c, "status", func(i int) string { return recs[i].Status })
@@ -306,8 +315,8 @@ func timeOffRows(recs []TimeOff, st stamp) *columns {
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
-	col(c, "start_date", func(i int) time.Time { return recs[i].StartDate })
-	col(c, "end_date", func(i int) time.Time { return recs[i].EndDate })
+	col(c, "start_date", func(i int) time.Time { return orEpoch(recs[i].StartDate) })
+	col(c, "end_date", func(i int) time.Time { return orEpoch(recs[i].EndDate) })
 	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
 	c.bookkeeping(st, meta, nil)
 	return c
@@ -317,7 +326,7 @@ func holidayRows(recs []Holiday, st stamp) *columns {
 	c := newColumns("ops.holidays", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "calendar", func(i int) string { return recs[i].Calendar })
-	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
 	col(c, "name", func(i int) string { return recs[i].Name })
 	col(c, "version", func(int) uint64 { return st.version })
 	col(c, "deleted", func(i int) uint8 { return flag(recs[i].Deleted) })
@@ -335,7 +344,7 @@ func adjustmentRows(recs []Adjustment, st stamp) *columns {
 	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
 	col(c, "time_entry_id", func(i int) string { return recs[i].TimeEntryID })
-	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
 	col(c, "hours", func(i int) pdec { return recs[i].Hours })
 	col(c, "amount", func(i int) pdec { return recs[i].Amount })
 	col(c, "reason", func(i int) string { return recs[i].Reason })
@@ -350,7 +359,7 @@ func invoiceLineRows(recs []InvoiceLine, st stamp) *columns {
 	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })
 	col(c, "client_id", func(i int) string { return recs[i].ClientID })
 	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
-	col(c, "date", func(i int) time.Time { return recs[i].Date })
+	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
 	col(c, "hours", func(i int) pdec { return recs[i].Hours })
 	col(c, "amount", func(i int) dec { return recs[i].Amount })
 	col(c, "time_entry_ids", func(i int) []string { return orEmpty(recs[i].TimeEntryIDs) })

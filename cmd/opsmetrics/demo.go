@@ -5,14 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"text/tabwriter"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
@@ -106,15 +101,15 @@ func loadDemo(ctx context.Context, e *env, s store.Store, log *slog.Logger, cfg 
 	if _, err := w.Write(ctx, batchID, []ingest.BatchRecord{rec}); err != nil {
 		return err
 	}
-	bar := newProgress(e.stderr, int64(cfg.Entries), "loading demo data")
+	bar := newRowProgress(e.stderr, int64(cfg.Entries), "loading demo data")
 	var written uint64
 	counts, err := demo.Generate(ctx, cfg, func(records any) error {
 		n, err := w.Write(ctx, batchID, records)
 		written += uint64(n)
-		bar.Add(n)
+		bar.add(n)
 		return err
 	})
-	bar.Finish()
+	bar.done()
 	finished := time.Now().UTC()
 	rec.FinishedAt, rec.RowsRead, rec.RowsInserted = &finished, written, written
 	rec.Status = ingest.BatchDone
@@ -160,47 +155,4 @@ func printCounts(ctx context.Context, e *env, s store.Store) int {
 	}
 	tw.Flush()
 	return 0
-}
-
-// progress is a progress display: a bar on a terminal, a log line every few
-// seconds otherwise.
-type progress interface {
-	Add(n int) error
-	Finish() error
-}
-
-func newProgress(w io.Writer, total int64, what string) progress {
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if total <= 0 {
-			total = -1
-		}
-		return progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
-	}
-	return &logProgress{w: w, what: what, start: time.Now(), last: time.Now()}
-}
-
-type logProgress struct {
-	w     io.Writer
-	what  string
-	n     int64
-	start time.Time
-	last  time.Time
-}
-
-func (p *logProgress) Add(n int) error {
-	p.n += int64(n)
-	if time.Since(p.last) >= 5*time.Second {
-		p.last = time.Now()
-		p.report()
-	}
-	return nil
-}
-
-func (p *logProgress) Finish() error { p.report(); return nil }
-
-func (p *logProgress) report() {
-	secs := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "%s: %d rows, %.0f rows/s\n", p.what, p.n, float64(p.n)/max(secs, 1e-9))
 }

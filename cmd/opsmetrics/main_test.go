@@ -166,7 +166,7 @@ func TestServeInProcess(t *testing.T) {
 	if code, body := getJSON(t, base+"/no/such/page"); code != 404 || body["error"] == nil {
 		t.Errorf("unknown path: %d %v", code, body)
 	}
-	resp, err = http.Post(base+"/healthz", "application/json", strings.NewReader(strings.Repeat("x", 4096)))
+	resp, err = http.Post(base+"/api/v1/time_entries", "application/x-ndjson", strings.NewReader(strings.Repeat("x", 4096)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,8 @@ func commands() []command {
 		{"serve", "serve the HTTP API and dashboards", cmdServe},
 		{"migrate", "create or upgrade the schema", cmdMigrate},
 		{"demo", "load a generated demo agency", cmdDemo},
+		{"import", "import time exports and opsmetrics CSV/NDJSON files", cmdImport},
+		{"token", "create, list and revoke API tokens", cmdToken},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
 		{"version", "print version information", cmdVersion},
 	}

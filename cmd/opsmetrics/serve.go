@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"net"
 	"net/http"
 	"time"
@@ -30,7 +33,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	}
 	defer s.Close()
 
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit})
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		return fail(e, err)
+	}
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im})
 	if err != nil {
 		return fail(e, err)
 	}

@@ -10,6 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -17,12 +20,14 @@ import (
 type serverConfig struct {
 	Store     store.Store
 	Logger    *slog.Logger
-	BodyLimit string // e.g. "32M"
+	BodyLimit string // largest intake body, e.g. "32M"
+	Tokens    *auth.Tokens
+	Importer  *importer.Importer
 }
 
 func (c serverConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil {
-		return errors.New("server: store and logger are required")
+	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil {
+		return errors.New("server: store, logger, tokens and importer are required")
 	}
 	if c.BodyLimit == "" {
 		return errors.New("server: no body limit")
@@ -49,12 +54,17 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
 
-	e.GET("/", indexHandler(cfg.Store))
+	// Pages and read APIs take small bodies; the intake takes up to BodyLimit.
+	small := middleware.BodyLimit("64K")
+
+	api := e.Group("/api/v1")
+	intake.Register(api.Group("", middleware.BodyLimit(cfg.BodyLimit), auth.Require(cfg.Tokens, auth.ScopeIngest)),
+		intake.Config{Importer: cfg.Importer, Logger: cfg.Logger})
+	e.GET("/", indexHandler(cfg.Store), small)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-	})
+	}, small)
 	e.GET("/readyz", func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 		defer cancel()
@@ -64,7 +74,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "engine": info.Name})
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready", "engine": info.Name, "engine_version": info.Version})
-	})
+	}, small)
 	return e, nil
 }
 

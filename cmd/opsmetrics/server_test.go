@@ -11,6 +11,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
@@ -25,7 +27,12 @@ func TestPanicIsA500(t *testing.T) {
 	}
 	defer s.Close()
 	var logs strings.Builder
-	e, err := newServer(serverConfig{Store: s, Logger: slog.New(slog.NewTextHandler(&logs, nil)), BodyLimit: "1M"})
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im})
 	if err != nil {
 		t.Fatal(err)
 	}

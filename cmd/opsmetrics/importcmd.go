@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/canonical"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+)
+
+func cmdImport(ctx context.Context, e *env, args []string) int {
+	var so storeOptions
+	var lo logOptions
+	fs := newFlags(e, "import", "import FILE... [flags]", `Imports time exports (Harvest, Toggl, Clockify detailed CSV) and opsmetrics' own
+CSV, NDJSON and JSON files (docs/import.md). The format is detected from the header.
+Importing the same file again, or an overlapping one, changes no total.
+Exits 1 when any row was rejected; each rejected row is reported with its file,
+line, field and value.`)
+	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org the data belongs to; created on first import (OPSMETRICS_ORG)")
+	format := fs.String("format", "", "override detection: "+strings.Join(importer.Formats, ", "))
+	entity := fs.String("entity", "", "for opsmetrics' own ndjson/json/csv files: "+strings.Join(canonical.Entities, ", "))
+	dateOrder := fs.String("date-order", "", "for Clockify files whose dates are all ambiguous: mdy or dmy")
+	dryRun := fs.Bool("dry-run", false, "parse, validate and report, but write nothing")
+	strict := fs.Bool("strict", false, "write nothing from a file that has any rejected row")
+	rejectFile := fs.String("reject-file", "", "write every rejected row (file, line, field, value, reason) to this CSV file")
+	output := fs.String("output", "table", "summary format: table, json or csv")
+	so.register(fs, e)
+	lo.register(fs, e)
+	files, rest := splitArgs(fs, args)
+	log, code := parseWithLog(e, fs, rest, &lo)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case len(files) == 0:
+		fmt.Fprintln(e.stderr, "opsmetrics import: name at least one file (see --help)")
+		return 2
+	case *org == "":
+		fmt.Fprintln(e.stderr, "opsmetrics import: --org is required (or set OPSMETRICS_ORG)")
+		return 2
+	case !slices.Contains([]string{"table", "json", "csv"}, *output):
+		fmt.Fprintf(e.stderr, "opsmetrics import: --output %q: want table, json or csv\n", *output)
+		return 2
+	case *dateOrder != "" && *dateOrder != "mdy" && *dateOrder != "dmy":
+		fmt.Fprintf(e.stderr, "opsmetrics import: --date-order %q: want mdy or dmy\n", *dateOrder)
+		return 2
+	}
+	var rejects *csv.Writer
+	if *rejectFile != "" {
+		f, err := os.Create(*rejectFile)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer f.Close()
+		rejects = csv.NewWriter(f)
+		rejects.Write([]string{"file", "line", "field", "value", "reason"})
+		defer rejects.Flush()
+	}
+	s, err := so.openMigrated(ctx, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer s.Close()
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		return fail(e, err)
+	}
+	var sums []*importer.Summary
+	exit := 0
+	for _, path := range files {
+		sum, err := importFile(ctx, e, im, path, importer.Request{Org: *org, Format: *format, Entity: *entity,
+			DateOrder: *dateOrder, DryRun: *dryRun, Strict: *strict}, rejects)
+		if sum != nil {
+			sums = append(sums, sum)
+			if sum.Rejected() > 0 {
+				exit = 1
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics import: %v\n", err)
+			exit = 1
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	printSummaries(e, sums, *output, *dryRun)
+	return exit
+}
+
+// splitArgs separates file names from flags, so `import a.csv b.csv --org x`
+// works as well as `import --org x a.csv b.csv`.
+func splitArgs(fs *flag.FlagSet, args []string) (files, flags []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(files, args[i+1:]...), flags
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if f := fs.Lookup(name); f != nil && !strings.Contains(name, "=") && !isBoolFlag(f) && i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		default:
+			files = append(files, a)
+		}
+	}
+	return files, flags
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func importFile(ctx context.Context, e *env, im *importer.Importer, path string, req importer.Request, rejects *csv.Writer) (*importer.Summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	req.File, req.Body, req.Size = path, f, st.Size()
+	bar := newByteProgress(e.stderr, st.Size(), path)
+	req.OnProgress = bar.set
+	req.OnReject = func(re *ingest.RowError) {
+		if rejects != nil {
+			rejects.Write([]string{re.File, strconv.Itoa(re.Line), re.Field, re.Value, re.Reason})
+		}
+	}
+	start := time.Now()
+	sum, err := im.Import(ctx, req)
+	bar.done()
+	if sum != nil {
+		rows := 0
+		for _, c := range sum.Entities {
+			rows += c.Read
+		}
+		fmt.Fprintf(e.stderr, "%s: %d rows in %.1fs (%.0f rows/s)\n", path, rows, time.Since(start).Seconds(),
+			float64(rows)/max(time.Since(start).Seconds(), 1e-9))
+		for _, re := range sum.Errors[:min(len(sum.Errors), 20)] {
+			fmt.Fprintf(e.stderr, "  rejected %v\n", re)
+		}
+		if n := sum.Rejected(); n > 20 {
+			fmt.Fprintf(e.stderr, "  ... and %d more rejected rows (--reject-file lists them all)\n", n-20)
+		}
+	}
+	var fe *ingest.FileError
+	if errors.As(err, &fe) {
+		return sum, fe
+	}
+	return sum, err
+}
+
+func printSummaries(e *env, sums []*importer.Summary, output string, dryRun bool) {
+	type line struct {
+		File, Entity                          string
+		Read, New, Updated, Deleted, Rejected int
+	}
+	var lines []line
+	for _, s := range sums {
+		ents := make([]string, 0, len(s.Entities))
+		for name := range s.Entities {
+			ents = append(ents, name)
+		}
+		slices.Sort(ents)
+		for _, name := range ents {
+			c := s.Entities[name]
+			lines = append(lines, line{s.File, name, c.Read, c.New, c.Updated, c.Deleted, c.Rejected})
+		}
+	}
+	switch output {
+	case "json":
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(sums)
+	case "csv":
+		w := csv.NewWriter(e.stdout)
+		w.Write([]string{"file", "entity", "read", "new", "updated", "deleted", "rejected"})
+		for _, l := range lines {
+			w.Write([]string{l.File, l.Entity, strconv.Itoa(l.Read), strconv.Itoa(l.New), strconv.Itoa(l.Updated),
+				strconv.Itoa(l.Deleted), strconv.Itoa(l.Rejected)})
+		}
+		w.Flush()
+	default:
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tNEW\tUPDATED\tDELETED\tREJECTED")
+		for _, l := range lines {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.New, l.Updated, l.Deleted, l.Rejected)
+		}
+		tw.Flush()
+		for _, s := range sums {
+			var parts []string
+			for _, k := range []string{"person", "client", "project"} {
+				if n := s.Created[k]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, k))
+				}
+			}
+			if len(parts) > 0 {
+				fmt.Fprintf(e.stdout, "%s: created on first sight: %s\n", s.File, strings.Join(parts, ", "))
+			}
+			switch {
+			case dryRun:
+				fmt.Fprintf(e.stdout, "%s: dry run, nothing written\n", s.File)
+			case !s.Written:
+				fmt.Fprintf(e.stdout, "%s: nothing written: --strict and %d rows were rejected\n", s.File, s.Rejected())
+			}
+		}
+	}
+}

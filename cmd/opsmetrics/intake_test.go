@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+// createToken runs `opsmetrics token create` in-process and returns the token.
+func createToken(t *testing.T, env map[string]string, org, scope string) string {
+	t.Helper()
+	var out, errb strings.Builder
+	if code := run(t.Context(), []string{"token", "create", "--org", org, "--scope", scope}, getenvFrom(env), &out, &errb); code != 0 {
+		t.Fatalf("token create: %d %s", code, errb.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+type intakeReply struct {
+	Entities map[string]struct{ Read, New, Updated, Deleted, Rejected int }
+	Rejected int
+	Errors   []struct {
+		Line                 int
+		Field, Value, Reason string
+	}
+	Error string
+}
+
+func post(t *testing.T, url, token, contentType string, body io.Reader) (int, intakeReply) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, body)
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r intakeReply
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("POST %s: %d, not JSON: %s", url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, r
+}
+
+func ndjsonEntries(ids ...string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&b, `{"external_id":%q,"person":"p1","date":"2026-04-01","hours":1.5,"billable":true}`+"\n", id)
+	}
+	return b.String()
+}
+
+// TestIntakeAPI boots run() on :0 and drives the intake: tokens scoped to
+// one org, idempotent re-posts, per-row errors, uploads, and the refusals.
+func TestIntakeAPI(t *testing.T) {
+	env := testEnv(t)
+	acme := createToken(t, env, "acme", "ingest")
+	globex := createToken(t, env, "globex", "ingest")
+	reader := createToken(t, env, "acme", "read")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
+		pw.Close()
+	}()
+	base := listening(t, pr)
+	url := base + "/api/v1/time_entries"
+
+	code, r := post(t, url, acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
+	if code != 200 || r.Entities["time_entry"].New != 3 {
+		t.Fatalf("first post: %d %+v", code, r)
+	}
+	code, r = post(t, url, acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
+	if code != 200 || r.Entities["time_entry"].New != 0 || r.Entities["time_entry"].Updated != 3 {
+		t.Fatalf("repeated post: %d %+v", code, r)
+	}
+	// The same ids under another org's token are another org's records.
+	code, r = post(t, url, globex, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
+	if code != 200 || r.Entities["time_entry"].New != 3 {
+		t.Fatalf("other org: %d %+v", code, r)
+	}
+	bad := ndjsonEntries("d") + `{"external_id":"e","person":"p1","date":"2026-04-01","hours":-1,"billable":true}` + "\n"
+	code, r = post(t, url, acme, "application/x-ndjson", strings.NewReader(bad))
+	if code != http.StatusMultiStatus || r.Rejected != 1 || r.Errors[0].Line != 2 || r.Errors[0].Field != "hours" || r.Errors[0].Value != "-1" {
+		t.Fatalf("partly bad post: %d %+v", code, r)
+	}
+	code, r = post(t, url+"?strict=true", acme, "application/x-ndjson", strings.NewReader(bad))
+	if code != http.StatusUnprocessableEntity || r.Rejected != 1 {
+		t.Fatalf("strict post: %d %+v", code, r)
+	}
+	jsonBody := `[{"external_id":"f","person":"p1","date":"2026-04-02","hours":2,"billable":false}]`
+	if code, r = post(t, url, acme, "application/json", strings.NewReader(jsonBody)); code != 200 || r.Entities["time_entry"].New != 1 {
+		t.Fatalf("json array: %d %+v", code, r)
+	}
+
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "harvest.csv")
+	fw.Write([]byte("Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency\n" +
+		"2026-01-05,Acme Corp,Website,ACME,Design,Logo,2,Yes,No,Ana,García,Designer,Yes,150,300,60,120,United States Dollar - USD\n"))
+	mw.Close()
+	if code, r = post(t, base+"/api/v1/import", acme, mw.FormDataContentType(), &form); code != 200 || r.Entities["time_entry"].New != 1 {
+		t.Fatalf("upload: %d %+v", code, r)
+	}
+
+	refusals := []struct {
+		name, url, token, ctype, body string
+		status                        int
+	}{
+		{"no token", url, "", "application/x-ndjson", ndjsonEntries("x"), 401},
+		{"wrong token", url, acme + "0", "application/x-ndjson", ndjsonEntries("x"), 401},
+		{"read-only token", url, reader, "application/x-ndjson", ndjsonEntries("x"), 403},
+		{"unknown entity", base + "/api/v1/widgets", acme, "application/x-ndjson", ndjsonEntries("x"), 404},
+		{"unsupported type", url, acme, "text/plain", "hello", 415},
+		{"malformed json array", url, acme, "application/json", "[{", 400},
+	}
+	for _, c := range refusals {
+		code, r := post(t, c.url, c.token, c.ctype, strings.NewReader(c.body))
+		if code != c.status || r.Error == "" {
+			t.Errorf("%s: %d %+v, want %d with an error message", c.name, code, r, c.status)
+		}
+	}
+	cancel()
+	<-done
+}
+
+// TestAcknowledgedSurvivesKill9: a 2xx answer means the rows are stored,
+// even if the process is killed right after answering.
+func TestAcknowledgedSurvivesKill9(t *testing.T) {
+	env := testEnv(t)
+	token := createToken(t, env, "acme", "ingest")
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = environ(env)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := listening(t, stdout)
+	ids := make([]string, 5000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("te-%05d", i)
+	}
+	code, r := post(t, base+"/api/v1/time_entries", token, "application/x-ndjson", strings.NewReader(ndjsonEntries(ids...)))
+	if code != 200 || r.Entities["time_entry"].New != 5000 {
+		t.Fatalf("post: %d %+v", code, r)
+	}
+	cmd.Process.Kill() // SIGKILL straight after the answer
+	cmd.Wait()
+
+	s, err := chdb.Open(chdb.Config{LibPath: env["CHDB_LIB_PATH"], DataDir: env["OPSMETRICS_DATA_DIR"], Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	rows, err := s.Query(ctx, "SELECT count() FROM ops.time_entries FINAL WHERE org_id = {org:String}", store.Params{"org": "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := rows.Scan(0, &n); err != nil || n != 5000 {
+		t.Fatalf("after kill -9: %d entries (%v), want 5000", n, err)
+	}
+}

@@ -1,0 +1,142 @@
+package canonical
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+)
+
+// seed adds every example file of format to the corpus, with its entity's
+// index in Entities.
+func seed(f *testing.F, format string) {
+	for _, ex := range exampleFiles(f) {
+		if ex.format != format {
+			continue
+		}
+		b, err := os.ReadFile(ex.path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for i, e := range Entities {
+			if e == ex.entity {
+				f.Add(b, uint8(i))
+			}
+		}
+	}
+}
+
+// drain runs a parser to the end and fails on a panic (by crashing), on an
+// error that is not a RowError, FileError or io.EOF, on a row without a
+// record, and on a parser that does not end.
+func drain(t *testing.T, data []byte, entity uint8, format string) {
+	e := Entities[int(entity)%len(Entities)]
+	p, err := New(bytes.NewReader(data), e, format, ingest.Options{File: "fuzz", Org: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every row consumes at least one byte, and a FileError ends the loop.
+	for range len(data) + 2 {
+		row, err := p.Next()
+		var re *ingest.RowError
+		var fe *ingest.FileError
+		switch {
+		case err == nil:
+			if row.Record == nil || row.Line < 1 {
+				t.Fatalf("row %+v", row)
+			}
+		case errors.Is(err, io.EOF):
+			return
+		case errors.As(err, &re):
+			if re.Line < 1 {
+				t.Fatalf("row error without a line: %v", re)
+			}
+		case errors.As(err, &fe):
+			return
+		default:
+			t.Fatalf("error of type %T: %v", err, err)
+		}
+	}
+	t.Fatal("parser did not end")
+}
+
+func FuzzCSV(f *testing.F) {
+	seed(f, FormatCSV)
+	f.Add([]byte("external_id,name\n\"c-1,x\n"), uint8(1))
+	f.Add([]byte("\ufeffexternal_id,deleted\nx,true\n"), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, entity uint8) {
+		drain(t, data, entity, FormatCSV)
+	})
+}
+
+func FuzzNDJSON(f *testing.F) {
+	seed(f, FormatNDJSON)
+	f.Add([]byte(`{"external_id":"x","deleted":true}`+"\n\n{"), uint8(3))
+	f.Add([]byte(`{"hours":1e99999,"tags":["a",1,{"b":[null]}],"x":"\ud800"}`), uint8(3))
+	f.Fuzz(func(t *testing.T, data []byte, entity uint8) {
+		drain(t, data, entity, FormatNDJSON)
+	})
+}
+
+func FuzzJSON(f *testing.F) {
+	seed(f, FormatJSON)
+	seed(f, FormatNDJSON) // not arrays: exercises the errors
+	f.Add([]byte(`[{"date":"2026-01-01"}, 1, "x", [], {"a":{"b":[]}}]`), uint8(8))
+	f.Fuzz(func(t *testing.T, data []byte, entity uint8) {
+		drain(t, data, entity, FormatJSON)
+	})
+}
+
+// collect is a memberSink that keeps everything.
+type collect struct{ members map[string]raw }
+
+func (c *collect) member(key string, v raw) *issue {
+	c.members[key] = v
+	return nil
+}
+
+// FuzzScanObject checks the hand-written JSON scanner against
+// encoding/json: it accepts exactly the valid JSON objects, and decodes
+// their string values the same.
+func FuzzScanObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":"b\u00e9\ud83d\ude00\n"}`, `{"a":[1,"x",{"y":null}],"b":-0.5e+3}`,
+		`{"a":1,}`, `{"a":01}`, `{"a":"\ud800x"}`, `{"a" : true , "b":false,"c":null}`, ` {"a":"\/"} `, `{"a":"x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !utf8.Valid(data) || bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) > maxDepth/2 {
+			return // the parsers check UTF-8 first; nesting limits differ
+		}
+		var sc scanner
+		c := &collect{members: map[string]raw{}}
+		_, serr := sc.object(data, c)
+		var want map[string]any
+		jerr := json.Unmarshal(data, &want)
+		isObject := jerr == nil && want != nil
+		if (serr == nil) != isObject {
+			t.Fatalf("scanner error %v, encoding/json error %v, for %q", serr, jerr, data)
+		}
+		if serr != nil {
+			return
+		}
+		for k, v := range want {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			got := c.members[k]
+			if s == "" && got.kind == absent {
+				continue
+			}
+			if got.kind != text || got.text != s {
+				// Duplicate keys: encoding/json keeps the last, so does collect.
+				t.Fatalf("key %q: got %+v, want %q", k, got, s)
+			}
+		}
+	})
+}

@@ -1,0 +1,259 @@
+// Package importer runs one input (an export file, an upload or an API
+// body) through format detection, parsing, validation, name resolution and
+// batched, idempotent writes, and reports what happened to every row.
+package importer
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+)
+
+// Store is the part of the store an Importer needs.
+type Store interface {
+	ingest.Inserter
+	ingest.Querier
+}
+
+// Config configures an Importer.
+type Config struct {
+	Store     Store
+	Logger    *slog.Logger
+	BatchRows int // rows per INSERT; default 50,000
+	Now       func() time.Time
+}
+
+// Validate fills defaults and reports what is missing.
+func (c *Config) Validate() error {
+	if c.Store == nil || c.Logger == nil {
+		return errors.New("importer: store and logger are required")
+	}
+	if c.BatchRows <= 0 {
+		c.BatchRows = 50_000
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Importer imports inputs. It is safe for concurrent use; each Import is
+// independent.
+type Importer struct {
+	cfg    Config
+	writer *ingest.Writer
+}
+
+// New returns an Importer.
+func New(cfg Config) (*Importer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: cfg.Store, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	return &Importer{cfg: cfg, writer: w}, nil
+}
+
+// Request is one input to import.
+type Request struct {
+	Org       string
+	File      string    // the name errors and the ingest log use
+	Body      io.Reader // an io.ReadSeeker lets Strict avoid a temporary copy
+	Size      int64     // total bytes when known, for progress; 0 if unknown
+	Format    string    // "" to detect from the content
+	Entity    string    // for opsmetrics' own formats, when not detected
+	DateOrder string    // "", "mdy" or "dmy" for ambiguous Clockify dates
+	DryRun    bool      // parse, validate and resolve, but write nothing
+	Strict    bool      // write nothing when any row is rejected
+	// OnReject, if set, receives every rejected row as it is found.
+	OnReject func(*ingest.RowError)
+	// OnProgress, if set, receives the bytes read so far and the rows read.
+	OnProgress func(bytes int64, rows int)
+}
+
+// Counts are the outcome for one entity.
+type Counts struct {
+	Read     int `json:"read"`     // rows read, valid or not
+	New      int `json:"new"`      // written, not stored before
+	Updated  int `json:"updated"`  // written, replacing a stored record with the same key
+	Deleted  int `json:"deleted"`  // tombstones written
+	Rejected int `json:"rejected"` // rows not written
+}
+
+// Summary is the outcome of one Import.
+type Summary struct {
+	File     string             `json:"file"`
+	Format   string             `json:"format"`
+	BatchID  string             `json:"batch_id"`
+	Entities map[string]*Counts `json:"entities"`
+	// Created counts the people, clients and projects created on first sight.
+	Created map[string]int     `json:"created,omitempty"`
+	Errors  []*ingest.RowError `json:"errors,omitempty"` // the first MaxErrors rejected rows
+	Written bool               `json:"written"`          // false for a dry run and for a strict run with rejects
+}
+
+// MaxErrors bounds the rejected rows a Summary keeps; OnReject sees them all.
+const MaxErrors = 1000
+
+// Rejected is the total of rejected rows.
+func (s *Summary) Rejected() int {
+	n := 0
+	for _, c := range s.Entities {
+		n += c.Rejected
+	}
+	return n
+}
+
+func (s *Summary) counts(entity string) *Counts {
+	c, ok := s.Entities[entity]
+	if !ok {
+		c = &Counts{}
+		s.Entities[entity] = c
+	}
+	return c
+}
+
+// Import imports one input. Rows are written in batches of BatchRows, each
+// one INSERT per table; a rejected row never stops the others unless Strict.
+// It returns the summary, and an error for a failure of the input as a whole
+// (*ingest.FileError) or of the store; batches written before such an error
+// stay written, and importing the same input again adds nothing twice.
+func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
+	if req.Org == "" {
+		return nil, errors.New("no org given")
+	}
+	started := im.cfg.Now().UTC()
+	hash := sha256.New()
+	counter := &countingReader{r: io.TeeReader(req.Body, hash)}
+	body := bufio.NewReaderSize(counter, 256<<10)
+	format, entity := req.Format, req.Entity
+	if format == "" {
+		var err error
+		if format, entity, err = detect(body, req.File); err != nil {
+			return nil, err
+		}
+		if req.Entity != "" {
+			entity = req.Entity
+		}
+	}
+	sum := &Summary{File: req.File, Format: format, Entities: map[string]*Counts{}, Created: map[string]int{}}
+	sum.BatchID = batchID(req, started)
+	opts := ingest.Options{File: req.File, Org: req.Org, DateOrder: req.DateOrder}
+
+	if req.Strict && !req.DryRun {
+		// Validate everything first; write only a clean input.
+		rs, cleanup, err := rewindable(req.Body, body)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		check := req
+		check.Body, check.DryRun, check.Strict, check.Format, check.Entity = rs, true, false, format, entity
+		dry, err := im.Import(ctx, check)
+		if err != nil || dry.Rejected() > 0 {
+			if dry != nil {
+				dry.BatchID = sum.BatchID
+			}
+			return dry, err
+		}
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		counter = &countingReader{r: io.TeeReader(rs, hash)}
+		hash.Reset()
+		body = bufio.NewReaderSize(counter, 256<<10)
+	}
+
+	parser, err := newParser(body, format, entity, opts)
+	if err != nil {
+		return sum, err
+	}
+	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter}
+	if run.resolver, err = ingest.NewResolver(ctx, im.cfg.Store, req.Org); err != nil {
+		return sum, err
+	}
+	if err := run.loadOrg(ctx); err != nil {
+		return sum, err
+	}
+	rec := ingest.BatchRecord{Org: req.Org, ID: sum.BatchID, Source: format, Format: format, FileName: req.File,
+		StartedAt: started, Status: ingest.BatchRunning}
+	if !req.DryRun {
+		if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
+			return sum, err
+		}
+	}
+	runErr := run.rows(ctx, parser)
+	if runErr == nil {
+		runErr = run.flush(ctx)
+	}
+	sum.Written = !req.DryRun
+	if req.DryRun {
+		return sum, runErr
+	}
+	finished := im.cfg.Now().UTC()
+	rec.FinishedAt, rec.FileSHA256, rec.Status = &finished, hex.EncodeToString(hash.Sum(nil)), ingest.BatchDone
+	for _, c := range sum.Entities {
+		rec.RowsRead += uint64(c.Read)
+		rec.RowsInserted += uint64(c.New + c.Updated + c.Deleted)
+		rec.RowsRejected += uint64(c.Rejected)
+	}
+	if runErr != nil {
+		rec.Status, rec.Error = ingest.BatchFailed, runErr.Error()
+	}
+	if _, err := im.writer.Write(context.WithoutCancel(ctx), sum.BatchID, []ingest.BatchRecord{rec}); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+func batchID(req Request, at time.Time) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d", req.Org, req.File, at.UnixNano()))
+	return "imp-" + at.Format("20060102T150405") + "-" + hex.EncodeToString(h[:4])
+}
+
+// rewindable returns a seekable copy of the input: the body itself when it
+// can seek, else a temporary file holding what the buffered reader has.
+func rewindable(orig io.Reader, buffered *bufio.Reader) (io.ReadSeeker, func(), error) {
+	if rs, ok := orig.(io.ReadSeeker); ok {
+		if _, err := rs.Seek(0, io.SeekStart); err == nil {
+			return rs, func() {}, nil
+		}
+	}
+	f, err := os.CreateTemp("", "opsmetrics-import-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	if _, err := io.Copy(f, buffered); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return f, cleanup, nil
+}
+
+// countingReader counts the bytes read, for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

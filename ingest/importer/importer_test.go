@@ -1,0 +1,236 @@
+package importer_test
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+var (
+	once    sync.Once
+	shared  *chdb.Store
+	dir     string
+	errOpen error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// newImporter returns an importer on the test process's one embedded engine.
+func newImporter(t *testing.T) (*importer.Importer, *chdb.Store) {
+	t.Helper()
+	once.Do(func() {
+		lib := os.Getenv("CHDB_LIB_PATH")
+		if lib == "" {
+			cache, _ := os.UserCacheDir()
+			lib = chdb.LibPath(cache)
+		}
+		if dir, errOpen = os.MkdirTemp("", "importer-test-"); errOpen != nil {
+			return
+		}
+		shared, errOpen = chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(dir, "data"), Logger: slog.New(slog.DiscardHandler)})
+		if errOpen == nil {
+			_, errOpen = store.Migrate(t.Context(), shared, store.MigrateConfig{})
+		}
+	})
+	if errOpen != nil {
+		t.Fatalf("embedded engine (run `make test` to install libchdb): %v", errOpen)
+	}
+	im, err := importer.New(importer.Config{Store: shared, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im, shared
+}
+
+// totals are an org's deduplicated time entry count and hours.
+func totals(t *testing.T, s *chdb.Store, org string) (int, string) {
+	t.Helper()
+	rows, err := s.Query(t.Context(), "SELECT count(), sum(hours) FROM ops.time_entries FINAL WHERE org_id = {org:String}", store.Params{"org": org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var h decimal.Decimal
+	if err := rows.Scan(0, &n, &h); err != nil {
+		t.Fatal(err)
+	}
+	return n, h.String()
+}
+
+const harvestHeader = "Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency\n"
+
+func harvestRow(date, notes, hours string) string {
+	return fmt.Sprintf("%s,Acme Corp,Website,ACME,Design,%s,%s,Yes,No,Ana,García,Designer,Yes,150,0,60,0,United States Dollar - USD\n", date, notes, hours)
+}
+
+func importString(t *testing.T, im *importer.Importer, req importer.Request, body string) *importer.Summary {
+	t.Helper()
+	req.Body = strings.NewReader(body)
+	if req.File == "" {
+		req.File = "test.csv"
+	}
+	sum, err := im.Import(t.Context(), req)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return sum
+}
+
+// TestReimportAndOverlap: the same export twice, then an overlapping one,
+// change no total; two identical rows stay two entries.
+func TestReimportAndOverlap(t *testing.T) {
+	im, s := newImporter(t)
+	jan := harvestRow("2026-01-15", "Logo", "2") + harvestRow("2026-01-15", "Logo", "2") + harvestRow("2026-02-03", "Site", "1.5")
+	febMar := harvestRow("2026-02-03", "Site", "1.5") + harvestRow("2026-03-10", "Copy", "4")
+	req := importer.Request{Org: "reimport"}
+
+	sum := importString(t, im, req, harvestHeader+jan)
+	if c := sum.Entities["time_entry"]; c.Read != 3 || c.New != 3 || c.Updated != 0 {
+		t.Fatalf("first import: %+v", c)
+	}
+	if sum.Created["person"] != 1 || sum.Created["client"] != 1 || sum.Created["project"] != 1 {
+		t.Errorf("created %v, want one person, client and project", sum.Created)
+	}
+	// 2 + 2 + 1.5 = 5.5 hours in 3 entries (the two identical rows are two entries).
+	if n, h := totals(t, s, "reimport"); n != 3 || h != "5.5" {
+		t.Fatalf("after first import: %d entries, %s hours; want 3, 5.5", n, h)
+	}
+	sum = importString(t, im, req, harvestHeader+jan)
+	if c := sum.Entities["time_entry"]; c.New != 0 || c.Updated != 3 {
+		t.Fatalf("re-import: %+v, want 0 new and 3 updated", c)
+	}
+	if len(sum.Created) != 0 && (sum.Created["person"]+sum.Created["client"]+sum.Created["project"]) != 0 {
+		t.Errorf("re-import created %v", sum.Created)
+	}
+	sum = importString(t, im, req, harvestHeader+febMar)
+	if c := sum.Entities["time_entry"]; c.New != 1 || c.Updated != 1 {
+		t.Fatalf("overlapping import: %+v, want 1 new (Mar) and 1 updated (Feb)", c)
+	}
+	// 5.5 + 4 (March) = 9.5 hours in 4 entries.
+	if n, h := totals(t, s, "reimport"); n != 4 || h != "9.5" {
+		t.Fatalf("after overlap: %d entries, %s hours; want 4, 9.5", n, h)
+	}
+}
+
+// TestEditAndTombstone: an entry with an id is replaced by its edit and
+// removed by a tombstone; an older edit arriving later loses.
+func TestEditAndTombstone(t *testing.T) {
+	im, s := newImporter(t)
+	req := importer.Request{Org: "edits", Entity: "time_entry", Format: importer.FormatNDJSON}
+	line := func(id, hours, updated string, deleted bool) string {
+		return fmt.Sprintf(`{"external_id":%q,"person":"p1","date":"2026-04-01","hours":%s,"billable":true,"updated_at":%q,"deleted":%t}`+"\n",
+			id, hours, updated, deleted)
+	}
+	importString(t, im, req, line("a", "2", "2026-04-01T10:00:00Z", false)+line("b", "3", "2026-04-01T10:00:00Z", false))
+	importString(t, im, req, line("a", "5", "2026-04-02T10:00:00Z", false))
+	importString(t, im, req, line("a", "9", "2026-04-01T12:00:00Z", false)) // older than the edit: loses
+	// a = 5 (the newest edit), b = 3.
+	if n, h := totals(t, s, "edits"); n != 2 || h != "8" {
+		t.Fatalf("after edits: %d entries, %s hours; want 2, 8", n, h)
+	}
+	sum := importString(t, im, req, `{"external_id":"b","deleted":true,"updated_at":"2026-04-03T00:00:00Z"}`+"\n")
+	if c := sum.Entities["time_entry"]; c.Deleted != 1 {
+		t.Fatalf("tombstone: %+v", c)
+	}
+	if n, h := totals(t, s, "edits"); n != 1 || h != "5" {
+		t.Fatalf("after tombstone: %d entries, %s hours; want 1, 5", n, h)
+	}
+}
+
+// TestRejectsStrictDryRun: rejected rows name file, line, field and value;
+// valid rows are kept unless --strict; a dry run writes nothing.
+func TestRejectsStrictDryRun(t *testing.T) {
+	im, s := newImporter(t)
+	body := harvestHeader + harvestRow("2026-01-05", "ok", "1") + harvestRow("2026-01-05", "neg", "-2") +
+		harvestRow("2026-01-06", "ok2", "3") + harvestRow("2026-01-07", "long", "25")
+	var seen []*ingest.RowError
+	sum := importString(t, im, importer.Request{Org: "strict", File: "jan.csv", Strict: true, OnReject: func(e *ingest.RowError) { seen = append(seen, e) }}, body)
+	if sum.Written || sum.Rejected() != 2 {
+		t.Fatalf("strict: written=%v rejected=%d", sum.Written, sum.Rejected())
+	}
+	if n, _ := totals(t, s, "strict"); n != 0 {
+		t.Fatalf("strict import with rejects wrote %d entries", n)
+	}
+	if len(seen) != 2 || seen[0].File != "jan.csv" || seen[0].Line != 3 || seen[0].Field != "Hours" || seen[0].Value != "-2" {
+		t.Fatalf("first reject: %+v", seen[0])
+	}
+	if seen[1].Line != 5 || seen[1].Value != "25" {
+		t.Errorf("second reject: %+v", seen[1])
+	}
+	sum = importString(t, im, importer.Request{Org: "strict", DryRun: true}, body)
+	if sum.Written || sum.Entities["time_entry"].New != 2 {
+		t.Fatalf("dry run: %+v", sum.Entities["time_entry"])
+	}
+	if n, _ := totals(t, s, "strict"); n != 0 {
+		t.Fatalf("dry run wrote %d entries", n)
+	}
+	sum = importString(t, im, importer.Request{Org: "strict"}, body)
+	if !sum.Written || sum.Rejected() != 2 || sum.Entities["time_entry"].New != 2 {
+		t.Fatalf("lenient: %+v", sum.Entities["time_entry"])
+	}
+	if n, h := totals(t, s, "strict"); n != 2 || h != "4" {
+		t.Fatalf("lenient import: %d entries, %s hours; want 2, 4", n, h)
+	}
+}
+
+// TestSecondCurrencyRejected: an org keeps one currency.
+func TestSecondCurrencyRejected(t *testing.T) {
+	im, _ := newImporter(t)
+	eur := strings.Replace(harvestRow("2026-01-05", "x", "1"), "United States Dollar - USD", "Euro - EUR", 1)
+	sum := importString(t, im, importer.Request{Org: "currency"}, harvestHeader+harvestRow("2026-01-05", "y", "1")+eur)
+	if sum.Rejected() != 1 || sum.Errors[0].Field != "currency" || sum.Errors[0].Value != "EUR" || sum.Errors[0].Line != 3 {
+		t.Fatalf("errors %+v", sum.Errors)
+	}
+}
+
+// TestFileErrors: what cannot be read at all is one clear error.
+func TestFileErrors(t *testing.T) {
+	im, _ := newImporter(t)
+	cases := map[string]string{
+		"empty":          "",
+		"unknown header": "Foo,Bar\n1,2\n",
+		"not utf-8":      harvestHeader + "2026-01-05,Acme \xff\xfe,Website,ACME,Design,x,1,Yes,No,Ana,G,D,Yes,1,1,1,1,USD\n",
+	}
+	for name, body := range cases {
+		_, err := im.Import(t.Context(), importer.Request{Org: "files", File: "bad.csv", Body: strings.NewReader(body)})
+		var fe *ingest.FileError
+		if !errors.As(err, &fe) || fe.File != "bad.csv" {
+			t.Errorf("%s: got %v, want a FileError naming bad.csv", name, err)
+		}
+	}
+}
+
+// TestResolveByEmailAcrossFormats: people imported first are matched by the
+// export's names instead of being created again.
+func TestResolveAcrossFormats(t *testing.T) {
+	im, s := newImporter(t)
+	people := "external_id,name,email,role,valid_from\nana,Ana García,ana@example.com,designer,2026-01-01\n"
+	importString(t, im, importer.Request{Org: "resolve", File: "people.csv"}, people)
+	sum := importString(t, im, importer.Request{Org: "resolve"}, harvestHeader+harvestRow("2026-01-05", "x", "1"))
+	if sum.Created["person"] != 0 {
+		t.Fatalf("created %v; Ana should match by name", sum.Created)
+	}
+	rows, err := s.Query(t.Context(), "SELECT person_id FROM ops.time_entries FINAL WHERE org_id = 'resolve'", nil)
+	if err != nil || rows.Len() != 1 || rows.Data[0][0] != "ana" {
+		t.Fatalf("person_id %v, %v", rows, err)
+	}
+}
