@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,14 +91,31 @@ type Options struct {
 // Toggl and Clockify CSVs): a hash of the row's identifying fields plus the
 // row's position among identical rows, so re-importing the same export, or an
 // overlapping one, yields the same ids and adds nothing.
+//
+// The first field is the row's date. Identical rows share their date, so the
+// keyer counts occurrences per date, and once it holds more than packAt
+// hashes it packs the counts of every date but the current one into a sorted
+// slice of 8 bytes a row. Exports sorted by date (as time trackers write
+// them) then keep memory at 8 bytes a row whatever their size; an unsorted
+// file is still numbered exactly, at some cost in time.
 type Keyer struct {
-	seen map[string]int
+	days   map[string]*dayKeys
+	inMaps int // hashes held in per-date maps
 }
 
-// NewKeyer returns a Keyer for one file.
-func NewKeyer() *Keyer { return &Keyer{seen: map[string]int{}} }
+type dayKeys struct {
+	m      map[uint64]uint32 // open: hash -> rows seen
+	packed []uint64          // packed: sorted (hash &^ 0xff) | count, counts below 255
+}
 
-// Key returns prefix-<hash>-<n> where n counts earlier rows with the same fields.
+// packAt is how many hashes the keyer keeps in maps before packing.
+const packAt = 1 << 18
+
+// NewKeyer returns a Keyer for one file.
+func NewKeyer() *Keyer { return &Keyer{days: map[string]*dayKeys{}} }
+
+// Key returns prefix-<hash>-<n> where n counts earlier rows with the same
+// fields. fields[0] should be the row's date.
 func (k *Keyer) Key(prefix string, fields ...string) string {
 	h := sha256.New()
 	for _, f := range fields {
@@ -104,10 +123,64 @@ func (k *Keyer) Key(prefix string, fields ...string) string {
 		h.Write([]byte{':'})
 		h.Write([]byte(f))
 	}
-	sum := hex.EncodeToString(h.Sum(nil)[:12])
-	n := k.seen[sum]
-	k.seen[sum] = n + 1
-	return prefix + "-" + sum + "-" + strconv.Itoa(n)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	hash := binary.BigEndian.Uint64(sum[:8]) &^ 0xff
+	day := ""
+	if len(fields) > 0 {
+		day = fields[0]
+	}
+	d := k.days[day]
+	if d == nil {
+		d = &dayKeys{m: map[uint64]uint32{}}
+		k.days[day] = d
+	}
+	if d.m == nil {
+		k.inMaps += d.unpack()
+	}
+	n := d.m[hash]
+	d.m[hash] = n + 1
+	if n == 0 {
+		k.inMaps++
+	}
+	if k.inMaps > packAt {
+		k.packAllBut(day)
+	}
+	return prefix + "-" + hex.EncodeToString(sum[:12]) + "-" + strconv.Itoa(int(n))
+}
+
+func (k *Keyer) packAllBut(day string) {
+	for name, d := range k.days {
+		if name == day || d.m == nil || !d.pack() {
+			continue
+		}
+		k.inMaps -= len(d.packed)
+	}
+}
+
+// pack turns the map into a sorted slice; a date with 255 or more identical
+// rows stays a map.
+func (d *dayKeys) pack() bool {
+	out := make([]uint64, 0, len(d.m))
+	for h, n := range d.m {
+		if n >= 0xff {
+			return false
+		}
+		out = append(out, h|uint64(n))
+	}
+	slices.Sort(out)
+	d.packed, d.m = out, nil
+	return true
+}
+
+func (d *dayKeys) unpack() int {
+	d.m = make(map[uint64]uint32, len(d.packed)+1)
+	for _, v := range d.packed {
+		d.m[v&^0xff] = uint32(v & 0xff)
+	}
+	n := len(d.packed)
+	d.packed = nil
+	return n
 }
 
 // NormalizeName folds a person, client or project name for matching:

@@ -42,6 +42,12 @@ type Resolver struct {
 	clients  map[string]string // normalized name -> external_id
 	projects map[string]string // client id + "\x00" + normalized name -> external_id
 
+	// Memos by the raw text of an export, which repeats on every row: most
+	// rows then resolve with a map lookup and no normalizing.
+	personRaw  map[[3]string]string
+	clientRaw  map[string]string
+	projectRaw map[[2]string]string
+
 	newPeople   []Person
 	newClients  []Client
 	newProjects []Project
@@ -49,7 +55,8 @@ type Resolver struct {
 
 // NewResolver loads the org's people, clients and projects.
 func NewResolver(ctx context.Context, q Querier, org string) (*Resolver, error) {
-	r := &Resolver{org: org, people: map[string]string{}, clients: map[string]string{}, projects: map[string]string{}}
+	r := &Resolver{org: org, people: map[string]string{}, clients: map[string]string{}, projects: map[string]string{},
+		personRaw: map[[3]string]string{}, clientRaw: map[string]string{}, projectRaw: map[[2]string]string{}}
 	load := func(name string, each func(cols []string)) error {
 		rows, err := q.Query(ctx, store.QueryText(name), store.Params{"org": org})
 		if err != nil {
@@ -107,9 +114,24 @@ func (r *Resolver) Resolve(e *TimeEntry, refs *Refs) {
 	if refs == nil {
 		return
 	}
-	e.PersonID = r.person(refs)
-	e.ClientID = r.client(refs.Client)
-	e.ProjectID = r.project(e.ClientID, refs.Project)
+	pk := [3]string{refs.PersonID, refs.PersonEmail, refs.PersonName}
+	id, ok := r.personRaw[pk]
+	if !ok {
+		id = r.person(refs)
+		r.personRaw[pk] = id
+	}
+	e.PersonID = id
+	if id, ok = r.clientRaw[refs.Client]; !ok {
+		id = r.client(refs.Client)
+		r.clientRaw[refs.Client] = id
+	}
+	e.ClientID = id
+	prk := [2]string{e.ClientID, refs.Project}
+	if id, ok = r.projectRaw[prk]; !ok {
+		id = r.project(e.ClientID, refs.Project)
+		r.projectRaw[prk] = id
+	}
+	e.ProjectID = id
 }
 
 func (r *Resolver) person(refs *Refs) string {

@@ -8,6 +8,9 @@
 // *ingest.RowError and parsing goes on, while a file that cannot be trusted
 // (unknown CSV columns, not UTF-8, truncated, broken JSON array) is a
 // *ingest.FileError. Input is streamed: memory is bounded by the longest row.
+//
+// docs/import.md documents the formats for users; a test keeps its field
+// tables equal to the schemas here.
 package canonical
 
 import (
@@ -27,8 +30,8 @@ const (
 	FormatJSON   = "json"   // one JSON array of objects (the HTTP API's application/json)
 )
 
-// maxRow bounds one NDJSON line or JSON array element, and with a margin one
-// CSV record, so that memory stays bounded whatever the input.
+// maxRow bounds one row: a longer NDJSON line, JSON array element or CSV row
+// is rejected, so that memory stays bounded whatever the input.
 const maxRow = 1 << 20
 
 // New returns a parser of r holding records of entity (one of Entities) in
@@ -49,7 +52,7 @@ func New(r io.Reader, entity, format string, opts ingest.Options) (ingest.Parser
 	sch, ok := schemas[entity]
 	if !ok {
 		return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("unknown entity %q (one of %s)",
-			entity, strings.Join(Entities, ", "))}
+			entity, strings.Join(entityOrder, ", "))}
 	}
 	b := base{file: opts.File, sch: sch, d: sch.desc(), vals: make([]raw, len(sch.desc().fields))}
 	switch format {
@@ -82,9 +85,9 @@ func DetectCSV(header []string) (entity string, ok bool) {
 		cols[i] = normHeader(h)
 	}
 	var fits, complete []string
-	for _, name := range Entities {
+	for _, name := range entityOrder {
 		d := schemas[name].desc()
-		if checkHeader(d, cols) != nil {
+		if checkHeader(d, cols) != "" {
 			continue
 		}
 		fits = append(fits, name)
@@ -106,22 +109,17 @@ func normHeader(h string) string {
 	return strings.ToLower(strings.TrimSpace(h))
 }
 
-// headerProblem is what is wrong with a CSV header.
-type headerProblem struct {
-	reason string
-}
-
 // checkHeader checks folded column names against an entity: every column
-// known, none twice, every key field there.
-func checkHeader(d *desc, cols []string) *headerProblem {
+// known, none twice, every key field there. It returns what is wrong, or "".
+func checkHeader(d *desc, cols []string) string {
 	var unknown []string
 	seen := make(map[string]bool, len(cols))
 	for i, c := range cols {
 		if c == "" {
-			return &headerProblem{fmt.Sprintf("column %d has no name", i+1)}
+			return fmt.Sprintf("column %d has no name", i+1)
 		}
 		if seen[c] {
-			return &headerProblem{fmt.Sprintf("column %q appears twice", c)}
+			return fmt.Sprintf("column %q appears twice", c)
 		}
 		seen[c] = true
 		if _, ok := d.lookup(c); !ok {
@@ -130,7 +128,7 @@ func checkHeader(d *desc, cols []string) *headerProblem {
 	}
 	if len(unknown) > 0 {
 		var b strings.Builder
-		fmt.Fprintf(&b, "unknown column")
+		b.WriteString("unknown column")
 		if len(unknown) > 1 {
 			b.WriteString("s")
 		}
@@ -144,12 +142,12 @@ func checkHeader(d *desc, cols []string) *headerProblem {
 			}
 		}
 		fmt.Fprintf(&b, "; the %s columns are: %s", d.name, strings.Join(d.names(), ", "))
-		return &headerProblem{b.String()}
+		return b.String()
 	}
 	if miss := missingRequired(d, cols, true); len(miss) > 0 {
-		return &headerProblem{fmt.Sprintf("missing required column %s", strings.Join(miss, ", "))}
+		return fmt.Sprintf("missing required column %s", strings.Join(miss, ", "))
 	}
-	return nil
+	return ""
 }
 
 // missingRequired lists the required fields (or groups, as "a or b") that

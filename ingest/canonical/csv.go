@@ -103,8 +103,8 @@ func (p *csvParser) header() error {
 	for i, h := range rec {
 		cols[i] = normHeader(h)
 	}
-	if hp := checkHeader(p.d, cols); hp != nil {
-		return p.fail(line, hp.reason)
+	if problem := checkHeader(p.d, cols); problem != "" {
+		return p.fail(line, problem)
 	}
 	// Without a deleted column every row is a live record, so a missing
 	// required column would reject every row: say so once.

@@ -1,6 +1,7 @@
 package canonical
 
 import (
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -12,6 +13,10 @@ import (
 // refers to comes before it (people before time entries, ...).
 var Entities = []string{"person", "client", "project", "time_entry", "deliverable", "task_event",
 	"allocation", "time_off", "holiday", "adjustment", "invoice_line"}
+
+// entityOrder is what the package itself iterates, safe from callers
+// changing Entities.
+var entityOrder = slices.Clone(Entities)
 
 // schemas holds the format of every entity in Entities.
 var schemas = map[string]schema{
@@ -47,8 +52,8 @@ func personMeta(r *ingest.Person) *ingest.Meta { return &r.Meta }
 
 var personSpec = newSpec("person", initMeta(personMeta), isDeleted(personMeta),
 	func(r *ingest.Person, st rowState) *issue {
-		if !st.has("valid_from") {
-			r.ValidFrom = *r.StartDate // the key group guarantees one of the two
+		if !st.has("valid_from") && r.StartDate != nil { // the key group asks for one of the two
+			r.ValidFrom = *r.StartDate
 		}
 		if !st.has("weekly_capacity_hours") {
 			r.WeeklyCapacityHours = dec40

@@ -83,6 +83,8 @@ func TestFileErrors(t *testing.T) {
 			input: "[{\"external_id\":\"c-1\",\"name\":\"" + long + "\"},\n{\"external_id\":\"c-2\",\"name\":\"n\"}]",
 			rows:  1, rowErrs: 1, wantNone: true},
 		{name: "empty JSON array", entity: "client", format: FormatJSON, input: " [ ] ", wantNone: true},
+		{name: "CSV with a header only", entity: "client", format: FormatCSV, input: "external_id,name\n\n", wantNone: true},
+		{name: "empty NDJSON", entity: "client", format: FormatNDJSON, input: "\n \n", wantNone: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,8 +33,9 @@ func seed(f *testing.F, format string) {
 
 // drain runs a parser to the end and fails on a panic (by crashing), on an
 // error that is not a RowError, FileError or io.EOF, on a row without a
-// record, and on a parser that does not end.
-func drain(t *testing.T, data []byte, entity uint8, format string) {
+// record, and on a parser that does not end. It reports whether the input
+// ended in a FileError.
+func drain(t *testing.T, data []byte, entity uint8, format string) (fileErr bool) {
 	e := Entities[int(entity)%len(Entities)]
 	p, err := New(bytes.NewReader(data), e, format, ingest.Options{File: "fuzz", Org: "o"})
 	if err != nil {
@@ -51,18 +52,19 @@ func drain(t *testing.T, data []byte, entity uint8, format string) {
 				t.Fatalf("row %+v", row)
 			}
 		case errors.Is(err, io.EOF):
-			return
+			return false
 		case errors.As(err, &re):
 			if re.Line < 1 {
 				t.Fatalf("row error without a line: %v", re)
 			}
 		case errors.As(err, &fe):
-			return
+			return true
 		default:
 			t.Fatalf("error of type %T: %v", err, err)
 		}
 	}
 	t.Fatal("parser did not end")
+	return false
 }
 
 func FuzzCSV(f *testing.F) {
@@ -88,7 +90,18 @@ func FuzzJSON(f *testing.F) {
 	seed(f, FormatNDJSON) // not arrays: exercises the errors
 	f.Add([]byte(`[{"date":"2026-01-01"}, 1, "x", [], {"a":{"b":[]}}]`), uint8(8))
 	f.Fuzz(func(t *testing.T, data []byte, entity uint8) {
-		drain(t, data, entity, FormatJSON)
+		failed := drain(t, data, entity, FormatJSON)
+		// The file is rejected exactly when it is not a JSON array, as
+		// encoding/json judges (nesting limits differ; invalid UTF-8 is a
+		// row error).
+		doc := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\ufeff")), " \t\r\n")
+		if bytes.Count(doc, []byte("["))+bytes.Count(doc, []byte("{")) > maxDepth/2 {
+			return
+		}
+		isArray := json.Valid(doc) && len(doc) > 0 && doc[0] == '['
+		if failed == isArray {
+			t.Fatalf("FileError %v, but encoding/json says valid array %v, for %q", failed, isArray, data)
+		}
 	})
 }
 

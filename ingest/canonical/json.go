@@ -203,9 +203,9 @@ func (p *arrayParser) element(line int, tooLong bool) (ingest.Row, error) {
 	if tooLong {
 		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line, Reason: "object longer than 1 MiB"}
 	}
-	if !utf8.Valid(p.elem) {
-		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line, Reason: "not valid UTF-8"}
-	}
+	// Syntax first: a syntax error loses the rest of the file, whatever else
+	// is wrong with the element. The scanner reads bytes, so it can judge
+	// the syntax of text that is not UTF-8.
 	if p.elem[0] != '{' {
 		if !json.Valid(p.elem) {
 			return ingest.Row{}, p.fail(line, "invalid JSON")
@@ -218,6 +218,9 @@ func (p *arrayParser) element(line int, tooLong bool) (ingest.Row, error) {
 		at := line + bytes.Count(p.elem[:min(serr.off, len(p.elem))], []byte("\n"))
 		return ingest.Row{}, p.fail(at, "invalid JSON: "+serr.reason)
 	}
+	if !utf8.Valid(p.elem) {
+		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line, Reason: "not valid UTF-8"}
+	}
 	if is != nil {
 		return ingest.Row{}, p.rowErr(line, is)
 	}
@@ -226,79 +229,104 @@ func (p *arrayParser) element(line int, tooLong bool) (ingest.Row, error) {
 
 // cut reads the next element's bytes into p.elem, checking only what it must
 // to find the element's end: strings and balanced brackets. The scanner
-// checks the rest. Past maxRow bytes it keeps reading but stops keeping.
+// checks the rest. Past maxRow bytes it keeps reading but stops keeping. It
+// works on whole buffered windows, so that strings, most of a row, are
+// skipped with IndexByte rather than byte by byte.
 func (p *arrayParser) cut() (tooLong bool, err error) {
 	p.elem, p.depth = p.elem[:0], p.depth[:0]
-	keep := func(c byte) {
-		if tooLong {
-			return
-		}
-		if len(p.elem) >= maxRow {
-			tooLong, p.elem = true, p.elem[:0]
-			return
-		}
-		p.elem = append(p.elem, c)
-	}
-	truncated := func() error {
-		return p.end("invalid JSON: the input ends inside an array element (truncated?)")
-	}
+	inStr, esc, started := false, false, false
+	in := &p.in
 	for {
-		c, ok := p.in.peek()
-		if !ok {
-			return false, truncated()
+		if in.i >= in.n && !in.fill() {
+			return false, p.end("invalid JSON: the input ends inside an array element (truncated?)")
 		}
-		switch c {
-		case '"':
-			p.in.next()
-			keep(c)
-			for escaped := false; ; {
-				c, ok := p.in.next()
-				if !ok {
-					return false, truncated()
+		win := in.buf[in.i:in.n]
+		j, done, bad := 0, false, ""
+	scan:
+		for j < len(win) {
+			if inStr {
+				if esc {
+					esc = false
+					j++
+					continue
 				}
-				keep(c)
-				if escaped {
-					escaped = false
-				} else if c == '\\' {
-					escaped = true
-				} else if c == '"' {
+				rest := win[j:]
+				k := bytes.IndexByte(rest, '"')
+				if k < 0 {
+					k = len(rest)
+				}
+				if b := bytes.IndexByte(rest[:k], '\\'); b >= 0 {
+					j += b + 1
+					esc = true
+					continue
+				}
+				j += k
+				if j == len(win) {
 					break
 				}
-			}
-		case '{', '[':
-			if len(p.depth) >= maxDepth {
-				return false, p.fail(p.in.line, "invalid JSON: nested too deeply")
-			}
-			p.in.next()
-			keep(c)
-			p.depth = append(p.depth, c+2) // '{'+2 == '}', '['+2 == ']'
-		case '}', ']':
-			if len(p.depth) == 0 {
-				if len(p.elem) == 0 && !tooLong {
-					return false, p.fail(p.in.line, "invalid JSON: expected an array element")
+				j++ // the closing quote
+				inStr = false
+				if len(p.depth) == 0 {
+					done = true
+					break
 				}
-				return tooLong, nil // the array's own ']' ends a scalar element
+				continue
 			}
-			if p.depth[len(p.depth)-1] != c {
-				return false, p.fail(p.in.line, "invalid JSON: mismatched '"+string(c)+"'")
-			}
-			p.in.next()
-			keep(c)
-			p.depth = p.depth[:len(p.depth)-1]
-		case ',', ' ', '\t', '\r', '\n':
-			if len(p.depth) == 0 {
-				if len(p.elem) == 0 && !tooLong {
-					return false, p.fail(p.in.line, "invalid JSON: expected an array element")
+			switch c := win[j]; c {
+			case '"':
+				inStr, started = true, true
+			case '{', '[':
+				if len(p.depth) >= maxDepth {
+					bad = "invalid JSON: nested too deeply"
+					break scan
 				}
-				return tooLong, nil
+				p.depth = append(p.depth, c+2) // '{'+2 == '}', '['+2 == ']'
+				started = true
+			case '}', ']':
+				if len(p.depth) == 0 { // the array's own ']' ends a scalar element
+					done = true
+					if !started {
+						bad = "invalid JSON: expected an array element"
+					}
+					break scan
+				}
+				if p.depth[len(p.depth)-1] != c {
+					bad = "invalid JSON: mismatched '" + string(c) + "'"
+					break scan
+				}
+				p.depth = p.depth[:len(p.depth)-1]
+				if len(p.depth) == 0 {
+					j++
+					done = true
+					break scan
+				}
+			case ',', ' ', '\t', '\r', '\n':
+				if len(p.depth) == 0 {
+					done = true
+					if !started {
+						bad = "invalid JSON: expected an array element"
+					}
+					break scan
+				}
+			default:
+				started = true
 			}
-			p.in.next()
-			keep(c)
-		default:
-			p.in.next()
-			keep(c)
+			j++
 		}
-		if len(p.depth) == 0 && (c == '}' || c == ']' || c == '"') {
+		chunk := win[:j]
+		in.i += j
+		in.line += bytes.Count(chunk, []byte("\n"))
+		if !tooLong {
+			if len(p.elem)+len(chunk) > maxRow {
+				tooLong, p.elem = true, p.elem[:0]
+			} else {
+				p.elem = append(p.elem, chunk...)
+			}
+		}
+		if bad != "" {
+			return false, p.fail(in.line, bad)
+		}
+		if done {
 			return tooLong, nil
 		}
 	}
@@ -314,8 +342,12 @@ type stream struct {
 }
 
 func (s *stream) fill() bool {
-	for s.i >= s.n {
+	for empty := 0; s.i >= s.n; empty++ {
 		if s.err != nil {
+			return false
+		}
+		if empty == 100 { // as bufio.Reader does with a reader that returns nothing
+			s.err = io.ErrNoProgress
 			return false
 		}
 		var n int

@@ -9,8 +9,8 @@ import (
 // objects of the canonical formats: values become raw without reflection,
 // numbers keep their literal text, and strings are substrings of one copy of
 // the input, so a row costs one allocation for all its text. It accepts
-// exactly the JSON grammar (RFC 8259) for the input it is given; the input
-// must already be valid UTF-8.
+// exactly the JSON grammar (RFC 8259). It does not check UTF-8, as
+// encoding/json does not either: callers check it before trusting values.
 type scanner struct {
 	b   []byte
 	s   string // string(b), which values slice
@@ -161,6 +161,7 @@ func (sc *scanner) array() (raw, *syntaxError) {
 	if sc.eat(']') {
 		return raw{kind: list}, nil
 	}
+	items = make([]string, 0, 4) // tags and ids: usually a few
 	for {
 		sc.ws()
 		if sc.i >= len(sc.b) {

@@ -82,10 +82,12 @@ func (f field[R]) keyed() field[R] { f.req, f.key = true, true; return f }
 type spec[R any] struct {
 	d      desc
 	fields []field[R]
-	init   func(*R, *env) // stamps the org and the default source
-	dead   func(*R) bool  // whether the record is a tombstone
-	finish func(r *R, st rowState) *issue
+	init   func(*R, *env)                 // stamps the org and the default source
+	dead   func(*R) bool                  // whether the record is a tombstone
+	finish func(r *R, st rowState) *issue // defaults and rules across fields, after every given field is set
 }
+
+var _ schema = (*spec[ingest.Person])(nil)
 
 // rowState is what finish needs to know about the row beyond the record.
 type rowState struct {
@@ -99,12 +101,15 @@ func (st rowState) has(name string) bool {
 	return ok && st.present&(1<<i) != 0
 }
 
+// newSpec builds an entity's schema from its field table. It panics on a
+// malformed table, a programming error that package initialisation, and so
+// every test, catches; no input reaches it.
 func newSpec[R any](name string, init func(*R, *env), dead func(*R) bool,
 	finish func(*R, rowState) *issue, groups []group, fields ...field[R]) *spec[R] {
 	s := &spec[R]{init: init, dead: dead, finish: finish, fields: fields}
 	s.d = desc{name: name, groups: groups, index: make(map[string]int, len(fields))}
 	if len(fields) > 64 {
-		panic("canonical: more than 64 fields in " + name) // a programming error, caught by every test
+		panic("canonical: more than 64 fields in " + name) // rowState.present is a uint64
 	}
 	for i, f := range fields {
 		if _, dup := s.d.index[f.name]; dup {
@@ -176,21 +181,14 @@ func (s *spec[R]) build(vals []raw, e *env) (any, *issue) {
 // Field constructors. Each takes the record field to fill.
 
 func textField[R any](name string, get func(*R) *string) field[R] {
-	return field[R]{fieldDesc{name: name}, func(r *R, v *raw) string {
-		s, why := parseText(v)
-		*get(r) = s
-		return why
-	}}
+	return conv(name, parseText, get)
 }
 
 func idField[R any](name string, get func(*R) *string) field[R] {
-	return field[R]{fieldDesc{name: name}, func(r *R, v *raw) string {
-		s, why := parseID(v)
-		*get(r) = s
-		return why
-	}}
+	return conv(name, parseID, get)
 }
 
+// conv is a field read by parse into the record field get returns.
 func conv[R, T any](name string, parse func(*raw) (T, string), get func(*R) *T) field[R] {
 	return field[R]{fieldDesc{name: name}, func(r *R, v *raw) string {
 		x, why := parse(v)

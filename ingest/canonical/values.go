@@ -1,6 +1,7 @@
 package canonical
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -336,6 +337,13 @@ func parseList(v *raw) ([]string, string) {
 	var items []string
 	switch v.kind {
 	case list:
+		// The scanner's slice is this row's own: keep it when it is clean.
+		if !slices.ContainsFunc(v.list, func(s string) bool { return s == "" || s != strings.TrimSpace(s) }) {
+			if len(v.list) == 0 {
+				return nil, ""
+			}
+			return v.list, ""
+		}
 		items = make([]string, 0, len(v.list))
 		for _, s := range v.list {
 			if s = strings.TrimSpace(s); s != "" {

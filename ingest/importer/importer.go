@@ -28,7 +28,7 @@ type Store interface {
 type Config struct {
 	Store     Store
 	Logger    *slog.Logger
-	BatchRows int // rows per INSERT; default 50,000
+	BatchRows int // rows per INSERT; default 25,000
 	Now       func() time.Time
 }
 
@@ -38,7 +38,7 @@ func (c *Config) Validate() error {
 		return errors.New("importer: store and logger are required")
 	}
 	if c.BatchRows <= 0 {
-		c.BatchRows = 50_000
+		c.BatchRows = 25_000
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -196,6 +196,12 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	runErr := run.rows(ctx, parser)
 	if runErr == nil {
 		runErr = run.flush(ctx)
+	}
+	if err := run.finish(); runErr == nil {
+		runErr = err
+	}
+	if c, ok := parser.(io.Closer); ok {
+		c.Close() // the Clockify parser's spool file
 	}
 	sum.Written = !req.DryRun
 	if req.DryRun {

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // newImporter returns an importer on the test process's one embedded engine.
-func newImporter(t *testing.T) (*importer.Importer, *chdb.Store) {
+func newImporter(t testing.TB) (*importer.Importer, *chdb.Store) {
 	t.Helper()
 	once.Do(func() {
 		lib := os.Getenv("CHDB_LIB_PATH")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"sync"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -20,10 +21,17 @@ type run struct {
 	entity   string
 	resolver *ingest.Resolver
 	currency string // the org's currency; "" until the org or the input sets it
-	newOrg   bool
-	pending  map[string]*pending
-	rowsSeen int
-	input    *countingReader
+	orgName  string
+	orgTZ    string
+	orgDirty bool // the org row must be written: it is new, or its currency became known
+
+	mu         sync.Mutex // guards sum's counts, which the writer goroutine updates too
+	jobs       chan job
+	writerDone chan error
+	pending    map[string]*pending
+	hadRows    map[string]bool // table + source -> whether it held rows when the import started
+	rowsSeen   int
+	input      *countingReader
 }
 
 // pending holds one entity's valid rows until the next flush.
@@ -42,11 +50,10 @@ func (r *run) loadOrg(ctx context.Context) error {
 		return err
 	}
 	if rows.Len() == 0 {
-		r.newOrg = true
+		r.orgName, r.orgTZ, r.orgDirty = r.req.Org, "UTC", true
 		return nil
 	}
-	var name, tz string
-	return rows.Scan(0, &name, &tz, &r.currency)
+	return rows.Scan(0, &r.orgName, &r.orgTZ, &r.currency)
 }
 
 // rows reads every row, rejecting invalid ones and flushing full batches.
@@ -84,6 +91,8 @@ func (r *run) rows(ctx context.Context, p ingest.Parser) error {
 }
 
 func (r *run) reject(entity string, e *ingest.RowError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c := r.sum.counts(entity)
 	c.Read++
 	c.Rejected++
@@ -102,7 +111,7 @@ func (r *run) add(row ingest.Row) error {
 	case ingest.TimeEntry:
 		if rec.Currency != "" {
 			if r.currency == "" {
-				r.currency = rec.Currency // the first currency an org sees becomes its currency
+				r.currency, r.orgDirty = rec.Currency, true // the first currency an org sees becomes its currency
 			}
 			if rec.Currency != r.currency {
 				r.reject("time_entry", &ingest.RowError{File: r.req.File, Line: row.Line, Field: "currency", Value: rec.Currency,
@@ -154,7 +163,9 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 		p.deleted++
 	}
 	p.n++
+	r.mu.Lock()
 	r.sum.counts(entity).Read++
+	r.mu.Unlock()
 }
 
 func (r *run) buffered() int {
@@ -165,49 +176,94 @@ func (r *run) buffered() int {
 	return n
 }
 
-// flush writes the org (first time), the people, clients and projects the
-// resolver created, then every pending batch, each as one INSERT.
+// job is one flush's worth of writes, in the order they must happen.
+type job struct {
+	org     []ingest.Org // the org row, when it is new or its currency became known
+	created []any        // people, clients and projects the resolver created
+	batches []*pending   // in entityOrder
+	entity  []string
+}
+
+// flush hands the buffered rows to the writer goroutine, which counts and
+// writes them while the parser goes on; it waits only while the writer is
+// still busy with the previous job, so at most two batches are in memory.
 func (r *run) flush(ctx context.Context) error {
+	j := r.takeJob()
+	if r.req.DryRun {
+		return r.process(ctx, j)
+	}
+	if r.jobs == nil {
+		r.jobs, r.writerDone = make(chan job), make(chan error, 1)
+		go func() {
+			var err error
+			for j := range r.jobs {
+				if err == nil {
+					err = r.process(ctx, j)
+				}
+			}
+			r.writerDone <- err
+		}()
+	}
+	select {
+	case r.jobs <- j:
+		return nil
+	case err := <-r.writerDone:
+		r.jobs = nil // the writer stopped on an error
+		return err
+	}
+}
+
+// finish waits for the writer to write every job handed to it.
+func (r *run) finish() error {
+	if r.jobs == nil {
+		return nil
+	}
+	close(r.jobs)
+	r.jobs = nil
+	return <-r.writerDone
+}
+
+func (r *run) takeJob() job {
+	var j job
+	if r.orgDirty {
+		j.org = []ingest.Org{{ID: r.req.Org, Name: r.orgName, TimeZone: r.orgTZ, Currency: r.currency}}
+		r.orgDirty = false
+	}
 	people, clients, projects := r.resolver.TakeCreated()
 	r.sum.Created["person"] += len(people)
 	r.sum.Created["client"] += len(clients)
 	r.sum.Created["project"] += len(projects)
-	if r.req.DryRun {
-		for entity, p := range r.pending {
-			if err := r.count(ctx, entity, p); err != nil {
+	j.created = []any{people, clients, projects}
+	for _, entity := range entityOrder {
+		if p, ok := r.pending[entity]; ok {
+			j.batches = append(j.batches, p)
+			j.entity = append(j.entity, entity)
+		}
+	}
+	r.pending = nil
+	return j
+}
+
+// process counts a job's rows as new or updated and, unless this is a dry
+// run, writes them: each table's rows as one INSERT.
+func (r *run) process(ctx context.Context, j job) error {
+	if !r.req.DryRun {
+		for _, recs := range append([]any{j.org}, j.created...) {
+			if err := r.write(ctx, recs); err != nil {
 				return err
 			}
 		}
-		r.pending = nil
-		return nil
 	}
-	if r.newOrg {
-		org := ingest.Org{ID: r.req.Org, Name: r.req.Org, TimeZone: "UTC", Currency: r.currency}
-		if org.Currency == "" {
-			org.Currency = "USD"
-		}
-		if err := r.write(ctx, []ingest.Org{org}); err != nil {
+	for i, p := range j.batches {
+		if err := r.count(ctx, j.entity[i], p); err != nil {
 			return err
 		}
-		r.newOrg = false
-	}
-	for _, recs := range []any{people, clients, projects} {
-		if err := r.write(ctx, recs); err != nil {
-			return err
-		}
-	}
-	for _, entity := range entityOrder {
-		p, ok := r.pending[entity]
-		if !ok {
+		if r.req.DryRun {
 			continue
-		}
-		if err := r.count(ctx, entity, p); err != nil {
-			return err
 		}
 		if err := r.write(ctx, p.records); err != nil {
 			return err
 		}
-		delete(r.pending, entity)
 	}
 	return nil
 }
@@ -224,19 +280,50 @@ func (r *run) write(ctx context.Context, recs any) error {
 // count splits a pending batch into new, updated and deleted records by
 // asking which of its keys are already stored.
 func (r *run) count(ctx context.Context, entity string, p *pending) error {
+	live := p.n - p.deleted
+	existing := 0
+	if p.table != "" {
+		had, err := r.sourceHadRows(ctx, p.table, p.source)
+		if err != nil {
+			return err
+		}
+		if had {
+			rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("existing_keys"),
+				store.Params{"table": p.table, "org": r.req.Org, "source": p.source, "ids": p.keys})
+			if err != nil {
+				return err
+			}
+			existing = min(rows.Len(), live)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c := r.sum.counts(entity)
 	c.Deleted += p.deleted
-	if p.table == "" {
-		c.New += p.n - p.deleted
-		return nil
-	}
-	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("existing_keys"),
-		store.Params{"table": p.table, "org": r.req.Org, "source": p.source, "ids": p.keys})
-	if err != nil {
-		return err
-	}
-	existing := rows.Len()
-	c.Updated += min(existing, p.n-p.deleted)
-	c.New += p.n - p.deleted - min(existing, p.n-p.deleted)
+	c.Updated += existing
+	c.New += live - existing
 	return nil
+}
+
+// sourceHadRows reports, once per import, whether the org had records from
+// source in table before this import wrote any.
+func (r *run) sourceHadRows(ctx context.Context, table, source string) (bool, error) {
+	key := table + "\x00" + source
+	if had, ok := r.hadRows[key]; ok {
+		return had, nil
+	}
+	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("source_has_rows"),
+		store.Params{"table": table, "org": r.req.Org, "source": source})
+	if err != nil {
+		return false, err
+	}
+	var had bool
+	if err := rows.Scan(0, &had); err != nil {
+		return false, err
+	}
+	if r.hadRows == nil {
+		r.hadRows = map[string]bool{}
+	}
+	r.hadRows[key] = had
+	return had, nil
 }

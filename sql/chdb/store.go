@@ -226,6 +226,9 @@ func lengths(ss []string) []uintptr {
 	return out
 }
 
+// slowQuery is how long a statement may take before it is logged.
+const slowQuery = 2 * time.Second
+
 // tag returns a comment that makes one statement findable in
 // system.processes, so a cancelled context can kill it.
 func (s *Store) tag() string {
@@ -268,7 +271,11 @@ func (s *Store) withConn(ctx context.Context, tag string, f func(conn uintptr) (
 	go func() {
 		defer s.wg.Done()
 		defer func() { s.conns <- conn }()
+		start := time.Now()
 		buf, err := f(conn)
+		if d := time.Since(start); d > slowQuery {
+			s.cfg.Logger.Warn("slow_query", "seconds", d.Seconds(), "query", tag)
+		}
 		done <- outcome{buf, err}
 	}()
 	select {
