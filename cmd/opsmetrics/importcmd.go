@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +19,10 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest/canonical"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 )
+
+// importMemoryLimit is the Go heap's soft limit during imports, unless
+// GOMEMLIMIT says otherwise (docs/benchmarks.md has the measurements).
+const importMemoryLimit = 128 << 20
 
 func cmdImport(ctx context.Context, e *env, args []string) int {
 	var so storeOptions
@@ -67,12 +72,17 @@ line, field and value.`)
 		rejects.Write([]string{"file", "line", "field", "value", "reason"})
 		defer rejects.Flush()
 	}
+	if e.getenv("GOMEMLIMIT") == "" {
+		// A large import allocates fast; a soft limit keeps the Go heap near
+		// what is live (batches in flight, the keyer) instead of twice that.
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 	s, err := so.openMigrated(ctx, log)
 	if err != nil {
 		return fail(e, err)
 	}
 	defer s.Close()
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0)})
 	if err != nil {
 		return fail(e, err)
 	}
@@ -223,4 +233,11 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun bool
 			}
 		}
 	}
+}
+
+func envInt(e *env, key string, def int) int {
+	if n, err := strconv.Atoi(e.getenv(key)); err == nil {
+		return n
+	}
+	return def
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -22,6 +23,7 @@ type storeOptions struct {
 	cluster      string
 	libPath      string
 	maxExecution time.Duration
+	engineArgs   []string
 }
 
 func (o *storeOptions) register(fs *flag.FlagSet, e *env) {
@@ -31,6 +33,9 @@ func (o *storeOptions) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&o.cluster, "clickhouse-cluster", e.getenv("OPSMETRICS_CLICKHOUSE_CLUSTER"),
 		"ClickHouse cluster name: migrations run ON CLUSTER with replicated and distributed tables (OPSMETRICS_CLICKHOUSE_CLUSTER)")
 	fs.StringVar(&o.libPath, "chdb-lib", envOr(e, "CHDB_LIB_PATH", defaultLibPath(e)), "path to libchdb.so for the embedded engine (CHDB_LIB_PATH)")
+	if v := e.getenv("OPSMETRICS_CHDB_ARGS"); v != "" {
+		o.engineArgs = strings.Fields(v) // advanced: extra embedded engine settings
+	}
 	fs.DurationVar(&o.maxExecution, "query-timeout", envDuration(e, "OPSMETRICS_QUERY_TIMEOUT", 2*time.Minute), "longest a single query may run (OPSMETRICS_QUERY_TIMEOUT)")
 }
 
@@ -66,7 +71,8 @@ func (o *storeOptions) open(ctx context.Context, log *slog.Logger) (store.Store,
 	if o.cluster != "" {
 		return nil, fmt.Errorf("--clickhouse-cluster needs --clickhouse-dsn: the embedded engine is a single node")
 	}
-	return chdb.Open(chdb.Config{LibPath: o.libPath, DataDir: o.dataDir, MaxExecution: o.maxExecution, Logger: log})
+	return chdb.Open(chdb.Config{LibPath: o.libPath, DataDir: o.dataDir, MaxExecution: o.maxExecution, Logger: log,
+		Args: o.engineArgs})
 }
 
 // openMigrated opens the engine and brings its schema up to date.

@@ -34,6 +34,9 @@ type Config struct {
 	MaxExecution time.Duration
 	// MaxMemory bounds one query's memory in bytes (0: engine default).
 	MaxMemory int64
+	// Args are extra engine settings, --name=value, as clickhouse-local takes
+	// them (advanced tuning, e.g. --background_pool_size=4).
+	Args []string
 	Logger    *slog.Logger
 }
 
@@ -113,6 +116,7 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.MaxMemory > 0 {
 		args = append(args, "--max_memory_usage="+strconv.FormatInt(cfg.MaxMemory, 10))
 	}
+	args = append(args, cfg.Args...)
 	for i := range cfg.Conns + 1 {
 		keep, argv := cstrings(args)
 		c := l.connect(int32(len(argv)), argv)
