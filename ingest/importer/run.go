@@ -154,7 +154,10 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 	}
 	p, ok := r.pending[entity]
 	if !ok {
-		p = &pending{table: table, source: m.Source, records: []T(nil)}
+		// Capacity for a whole batch: growing by appends would allocate about
+		// five times the batch over its life.
+		p = &pending{table: table, source: m.Source, records: make([]T, 0, r.im.cfg.BatchRows),
+			keys: make([]string, 0, r.im.cfg.BatchRows)}
 		r.pending[entity] = p
 	}
 	p.records = append(p.records.([]T), rec)

@@ -321,6 +321,13 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 // insertChunk is the size of one append to an insert stream.
 const insertChunk = 4 << 20
 
+// chunkPool reuses insert buffers: a new 4 MiB buffer per INSERT was a
+// fifth of an import's allocations.
+var chunkPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, insertChunk+64<<10)
+	return &b
+}}
+
 func (s *Store) stream(conn uintptr, query string, enc *store.RowBinaryEncoder) error {
 	const format = "RowBinary"
 	st := s.lib.streamInsertN(conn, query, uintptr(len(query)), format, uintptr(len(format)))
@@ -331,7 +338,9 @@ func (s *Store) stream(conn uintptr, query string, enc *store.RowBinaryEncoder) 
 	if msg := s.lib.streamError(st); msg != "" {
 		return store.ClassifyText(msg)
 	}
-	buf := make([]byte, 0, insertChunk+64<<10)
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := (*bp)[:0]
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
