@@ -90,7 +90,7 @@ line, field and value.`)
 	exit := 0
 	for _, path := range files {
 		sum, err := importFile(ctx, e, im, path, importer.Request{Org: *org, Format: *format, Entity: *entity,
-			DateOrder: *dateOrder, DryRun: *dryRun, Strict: *strict}, rejects)
+			DateOrder: *dateOrder, DryRun: *dryRun, Strict: *strict, CountChanges: true}, rejects)
 		if sum != nil {
 			sums = append(sums, sum)
 			if sum.Rejected() > 0 {

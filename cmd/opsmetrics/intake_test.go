@@ -29,7 +29,7 @@ func createToken(t *testing.T, env map[string]string, org, scope string) string 
 }
 
 type intakeReply struct {
-	Entities map[string]struct{ Read, New, Updated, Deleted, Rejected int }
+	Entities map[string]struct{ Read, Written, New, Updated, Deleted, Rejected int }
 	Rejected int
 	Errors   []struct {
 		Line                 int
@@ -86,15 +86,15 @@ func TestIntakeAPI(t *testing.T) {
 	url := base + "/api/v1/time_entries"
 
 	code, r := post(t, url, acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
-	if code != 200 || r.Entities["time_entry"].New != 3 {
+	if code != 200 || r.Entities["time_entry"].Written != 3 {
 		t.Fatalf("first post: %d %+v", code, r)
 	}
-	code, r = post(t, url, acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
+	code, r = post(t, url+"?changes=true", acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
 	if code != 200 || r.Entities["time_entry"].New != 0 || r.Entities["time_entry"].Updated != 3 {
 		t.Fatalf("repeated post: %d %+v", code, r)
 	}
 	// The same ids under another org's token are another org's records.
-	code, r = post(t, url, globex, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
+	code, r = post(t, url+"?changes=true", globex, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
 	if code != 200 || r.Entities["time_entry"].New != 3 {
 		t.Fatalf("other org: %d %+v", code, r)
 	}
@@ -108,7 +108,7 @@ func TestIntakeAPI(t *testing.T) {
 		t.Fatalf("strict post: %d %+v", code, r)
 	}
 	jsonBody := `[{"external_id":"f","person":"p1","date":"2026-04-02","hours":2,"billable":false}]`
-	if code, r = post(t, url, acme, "application/json", strings.NewReader(jsonBody)); code != 200 || r.Entities["time_entry"].New != 1 {
+	if code, r = post(t, url, acme, "application/json", strings.NewReader(jsonBody)); code != 200 || r.Entities["time_entry"].Written != 1 {
 		t.Fatalf("json array: %d %+v", code, r)
 	}
 
@@ -118,7 +118,7 @@ func TestIntakeAPI(t *testing.T) {
 	fw.Write([]byte("Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency\n" +
 		"2026-01-05,Acme Corp,Website,ACME,Design,Logo,2,Yes,No,Ana,García,Designer,Yes,150,300,60,120,United States Dollar - USD\n"))
 	mw.Close()
-	if code, r = post(t, base+"/api/v1/import", acme, mw.FormDataContentType(), &form); code != 200 || r.Entities["time_entry"].New != 1 {
+	if code, r = post(t, base+"/api/v1/import", acme, mw.FormDataContentType(), &form); code != 200 || r.Entities["time_entry"].Written != 1 {
 		t.Fatalf("upload: %d %+v", code, r)
 	}
 
@@ -160,7 +160,7 @@ func TestAcknowledgedSurvivesKill9(t *testing.T) {
 		ids[i] = fmt.Sprintf("te-%05d", i)
 	}
 	code, r := post(t, base+"/api/v1/time_entries", token, "application/x-ndjson", strings.NewReader(ndjsonEntries(ids...)))
-	if code != 200 || r.Entities["time_entry"].New != 5000 {
+	if code != 200 || r.Entities["time_entry"].Written != 5000 {
 		t.Fatalf("post: %d %+v", code, r)
 	}
 	cmd.Process.Kill() // SIGKILL straight after the answer

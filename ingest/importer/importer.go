@@ -76,6 +76,10 @@ type Request struct {
 	DateOrder string    // "", "mdy" or "dmy" for ambiguous Clockify dates
 	DryRun    bool      // parse, validate and resolve, but write nothing
 	Strict    bool      // write nothing when any row is rejected
+	// CountChanges splits written rows into new and updated, at the cost of
+	// one key lookup per batch when the source already has rows. Without it
+	// Counts.Written alone is set.
+	CountChanges bool
 	// OnReject, if set, receives every rejected row as it is found.
 	OnReject func(*ingest.RowError)
 	// OnProgress, if set, receives the bytes read so far and the rows read.
@@ -85,8 +89,9 @@ type Request struct {
 // Counts are the outcome for one entity.
 type Counts struct {
 	Read     int `json:"read"`     // rows read, valid or not
-	New      int `json:"new"`      // written, not stored before
-	Updated  int `json:"updated"`  // written, replacing a stored record with the same key
+	Written  int `json:"written"`  // live rows written (new plus updated)
+	New      int `json:"new"`      // written, not stored before (with CountChanges)
+	Updated  int `json:"updated"`  // written, replacing a stored record with the same key (with CountChanges)
 	Deleted  int `json:"deleted"`  // tombstones written
 	Rejected int `json:"rejected"` // rows not written
 }
@@ -211,7 +216,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	rec.FinishedAt, rec.FileSHA256, rec.Status = &finished, hex.EncodeToString(hash.Sum(nil)), ingest.BatchDone
 	for _, c := range sum.Entities {
 		rec.RowsRead += uint64(c.Read)
-		rec.RowsInserted += uint64(c.New + c.Updated + c.Deleted)
+		rec.RowsInserted += uint64(c.Written + c.Deleted)
 		rec.RowsRejected += uint64(c.Rejected)
 	}
 	if runErr != nil {

@@ -101,7 +101,7 @@ func TestReimportAndOverlap(t *testing.T) {
 	im, s := newImporter(t)
 	jan := harvestRow("2026-01-15", "Logo", "2") + harvestRow("2026-01-15", "Logo", "2") + harvestRow("2026-02-03", "Site", "1.5")
 	febMar := harvestRow("2026-02-03", "Site", "1.5") + harvestRow("2026-03-10", "Copy", "4")
-	req := importer.Request{Org: "reimport"}
+	req := importer.Request{Org: "reimport", CountChanges: true}
 
 	sum := importString(t, im, req, harvestHeader+jan)
 	if c := sum.Entities["time_entry"]; c.Read != 3 || c.New != 3 || c.Updated != 0 {
@@ -176,7 +176,7 @@ func TestRejectsStrictDryRun(t *testing.T) {
 	if seen[1].Line != 5 || seen[1].Value != "25" {
 		t.Errorf("second reject: %+v", seen[1])
 	}
-	sum = importString(t, im, importer.Request{Org: "strict", DryRun: true}, body)
+	sum = importString(t, im, importer.Request{Org: "strict", DryRun: true, CountChanges: true}, body)
 	if sum.Written || sum.Entities["time_entry"].New != 2 {
 		t.Fatalf("dry run: %+v", sum.Entities["time_entry"])
 	}
@@ -184,7 +184,7 @@ func TestRejectsStrictDryRun(t *testing.T) {
 		t.Fatalf("dry run wrote %d entries", n)
 	}
 	sum = importString(t, im, importer.Request{Org: "strict"}, body)
-	if !sum.Written || sum.Rejected() != 2 || sum.Entities["time_entry"].New != 2 {
+	if !sum.Written || sum.Rejected() != 2 || sum.Entities["time_entry"].Written != 2 {
 		t.Fatalf("lenient: %+v", sum.Entities["time_entry"])
 	}
 	if n, h := totals(t, s, "strict"); n != 2 || h != "4" {

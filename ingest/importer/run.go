@@ -285,7 +285,7 @@ func (r *run) write(ctx context.Context, recs any) error {
 func (r *run) count(ctx context.Context, entity string, p *pending) error {
 	live := p.n - p.deleted
 	existing := 0
-	if p.table != "" {
+	if p.table != "" && r.req.CountChanges {
 		had, err := r.sourceHadRows(ctx, p.table, p.source)
 		if err != nil {
 			return err
@@ -303,8 +303,11 @@ func (r *run) count(ctx context.Context, entity string, p *pending) error {
 	defer r.mu.Unlock()
 	c := r.sum.counts(entity)
 	c.Deleted += p.deleted
-	c.Updated += existing
-	c.New += live - existing
+	c.Written += live
+	if r.req.CountChanges {
+		c.Updated += existing
+		c.New += live - existing
+	}
 	return nil
 }
 

@@ -106,6 +106,11 @@ func (h *handlers) run(c echo.Context, req importer.Request) error {
 	if req.Strict, err = boolParam(c, "strict"); err != nil {
 		return err
 	}
+	// Splitting written rows into new and updated costs a key lookup per
+	// batch; clients that want it ask with changes=true.
+	if req.CountChanges, err = boolParam(c, "changes"); err != nil {
+		return err
+	}
 	sum, err := h.cfg.Importer.Import(c.Request().Context(), req)
 	var fileErr *ingest.FileError
 	var tooLarge *http.MaxBytesError
@@ -135,7 +140,7 @@ func (h *handlers) run(c echo.Context, req importer.Request) error {
 func accepted(s *importer.Summary) int {
 	n := 0
 	for _, c := range s.Entities {
-		n += c.New + c.Updated + c.Deleted
+		n += c.Written + c.Deleted
 	}
 	return n
 }
