@@ -37,6 +37,8 @@ type Querier interface {
 // email or name>, ...), so resolving the same name again, in this import or
 // the next, gives the same id.
 type Resolver struct {
+	q        Querier
+	loaded   bool
 	org      string
 	people   map[string]string // "id:", "email:" or "name:" + key -> external_id
 	clients  map[string]string // normalized name -> external_id
@@ -53,10 +55,19 @@ type Resolver struct {
 	newProjects []Project
 }
 
-// NewResolver loads the org's people, clients and projects.
-func NewResolver(ctx context.Context, q Querier, org string) (*Resolver, error) {
-	r := &Resolver{org: org, people: map[string]string{}, clients: map[string]string{}, projects: map[string]string{},
-		personRaw: map[[3]string]string{}, clientRaw: map[string]string{}, projectRaw: map[[2]string]string{}}
+// NewResolver returns a resolver for org. It loads the org's people, clients
+// and projects on first use, so inputs that name nobody (opsmetrics' own
+// formats carry ids) never pay for it.
+func NewResolver(q Querier, org string) *Resolver {
+	return &Resolver{q: q, org: org}
+}
+
+// load reads the org's people, clients and projects.
+func (r *Resolver) load(ctx context.Context) error {
+	r.loaded = true
+	r.people, r.clients, r.projects = map[string]string{}, map[string]string{}, map[string]string{}
+	r.personRaw, r.clientRaw, r.projectRaw = map[[3]string]string{}, map[string]string{}, map[[2]string]string{}
+	q, org := r.q, r.org
 	load := func(name string, each func(cols []string)) error {
 		rows, err := q.Query(ctx, store.QueryText(name), store.Params{"org": org})
 		if err != nil {
@@ -88,7 +99,7 @@ func NewResolver(ctx context.Context, q Querier, org string) (*Resolver, error) 
 	if err == nil {
 		err = load("resolve_projects", func(c []string) { r.remember(r.projects, c[1]+"\x00"+NormalizeName(c[2]), c[0]) })
 	}
-	return r, err
+	return err
 }
 
 // remember keeps the first id seen for a key: rows arrive sorted by id, so
@@ -110,9 +121,14 @@ func derivedID(prefix string, parts ...string) string {
 
 // Resolve fills e's person, client and project ids from refs, creating
 // records for names it does not know yet.
-func (r *Resolver) Resolve(e *TimeEntry, refs *Refs) {
+func (r *Resolver) Resolve(ctx context.Context, e *TimeEntry, refs *Refs) error {
 	if refs == nil {
-		return
+		return nil
+	}
+	if !r.loaded {
+		if err := r.load(ctx); err != nil {
+			return err
+		}
 	}
 	pk := [3]string{refs.PersonID, refs.PersonEmail, refs.PersonName}
 	id, ok := r.personRaw[pk]
@@ -132,6 +148,7 @@ func (r *Resolver) Resolve(e *TimeEntry, refs *Refs) {
 		r.projectRaw[prk] = id
 	}
 	e.ProjectID = id
+	return nil
 }
 
 func (r *Resolver) person(refs *Refs) string {

@@ -185,9 +185,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		return sum, err
 	}
 	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter}
-	if run.resolver, err = ingest.NewResolver(ctx, im.cfg.Store, req.Org); err != nil {
-		return sum, err
-	}
+	run.resolver = ingest.NewResolver(im.cfg.Store, req.Org)
 	if err := run.loadOrg(ctx); err != nil {
 		return sum, err
 	}

@@ -76,7 +76,7 @@ func (r *run) rows(ctx context.Context, p ingest.Parser) error {
 			return err
 		}
 		r.rowsSeen++
-		if err := r.add(row); err != nil {
+		if err := r.add(ctx, row); err != nil {
 			return err
 		}
 		if r.buffered() >= r.im.cfg.BatchRows {
@@ -106,7 +106,7 @@ func (r *run) reject(entity string, e *ingest.RowError) {
 
 // add validates what only the org can tell (its currency), resolves names
 // and buffers the record.
-func (r *run) add(row ingest.Row) error {
+func (r *run) add(ctx context.Context, row ingest.Row) error {
 	switch rec := row.Record.(type) {
 	case ingest.TimeEntry:
 		if rec.Currency != "" {
@@ -119,7 +119,9 @@ func (r *run) add(row ingest.Row) error {
 				return nil
 			}
 		}
-		r.resolver.Resolve(&rec, row.Refs)
+		if err := r.resolver.Resolve(ctx, &rec, row.Refs); err != nil {
+			return err
+		}
 		push(r, "time_entry", "time_entries", rec, rec.Meta)
 	case ingest.Person:
 		push(r, "person", "people", rec, rec.Meta)
