@@ -9,6 +9,13 @@ APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 .PHONY: build run libchdb test test-deps bench fuzz clean
 
+# Every fuzz target, as package:Target; `make fuzz` runs each for FUZZTIME.
+FUZZ_TARGETS := ./ingest/harvest:FuzzHarvest ./ingest/toggl:FuzzToggl ./ingest/clockify:FuzzClockify \
+	./ingest/canonical:FuzzCSV ./ingest/canonical:FuzzNDJSON ./ingest/canonical:FuzzJSON \
+	./ingest/canonical:FuzzScanObject ./ingest:FuzzParseDecimal ./ingest:FuzzParseDuration \
+	./ingest:FuzzParseDate ./ingest:FuzzParseClock
+FUZZTIME ?= 3s
+
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/opsmetrics
 
@@ -33,6 +40,17 @@ test-deps: libchdb
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz
+
+# Runs each fuzz target briefly on top of its seed corpus (the seeds also run
+# as plain tests above). FUZZTIME=5m make fuzz for a longer hunt.
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg" >/tmp/opsmetrics-fuzz.log 2>&1 || \
+			{ cat /tmp/opsmetrics-fuzz.log; exit 1; }; \
+	done
 
 # Benchmarks recorded in docs/benchmarks.md.
 bench: test-deps
