@@ -2,41 +2,26 @@ package auth
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
-func openStore(t *testing.T) *chdb.Store {
-	t.Helper()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		cache, _ := os.UserCacheDir()
-		lib = chdb.LibPath(cache)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Fatalf("libchdb is not installed at %s: run `make test`", lib)
-	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(t.TempDir(), "data"), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := store.Migrate(t.Context(), s, store.MigrateConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	return s
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chdbtest.Close()
+	os.Exit(code)
 }
+
+func openStore(t *testing.T) *chdb.Store { return chdbtest.Shared(t) }
 
 func TestTokens(t *testing.T) {
 	s := openStore(t)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 	"github.com/opsmetrics/opsmetrics/sql/clickhouse/chtest"
 )
 
@@ -45,16 +46,8 @@ func TestMain(m *testing.M) {
 // a fresh data directory, quiet logs.
 func testEnv(t *testing.T) map[string]string {
 	t.Helper()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		cache, _ := os.UserCacheDir()
-		lib = chdb.LibPath(cache)
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Fatalf("libchdb is not installed at %s: run `make test`", lib)
-	}
 	return map[string]string{
-		"CHDB_LIB_PATH":       lib,
+		"CHDB_LIB_PATH":       chdbtest.LibPath(t),
 		"OPSMETRICS_DATA_DIR": filepath.Join(t.TempDir(), "data"),
 		"HOME":                os.Getenv("HOME"),
 		"PATH":                os.Getenv("PATH"),

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/parsertest"
 )
 
 // parseAll reads every row of r; it fails the test on any error but a
@@ -29,34 +29,11 @@ func parseAll(t testing.TB, r io.Reader, opts ingest.Options) ([]ingest.Row, []*
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	p := ip.(*Parser)
-	var rows []ingest.Row
-	var bad []*ingest.RowError
-	for {
-		row, err := p.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, bad, p
-		}
-		var re *ingest.RowError
-		if !errors.As(err, &re) && err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		if re != nil {
-			bad = append(bad, re)
-			continue
-		}
-		rows = append(rows, row)
-	}
+	rows, bad := parsertest.Collect(t, ip)
+	return rows, bad, ip.(*Parser)
 }
 
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFile(t testing.TB, name string) []byte { return parsertest.Testdata(t, name) }
 
 func summary(row ingest.Row) string {
 	e := row.Record.(ingest.TimeEntry)
@@ -385,35 +362,6 @@ func FuzzClockify(f *testing.F) {
 			r = onlyReader{r}
 		}
 		p, err := New(r, opts)
-		if err != nil {
-			var fe *ingest.FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("New: %T %v", err, err)
-			}
-			return
-		}
-		for n := 0; ; n++ {
-			if n > len(in)+1 {
-				t.Fatal("more rows than bytes")
-			}
-			row, err := p.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var fe *ingest.FileError
-			if errors.As(err, &fe) {
-				return
-			}
-			var re *ingest.RowError
-			if err != nil && !errors.As(err, &re) {
-				t.Fatalf("Next: %T %v", err, err)
-			}
-			if err == nil {
-				e := row.Record.(ingest.TimeEntry)
-				if ingest.CheckHours(e.Hours) != "" || e.ExternalID == "" || row.Refs == nil {
-					t.Fatalf("bad row %+v", row)
-				}
-			}
-		}
+		parsertest.CheckFuzzed(t, in, p, err)
 	})
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/parsertest"
 )
 
 // parseAll reads every row of in; it fails the test on a *FileError.
@@ -24,33 +23,10 @@ func parseAll(t testing.TB, name string, in []byte) ([]ingest.Row, []*ingest.Row
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var rows []ingest.Row
-	var bad []*ingest.RowError
-	for {
-		row, err := p.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, bad
-		}
-		var re *ingest.RowError
-		if !errors.As(err, &re) && err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		if re != nil {
-			bad = append(bad, re)
-			continue
-		}
-		rows = append(rows, row)
-	}
+	return parsertest.Collect(t, p)
 }
 
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFile(t testing.TB, name string) []byte { return parsertest.Testdata(t, name) }
 
 func dec(s string) *decimal.Decimal { d := decimal.RequireFromString(s); return &d }
 
@@ -291,36 +267,7 @@ func FuzzHarvest(f *testing.F) {
 	f.Add([]byte(header + "2026-04-30,Acme,Web,W,Design,\"cut"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		p, err := New(bytes.NewReader(in), ingest.Options{File: "fuzz.csv", Org: "o"})
-		if err != nil {
-			var fe *ingest.FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("New: %T %v", err, err)
-			}
-			return
-		}
-		for n := 0; ; n++ {
-			if n > len(in)+1 {
-				t.Fatal("more rows than bytes")
-			}
-			row, err := p.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var fe *ingest.FileError
-			if errors.As(err, &fe) {
-				return
-			}
-			var re *ingest.RowError
-			if err != nil && !errors.As(err, &re) {
-				t.Fatalf("Next: %T %v", err, err)
-			}
-			if err == nil {
-				e := row.Record.(ingest.TimeEntry)
-				if ingest.CheckHours(e.Hours) != "" || e.ExternalID == "" || row.Refs == nil || row.Line < 2 {
-					t.Fatalf("bad row %+v", row)
-				}
-			}
-		}
+		parsertest.CheckFuzzed(t, in, p, err)
 	})
 }
 

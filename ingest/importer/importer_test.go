@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -16,49 +14,25 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
-)
-
-var (
-	once    sync.Once
-	shared  *chdb.Store
-	dir     string
-	errOpen error
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared != nil {
-		shared.Close()
-		os.RemoveAll(dir)
-	}
+	chdbtest.Close()
 	os.Exit(code)
 }
 
-// newImporter returns an importer on the test process's one embedded engine.
+// newImporter returns an importer on the test process's one embedded engine,
+// with tiny batches so that every test crosses batch boundaries.
 func newImporter(t testing.TB) (*importer.Importer, *chdb.Store) {
 	t.Helper()
-	once.Do(func() {
-		lib := os.Getenv("CHDB_LIB_PATH")
-		if lib == "" {
-			cache, _ := os.UserCacheDir()
-			lib = chdb.LibPath(cache)
-		}
-		if dir, errOpen = os.MkdirTemp("", "importer-test-"); errOpen != nil {
-			return
-		}
-		shared, errOpen = chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(dir, "data"), Logger: slog.New(slog.DiscardHandler)})
-		if errOpen == nil {
-			_, errOpen = store.Migrate(t.Context(), shared, store.MigrateConfig{})
-		}
-	})
-	if errOpen != nil {
-		t.Fatalf("embedded engine (run `make test` to install libchdb): %v", errOpen)
-	}
-	im, err := importer.New(importer.Config{Store: shared, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
+	s := chdbtest.Shared(t)
+	im, err := importer.New(importer.Config{Store: s, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return im, shared
+	return im, s
 }
 
 // totals are an org's deduplicated time entry count and hours.

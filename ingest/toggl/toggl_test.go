@@ -5,9 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/parsertest"
 )
 
 func parseAll(t testing.TB, name string, in []byte) ([]ingest.Row, []*ingest.RowError) {
@@ -23,33 +21,10 @@ func parseAll(t testing.TB, name string, in []byte) ([]ingest.Row, []*ingest.Row
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var rows []ingest.Row
-	var bad []*ingest.RowError
-	for {
-		row, err := p.Next()
-		if errors.Is(err, io.EOF) {
-			return rows, bad
-		}
-		var re *ingest.RowError
-		if !errors.As(err, &re) && err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		if re != nil {
-			bad = append(bad, re)
-			continue
-		}
-		rows = append(rows, row)
-	}
+	return parsertest.Collect(t, p)
 }
 
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func readFile(t testing.TB, name string) []byte { return parsertest.Testdata(t, name) }
 
 func summary(row ingest.Row) string {
 	e := row.Record.(ingest.TimeEntry)
@@ -232,35 +207,6 @@ func FuzzToggl(f *testing.F) {
 	f.Add([]byte(header + good))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		p, err := New(bytes.NewReader(in), ingest.Options{File: "fuzz.csv", Org: "o"})
-		if err != nil {
-			var fe *ingest.FileError
-			if !errors.As(err, &fe) {
-				t.Fatalf("New: %T %v", err, err)
-			}
-			return
-		}
-		for n := 0; ; n++ {
-			if n > len(in)+1 {
-				t.Fatal("more rows than bytes")
-			}
-			row, err := p.Next()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			var fe *ingest.FileError
-			if errors.As(err, &fe) {
-				return
-			}
-			var re *ingest.RowError
-			if err != nil && !errors.As(err, &re) {
-				t.Fatalf("Next: %T %v", err, err)
-			}
-			if err == nil {
-				e := row.Record.(ingest.TimeEntry)
-				if ingest.CheckHours(e.Hours) != "" || e.ExternalID == "" || row.Refs == nil {
-					t.Fatalf("bad row %+v", row)
-				}
-			}
-		}
+		parsertest.CheckFuzzed(t, in, p, err)
 	})
 }

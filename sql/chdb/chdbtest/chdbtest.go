@@ -1,0 +1,73 @@
+// Package chdbtest gives tests the embedded engine: the libchdb that
+// `make test` installs, and one migrated store per test process (an engine
+// runs once per process).
+package chdbtest
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+// LibPath returns CHDB_LIB_PATH or the installed libchdb, and fails t with
+// what to do when there is none.
+func LibPath(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("CHDB_LIB_PATH")
+	if p == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = chdb.LibPath(cache)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("libchdb is not installed at %s: run `make test` (or `go run ./cmd/opsmetrics chdb install`)", p)
+	}
+	return p
+}
+
+var (
+	once   sync.Once
+	shared *chdb.Store
+	dir    string
+	err    error
+)
+
+// Shared returns the test process's engine, on a temporary data directory
+// with the schema migrated. Call Close at the end of TestMain.
+func Shared(t testing.TB) *chdb.Store {
+	t.Helper()
+	once.Do(func() {
+		lib := LibPath(t)
+		if dir, err = os.MkdirTemp("", "opsmetrics-test-"); err != nil {
+			return
+		}
+		shared, err = chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(dir, "data"),
+			MaxExecution: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+		if err == nil {
+			_, err = store.Migrate(context.Background(), shared, store.MigrateConfig{})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return shared
+}
+
+// Close closes the shared engine, if it was opened, and removes its data.
+func Close() {
+	if shared != nil {
+		shared.Close()
+	}
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+}
