@@ -36,8 +36,8 @@ type Config struct {
 	MaxMemory int64
 	// Args are extra engine settings, --name=value, as clickhouse-local takes
 	// them (advanced tuning, e.g. --background_pool_size=4).
-	Args []string
-	Logger    *slog.Logger
+	Args   []string
+	Logger *slog.Logger
 }
 
 // Validate fills defaults and checks the configuration.
