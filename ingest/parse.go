@@ -85,6 +85,11 @@ type Options struct {
 	File      string // name used in errors
 	Org       string // the org every record belongs to
 	DateOrder string // "", "mdy" or "dmy": how to read ambiguous dates such as 04/05/2026
+	// ForgetPastDays lets the keyer of an export drop what it knows of a
+	// date once rows of a later date arrive: memory stays flat for files
+	// sorted by date. The caller must then watch for a date going back and
+	// read the input again without it (see Keyer).
+	ForgetPastDays bool
 }
 
 // Keyer makes stable external ids for exports that have none (Harvest,
@@ -100,7 +105,8 @@ type Options struct {
 // file is still numbered exactly, at some cost in time.
 type Keyer struct {
 	days   map[string]*dayKeys
-	inMaps int // hashes held in per-date maps
+	inMaps int  // hashes held in per-date maps
+	forget bool // drop other dates when a new one starts (Options.ForgetPastDays)
 }
 
 type dayKeys struct {
@@ -113,6 +119,13 @@ const packAt = 1 << 18
 
 // NewKeyer returns a Keyer for one file.
 func NewKeyer() *Keyer { return &Keyer{days: map[string]*dayKeys{}} }
+
+// NewKeyerFor returns the Keyer a parser with these options uses.
+func NewKeyerFor(o Options) *Keyer {
+	k := NewKeyer()
+	k.forget = o.ForgetPastDays
+	return k
+}
 
 // Key returns prefix-<hash>-<n> where n counts earlier rows with the same
 // fields. fields[0] should be the row's date.
@@ -132,6 +145,10 @@ func (k *Keyer) Key(prefix string, fields ...string) string {
 	}
 	d := k.days[day]
 	if d == nil {
+		if k.forget {
+			clear(k.days) // a sorted file never comes back to them
+			k.inMaps = 0
+		}
 		d = &dayKeys{m: map[uint64]uint32{}}
 		k.days[day] = d
 	}

@@ -125,7 +125,7 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 	default:
 		return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("unknown date order %q (want mdy or dmy)", opts.DateOrder)}
 	}
-	p := &Parser{opts: opts, keys: ingest.NewKeyer(), now: time.Now()}
+	p := &Parser{opts: opts, keys: ingest.NewKeyerFor(opts), now: time.Now()}
 	var src io.Reader
 	if rs, ok := r.(io.ReadSeeker); ok {
 		if at, err := rs.Seek(0, io.SeekCurrent); err == nil {

@@ -95,7 +95,7 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Parser{f: f, opts: opts, keys: ingest.NewKeyer(), now: time.Now()}, nil
+	return &Parser{f: f, opts: opts, keys: ingest.NewKeyerFor(opts), now: time.Now()}, nil
 }
 
 // Next returns the next time entry. A bad row is an *ingest.RowError naming

@@ -84,6 +84,9 @@ type Request struct {
 	OnReject func(*ingest.RowError)
 	// OnProgress, if set, receives the bytes read so far and the rows read.
 	OnProgress func(bytes int64, rows int)
+
+	exact   bool   // read again after an export turned out unsorted: keep every date's keys
+	batchID string // the batch of the first attempt, on that second reading
 }
 
 // Counts are the outcome for one entity.
@@ -154,7 +157,14 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	sum := &Summary{File: req.File, Format: format, Entities: map[string]*Counts{}, Created: map[string]int{}}
 	sum.BatchID = batchID(req, started)
+	if req.batchID != "" {
+		sum.BatchID = req.batchID
+	}
 	opts := ingest.Options{File: req.File, Org: req.Org, DateOrder: req.DateOrder}
+	// An export that can be read again lets its keyer forget past dates; the
+	// run below reads it again with every date kept if a date comes back.
+	rs, seekable := req.Body.(io.ReadSeeker)
+	opts.ForgetPastDays = seekable && !req.exact && !req.Strict && isExport(format)
 
 	if req.Strict && !req.DryRun {
 		// Validate everything first; write only a clean input.
@@ -184,7 +194,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter}
+	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays}
 	run.resolver = ingest.NewResolver(im.cfg.Store, req.Org)
 	if err := run.loadOrg(ctx); err != nil {
 		return sum, err
@@ -206,6 +216,15 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if c, ok := parser.(io.Closer); ok {
 		c.Close() // the Clockify parser's spool file
 	}
+	if errors.Is(runErr, errUnsorted) {
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return sum, err
+		}
+		im.cfg.Logger.Info("import_unsorted_rereading", "file", req.File)
+		again := req
+		again.exact, again.batchID, again.Format, again.Entity = true, sum.BatchID, format, entity
+		return im.Import(ctx, again) // what was written is written again with the same ids
+	}
 	sum.Written = !req.DryRun
 	if req.DryRun {
 		return sum, runErr
@@ -224,6 +243,10 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		runErr = err
 	}
 	return sum, runErr
+}
+
+func isExport(format string) bool {
+	return format == FormatHarvest || format == FormatToggl || format == FormatClockify
 }
 
 func batchID(req Request, at time.Time) string {

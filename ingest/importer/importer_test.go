@@ -208,3 +208,28 @@ func TestResolveAcrossFormats(t *testing.T) {
 		t.Fatalf("person_id %v, %v", rows, err)
 	}
 }
+
+// TestUnsortedExport: an export whose dates go back is read again with every
+// date kept, so identical rows on a date that comes back stay distinct and a
+// re-import still adds nothing.
+func TestUnsortedExport(t *testing.T) {
+	im, s := newImporter(t)
+	body := harvestHeader + harvestRow("2026-01-05", "Logo", "2") + harvestRow("2026-01-06", "Site", "1") +
+		harvestRow("2026-01-05", "Logo", "2") + harvestRow("2026-01-07", "Copy", "3")
+	req := importer.Request{Org: "unsorted", CountChanges: true}
+	sum := importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.Read != 4 || c.Rejected != 0 {
+		t.Fatalf("import: %+v", c)
+	}
+	// 2 + 1 + 2 + 3 = 8 hours in 4 entries: the two identical Jan 5 rows are two entries.
+	if n, h := totals(t, s, "unsorted"); n != 4 || h != "8" {
+		t.Fatalf("%d entries, %s hours; want 4, 8", n, h)
+	}
+	sum = importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.New != 0 || c.Updated != 4 {
+		t.Fatalf("re-import: %+v", c)
+	}
+	if n, _ := totals(t, s, "unsorted"); n != 4 {
+		t.Fatalf("re-import changed the count to %d", n)
+	}
+}

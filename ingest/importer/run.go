@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -32,7 +33,14 @@ type run struct {
 	hadRows    map[string]bool // table + source -> whether it held rows when the import started
 	rowsSeen   int
 	input      *countingReader
+	watchDates bool      // the keyer forgets past dates: stop when one comes back
+	maxDate    time.Time // the latest entry date so far
+
 }
+
+// errUnsorted stops a run whose export went back to an earlier date after
+// its keyer had forgotten it; Import reads the input again keeping every date.
+var errUnsorted = errors.New("the export is not sorted by date")
 
 // pending holds one entity's valid rows until the next flush.
 type pending struct {
@@ -109,6 +117,12 @@ func (r *run) reject(entity string, e *ingest.RowError) {
 func (r *run) add(ctx context.Context, row ingest.Row) error {
 	switch rec := row.Record.(type) {
 	case ingest.TimeEntry:
+		if r.watchDates {
+			if rec.Date.Before(r.maxDate) {
+				return errUnsorted
+			}
+			r.maxDate = rec.Date
+		}
 		if rec.Currency != "" {
 			if r.currency == "" {
 				r.currency, r.orgDirty = rec.Currency, true // the first currency an org sees becomes its currency

@@ -83,7 +83,7 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 	if why != "" {
 		return nil, &ingest.FileError{File: opts.File, Line: f.HeaderLine(), Reason: fmt.Sprintf("column %q: %s", f.Header(colAmount), why)}
 	}
-	return &Parser{f: f, opts: opts, keys: ingest.NewKeyer(), now: time.Now(), currency: currency}, nil
+	return &Parser{f: f, opts: opts, keys: ingest.NewKeyerFor(opts), now: time.Now(), currency: currency}, nil
 }
 
 // Next returns the next time entry. A bad row is an *ingest.RowError naming
