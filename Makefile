@@ -32,7 +32,7 @@ run: libchdb
 # Test dependencies: libchdb, and Debian's clickhouse-server, a real server
 # process for the server-mode tests.
 test-deps: libchdb
-	@command -v clickhouse-server >/dev/null 2>&1 || { $(APT) update && \
+	@command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ] || { $(APT) update && \
 		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends clickhouse-server clickhouse-client; }
 
 # Runs every test: unit, the store conformance suite on the embedded engine,
