@@ -141,6 +141,13 @@ func TestServeInProcess(t *testing.T) {
 	}()
 	base := listening(t, pr)
 
+	var hc strings.Builder
+	if code := run(t.Context(), []string{"healthcheck", "--url", base + "/readyz"}, getenvFrom(nil), &hc, io.Discard); code != 0 || hc.String() != "ready\n" {
+		t.Errorf("healthcheck of a ready server: exit %d, %q", code, hc.String())
+	}
+	if code := run(t.Context(), []string{"healthcheck", "--url", base + "/nope"}, getenvFrom(nil), io.Discard, io.Discard); code != 1 {
+		t.Errorf("healthcheck of a 404: exit %d, want 1", code)
+	}
 	if code, body := getJSON(t, base+"/healthz"); code != 200 || body["status"] != "ok" {
 		t.Errorf("/healthz: %d %v", code, body)
 	}

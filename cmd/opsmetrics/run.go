@@ -32,6 +32,7 @@ func commands() []command {
 		{"import", "import time exports and opsmetrics CSV/NDJSON files", cmdImport},
 		{"token", "create, list and revoke API tokens", cmdToken},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
+		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
 		{"version", "print version information", cmdVersion},
 	}
 }
