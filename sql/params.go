@@ -57,15 +57,15 @@ func FormatParam(v any, typ string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return formatParam(v, t, false)
+	return formatParam(v, t)
 }
 
-func formatParam(v any, t *chType, quoted bool) (string, error) {
+func formatParam(v any, t *chType) (string, error) {
 	if t.kind == kNullable {
 		if v == nil {
 			return `\N`, nil
 		}
-		return formatParam(v, t.elem, quoted)
+		return formatParam(v, t.elem)
 	}
 	switch x := v.(type) {
 	case nil:
@@ -73,9 +73,6 @@ func formatParam(v any, t *chType, quoted bool) (string, error) {
 	case string:
 		if t.kind == kIdentifier {
 			return x, nil // the engine quotes it as an identifier; it never becomes SQL text
-		}
-		if quoted {
-			return quote(x), nil
 		}
 		return escapeText(x), nil
 	case time.Time:

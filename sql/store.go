@@ -9,7 +9,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Database is the ClickHouse database that holds every opsmetrics table. SQL
@@ -119,11 +118,4 @@ func (r *Rows) Scan(i int, dest ...any) error {
 		}
 	}
 	return nil
-}
-
-// Timeouts bound every query on an engine that cannot cancel a running query
-// from its context.
-type Timeouts struct {
-	// MaxExecution bounds one query (ClickHouse max_execution_time).
-	MaxExecution time.Duration
 }

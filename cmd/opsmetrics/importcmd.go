@@ -146,7 +146,7 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 	if err != nil {
 		return nil, err
 	}
-	req.File, req.Body, req.Size = path, f, st.Size()
+	req.File, req.Body = path, f
 	bar := newByteProgress(e.stderr, st.Size(), path)
 	req.OnProgress = bar.set
 	req.OnReject = func(re *ingest.RowError) {

@@ -159,12 +159,12 @@ func TestReadError(t *testing.T) {
 func TestCSVDetails(t *testing.T) {
 	t.Run("BOM, padded and capitalised header, CRLF, trailing separator", func(t *testing.T) {
 		input := "\ufeff External_ID , Name ,CURRENCY,\r\nc-1, Acme Foods ,eur,\r\nc-2,Globex,,\r\n"
-		rows, rowErrs, fileErr := parseAll(t, "client", FormatCSV, input)
+		_, _, fileErr := parseAll(t, "client", FormatCSV, input)
 		if fileErr == nil {
 			t.Fatal("an unnamed trailing column is a header error; want a FileError")
 		}
 		input = "\ufeff External_ID , Name ,CURRENCY\r\nc-1, Acme Foods ,eur,\r\nc-2,Globex,\r\n"
-		rows, rowErrs, fileErr = parseAll(t, "client", FormatCSV, input)
+		rows, rowErrs, fileErr := parseAll(t, "client", FormatCSV, input)
 		if fileErr != nil || len(rowErrs) != 0 || len(rows) != 2 {
 			t.Fatalf("%v %v %d rows", fileErr, rowErrs, len(rows))
 		}

@@ -58,7 +58,6 @@ type decKind struct {
 	max       *decimal.Decimal
 	maxDigits int    // integer digits of max
 	maxWhy    string // the reason given when the value is above max
-	unit      string // "money", "hours" or "ratio", for messages
 }
 
 var (

@@ -28,8 +28,6 @@ func parseAll(t testing.TB, name string, in []byte) ([]ingest.Row, []*ingest.Row
 
 func readFile(t testing.TB, name string) []byte { return parsertest.Testdata(t, name) }
 
-func dec(s string) *decimal.Decimal { d := decimal.RequireFromString(s); return &d }
-
 // summary renders the fields of an entry the tests check.
 func summary(row ingest.Row) string {
 	e := row.Record.(ingest.TimeEntry)

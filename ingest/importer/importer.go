@@ -70,7 +70,6 @@ type Request struct {
 	Org       string
 	File      string    // the name errors and the ingest log use
 	Body      io.Reader // an io.ReadSeeker lets Strict avoid a temporary copy
-	Size      int64     // total bytes when known, for progress; 0 if unknown
 	Format    string    // "" to detect from the content
 	Entity    string    // for opsmetrics' own formats, when not detected
 	DateOrder string    // "", "mdy" or "dmy" for ambiguous Clockify dates

@@ -88,7 +88,7 @@ func (h *handlers) upload(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	req := importer.Request{File: fh.Filename, Body: f, Size: fh.Size, Format: c.FormValue("format"),
+	req := importer.Request{File: fh.Filename, Body: f, Format: c.FormValue("format"),
 		Entity: c.FormValue("entity"), DateOrder: c.FormValue("date_order")}
 	return h.run(c, req)
 }
