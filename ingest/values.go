@@ -60,6 +60,27 @@ func (l *NumberLocale) ParseDecimal(s string) (decimal.Decimal, string) {
 	return n.decimal(), ""
 }
 
+// ParseRates reads the optional bill rate, cost rate and billed amount cells
+// of an export row: nil for an empty cell, and the rates may not be
+// negative. On a bad cell it returns that cell's column, value and reason.
+func (l *NumberLocale) ParseRates(rec Record, billRate, costRate, billed int) (out [3]*decimal.Decimal, col int, raw, why string) {
+	for i, col := range [...]int{billRate, costRate, billed} {
+		raw := rec.At(col)
+		if raw == "" {
+			continue
+		}
+		v, why := l.ParseDecimal(raw)
+		if why == "" && v.Sign() < 0 && col != billed {
+			why = "negative rate"
+		}
+		if why != "" {
+			return out, col, raw, why
+		}
+		out[i] = &v
+	}
+	return out, 0, "", ""
+}
+
 // ParseDecimal reads one locale-formatted number with no file context
 // (ambiguous values read with '.' as the decimal separator).
 func ParseDecimal(s string) (decimal.Decimal, string) {

@@ -367,20 +367,9 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 			status = ingest.Billed
 		}
 	}
-	var amounts [3]*decimal.Decimal
-	for i, col := range [...]int{colBillRate, colCostRate, colBillAmount} {
-		raw := rec.At(col)
-		if raw == "" {
-			continue
-		}
-		v, why := p.num.ParseDecimal(raw)
-		if why == "" && v.Sign() < 0 && col != colBillAmount {
-			why = "negative rate"
-		}
-		if why != "" {
-			return bad(col, raw, why)
-		}
-		amounts[i] = &v
+	amounts, col, raw, why := p.num.ParseRates(rec, colBillRate, colCostRate, colBillAmount)
+	if why != "" {
+		return bad(col, raw, why)
 	}
 
 	email, client, project := rec.At(colEmail), rec.At(colClient), rec.At(colProject)

@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/opsmetrics/opsmetrics/ingest"
 )
 
@@ -153,20 +151,9 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 	if project == "" {
 		return bad(colProject, "", "empty; every Harvest entry has a project")
 	}
-	var amounts [3]*decimal.Decimal
-	for i, col := range [...]int{colBillRate, colCostRate, colBillAmount} {
-		raw := rec.At(col)
-		if raw == "" {
-			continue
-		}
-		v, why := p.num.ParseDecimal(raw)
-		if why == "" && v.Sign() < 0 && col != colBillAmount {
-			why = "negative rate"
-		}
-		if why != "" {
-			return bad(col, raw, why)
-		}
-		amounts[i] = &v
+	amounts, col, raw, why := p.num.ParseRates(rec, colBillRate, colCostRate, colBillAmount)
+	if why != "" {
+		return bad(col, raw, why)
 	}
 	raw = rec.At(colCurrency)
 	currency, why := p.cur.code(raw)
