@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -54,7 +55,7 @@ History ends at the start of next month, so dashboards show current data.`)
 		}
 		if done {
 			fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", batchID)
-			return printCounts(ctx, e, s)
+			return demoSummary(ctx, e, s)
 		}
 	}
 	if err := loadDemo(ctx, e, s, log, cfg, batchID); err != nil {
@@ -65,7 +66,33 @@ History ends at the start of next month, so dashboards show current data.`)
 			return fail(e, err)
 		}
 	}
-	return printCounts(ctx, e, s)
+	return demoSummary(ctx, e, s)
+}
+
+// demoSummary prints what is loaded and an API token for the first demo org:
+// with the embedded engine, `serve` holds the data directory, so a token
+// made now is how a user tries the API on the running server.
+func demoSummary(ctx context.Context, e *env, s store.Store) int {
+	if code := printCounts(ctx, e, s); code != 0 {
+		return code
+	}
+	rows, err := s.Query(ctx, store.QueryText("org_list"), nil)
+	if err != nil {
+		return fail(e, err)
+	}
+	if rows.Len() == 0 {
+		return 0
+	}
+	var org, name string
+	if err := rows.Scan(0, &org, &name); err != nil {
+		return fail(e, err)
+	}
+	plain, _, err := auth.New(s, nil).Create(ctx, org, "demo", []string{auth.ScopeIngest, auth.ScopeRead}, 0)
+	if err != nil {
+		return fail(e, err)
+	}
+	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read:\n  %s\n", org, name, plain)
+	return 0
 }
 
 // demoBatchID names a demo load by everything that determines its records.

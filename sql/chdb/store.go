@@ -152,7 +152,8 @@ func lockDir(dir string) (*os.File, error) {
 		owner, _ := os.ReadFile(path)
 		f.Close()
 		return nil, &store.Error{Kind: store.ErrLocked, Message: fmt.Sprintf(
-			"data directory %s is in use by another opsmetrics process (pid %s); stop it, or use another --data-dir",
+			"data directory %s is in use by another opsmetrics process (pid %s): one process owns the embedded engine's data;"+
+				" stop it, or send data to the running server's HTTP API (docs/import.md), or use another --data-dir",
 			dir, strings.TrimSpace(string(owner)))}
 	}
 	if err := f.Truncate(0); err == nil {
