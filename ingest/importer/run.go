@@ -249,9 +249,11 @@ func (r *run) takeJob() job {
 		r.orgDirty = false
 	}
 	people, clients, projects := r.resolver.TakeCreated()
-	r.sum.Created["person"] += len(people)
-	r.sum.Created["client"] += len(clients)
-	r.sum.Created["project"] += len(projects)
+	for entity, n := range map[string]int{"person": len(people), "client": len(clients), "project": len(projects)} {
+		if n > 0 {
+			r.sum.Created[entity] += n
+		}
+	}
 	j.created = []any{people, clients, projects}
 	for _, entity := range entityOrder {
 		if p, ok := r.pending[entity]; ok {
