@@ -22,7 +22,7 @@ import (
 
 // importMemoryLimit is the Go heap's soft limit during imports, unless
 // GOMEMLIMIT says otherwise (docs/benchmarks.md has the measurements).
-const importMemoryLimit = 128 << 20
+const importMemoryLimit = 96 << 20
 
 func cmdImport(ctx context.Context, e *env, args []string) int {
 	var so storeOptions

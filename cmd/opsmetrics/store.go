@@ -24,6 +24,7 @@ type storeOptions struct {
 	libPath      string
 	maxExecution time.Duration
 	engineArgs   []string
+	jemallocConf string
 }
 
 func (o *storeOptions) register(fs *flag.FlagSet, e *env) {
@@ -33,6 +34,7 @@ func (o *storeOptions) register(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&o.cluster, "clickhouse-cluster", e.getenv("OPSMETRICS_CLICKHOUSE_CLUSTER"),
 		"ClickHouse cluster name: migrations run ON CLUSTER with replicated and distributed tables (OPSMETRICS_CLICKHOUSE_CLUSTER)")
 	fs.StringVar(&o.libPath, "chdb-lib", envOr(e, "CHDB_LIB_PATH", defaultLibPath(e)), "path to libchdb.so for the embedded engine (CHDB_LIB_PATH)")
+	o.jemallocConf = envOr(e, "JE_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:0")
 	if v := e.getenv("OPSMETRICS_CHDB_ARGS"); v != "" {
 		o.engineArgs = strings.Fields(v) // advanced: extra embedded engine settings
 	}
@@ -70,6 +72,12 @@ func (o *storeOptions) open(ctx context.Context, log *slog.Logger) (store.Store,
 	}
 	if o.cluster != "" {
 		return nil, fmt.Errorf("--clickhouse-cluster needs --clickhouse-dsn: the embedded engine is a single node")
+	}
+	if o.jemallocConf != "" {
+		// Read by the engine's allocator when libchdb loads: give freed
+		// pages back within half a second instead of keeping them for ten
+		// (docs/benchmarks.md: 40 MB less at the peak of a large import).
+		os.Setenv("JE_MALLOC_CONF", o.jemallocConf)
 	}
 	return chdb.Open(chdb.Config{LibPath: o.libPath, DataDir: o.dataDir, MaxExecution: o.maxExecution, Logger: log,
 		Args: o.engineArgs})
