@@ -105,8 +105,9 @@ type Options struct {
 // file is still numbered exactly, at some cost in time.
 type Keyer struct {
 	days   map[string]*dayKeys
-	inMaps int  // hashes held in per-date maps
-	forget bool // drop other dates when a new one starts (Options.ForgetPastDays)
+	inMaps int    // hashes held in per-date maps
+	forget bool   // drop other dates when a new one starts (Options.ForgetPastDays)
+	buf    []byte // the identifying fields of the row being keyed
 }
 
 type dayKeys struct {
@@ -130,14 +131,14 @@ func NewKeyerFor(o Options) *Keyer {
 // Key returns prefix-<hash>-<n> where n counts earlier rows with the same
 // fields. fields[0] should be the row's date.
 func (k *Keyer) Key(prefix string, fields ...string) string {
-	h := sha256.New()
+	// One buffer and one hash call, instead of three writes a field.
+	k.buf = k.buf[:0]
 	for _, f := range fields {
-		h.Write([]byte(strconv.Itoa(len(f))))
-		h.Write([]byte{':'})
-		h.Write([]byte(f))
+		k.buf = strconv.AppendInt(k.buf, int64(len(f)), 10)
+		k.buf = append(k.buf, ':')
+		k.buf = append(k.buf, f...)
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	sum := sha256.Sum256(k.buf)
 	hash := binary.BigEndian.Uint64(sum[:8]) &^ 0xff
 	day := ""
 	if len(fields) > 0 {
@@ -163,7 +164,17 @@ func (k *Keyer) Key(prefix string, fields ...string) string {
 	if k.inMaps > packAt {
 		k.packAllBut(day)
 	}
-	return prefix + "-" + hex.EncodeToString(sum[:12]) + "-" + strconv.Itoa(int(n))
+	var b strings.Builder // one allocation for the whole id
+	b.Grow(len(prefix) + 2 + 24 + 10)
+	b.WriteString(prefix)
+	b.WriteByte('-')
+	var hx [24]byte
+	hex.Encode(hx[:], sum[:12])
+	b.Write(hx[:])
+	b.WriteByte('-')
+	var num [20]byte
+	b.Write(strconv.AppendUint(num[:0], uint64(n), 10))
+	return b.String()
 }
 
 func (k *Keyer) packAllBut(day string) {

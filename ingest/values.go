@@ -43,7 +43,28 @@ const (
 // Thousands groups are checked: after the first group (1-3 digits) each
 // group has exactly 3 digits, and none follow the decimal separator.
 type NumberLocale struct {
-	dec byte // '.' or ',' once learned; 0 while unknown
+	dec  byte // '.' or ',' once learned; 0 while unknown
+	memo map[number]*decimal.Decimal
+}
+
+// memoSize bounds the decimals a NumberLocale remembers. Rates and hours
+// repeat on most rows of an export, so remembering them saves the two
+// allocations of every decimal.Decimal.
+const memoSize = 4096
+
+// cached returns the decimal for n, shared with every other row that had
+// the same number: callers must not modify it (decimals are values; nothing
+// in ingest modifies one).
+func (l *NumberLocale) cached(n number) *decimal.Decimal {
+	if d, ok := l.memo[n]; ok {
+		return d
+	}
+	if l.memo == nil || len(l.memo) >= memoSize {
+		l.memo = make(map[number]*decimal.Decimal, 64)
+	}
+	d := n.decimal()
+	l.memo[n] = &d
+	return &d
 }
 
 // Decimal returns the decimal separator the file has shown, or 0 if it has
@@ -57,7 +78,7 @@ func (l *NumberLocale) ParseDecimal(s string) (decimal.Decimal, string) {
 	if reason != "" {
 		return decimal.Decimal{}, reason
 	}
-	return n.decimal(), ""
+	return *l.cached(n), ""
 }
 
 // ParseRates reads the optional bill rate, cost rate and billed amount cells
@@ -69,14 +90,14 @@ func (l *NumberLocale) ParseRates(rec Record, billRate, costRate, billed int) (o
 		if raw == "" {
 			continue
 		}
-		v, why := l.ParseDecimal(raw)
-		if why == "" && v.Sign() < 0 && col != billed {
+		n, why := l.scan(raw)
+		if why == "" && n.neg && !n.isZero() && col != billed {
 			why = "negative rate"
 		}
 		if why != "" {
 			return out, col, raw, why
 		}
-		out[i] = &v
+		out[i] = l.cached(n) // shared between rows with the same rate
 	}
 	return out, 0, "", ""
 }
@@ -105,7 +126,7 @@ func (l *NumberLocale) ParseHours(s string) (decimal.Decimal, string) {
 	if n.over24() {
 		return decimal.Decimal{}, ReasonTooManyHours
 	}
-	return n.decimal(), ""
+	return *l.cached(n), ""
 }
 
 // CheckHours returns "" when h is a plausible length for one entry (0 to 24
