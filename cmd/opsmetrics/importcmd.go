@@ -62,15 +62,15 @@ line, field and value.`)
 		return 2
 	}
 	var rejects *csv.Writer
+	var rejectsFile *os.File
 	if *rejectFile != "" {
 		f, err := os.Create(*rejectFile)
 		if err != nil {
 			return fail(e, err)
 		}
 		defer f.Close()
-		rejects = csv.NewWriter(f)
+		rejectsFile, rejects = f, csv.NewWriter(f)
 		rejects.Write([]string{"file", "line", "field", "value", "reason"})
-		defer rejects.Flush()
 	}
 	if e.getenv("GOMEMLIMIT") == "" {
 		// A large import allocates fast; a soft limit keeps the Go heap near
@@ -106,6 +106,15 @@ line, field and value.`)
 		}
 	}
 	printSummaries(e, sums, *output, *dryRun)
+	if rejects != nil {
+		// A reject file that silently lacks rows (a full disk) would be worse
+		// than none: say so.
+		rejects.Flush()
+		if err := errors.Join(rejects.Error(), rejectsFile.Sync()); err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics import: writing %s: %v\n", *rejectFile, err)
+			exit = 1
+		}
+	}
 	return exit
 }
 

@@ -77,7 +77,9 @@ func (o *storeOptions) open(ctx context.Context, log *slog.Logger) (store.Store,
 		// Read by the engine's allocator when libchdb loads: give freed
 		// pages back within half a second instead of keeping them for ten
 		// (docs/benchmarks.md: 40 MB less at the peak of a large import).
-		os.Setenv("JE_MALLOC_CONF", o.jemallocConf)
+		if err := os.Setenv("JE_MALLOC_CONF", o.jemallocConf); err != nil {
+			log.Warn("jemalloc_conf_not_set", "err", err)
+		}
 	}
 	return chdb.Open(chdb.Config{LibPath: o.libPath, DataDir: o.dataDir, MaxExecution: o.maxExecution, Logger: log,
 		Args: o.engineArgs})
