@@ -82,7 +82,10 @@ line, field and value.`)
 		return fail(e, err)
 	}
 	defer s.Close()
-	im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0)})
+	// OPSMETRICS_IMPORT_MERGES=pause trades memory for speed on the embedded
+	// engine, which belongs to this process alone (importer.Config.PauseMerges).
+	im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0),
+		PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") == "pause"})
 	if err != nil {
 		return fail(e, err)
 	}

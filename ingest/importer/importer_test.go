@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -231,5 +232,55 @@ func TestUnsortedExport(t *testing.T) {
 	}
 	if n, _ := totals(t, s, "unsorted"); n != 4 {
 		t.Fatalf("re-import changed the count to %d", n)
+	}
+}
+
+// TestPauseMerges: with PauseMerges the engine's merges are stopped while
+// an import writes, and running again when it ends, also after a failure.
+func TestPauseMerges(t *testing.T) {
+	s := chdbtest.Shared(t)
+	im, err := importer.New(importer.Config{Store: s, Logger: slog.New(slog.DiscardHandler), BatchRows: 3, PauseMerges: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// OPTIMIZE ... FINAL merges even one part; with merges stopped it fails.
+	optimize := func() error {
+		return s.Exec(t.Context(), "OPTIMIZE TABLE ops.time_entries FINAL SETTINGS optimize_throw_if_noop = 1", nil)
+	}
+	var body strings.Builder
+	body.WriteString(harvestHeader)
+	for i := range 10 {
+		body.WriteString(harvestRow("2026-01-05", fmt.Sprintf("task %d", i), "1"))
+	}
+	// Line 12 is rejected after three batches were handed to the writer,
+	// so the first one is written and merges are paused by then.
+	body.WriteString(harvestRow("2026-01-05", "bad", "-1"))
+	var during error
+	req := importer.Request{Org: "pause", File: "pause.csv", Body: strings.NewReader(body.String()),
+		OnReject: func(*ingest.RowError) { during = optimize() }}
+	sum, err := im.Import(t.Context(), req)
+	if err != nil || sum.Rejected() != 1 {
+		t.Fatalf("import: %v, %d rejected; want 1 rejected", err, sum.Rejected())
+	}
+	if during == nil {
+		t.Error("OPTIMIZE during the import succeeded: merges were not paused")
+	}
+	if err := optimize(); err != nil {
+		t.Fatalf("OPTIMIZE after the import: %v (merges not resumed)", err)
+	}
+	if n, h := totals(t, s, "pause"); n != 10 || h != "10" {
+		t.Fatalf("%d entries, %s hours; want 10 entries of 1 hour", n, h)
+	}
+
+	// A failed import resumes them too: the context ends after the first batch.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req = importer.Request{Org: "pause", File: "pause2.csv", Body: strings.NewReader(body.String()),
+		OnReject: func(*ingest.RowError) { cancel() }}
+	if _, err := im.Import(ctx, req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled import: %v", err)
+	}
+	if err := optimize(); err != nil {
+		t.Fatalf("OPTIMIZE after a failed import: %v (merges not resumed)", err)
 	}
 }

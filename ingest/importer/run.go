@@ -35,7 +35,8 @@ type run struct {
 	input      *countingReader
 	watchDates bool      // the keyer forgets past dates: stop when one comes back
 	maxDate    time.Time // the latest entry date so far
-
+	paused     bool      // background merges are stopped (Config.PauseMerges)
+	written    int       // batches written
 }
 
 // errUnsorted stops a run whose export went back to an earlier date after
@@ -294,8 +295,36 @@ var entityOrder = []string{"person", "client", "project", "holiday", "time_off",
 	"task_event", "time_entry", "adjustment", "invoice_line"}
 
 func (r *run) write(ctx context.Context, recs any) error {
-	_, err := r.im.writer.Write(ctx, r.sum.BatchID, recs)
-	return err
+	n, err := r.im.writer.Write(ctx, r.sum.BatchID, recs)
+	if err != nil || n == 0 {
+		return err
+	}
+	r.written++
+	switch {
+	case r.im.cfg.PauseMerges && r.written == 1:
+		// The first batch is written with merges on, so the pause never
+		// outlives a run that wrote nothing.
+		if _, err := r.im.cfg.Store.Query(ctx, "SYSTEM STOP MERGES", nil); err != nil {
+			return err
+		}
+		r.paused = true
+	case r.paused && r.written > MaxPausedBatches:
+		return r.resumeMerges(ctx)
+	}
+	return nil
+}
+
+// resumeMerges starts the background merges that write paused, if it did.
+func (r *run) resumeMerges(ctx context.Context) error {
+	if !r.paused {
+		return nil
+	}
+	if _, err := r.im.cfg.Store.Query(context.WithoutCancel(ctx), "SYSTEM START MERGES", nil); err != nil {
+		r.im.cfg.Logger.Error("import_resume_merges", "err", err)
+		return err
+	}
+	r.paused = false
+	return nil
 }
 
 // count splits a pending batch into new, updated and deleted records by
