@@ -31,6 +31,7 @@ func commands() []command {
 		{"demo", "load a generated demo agency", cmdDemo},
 		{"import", "import time exports and opsmetrics CSV/NDJSON files", cmdImport},
 		{"token", "create, list and revoke API tokens", cmdToken},
+		{"kpi", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", cmdKPI},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
 		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
 		{"version", "print version information", cmdVersion},

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+)
+
+func cmdKPI(ctx context.Context, e *env, args []string) int {
+	if len(args) > 0 && args[0] == "list" {
+		return kpiList(e, args[1:])
+	}
+	var so storeOptions
+	var lo logOptions
+	fs := newFlags(e, "kpi", "kpi NAME [flags] | kpi list", `Computes one KPI for one org over [from, to) in the org's time zone, as defined in
+docs/kpis.md. "opsmetrics kpi list" lists the KPIs with their groupings and filters.
+
+Examples:
+  opsmetrics kpi billable_utilization --org acme --from 2026-01-01 --to 2026-04-01 --by team --interval month
+  opsmetrics kpi write_off_rate --org acme --client c-0003 --format csv`)
+	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
+	from := fs.String("from", "", "first day, YYYY-MM-DD (default: the first of this month)")
+	to := fs.String("to", "", "day after the last, YYYY-MM-DD (default: the first of next month)")
+	by := fs.String("by", "", "group by: "+strings.Join(metrics.Dimensions, ", "))
+	interval := fs.String("interval", "", "bucket by: day, week or month")
+	format := fs.String("format", "table", "output: table, json or csv")
+	filters := map[string]*string{}
+	for _, d := range metrics.Dimensions {
+		filters[d] = fs.String(d, "", "only this "+d+" (its id)")
+	}
+	so.register(fs, e)
+	lo.register(fs, e)
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	log, code := parseWithLog(e, fs, args, &lo)
+	if code >= 0 {
+		return code
+	}
+	switch {
+	case name == "":
+		fmt.Fprintln(e.stderr, "opsmetrics kpi: name a KPI (opsmetrics kpi list shows them)")
+		return 2
+	case *org == "":
+		fmt.Fprintln(e.stderr, "opsmetrics kpi: --org is required (or set OPSMETRICS_ORG)")
+		return 2
+	case !slices.Contains([]string{"table", "json", "csv"}, *format):
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --format %q: want table, json or csv\n", *format)
+		return 2
+	}
+	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}}
+	var err error
+	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
+		return 2
+	}
+	for d, v := range filters {
+		if *v != "" {
+			req.Filters[d] = *v
+		}
+	}
+	if _, err := req.Validate(); err != nil {
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+		return 2
+	}
+	s, err := so.openMigrated(ctx, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer s.Close()
+	res, err := metrics.Compute(ctx, s, req)
+	if errors.Is(err, metrics.ErrBadRequest) {
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
+		return 2
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(res)
+	case "csv":
+		err = res.WriteCSV(e.stdout)
+	default:
+		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, res.Currency, res.Version)
+		err = res.WriteTable(e.stdout)
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	return 0
+}
+
+func kpiList(e *env, args []string) int {
+	fs := newFlags(e, "kpi list", "kpi list [--format table|json]", "Lists every KPI with its unit, groupings and filters.")
+	format := fs.String("format", "table", "output: table or json")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(metrics.Catalog())
+		return 0
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KPI\tUNIT\tGROUP BY\tDESCRIPTION")
+	for _, k := range metrics.Catalog() {
+		desc := k.Description
+		if len(desc) > 90 {
+			desc = desc[:strings.LastIndex(desc[:90], " ")] + " …"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, k.Unit, strings.Join(k.GroupBy, ","), desc)
+	}
+	if err := tw.Flush(); err != nil {
+		return fail(e, err)
+	}
+	return 0
+}

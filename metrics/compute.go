@@ -1,0 +1,216 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// Querier is the part of the store the KPI layer reads through.
+type Querier interface {
+	Query(ctx context.Context, query string, params store.Params) (*store.Rows, error)
+}
+
+// Request asks for one KPI of one org over [From, To) in the org's time zone.
+type Request struct {
+	KPI      string
+	Org      string
+	From, To time.Time         // dates; the time of day is ignored
+	GroupBy  string            // "" or one of the KPI's GroupBy
+	Interval string            // "", "day", "week" or "month"
+	Filters  map[string]string // dimension -> id or name; only the KPI's Filters
+	Now      time.Time         // "now" for open-overdue and ages; zero means time.Now
+}
+
+// ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
+// dates, a grouping or filter the KPI does not allow.
+var ErrBadRequest = errors.New("bad KPI request")
+
+func badf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
+}
+
+// MaxRange bounds a request's date range, so one request cannot ask the
+// engine for a century of person-days.
+const MaxRange = 3 * 366 * 24 * time.Hour
+
+// Validate checks r against the catalog and returns its KPI.
+func (r *Request) Validate() (KPI, error) {
+	k, ok := Lookup(r.KPI)
+	if !ok {
+		return k, badf("unknown KPI %q (GET /api/v1/kpis lists them)", r.KPI)
+	}
+	switch {
+	case r.Org == "":
+		return k, badf("no org")
+	case r.From.IsZero() || r.To.IsZero():
+		return k, badf("from and to are required dates (YYYY-MM-DD)")
+	case !r.From.Before(r.To):
+		return k, badf("from %s is not before to %s: the range is [from, to)", day(r.From), day(r.To))
+	case r.To.Sub(r.From) > MaxRange:
+		return k, badf("the range %s to %s is longer than 3 years", day(r.From), day(r.To))
+	case r.GroupBy != "" && !slices.Contains(k.GroupBy, r.GroupBy):
+		return k, badf("%s cannot be grouped by %q; it can be grouped by %v", k.Name, r.GroupBy, k.GroupBy)
+	case r.Interval != "" && !slices.Contains(Intervals, r.Interval):
+		return k, badf("interval %q: want day, week or month", r.Interval)
+	}
+	for dim, v := range r.Filters {
+		if v != "" && !slices.Contains(k.Filters, dim) {
+			return k, badf("%s cannot be filtered by %q; its filters are %v", k.Name, dim, k.Filters)
+		}
+	}
+	return k, nil
+}
+
+func day(t time.Time) string { return t.Format(time.DateOnly) }
+
+// Result is a KPI's answer: one row per period and group.
+type Result struct {
+	KPI      string    `json:"kpi"`
+	Version  int       `json:"definition_version"`
+	Unit     string    `json:"unit"`
+	Org      string    `json:"org"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	GroupBy  string    `json:"group_by,omitempty"`
+	Interval string    `json:"interval,omitempty"`
+	Currency string    `json:"currency"`
+	Columns  []Column  `json:"columns"`
+	Rows     [][]any   `json:"-"`
+	Computed time.Time `json:"computed_at"`
+}
+
+// Column is one result column. Value is the KPI itself; the others are its
+// parts (numerator, denominator, targets), so a ratio can be checked.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // date, string, number
+}
+
+// orgSettings are the org facts the queries take as parameters.
+type orgSettings struct {
+	tz, currency     string
+	grace            uint64
+	workdays         uint64
+	dayStart, dayEnd uint64
+	overhead         decimal.Decimal
+	exists           bool
+}
+
+func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
+	s := orgSettings{tz: "UTC", currency: "USD", workdays: 31, dayStart: 540, dayEnd: 1020}
+	rows, err := q.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": org})
+	if err != nil || rows.Len() == 0 {
+		return s, err
+	}
+	s.exists = true
+	return s, rows.Scan(0, &s.tz, &s.currency, &s.grace, &s.workdays, &s.dayStart, &s.dayEnd, &s.overhead)
+}
+
+// Compute runs one KPI. An org with no data gives rows with null ratios or
+// no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
+// mistakes; the store's typed errors otherwise.
+func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
+	k, err := r.Validate()
+	if err != nil {
+		return nil, err
+	}
+	org, err := loadOrg(ctx, q, r.Org)
+	if err != nil {
+		return nil, err
+	}
+	now := r.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	all := store.Params{
+		"org": r.Org, "from": r.From, "to": r.To, "group_by": r.GroupBy, "interval": r.Interval,
+		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
+		"day_start": org.dayStart, "day_end": org.dayEnd, "overhead": org.overhead, "now": now.UTC(),
+	}
+	for _, d := range Dimensions {
+		all[d] = r.Filters[d]
+	}
+	text := store.QueryText(k.query)
+	params := store.Params{}
+	for name := range store.Placeholders(text) {
+		v, ok := all[name]
+		if !ok {
+			return nil, fmt.Errorf("kpi %s: query has a placeholder {%s} the KPI layer does not provide", k.Name, name)
+		}
+		params[name] = v
+	}
+	rows, err := q.Query(ctx, text, params)
+	if err != nil {
+		return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+	}
+	res := &Result{KPI: k.Name, Version: k.Version, Unit: k.Unit, Org: r.Org, From: day(r.From), To: day(r.To),
+		GroupBy: r.GroupBy, Interval: r.Interval, Currency: org.currency, Computed: now.UTC()}
+	// period and grp are dropped when the request has no interval or grouping.
+	keep := make([]bool, len(rows.Columns))
+	for i, c := range rows.Columns {
+		name := c.Name
+		switch {
+		case name == "period" && r.Interval == "", name == "grp" && r.GroupBy == "":
+			continue
+		case name == "grp":
+			name = r.GroupBy
+		}
+		keep[i] = true
+		res.Columns = append(res.Columns, Column{Name: name, Type: kind(c.Type)})
+	}
+	res.Rows = make([][]any, 0, rows.Len())
+	for _, row := range rows.Data {
+		out := make([]any, 0, len(res.Columns))
+		for i, v := range row {
+			if keep[i] {
+				out = append(out, v)
+			}
+		}
+		res.Rows = append(res.Rows, out)
+	}
+	return res, nil
+}
+
+func kind(chType string) string {
+	t := chType
+	for _, wrap := range []string{"Nullable(", "LowCardinality("} {
+		if len(t) > len(wrap) && t[:len(wrap)] == wrap {
+			t = t[len(wrap) : len(t)-1]
+		}
+	}
+	switch {
+	case t == "Date" || t == "Date32":
+		return "date"
+	case len(t) >= 8 && t[:8] == "DateTime":
+		return "time"
+	case t == "String":
+		return "string"
+	default:
+		return "number"
+	}
+}
+
+// ParseRange reads from and to as YYYY-MM-DD. Empty from and to give the
+// current month; an empty to alone gives from plus one month.
+func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
+	var f, t time.Time
+	var err error
+	if from == "" {
+		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	} else if f, err = time.Parse(time.DateOnly, from); err != nil {
+		return f, t, badf("from %q: want a date as YYYY-MM-DD", from)
+	}
+	if to == "" {
+		t = f.AddDate(0, 1, 0)
+	} else if t, err = time.Parse(time.DateOnly, to); err != nil {
+		return f, t, badf("to %q: want a date as YYYY-MM-DD", to)
+	}
+	return f, t, nil
+}

@@ -1,0 +1,158 @@
+package metrics
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Cell formats one value in full precision, as CSV and the API's JSON write
+// it: dates as YYYY-MM-DD, times in RFC 3339, decimals exactly, null as "".
+func Cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case *decimal.Decimal:
+		if x == nil {
+			return ""
+		}
+		return x.String()
+	case decimal.Decimal:
+		return x.String()
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+			return x.Format(time.DateOnly)
+		}
+		return x.UTC().Format(time.RFC3339Nano)
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		return Cell(*x)
+	case *float64:
+		if x == nil {
+			return ""
+		}
+		return Cell(*x)
+	case float64:
+		return fmt.Sprint(x)
+	case *string:
+		if x == nil {
+			return ""
+		}
+		return *x
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// MarshalJSON writes the result with its rows as objects keyed by column.
+// Numbers are JSON numbers in full precision (decimals are never rounded
+// through a float); a null ratio is null.
+func (r *Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	rows := make([]map[string]any, len(r.Rows))
+	for i, row := range r.Rows {
+		obj := make(map[string]any, len(row))
+		for j, v := range row {
+			s := Cell(v)
+			switch {
+			case isNull(v):
+				obj[r.Columns[j].Name] = nil
+			case r.Columns[j].Type == "number":
+				obj[r.Columns[j].Name] = json.Number(s)
+			default:
+				obj[r.Columns[j].Name] = s
+			}
+		}
+		rows[i] = obj
+	}
+	return json.Marshal(struct {
+		*plain
+		Rows []map[string]any `json:"rows"`
+	}{(*plain)(r), rows})
+}
+
+func isNull(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case *decimal.Decimal:
+		return x == nil
+	case *float64:
+		return x == nil
+	case *time.Time:
+		return x == nil
+	case *string:
+		return x == nil
+	}
+	return false
+}
+
+// WriteCSV writes a header of column names and one line per row.
+func (r *Result) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(r.names())
+	for _, row := range r.Rows {
+		line := make([]string, len(row))
+		for i, v := range row {
+			line[i] = Cell(v)
+		}
+		cw.Write(line)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable writes aligned columns for a terminal: ratios as percentages,
+// hours and money to two decimals, null as "–" (no data).
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(r.names(), "\t")))
+	for _, row := range r.Rows {
+		line := make([]string, len(row))
+		for i, v := range row {
+			line[i] = display(r.Columns[i], r.Unit, v)
+		}
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
+	}
+	if len(r.Rows) == 0 {
+		fmt.Fprintln(tw, "(no rows: nothing in this range)")
+	}
+	return tw.Flush()
+}
+
+func (r *Result) names() []string {
+	out := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+// display rounds for people, never for the API.
+func display(c Column, unit string, v any) string {
+	if isNull(v) {
+		return "–"
+	}
+	if c.Type != "number" {
+		return Cell(v)
+	}
+	d, err := decimal.NewFromString(Cell(v))
+	if err != nil {
+		return Cell(v)
+	}
+	isRatio := strings.HasSuffix(c.Name, "rate") || strings.HasSuffix(c.Name, "_pct") || c.Name == "target" ||
+		strings.HasSuffix(c.Name, "utilization") || strings.HasSuffix(c.Name, "_gap") || strings.HasSuffix(c.Name, "_ratio") ||
+		(c.Name == "value" && unit == "ratio")
+	if isRatio && !strings.HasSuffix(c.Name, "bill_rate") && !strings.HasSuffix(c.Name, "cost_rate") && c.Name != "effective_rate" && c.Name != "burn_rate" {
+		return d.Shift(2).StringFixed(1) + "%"
+	}
+	return d.StringFixed(2)
+}

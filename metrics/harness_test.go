@@ -1,0 +1,129 @@
+package metrics_test
+
+import (
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+)
+
+// The KPI tests run on the real embedded engine. Each test file builds its
+// own small agency in its own org, so files do not disturb each other's
+// hand-computed numbers.
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chdbtest.Close()
+	os.Exit(code)
+}
+
+// testNow is "now" for every KPI test: after the scenarios' two months.
+var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// d parses a date, t a UTC time "2006-01-02 15:04".
+func d(s string) time.Time { return must(time.Parse(time.DateOnly, s)) }
+func t(s string) time.Time { return must(time.Parse("2006-01-02 15:04", s)) }
+func pd(s string) *time.Time {
+	v := d(s)
+	return &v
+}
+func pt(s string) *time.Time {
+	v := t(s)
+	return &v
+}
+func dec(s string) decimal.Decimal   { return decimal.RequireFromString(s) }
+func pdec(s string) *decimal.Decimal { v := dec(s); return &v }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// write stores records (slices of canonical records) as the ingest writer does.
+func write(tb testing.TB, records ...any) {
+	tb.Helper()
+	s := chdbtest.Shared(tb)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, recs := range records {
+		if _, err := w.Write(tb.Context(), "test", recs); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// compute runs one KPI with testNow.
+func compute(tb testing.TB, r metrics.Request) *metrics.Result {
+	tb.Helper()
+	if r.Now.IsZero() {
+		r.Now = testNow
+	}
+	res, err := metrics.Compute(tb.Context(), chdbtest.Shared(tb), r)
+	if err != nil {
+		tb.Fatalf("%s: %v", r.KPI, err)
+	}
+	return res
+}
+
+// cell returns column col of the row whose period (if any) and group (if
+// any) match; it fails the test when there is no such row.
+func cell(tb testing.TB, res *metrics.Result, period, group, col string) string {
+	tb.Helper()
+	ci := -1
+	for i, c := range res.Columns {
+		if c.Name == col {
+			ci = i
+		}
+	}
+	if ci < 0 {
+		tb.Fatalf("%s has no column %q (columns %v)", res.KPI, col, res.Columns)
+	}
+	for _, row := range res.Rows {
+		ok := true
+		for i, c := range res.Columns {
+			if (c.Name == "period" && metrics.Cell(row[i]) != period) || (c.Name == res.GroupBy && res.GroupBy != "" && metrics.Cell(row[i]) != group) {
+				ok = false
+			}
+		}
+		if ok {
+			return metrics.Cell(row[ci])
+		}
+	}
+	tb.Fatalf("%s: no row for period %q group %q", res.KPI, period, group)
+	return ""
+}
+
+// near checks a ratio given as text against a hand-computed value.
+func near(tb testing.TB, what, got string, want float64) {
+	tb.Helper()
+	if got == "" {
+		tb.Errorf("%s = null, want %.6f", what, want)
+		return
+	}
+	v := must(decimal.NewFromString(got)).InexactFloat64()
+	if diff := v - want; diff > 1e-9 || diff < -1e-9 {
+		tb.Errorf("%s = %s, want %.9f", what, got, want)
+	}
+}
+
+// exact checks a decimal given as text (hours, money) exactly.
+func exact(tb testing.TB, what, got, want string) {
+	tb.Helper()
+	g, err := decimal.NewFromString(got)
+	if err != nil || !g.Equal(dec(want)) {
+		tb.Errorf("%s = %q, want %s", what, got, want)
+	}
+}
+
+var _ = store.Params{}
