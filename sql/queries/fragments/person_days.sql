@@ -5,7 +5,7 @@
 -- Needs: org, from, to, group_by, interval, person, role, team.
 -- Columns of person_days: person_id, day, role, team, cost_rate, bill_rate,
 --   target (the person's utilization target, else the role's in force),
---   contracted, time_off, holiday, available (Decimal(38, 10) hours), period, grp.
+--   weekly (capacity in force), contracted, time_off, holiday, available (Decimal(38, 10) hours), period, grp.
 person_versions AS
 (
     SELECT person_id, valid_from, role, team, weekly_capacity_hours, workdays, cost_rate, bill_rate,
@@ -42,6 +42,7 @@ person_day_base AS
 (
     SELECT pv.person_id AS person_id, day, pv.role AS role, pv.team AS team, pv.cost_rate AS person_cost_rate,
         pv.bill_rate AS person_bill_rate, pv.utilization_target AS person_target,
+        toDecimal128(pv.weekly_capacity_hours, 10) AS weekly,
         if(bitTest(pv.workdays, toDayOfWeek(day) - 1) AND pv.workdays != 0,
             toDecimal128(pv.weekly_capacity_hours, 10) / bitCount(pv.workdays), toDecimal128(0, 10)) AS contracted,
         (pv.holiday_calendar, day) IN (SELECT calendar, date FROM ops.holidays FINAL WHERE org_id = {org:String}) AS is_holiday
@@ -58,7 +59,7 @@ person_days AS
         coalesce(b.person_cost_rate, r.cost_rate) AS cost_rate,
         coalesce(b.person_bill_rate, r.bill_rate) AS bill_rate,
         toDecimal128(coalesce(b.person_target, r.utilization_target, 0), 10) AS target,
-        b.contracted AS contracted,
+        b.contracted AS contracted, b.weekly AS weekly,
         if(o.whole_day = 1, b.contracted, least(toDecimal128(o.hours, 10), b.contracted)) AS time_off,
         if(b.is_holiday, b.contracted, toDecimal128(0, 10)) AS holiday,
         greatest(b.contracted - time_off - holiday, toDecimal128(0, 10)) AS available,
