@@ -13,6 +13,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
+	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -61,6 +62,12 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	api := e.Group("/api/v1")
 	intake.Register(api.Group("", middleware.BodyLimit(cfg.BodyLimit), auth.Require(cfg.Tokens, auth.ScopeIngest)),
 		intake.Config{Importer: cfg.Importer, Logger: cfg.Logger})
+	read := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeRead))
+	metrics.RegisterAPI(read, cfg.Store, func(c echo.Context) (string, bool) {
+		tok, ok := auth.TokenOf(c)
+		return tok.Org, ok
+	}, time.Now)
+	api.GET("/openapi.json", openAPIHandler(), small)
 	e.GET("/", indexHandler(cfg.Store), small)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

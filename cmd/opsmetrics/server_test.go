@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
@@ -66,4 +69,26 @@ func TestPanicIsA500(t *testing.T) {
 	if !strings.Contains(logs.String(), "handler_panic") || !strings.Contains(logs.String(), "nil pointer") {
 		t.Errorf("panic not logged with its cause:\n%.500s", logs.String())
 	}
+}
+
+// nopStore is a store that is never reached: for tests of routing alone.
+type nopStore struct{}
+
+func (nopStore) Exec(context.Context, string, store.Params) error { return errors.New("nopStore") }
+func (nopStore) Query(context.Context, string, store.Params) (*store.Rows, error) {
+	return nil, errors.New("nopStore")
+}
+func (nopStore) Insert(context.Context, *store.Batch) error { return errors.New("nopStore") }
+func (nopStore) Ping(context.Context) error                 { return errors.New("nopStore") }
+func (nopStore) Info() store.EngineInfo                     { return store.EngineInfo{Name: "nop"} }
+func (nopStore) Close() error                               { return nil }
+
+func httptestGet(t *testing.T, h http.Handler, path string) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	if rec.Code != 200 {
+		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+	}
+	return rec.Body.Bytes()
 }

@@ -57,7 +57,7 @@ entries AS
         e.project_id AS project_id, e.client_id AS client_id, e.role AS role, e.team AS team,
         coalesce(e.entry_bill_rate, e.project_bill_rate, e.person_bill_rate, r.bill_rate) AS bill_rate,
         coalesce(e.entry_cost_rate, e.person_cost_rate, r.cost_rate) AS cost_rate,
-        if(e.billable = 1, toDecimal128(e.hours, 10) * toDecimal128(ifNull(bill_rate, 0), 10), toDecimal128(0, 10)) AS standard_value,
+        if(e.billable = 1, toDecimal128(toDecimal128(e.hours, 10) * toDecimal128(ifNull(bill_rate, 0), 10), 10), toDecimal128(0, 10)) AS standard_value,
         multiIf({interval:String} = 'day', e.date, {interval:String} = 'week', toMonday(e.date),
             {interval:String} = 'month', toStartOfMonth(e.date), {from:Date}) AS period,
         multiIf({group_by:String} = 'person', e.person_id, {group_by:String} = 'role', toString(e.role),

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+func get(t *testing.T, url, token, accept string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+// TestKPIAPI boots run() on :0, ingests entries for two orgs and reads KPIs:
+// JSON and CSV, the 400s, the token's org as the only scope, the scopes.
+func TestKPIAPI(t *testing.T) {
+	env := testEnv(t)
+	acmeIn, acmeRead := createToken(t, env, "kpi-acme", "ingest"), createToken(t, env, "kpi-acme", "read")
+	globexIn, globexRead := createToken(t, env, "kpi-globex", "ingest"), createToken(t, env, "kpi-globex", "read")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
+		pw.Close()
+	}()
+	base := listening(t, pr)
+	entries := func(hours string) string {
+		return `{"external_id":"e1","person":"p1","date":"2026-04-01","hours":` + hours + `,"billable":true,"client":"c1"}` + "\n" +
+			`{"external_id":"e2","person":"p1","date":"2026-04-02","hours":2,"billable":false,"client":"c1"}` + "\n"
+	}
+	if code, r := post(t, base+"/api/v1/time_entries", acmeIn, "application/x-ndjson", strings.NewReader(entries("6"))); code != 200 {
+		t.Fatalf("post acme: %d %+v", code, r)
+	}
+	if code, r := post(t, base+"/api/v1/time_entries", globexIn, "application/x-ndjson", strings.NewReader(entries("1"))); code != 200 {
+		t.Fatalf("post globex: %d %+v", code, r)
+	}
+
+	// acme: 6 billable of 8 logged hours = 0.75; globex: 1 of 3.
+	kpi := base + "/api/v1/kpis/billable_ratio?from=2026-04-01&to=2026-05-01"
+	code, ctype, body := get(t, kpi, acmeRead, "")
+	var res struct {
+		KPI, Currency string
+		Version       int `json:"definition_version"`
+		Rows          []map[string]any
+	}
+	if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil || !strings.HasPrefix(ctype, "application/json") {
+		t.Fatalf("GET billable_ratio: %d %s %s", code, ctype, body)
+	}
+	if len(res.Rows) != 1 || res.Rows[0]["value"] != 0.75 || res.Rows[0]["logged_hours"] != 8.0 || res.Version != 1 {
+		t.Fatalf("acme billable_ratio: %s", body)
+	}
+	_, _, body = get(t, kpi, globexRead, "")
+	if !strings.Contains(body, `"billable_hours":1,`) || !strings.Contains(body, `"logged_hours":3`) {
+		t.Fatalf("globex sees %s, want its own 1 of 3 hours", body)
+	}
+	// CSV by Accept, grouped by client.
+	code, ctype, body = get(t, kpi+"&group_by=client", acmeRead, "text/csv")
+	if code != 200 || !strings.HasPrefix(ctype, "text/csv") || body != "client,value,billable_hours,logged_hours\nc1,0.75,6,8\n" {
+		t.Fatalf("CSV: %d %s %q", code, ctype, body)
+	}
+	// The caller's mistakes are 400s that say what is wrong.
+	for url, want := range map[string]string{
+		base + "/api/v1/kpis/no_such_kpi":                                  "unknown KPI",
+		kpi + "&group_by=planet":                                           "cannot be grouped by",
+		base + "/api/v1/kpis/billable_utilization?group_by=client":         "cannot be grouped by",
+		base + "/api/v1/kpis/billable_ratio?from=2026-13-01":               "want a date",
+		base + "/api/v1/kpis/billable_ratio?from=2026-05-01&to=2026-04-01": "is not before",
+		kpi + "&org=kpi-globex":                                            "unknown parameter",
+		kpi + "&interval=year":                                             "interval",
+	} {
+		code, _, body := get(t, url, acmeRead, "")
+		if code != 400 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d %s, want 400 with %q", url, code, body, want)
+		}
+	}
+	// Tokens: none is 401, an ingest-only token 403.
+	if code, _, _ := get(t, kpi, "", ""); code != 401 {
+		t.Errorf("no token: %d", code)
+	}
+	if code, _, _ := get(t, kpi, acmeIn, ""); code != 403 {
+		t.Errorf("ingest token: %d", code)
+	}
+	// The catalog.
+	code, _, body = get(t, base+"/api/v1/kpis", acmeRead, "")
+	if code != 200 || !strings.Contains(body, `"name":"billable_utilization"`) || !strings.Contains(body, `"group_by":["person","role","team"]`) {
+		t.Errorf("catalog: %d %.300s", code, body)
+	}
+	cancel()
+	<-done
+}
+
+// TestOpenAPIMatchesRoutes fails when a route of the server is missing from
+// /api/v1/openapi.json or the document names a route the server lacks.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var s store.Store = nopStore{}
+	log := slog.New(slog.DiscardHandler)
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []string
+	for _, r := range e.Routes() {
+		if strings.HasPrefix(r.Method, "echo_route") || r.Path == "/" {
+			continue // echo's own not-found routes; "/" is the HTML page
+		}
+		path := r.Path
+		for _, seg := range strings.Split(path, "/") {
+			if strings.HasPrefix(seg, ":") {
+				path = strings.Replace(path, seg, "{"+seg[1:]+"}", 1)
+			}
+		}
+		served = append(served, strings.ToLower(r.Method)+" "+path)
+	}
+	rec := httptestGet(t, e, "/api/v1/openapi.json")
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage
+		Components struct {
+			Parameters map[string]struct{ Schema struct{ Enum []string } }
+		}
+	}
+	if err := json.Unmarshal(rec, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	slices.Sort(served)
+	slices.Sort(documented)
+	served = slices.Compact(served)
+	if !slices.Equal(served, documented) {
+		t.Errorf("routes and openapi.json disagree:\nserved:     %v\ndocumented: %v", served, documented)
+	}
+	var names []string
+	for _, k := range metrics.Catalog() {
+		names = append(names, k.Name)
+	}
+	if got := doc.Components.Parameters["KPIName"].Schema.Enum; !slices.Equal(got, names) {
+		t.Errorf("KPI names in the document %v, catalog %v", got, names)
+	}
+}
