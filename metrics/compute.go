@@ -117,6 +117,27 @@ func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 // no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
 // mistakes; the store's typed errors otherwise.
 func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
+	p, err := prepare(ctx, q, r)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, p.text, p.params)
+	if err != nil {
+		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
+	}
+	return p.result(r, rows), nil
+}
+
+// prepared is a KPI request turned into its SQL and bound parameters.
+type prepared struct {
+	kpi    KPI
+	org    orgSettings
+	now    time.Time
+	text   string
+	params store.Params
+}
+
+func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
 	k, err := r.Validate()
 	if err != nil {
 		return nil, err
@@ -137,19 +158,19 @@ func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
 	for _, d := range Dimensions {
 		all[d] = r.Filters[d]
 	}
-	text := store.QueryText(k.query)
-	params := store.Params{}
-	for name := range store.Placeholders(text) {
+	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
+	for name := range store.Placeholders(p.text) {
 		v, ok := all[name]
 		if !ok {
 			return nil, fmt.Errorf("kpi %s: query has a placeholder {%s} the KPI layer does not provide", k.Name, name)
 		}
-		params[name] = v
+		p.params[name] = v
 	}
-	rows, err := q.Query(ctx, text, params)
-	if err != nil {
-		return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
-	}
+	return p, nil
+}
+
+func (p *prepared) result(r Request, rows *store.Rows) *Result {
+	k, org, now := p.kpi, p.org, p.now
 	res := &Result{KPI: k.Name, Version: k.Version, Unit: k.Unit, Org: r.Org, From: day(r.From), To: day(r.To),
 		GroupBy: r.GroupBy, Interval: r.Interval, Currency: org.currency, Computed: now.UTC()}
 	// period and grp are dropped when the request has no interval or grouping.
@@ -175,7 +196,7 @@ func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
 		}
 		res.Rows = append(res.Rows, out)
 	}
-	return res, nil
+	return res
 }
 
 func kind(chType string) string {

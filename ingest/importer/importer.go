@@ -35,17 +35,20 @@ type Config struct {
 	// at a time (the CLI on the embedded engine, when asked). An import writes
 	// one part per batch, and merging those parts as they arrive takes a third
 	// of a large import's time; paused, they are merged afterwards, in the
-	// background. The price is memory: the engine's memory grows with its
-	// unmerged parts (about 620 MB instead of 290 MB at 10M rows). Merges
-	// resume after MaxPausedBatches batches and at the end of every Import
-	// (docs/benchmarks.md has the measurements).
+	// background. The engine's memory grows with its unmerged parts, so
+	// merges run again whenever MaxPausedParts are waiting, and at the end of
+	// every Import (docs/benchmarks.md has the measurements).
 	PauseMerges bool
 }
 
-// MaxPausedBatches bounds the parts an import writes with merges paused,
-// well below the 1,000 active parts at which the engine starts delaying
-// inserts into a table.
-const MaxPausedBatches = 500
+// MaxPausedParts is the active part count at which a paused import lets
+// merges run again; they are paused again once at most resumedPartsLow
+// parts are left. Far below the 1,000 parts at which the engine delays
+// inserts, and low enough to bound the engine's memory (docs/benchmarks.md).
+const (
+	MaxPausedParts  = 100
+	resumedPartsLow = 10
+)
 
 // Validate fills defaults and reports what is missing.
 func (c *Config) Validate() error {

@@ -296,23 +296,50 @@ var entityOrder = []string{"person", "client", "project", "holiday", "time_off",
 
 func (r *run) write(ctx context.Context, recs any) error {
 	n, err := r.im.writer.Write(ctx, r.sum.BatchID, recs)
-	if err != nil || n == 0 {
+	if err != nil || n == 0 || !r.im.cfg.PauseMerges {
 		return err
 	}
 	r.written++
-	switch {
-	case r.im.cfg.PauseMerges && r.written == 1:
-		// The first batch is written with merges on, so the pause never
+	if r.written == 1 {
+		// The first batch is written with merges on, so a pause never
 		// outlives a run that wrote nothing.
-		if _, err := r.im.cfg.Store.Query(ctx, "SYSTEM STOP MERGES", nil); err != nil {
-			return err
-		}
-		r.paused = true
-	case r.paused && r.written > MaxPausedBatches:
+		return r.pauseMerges(ctx)
+	}
+	if r.written%checkPartsEvery != 0 {
+		return nil
+	}
+	// Merges stay paused until the import's tables hold MaxPausedParts
+	// active parts, then run until few are left: each row is merged about
+	// once, in one large merge, and the engine's memory, which grows with
+	// its parts, stays bounded.
+	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("active_parts"), nil)
+	if err != nil {
+		return err
+	}
+	var parts uint64
+	if err := rows.Scan(0, &parts); err != nil {
+		return err
+	}
+	switch {
+	case !r.paused && parts <= resumedPartsLow:
+		return r.pauseMerges(ctx)
+	case r.paused && parts >= MaxPausedParts:
 		return r.resumeMerges(ctx)
 	}
 	return nil
 }
+
+func (r *run) pauseMerges(ctx context.Context) error {
+	if _, err := r.im.cfg.Store.Query(ctx, "SYSTEM STOP MERGES", nil); err != nil {
+		return err
+	}
+	r.paused = true
+	return nil
+}
+
+// checkPartsEvery is how often, in batches, an import with PauseMerges
+// looks at the engine's part count.
+const checkPartsEvery = 5
 
 // resumeMerges starts the background merges that write paused, if it did.
 func (r *run) resumeMerges(ctx context.Context) error {

@@ -6,23 +6,26 @@
 -- Needs: org, tz, client, project, person.
 -- Columns of delivery_items: deliverable_id, client_id, project_id, owner_id,
 --   due_date, committed_due_date (Nullable(Date)), delivered_at, delivered_day.
-delivery_projects AS
+-- the org's projects and their clients, as one scalar (cheaper than a join)
 (
-    SELECT external_id AS project_id, any(client_id) AS client_id
+    SELECT (groupArray(external_id), groupArray(client_id))
     FROM ops.projects FINAL
     WHERE org_id = {org:String}
-    GROUP BY external_id
-),
+) AS delivery_projects,
 delivery_items AS
 (
-    SELECT dv.external_id AS deliverable_id, if(dv.client_id != '', dv.client_id, p.client_id) AS client_id,
-        dv.project_id AS project_id, dv.owner_id AS owner_id, dv.due_date AS due_date,
-        dv.committed_due_date AS committed_due_date, dv.delivered_at AS delivered_at,
-        toDate(dv.delivered_at, {tz:String}) AS delivered_day
-    FROM ops.deliverables AS dv FINAL
-    LEFT JOIN delivery_projects AS p ON dv.project_id = p.project_id
-    WHERE dv.org_id = {org:String}
-      AND ({client:String} = '' OR client_id = {client:String})
-      AND ({project:String} = '' OR dv.project_id = {project:String})
-      AND ({person:String} = '' OR dv.owner_id = {person:String})
+    SELECT deliverable_id, resolved_client AS client_id, project_id, owner_id, due_date, committed_due_date,
+        delivered_at, delivered_day
+    FROM
+    (
+        SELECT external_id AS deliverable_id,
+            if(client_id != '', client_id, transform(project_id, delivery_projects.1, delivery_projects.2, '')) AS resolved_client,
+            project_id, owner_id, due_date, committed_due_date, delivered_at,
+            toDate(delivered_at, {tz:String}) AS delivered_day
+        FROM ops.deliverables FINAL
+        WHERE org_id = {org:String}
+          AND ({project:String} = '' OR project_id = {project:String})
+          AND ({person:String} = '' OR owner_id = {person:String})
+    )
+    WHERE {client:String} = '' OR resolved_client = {client:String}
 )

@@ -1,0 +1,109 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+// BenchmarkKPIs measures every KPI of the catalog for one org over one
+// year on the data bench/kpis.sh loads (10M time entries across 100 orgs of
+// the demo generator), and, per KPI, the HTTP API against executing the same
+// SQL directly, alternating the two in the same run. Reported per KPI:
+// p50_ms and p99_ms of the API, sql_p50_ms, and api_over_sql (p50 ratio).
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/kpi-bench go test -run '^$' -bench KPIs -benchtime 40x ./metrics
+func BenchmarkKPIs(b *testing.B) {
+	dir := os.Getenv("OPSMETRICS_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set OPSMETRICS_BENCH_DATA to a data directory loaded by bench/kpis.sh")
+	}
+	cache, _ := os.UserCacheDir()
+	lib := os.Getenv("CHDB_LIB_PATH")
+	if lib == "" {
+		lib = chdb.LibPath(cache)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	org := os.Getenv("OPSMETRICS_BENCH_ORG")
+	if org == "" {
+		org = "acme"
+	}
+	to := time.Date(time.Now().Year(), time.Now().Month(), 1, 0, 0, 0, 0, time.UTC)
+	from := to.AddDate(-1, 0, 0)
+	var n int
+	if err := must(s.Query(ctx, "SELECT count() FROM ops.time_entries FINAL WHERE org_id = {org:String} AND date >= {from:Date} AND date < {to:Date}",
+		map[string]any{"org": org, "from": from, "to": to})).Scan(0, &n); err != nil || n == 0 {
+		b.Fatalf("org %s has %d entries in %s..%s (%v)", org, n, day(from), day(to), err)
+	}
+	b.Logf("org %s: %d time entries from %s to %s", org, n, day(from), day(to))
+
+	e := echo.New()
+	RegisterAPI(e.Group("/api/v1"), s, func(echo.Context) (string, bool) { return org, true }, time.Now)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	for _, k := range Catalog() {
+		b.Run(k.Name, func(b *testing.B) {
+			r := Request{KPI: k.Name, Org: org, From: from, To: to}
+			p, err := prepare(ctx, s, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			url := fmt.Sprintf("%s/api/v1/kpis/%s?from=%s&to=%s", srv.URL, k.Name, day(from), day(to))
+			var api, direct []time.Duration
+			for i := range b.N + 1 {
+				start := time.Now()
+				if _, err := s.Query(ctx, p.text, p.params); err != nil {
+					b.Fatal(err)
+				}
+				d := time.Since(start)
+				start = time.Now()
+				resp, err := http.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatalf("GET %s: %d", url, resp.StatusCode)
+				}
+				if i > 0 { // the first run warms caches
+					direct, api = append(direct, d), append(api, time.Since(start))
+				}
+			}
+			slices.Sort(api)
+			slices.Sort(direct)
+			pct := func(ds []time.Duration, q float64) float64 {
+				return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(pct(api, 0.5), "p50_ms")
+			b.ReportMetric(pct(api, 0.99), "p99_ms")
+			b.ReportMetric(pct(direct, 0.5), "sql_p50_ms")
+			b.ReportMetric(pct(api, 0.5)/pct(direct, 0.5), "api_over_sql")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

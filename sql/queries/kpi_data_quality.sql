@@ -1,0 +1,84 @@
+-- kpi: data_quality
+-- title: Data quality
+-- unit: score
+-- group_by:
+-- filters:
+-- version: 1
+-- description: A 0–1 score of how far the numbers can be trusted: the mean of five shares, each reported as a column (time logged against available hours, entries with a known client and project, deliverables with a due date, billable entries with a bill rate, people with a cost rate).
+-- Parameters: org, from, to, interval, now, tz, group_by, person, role, team, client, project.
+--   The parts, each Σ numerator ÷ Σ denominator over its own population:
+--   - logged_ratio: Σ min(logged, available) ÷ Σ available hours per person-day
+--     (fragments/person_days.sql), over the days of [from, to) before the org's today
+--     (today is not over; future days cannot have time yet);
+--   - known_client_project_ratio: entries dated in [from, to) whose client and project are
+--     both known records (ops.clients, ops.projects) ÷ entries;
+--   - due_date_ratio: deliverables that appeared in [from, to) (first task event, else
+--     updated_at, else ingest day; fragments/loop_deliverables.sql) with a due date ÷ those
+--     deliverables;
+--   - bill_rate_ratio: billable entries dated in [from, to) with a bill rate that resolves
+--     (entry, project, person or role, fragments/entries.sql) ÷ billable entries;
+--   - cost_rate_ratio: people employed on some day of [from, to) whose cost rate (their
+--     own, else their role's) resolves on every such day ÷ those people.
+--   value is the mean of the parts that have data (a part with a zero denominator is null
+--   and left out); null when none has. parts_known says how many were averaged.
+-- Columns: period Date, grp String (always ''), value Nullable(Float64), logged_ratio,
+--   known_client_project_ratio, due_date_ratio, bill_rate_ratio, cost_rate_ratio
+--   (Nullable(Float64)), parts_known UInt8, logged_hours, available_hours (Decimal),
+--   entries, known_entries, deliverables, deliverables_with_due, billable_entries,
+--   rated_billable_entries, people, people_with_cost_rate (UInt64).
+WITH {{person_days}}, {{entries}}, {{loop_deliverables}},
+day_entries AS
+(
+    SELECT person_id, date, any(period) AS period, sum(toDecimal128(hours, 10)) AS logged, count() AS n_entries,
+        countIf(client_id IN (SELECT external_id FROM ops.clients FINAL WHERE org_id = {org:String})
+            AND project_id IN (SELECT external_id FROM ops.projects FINAL WHERE org_id = {org:String})) AS n_known,
+        countIf(billable = 1) AS n_billable, countIf(billable = 1 AND isNotNull(bill_rate)) AS n_rated
+    FROM entries
+    GROUP BY person_id, date
+),
+person_parts AS
+(
+    -- person-days and the entries of each person-day, in one pass over each
+    -- (an entry on a day the person has no contracted day still counts)
+    SELECT if(pd.person_id != '', pd.period, e.period) AS period, if(pd.person_id != '', pd.person_id, e.person_id) AS person,
+        sumIf(least(e.logged, pd.available), pd.person_id != '' AND pd.day < least({to:Date}, toDate({now:DateTime64(3)}, {tz:String})))
+            AS logged_h,
+        sumIf(pd.available, pd.person_id != '' AND pd.day < least({to:Date}, toDate({now:DateTime64(3)}, {tz:String}))) AS available_h,
+        sum(e.n_entries) AS n_entries, sum(e.n_known) AS n_known, sum(e.n_billable) AS n_billable, sum(e.n_rated) AS n_rated,
+        countIf(pd.person_id != '') > 0 AS employed, minIf(isNotNull(pd.cost_rate), pd.person_id != '') AS costed
+    FROM person_days AS pd
+    FULL OUTER JOIN day_entries AS e ON pd.person_id = e.person_id AND pd.day = e.date
+    GROUP BY period, person
+),
+parts AS
+(
+    SELECT period, sum(logged_h) AS logged_h, sum(available_h) AS available_h, sum(n_entries) AS n_entries,
+        sum(n_known) AS n_known, toUInt64(0) AS n_deliv, toUInt64(0) AS n_due, sum(n_billable) AS n_billable,
+        sum(n_rated) AS n_rated, countIf(employed) AS n_people, countIf(employed AND costed) AS n_costed
+    FROM person_parts
+    GROUP BY period
+    UNION ALL
+    SELECT multiIf({interval:String} = 'day', anchor_day, {interval:String} = 'week', toMonday(anchor_day),
+            {interval:String} = 'month', toStartOfMonth(anchor_day), {from:Date}) AS period,
+        toDecimal128(0, 10), toDecimal128(0, 10), 0, 0, count(), countIf(has_due), 0, 0, 0, 0
+    FROM loop_deliverables
+    WHERE anchor_day >= {from:Date} AND anchor_day < {to:Date}
+    GROUP BY period
+)
+SELECT period, '' AS grp,
+    if(parts_known = 0, NULL, (ifNull(logged_ratio, 0) + ifNull(known_client_project_ratio, 0) + ifNull(due_date_ratio, 0)
+        + ifNull(bill_rate_ratio, 0) + ifNull(cost_rate_ratio, 0)) / parts_known) AS value,
+    if(sum(available_h) = 0, NULL, toFloat64(sum(logged_h)) / toFloat64(sum(available_h))) AS logged_ratio,
+    if(sum(n_entries) = 0, NULL, sum(n_known) / sum(n_entries)) AS known_client_project_ratio,
+    if(sum(n_deliv) = 0, NULL, sum(n_due) / sum(n_deliv)) AS due_date_ratio,
+    if(sum(n_billable) = 0, NULL, sum(n_rated) / sum(n_billable)) AS bill_rate_ratio,
+    if(sum(n_people) = 0, NULL, sum(n_costed) / sum(n_people)) AS cost_rate_ratio,
+    toUInt8(isNotNull(logged_ratio) + isNotNull(known_client_project_ratio) + isNotNull(due_date_ratio)
+        + isNotNull(bill_rate_ratio) + isNotNull(cost_rate_ratio)) AS parts_known,
+    sum(logged_h) AS logged_hours, sum(available_h) AS available_hours,
+    sum(n_entries) AS entries, sum(n_known) AS known_entries, sum(n_deliv) AS deliverables,
+    sum(n_due) AS deliverables_with_due, sum(n_billable) AS billable_entries, sum(n_rated) AS rated_billable_entries,
+    sum(n_people) AS people, sum(n_costed) AS people_with_cost_rate
+FROM parts
+GROUP BY period
+ORDER BY period

@@ -1,0 +1,157 @@
+-- kpi: maturity_level
+-- title: Operating maturity level
+-- unit: score
+-- group_by:
+-- filters:
+-- version: 1
+-- description: Where the org stands on the 1–5 operating model scale (Ad-hoc, Repeatable, Defined, Managed, Optimized), from evidence in its own data, with each condition reported as held (1) or not (0) so the next thing to fix is explicit.
+-- Parameters: org, from, to, interval, now, tz, grace_days, group_by, client, project, person.
+--   Each level needs the one below it. The conditions:
+--   - l2_due_and_intake: at least half of the deliverables that appeared in [from, to)
+--     (fragments/loop_deliverables.sql) have both a due date and an event in the intake or
+--     brief phase ("usually" = 50% or more);
+--   - l3_canonical_loop: at least 80% of the deliverables delivered in [from, to)
+--     (delivered_at, else the first entry into delivered, org time zone) followed the loop
+--     (fragments/loop_segments.sql): they entered intake or brief, production,
+--     internal_review, client_review and delivered, the first entry of each in that order,
+--     and came into their first client_review from internal_review (as qa_coverage);
+--   - l4_fresh_data: the newest time entry was ingested within 7 days before now;
+--   - l4_alert_thresholds: the org has at least three alert thresholds set;
+--   - l5_quarterly_retros: a retro_held event in each of the last two complete calendar
+--     quarters before min(to, the org's today + 1);
+--   - l5_kpis_improved: over those two quarters the on-time rate (spec §3 over deliverables
+--     due in the quarter, open-overdue at the quarter's end counted) did not fall, and the
+--     write-off hours rate did not rise; an approximation of "the KPIs behind the alerts
+--     improved": it checks those two KPIs whatever the thresholds name, and the write-off
+--     rate is in hours from (a) written-off billable entries and (b) write-off adjustments
+--     that carry hours, without invoice-line shortfalls or over-service. Both quarters need
+--     data for both rates.
+-- Columns: period Date (bucket of from), grp String (always ''), value UInt8 (level 1–5),
+--   l2_due_and_intake, l3_canonical_loop, l4_fresh_data, l4_alert_thresholds,
+--   l5_quarterly_retros, l5_kpis_improved (UInt8 0/1), deliverables UInt64,
+--   due_and_intake_ratio Nullable(Float64), delivered UInt64, canonical_loop_ratio
+--   Nullable(Float64), last_ingested_at Nullable(DateTime64), alert_thresholds UInt64,
+--   prev_quarter Date, last_quarter Date, prev_retros, last_retros UInt64,
+--   prev_on_time_rate, last_on_time_rate, prev_write_off_hours_rate,
+--   last_write_off_hours_rate (Nullable(Float64)).
+WITH {{loop_segments}}, {{loop_deliverables}}, {{delivery_items}},
+quarters AS
+(
+    SELECT toStartOfQuarter(least({to:Date}, toDate({now:DateTime64(3)}, {tz:String}) + 1)) AS q2,
+        addMonths(q2, -3) AS last_q, addMonths(q2, -6) AS prev_q
+),
+loop_paths AS
+(
+    SELECT deliverable_id,
+        minIf(entered_at, phase IN ('intake', 'brief')) AS f_start, minIf(entered_at, phase = 'production') AS f_prod,
+        minIf(entered_at, phase = 'internal_review') AS f_qa, minIf(entered_at, phase = 'client_review') AS f_client,
+        minIf(entered_at, phase = 'delivered') AS f_done,
+        countIf(phase IN ('intake', 'brief')) > 0 AND countIf(phase = 'production') > 0
+            AND countIf(phase = 'internal_review') > 0 AND countIf(phase = 'client_review') > 0
+            AND countIf(phase = 'delivered') > 0
+            AND f_start < f_prod AND f_prod < f_qa AND f_qa < f_client AND f_client < f_done
+            AND argMinIf(prev_phase, entered_at, phase = 'client_review') = 'internal_review' AS canonical,
+        countIf(phase = 'delivered') > 0 AS reached_done
+    FROM loop_segments
+    GROUP BY deliverable_id
+),
+loop_evidence AS
+(
+    -- L2 over the deliverables that appeared in [from, to), L3 over those delivered in it
+    SELECT countIf(appeared) AS appeared_n, countIf(appeared AND has_due AND has_intake) AS appeared_ok,
+        countIf(done) AS done_n, countIf(done AND canonical) AS done_ok
+    FROM
+    (
+        SELECT d.has_due AS has_due, d.has_intake AS has_intake, p.canonical AS canonical,
+            d.anchor_day >= {from:Date} AND d.anchor_day < {to:Date} AS appeared,
+            toDate(if(isNotNull(d.delivered_at), assumeNotNull(d.delivered_at), p.f_done), {tz:String}) AS done_day,
+            (isNotNull(d.delivered_at) OR p.reached_done) AND done_day >= {from:Date} AND done_day < {to:Date} AS done
+        FROM loop_deliverables AS d
+        LEFT JOIN loop_paths AS p ON p.deliverable_id = d.deliverable_id
+    ) AS x
+),
+entry_evidence AS
+(
+    -- one pass over the time entries: the newest ingest, and the write-off
+    -- hours rate per quarter ((a) written-off billable entries ÷ billable hours)
+    WITH toStartOfQuarter(least({to:Date}, toDate({now:DateTime64(3)}, {tz:String}) + 1)) AS q2,
+        addMonths(q2, -3) AS last_q, addMonths(q2, -6) AS prev_q
+    SELECT if(count() = 0, NULL, max(ingested_at)) AS last_ingested,
+        sumIf(toDecimal128(hours, 10), billable = 1 AND billing_status = 'written_off' AND date >= prev_q AND date < last_q) AS prev_off,
+        sumIf(toDecimal128(hours, 10), billable = 1 AND date >= prev_q AND date < last_q) AS prev_billable,
+        sumIf(toDecimal128(hours, 10), billable = 1 AND billing_status = 'written_off' AND date >= last_q AND date < q2) AS last_off,
+        sumIf(toDecimal128(hours, 10), billable = 1 AND date >= last_q AND date < q2) AS last_billable
+    FROM ops.time_entries FINAL
+    WHERE org_id = {org:String}
+),
+adjustment_evidence AS
+(
+    -- (b) write-off adjustments that carry hours, per quarter of their date
+    SELECT sumIf(toDecimal128(ifNull(a.hours, 0), 10), a.date >= q.prev_q AND a.date < q.last_q) AS prev_off,
+        sumIf(toDecimal128(ifNull(a.hours, 0), 10), a.date >= q.last_q AND a.date < q.q2) AS last_off
+    FROM ops.adjustments AS a FINAL
+    CROSS JOIN quarters AS q
+    WHERE a.org_id = {org:String} AND a.kind = 'write_off'
+),
+on_time AS
+(
+    -- spec §3 per quarter: on time ÷ (delivered + open-overdue at the quarter's end or now)
+    SELECT countIf(in_prev AND on_time) AS prev_on_time, countIf(in_prev AND (delivered OR overdue_prev)) AS prev_judged,
+        countIf(NOT in_prev AND on_time) AS last_on_time, countIf(NOT in_prev AND (delivered OR overdue_last)) AS last_judged
+    FROM
+    (
+        SELECT assumeNotNull(i.due_date) AS due, due < q.last_q AS in_prev, isNotNull(i.delivered_at) AS delivered,
+            delivered AND i.delivered_day <= due + {grace_days:UInt64} AS on_time,
+            toDateTime(due + {grace_days:UInt64} + 1, {tz:String}) AS deadline,
+            NOT delivered AND deadline <= least(toDateTime(q.last_q, {tz:String}), {now:DateTime64(3)}) AS overdue_prev,
+            NOT delivered AND deadline <= least(toDateTime(q.q2, {tz:String}), {now:DateTime64(3)}) AS overdue_last
+        FROM delivery_items AS i
+        CROSS JOIN quarters AS q
+        WHERE isNotNull(i.due_date) AND i.due_date >= q.prev_q AND i.due_date < q.q2
+    )
+),
+retros AS
+(
+    SELECT countIf(r.day >= q.prev_q AND r.day < q.last_q) AS prev_n, countIf(r.day >= q.last_q AND r.day < q.q2) AS last_n
+    FROM
+    (
+        SELECT toDate(occurred_at, {tz:String}) AS day
+        FROM ops.task_events FINAL
+        WHERE org_id = {org:String} AND type = 'retro_held'
+    ) AS r
+    CROSS JOIN quarters AS q
+),
+evidence AS
+(
+    SELECT l.appeared_n AS deliverables, if(l.appeared_n = 0, NULL, l.appeared_ok / l.appeared_n) AS due_and_intake_ratio,
+        l.done_n AS delivered, if(l.done_n = 0, NULL, l.done_ok / l.done_n) AS canonical_loop_ratio,
+        e.last_ingested AS last_ingested_at,
+        ifNull((SELECT count() FROM ops.alert_thresholds FINAL WHERE org_id = {org:String}), 0) AS alert_thresholds,
+        q.prev_q AS prev_quarter, q.last_q AS last_quarter, r.prev_n AS prev_retros, r.last_n AS last_retros,
+        if(o.prev_judged = 0, NULL, o.prev_on_time / o.prev_judged) AS prev_on_time_rate,
+        if(o.last_judged = 0, NULL, o.last_on_time / o.last_judged) AS last_on_time_rate,
+        if(e.prev_billable = 0, NULL, toFloat64(e.prev_off + a.prev_off) / toFloat64(e.prev_billable)) AS prev_write_off_hours_rate,
+        if(e.last_billable = 0, NULL, toFloat64(e.last_off + a.last_off) / toFloat64(e.last_billable)) AS last_write_off_hours_rate
+    FROM loop_evidence AS l
+    CROSS JOIN entry_evidence AS e
+    CROSS JOIN adjustment_evidence AS a
+    CROSS JOIN on_time AS o
+    CROSS JOIN retros AS r
+    CROSS JOIN quarters AS q
+)
+SELECT multiIf({interval:String} = 'day', {from:Date}, {interval:String} = 'week', toMonday({from:Date}),
+        {interval:String} = 'month', toStartOfMonth({from:Date}), {from:Date}) AS period,
+    '' AS grp,
+    toUInt8(multiIf(NOT l2_due_and_intake, 1, NOT l3_canonical_loop, 2, NOT (l4_fresh_data AND l4_alert_thresholds), 3,
+        NOT (l5_quarterly_retros AND l5_kpis_improved), 4, 5)) AS value,
+    toUInt8(ifNull(due_and_intake_ratio >= 0.5, 0)) AS l2_due_and_intake,
+    toUInt8(ifNull(canonical_loop_ratio >= 0.8, 0)) AS l3_canonical_loop,
+    toUInt8(ifNull(last_ingested_at >= {now:DateTime64(3)} - INTERVAL 7 DAY, 0)) AS l4_fresh_data,
+    toUInt8(alert_thresholds >= 3) AS l4_alert_thresholds,
+    toUInt8(prev_retros > 0 AND last_retros > 0) AS l5_quarterly_retros,
+    toUInt8(ifNull(last_on_time_rate >= prev_on_time_rate AND last_write_off_hours_rate <= prev_write_off_hours_rate, 0))
+        AS l5_kpis_improved,
+    deliverables, due_and_intake_ratio, delivered, canonical_loop_ratio, last_ingested_at, alert_thresholds,
+    prev_quarter, last_quarter, prev_retros, last_retros, prev_on_time_rate, last_on_time_rate,
+    prev_write_off_hours_rate, last_write_off_hours_rate
+FROM evidence
