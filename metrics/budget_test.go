@@ -168,15 +168,15 @@ func TestBudgetUsedAndRemaining(t *testing.T) {
 	exact(t, "all projects", cell(t, all, "", "", "projects"), "3")
 
 	rem := compute(t, budgetReq("budget_remaining", "2026-03-01", "2026-04-01", "project"))
-	exact(t, "r-over remaining", cell(t, rem, "", "r-over", "value"), "10")                    // 40 − 30
+	exact(t, "r-over remaining", cell(t, rem, "", "r-over", "value"), "10")                     // 40 − 30
 	exact(t, "r-over remaining_amount", cell(t, rem, "", "r-over", "remaining_amount"), "1050") // 4,000 − 2,950
-	exact(t, "f-alloc remaining", cell(t, rem, "", "f-alloc", "value"), "40")                  // 100 − 60
-	exact(t, "f-over remaining", cell(t, rem, "", "f-over", "value"), "-4")                    // 20 − 24: overrun
+	exact(t, "f-alloc remaining", cell(t, rem, "", "f-alloc", "value"), "40")                   // 100 − 60
+	exact(t, "f-over remaining", cell(t, rem, "", "f-over", "value"), "-4")                     // 20 − 24: overrun
 	if got := cell(t, rem, "", "f-over", "remaining_amount"); got != "" {
 		t.Errorf("f-over remaining_amount = %q, want null (no money budget)", got)
 	}
 	byClient := compute(t, budgetReq("budget_remaining", "2026-03-01", "2026-04-01", "client"))
-	exact(t, "c-1 remaining", cell(t, byClient, "", "c-1", "value"), "50")                        // 10 + 40
+	exact(t, "c-1 remaining", cell(t, byClient, "", "c-1", "value"), "50")                     // 10 + 40
 	exact(t, "c-1 remaining_amount", cell(t, byClient, "", "c-1", "remaining_amount"), "5850") // 1,050 + 4,800
 	exact(t, "c-2 remaining", cell(t, byClient, "", "c-2", "value"), "-4")
 

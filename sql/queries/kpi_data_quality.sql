@@ -39,7 +39,8 @@ day_entries AS
 person_parts AS
 (
     -- person-days and the entries of each person-day, in one pass over each
-    -- (an entry on a day the person has no contracted day still counts)
+    -- (an entry on a day the person has no person-day still counts in the
+    -- entry parts); the side a row lacks reads as '' and zeros
     SELECT if(pd.person_id != '', pd.period, e.period) AS period, if(pd.person_id != '', pd.person_id, e.person_id) AS person,
         sumIf(least(e.logged, pd.available), pd.person_id != '' AND pd.day < least({to:Date}, toDate({now:DateTime64(3)}, {tz:String})))
             AS logged_h,

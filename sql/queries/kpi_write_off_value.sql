@@ -17,7 +17,7 @@ parts AS
     SELECT period, grp, sumIf(write_off, written_off) AS w_entries, toDecimal128(0, 10) AS w_adjustments,
         sumIf(write_off, NOT written_off) AS w_invoices, sum(over_service) AS w_over_service,
         sum(write_off_hours) + sum(over_service_hours) AS w_hours, sum(write_up) AS w_up
-    FROM entry_values
+    FROM entry_write_offs
     GROUP BY period, grp
     UNION ALL
     SELECT period, grp, toDecimal128(0, 10), sum(write_off), toDecimal128(0, 10), toDecimal128(0, 10),

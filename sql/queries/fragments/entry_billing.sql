@@ -1,28 +1,16 @@
 -- entry_billing: what each entry of `entries` was billed for and what of it
--- was written off (spec kpis.md §4, §6), shared by the write-off, realization
--- and margin KPIs. Put it after the entries fragment in the WITH list: it
--- reuses entry_projects, entry_people and entry_roles from there.
---   Billed value. The entry's billing_status says whether it is billed; an
---   invoice line that lists it (time_entry_ids) says for how much. A line's
---   amount is shared among the billable, billed entries it lists in proportion
---   to their standard value, whatever their dates and the filters, so a line
---   that bills 900 for 1,000 of work writes 10% off each of its entries, on
---   the dates of the work. A billed entry that no line lists is billed at its
---   billed_amount on a T&M project; on a retainer or fixed-fee project (the
---   client pays the fee, not the entry) and when no bill rate resolves, at its
---   standard value.
---   Retainer over-service. In each calendar month that the retainer is active
---   in (start_date to end_date, by month) and that has closed by now, the
---   billable hours beyond retainer_hours_monthly are written off. Entries
---   written off already and entries an invoice line lists (billed as overage)
---   do not count, and over_service write_off adjustments recorded on the
---   project in the month use up contracted hours first, so nothing counts
---   twice. The excess is the last hours logged in the month: entries are taken
---   by date (then id) and the hours past the contract are over-service, each at
---   the entry's bill rate. The whole month is looked at, whatever [from, to)
---   and the filters; they then pick the excess entries.
--- Needs: org, from, to, group_by, interval, person, role, team, client, project
---   (through entries), now and tz (which months are closed).
+-- was written off on its own or on the invoice (spec kpis.md §4, §6), for the
+-- write-off, realization and margin KPIs. Put it after the entries fragment
+-- in the WITH list: it reuses entry_projects, entry_people and entry_roles.
+--   The entry's billing_status says whether it is billed; an invoice line that
+--   lists it (time_entry_ids) says for how much. A line's amount is shared among
+--   the billable, billed entries it lists in proportion to their standard
+--   value, whatever their dates and the filters, so a line that bills 900 for
+--   1,000 of work writes 10% off each of its entries, on the dates of the work.
+--   A billed entry that no line lists is billed at its billed_amount on a T&M
+--   project; on a retainer or fixed-fee project (the client pays the fee, not
+--   the entry) and when no bill rate resolves, at its standard value.
+-- Needs: org, from, to, group_by, interval, person, role, team, client, project.
 -- Columns of entry_values: those of entries but deliverable_id, tags and task;
 --   kind (the project's kind, '' without a project); tm (1 for work billed by
 --   the hour: a project that is not retainer, fixed_fee or internal, or none);
@@ -32,10 +20,9 @@
 --   (billable and written off); reason (of a written-off entry: that of the
 --   latest write_off adjustment naming it, else 'other'); write_off (money:
 --   the whole standard value of a written-off entry (way a), else the positive
---   invoice_diff (way c)); write_off_hours (the entry's hours, or invoice_diff ÷
---   bill rate); write_up (the negative invoice_diff, as a positive amount);
---   over_service_hours and over_service (money: those hours × bill rate).
--- Other CTEs for write_offs.sql: billing_projects, adjustment_rows.
+--   invoice_diff (way c)); write_off_hours (the entry's hours, or invoice_diff
+--   ÷ bill rate); write_up (the negative invoice_diff, as a positive amount).
+-- Also for write_offs.sql: billing_projects, line_entries, adjustment_rows.
 billing_projects AS
 (
     SELECT external_id AS project_id, any(client_id) AS client_id, any(kind) AS kind, any(bill_rate) AS bill_rate,
@@ -103,54 +90,16 @@ entry_reasons AS
     WHERE kind = 'write_off' AND time_entry_id != ''
     GROUP BY time_entry_id
 ),
--- The retainer months [from, to) touches, closed by now: [lo, hi).
--- over_service adjustments come first in each month (is_entry 0), so they use
--- up contracted hours before any entry does.
-retainer_excess AS
-(
-    SELECT external_id, toDecimal128(least(greatest(cumulative - contracted, toDecimal128(0, 10)), hours), 10) AS over_service_hours
-    FROM
-    (
-        SELECT u.external_id AS external_id, u.is_entry AS is_entry, u.hours AS hours,
-            toDecimal128(assumeNotNull(bp.retainer_hours_monthly), 10) AS contracted,
-            sum(u.hours) OVER (PARTITION BY u.project_id, u.month ORDER BY u.is_entry, u.date, u.external_id
-                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative
-        FROM
-        (
-            SELECT te.external_id AS external_id, 1 AS is_entry, te.project_id AS project_id, te.date AS date,
-                toStartOfMonth(te.date) AS month, toDecimal128(te.hours, 10) AS hours
-            FROM ops.time_entries AS te FINAL
-            WHERE te.org_id = {org:String} AND te.billable = 1 AND te.billing_status != 'written_off'
-              AND te.date >= toStartOfMonth({from:Date})
-              AND te.date < least(addMonths(toStartOfMonth(subtractDays({to:Date}, 1)), 1),
-                  toStartOfMonth(toDate({now:DateTime64(3)}, {tz:String})))
-              AND te.project_id IN (SELECT project_id FROM billing_projects WHERE kind = 'retainer')
-              AND te.external_id NOT IN (SELECT entry_id FROM line_entries)
-            UNION ALL
-            SELECT '', 0, project_id, date, toStartOfMonth(date), toDecimal128(assumeNotNull(hours), 10)
-            FROM adjustment_rows
-            WHERE kind = 'write_off' AND reason = 'over_service' AND hours IS NOT NULL
-        ) AS u
-        INNER JOIN billing_projects AS bp ON bp.project_id = u.project_id
-        WHERE bp.kind = 'retainer' AND bp.retainer_hours_monthly IS NOT NULL
-          AND (bp.start_date IS NULL OR u.month >= toStartOfMonth(assumeNotNull(bp.start_date)))
-          AND (bp.end_date IS NULL OR u.month <= toStartOfMonth(assumeNotNull(bp.end_date)))
-    )
-    WHERE is_entry = 1 AND cumulative > contracted
-),
--- What the three lookups above say about each entry, in one row, so that
+-- What the two lookups above say about each entry, in one row, so that
 -- entries are joined once.
 entry_extras AS
 (
-    SELECT entry_id, max(listed) AS listed, sum(factor) AS factor, max(reason) AS reason,
-        sum(over_service_hours) AS over_service_hours
+    SELECT entry_id, max(listed) AS listed, sum(factor) AS factor, max(reason) AS reason
     FROM
     (
-        SELECT entry_id, listed, factor, '' AS reason, toDecimal128(0, 10) AS over_service_hours FROM line_factors
+        SELECT entry_id, listed, factor, '' AS reason FROM line_factors
         UNION ALL
-        SELECT entry_id, 0, toDecimal256(0, 30), reason, toDecimal128(0, 10) FROM entry_reasons
-        UNION ALL
-        SELECT external_id, 0, toDecimal256(0, 30), '', over_service_hours FROM retainer_excess
+        SELECT entry_id, 0, toDecimal256(0, 30), reason FROM entry_reasons
     )
     GROUP BY entry_id
 ),
@@ -170,9 +119,7 @@ entry_billed AS
             bp.kind NOT IN ('retainer', 'fixed_fee', 'internal') AND e.billed_amount IS NOT NULL AND e.bill_rate IS NOT NULL,
             toDecimal128(assumeNotNull(e.billed_amount), 10),
             e.standard_value) AS billed_value,
-        if(x.reason != '', x.reason, 'other') AS reason,
-        x.over_service_hours AS over_service_hours,
-        toDecimal128(x.over_service_hours * toDecimal128(ifNull(e.bill_rate, 0), 10), 10) AS over_service
+        if(x.reason != '', x.reason, 'other') AS reason
     FROM entries AS e
     LEFT JOIN billing_projects AS bp ON bp.project_id = e.project_id
     LEFT JOIN entry_extras AS x ON x.entry_id = e.external_id

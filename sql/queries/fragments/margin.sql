@@ -1,0 +1,86 @@
+-- margin: revenue and labour cost per period and group (spec kpis.md §6), for
+-- revenue, labour_cost, margin, margin_pct and effective_rate. Put it after
+-- the entries, entry_billing and write_offs fragments.
+--   Fees. A fixed_fee project's budget_amount is spread evenly over the
+--   calendar months from start_date to end_date (both inclusive; only one of
+--   them: that month; neither: no fee is recognized). A retainer's
+--   retainer_fee_monthly is recognized in each calendar month it is active in
+--   (from start_date's month, or always when it has none, to end_date's month,
+--   or on when it has none). A month's fee is spread evenly over its days, so a
+--   range or an interval that cuts a month gets its days' share, and a whole
+--   month gets the whole fee.
+--   T&M value: the standard value of billable entries on projects that are not
+--   retainer, fixed_fee or internal (or on no project), written off or not,
+--   less their write-offs (way a, way c: an invoiced entry counts at its
+--   billed value) and write_off adjustments on such work, plus write-ups.
+--   Over-service and write-offs on fixed-fee or retainer work do not lower
+--   revenue: the client pays the fee.
+--   Retainer overage: the billed value of retainer entries an invoice line
+--   lists (billed on top of the fee).
+--   Labour cost: every entry's hours (billable or not) × its cost rate in force
+--   on the entry date (0 when none resolves), plus hours × the org's overhead
+--   per hour.
+-- Needs: those of the fragments before it, and overhead.
+-- Columns of margin_parts (one or more rows per period and grp; sum them):
+--   period, grp, fixed_fees, retainer_fees, retainer_overage, tm_value,
+--   tm_write_offs, tm_write_ups, labour_cost, overhead_cost, hours (Decimal).
+fee_projects AS
+(
+    SELECT project_id, client_id, kind, first_month, last_month,
+        if(kind = 'fixed_fee',
+            toDecimal128(toDecimal128(ifNull(budget_amount, 0), 10) / (dateDiff('month', first_month, last_month) + 1), 10),
+            toDecimal128(ifNull(retainer_fee_monthly, 0), 10)) AS monthly_fee
+    FROM
+    (
+        SELECT project_id, client_id, kind, budget_amount, retainer_fee_monthly,
+            toStartOfMonth(if(kind = 'fixed_fee', coalesce(start_date, end_date), ifNull(start_date, {from:Date}))) AS first_month,
+            toStartOfMonth(if(kind = 'fixed_fee', coalesce(end_date, start_date), ifNull(end_date, {to:Date}))) AS last_month
+        FROM billing_projects
+        WHERE (kind = 'fixed_fee' AND (start_date IS NOT NULL OR end_date IS NOT NULL))
+           OR (kind = 'retainer' AND retainer_fee_monthly IS NOT NULL)
+    )
+    WHERE ({client:String} = '' OR client_id = {client:String})
+      AND ({project:String} = '' OR project_id = {project:String})
+),
+-- Each fee project's share per period: the days of [from, to) in its months.
+fee_shares AS
+(
+    SELECT period, grp, kind, toDecimal128(any(monthly_fee) * count() / toDayOfMonth(addDays(addMonths(month, 1), -1)), 10) AS fee
+    FROM
+    (
+        SELECT f.kind AS kind, f.monthly_fee AS monthly_fee, toStartOfMonth(day) AS month,
+            multiIf({interval:String} = 'day', day, {interval:String} = 'week', toMonday(day),
+                {interval:String} = 'month', toStartOfMonth(day), {from:Date}) AS period,
+            multiIf({group_by:String} = 'client', f.client_id, {group_by:String} = 'project', f.project_id, '') AS grp,
+            f.project_id AS project_id
+        FROM fee_projects AS f
+        ARRAY JOIN arrayMap(i -> greatest(f.first_month, {from:Date}) + i,
+            range(toUInt32(greatest(dateDiff('day', greatest(f.first_month, {from:Date}),
+                least(addMonths(f.last_month, 1), {to:Date})), 0)))) AS day
+    )
+    GROUP BY project_id, month, period, grp, kind
+),
+margin_parts AS
+(
+    SELECT period, grp, sum(if(kind = 'fixed_fee', fee, toDecimal128(0, 10))) AS fixed_fees,
+        sum(if(kind = 'retainer', fee, toDecimal128(0, 10))) AS retainer_fees,
+        toDecimal128(0, 10) AS retainer_overage, toDecimal128(0, 10) AS tm_value, toDecimal128(0, 10) AS tm_write_offs,
+        toDecimal128(0, 10) AS tm_write_ups, toDecimal128(0, 10) AS labour_cost, toDecimal128(0, 10) AS overhead_cost,
+        toDecimal128(0, 10) AS hours
+    FROM fee_shares
+    GROUP BY period, grp
+    UNION ALL
+    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10),
+        sumIf(billed_value, kind = 'retainer' AND listed = 1),
+        sumIf(standard_value, tm), sumIf(write_off, tm), sumIf(write_up, tm),
+        sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128(ifNull(cost_rate, 0), 10), 10)),
+        sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128({overhead:Decimal(18, 4)}, 10), 10)),
+        sum(toDecimal128(hours, 10))
+    FROM entry_values
+    GROUP BY period, grp
+    UNION ALL
+    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10),
+        sumIf(write_off, tm), sumIf(write_up, tm), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10)
+    FROM adjustment_values
+    GROUP BY period, grp
+)

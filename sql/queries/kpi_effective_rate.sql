@@ -1,0 +1,22 @@
+-- kpi: effective_rate
+-- title: Effective rate
+-- unit: money
+-- group_by: client, project
+-- filters: client, project
+-- version: 1
+-- description: Revenue ÷ all hours logged (billable or not): what an hour of work actually earned.
+-- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Columns: period Date, grp String, value Nullable(Float64) (money per hour; NULL with no
+--   hours), revenue (Decimal money), labour_cost, hours.
+WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+totals AS
+(
+    SELECT period, grp,
+        sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
+        sum(labour_cost) + sum(overhead_cost) AS c, sum(hours) AS h
+    FROM margin_parts
+    GROUP BY period, grp
+)
+SELECT period, grp, if(h = 0, NULL, toFloat64(rv) / toFloat64(h)) AS value, rv AS revenue, c AS labour_cost, h AS hours
+FROM totals
+ORDER BY period, grp

@@ -1,0 +1,22 @@
+-- kpi: margin
+-- title: Margin
+-- unit: money
+-- group_by: client, project
+-- filters: client, project
+-- version: 1
+-- description: Revenue − labour cost (hours × cost rate, plus hours × the org's overhead per hour).
+-- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Columns: period Date, grp String, value (Decimal money: revenue − labour_cost), revenue,
+--   labour_cost, hours.
+WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+totals AS
+(
+    SELECT period, grp,
+        sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
+        sum(labour_cost) + sum(overhead_cost) AS c, sum(hours) AS h
+    FROM margin_parts
+    GROUP BY period, grp
+)
+SELECT period, grp, rv - c AS value, rv AS revenue, c AS labour_cost, h AS hours
+FROM totals
+ORDER BY period, grp

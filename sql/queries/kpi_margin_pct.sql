@@ -1,0 +1,23 @@
+-- kpi: margin_pct
+-- title: Margin %
+-- unit: ratio
+-- group_by: client, project
+-- filters: client, project
+-- version: 1
+-- description: Margin ÷ revenue (NULL when revenue is 0); over a group, Σ margin ÷ Σ revenue.
+-- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Columns: period Date, grp String, value Nullable(Float64), margin (Decimal money), revenue,
+--   labour_cost, hours.
+WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+totals AS
+(
+    SELECT period, grp,
+        sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
+        sum(labour_cost) + sum(overhead_cost) AS c, sum(hours) AS h
+    FROM margin_parts
+    GROUP BY period, grp
+)
+SELECT period, grp, if(rv = 0, NULL, toFloat64(rv - c) / toFloat64(rv)) AS value, rv - c AS margin, rv AS revenue,
+    c AS labour_cost, h AS hours
+FROM totals
+ORDER BY period, grp

@@ -1,0 +1,24 @@
+-- kpi: revenue
+-- title: Revenue
+-- unit: money
+-- group_by: client, project
+-- filters: client, project
+-- version: 1
+-- description: Recognized revenue: fixed fees spread over their months, retainer fees in their months, billed retainer overage, and T&M work at standard value less its write-offs plus write-ups.
+-- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Columns: period Date, grp String, value (Decimal money: fixed_fees + retainer_fees +
+--   retainer_overage + tm_value − tm_write_offs + tm_write_ups), fixed_fees, retainer_fees,
+--   retainer_overage, tm_value, tm_write_offs, tm_write_ups, revenue (= value), labour_cost
+--   (hours × cost rate + hours × overhead), hours (all hours logged).
+WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+totals AS
+(
+    SELECT period, grp, sum(fixed_fees) AS f, sum(retainer_fees) AS r, sum(retainer_overage) AS o, sum(tm_value) AS t,
+        sum(tm_write_offs) AS w, sum(tm_write_ups) AS u, sum(labour_cost) + sum(overhead_cost) AS c, sum(hours) AS h
+    FROM margin_parts
+    GROUP BY period, grp
+)
+SELECT period, grp, f + r + o + t - w + u AS value, f AS fixed_fees, r AS retainer_fees, o AS retainer_overage,
+    t AS tm_value, w AS tm_write_offs, u AS tm_write_ups, value AS revenue, c AS labour_cost, h AS hours
+FROM totals
+ORDER BY period, grp
