@@ -5,10 +5,10 @@
 -- filters: client, project
 -- version: 1
 -- description: Revenue ÷ all hours logged (billable or not): what an hour of work actually earned.
--- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value Nullable(Float64) (money per hour; NULL with no
 --   hours), revenue (Decimal money), labour_cost, hours.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp,

@@ -5,11 +5,11 @@
 -- filters: client, project
 -- version: 1
 -- description: All hours logged (billable or not) × the cost rate in force on the entry date, plus hours × the org's overhead per hour.
--- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value (Decimal money: cost_of_hours + overhead_cost),
 --   cost_of_hours (hours × cost rate; 0 for entries with no cost rate), overhead_cost
 --   (hours × overhead per hour), revenue (as the revenue KPI), labour_cost (= value), hours.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp,

@@ -5,10 +5,10 @@
 -- filters: client, project
 -- version: 1
 -- description: Revenue − labour cost (hours × cost rate, plus hours × the org's overhead per hour).
--- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value (Decimal money: revenue − labour_cost), revenue,
 --   labour_cost, hours.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp,

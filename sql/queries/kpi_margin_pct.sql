@@ -5,10 +5,10 @@
 -- filters: client, project
 -- version: 1
 -- description: Margin ÷ revenue (NULL when revenue is 0); over a group, Σ margin ÷ Σ revenue.
--- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value Nullable(Float64), margin (Decimal money), revenue,
 --   labour_cost, hours.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp,

@@ -5,12 +5,12 @@
 -- filters: client, project
 -- version: 1
 -- description: Recognized revenue: fixed fees spread over their months, retainer fees in their months, billed retainer overage, and T&M work at standard value less its write-offs plus write-ups.
--- Parameters: org, from, to, group_by, interval, client, project, now, tz, overhead.
+-- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value (Decimal money: fixed_fees + retainer_fees +
 --   retainer_overage + tm_value − tm_write_offs + tm_write_ups), fixed_fees, retainer_fees,
 --   retainer_overage, tm_value, tm_write_offs, tm_write_ups, revenue (= value), labour_cost
 --   (hours × cost rate + hours × overhead), hours (all hours logged).
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{margin}},
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp, sum(fixed_fees) AS f, sum(retainer_fees) AS r, sum(retainer_overage) AS o, sum(tm_value) AS t,

@@ -11,14 +11,23 @@
 --   with that reason; not in value). A written-off entry takes the reason of a write_off
 --   adjustment that names it, else other; billing below standard value on an invoice is
 --   other; retainer hours past the contract are over_service.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}},
+WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
+-- The reason of the latest write_off adjustment that names an entry.
+entry_reasons AS
+(
+    SELECT time_entry_id AS entry_id, argMax(reason, (date, external_id)) AS reason
+    FROM adjustment_rows
+    WHERE kind = 'write_off' AND time_entry_id != ''
+    GROUP BY time_entry_id
+),
 parts AS
 (
-    SELECT period, grp, tupleElement(r, 1) AS w_reason, sum(tupleElement(r, 2)) AS w_value,
+    SELECT e.period AS period, e.grp AS grp, tupleElement(r, 1) AS w_reason, sum(tupleElement(r, 2)) AS w_value,
         sum(tupleElement(r, 3)) AS w_hours, sum(tupleElement(r, 4)) AS w_up
-    FROM entry_write_offs
-    ARRAY JOIN [(if(written_off, reason, 'other'), write_off, write_off_hours, write_up),
-        ('over_service', over_service, over_service_hours, toDecimal128(0, 10))] AS r
+    FROM entry_write_offs AS e
+    LEFT JOIN entry_reasons AS er ON er.entry_id = e.external_id
+    ARRAY JOIN [(if(e.written_off AND er.reason != '', er.reason, 'other'), e.write_off, e.write_off_hours, e.write_up),
+        ('over_service', e.over_service, e.over_service_hours, toDecimal128(0, 10))] AS r
     WHERE tupleElement(r, 2) != 0 OR tupleElement(r, 4) != 0
     GROUP BY period, grp, w_reason
     UNION ALL

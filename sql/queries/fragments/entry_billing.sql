@@ -17,20 +17,19 @@
 --   listed (1 when an invoice line lists the entry); billed_value (of a billed
 --   billable entry, else 0); invoice_diff (standard_value − billed_value of a
 --   billed entry: > 0 written off on the invoice, < 0 written up); written_off
---   (billable and written off); reason (of a written-off entry: that of the
---   latest write_off adjustment naming it, else 'other'); write_off (money:
---   the whole standard value of a written-off entry (way a), else the positive
---   invoice_diff (way c)); write_off_hours (the entry's hours, or invoice_diff
---   ÷ bill rate); write_up (the negative invoice_diff, as a positive amount).
--- Also for write_offs.sql: billing_projects, line_entries, adjustment_rows.
+--   (billable and written off); write_off (money: the whole standard value of
+--   a written-off entry (way a), else the positive invoice_diff (way c));
+--   write_off_hours (the entry's hours, or invoice_diff ÷ bill rate); write_up
+--   (the negative invoice_diff, as a positive amount).
+-- Also for the write_offs and adjustments fragments: billing_projects,
+--   line_entries, adjustment_rows (write_off and write_up adjustments, with
+--   an unknown or empty reason as 'other').
 billing_projects AS
 (
-    SELECT external_id AS project_id, any(client_id) AS client_id, any(kind) AS kind, any(bill_rate) AS bill_rate,
-        any(budget_amount) AS budget_amount, any(retainer_fee_monthly) AS retainer_fee_monthly,
-        any(retainer_hours_monthly) AS retainer_hours_monthly, any(start_date) AS start_date, any(end_date) AS end_date
+    SELECT external_id AS project_id, client_id, kind, bill_rate, budget_amount, retainer_fee_monthly,
+        retainer_hours_monthly, start_date, end_date
     FROM ops.projects FINAL
     WHERE org_id = {org:String}
-    GROUP BY external_id
 ),
 line_entries AS
 (
@@ -63,45 +62,23 @@ line_listed_people AS
     FROM line_listed AS l
     ASOF LEFT JOIN entry_people AS ep ON l.person_id = ep.person_id AND l.date >= ep.valid_from
 ),
-line_totals AS
-(
-    SELECT l.line_id AS line_id, any(l.amount) AS amount, groupArray(l.entry_id) AS entry_ids,
-        sum(toDecimal128(toDecimal128(l.hours, 10) * toDecimal128(ifNull(coalesce(l.entry_bill_rate, l.project_bill_rate,
-            l.person_bill_rate, r.bill_rate), 0), 10), 10)) AS standard_value
-    FROM line_listed_people AS l
-    ASOF LEFT JOIN entry_roles AS r ON l.role = r.role AND l.date >= r.valid_from
-    GROUP BY l.line_id
-),
 -- Per listed entry, Σ over its lines of amount ÷ the line's standard value:
 -- its billed value is its standard value times that. Decimal256 keeps the
 -- shares exact enough that a line's shares add up to its amount.
 line_factors AS
 (
-    SELECT entry_id, 1 AS listed, sum(toDecimal256(amount, 30) / toDecimal256(standard_value, 10)) AS factor
-    FROM line_totals
-    ARRAY JOIN entry_ids AS entry_id
-    WHERE standard_value > 0
-    GROUP BY entry_id
-),
-entry_reasons AS
-(
-    SELECT time_entry_id AS entry_id, argMax(reason, (date, external_id)) AS reason
-    FROM adjustment_rows
-    WHERE kind = 'write_off' AND time_entry_id != ''
-    GROUP BY time_entry_id
-),
--- What the two lookups above say about each entry, in one row, so that
--- entries are joined once.
-entry_extras AS
-(
-    SELECT entry_id, max(listed) AS listed, sum(factor) AS factor, max(reason) AS reason
+    SELECT entry_id, 1 AS listed,
+        sum(if(line_value > 0, toDecimal256(amount, 30) / toDecimal256(line_value, 10), toDecimal256(0, 30))) AS factor
     FROM
     (
-        SELECT entry_id, listed, factor, '' AS reason FROM line_factors
-        UNION ALL
-        SELECT entry_id, 0, toDecimal256(0, 30), reason FROM entry_reasons
+        SELECT l.entry_id AS entry_id, l.amount AS amount,
+            sum(toDecimal128(toDecimal128(l.hours, 10) * toDecimal128(ifNull(coalesce(l.entry_bill_rate, l.project_bill_rate,
+                l.person_bill_rate, r.bill_rate), 0), 10), 10)) OVER (PARTITION BY l.line_id) AS line_value
+        FROM line_listed_people AS l
+        ASOF LEFT JOIN entry_roles AS r ON l.role = r.role AND l.date >= r.valid_from
     )
     GROUP BY entry_id
+    HAVING sum(line_value) > 0
 ),
 -- In steps, so that the engine does not copy each alias's expression into
 -- every later one that uses it.
@@ -112,17 +89,16 @@ entry_billed AS
         e.invoice_id AS invoice_id, e.project_id AS project_id, e.client_id AS client_id, e.role AS role,
         e.team AS team, e.bill_rate AS bill_rate, e.cost_rate AS cost_rate, e.standard_value AS standard_value,
         e.period AS period, e.grp AS grp,
-        bp.kind AS kind, bp.kind NOT IN ('retainer', 'fixed_fee', 'internal') AS tm, x.listed AS listed,
+        bp.kind AS kind, bp.kind NOT IN ('retainer', 'fixed_fee', 'internal') AS tm, lf.listed AS listed,
         e.billable = 1 AND e.billing_status = 'written_off' AS written_off,
         multiIf(e.billable = 0 OR e.billing_status != 'billed', toDecimal128(0, 10),
-            x.listed = 1, toDecimal128(toDecimal256(e.standard_value, 10) * x.factor, 10),
+            lf.listed = 1, toDecimal128(toDecimal256(e.standard_value, 10) * lf.factor, 10),
             bp.kind NOT IN ('retainer', 'fixed_fee', 'internal') AND e.billed_amount IS NOT NULL AND e.bill_rate IS NOT NULL,
             toDecimal128(assumeNotNull(e.billed_amount), 10),
-            e.standard_value) AS billed_value,
-        if(x.reason != '', x.reason, 'other') AS reason
+            e.standard_value) AS billed_value
     FROM entries AS e
     LEFT JOIN billing_projects AS bp ON bp.project_id = e.project_id
-    LEFT JOIN entry_extras AS x ON x.entry_id = e.external_id
+    LEFT JOIN line_factors AS lf ON lf.entry_id = e.external_id
 ),
 entry_diffs AS
 (

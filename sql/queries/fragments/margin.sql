@@ -1,6 +1,6 @@
 -- margin: revenue and labour cost per period and group (spec kpis.md §6), for
 -- revenue, labour_cost, margin, margin_pct and effective_rate. Put it after
--- the entries, entry_billing and write_offs fragments.
+-- the entries, entry_billing and adjustments fragments.
 --   Fees. A fixed_fee project's budget_amount is spread evenly over the
 --   calendar months from start_date to end_date (both inclusive; only one of
 --   them: that month; neither: no fee is recognized). A retainer's
