@@ -21,7 +21,10 @@ type OrgOf func(c echo.Context) (string, bool)
 //
 // The org is always the token's, never a parameter, so no org can read
 // another's numbers.
+// Org settings (time zone, currency, business hours) are cached for
+// OrgSettingsTTL.
 func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
+	orgs := newOrgCache(OrgSettingsTTL)
 	g.GET("/kpis", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"kpis": Catalog(), "dimensions": Dimensions, "intervals": Intervals})
 	})
@@ -34,7 +37,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
 		}
-		res, err := Compute(c.Request().Context(), q, req)
+		res, err := compute(c.Request().Context(), q, req, orgs)
 		if errors.Is(err, ErrBadRequest) {
 			return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
 		}
@@ -49,6 +52,10 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		return c.JSON(http.StatusOK, res)
 	})
 }
+
+// OrgSettingsTTL is how long the API reuses an org's settings: a changed
+// time zone or currency shows in KPI answers within this time.
+const OrgSettingsTTL = 30 * time.Second
 
 // queryParams are the parameters GET /kpis/:name understands; any other is
 // an error, so a misspelt filter never silently widens a result.

@@ -61,7 +61,7 @@ func BenchmarkKPIs(b *testing.B) {
 	for _, k := range Catalog() {
 		b.Run(k.Name, func(b *testing.B) {
 			r := Request{KPI: k.Name, Org: org, From: from, To: to}
-			p, err := prepare(ctx, s, r)
+			p, err := prepare(ctx, s, r, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -103,6 +104,48 @@ type orgSettings struct {
 	exists           bool
 }
 
+// orgCache remembers org settings for a short while, so that the API does
+// not ask the engine for them on every request: with the fastest KPIs
+// (about 10 ms) that lookup was a sixth of the time. A nil cache loads every
+// time.
+type orgCache struct {
+	mu  sync.Mutex
+	ttl time.Duration
+	m   map[string]cachedOrg
+}
+
+type cachedOrg struct {
+	s  orgSettings
+	at time.Time
+}
+
+func newOrgCache(ttl time.Duration) *orgCache {
+	return &orgCache{ttl: ttl, m: map[string]cachedOrg{}}
+}
+
+func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings, error) {
+	if c == nil {
+		return loadOrg(ctx, q, org)
+	}
+	c.mu.Lock()
+	e, ok := c.m[org]
+	c.mu.Unlock()
+	if ok && time.Since(e.at) < c.ttl {
+		return e.s, nil
+	}
+	s, err := loadOrg(ctx, q, org)
+	if err != nil {
+		return s, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 10_000 { // bounded: forget everything rather than grow
+		clear(c.m)
+	}
+	c.m[org] = cachedOrg{s, time.Now()}
+	c.mu.Unlock()
+	return s, nil
+}
+
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 	s := orgSettings{tz: "UTC", currency: "USD", workdays: 31, dayStart: 540, dayEnd: 1020}
 	rows, err := q.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": org})
@@ -117,7 +160,11 @@ func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 // no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
 // mistakes; the store's typed errors otherwise.
 func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
-	p, err := prepare(ctx, q, r)
+	return compute(ctx, q, r, nil)
+}
+
+func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result, error) {
+	p, err := prepare(ctx, q, r, orgs)
 	if err != nil {
 		return nil, err
 	}
@@ -137,12 +184,12 @@ type prepared struct {
 	params store.Params
 }
 
-func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
+func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepared, error) {
 	k, err := r.Validate()
 	if err != nil {
 		return nil, err
 	}
-	org, err := loadOrg(ctx, q, r.Org)
+	org, err := orgs.get(ctx, q, r.Org)
 	if err != nil {
 		return nil, err
 	}
