@@ -82,10 +82,11 @@ line, field and value.`)
 		return fail(e, err)
 	}
 	defer s.Close()
-	// OPSMETRICS_IMPORT_MERGES=pause trades memory for speed on the embedded
-	// engine, which belongs to this process alone (importer.Config.PauseMerges).
+	// The embedded engine belongs to this process alone, so its merges can
+	// wait while a file is written (importer.Config.PauseMerges);
+	// OPSMETRICS_IMPORT_MERGES=on keeps them running.
 	im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0),
-		PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") == "pause"})
+		PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") != "on"})
 	if err != nil {
 		return fail(e, err)
 	}

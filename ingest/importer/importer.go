@@ -32,7 +32,7 @@ type Config struct {
 	Now       func() time.Time
 	// PauseMerges stops the engine's background merges while an import
 	// writes, for a process that owns its engine alone and imports one input
-	// at a time (the CLI on the embedded engine, when asked). An import writes
+	// at a time (the CLI on the embedded engine). An import writes
 	// one part per batch, and merging those parts as they arrive takes a third
 	// of a large import's time; paused, they are merged afterwards, in the
 	// background. The engine's memory grows with its unmerged parts, so
@@ -46,7 +46,7 @@ type Config struct {
 // parts are left. Far below the 1,000 parts at which the engine delays
 // inserts, and low enough to bound the engine's memory (docs/benchmarks.md).
 const (
-	MaxPausedParts  = 100
+	MaxPausedParts  = 60
 	resumedPartsLow = 10
 )
 
