@@ -98,9 +98,9 @@ func writeDelivery(tb testing.TB) {
 	clientOf := map[string]string{"D1": "c-acme", "D2": "c-acme", "D3": "c-beta", "D5": "c-beta", "D6": "c-acme",
 		"D7": "c-beta", "D9": "c-acme", "D10": "c-beta", "D11": "c-gamma"}
 	projectOf := map[string]string{"c-acme": "p-acme", "c-beta": "p-beta", "c-gamma": "p-gamma"}
-	ev := func(id, deliverable, typ, at string) ingest.TaskEvent {
+	ev := func(id, deliverable, typ, when string) ingest.TaskEvent {
 		c := clientOf[deliverable] // D4 and D8 carry none
-		return ingest.TaskEvent{Meta: meta(id), OccurredAt: t(at), Type: typ, DeliverableID: deliverable,
+		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utc(when), Type: typ, DeliverableID: deliverable,
 			TaskID: deliverable, ClientID: c, ProjectID: projectOf[c]}
 	}
 	due := func(id, deliverable, at, day string) ingest.TaskEvent {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -27,15 +26,15 @@ func TestMain(m *testing.M) {
 // testNow is "now" for every KPI test: after the scenarios' two months.
 var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
-// d parses a date, t a UTC time "2006-01-02 15:04".
-func d(s string) time.Time { return must(time.Parse(time.DateOnly, s)) }
-func t(s string) time.Time { return must(time.Parse("2006-01-02 15:04", s)) }
+// d parses a date, utc a UTC time "2006-01-02 15:04".
+func d(s string) time.Time   { return must(time.Parse(time.DateOnly, s)) }
+func utc(s string) time.Time { return must(time.Parse("2006-01-02 15:04", s)) }
 func pd(s string) *time.Time {
 	v := d(s)
 	return &v
 }
 func pt(s string) *time.Time {
-	v := t(s)
+	v := utc(s)
 	return &v
 }
 func dec(s string) decimal.Decimal   { return decimal.RequireFromString(s) }
@@ -126,4 +125,54 @@ func exact(tb testing.TB, what, got, want string) {
 	}
 }
 
-var _ = store.Params{}
+// colIndex is the index of column col.
+func colIndex(tb testing.TB, res *metrics.Result, col string) int {
+	tb.Helper()
+	for i, c := range res.Columns {
+		if c.Name == col {
+			return i
+		}
+	}
+	tb.Fatalf("%s has no column %s", res.KPI, col)
+	return -1
+}
+
+// rowValue is a cell as a number (null counts 0).
+func rowValue(tb testing.TB, res *metrics.Result, row int, col string) float64 {
+	tb.Helper()
+	s := metrics.Cell(res.Rows[row][colIndex(tb, res, col)])
+	if s == "" {
+		return 0
+	}
+	return dec(s).InexactFloat64()
+}
+
+// sumColumn adds up a column (nulls count 0).
+func sumColumn(tb testing.TB, res *metrics.Result, col string) float64 {
+	tb.Helper()
+	var s float64
+	for i := range res.Rows {
+		s += rowValue(tb, res, i, col)
+	}
+	return s
+}
+
+// rowCell returns column col of the row whose columns match every key → value
+// in match; it fails when there is no such row.
+func rowCell(tb testing.TB, res *metrics.Result, match map[string]string, col string) string {
+	tb.Helper()
+	ci := colIndex(tb, res, col)
+	for _, row := range res.Rows {
+		hit := true
+		for k, v := range match {
+			if metrics.Cell(row[colIndex(tb, res, k)]) != v {
+				hit = false
+			}
+		}
+		if hit {
+			return metrics.Cell(row[ci])
+		}
+	}
+	tb.Fatalf("%s: no row %v", res.KPI, match)
+	return ""
+}

@@ -56,7 +56,7 @@ func writeLoop(tb testing.TB) {
 	// ev adds an event; status changes and created events carry the phase.
 	ev := func(deliverable, typ, phase, at string) {
 		c := client[deliverable]
-		events = append(events, ingest.TaskEvent{Meta: meta(deliverable + "-" + at + "-" + typ), OccurredAt: t(at),
+		events = append(events, ingest.TaskEvent{Meta: meta(deliverable + "-" + at + "-" + typ), OccurredAt: utc(at),
 			Type: typ, DeliverableID: deliverable, TaskID: deliverable, ClientID: c, ProjectID: "p" + c[1:],
 			Phase: phase, ToStatus: phase})
 	}
@@ -125,33 +125,6 @@ func writeLoop(tb testing.TB) {
 
 func loopReq(kpi, from, to, by string) metrics.Request {
 	return metrics.Request{KPI: kpi, Org: loopOrg, From: d(from), To: d(to), GroupBy: by}
-}
-
-// rowCell returns column col of the row whose columns match every key → value
-// in match; it fails when there is no such row.
-func rowCell(tb testing.TB, res *metrics.Result, match map[string]string, col string) string {
-	tb.Helper()
-	idx := func(name string) int {
-		i := slices.IndexFunc(res.Columns, func(c metrics.Column) bool { return c.Name == name })
-		if i < 0 {
-			tb.Fatalf("%s has no column %q", res.KPI, name)
-		}
-		return i
-	}
-	ci := idx(col)
-	for _, row := range res.Rows {
-		hit := true
-		for k, v := range match {
-			if metrics.Cell(row[idx(k)]) != v {
-				hit = false
-			}
-		}
-		if hit {
-			return metrics.Cell(row[ci])
-		}
-	}
-	tb.Fatalf("%s: no row %v", res.KPI, match)
-	return ""
 }
 
 func TestPhaseTime(t *testing.T) {
@@ -343,7 +316,7 @@ func TestDataQuality(t *testing.T) {
 		return ingest.Deliverable{Meta: meta(id), Name: id, ClientID: "qc", ProjectID: "qp", DueDate: due, UpdatedAt: updated, InScope: true}
 	}
 	created := func(id, deliverable, at string) ingest.TaskEvent {
-		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utcAt(at), Type: ingest.EventCreated, DeliverableID: deliverable, Phase: "intake"}
+		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utc(at), Type: ingest.EventCreated, DeliverableID: deliverable, Phase: "intake"}
 	}
 	write(t,
 		[]ingest.Org{{ID: org, Name: "Quality test", TimeZone: "UTC", Currency: "USD"}},
@@ -456,7 +429,7 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 	// loop runs one deliverable created on day through the phases, one day apart
 	// from 09:00; it is delivered on the last step and due two days later.
 	loop := func(id, day string, phases ...string) {
-		at := t(day + " 09:00")
+		at := utc(day + " 09:00")
 		ev(id, ingest.EventCreated, phases[0], at)
 		for _, p := range phases[1:] {
 			at = at.Add(24 * time.Hour)
@@ -485,7 +458,7 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 		old("q4a", "2025-11-14", pt("2025-11-14 23:00")), old("q4b", "2025-12-01", pt("2025-11-30 15:00")),
 		old("q4c", "2025-12-15", nil))
 	retro := func(at string) {
-		events = append(events, ingest.TaskEvent{Meta: meta("retro-" + at), OccurredAt: t(at), Type: ingest.EventRetroHeld, Phase: "reported"})
+		events = append(events, ingest.TaskEvent{Meta: meta("retro-" + at), OccurredAt: utc(at), Type: ingest.EventRetroHeld, Phase: "reported"})
 	}
 	retro("2025-09-15 15:00")
 	if retros {
@@ -508,7 +481,7 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 }
 
 func TestMaturityLevel(t *testing.T) {
-	writeMaturity(t, "maturity-test", utcAt("2026-03-05 09:00"), 3, true)
+	writeMaturity(t, "maturity-test", utc("2026-03-05 09:00"), 3, true)
 	res := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-test", From: d("2026-01-01"), To: d("2026-03-11")})
 	// L2: appeared m1–m6; due date and intake event: m1–m5 → 5/6 ≥ 50%.
 	near(t, "due_and_intake_ratio", cell(t, res, "", "", "due_and_intake_ratio"), 5.0/6)
@@ -531,7 +504,7 @@ func TestMaturityLevel(t *testing.T) {
 	exact(t, "level", cell(t, res, "", "", "value"), "5")
 
 	// The same org without the Q4 retro stops at level 4.
-	writeMaturity(t, "maturity-mid", utcAt("2026-03-05 09:00"), 3, false)
+	writeMaturity(t, "maturity-mid", utc("2026-03-05 09:00"), 3, false)
 	mid := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-mid", From: d("2026-01-01"), To: d("2026-03-11")})
 	exact(t, "mid l5 retros", cell(t, mid, "", "", "l5_quarterly_retros"), "0")
 	exact(t, "mid l5 improved", cell(t, mid, "", "", "l5_kpis_improved"), "1")
@@ -539,7 +512,7 @@ func TestMaturityLevel(t *testing.T) {
 
 	// Stale data (ingested Feb 20, more than 7 days before Mar 10 12:00) and 2
 	// thresholds: both L4 conditions fail, so the level stays at 3 although L5's hold.
-	writeMaturity(t, "maturity-stale", utcAt("2026-02-20 09:00"), 2, true)
+	writeMaturity(t, "maturity-stale", utc("2026-02-20 09:00"), 2, true)
 	stale := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-stale", From: d("2026-01-01"), To: d("2026-03-11")})
 	exact(t, "stale l4 fresh", cell(t, stale, "", "", "l4_fresh_data"), "0")
 	exact(t, "stale l4 thresholds", cell(t, stale, "", "", "l4_alert_thresholds"), "0")
@@ -552,7 +525,7 @@ func TestMaturityLevel(t *testing.T) {
 	const low = "maturity-low"
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: low, Source: "api", ExternalID: id} }
 	var events []ingest.TaskEvent
-	at := utcAt("2026-02-02 09:00")
+	at := utc("2026-02-02 09:00")
 	for i, p := range []string{"intake", "brief", "production", "internal_review", "client_review", "delivered"} {
 		typ := ingest.EventStatusChanged
 		if i == 0 {
@@ -579,6 +552,3 @@ func TestMaturityLevel(t *testing.T) {
 		t.Errorf("low last_ingested_at = %q, want null (no entries)", got)
 	}
 }
-
-// utcAt parses a UTC time "2006-01-02 15:04", for where t is the test.
-func utcAt(s string) time.Time { return must(time.Parse("2006-01-02 15:04", s)) }

@@ -55,7 +55,7 @@ func TestRevenue(t *testing.T) {
 		exact(t, "p-fix "+m, cell(t, spread, m, "p-fix", "fixed_fees"), "2000")
 	}
 	exact(t, "p-ret April", cell(t, spread, "2026-04-01", "p-ret", "retainer_fees"), "1500")
-	if got := moneySum(t, spread, "fixed_fees"); got != 6000 {
+	if got := sumColumn(t, spread, "fixed_fees"); got != 6000 {
 		t.Errorf("Σ fixed fees = %v, want the budget, 6,000", got)
 	}
 
@@ -142,7 +142,7 @@ func TestRevenueGroupsAddUp(t *testing.T) {
 	total := compute(t, base)
 	want := map[string]float64{}
 	for _, c := range cols {
-		want[c] = moneySum(t, total, c)
+		want[c] = sumColumn(t, total, c)
 	}
 	for _, by := range []string{"", "client", "project"} {
 		for _, interval := range []string{"", "day", "week", "month"} {
@@ -151,7 +151,7 @@ func TestRevenueGroupsAddUp(t *testing.T) {
 			res := compute(t, r)
 			for _, c := range cols {
 				// Fees spread over days are exact to 1e-10 a day.
-				if got := moneySum(t, res, c); math.Abs(got-want[c]) > 1e-6 {
+				if got := sumColumn(t, res, c); math.Abs(got-want[c]) > 1e-6 {
 					t.Errorf("revenue by %q/%q: Σ %s = %v, ungrouped %v", by, interval, c, got, want[c])
 				}
 			}

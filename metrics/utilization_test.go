@@ -212,29 +212,3 @@ func TestGroupsAddUp(t *testing.T) {
 		}
 	}
 }
-
-func colIndex(t *testing.T, res *metrics.Result, col string) int {
-	for i, c := range res.Columns {
-		if c.Name == col {
-			return i
-		}
-	}
-	t.Fatalf("%s has no column %s", res.KPI, col)
-	return -1
-}
-
-func rowValue(t *testing.T, res *metrics.Result, row int, col string) float64 {
-	s := metrics.Cell(res.Rows[row][colIndex(t, res, col)])
-	if s == "" {
-		return 0
-	}
-	return dec(s).InexactFloat64()
-}
-
-func sumColumn(t *testing.T, res *metrics.Result, col string) float64 {
-	var s float64
-	for i := range res.Rows {
-		s += rowValue(t, res, i, col)
-	}
-	return s
-}

@@ -172,35 +172,6 @@ func moneyReq(kpi, from, to, by, interval string) metrics.Request {
 	return metrics.Request{KPI: kpi, Org: moneyOrg, From: d(from), To: d(to), GroupBy: by, Interval: interval}
 }
 
-// moneyCell returns column col of the row whose columns match every
-// name → value pair in match.
-func moneyCell(tb testing.TB, res *metrics.Result, match map[string]string, col string) string {
-	tb.Helper()
-	idx := func(name string) int {
-		for i, c := range res.Columns {
-			if c.Name == name {
-				return i
-			}
-		}
-		tb.Fatalf("%s has no column %q (columns %v)", res.KPI, name, res.Columns)
-		return -1
-	}
-	ci := idx(col)
-	for _, row := range res.Rows {
-		hit := true
-		for k, v := range match {
-			if metrics.Cell(row[idx(k)]) != v {
-				hit = false
-			}
-		}
-		if hit {
-			return metrics.Cell(row[ci])
-		}
-	}
-	tb.Fatalf("%s: no row %v in %v", res.KPI, match, res.Rows)
-	return ""
-}
-
 func TestWriteOffValue(t *testing.T) {
 	loadMoney(t)
 	res := compute(t, moneyReq("write_off_value", "2026-01-01", "2026-03-01", "", "month"))
@@ -294,20 +265,20 @@ func TestWriteOffByReason(t *testing.T) {
 	want := map[string]string{"internal_error": "300", "other": "390", "estimate_overrun": "700",
 		"over_service": "240", "goodwill": "300"}
 	for reason, v := range want {
-		exact(t, reason, moneyCell(t, res, map[string]string{"reason": reason}, "value"), v)
+		exact(t, reason, rowCell(t, res, map[string]string{"reason": reason}, "value"), v)
 	}
 	if len(res.Rows) != len(want) {
 		t.Errorf("write_off_by_reason: %d rows, want %d: %v", len(res.Rows), len(want), res.Rows)
 	}
 	// adj-4's write-up of 100 has the reason other.
-	exact(t, "other write-up", moneyCell(t, res, map[string]string{"reason": "other"}, "write_up_value"), "100")
+	exact(t, "other write-up", rowCell(t, res, map[string]string{"reason": "other"}, "write_up_value"), "100")
 	// Hours of other: ret-a4 1 + invoices 1 + 1 + 0.25 = 3.25.
-	exact(t, "other hours", moneyCell(t, res, map[string]string{"reason": "other"}, "write_off_hours"), "3.25")
+	exact(t, "other hours", rowCell(t, res, map[string]string{"reason": "other"}, "write_off_hours"), "3.25")
 
 	// By client and reason: c-ret's over_service is 240, its other 120.
 	byClient := compute(t, moneyReq("write_off_by_reason", "2026-01-01", "2026-03-01", "client", ""))
-	exact(t, "c-ret over_service", moneyCell(t, byClient, map[string]string{"client": "c-ret", "reason": "over_service"}, "value"), "240")
-	exact(t, "c-ret other", moneyCell(t, byClient, map[string]string{"client": "c-ret", "reason": "other"}, "value"), "120")
+	exact(t, "c-ret over_service", rowCell(t, byClient, map[string]string{"client": "c-ret", "reason": "over_service"}, "value"), "240")
+	exact(t, "c-ret other", rowCell(t, byClient, map[string]string{"client": "c-ret", "reason": "other"}, "value"), "120")
 }
 
 func TestWriteOffRates(t *testing.T) {
@@ -385,58 +356,37 @@ func TestWriteOffGroupsAddUp(t *testing.T) {
 	cols := []string{"value", "entries", "adjustments", "invoices", "over_service", "write_off_hours", "write_up_value"}
 	want := map[string]float64{}
 	for _, c := range cols {
-		want[c] = moneySum(t, total, c)
+		want[c] = sumColumn(t, total, c)
 	}
 	rate := moneyReq("write_off_rate", "2026-01-01", "2026-03-01", "", "")
-	wantStd := moneySum(t, compute(t, rate), "standard_value")
+	wantStd := sumColumn(t, compute(t, rate), "standard_value")
 	for _, by := range []string{"", "client", "project", "person"} {
 		for _, interval := range []string{"", "week", "month"} {
 			r := base
 			r.GroupBy, r.Interval = by, interval
 			res := compute(t, r)
 			for _, c := range cols {
-				if got := moneySum(t, res, c); math.Abs(got-want[c]) > 1e-6 {
+				if got := sumColumn(t, res, c); math.Abs(got-want[c]) > 1e-6 {
 					t.Errorf("write_off_value by %q/%q: Σ %s = %v, ungrouped %v", by, interval, c, got, want[c])
 				}
 			}
 			rr := rate
 			rr.GroupBy, rr.Interval = by, interval
 			rates := compute(t, rr)
-			if got := moneySum(t, rates, "write_off_value"); math.Abs(got-want["value"]) > 1e-6 {
+			if got := sumColumn(t, rates, "write_off_value"); math.Abs(got-want["value"]) > 1e-6 {
 				t.Errorf("write_off_rate by %q/%q: Σ write_off_value = %v, want %v", by, interval, got, want["value"])
 			}
-			if got := moneySum(t, rates, "standard_value"); math.Abs(got-wantStd) > 1e-6 {
+			if got := sumColumn(t, rates, "standard_value"); math.Abs(got-wantStd) > 1e-6 {
 				t.Errorf("write_off_rate by %q/%q: Σ standard_value = %v, want %v", by, interval, got, wantStd)
 			}
 			moneyRatios(t, rates, "write_off_value", "standard_value")
 			reasons := compute(t, metrics.Request{KPI: "write_off_by_reason", Org: moneyOrg, From: r.From, To: r.To,
 				GroupBy: by, Interval: interval})
-			if got := moneySum(t, reasons, "value"); math.Abs(got-want["value"]) > 1e-6 {
+			if got := sumColumn(t, reasons, "value"); math.Abs(got-want["value"]) > 1e-6 {
 				t.Errorf("write_off_by_reason by %q/%q: Σ value = %v, want %v", by, interval, got, want["value"])
 			}
 		}
 	}
-}
-
-// moneySum adds up a column (nulls count 0).
-func moneySum(tb testing.TB, res *metrics.Result, col string) float64 {
-	tb.Helper()
-	ci := -1
-	for i, c := range res.Columns {
-		if c.Name == col {
-			ci = i
-		}
-	}
-	if ci < 0 {
-		tb.Fatalf("%s has no column %q", res.KPI, col)
-	}
-	var s float64
-	for _, row := range res.Rows {
-		if v := metrics.Cell(row[ci]); v != "" {
-			s += dec(v).InexactFloat64()
-		}
-	}
-	return s
 }
 
 // moneyRatios checks that every row's value is num ÷ den of that row, and
@@ -445,10 +395,10 @@ func moneyRatios(tb testing.TB, res *metrics.Result, num, den string) {
 	tb.Helper()
 	for i := range res.Rows {
 		one := &metrics.Result{KPI: res.KPI, Columns: res.Columns, Rows: res.Rows[i : i+1]}
-		n, dn, v := moneySum(tb, one, num), moneySum(tb, one, den), moneySum(tb, one, "value")
+		n, dn, v := sumColumn(tb, one, num), sumColumn(tb, one, den), sumColumn(tb, one, "value")
 		what := fmt.Sprintf("%s row %v", res.KPI, res.Rows[i])
 		if dn == 0 {
-			if s := metrics.Cell(res.Rows[i][moneyCol(tb, res, "value")]); s != "" {
+			if s := metrics.Cell(res.Rows[i][colIndex(tb, res, "value")]); s != "" {
 				tb.Errorf("%s: value %s with %s 0, want null", what, s, den)
 			}
 			continue
@@ -457,15 +407,4 @@ func moneyRatios(tb testing.TB, res *metrics.Result, num, den string) {
 			tb.Errorf("%s: value %v, want %v ÷ %v = %v", what, v, n, dn, n/dn)
 		}
 	}
-}
-
-func moneyCol(tb testing.TB, res *metrics.Result, col string) int {
-	tb.Helper()
-	for i, c := range res.Columns {
-		if c.Name == col {
-			return i
-		}
-	}
-	tb.Fatalf("%s has no column %q", res.KPI, col)
-	return -1
 }

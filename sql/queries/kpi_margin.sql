@@ -8,15 +8,7 @@
 -- Parameters: org, from, to, group_by, interval, client, project, overhead.
 -- Columns: period Date, grp String, value (Decimal money: revenue − labour_cost), revenue,
 --   labour_cost, hours.
-WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
-totals AS
-(
-    SELECT period, grp,
-        sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
-        sum(labour_cost) + sum(overhead_cost) AS c, sum(hours) AS h
-    FROM margin_parts
-    GROUP BY period, grp
-)
+WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}}
 SELECT period, grp, rv - c AS value, rv AS revenue, c AS labour_cost, h AS hours
-FROM totals
+FROM margin_totals
 ORDER BY period, grp

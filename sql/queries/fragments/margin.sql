@@ -83,4 +83,15 @@ margin_parts AS
         sumIf(write_off, tm), sumIf(write_up, tm), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10)
     FROM adjustment_values
     GROUP BY period, grp
+),
+-- Per period and group: revenue (rv), labour cost with overhead (c), the
+-- overhead alone (o) and hours (h), for margin, margin_pct, effective_rate
+-- and labour_cost.
+margin_totals AS
+(
+    SELECT period, grp,
+        sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
+        sum(labour_cost) + sum(overhead_cost) AS c, sum(overhead_cost) AS o, sum(hours) AS h
+    FROM margin_parts
+    GROUP BY period, grp
 )

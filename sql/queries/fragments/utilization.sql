@@ -1,0 +1,22 @@
+-- utilization: billable, logged, available and target hours per period and
+-- group, for the utilization KPIs (spec kpis.md §2). Includes person_days
+-- and entries.
+-- Needs: those of person_days and entries.
+-- Columns of utilization_parts: period, grp, billable, logged, available,
+--   target_hours (available × the target in force), all Decimal(38, 10).
+{{person_days}}, {{entries}},
+utilization_rows AS
+(
+    SELECT period, grp, sum(if(billable = 1, toDecimal128(hours, 10), toDecimal128(0, 10))) AS b,
+        sum(toDecimal128(hours, 10)) AS l, toDecimal128(0, 10) AS a, toDecimal128(0, 10) AS t
+    FROM entries GROUP BY period, grp
+    UNION ALL
+    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), sum(available), sum(available * target)
+    FROM person_days GROUP BY period, grp
+),
+utilization_parts AS
+(
+    SELECT period, grp, sum(b) AS billable, sum(l) AS logged, sum(a) AS available, sum(t) AS target_hours
+    FROM utilization_rows
+    GROUP BY period, grp
+)
