@@ -18,6 +18,20 @@ import (
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
+// serveInProcess runs `opsmetrics serve` in-process on a free port and
+// returns its base URL and a function that stops it and waits.
+func serveInProcess(t *testing.T, env map[string]string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
+		pw.Close()
+	}()
+	return listening(t, pr), func() { cancel(); <-done }
+}
+
 // createToken runs `opsmetrics token create` in-process and returns the token.
 func createToken(t *testing.T, env map[string]string, org, scope string) string {
 	t.Helper()
@@ -74,15 +88,8 @@ func TestIntakeAPI(t *testing.T) {
 	globex := createToken(t, env, "globex", "ingest")
 	reader := createToken(t, env, "acme", "read")
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
-		pw.Close()
-	}()
-	base := listening(t, pr)
+	base, stop := serveInProcess(t, env)
+	defer stop()
 	url := base + "/api/v1/time_entries"
 
 	code, r := post(t, url, acme, "application/x-ndjson", strings.NewReader(ndjsonEntries("a", "b", "c")))
@@ -139,8 +146,6 @@ func TestIntakeAPI(t *testing.T) {
 			t.Errorf("%s: %d %+v, want %d with an error message", c.name, code, r, c.status)
 		}
 	}
-	cancel()
-	<-done
 }
 
 // TestAcknowledgedSurvivesKill9: a 2xx answer means the rows are stored,

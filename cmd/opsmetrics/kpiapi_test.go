@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -41,15 +40,8 @@ func TestKPIAPI(t *testing.T) {
 	acmeIn, acmeRead := createToken(t, env, "kpi-acme", "ingest"), createToken(t, env, "kpi-acme", "read")
 	globexIn, globexRead := createToken(t, env, "kpi-globex", "ingest"), createToken(t, env, "kpi-globex", "read")
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
-		pw.Close()
-	}()
-	base := listening(t, pr)
+	base, stop := serveInProcess(t, env)
+	defer stop()
 	entries := func(hours string) string {
 		return `{"external_id":"e1","person":"p1","date":"2026-04-01","hours":` + hours + `,"billable":true,"client":"c1"}` + "\n" +
 			`{"external_id":"e2","person":"p1","date":"2026-04-02","hours":2,"billable":false,"client":"c1"}` + "\n"
@@ -111,8 +103,6 @@ func TestKPIAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"name":"billable_utilization"`) || !strings.Contains(body, `"group_by":["person","role","team"]`) {
 		t.Errorf("catalog: %d %.300s", code, body)
 	}
-	cancel()
-	<-done
 }
 
 // TestOpenAPIMatchesRoutes fails when a route of the server is missing from
