@@ -69,17 +69,29 @@ parts AS
 SELECT period, '' AS grp,
     if(parts_known = 0, NULL, (ifNull(logged_ratio, 0) + ifNull(known_client_project_ratio, 0) + ifNull(due_date_ratio, 0)
         + ifNull(bill_rate_ratio, 0) + ifNull(cost_rate_ratio, 0)) / parts_known) AS value,
-    if(sum(available_h) = 0, NULL, toFloat64(sum(logged_h)) / toFloat64(sum(available_h))) AS logged_ratio,
-    if(sum(n_entries) = 0, NULL, sum(n_known) / sum(n_entries)) AS known_client_project_ratio,
-    if(sum(n_deliv) = 0, NULL, sum(n_due) / sum(n_deliv)) AS due_date_ratio,
-    if(sum(n_billable) = 0, NULL, sum(n_rated) / sum(n_billable)) AS bill_rate_ratio,
-    if(sum(n_people) = 0, NULL, sum(n_costed) / sum(n_people)) AS cost_rate_ratio,
-    toUInt8(isNotNull(logged_ratio) + isNotNull(known_client_project_ratio) + isNotNull(due_date_ratio)
-        + isNotNull(bill_rate_ratio) + isNotNull(cost_rate_ratio)) AS parts_known,
-    sum(logged_h) AS logged_hours, sum(available_h) AS available_hours,
-    sum(n_entries) AS entries, sum(n_known) AS known_entries, sum(n_deliv) AS deliverables,
-    sum(n_due) AS deliverables_with_due, sum(n_billable) AS billable_entries, sum(n_rated) AS rated_billable_entries,
-    sum(n_people) AS people, sum(n_costed) AS people_with_cost_rate
-FROM parts
-GROUP BY period
+    logged_ratio, known_client_project_ratio, due_date_ratio, bill_rate_ratio, cost_rate_ratio, parts_known,
+    logged_hours, available_hours, entries, known_entries, deliverables, deliverables_with_due, billable_entries,
+    rated_billable_entries, people, people_with_cost_rate
+FROM
+(
+    -- the ratios from the sums, in a layer of their own so the engine does
+    -- not copy each sum into every expression that uses it
+    SELECT *,
+        if(available_hours = 0, NULL, toFloat64(logged_hours) / toFloat64(available_hours)) AS logged_ratio,
+        if(entries = 0, NULL, known_entries / entries) AS known_client_project_ratio,
+        if(deliverables = 0, NULL, deliverables_with_due / deliverables) AS due_date_ratio,
+        if(billable_entries = 0, NULL, rated_billable_entries / billable_entries) AS bill_rate_ratio,
+        if(people = 0, NULL, people_with_cost_rate / people) AS cost_rate_ratio,
+        toUInt8(isNotNull(logged_ratio) + isNotNull(known_client_project_ratio) + isNotNull(due_date_ratio)
+            + isNotNull(bill_rate_ratio) + isNotNull(cost_rate_ratio)) AS parts_known
+    FROM
+    (
+        SELECT period, sum(logged_h) AS logged_hours, sum(available_h) AS available_hours,
+            sum(n_entries) AS entries, sum(n_known) AS known_entries, sum(n_deliv) AS deliverables,
+            sum(n_due) AS deliverables_with_due, sum(n_billable) AS billable_entries, sum(n_rated) AS rated_billable_entries,
+            sum(n_people) AS people, sum(n_costed) AS people_with_cost_rate
+        FROM parts
+        GROUP BY period
+    )
+)
 ORDER BY period

@@ -72,17 +72,18 @@ loop_evidence AS
 ),
 entry_evidence AS
 (
-    -- one pass over the time entries: the newest ingest, and the write-off
-    -- hours rate per quarter ((a) written-off billable entries ÷ billable hours)
+    -- the newest ingest (any version of any entry, so no FINAL: a tombstone
+    -- is fresh data too), and the write-off hours rate of the last two
+    -- quarters ((a) written-off billable entries ÷ billable hours)
     WITH toStartOfQuarter(least({to:Date}, toDate({now:DateTime64(3)}, {tz:String}) + 1)) AS q2,
         addMonths(q2, -3) AS last_q, addMonths(q2, -6) AS prev_q
-    SELECT if(count() = 0, NULL, max(ingested_at)) AS last_ingested,
-        sumIf(toDecimal128(hours, 10), billable = 1 AND billing_status = 'written_off' AND date >= prev_q AND date < last_q) AS prev_off,
-        sumIf(toDecimal128(hours, 10), billable = 1 AND date >= prev_q AND date < last_q) AS prev_billable,
-        sumIf(toDecimal128(hours, 10), billable = 1 AND billing_status = 'written_off' AND date >= last_q AND date < q2) AS last_off,
-        sumIf(toDecimal128(hours, 10), billable = 1 AND date >= last_q AND date < q2) AS last_billable
+    SELECT (SELECT if(count() = 0, NULL, max(ingested_at)) FROM ops.time_entries WHERE org_id = {org:String}) AS last_ingested,
+        sumIf(toDecimal128(hours, 10), billing_status = 'written_off' AND date < last_q) AS prev_off,
+        sumIf(toDecimal128(hours, 10), date < last_q) AS prev_billable,
+        sumIf(toDecimal128(hours, 10), billing_status = 'written_off' AND date >= last_q) AS last_off,
+        sumIf(toDecimal128(hours, 10), date >= last_q) AS last_billable
     FROM ops.time_entries FINAL
-    WHERE org_id = {org:String}
+    WHERE org_id = {org:String} AND billable = 1 AND date >= prev_q AND date < q2
 ),
 adjustment_evidence AS
 (
@@ -144,14 +145,20 @@ SELECT multiIf({interval:String} = 'day', {from:Date}, {interval:String} = 'week
     '' AS grp,
     toUInt8(multiIf(NOT l2_due_and_intake, 1, NOT l3_canonical_loop, 2, NOT (l4_fresh_data AND l4_alert_thresholds), 3,
         NOT (l5_quarterly_retros AND l5_kpis_improved), 4, 5)) AS value,
-    toUInt8(ifNull(due_and_intake_ratio >= 0.5, 0)) AS l2_due_and_intake,
-    toUInt8(ifNull(canonical_loop_ratio >= 0.8, 0)) AS l3_canonical_loop,
-    toUInt8(ifNull(last_ingested_at >= {now:DateTime64(3)} - INTERVAL 7 DAY, 0)) AS l4_fresh_data,
-    toUInt8(alert_thresholds >= 3) AS l4_alert_thresholds,
-    toUInt8(prev_retros > 0 AND last_retros > 0) AS l5_quarterly_retros,
-    toUInt8(ifNull(last_on_time_rate >= prev_on_time_rate AND last_write_off_hours_rate <= prev_write_off_hours_rate, 0))
-        AS l5_kpis_improved,
+    l2_due_and_intake, l3_canonical_loop, l4_fresh_data, l4_alert_thresholds, l5_quarterly_retros, l5_kpis_improved,
     deliverables, due_and_intake_ratio, delivered, canonical_loop_ratio, last_ingested_at, alert_thresholds,
     prev_quarter, last_quarter, prev_retros, last_retros, prev_on_time_rate, last_on_time_rate,
     prev_write_off_hours_rate, last_write_off_hours_rate
-FROM evidence
+FROM
+(
+    -- the conditions in a layer of their own, so the level does not copy them
+    SELECT *,
+        toUInt8(ifNull(due_and_intake_ratio >= 0.5, 0)) AS l2_due_and_intake,
+        toUInt8(ifNull(canonical_loop_ratio >= 0.8, 0)) AS l3_canonical_loop,
+        toUInt8(ifNull(last_ingested_at >= {now:DateTime64(3)} - INTERVAL 7 DAY, 0)) AS l4_fresh_data,
+        toUInt8(alert_thresholds >= 3) AS l4_alert_thresholds,
+        toUInt8(prev_retros > 0 AND last_retros > 0) AS l5_quarterly_retros,
+        toUInt8(ifNull(last_on_time_rate >= prev_on_time_rate AND last_write_off_hours_rate <= prev_write_off_hours_rate, 0))
+            AS l5_kpis_improved
+    FROM evidence
+)
