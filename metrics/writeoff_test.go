@@ -408,3 +408,24 @@ func moneyRatios(tb testing.TB, res *metrics.Result, num, den string) {
 		}
 	}
 }
+
+// TestOverServiceAgrees: the retainer's over-service hours (§7) are the
+// hours the write-off KPIs value as over-service plus those written off
+// another way, by the same rule for what was billed as overage.
+func TestOverServiceAgrees(t *testing.T) {
+	loadMoney(t)
+	jan := moneyReq("over_service_hours", "2026-01-01", "2026-02-01", "project", "")
+	// p-ret, January: 4 + 4 + 4 + 1 = 13 billable hours (ret-a1..a4), 10 contracted,
+	// no line lists January entries (the fee line lists none): 13 − 10 − 0 = 3.
+	exact(t, "p-ret Jan over-service hours", cell(t, compute(t, jan), "", "p-ret", "value"), "3")
+	// Of those 3: ret-a4's 1 h is written off (way a), adj-5 records 1 h as
+	// over_service (way b), and 1 h of ret-a3 (at 120) is valued as over-service.
+	wo := compute(t, moneyReq("write_off_value", "2026-01-01", "2026-02-01", "project", ""))
+	exact(t, "p-ret Jan over-service write-off", cell(t, wo, "", "p-ret", "over_service"), "120")
+	// February: 6 + 6 = 12 billable, 10 contracted, L2 lists ret-b2 (6 h) as overage:
+	// 12 − 10 − 6 < 0, so none, and the write-off KPIs value none either.
+	feb := moneyReq("over_service_hours", "2026-02-01", "2026-03-01", "project", "")
+	exact(t, "p-ret Feb over-service hours", cell(t, compute(t, feb), "", "p-ret", "value"), "0")
+	wo = compute(t, moneyReq("write_off_value", "2026-02-01", "2026-03-01", "project", ""))
+	exact(t, "p-ret Feb over-service write-off", cell(t, wo, "", "p-ret", "over_service"), "0")
+}

@@ -4,17 +4,19 @@
 -- group_by: project, client
 -- filters: client, project
 -- version: 1
--- description: For each closed retainer month, the billable hours worked above the retainer's monthly hours that were not billed as overage: max(0, billable hours − retainer hours − overage billed).
+-- description: For each closed retainer month, the billable hours worked above the retainer's monthly hours that were not billed as overage: max(0, billable hours − retainer hours − overage billed). The same hours the write-off KPIs value as over-service, plus those already written off another way.
 -- Parameters: org, from, to, now, tz, group_by, interval, client, project.
 --   Months: the calendar months [from, to) touches that have ended before the org's
 --   current month (in its time zone), for each retainer (kind retainer with
 --   retainer_hours_monthly) running in that month. The retainer's hours are not prorated
 --   in its first or last month. Billable hours: every billable entry on the retainer dated
---   in the month, whatever its billing status. Overage billed: the hours the project's
---   invoice lines for the month bill beyond the retainer hours, max(0, Σ line hours −
---   retainer hours); a line without hours counts amount × retainer hours ÷ retainer fee.
---   A line belongs to the month of the earliest entry it lists, else to the month of its
---   date. period is the bucket of the month's first day.
+--   in the month, whatever its billing status. Overage billed: the hours of the project's
+--   invoice lines that list time entries (the line's hours, else its entries' hours); a
+--   line that lists no entries is the retainer fee, not overage. This is the rule the
+--   write-off KPIs use too (fragments/write_offs.sql). A line belongs to the month of the
+--   earliest entry it lists, else to the month of its date. invoiced_hours adds every
+--   line's hours (a line without hours counts amount × retainer hours ÷ retainer fee).
+--   period is the bucket of the month's first day.
 -- Columns: period Date, grp String, value Decimal (over-service hours), billable_hours,
 --   retainer_hours, invoiced_hours, billed_overage_hours (Decimal), months UInt64
 --   (retainer-months counted), over_months UInt64 (those with over-service).
@@ -51,7 +53,7 @@ worked AS
 ),
 line_entries AS
 (
-    SELECT l.external_id AS line_id, min(te.date) AS first_day
+    SELECT l.external_id AS line_id, min(te.date) AS first_day, sum(toDecimal128(te.hours, 10)) AS listed_h
     FROM
     (
         SELECT external_id, arrayJoin(time_entry_ids) AS entry_id
@@ -60,7 +62,7 @@ line_entries AS
     ) AS l
     INNER JOIN
     (
-        SELECT external_id, date FROM ops.time_entries FINAL
+        SELECT external_id, date, hours FROM ops.time_entries FINAL
         WHERE org_id = {org:String} AND project_id IN (SELECT project_id FROM retainers)
     ) AS te ON te.external_id = l.entry_id
     GROUP BY l.external_id
@@ -71,7 +73,9 @@ invoiced AS
         toStartOfMonth(if(le.line_id != '', le.first_day, il.date)) AS month,
         sum(if(isNotNull(il.hours), toDecimal128(ifNull(il.hours, 0), 10),
             if(ifNull(r.fee, 0) > 0, toDecimal128(toDecimal128(il.amount, 10) * r.rh / toDecimal128(ifNull(r.fee, 1), 10), 10),
-                toDecimal128(0, 10)))) AS invoiced_h
+                toDecimal128(0, 10)))) AS invoiced_h,
+        -- a line that lists entries bills them as overage; a line that lists none is the fee
+        sumIf(if(isNotNull(il.hours), toDecimal128(ifNull(il.hours, 0), 10), le.listed_h), le.line_id != '') AS overage_h
     FROM ops.invoice_lines AS il FINAL
     INNER JOIN retainers AS r ON il.project_id = r.project_id
     LEFT JOIN line_entries AS le ON le.line_id = il.external_id
@@ -82,7 +86,7 @@ judged AS
 (
     SELECT rm.month AS month, rm.project_id AS project_id, rm.client_id AS client_id, rm.rh AS rh,
         ifNull(w.worked_h, toDecimal128(0, 10)) AS billable_h, ifNull(i.invoiced_h, toDecimal128(0, 10)) AS inv_h,
-        greatest(inv_h - rm.rh, toDecimal128(0, 10)) AS overage_billed,
+        ifNull(i.overage_h, toDecimal128(0, 10)) AS overage_billed,
         greatest(billable_h - rm.rh - overage_billed, toDecimal128(0, 10)) AS over_h
     FROM retainer_months AS rm
     LEFT JOIN worked AS w ON w.project_id = rm.project_id AND w.month = rm.month
