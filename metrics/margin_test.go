@@ -3,6 +3,9 @@ package metrics_test
 import (
 	"math"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // The margin KPIs run on the money scenario of writeoff_test.go.
@@ -163,4 +166,22 @@ func TestRevenueGroupsAddUp(t *testing.T) {
 			moneyRatios(t, compute(t, rate), "revenue", "hours")
 		}
 	}
+}
+
+// TestFixedFeeSpreadInCents: a fixed fee that does not divide evenly over
+// its months is spread in cents, the last month taking the rest, so the
+// months add up to the fee exactly.
+func TestFixedFeeSpreadInCents(t *testing.T) {
+	const org = "fee-cents-test"
+	p := ingest.Project{Meta: ingest.Meta{Org: org, Source: "api", ExternalID: "p-fix"}, Name: "Launch", ClientID: "c-1",
+		Kind: ingest.KindFixedFee, BudgetAmount: pdec("10000"), StartDate: pd("2026-01-01"), EndDate: pd("2026-03-31")}
+	write(t, []ingest.Org{{ID: org, Name: "Fee", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{p})
+	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-04-01"), Interval: "month"}
+	res := compute(t, r)
+	// 10,000 ÷ 3 = 3,333.33 in January and February; March takes 10,000 − 6,666.66 = 3,333.34.
+	exact(t, "January", cell(t, res, "2026-01-01", "", "value"), "3333.33")
+	exact(t, "February", cell(t, res, "2026-02-01", "", "value"), "3333.33")
+	exact(t, "March", cell(t, res, "2026-03-01", "", "value"), "3333.34")
+	r.Interval = ""
+	exact(t, "the quarter", cell(t, compute(t, r), "", "", "value"), "10000")
 }

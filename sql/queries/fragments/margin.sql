@@ -26,15 +26,20 @@
 --   tm_write_offs, tm_write_ups, labour_cost, overhead_cost, hours (Decimal).
 fee_projects AS
 (
+    -- A fixed fee is spread in cents: every month but the last gets the fee ÷
+    -- months rounded to 2 decimals, the last month the rest, so the months
+    -- add up to the fee exactly (10,000 over 3 months: 3,333.33 twice and
+    -- 3,333.34), never to 9,999.9999999999.
     SELECT project_id, client_id, kind, first_month, last_month,
-        if(kind = 'fixed_fee',
-            toDecimal128(toDecimal128(ifNull(budget_amount, 0), 10) / (dateDiff('month', first_month, last_month) + 1), 10),
-            toDecimal128(ifNull(retainer_fee_monthly, 0), 10)) AS monthly_fee
+        if(kind = 'fixed_fee', toDecimal128(round(toDecimal128(ifNull(budget_amount, 0), 10) / months, 2), 10),
+            toDecimal128(ifNull(retainer_fee_monthly, 0), 10)) AS monthly_fee,
+        if(kind = 'fixed_fee', toDecimal128(ifNull(budget_amount, 0), 10) - monthly_fee * (months - 1), monthly_fee) AS last_fee
     FROM
     (
         SELECT project_id, client_id, kind, budget_amount, retainer_fee_monthly,
             toStartOfMonth(if(kind = 'fixed_fee', coalesce(start_date, end_date), ifNull(start_date, {from:Date}))) AS first_month,
-            toStartOfMonth(if(kind = 'fixed_fee', coalesce(end_date, start_date), ifNull(end_date, {to:Date}))) AS last_month
+            toStartOfMonth(if(kind = 'fixed_fee', coalesce(end_date, start_date), ifNull(end_date, {to:Date}))) AS last_month,
+            dateDiff('month', first_month, last_month) + 1 AS months
         FROM billing_projects
         WHERE (kind = 'fixed_fee' AND (start_date IS NOT NULL OR end_date IS NOT NULL))
            OR (kind = 'retainer' AND retainer_fee_monthly IS NOT NULL)
@@ -45,10 +50,10 @@ fee_projects AS
 -- Each fee project's share per period: the days of [from, to) in its months.
 fee_shares AS
 (
-    SELECT period, grp, kind, toDecimal128(any(monthly_fee) * count() / toDayOfMonth(addDays(addMonths(month, 1), -1)), 10) AS fee
+    SELECT period, grp, kind, toDecimal128(any(month_fee) * count() / toDayOfMonth(addDays(addMonths(month, 1), -1)), 10) AS fee
     FROM
     (
-        SELECT f.kind AS kind, f.monthly_fee AS monthly_fee, toStartOfMonth(day) AS month,
+        SELECT f.kind AS kind, toStartOfMonth(day) AS month, if(month = f.last_month, f.last_fee, f.monthly_fee) AS month_fee,
             multiIf({interval:String} = 'day', day, {interval:String} = 'week', toMonday(day),
                 {interval:String} = 'month', toStartOfMonth(day), {from:Date}) AS period,
             multiIf({group_by:String} = 'client', f.client_id, {group_by:String} = 'project', f.project_id, '') AS grp,
