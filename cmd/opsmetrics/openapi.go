@@ -34,6 +34,6 @@ func openAPIHandler() echo.HandlerFunc {
 		panic(err)
 	}
 	return func(c echo.Context) error {
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, body)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 	}
 }
