@@ -1,13 +1,17 @@
 package metrics
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 )
 
 // OrgOf returns the org a request may read: the one its token belongs to.
@@ -28,6 +32,61 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 	g.GET("/kpis", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"kpis": Catalog(), "dimensions": Dimensions, "intervals": Intervals})
 	})
+	g.GET("/capacity", func(c echo.Context) error {
+		org, ok := orgOf(c)
+		if !ok {
+			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
+		}
+		r, err := capacityFromQuery(c, org, now())
+		if err != nil {
+			return badRequest(err)
+		}
+		grid, err := Capacity(c.Request().Context(), q, r)
+		if err != nil {
+			return badRequest(err)
+		}
+		if c.QueryParam("format") == "csv" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv") {
+			c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+			c.Response().WriteHeader(http.StatusOK)
+			return grid.WriteCSV(c.Response())
+		}
+		return c.JSON(http.StatusOK, grid)
+	})
+	g.POST("/capacity/earliest-start", func(c echo.Context) error {
+		org, ok := orgOf(c)
+		if !ok {
+			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
+		}
+		var body struct {
+			Demand           map[string]decimal.Decimal `json:"demand"`
+			Weeks            int                        `json:"weeks"`
+			NotBefore        string                     `json:"not_before"`
+			HorizonWeeks     int                        `json:"horizon_weeks"`
+			IncludeTentative *bool                      `json:"include_tentative"`
+			Derate           bool                       `json:"derate"`
+		}
+		dec := json.NewDecoder(c.Request().Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+jsonProblem(err))
+		}
+		r := EarliestStartRequest{Org: org, Demand: body.Demand, Weeks: body.Weeks, HorizonWeeks: body.HorizonWeeks,
+			IncludeTentative: body.IncludeTentative == nil || *body.IncludeTentative, Derate: body.Derate, Now: now()}
+		if body.NotBefore == "" {
+			r.NotBefore = now()
+		} else {
+			t, err := time.Parse(time.DateOnly, body.NotBefore)
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("not_before %q: want a date as YYYY-MM-DD", body.NotBefore))
+			}
+			r.NotBefore = t
+		}
+		a, err := EarliestStart(c.Request().Context(), q, r)
+		if err != nil {
+			return badRequest(err)
+		}
+		return c.JSON(http.StatusOK, a)
+	})
 	g.GET("/kpis/:name", func(c echo.Context) error {
 		org, ok := orgOf(c)
 		if !ok {
@@ -35,14 +94,11 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		req, format, err := requestFromQuery(c, org, now())
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
+			return badRequest(err)
 		}
 		res, err := compute(c.Request().Context(), q, req, orgs)
-		if errors.Is(err, ErrBadRequest) {
-			return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
-		}
 		if err != nil {
-			return err
+			return badRequest(err)
 		}
 		if format == "csv" {
 			c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -88,4 +144,62 @@ func requestFromQuery(c echo.Context, org string, now time.Time) (Request, strin
 	}
 	_, err = r.Validate()
 	return r, format, err
+}
+
+// badRequest turns ErrBadRequest into a 400 with its message and passes
+// other errors on to the server's error handler.
+func badRequest(err error) error {
+	if errors.Is(err, ErrBadRequest) {
+		return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
+	}
+	return err
+}
+
+// jsonProblem says what is wrong with a JSON body without echoing Go types.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q: wrong type", te.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.EOF):
+		return "empty"
+	}
+	return "not valid JSON"
+}
+
+var capacityParams = []string{"from", "to", "by", "include_tentative", "derate", "format"}
+
+func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityRequest, error) {
+	q := c.QueryParams()
+	for name := range q {
+		if !slices.Contains(capacityParams, name) {
+			return CapacityRequest{}, badf("unknown parameter %q (known: %s)", name, strings.Join(capacityParams, ", "))
+		}
+	}
+	r := CapacityRequest{Org: org, By: q.Get("by"), IncludeTentative: q.Get("include_tentative") != "false",
+		Derate: q.Get("derate") == "true", Now: now}
+	if r.By == "" {
+		r.By = "role"
+	}
+	from, to := q.Get("from"), q.Get("to")
+	if from == "" {
+		from = now.Format(time.DateOnly)
+	}
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return r, badf("from %q: want a date as YYYY-MM-DD", from)
+	}
+	t := f.AddDate(0, 0, 7*12)
+	if to != "" {
+		if t, err = time.Parse(time.DateOnly, to); err != nil {
+			return r, badf("to %q: want a date as YYYY-MM-DD", to)
+		}
+	}
+	r.From, r.To = f, t
+	return r, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
@@ -106,4 +107,44 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// BenchmarkEarliestStart answers "20 h/week of design and 10 of development
+// for 6 weeks" over a 52-week horizon for a 100-person org (bench/capacity.sh
+// loads it), reporting p50_ms and p99_ms.
+//
+//	OPSMETRICS_BENCH_CAPACITY_DATA=/tmp/cap go test -run '^$' -bench EarliestStart -benchtime 40x ./metrics
+func BenchmarkEarliestStart(b *testing.B) {
+	dir := os.Getenv("OPSMETRICS_BENCH_CAPACITY_DATA")
+	if dir == "" {
+		b.Skip("set OPSMETRICS_BENCH_CAPACITY_DATA to a data directory loaded by bench/capacity.sh")
+	}
+	cache, _ := os.UserCacheDir()
+	lib := os.Getenv("CHDB_LIB_PATH")
+	if lib == "" {
+		lib = chdb.LibPath(cache)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	r := EarliestStartRequest{Org: "acme", Demand: map[string]decimal.Decimal{"designer": decimal.NewFromInt(20), "developer": decimal.NewFromInt(10)},
+		Weeks: 6, NotBefore: time.Now(), HorizonWeeks: 52, IncludeTentative: true}
+	var ds []time.Duration
+	for i := range b.N + 1 {
+		start := time.Now()
+		if _, err := EarliestStart(ctx, s, r); err != nil {
+			b.Fatal(err)
+		}
+		if i > 0 {
+			ds = append(ds, time.Since(start))
+		}
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(ds[len(ds)*9/10].Microseconds())/1000, "p90_ms")
+	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(0, "ns/op")
 }

@@ -161,3 +161,62 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("KPI names in the document %v, catalog %v", got, names)
 	}
 }
+
+// TestCapacityAPI: the grid and the earliest start through HTTP, scoped to
+// the token's org, with the caller's mistakes as 400s.
+func TestCapacityAPI(t *testing.T) {
+	env := testEnv(t)
+	in, read := createToken(t, env, "cap-api", "ingest"), createToken(t, env, "cap-api", "read")
+	other := createToken(t, env, "cap-api-other", "read")
+	base, stop := serveInProcess(t, env)
+	defer stop()
+	// One designer, 40 h a week Monday to Friday, booked 30 h a week in the
+	// weeks of 2027-03-01 and 2027-03-08: 10 h free in those, 40 after.
+	people := `{"external_id":"p1","valid_from":"2026-01-01","name":"Ana","role":"designer","team":"studio","weekly_capacity_hours":40,"start_date":"2026-01-01"}` + "\n"
+	allocs := `{"external_id":"a1","person":"p1","project":"x","start_date":"2027-03-01","end_date":"2027-03-12","hours_per_week":30,"status":"confirmed"}` + "\n"
+	for url, body := range map[string]string{"/api/v1/people": people, "/api/v1/allocations": allocs} {
+		if code, r := post(t, base+url, in, "application/x-ndjson", strings.NewReader(body)); code != 200 {
+			t.Fatalf("POST %s: %d %+v", url, code, r)
+		}
+	}
+	code, _, body := get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15&by=role", read, "text/csv")
+	if want := "role,week,available,booked,tentative,free\ndesigner,2027-03-01,40,30,0,10\ndesigner,2027-03-08,40,30,0,10\n"; code != 200 || body != want {
+		t.Fatalf("grid: %d %q, want %q", code, body, want)
+	}
+	if _, _, body := get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15", other, ""); strings.Contains(body, "designer") {
+		t.Errorf("another org's token sees %s", body)
+	}
+	// 20 h a week for 2 weeks from 2027-03-01: the first two weeks have 10
+	// free, so the earliest start is 2027-03-15 (40 and 40).
+	req := `{"demand":{"designer":20},"weeks":2,"not_before":"2027-03-01","horizon_weeks":8}`
+	postJSON := func(body string) (int, string) {
+		r, _ := http.NewRequest(http.MethodPost, base+"/api/v1/capacity/earliest-start", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+read)
+		r.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body = postJSON(req)
+	if code != 200 || !strings.Contains(body, `"start":"2027-03-15"`) || !strings.Contains(body, `"feasible":true`) {
+		t.Fatalf("earliest start: %d %s", code, body)
+	}
+	for bad, want := range map[string]string{
+		`{"demand":{},"weeks":2}`:                                   "demand is empty",
+		`{"demand":{"designer":20},"weeks":0}`:                      "weeks 0",
+		`{"demand":{"designer":20},"weeks":2,"colour":1}`:           "unknown field",
+		`{"demand":{"designer":20},"weeks":2,"not_before":"March"}`: "not_before",
+		`not json`: "not valid JSON",
+	} {
+		if code, body := postJSON(bad); code != 400 || !strings.Contains(body, want) {
+			t.Errorf("POST %s: %d %s, want 400 with %q", bad, code, body, want)
+		}
+	}
+	if code, _, body := get(t, base+"/api/v1/capacity?by=planet", read, ""); code != 400 || !strings.Contains(body, "planet") {
+		t.Errorf("by=planet: %d %s", code, body)
+	}
+}

@@ -32,6 +32,7 @@ func commands() []command {
 		{"import", "import time exports and opsmetrics CSV/NDJSON files", cmdImport},
 		{"token", "create, list and revoke API tokens", cmdToken},
 		{"kpi", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", cmdKPI},
+		{"capacity", "free hours by week, and the earliest start for a job (for sales)", cmdCapacity},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
 		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
 		{"version", "print version information", cmdVersion},

@@ -13,14 +13,15 @@ booked AS
 (
     -- An allocation books hours_per_day on each of the person's contracted
     -- days in [start_date, end_date] (inclusive), or hours_per_week spread
-    -- over them in proportion to the day's contracted hours.
+    -- over them in proportion to the day's hours; a holiday or time off books
+    -- nothing: the hours scale by the day's available ÷ contracted hours.
     SELECT period, grp, sum(if(status = 'tentative', toDecimal128(0, 10), h)) AS c,
         sum(if(status = 'tentative', toDecimal128(h * toDecimal128(probability, 10), 10), toDecimal128(0, 10))) AS t
     FROM
     (
         SELECT pd.period AS period, pd.grp AS grp, a.status AS status, a.probability AS probability,
-            if(isNotNull(a.hours_per_day), toDecimal128(ifNull(a.hours_per_day, 0), 10),
-                toDecimal128(toDecimal128(ifNull(a.hours_per_week, 0), 10) * pd.contracted / pd.weekly, 10)) AS h
+            if(isNotNull(a.hours_per_day), toDecimal128(toDecimal128(ifNull(a.hours_per_day, 0), 10) * pd.available / pd.contracted, 10),
+                toDecimal128(toDecimal128(ifNull(a.hours_per_week, 0), 10) * pd.available / pd.weekly, 10)) AS h
         FROM person_days AS pd
         INNER JOIN
         (

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+)
+
+// needs collects --need role=hours flags.
+type needs map[string]decimal.Decimal
+
+func (n needs) String() string { return fmt.Sprint(map[string]decimal.Decimal(n)) }
+
+func (n needs) Set(v string) error {
+	role, hours, ok := strings.Cut(v, "=")
+	h, err := decimal.NewFromString(strings.TrimSpace(hours))
+	if !ok || strings.TrimSpace(role) == "" || err != nil || h.IsNegative() {
+		return fmt.Errorf("%q: want ROLE=HOURS_PER_WEEK, e.g. designer=20", v)
+	}
+	n[strings.TrimSpace(role)] = h
+	return nil
+}
+
+func cmdCapacity(ctx context.Context, e *env, args []string) int {
+	about := `Subcommands:
+  earliest-start   the first week a job fits everyone's free hours, with the reasons
+  grid             free hours by role, team or person for the coming weeks`
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprintf(e.stdout, "Usage: opsmetrics capacity earliest-start|grid [flags]\n\n%s\n", about)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var so storeOptions
+	var lo logOptions
+	var fs *flag.FlagSet
+	org := func() *string { return fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)") }
+	switch args[0] {
+	case "earliest-start":
+		fs = newFlags(e, "capacity earliest-start", "capacity earliest-start --need ROLE=HOURS... --weeks N [flags]",
+			`Answers "when can we start a job that needs these hours a week of these roles for N weeks?"
+with a date: the first week from which every role has the free hours in each week of the
+job (available hours minus confirmed bookings and, unless --no-tentative, tentative ones
+times their probability). Also says which week is tightest, what falls short on the date
+asked, when the same hours spread over more weeks could start, and how loaded each role
+would be.
+
+Example:
+  opsmetrics capacity earliest-start --org acme --need designer=20 --need developer=10 --weeks 6 --not-before 2026-12-01`)
+		o := org()
+		need := needs{}
+		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role)")
+		weeks := fs.Int("weeks", 0, "how many weeks the job runs")
+		notBefore := fs.String("not-before", "", "the earliest date it may start, YYYY-MM-DD (default: today)")
+		horizon := fs.Int("horizon", 52, "how many weeks ahead to look")
+		noTentative := fs.Bool("no-tentative", false, "ignore tentative bookings")
+		derate := fs.Bool("derate", false, "scale each person's confirmed bookings by how much they over- or under-ran them in the last 12 weeks")
+		format := fs.String("format", "text", "output: text or json")
+		so.register(fs, e)
+		lo.register(fs, e)
+		log, code := parseWithLog(e, fs, args[1:], &lo)
+		if code >= 0 {
+			return code
+		}
+		r := metrics.EarliestStartRequest{Org: *o, Demand: need, Weeks: *weeks, HorizonWeeks: *horizon,
+			IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
+		r.NotBefore = time.Now().UTC().Truncate(24 * time.Hour)
+		if *notBefore != "" {
+			t, err := time.Parse(time.DateOnly, *notBefore)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --not-before %q: want YYYY-MM-DD\n", *notBefore)
+				return 2
+			}
+			r.NotBefore = t
+		}
+		if *format != "text" && *format != "json" {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --format %q: want text or json\n", *format)
+			return 2
+		}
+		if err := r.Validate(); err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+			return 2
+		}
+		s, err := so.openMigrated(ctx, log)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer s.Close()
+		a, err := metrics.EarliestStart(ctx, s, r)
+		if err != nil {
+			return capacityFail(e, err)
+		}
+		if *format == "json" {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(a)
+			return 0
+		}
+		printAnswer(e, a)
+		return 0
+	case "grid":
+		fs = newFlags(e, "capacity grid", "capacity grid [--by role|team|person] [--from D] [--to D] [flags]",
+			"Free hours per week: available (contracted − time off − holidays), booked (confirmed),\ntentative (× probability) and free, by role, team or person.")
+		o := org()
+		by := fs.String("by", "role", "role, team or person")
+		from := fs.String("from", "", "first day, YYYY-MM-DD (default: today)")
+		to := fs.String("to", "", "day after the last (default: 12 weeks after from)")
+		noTentative := fs.Bool("no-tentative", false, "do not subtract tentative bookings from free hours")
+		derate := fs.Bool("derate", false, "scale confirmed bookings by each person's trailing actual ÷ scheduled hours")
+		format := fs.String("format", "table", "output: table, json or csv")
+		so.register(fs, e)
+		lo.register(fs, e)
+		log, code := parseWithLog(e, fs, args[1:], &lo)
+		if code >= 0 {
+			return code
+		}
+		if !slices.Contains([]string{"table", "json", "csv"}, *format) {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --format %q: want table, json or csv\n", *format)
+			return 2
+		}
+		r := metrics.CapacityRequest{Org: *o, By: *by, IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
+		var err error
+		today := time.Now().UTC().Format(time.DateOnly)
+		if *from == "" {
+			*from = today
+		}
+		if r.From, err = time.Parse(time.DateOnly, *from); err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: want YYYY-MM-DD\n", *from)
+			return 2
+		}
+		r.To = r.From.AddDate(0, 0, 7*12)
+		if *to != "" {
+			if r.To, err = time.Parse(time.DateOnly, *to); err != nil {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: want YYYY-MM-DD\n", *to)
+				return 2
+			}
+		}
+		s, err := so.openMigrated(ctx, log)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer s.Close()
+		g, err := metrics.Capacity(ctx, s, r)
+		if err != nil {
+			return capacityFail(e, err)
+		}
+		switch *format {
+		case "json":
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(g)
+		case "csv":
+			g.WriteCSV(e.stdout)
+		default:
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\tBOOKED\tTENTATIVE\tFREE\t\n", strings.ToUpper(g.By))
+			for _, c := range g.Cells {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1),
+					c.Booked.StringFixed(1), c.Tentative.StringFixed(1), c.Free.StringFixed(1))
+			}
+			tw.Flush()
+		}
+		return 0
+	default:
+		fmt.Fprintf(e.stderr, "opsmetrics capacity: unknown subcommand %q\n\n%s\n", args[0], about)
+		return 2
+	}
+}
+
+func capacityFail(e *env, err error) int {
+	if errors.Is(err, metrics.ErrBadRequest) {
+		fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+		return 2
+	}
+	return fail(e, err)
+}
+
+// printAnswer writes the answer in plain words.
+func printAnswer(e *env, a *metrics.EarliestStartAnswer) {
+	if a.Feasible {
+		fmt.Fprintf(e.stdout, "Earliest start: week of %s\n\n", a.Start.Format("Monday 2 January 2006"))
+	} else {
+		fmt.Fprintf(e.stdout, "No start fits within %d weeks of %s.\n\n", a.HorizonWeeks, a.FirstWeek.Format(time.DateOnly))
+	}
+	for _, r := range a.Reasons {
+		fmt.Fprintf(e.stdout, "- %s\n", r)
+	}
+	if len(a.WhatIf) > 0 {
+		fmt.Fprintln(e.stdout, "\nScheduled utilization over the job's weeks, without and with it:")
+		for _, w := range a.WhatIf {
+			if w.Before == nil {
+				fmt.Fprintf(e.stdout, "  %-20s no available hours\n", w.Role)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "  %-20s %5.1f%% -> %5.1f%%\n", w.Role, *w.Before*100, *w.After*100)
+		}
+	}
+}

@@ -1,0 +1,368 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// EarliestStartRequest asks when a job can start (spec kpis.md §8): the
+// hours per week it needs of each role, for how many weeks, not before a
+// date, within a horizon.
+type EarliestStartRequest struct {
+	Org              string                     `json:"-"`
+	Demand           map[string]decimal.Decimal `json:"demand"` // role -> hours per week
+	Weeks            int                        `json:"weeks"`
+	NotBefore        time.Time                  `json:"not_before"`
+	HorizonWeeks     int                        `json:"horizon_weeks"` // default 52
+	IncludeTentative bool                       `json:"include_tentative"`
+	Derate           bool                       `json:"derate"`
+	Now              time.Time                  `json:"-"`
+}
+
+// MaxHorizonWeeks bounds how far ahead an earliest-start search looks, and
+// MaxJobWeeks how long a job may run; the grid it reads spans the horizon
+// plus twice the job (for the stretched alternative), at most
+// MaxCapacityWeeks.
+const (
+	MaxHorizonWeeks = 104
+	MaxJobWeeks     = 52
+)
+
+// Validate checks the request and fills the default horizon.
+func (r *EarliestStartRequest) Validate() error {
+	switch {
+	case r.Org == "":
+		return badf("no org")
+	case len(r.Demand) == 0:
+		return badf("demand is empty: give hours per week for at least one role")
+	case r.Weeks < 1 || r.Weeks > MaxJobWeeks:
+		return badf("weeks %d: want 1 to %d", r.Weeks, MaxJobWeeks)
+	case r.NotBefore.IsZero():
+		return badf("not_before is required (YYYY-MM-DD)")
+	case r.HorizonWeeks < 0 || r.HorizonWeeks > MaxHorizonWeeks:
+		return badf("horizon_weeks %d: want 1 to %d", r.HorizonWeeks, MaxHorizonWeeks)
+	}
+	if r.HorizonWeeks == 0 {
+		r.HorizonWeeks = 52
+	}
+	for role, h := range r.Demand {
+		if strings.TrimSpace(role) == "" || h.IsNegative() {
+			return badf("demand %q: %s hours per week: want a role and hours ≥ 0", role, h)
+		}
+	}
+	return nil
+}
+
+// RoleFit is how one role fares over the job's weeks from the start found.
+type RoleFit struct {
+	Role         string          `json:"role"`
+	Demand       decimal.Decimal `json:"demand"`        // hours per week
+	TightestWeek time.Time       `json:"tightest_week"` // the week with the least slack
+	Slack        decimal.Decimal `json:"slack"`         // free − demand in that week
+}
+
+// Shortfall is a role short of hours in a week.
+type Shortfall struct {
+	Role   string          `json:"role"`
+	Week   time.Time       `json:"week"`
+	Free   decimal.Decimal `json:"free"`
+	Demand decimal.Decimal `json:"demand"`
+	Short  decimal.Decimal `json:"short"` // demand − free
+}
+
+// Stretch is the same total demand spread over more weeks.
+type Stretch struct {
+	Weeks  int                        `json:"weeks"`
+	Demand map[string]decimal.Decimal `json:"demand"` // hours per week, per role
+	Start  time.Time                  `json:"start"`
+}
+
+// RoleLoad is a role's scheduled utilization over the job's weeks, without
+// and with the job booked.
+type RoleLoad struct {
+	Role      string          `json:"role"`
+	Available decimal.Decimal `json:"available"`
+	Booked    decimal.Decimal `json:"booked"` // confirmed, plus tentative when included
+	Before    *float64        `json:"scheduled_utilization_before"`
+	After     *float64        `json:"scheduled_utilization_after"`
+}
+
+// EarliestStartAnswer is the answer with its reasons. No feasible start in
+// the horizon is an answer (Feasible false), not an error.
+type EarliestStartAnswer struct {
+	Feasible     bool          `json:"feasible"`
+	Start        *time.Time    `json:"start,omitempty"` // a Monday
+	NotBefore    time.Time     `json:"not_before"`
+	FirstWeek    time.Time     `json:"first_week"` // the first Monday on or after not_before
+	Weeks        int           `json:"weeks"`
+	HorizonWeeks int           `json:"horizon_weeks"`
+	Roles        []RoleFit     `json:"roles,omitempty"`
+	Shortfall    []Shortfall   `json:"shortfall_at_not_before,omitempty"`
+	Stretched    *Stretch      `json:"stretched,omitempty"`
+	WhatIf       []RoleLoad    `json:"what_if,omitempty"`
+	Reasons      []string      `json:"reasons"`
+	Grid         *CapacityGrid `json:"-"`
+}
+
+// EarliestStart finds the first week from which every role has the free
+// hours the job needs in each of its weeks. Errors: ErrBadRequest (wrapped)
+// for a bad request; the store's typed errors otherwise.
+func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*EarliestStartAnswer, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	first := mondayOnOrAfter(r.NotBefore)
+	// Enough weeks for a start at the horizon's end, stretched to twice the length.
+	span := r.HorizonWeeks + 2*r.Weeks
+	grid, err := Capacity(ctx, q, CapacityRequest{Org: r.Org, From: first, To: first.AddDate(0, 0, 7*span), By: "role",
+		IncludeTentative: r.IncludeTentative, Derate: r.Derate, Now: r.Now})
+	if err != nil {
+		return nil, err
+	}
+	a := Plan(grid, r, first)
+	a.Grid = grid
+	return a, nil
+}
+
+func mondayOnOrAfter(t time.Time) time.Time {
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	for d.Weekday() != time.Monday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+// roleWeeks indexes a by-role grid: role -> week index -> cell.
+type roleWeeks struct {
+	first time.Time
+	n     int
+	cells map[string][]CapacityCell
+}
+
+func indexGrid(g *CapacityGrid, first time.Time, n int) roleWeeks {
+	rw := roleWeeks{first: first, n: n, cells: map[string][]CapacityCell{}}
+	for _, c := range g.Cells {
+		i := int(c.Week.Sub(first).Hours() / (24 * 7))
+		if i < 0 || i >= n {
+			continue
+		}
+		if rw.cells[c.Key] == nil {
+			rw.cells[c.Key] = make([]CapacityCell, n)
+		}
+		rw.cells[c.Key][i] = c
+	}
+	return rw
+}
+
+func (rw roleWeeks) free(role string, i int) decimal.Decimal {
+	if cs := rw.cells[role]; cs != nil {
+		return cs[i].Free
+	}
+	return decimal.Zero
+}
+
+func (rw roleWeeks) week(i int) time.Time { return rw.first.AddDate(0, 0, 7*i) }
+
+// fits reports whether demand fits every role in weeks [s, s+weeks).
+func (rw roleWeeks) fits(demand map[string]decimal.Decimal, s, weeks int) bool {
+	for role, h := range demand {
+		for i := s; i < s+weeks; i++ {
+			if rw.free(role, i).LessThan(h) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// earliest returns the first start in [0, horizon) that fits, or -1.
+func (rw roleWeeks) earliest(demand map[string]decimal.Decimal, weeks, horizon int) int {
+	for s := 0; s < horizon && s+weeks <= rw.n; s++ {
+		if rw.fits(demand, s, weeks) {
+			return s
+		}
+	}
+	return -1
+}
+
+// Plan answers an earliest-start request from a by-role grid whose weeks
+// start at first. It is pure: the same grid gives the same answer.
+func Plan(g *CapacityGrid, r EarliestStartRequest, first time.Time) *EarliestStartAnswer {
+	span := r.HorizonWeeks + 2*r.Weeks
+	rw := indexGrid(g, first, span)
+	roles := make([]string, 0, len(r.Demand))
+	for role := range r.Demand {
+		roles = append(roles, role)
+	}
+	slices.Sort(roles)
+	a := &EarliestStartAnswer{NotBefore: r.NotBefore, FirstWeek: first, Weeks: r.Weeks, HorizonWeeks: r.HorizonWeeks}
+	for _, role := range roles {
+		if rw.cells[role] == nil && r.Demand[role].IsPositive() {
+			a.Reasons = append(a.Reasons, fmt.Sprintf("No one holds the role %q in the horizon, so its %s h/week cannot be met.", role, r.Demand[role]))
+		}
+	}
+	s := rw.earliest(r.Demand, r.Weeks, r.HorizonWeeks)
+	if s >= 0 {
+		start := rw.week(s)
+		a.Feasible, a.Start = true, &start
+		for _, role := range roles {
+			fit := RoleFit{Role: role, Demand: r.Demand[role]}
+			for i := s; i < s+r.Weeks; i++ {
+				slack := rw.free(role, i).Sub(r.Demand[role])
+				if i == s || slack.LessThan(fit.Slack) {
+					fit.TightestWeek, fit.Slack = rw.week(i), slack
+				}
+			}
+			a.Roles = append(a.Roles, fit)
+		}
+		a.WhatIf = whatIf(rw, r, roles, s)
+		if s == 0 {
+			a.Reasons = append(a.Reasons, fmt.Sprintf("It can start the week of %s, the first week on or after %s: every role has the hours in each of the %d weeks.",
+				day(start), day(r.NotBefore), r.Weeks))
+		} else {
+			a.Reasons = append(a.Reasons, fmt.Sprintf("The earliest start is the week of %s, %d weeks after the first possible week (%s).",
+				day(start), s, day(first)))
+		}
+		for _, f := range a.Roles {
+			a.Reasons = append(a.Reasons, fmt.Sprintf("%s: the tightest week is %s, with %s h to spare after the job's %s h.",
+				f.Role, day(f.TightestWeek), f.Slack.StringFixed(1), f.Demand))
+		}
+	} else {
+		a.Reasons = append(a.Reasons, fmt.Sprintf("No start within %d weeks of %s gives every role the hours in each of the %d weeks.",
+			r.HorizonWeeks, day(first), r.Weeks))
+	}
+	if s != 0 {
+		for _, role := range roles {
+			for i := 0; i < r.Weeks && i < rw.n; i++ {
+				free, need := rw.free(role, i), r.Demand[role]
+				if free.LessThan(need) {
+					a.Shortfall = append(a.Shortfall, Shortfall{Role: role, Week: rw.week(i), Free: free, Demand: need, Short: need.Sub(free)})
+				}
+			}
+		}
+		if len(a.Shortfall) > 0 {
+			worst := a.Shortfall[0]
+			for _, sf := range a.Shortfall {
+				if sf.Short.GreaterThan(worst.Short) {
+					worst = sf
+				}
+			}
+			a.Reasons = append(a.Reasons, fmt.Sprintf("Starting the week of %s, %d role-weeks fall short; the worst is %s in the week of %s: %s h free of %s h needed.",
+				day(first), len(a.Shortfall), worst.Role, day(worst.Week), worst.Free.StringFixed(1), worst.Demand))
+		}
+		a.Stretched = stretch(rw, r, s)
+		if a.Stretched != nil {
+			a.Reasons = append(a.Reasons, fmt.Sprintf("Spread over %d weeks instead of %d, the same hours could start the week of %s.",
+				a.Stretched.Weeks, r.Weeks, day(a.Stretched.Start)))
+		}
+	}
+	return a
+}
+
+// stretch finds the shortest stretch of the same total hours over more
+// weeks (up to twice as many) that starts earlier than s (or at all, when
+// s is -1).
+func stretch(rw roleWeeks, r EarliestStartRequest, s int) *Stretch {
+	for weeks := r.Weeks + 1; weeks <= 2*r.Weeks; weeks++ {
+		demand := map[string]decimal.Decimal{}
+		for role, h := range r.Demand {
+			demand[role] = h.Mul(decimal.NewFromInt(int64(r.Weeks))).Div(decimal.NewFromInt(int64(weeks)))
+		}
+		if t := rw.earliest(demand, weeks, r.HorizonWeeks); t >= 0 && (s < 0 || t < s) {
+			return &Stretch{Weeks: weeks, Demand: demand, Start: rw.week(t)}
+		}
+	}
+	return nil
+}
+
+// whatIf gives each role's scheduled utilization over the job's weeks
+// from s, without and with the job.
+func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleLoad {
+	var out []RoleLoad
+	for _, role := range roles {
+		l := RoleLoad{Role: role}
+		for i := s; i < s+r.Weeks; i++ {
+			if cs := rw.cells[role]; cs != nil {
+				l.Available = l.Available.Add(cs[i].Available)
+				l.Booked = l.Booked.Add(cs[i].Booked)
+				if r.IncludeTentative {
+					l.Booked = l.Booked.Add(cs[i].Tentative)
+				}
+			}
+		}
+		if l.Available.IsPositive() {
+			before := l.Booked.Div(l.Available).InexactFloat64()
+			after := l.Booked.Add(r.Demand[role].Mul(decimal.NewFromInt(int64(r.Weeks)))).Div(l.Available).InexactFloat64()
+			l.Before, l.After = &before, &after
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// The JSON forms write weeks and dates as YYYY-MM-DD.
+
+func (c CapacityCell) MarshalJSON() ([]byte, error) {
+	type plain CapacityCell
+	return json.Marshal(struct {
+		plain
+		Week string `json:"week"`
+	}{plain(c), day(c.Week)})
+}
+
+func (f RoleFit) MarshalJSON() ([]byte, error) {
+	type plain RoleFit
+	return json.Marshal(struct {
+		plain
+		TightestWeek string `json:"tightest_week"`
+	}{plain(f), day(f.TightestWeek)})
+}
+
+func (s Shortfall) MarshalJSON() ([]byte, error) {
+	type plain Shortfall
+	return json.Marshal(struct {
+		plain
+		Week string `json:"week"`
+	}{plain(s), day(s.Week)})
+}
+
+func (s Stretch) MarshalJSON() ([]byte, error) {
+	type plain Stretch
+	return json.Marshal(struct {
+		plain
+		Start string `json:"start"`
+	}{plain(s), day(s.Start)})
+}
+
+func (a EarliestStartAnswer) MarshalJSON() ([]byte, error) {
+	type plain EarliestStartAnswer
+	var start *string
+	if a.Start != nil {
+		s := day(*a.Start)
+		start = &s
+	}
+	return json.Marshal(struct {
+		plain
+		Start     *string `json:"start"`
+		NotBefore string  `json:"not_before"`
+		FirstWeek string  `json:"first_week"`
+	}{plain(a), start, day(a.NotBefore), day(a.FirstWeek)})
+}
+
+func (g CapacityGrid) MarshalJSON() ([]byte, error) {
+	type plain CapacityGrid
+	weeks := make([]string, len(g.Weeks))
+	for i, w := range g.Weeks {
+		weeks[i] = day(w)
+	}
+	return json.Marshal(struct {
+		plain
+		Weeks []string `json:"weeks"`
+	}{plain(g), weeks})
+}
