@@ -26,19 +26,7 @@ import (
 //
 //	OPSMETRICS_BENCH_DATA=/tmp/kpi-bench go test -run '^$' -bench KPIs -benchtime 40x ./metrics
 func BenchmarkKPIs(b *testing.B) {
-	dir := os.Getenv("OPSMETRICS_BENCH_DATA")
-	if dir == "" {
-		b.Skip("set OPSMETRICS_BENCH_DATA to a data directory loaded by bench/kpis.sh")
-	}
-	cache, _ := os.UserCacheDir()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		lib = chdb.LibPath(cache)
-	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := benchStore(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
 	defer s.Close()
 	ctx := context.Background()
 	org := os.Getenv("OPSMETRICS_BENCH_ORG")
@@ -102,6 +90,25 @@ func BenchmarkKPIs(b *testing.B) {
 	}
 }
 
+// benchStore opens the embedded engine on the data directory named by the
+// environment variable, or skips the benchmark when it is not set.
+func benchStore(b *testing.B, envVar, script string) *chdb.Store {
+	dir := os.Getenv(envVar)
+	if dir == "" {
+		b.Skip("set " + envVar + " to a data directory loaded by " + script)
+	}
+	cache, _ := os.UserCacheDir()
+	lib := os.Getenv("CHDB_LIB_PATH")
+	if lib == "" {
+		lib = chdb.LibPath(cache)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
@@ -115,19 +122,7 @@ func must[T any](v T, err error) T {
 //
 //	OPSMETRICS_BENCH_CAPACITY_DATA=/tmp/cap go test -run '^$' -bench EarliestStart -benchtime 40x ./metrics
 func BenchmarkEarliestStart(b *testing.B) {
-	dir := os.Getenv("OPSMETRICS_BENCH_CAPACITY_DATA")
-	if dir == "" {
-		b.Skip("set OPSMETRICS_BENCH_CAPACITY_DATA to a data directory loaded by bench/capacity.sh")
-	}
-	cache, _ := os.UserCacheDir()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		lib = chdb.LibPath(cache)
-	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := benchStore(b, "OPSMETRICS_BENCH_CAPACITY_DATA", "bench/capacity.sh")
 	defer s.Close()
 	ctx := context.Background()
 	r := EarliestStartRequest{Org: "acme", Demand: map[string]decimal.Decimal{"designer": decimal.NewFromInt(20), "developer": decimal.NewFromInt(10)},
