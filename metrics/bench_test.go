@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,7 +103,11 @@ func benchStore(b *testing.B, envVar, script string) *chdb.Store {
 	if lib == "" {
 		lib = chdb.LibPath(cache)
 	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	var args []string
+	if a := os.Getenv("OPSMETRICS_CHDB_ARGS"); a != "" {
+		args = strings.Fields(a)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
