@@ -109,7 +109,7 @@ line, field and value.`)
 			}
 		}
 	}
-	printSummaries(e, sums, *output, *dryRun)
+	printSummaries(e, sums, *output, *dryRun, *strict)
 	if rejects != nil {
 		// A reject file that silently lacks rows (a full disk) would be worse
 		// than none: say so.
@@ -191,7 +191,7 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 	return sum, err
 }
 
-func printSummaries(e *env, sums []*importer.Summary, output string, dryRun bool) {
+func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, strict bool) {
 	type line struct {
 		File, Entity                          string
 		Read, New, Updated, Deleted, Rejected int
@@ -241,8 +241,10 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun bool
 			switch {
 			case dryRun:
 				fmt.Fprintf(e.stdout, "%s: dry run, nothing written\n", s.File)
-			case !s.Written:
+			case !s.Written && strict && s.Rejected() > 0:
 				fmt.Fprintf(e.stdout, "%s: nothing written: --strict and %d rows were rejected\n", s.File, s.Rejected())
+			case !s.Written:
+				fmt.Fprintf(e.stdout, "%s: nothing written: the file could not be read (the error is above)\n", s.File)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -76,10 +77,37 @@ func newParser(r io.Reader, format, entity string, opts ingest.Options) (ingest.
 		return clockify.New(r, opts)
 	case FormatCSV, FormatNDJSON, FormatJSON:
 		if entity == "" {
+			entity = EntityFromName(opts.File)
+		}
+		if entity == "" {
 			return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("%s needs the entity it holds (--entity, one of %s)",
 				format, strings.Join(canonical.Entities, ", "))}
 		}
 		return canonical.New(r, entity, format, opts)
 	}
 	return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))}
+}
+
+// EntityFromName reads the entity an opsmetrics file holds from its name,
+// as docs/examples names them: people.ndjson, time_entries.csv, time_off.json
+// (singular names work too). It returns "" when the name says nothing.
+func EntityFromName(file string) string {
+	base := strings.ToLower(filepath.Base(file))
+	base, _, _ = strings.Cut(base, ".")
+	base = strings.ReplaceAll(base, "-", "_")
+	for _, e := range canonical.Entities {
+		plural := e + "s"
+		switch e {
+		case "person":
+			plural = "people"
+		case "time_off":
+			plural = "time_off"
+		case "time_entry":
+			plural = "time_entries"
+		}
+		if base == e || base == plural {
+			return e
+		}
+	}
+	return ""
 }

@@ -284,3 +284,15 @@ func TestPauseMerges(t *testing.T) {
 		t.Fatalf("OPTIMIZE after a failed import: %v (merges not resumed)", err)
 	}
 }
+
+func TestEntityFromName(t *testing.T) {
+	for name, want := range map[string]string{
+		"people.ndjson": "person", "/x/time_entries.csv": "time_entry", "time-off.json": "time_off",
+		"Allocations.NDJSON": "allocation", "person.csv": "person", "invoice_lines.csv": "invoice_line",
+		"export.csv": "", "people-2026.ndjson": "",
+	} {
+		if got := importer.EntityFromName(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCapacityCommand imports one designer and a booking, then asks the CLI
+// for the earliest start and the grid.
+func TestCapacityCommand(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	people, allocs := filepath.Join(dir, "people.ndjson"), filepath.Join(dir, "allocations.ndjson")
+	// One designer, 40 h a week Monday to Friday, booked 30 h a week in the
+	// weeks of 2027-03-01 and 2027-03-08: 10 h free there, 40 after.
+	os.WriteFile(people, []byte(`{"external_id":"p1","valid_from":"2026-01-01","name":"Ana","role":"designer","team":"studio","weekly_capacity_hours":40,"start_date":"2026-01-01"}`+"\n"), 0o644)
+	os.WriteFile(allocs, []byte(`{"external_id":"a1","person":"p1","project":"x","start_date":"2027-03-01","end_date":"2027-03-12","hours_per_week":30,"status":"confirmed"}`+"\n"), 0o644)
+	cli := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(t.Context(), args, getenvFrom(env), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := cli("import", people, allocs, "--org", "cap-cli"); code != 0 {
+		t.Fatalf("import: %d\n%s\n%s", code, out, errs)
+	}
+	// 20 h a week for 2 weeks from 2027-03-01: the first two weeks have 10 h
+	// free, so the earliest start is Monday 15 March 2027; starting on the 1st
+	// both weeks are 10 h short; over 4 weeks (10 h a week) it fits from the 1st.
+	// Booked with the job, the weeks of the 15th and 22nd go from 0 of 80 h to
+	// 2 × 20 = 40 of 80: 0% to 50%.
+	code, out, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer=20", "--weeks", "2",
+		"--not-before", "2027-03-01", "--horizon", "8")
+	if code != 0 {
+		t.Fatalf("earliest-start: %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"Earliest start: week of Monday 15 March 2027",
+		"designer: the tightest week is 2027-03-15, with 20.0 h to spare",
+		"2 role-weeks fall short",
+		"Spread over 4 weeks instead of 2, the same hours could start the week of 2027-03-01",
+		"designer               0.0% ->  50.0%",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = cli("capacity", "grid", "--org", "cap-cli", "--from", "2027-03-01", "--to", "2027-03-15", "--format", "csv")
+	if want := "role,week,available,booked,tentative,free\ndesigner,2027-03-01,40,30,0,10\ndesigner,2027-03-08,40,30,0,10\n"; code != 0 || out != want {
+		t.Errorf("grid: %d %q, want %q", code, out, want)
+	}
+	if code, _, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer", "--weeks", "2"); code != 2 || !strings.Contains(errs, "ROLE=HOURS") {
+		t.Errorf("bad --need: %d %s", code, errs)
+	}
+}
