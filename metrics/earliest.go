@@ -306,38 +306,61 @@ func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleL
 	return out
 }
 
-// The JSON forms write weeks and dates as YYYY-MM-DD.
+// The JSON forms write weeks and dates as YYYY-MM-DD, and hours as JSON
+// numbers in full precision, as the KPI API does.
+
+func num(d decimal.Decimal) json.Number { return json.Number(d.String()) }
 
 func (c CapacityCell) MarshalJSON() ([]byte, error) {
-	type plain CapacityCell
 	return json.Marshal(struct {
-		plain
-		Week string `json:"week"`
-	}{plain(c), day(c.Week)})
+		Key       string      `json:"key"`
+		Week      string      `json:"week"`
+		Available json.Number `json:"available"`
+		Booked    json.Number `json:"booked"`
+		Tentative json.Number `json:"tentative"`
+		Free      json.Number `json:"free"`
+	}{c.Key, day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free)})
 }
 
 func (f RoleFit) MarshalJSON() ([]byte, error) {
-	type plain RoleFit
 	return json.Marshal(struct {
-		plain
-		TightestWeek string `json:"tightest_week"`
-	}{plain(f), day(f.TightestWeek)})
+		Role         string      `json:"role"`
+		Demand       json.Number `json:"demand"`
+		TightestWeek string      `json:"tightest_week"`
+		Slack        json.Number `json:"slack"`
+	}{f.Role, num(f.Demand), day(f.TightestWeek), num(f.Slack)})
 }
 
 func (s Shortfall) MarshalJSON() ([]byte, error) {
-	type plain Shortfall
 	return json.Marshal(struct {
-		plain
-		Week string `json:"week"`
-	}{plain(s), day(s.Week)})
+		Role   string      `json:"role"`
+		Week   string      `json:"week"`
+		Free   json.Number `json:"free"`
+		Demand json.Number `json:"demand"`
+		Short  json.Number `json:"short"`
+	}{s.Role, day(s.Week), num(s.Free), num(s.Demand), num(s.Short)})
 }
 
 func (s Stretch) MarshalJSON() ([]byte, error) {
-	type plain Stretch
+	demand := map[string]json.Number{}
+	for role, h := range s.Demand {
+		demand[role] = num(h)
+	}
 	return json.Marshal(struct {
-		plain
-		Start string `json:"start"`
-	}{plain(s), day(s.Start)})
+		Weeks  int                    `json:"weeks"`
+		Demand map[string]json.Number `json:"demand"`
+		Start  string                 `json:"start"`
+	}{s.Weeks, demand, day(s.Start)})
+}
+
+func (l RoleLoad) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Role      string      `json:"role"`
+		Available json.Number `json:"available"`
+		Booked    json.Number `json:"booked"`
+		Before    *float64    `json:"scheduled_utilization_before"`
+		After     *float64    `json:"scheduled_utilization_after"`
+	}{l.Role, num(l.Available), num(l.Booked), l.Before, l.After})
 }
 
 func (a EarliestStartAnswer) MarshalJSON() ([]byte, error) {
