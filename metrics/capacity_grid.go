@@ -12,7 +12,8 @@ import (
 )
 
 // MaxCapacityWeeks bounds a capacity grid (after From is moved back and To
-// forward to a Monday): two years of ISO weeks.
+// forward to a Monday): four years of ISO weeks, room for an earliest-start
+// search over its longest horizon plus twice its longest job.
 const MaxCapacityWeeks = 208
 
 // deratingWeeks is the trailing window of derated capacity (spec §8).
