@@ -52,7 +52,7 @@ loop_paths AS
             AND f_start < f_prod AND f_prod < f_qa AND f_qa < f_client AND f_client < f_done
             AND argMinIf(prev_phase, entered_at, phase = 'client_review') = 'internal_review' AS canonical,
         countIf(phase = 'delivered') > 0 AS reached_done
-    FROM loop_segments
+    FROM loop_phase_segments
     GROUP BY deliverable_id
 ),
 loop_evidence AS

@@ -102,22 +102,25 @@ loop_changes AS
     )
     WHERE mark != before
 ),
+loop_phase_segments AS
+(
+    -- the segments without the deliverable's client and project, for a
+    -- query that neither filters nor groups by them (maturity_level)
+    SELECT deliverable_id, phase, entered_at, left_at,
+        lagInFrame(phase, 1, '') OVER w AS prev_phase,
+        leadInFrame(phase, 1, '') OVER w AS next_phase,
+        leadInFrame(toNullable(entered_at)) OVER w AS next_entered_at
+    FROM loop_changes
+    WHERE phase != ''
+    WINDOW w AS (PARTITION BY deliverable_id ORDER BY entered_at, external_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
 loop_segments AS
 (
     SELECT s.deliverable_id AS deliverable_id, dm.resolved_client AS client_id, dm.resolved_project AS project_id,
         multiIf({group_by:String} = 'client', dm.resolved_client, {group_by:String} = 'project', dm.resolved_project, '') AS grp,
         s.phase AS phase, s.entered_at AS entered_at, s.left_at AS left_at,
         s.prev_phase AS prev_phase, s.next_phase AS next_phase, s.next_entered_at AS next_entered_at
-    FROM
-    (
-        SELECT deliverable_id, phase, entered_at, left_at,
-            lagInFrame(phase, 1, '') OVER w AS prev_phase,
-            leadInFrame(phase, 1, '') OVER w AS next_phase,
-            leadInFrame(toNullable(entered_at)) OVER w AS next_entered_at
-        FROM loop_changes
-        WHERE phase != ''
-        WINDOW w AS (PARTITION BY deliverable_id ORDER BY entered_at, external_id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-    ) AS s
+    FROM loop_phase_segments AS s
     INNER JOIN loop_dims AS dm ON s.deliverable_id = dm.deliverable_id
 )
