@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Row is one parsed input row: a canonical record, plus for time exports the
@@ -126,6 +129,24 @@ func NewKeyerFor(o Options) *Keyer {
 	k := NewKeyer()
 	k.forget = o.ForgetPastDays
 	return k
+}
+
+// BillableFlag is how a billable flag enters a row key: "y" or "n".
+func BillableFlag(billable bool) string {
+	if billable {
+		return "y"
+	}
+	return "n"
+}
+
+// IntervalKey is the key of an entry from an export that gives start and
+// end times (Toggl, Clockify): its normalised date, who, what, when (start
+// and end as seconds of their day, the end's date), hours and billable flag,
+// so the same entry exported with another date or time format keeps its id.
+func (k *Keyer) IntervalKey(source string, date time.Time, user, email, client, project, task, notes string,
+	start int64, endDate time.Time, end int64, hours decimal.Decimal, billable bool) string {
+	return k.Key(source, date.Format(time.DateOnly), user, email, client, project, task, notes,
+		strconv.FormatInt(start, 10), endDate.Format(time.DateOnly), strconv.FormatInt(end, 10), hours.String(), BillableFlag(billable))
 }
 
 // Key returns prefix-<hash>-<n> where n counts earlier rows with the same

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -119,10 +120,8 @@ var queryParams = append([]string{"from", "to", "group_by", "interval", "format"
 
 func requestFromQuery(c echo.Context, org string, now time.Time) (Request, string, error) {
 	q := c.QueryParams()
-	for name := range q {
-		if !slices.Contains(queryParams, name) {
-			return Request{}, "", badf("unknown parameter %q (known: %s)", name, strings.Join(queryParams, ", "))
-		}
+	if err := onlyKnown(q, queryParams); err != nil {
+		return Request{}, "", err
 	}
 	r := Request{KPI: c.Param("name"), Org: org, GroupBy: q.Get("group_by"), Interval: q.Get("interval"), Filters: map[string]string{}}
 	var err error
@@ -176,10 +175,8 @@ var capacityParams = []string{"from", "to", "by", "include_tentative", "derate",
 
 func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityRequest, error) {
 	q := c.QueryParams()
-	for name := range q {
-		if !slices.Contains(capacityParams, name) {
-			return CapacityRequest{}, badf("unknown parameter %q (known: %s)", name, strings.Join(capacityParams, ", "))
-		}
+	if err := onlyKnown(q, capacityParams); err != nil {
+		return CapacityRequest{}, err
 	}
 	r := CapacityRequest{Org: org, By: q.Get("by"), IncludeTentative: q.Get("include_tentative") != "false",
 		Derate: q.Get("derate") == "true", Now: now}
@@ -202,4 +199,15 @@ func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityReque
 	}
 	r.From, r.To = f, t
 	return r, nil
+}
+
+// onlyKnown refuses a query parameter that is not in known, so a misspelt
+// filter never silently widens a result.
+func onlyKnown(q url.Values, known []string) error {
+	for name := range q {
+		if !slices.Contains(known, name) {
+			return badf("unknown parameter %q (known: %s)", name, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }

@@ -96,18 +96,17 @@ type RoleLoad struct {
 // EarliestStartAnswer is the answer with its reasons. No feasible start in
 // the horizon is an answer (Feasible false), not an error.
 type EarliestStartAnswer struct {
-	Feasible     bool          `json:"feasible"`
-	Start        *time.Time    `json:"start,omitempty"` // a Monday
-	NotBefore    time.Time     `json:"not_before"`
-	FirstWeek    time.Time     `json:"first_week"` // the first Monday on or after not_before
-	Weeks        int           `json:"weeks"`
-	HorizonWeeks int           `json:"horizon_weeks"`
-	Roles        []RoleFit     `json:"roles,omitempty"`
-	Shortfall    []Shortfall   `json:"shortfall_at_not_before,omitempty"`
-	Stretched    *Stretch      `json:"stretched,omitempty"`
-	WhatIf       []RoleLoad    `json:"what_if,omitempty"`
-	Reasons      []string      `json:"reasons"`
-	Grid         *CapacityGrid `json:"-"`
+	Feasible     bool        `json:"feasible"`
+	Start        *time.Time  `json:"start,omitempty"` // a Monday
+	NotBefore    time.Time   `json:"not_before"`
+	FirstWeek    time.Time   `json:"first_week"` // the first Monday on or after not_before
+	Weeks        int         `json:"weeks"`
+	HorizonWeeks int         `json:"horizon_weeks"`
+	Roles        []RoleFit   `json:"roles,omitempty"`
+	Shortfall    []Shortfall `json:"shortfall_at_not_before,omitempty"`
+	Stretched    *Stretch    `json:"stretched,omitempty"`
+	WhatIf       []RoleLoad  `json:"what_if,omitempty"`
+	Reasons      []string    `json:"reasons"`
 }
 
 // EarliestStart finds the first week from which every role has the free
@@ -125,9 +124,7 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 	if err != nil {
 		return nil, err
 	}
-	a := Plan(grid, r, first)
-	a.Grid = grid
-	return a, nil
+	return Plan(grid, r, first), nil
 }
 
 func mondayOnOrAfter(t time.Time) time.Time {

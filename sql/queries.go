@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed queries/*.sql queries/fragments/*.sql
@@ -21,8 +22,18 @@ var fragmentRE = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
 // expanded. Query files are embedded at build time, so a missing name is a
 // programming error and panics; a test reads every name the code uses.
 func QueryText(name string) string {
-	return expand("queries/"+name+".sql", 0)
+	if q, ok := expanded.Load(name); ok {
+		return q.(string)
+	}
+	q := expand("queries/"+name+".sql", 0)
+	expanded.Store(name, q)
+	return q
 }
+
+// expanded remembers each query's text with its fragments inlined: the
+// files are embedded, so the text never changes, and a KPI request should
+// not pay for the expansion again.
+var expanded sync.Map
 
 func expand(path string, depth int) string {
 	b, err := queryFS.ReadFile(path)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -102,9 +101,9 @@ Example:
 			return capacityFail(e, err)
 		}
 		if *format == "json" {
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(a)
+			if err := printJSON(e.stdout, a); err != nil {
+				return fail(e, err)
+			}
 			return 0
 		}
 		printAnswer(e, a)
@@ -157,11 +156,9 @@ Example:
 		}
 		switch *format {
 		case "json":
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(g)
+			err = printJSON(e.stdout, g)
 		case "csv":
-			g.WriteCSV(e.stdout)
+			err = g.WriteCSV(e.stdout)
 		default:
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\tBOOKED\tTENTATIVE\tFREE\t\n", strings.ToUpper(g.By))
@@ -169,7 +166,10 @@ Example:
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1),
 					c.Booked.StringFixed(1), c.Tentative.StringFixed(1), c.Free.StringFixed(1))
 			}
-			tw.Flush()
+			err = tw.Flush()
+		}
+		if err != nil {
+			return fail(e, err)
 		}
 		return 0
 	default:

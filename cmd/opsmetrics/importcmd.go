@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -210,9 +209,7 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 	}
 	switch output {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(sums)
+		printJSON(e.stdout, sums) // like the table and CSV forms, a failed write to stdout is not reported
 	case "csv":
 		w := csv.NewWriter(e.stdout)
 		w.Write([]string{"file", "entity", "read", "new", "updated", "deleted", "rejected"})

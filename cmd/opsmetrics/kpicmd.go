@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -86,9 +85,7 @@ Examples:
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(res)
+		err = printJSON(e.stdout, res)
 	case "csv":
 		err = res.WriteCSV(e.stdout)
 	default:
@@ -108,9 +105,9 @@ func kpiList(e *env, args []string) int {
 		return code
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(metrics.Catalog())
+		if err := printJSON(e.stdout, metrics.Catalog()); err != nil {
+			return fail(e, err)
+		}
 		return 0
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -144,6 +145,13 @@ func envOr(e *env, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// printJSON writes v as indented JSON, the CLI's --format json.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // fail prints an error for the user and returns exit code 1.

@@ -5,11 +5,12 @@ import (
 
 	"errors"
 	"fmt"
-	"github.com/opsmetrics/opsmetrics/auth"
-	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {

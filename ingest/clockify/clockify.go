@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -374,18 +373,11 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 
 	email, client, project := rec.At(colEmail), rec.At(colClient), rec.At(colProject)
 	task, notes := rec.At(colTask), rec.At(colDescription)
-	flag := "n"
-	if billable {
-		flag = "y"
-	}
 	e := ingest.TimeEntry{
 		Meta: ingest.Meta{
-			Org:    p.opts.Org,
-			Source: Source,
-			// Normalised dates and times: the same entry exported with
-			// another date format keeps its id.
-			ExternalID: p.keys.Key(Source, date.Format(time.DateOnly), user, email, client, project, task, notes,
-				strconv.FormatInt(start, 10), endDate.Format(time.DateOnly), strconv.FormatInt(end, 10), hours.String(), flag),
+			Org:        p.opts.Org,
+			Source:     Source,
+			ExternalID: p.keys.IntervalKey(Source, date, user, email, client, project, task, notes, start, endDate, end, hours, billable),
 		},
 		Date:          date,
 		Hours:         hours,

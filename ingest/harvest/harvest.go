@@ -162,17 +162,13 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 	}
 
 	client, task, notes, empID := rec.At(colClient), rec.At(colTask), rec.At(colNotes), rec.At(colEmployeeID)
-	flag := "n"
-	if billable {
-		flag = "y"
-	}
 	e := ingest.TimeEntry{
 		Meta: ingest.Meta{
 			Org:    p.opts.Org,
 			Source: Source,
 			// Not the invoice status or rates: invoicing an entry and
 			// exporting again must replace it, not add a second one.
-			ExternalID: p.keys.Key(Source, iso, empID, first, last, client, project, task, notes, hours.String(), flag),
+			ExternalID: p.keys.Key(Source, iso, empID, first, last, client, project, task, notes, hours.String(), ingest.BillableFlag(billable)),
 		},
 		Date:          date,
 		Hours:         hours,
