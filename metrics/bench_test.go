@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
@@ -91,6 +92,33 @@ func BenchmarkKPIs(b *testing.B) {
 	}
 }
 
+// BenchmarkFactsBuild measures what the first money KPI after a write to
+// an org pays: building the org's entry and adjustment facts (all its
+// dates) on the KPI benchmark's data. Each iteration builds under a new
+// build id and drops the older ones, as a real rebuild does.
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/kpi-bench go test -run '^$' -bench FactsBuild -benchtime 10x ./metrics
+func BenchmarkFactsBuild(b *testing.B) {
+	s := benchStore(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
+	defer s.Close()
+	org := os.Getenv("OPSMETRICS_BENCH_ORG")
+	if org == "" {
+		org = "acme"
+	}
+	var all []time.Duration
+	for i := range b.N {
+		start := time.Now()
+		if err := buildFacts(b.Context(), s, org, fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)); err != nil {
+			b.Fatal(err)
+		}
+		all = append(all, time.Since(start))
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
 // benchStore opens the embedded engine on the data directory named by the
 // environment variable, or skips the benchmark when it is not set.
 func benchStore(b *testing.B, envVar, script string) *chdb.Store {
@@ -109,6 +137,9 @@ func benchStore(b *testing.B, envVar, script string) *chdb.Store {
 	}
 	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Migrate(context.Background(), s, store.MigrateConfig{}); err != nil { // data loaded by an older build
 		b.Fatal(err)
 	}
 	return s

@@ -206,7 +206,13 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 		all[d] = r.Filters[d]
 	}
 	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
-	for name := range store.Placeholders(p.text) {
+	placeholders := store.Placeholders(p.text)
+	if _, ok := placeholders["facts"]; ok {
+		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
+			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+		}
+	}
+	for name := range placeholders {
 		v, ok := all[name]
 		if !ok {
 			return nil, fmt.Errorf("kpi %s: query has a placeholder {%s} the KPI layer does not provide", k.Name, name)

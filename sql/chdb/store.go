@@ -67,6 +67,7 @@ type Store struct {
 	killMu  sync.Mutex
 	kill    uintptr // a connection reserved for KILL QUERY, so cancelling never waits for a free one
 	seq     atomic.Uint64
+	writes  atomic.Uint64 // statements that may have changed data, see Writes
 	version string
 	types   sync.Map // table name -> map[column]type
 
@@ -203,6 +204,10 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 		return nil, err
 	}
 	tag := s.tag()
+	if !readOnly(query) {
+		s.writes.Add(1)
+		defer s.writes.Add(1)
+	}
 	return s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
 		q := []byte(tag + query)
 		if len(bound) == 0 {
@@ -221,6 +226,40 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 		runtime.KeepAlive(vb)
 		return s.lib.result(res)
 	})
+}
+
+// Writes counts the statements that may have changed data, twice each: as
+// they start and as they end, so that a count read while a write runs moves
+// again when it lands. Every statement but SELECT, WITH ... SELECT, SHOW,
+// DESCRIBE and EXPLAIN counts as a write. This process owns
+// the data directory, so no other writer exists; a caller that derived
+// something from the data (metrics' entry facts) knows it is still current
+// while the count has not moved, without asking the engine.
+func (s *Store) Writes() uint64 { return s.writes.Load() }
+
+// readOnly reports whether a statement starts, after its comments, with a
+// keyword that cannot write. Anything else (INSERT, ALTER, CREATE, OPTIMIZE, ...) counts as a
+// write, so an unusual read only costs a needless recheck.
+func readOnly(query string) bool {
+	q := query
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(q, "--"):
+			_, q, _ = strings.Cut(q, "\n")
+			continue
+		case strings.HasPrefix(q, "/*"):
+			_, q, _ = strings.Cut(q, "*/")
+			continue
+		}
+		break
+	}
+	for _, kw := range []string{"SELECT", "WITH", "SHOW", "DESCRIBE", "EXPLAIN"} {
+		if len(q) >= len(kw) && strings.EqualFold(q[:len(kw)], kw) {
+			return true
+		}
+	}
+	return false
 }
 
 func lengths(ss []string) []uintptr {
@@ -311,6 +350,8 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if enc.Rows() == 0 {
 		return nil
 	}
+	s.writes.Add(1)
+	defer s.writes.Add(1)
 	tag := s.tag()
 	query := tag + "INSERT INTO " + b.Table + " (" + strings.Join(b.Columns, ", ") + ")"
 	_, err = s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {

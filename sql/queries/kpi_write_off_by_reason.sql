@@ -15,9 +15,11 @@ WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
 -- The reason of the latest write_off adjustment that names an entry.
 entry_reasons AS
 (
-    SELECT time_entry_id AS entry_id, argMax(reason, (date, external_id)) AS reason
-    FROM adjustment_rows
-    WHERE kind = 'write_off' AND time_entry_id != ''
+    SELECT time_entry_id AS entry_id,
+        argMax(if(reason IN ('over_service', 'goodwill', 'internal_error', 'estimate_overrun'), toString(reason), 'other'),
+            (date, external_id)) AS reason
+    FROM ops.adjustments FINAL
+    WHERE org_id = {org:String} AND kind = 'write_off' AND time_entry_id != ''
     GROUP BY time_entry_id
 ),
 parts AS

@@ -51,7 +51,8 @@ func migrateTwice(t *testing.T, s store.Store) {
 		t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(all))
 	}
 	for _, table := range []string{"orgs", "people", "time_entries", "deliverables", "task_events", "allocations",
-		"time_off", "holidays", "adjustments", "invoice_lines", "alert_thresholds", "api_tokens", "ingest_batches"} {
+		"time_off", "holidays", "adjustments", "invoice_lines", "alert_thresholds", "api_tokens", "ingest_batches",
+		"entry_facts", "adjustment_facts", "entry_fact_builds"} {
 		rows, err := s.Query(ctx, "SELECT count() FROM system.tables WHERE database = 'ops' AND name = {t:String}", store.Params{"t": table})
 		if err != nil {
 			t.Fatal(err)

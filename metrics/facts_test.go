@@ -1,0 +1,98 @@
+package metrics_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+)
+
+// The money KPIs read each org's entry and adjustment facts (rates, billed
+// values and adjustments resolved once). Every kind of write they are built
+// from must show in the next answer: a new entry, a changed rate, a
+// tombstone, an adjustment.
+func TestFactsFollowWrites(t *testing.T) {
+	const org = "facts-test"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
+	ana := ingest.Person{Meta: meta("ana"), ValidFrom: d("2025-01-01"), Name: "Ana", Role: "designer", Team: "Studio",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec("100"), StartDate: pd("2025-01-01")}
+	entry := func(id, day, hours string) ingest.TimeEntry {
+		return ingest.TimeEntry{Meta: meta(id), PersonID: "ana", Date: d(day), Hours: dec(hours), Billable: true}
+	}
+	revenue := func(what, want string) {
+		t.Helper()
+		res := compute(t, metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01")})
+		exact(t, what, cell(t, res, "", "", "value"), want)
+	}
+
+	write(t, []ingest.Person{ana}, []ingest.TimeEntry{entry("e1", "2026-01-05", "2")})
+	revenue("one entry", "200") // 2 h × 100 (T&M work without a project, at the person's rate)
+
+	write(t, []ingest.TimeEntry{entry("e2", "2026-01-06", "1")})
+	revenue("a second entry", "300") // (2 + 1) h × 100
+
+	ana.BillRate = pdec("150")
+	write(t, []ingest.Person{ana})
+	revenue("a new bill rate", "450") // 3 h × 150
+
+	gone := entry("e1", "2026-01-05", "2")
+	gone.Deleted = true
+	write(t, []ingest.TimeEntry{gone})
+	revenue("a tombstone", "150") // 1 h × 150
+
+	write(t, []ingest.Adjustment{{Meta: meta("a1"), Kind: "write_off", PersonID: "ana", TimeEntryID: "e2",
+		Amount: pdec("50"), Reason: "goodwill"}})
+	revenue("a write-off", "100") // 150 − 50 written off on T&M work
+
+	// Only the current build is left recorded (older ones are dropped).
+	var builds int
+	rows := must(chdbtest.Shared(t).Query(t.Context(),
+		"SELECT count() FROM ops.entry_fact_builds FINAL WHERE org_id = {org:String}", store.Params{"org": org}))
+	if err := rows.Scan(0, &builds); err != nil || builds != 1 {
+		t.Errorf("recorded builds = %d (%v), want 1", builds, err)
+	}
+}
+
+// A build cut short (rows written, no build row) is built again, and its
+// rows are counted once.
+func TestFactsCutShortBuiltAgain(t *testing.T) {
+	const org = "facts-cut"
+	s := chdbtest.Shared(t)
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
+	write(t, []ingest.Person{{Meta: meta("bo"), ValidFrom: d("2025-01-01"), Name: "Bo", Role: "dev",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec("80"), StartDate: pd("2025-01-01")}},
+		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "bo", Date: d("2026-01-05"), Hours: dec("3"), Billable: true}})
+	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
+	if _, err := metrics.Compute(t.Context(), s, r); err != nil {
+		t.Fatal(err)
+	}
+	// Forget that the build finished, as if the process had died before
+	// recording it; a store seen for the first time (a new process) checks.
+	must(0, s.Exec(t.Context(), "ALTER TABLE ops.entry_fact_builds DELETE WHERE org_id = {org:String} SETTINGS mutations_sync = 1",
+		store.Params{"org": org}))
+	res, err := metrics.Compute(t.Context(), newProcess{s}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact(t, "revenue after a rebuild over the cut-short rows", cell(t, res, "", "", "value"), "240") // 3 h × 80, once
+}
+
+// newProcess is the store as another process would see it: a Querier the
+// facts have not met, which does not count its writes.
+type newProcess struct {
+	s interface {
+		metrics.Querier
+		metrics.Execer
+	}
+}
+
+func (p newProcess) Query(ctx context.Context, q string, params store.Params) (*store.Rows, error) {
+	return p.s.Query(ctx, q, params)
+}
+
+func (p newProcess) Exec(ctx context.Context, q string, params store.Params) error {
+	return p.s.Exec(ctx, q, params)
+}
