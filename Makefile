@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # apt-get as root, or through sudo for a user.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
-.PHONY: build run libchdb test test-deps bench fuzz clean
+.PHONY: build run libchdb test test-deps bench fuzz clean echarts
 
 # Every fuzz target, as package:Target; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./ingest/harvest:FuzzHarvest ./ingest/toggl:FuzzToggl ./ingest/clockify:FuzzClockify \
@@ -29,11 +29,17 @@ run: libchdb
 	./$(BIN) demo
 	./$(BIN) serve --addr $(ADDR)
 
-# Test dependencies: libchdb, and Debian's clickhouse-server, a real server
-# process for the server-mode tests.
+# Test dependencies: libchdb, and from Debian: clickhouse-server (a real
+# server process for the server-mode tests), chromium (the dashboards'
+# browser test) and prometheus (promtool and a real Prometheus for the alert
+# tests). Only what is missing is installed.
 test-deps: libchdb
-	@command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ] || { $(APT) update && \
-		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends clickhouse-server clickhouse-client; }
+	@missing=""; \
+	{ command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ]; } || missing="$$missing clickhouse-server clickhouse-client"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update && \
+		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends $$missing; fi
 
 # Runs every test: unit, the store conformance suite on the embedded engine,
 # the real clickhouse-server tests and the end-to-end CLI tests.
@@ -55,6 +61,19 @@ fuzz:
 # Benchmarks recorded in docs/benchmarks.md.
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./sql/chdb/
+
+# Fetches the pinned ECharts build the dashboards embed (see
+# dashboards/assets/README.md) and checks the npm integrity hash.
+ECHARTS_VERSION   := 5.4.3
+ECHARTS_INTEGRITY := sha512-mYKxLxhzy6zyTi/FaEbJMOZU1ULGEQHaeIeuMR5L+JnJTpz+YR03mnnpBhbR4+UYJAgiXgpyTVLffPAjOTLkZA==
+echarts:
+	@tmp=$$(mktemp -d); cd $$tmp && npm pack echarts@$(ECHARTS_VERSION) --silent >/dev/null && \
+	got="sha512-$$(openssl dgst -sha512 -binary echarts-$(ECHARTS_VERSION).tgz | base64 -w0)" && \
+	[ "$$got" = "$(ECHARTS_INTEGRITY)" ] || { echo "echarts $(ECHARTS_VERSION): integrity mismatch: $$got"; exit 1; }; \
+	tar xzf echarts-$(ECHARTS_VERSION).tgz && cd - >/dev/null && \
+	cp $$tmp/package/dist/echarts.min.js dashboards/assets/echarts.min.js && \
+	cp $$tmp/package/LICENSE dashboards/assets/echarts-LICENSE && cp $$tmp/package/NOTICE dashboards/assets/echarts-NOTICE && \
+	rm -rf $$tmp && echo "dashboards/assets: echarts $(ECHARTS_VERSION) verified"
 
 clean:
 	rm -rf bin

@@ -185,3 +185,26 @@ func TestFixedFeeSpreadInCents(t *testing.T) {
 	r.Interval = ""
 	exact(t, "the quarter", cell(t, compute(t, r), "", "", "value"), "10000")
 }
+
+// TestRetainerStartingLater: a range that ends before a retainer (with no
+// end date) starts gives that retainer no month at all; its fee counts
+// nothing there, and the fixed fee next to it is spread as usual. (With
+// the retainer starting the month after the range's last, its month count
+// was 0, and the range failed with "Division by zero".)
+func TestRetainerStartingLater(t *testing.T) {
+	const org = "fee-later-test"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
+	write(t, []ingest.Org{{ID: org, Name: "Later", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{
+		{Meta: meta("p-ret"), Name: "Later retainer", ClientID: "c-1", Kind: ingest.KindRetainer,
+			RetainerFeeMonthly: pdec("5000"), StartDate: pd("2026-03-01")},
+		{Meta: meta("p-fix"), Name: "Now", ClientID: "c-1", Kind: ingest.KindFixedFee,
+			BudgetAmount: pdec("2000"), StartDate: pd("2026-01-01"), EndDate: pd("2026-02-28")},
+	})
+	for _, kpi := range []string{"revenue", "margin_pct"} {
+		res := compute(t, metrics.Request{KPI: kpi, Org: org, From: d("2026-01-01"), To: d("2026-02-01")})
+		if kpi == "revenue" {
+			// January: the fixed fee's first of two months, 2,000 ÷ 2 = 1,000; the retainer nothing.
+			exact(t, "January revenue", cell(t, res, "", "", "value"), "1000")
+		}
+	}
+}

@@ -92,6 +92,7 @@ func demoSummary(ctx context.Context, e *env, s store.Store) int {
 		return fail(e, err)
 	}
 	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read:\n  %s\n", org, name, plain)
+	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs on :8080, open this sign-in link (the token\nafter '#' never leaves your browser):\n  http://localhost:8080/login#%s\n", plain)
 	return 0
 }
 

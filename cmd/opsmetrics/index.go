@@ -9,7 +9,7 @@ import (
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
-// indexPage is the landing page until the dashboards arrive: what is running
+// indexPage is the status page (/status): what is running
 // and what is loaded, so a first `make run` shows its data.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>opsmetrics</title>

@@ -154,14 +154,14 @@ func TestServeInProcess(t *testing.T) {
 	if code, body := getJSON(t, base+"/readyz"); code != 200 || body["engine"] != "chdb" || body["status"] != "ready" {
 		t.Errorf("/readyz: %d %v", code, body)
 	}
-	resp, err := http.Get(base + "/")
+	resp, err := http.Get(base + "/status")
 	if err != nil {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "The store is empty") {
-		t.Errorf("index page: %d %s", resp.StatusCode, page)
+		t.Errorf("status page: %d %s", resp.StatusCode, page)
 	}
 	if code, body := getJSON(t, base+"/no/such/page"); code != 404 || body["error"] == nil {
 		t.Errorf("unknown path: %d %v", code, body)

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
@@ -68,7 +69,21 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return tok.Org, ok
 	}, time.Now)
 	api.GET("/openapi.json", openAPIHandler(), small)
-	e.GET("/", indexHandler(cfg.Store), small)
+
+	// Dashboards: a browser session signed in with a read token.
+	loginGet, loginPost := auth.LoginHandlers(cfg.Tokens, auth.ScopeRead)
+	e.GET("/login", loginGet, small)
+	e.POST("/login", loginPost, small)
+	e.GET("/logout", auth.LogoutHandler("/login"), small)
+	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger,
+		Org: func(c echo.Context) (string, bool) {
+			tok, ok := auth.TokenOf(c)
+			return tok.Org, ok
+		}}, small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/status", indexHandler(cfg.Store), small)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	}, small)

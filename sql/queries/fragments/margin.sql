@@ -31,7 +31,7 @@ fee_projects AS
     -- add up to the fee exactly (10,000 over 3 months: 3,333.33 twice and
     -- 3,333.34), never to 9,999.9999999999.
     SELECT project_id, client_id, kind, first_month, last_month,
-        if(kind = 'fixed_fee', toDecimal128(round(toDecimal128(ifNull(budget_amount, 0), 10) / months, 2), 10),
+        if(kind = 'fixed_fee', toDecimal128(round(toDecimal128(ifNull(budget_amount, 0), 10) / greatest(months, 1), 2), 10),
             toDecimal128(ifNull(retainer_fee_monthly, 0), 10)) AS monthly_fee,
         if(kind = 'fixed_fee', toDecimal128(ifNull(budget_amount, 0), 10) - monthly_fee * (months - 1), monthly_fee) AS last_fee
     FROM
@@ -44,7 +44,11 @@ fee_projects AS
         WHERE (kind = 'fixed_fee' AND (start_date IS NOT NULL OR end_date IS NOT NULL))
            OR (kind = 'retainer' AND retainer_fee_monthly IS NOT NULL)
     )
-    WHERE ({client:String} = '' OR client_id = {client:String})
+    -- No month at all: a retainer that starts after the range (the engine
+    -- computes both branches of if(), so the division above is guarded too),
+    -- or a fixed fee whose end is before its start.
+    WHERE months > 0
+      AND ({client:String} = '' OR client_id = {client:String})
       AND ({project:String} = '' OR project_id = {project:String})
 ),
 -- Each fee project's share per period: the days of [from, to) in its months.

@@ -1,0 +1,489 @@
+package dashboards
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// stuckLimit is how many waiting reviews the page lists, oldest first.
+const stuckLimit = 50
+
+// stuckHours is when a waiting review counts as stuck (pending_reviews'
+// "stuck" column).
+const stuckHours = 48
+
+// approvalsBody is the approvals page's own part.
+type approvalsBody struct {
+	Times     Chart // p50 and p90 per client
+	Rounds    Chart // mean revision rounds per client
+	FirstPass Chart // first-pass approval rate per client
+	Waiting   Chart // reviews waiting per client at the cutoff
+	Clients   []approvalRow
+	Stuck     []stuckRow
+	More      int    // waiting reviews not listed
+	Cutoff    string // when the waiting reviews are counted, in words
+}
+
+// approvalRow is one client's approval numbers over the range.
+type approvalRow struct {
+	Client, Link           string
+	P50, P90, Cycles       string
+	Rounds, FirstPass      string
+	Waiting, Stuck, Oldest string
+	Slow                   bool // has a review waiting more than 48 hours
+	p90                    float64
+	p90OK                  bool
+}
+
+// stuckRow is one review waiting for a client decision.
+type stuckRow struct {
+	Deliverable, Client, Link, Project string
+	Requested, Waited                  string
+	Stuck                              bool
+}
+
+const approvalsMissing = "No client decisions in this range: send client_review_requested, client_approved and client_changes_requested task events from your task tool (the task_event entity, docs/import.md)."
+
+func (d *server) approvals(c echo.Context) error {
+	v, err := d.view(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	n, err := d.loadNames(ctx, v.Org)
+	if err != nil {
+		return err
+	}
+	now := d.cfg.Now()
+	var reqs []metrics.Request
+	var dropped []string
+	for _, k := range []string{"approval_time_p50", "approval_time_p90", "revision_rounds", "first_pass_approval_rate", "pending_reviews"} {
+		r, dr := requestWithin(v, k, "group_by", "client")
+		r.Now = now
+		reqs = append(reqs, r)
+		dropped = dr
+	}
+	// The list of waiting reviews runs beside the KPIs.
+	type listed struct {
+		res *metrics.Result
+		loc *time.Location
+		err error
+	}
+	stuck := make(chan listed, 1)
+	go func() {
+		res, loc, err := d.stuckReviews(ctx, v, now)
+		stuck <- listed{res, loc, err}
+	}()
+	res, err := d.kpis(ctx, reqs...)
+	s := <-stuck
+	if err != nil {
+		return err
+	}
+	if s.err != nil {
+		return s.err
+	}
+	var notes []string
+	if slices.Contains(dropped, "team") {
+		notes = append(notes, "Client approvals belong to clients and projects, not teams: this page shows every team's.")
+	}
+	body, err := buildApprovals(v, n, now, s.loc, res[0], res[1], res[2], res[3], res[4], s.res)
+	if err != nil {
+		return err
+	}
+	return d.render(c, "approvals", pageData{View: v, Names: n, Body: body, Notes: notes})
+}
+
+// stuckReviews lists the reviews waiting at the view's cutoff
+// (sql/queries/dashboard_approvals_stuck.sql) as a result table, with the
+// org's time zone to show times in.
+func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, error) {
+	// The org's settings, with the KPI layer's defaults for an org without any.
+	tz, workdays, dayStart, dayEnd := "UTC", uint64(31), uint64(540), uint64(1020)
+	set, err := d.cfg.Store.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": v.Org})
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting reviews: %w", err)
+	}
+	if set.Len() > 0 {
+		var currency string
+		var grace uint64
+		var overhead decimal.Decimal
+		if err := set.Scan(0, &tz, &currency, &grace, &workdays, &dayStart, &dayEnd, &overhead); err != nil {
+			return nil, nil, fmt.Errorf("waiting reviews: %w", err)
+		}
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_approvals_stuck"), store.Params{
+		"org": v.Org, "from": v.From, "to": v.To, "now": now.UTC(), "tz": tz,
+		"client": v.Client, "project": "", "limit": uint64(stuckLimit),
+		"org_workdays": workdays, "day_start": dayStart, "day_end": dayEnd,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting reviews: %w", err)
+	}
+	res := &metrics.Result{Rows: rows.Data}
+	for _, c := range rows.Columns {
+		res.Columns = append(res.Columns, metrics.Column{Name: c.Name})
+	}
+	return res, loc, nil
+}
+
+// buildApprovals assembles the page from the KPIs grouped by client and the
+// list of waiting reviews; now and loc say when "waiting" is counted and in
+// which time zone times are shown. Pure.
+func buildApprovals(v View, n *names, now time.Time, loc *time.Location, p50, p90, rounds, firstPass, pending, stuck *metrics.Result) (approvalsBody, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	body := approvalsBody{Cutoff: approvalCutoff(v, now, loc)}
+	var err error
+	if body.Times, err = buildApprovalTimes(n, p50, p90); err != nil {
+		return body, err
+	}
+	if body.Rounds, err = buildRevisionRounds(n, rounds); err != nil {
+		return body, err
+	}
+	if body.FirstPass, err = buildFirstPass(n, firstPass); err != nil {
+		return body, err
+	}
+	if body.Waiting, err = buildWaiting(n, pending, body.Cutoff); err != nil {
+		return body, err
+	}
+	body.Clients = buildApprovalClients(v, n, p50, p90, rounds, firstPass, pending)
+	body.Stuck, body.More = buildStuck(v, n, loc, stuck, pending)
+	return body, nil
+}
+
+// approvalCutoff is when pending_reviews takes its snapshot: the end of the
+// range, or now when that is earlier.
+func approvalCutoff(v View, now time.Time, loc *time.Location) string {
+	end := time.Date(v.To.Year(), v.To.Month(), v.To.Day(), 0, 0, 0, 0, loc)
+	if now.Before(end) {
+		return now.In(loc).Format("2 Jan 2006 15:04") + " (now)"
+	}
+	return "the end of " + v.To.AddDate(0, 0, -1).Format("2 Jan 2006")
+}
+
+// clientValue is a client group's value, for ordering and charting.
+type clientValue struct {
+	id, name string
+	v        float64
+	ok       bool
+}
+
+// sortClientValues orders client groups by their value (largest first when
+// desc), those without one last, ties by name.
+func sortClientValues(cs []clientValue, desc bool) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.ok != b.ok {
+			return a.ok
+		}
+		if a.ok && a.v != b.v {
+			return (a.v > b.v) == desc
+		}
+		return a.name < b.name
+	})
+}
+
+// buildApprovalTimes charts the p50 and p90 of client approval time per
+// client, the slowest (by p90) on top. Pure.
+func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
+	t50, t90 := tableOf(p50), tableOf(p90)
+	id, title := "approval-times", "Client approval time, p50 and p90 (hours)"
+	if t50.Len() == 0 && t90.Len() == 0 {
+		return emptyChart(id, title, approvalsMissing), nil
+	}
+	byClient := func(t table, g string) int {
+		for r := range t.Len() {
+			if t.str(r, "client") == g {
+				return r
+			}
+		}
+		return -1
+	}
+	get := func(t table, g, col string) (float64, bool) {
+		if r := byClient(t, g); r >= 0 {
+			return t.num(r, col)
+		}
+		return 0, false
+	}
+	var cs []clientValue
+	for _, g := range approvalGroups(t50, t90) {
+		x, ok := get(t90, g, "value")
+		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
+	}
+	sortClientValues(cs, true)
+	tab := Table{Columns: []string{"client", "p50 (hours)", "p90 (hours)", "p50 (business hours)", "p90 (business hours)", "decisions"},
+		Numeric: []bool{false, true, true, true, true, true}}
+	var xs []string
+	var a, b []opts.BarData
+	for _, c := range cs {
+		x50, ok50 := get(t50, c.id, "value")
+		x90, ok90 := get(t90, c.id, "value")
+		b50, bok50 := get(t50, c.id, "business_hours")
+		b90, bok90 := get(t90, c.id, "business_hours")
+		cyc, cok := get(t50, c.id, "cycles")
+		if !cok {
+			cyc, cok = get(t90, c.id, "cycles")
+		}
+		xs = append(xs, c.name)
+		a = append(a, opts.BarData{Value: value(round2(x50), ok50)})
+		b = append(b, opts.BarData{Value: value(round2(x90), ok90)})
+		tab.Rows = append(tab.Rows, []string{c.name, fmtNum(x50, ok50, "hours"), fmtNum(x90, ok90, "hours"),
+			fmtNum(b50, bok50, "hours"), fmtNum(b90, bok90, "hours"), fmtNum(cyc, cok, "count")})
+	}
+	bar := charts.NewBar()
+	bar.SetGlobalOptions(append(base(title, true, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: "hours"}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
+	)...)
+	bar.SetXAxis(xs).
+		AddSeries("approval p50", a, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("approval p50")})).
+		AddSeries("approval p90", b, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("approval p90")}))
+	bar.XYReversal()
+	return newChart(id, title, bar, clientBarsHeight(len(xs)), tab)
+}
+
+// approvalGroups is the union of the client groups of some results.
+func approvalGroups(ts ...table) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range ts {
+		for _, g := range t.groups("client") {
+			if !seen[g] {
+				seen[g] = true
+				out = append(out, g)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// clientBars is a horizontal bar chart of one value per client, in the
+// order given.
+func clientBars(id, title, series, axis string, cs []clientValue, scale float64, tab Table) (Chart, error) {
+	var xs []string
+	var bars []opts.BarData
+	for _, c := range cs {
+		xs = append(xs, c.name)
+		bars = append(bars, opts.BarData{Value: value(round2(c.v*scale), c.ok)})
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, false, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: axis}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
+	)...)
+	b.SetXAxis(xs).AddSeries(series, bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf(series)}))
+	b.XYReversal()
+	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+}
+
+// buildRevisionRounds charts the mean rounds of changes per deliverable,
+// per client, the most first; the table has the distribution. Pure.
+func buildRevisionRounds(n *names, res *metrics.Result) (Chart, error) {
+	t := tableOf(res)
+	id, title := "revision-rounds", "Revision rounds per deliverable, by client (mean)"
+	if t.Len() == 0 {
+		return emptyChart(id, title, approvalsMissing), nil
+	}
+	var cs []clientValue
+	rowOf := map[string]int{}
+	for r := range t.Len() {
+		g := t.str(r, "client")
+		x, ok := t.num(r, "value")
+		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
+		rowOf[g] = r
+	}
+	sortClientValues(cs, true)
+	tab := Table{Columns: []string{"client", "mean rounds", "rounds", "deliverables", "0 rounds", "1 round", "2 rounds", "3 or more"},
+		Numeric: []bool{false, true, true, true, true, true, true, true}}
+	for _, c := range cs {
+		r := rowOf[c.id]
+		row := []string{c.name, fmtNum(c.v, c.ok, "rounds")}
+		for _, col := range []string{"rounds", "deliverables", "zero_rounds", "one_round", "two_rounds", "three_plus_rounds"} {
+			x, ok := t.num(r, col)
+			row = append(row, fmtNum(x, ok, "count"))
+		}
+		tab.Rows = append(tab.Rows, row)
+	}
+	return clientBars(id, title, "revision rounds", "rounds per deliverable", cs, 1, tab)
+}
+
+// buildFirstPass charts the share of approved deliverables each client
+// approved at the first review, the lowest first. Pure.
+func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
+	t := tableOf(res)
+	id, title := "first-pass", "First-pass approval rate by client (%)"
+	if t.Len() == 0 {
+		return emptyChart(id, title, "No deliverables approved in this range: send client_review_requested and client_approved task events from your task tool (the task_event entity, docs/import.md)."), nil
+	}
+	var cs []clientValue
+	rowOf := map[string]int{}
+	for r := range t.Len() {
+		g := t.str(r, "client")
+		x, ok := t.num(r, "value")
+		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
+		rowOf[g] = r
+	}
+	sortClientValues(cs, false)
+	tab := Table{Columns: []string{"client", "first-pass rate", "approved at the first review", "approved"},
+		Numeric: []bool{false, true, true, true}}
+	for _, c := range cs {
+		r := rowOf[c.id]
+		fp, fok := t.num(r, "first_pass")
+		ap, aok := t.num(r, "approved")
+		tab.Rows = append(tab.Rows, []string{c.name, fmtNum(c.v, c.ok, "ratio"), fmtNum(fp, fok, "count"), fmtNum(ap, aok, "count")})
+	}
+	return clientBars(id, title, "first-pass approval rate", "%", cs, 100, tab)
+}
+
+// buildWaiting stacks, per client, the reviews waiting at the cutoff:
+// stuck (more than 48 hours) and the rest, the most stuck on top. Pure.
+func buildWaiting(n *names, res *metrics.Result, cutoff string) (Chart, error) {
+	t := tableOf(res)
+	id, title := "waiting", "Reviews waiting for the client at "+cutoff
+	type waiting struct {
+		clientValue
+		total, stuck, oldest float64
+		oldOK                bool
+	}
+	var ws []waiting
+	for r := range t.Len() {
+		total, _ := t.num(r, "value")
+		if total == 0 {
+			continue
+		}
+		g := t.str(r, "client")
+		w := waiting{clientValue: clientValue{id: g, name: n.of("client", g)}, total: total}
+		w.stuck, _ = t.num(r, "stuck")
+		w.oldest, w.oldOK = t.num(r, "oldest_age_hours")
+		w.v, w.ok = w.oldest, w.oldOK
+		ws = append(ws, w)
+	}
+	if len(ws) == 0 {
+		return emptyChart(id, title, "Nothing was waiting for a client decision at "+cutoff+". Waiting reviews come from client_review_requested task events not yet followed by client_approved or client_changes_requested (the task_event entity, docs/import.md)."), nil
+	}
+	sort.SliceStable(ws, func(i, j int) bool {
+		if ws[i].stuck != ws[j].stuck {
+			return ws[i].stuck > ws[j].stuck
+		}
+		if ws[i].oldest != ws[j].oldest {
+			return ws[i].oldest > ws[j].oldest
+		}
+		return ws[i].name < ws[j].name
+	})
+	tab := Table{Columns: []string{"client", "waiting", "stuck (over 48 hours)", "oldest (hours)"}, Numeric: []bool{false, true, true, true}}
+	var xs []string
+	var stuck, fresh []opts.BarData
+	for _, w := range ws {
+		xs = append(xs, w.name)
+		stuck = append(stuck, opts.BarData{Value: w.stuck})
+		fresh = append(fresh, opts.BarData{Value: w.total - w.stuck})
+		tab.Rows = append(tab.Rows, []string{w.name, fmtNum(w.total, true, "count"), fmtNum(w.stuck, true, "count"), fmtNum(w.oldest, w.oldOK, "hours")})
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, true, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: "reviews", MinInterval: 1}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
+	)...)
+	b.SetXAxis(xs).
+		AddSeries("stuck over 48 h", stuck, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("stuck over 48 h")})).
+		AddSeries("waiting up to 48 h", fresh, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("waiting up to 48 h")}))
+	b.XYReversal()
+	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+}
+
+// buildApprovalClients is the per-client table of every approval number,
+// the slowest (by p90) first; each client links to this page filtered by
+// it. Pure.
+func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending *metrics.Result) []approvalRow {
+	ts := []table{tableOf(p50), tableOf(p90), tableOf(rounds), tableOf(firstPass), tableOf(pending)}
+	cell := func(t table, g, col string) (float64, bool) {
+		for r := range t.Len() {
+			if t.str(r, "client") == g {
+				return t.num(r, col)
+			}
+		}
+		return 0, false
+	}
+	var rows []approvalRow
+	for _, g := range approvalGroups(ts...) {
+		row := approvalRow{Client: n.of("client", g)}
+		if g != "" {
+			row.Link = v.Link("/approvals", "client", g)
+		}
+		x, ok := cell(ts[0], g, "value")
+		row.P50 = fmtNum(x, ok, "hours")
+		row.p90, row.p90OK = cell(ts[1], g, "value")
+		row.P90 = fmtNum(row.p90, row.p90OK, "hours")
+		x, ok = cell(ts[0], g, "cycles")
+		row.Cycles = fmtNum(x, ok, "count")
+		x, ok = cell(ts[2], g, "value")
+		row.Rounds = fmtNum(x, ok, "rounds")
+		x, ok = cell(ts[3], g, "value")
+		row.FirstPass = fmtNum(x, ok, "ratio")
+		// pending_reviews lists only the clients with a review waiting: the
+		// others have none.
+		w, _ := cell(ts[4], g, "value")
+		s, _ := cell(ts[4], g, "stuck")
+		o, ook := cell(ts[4], g, "oldest_age_hours")
+		has := pending != nil
+		row.Waiting, row.Stuck, row.Oldest = fmtNum(w, has, "count"), fmtNum(s, has, "count"), fmtNum(o, ook, "hours")
+		row.Slow = s > 0
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if a.p90OK != b.p90OK {
+			return a.p90OK
+		}
+		if a.p90OK && a.p90 != b.p90 {
+			return a.p90 > b.p90
+		}
+		return a.Client < b.Client
+	})
+	return rows
+}
+
+// buildStuck lists the waiting reviews (dashboard_approvals_stuck rows),
+// oldest first, and how many more pending_reviews counts than were listed.
+// Pure.
+func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Result) ([]stuckRow, int) {
+	t := tableOf(stuck)
+	var rows []stuckRow
+	for r := range t.Len() {
+		g := t.str(r, "client_id")
+		name := t.str(r, "deliverable")
+		if name == "" {
+			name = t.str(r, "deliverable_id")
+		}
+		age, ok := t.num(r, "age_hours")
+		row := stuckRow{Deliverable: name, Client: n.of("client", g), Project: n.of("project", t.str(r, "project_id")),
+			Requested: t.date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
+			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
+			Stuck:     ok && age > stuckHours}
+		if g != "" {
+			row.Link = v.Link("/approvals", "client", g)
+		}
+		rows = append(rows, row)
+	}
+	total, _ := tableOf(pending).sum("value", nil)
+	return rows, max(int(total)-len(rows), 0)
+}

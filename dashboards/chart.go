@@ -1,0 +1,131 @@
+package dashboards
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+)
+
+// Chart is one chart on a page: its ECharts option as JSON, and the same
+// numbers as a table.
+//
+// Why not go-echarts' own renderer: it writes the option into a <script>
+// block without HTML escaping and turns "__f__...__f__" strings into live
+// JavaScript, so a client named "</script><script>..." or "__f__alert(1)__f__"
+// would run in the reader's browser. Here the option is marshalled with
+// encoding/json (which escapes <, > and &) into a data-option attribute
+// (which html/template escapes again), and assets/app.js hands it to
+// echarts.setOption after JSON.parse: data stays data, and no string in it is
+// ever evaluated.
+type Chart struct {
+	ID     string
+	Title  string
+	Option string // ECharts option, JSON
+	Height int    // pixels
+	Table  Table
+	Empty  string // when set, the chart has no data and this says what is missing
+}
+
+// Table is a chart's numbers for reading, printing and screen readers.
+type Table struct {
+	Columns []string
+	Rows    [][]string
+	Numeric []bool // right-aligned columns
+}
+
+// optioner is what every go-echarts chart type offers.
+type optioner interface {
+	Validate()
+	JSON() map[string]any
+}
+
+// newChart marshals a built go-echarts chart into a Chart.
+func newChart(id, title string, c optioner, height int, t Table) (Chart, error) {
+	c.Validate()
+	opt := c.JSON()
+	// go-echarts always adds an empty toolbox and its own colours; the
+	// palette below keeps one series the same colour on every page.
+	delete(opt, "toolbox")
+	delete(opt, "color")
+	b, err := json.Marshal(opt)
+	if err != nil {
+		return Chart{}, fmt.Errorf("chart %s: %w", id, err)
+	}
+	return Chart{ID: id, Title: title, Option: string(b), Height: height, Table: t}, nil
+}
+
+// emptyChart is a chart slot with nothing to draw and a reason.
+func emptyChart(id, title, reason string) Chart {
+	return Chart{ID: id, Title: title, Empty: reason}
+}
+
+// palette is the colour of each series by name: the same client, team or
+// measure gets the same colour on every page. Colour-blind-safe (Okabe-Ito
+// and Tableau-like), with enough contrast on white and in print.
+var palette = []string{"#2f6fb3", "#e08a1e", "#2a9d6f", "#c8553d", "#7c5cbf", "#3a9fb8", "#b5892c", "#d0648f", "#5c6b7a", "#6a994e"}
+
+// fixedColors are the measures every page shows; named series keep these.
+var fixedColors = map[string]string{
+	"revenue": "#2f6fb3", "labour cost": "#e08a1e", "margin": "#2a9d6f", "margin %": "#2a9d6f",
+	"billable utilization": "#2f6fb3", "target": "#5c6b7a", "on-time rate": "#2a9d6f", "write-off rate": "#c8553d",
+	"approval p50": "#2f6fb3", "approval p90": "#7c5cbf", "free": "#2a9d6f", "booked": "#e08a1e",
+}
+
+// colorOf returns a series' colour.
+func colorOf(name string) string {
+	if c, ok := fixedColors[name]; ok {
+		return c
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return palette[h.Sum32()%uint32(len(palette))]
+}
+
+// base sets what every chart has: a title, a tooltip, a legend when there
+// is more than one series, room for axis names, and no animation (pages
+// print and screenshot as drawn).
+func base(title string, legend bool, trigger string) []charts.GlobalOpts {
+	return baseGrid(title, legend, trigger, opts.Grid{Left: "64", Right: "32", Top: "48", Bottom: "64", ContainLabel: opts.Bool(true)})
+}
+
+// baseGrid is base with another grid: go-echarts adds a grid for every
+// WithGridOpts rather than replacing the first.
+func baseGrid(title string, legend bool, trigger string, grid opts.Grid) []charts.GlobalOpts {
+	return []charts.GlobalOpts{
+		charts.WithTitleOpts(opts.Title{Title: title, Left: "left", TitleStyle: &opts.TextStyle{FontSize: 14}}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: trigger}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(legend), Top: "bottom", Type: "scroll"}),
+		charts.WithAnimation(false),
+		charts.WithGridOpts(grid),
+	}
+}
+
+// value is a chart datum: a number, or "-" (ECharts' gap) when unknown.
+func value(v float64, ok bool) any {
+	if !ok {
+		return "-"
+	}
+	return v
+}
+
+// fmtNum formats a number for tables: ratios as percentages, money and
+// hours with two decimals.
+func fmtNum(v float64, ok bool, unit string) string {
+	if !ok {
+		return "–"
+	}
+	switch unit {
+	case "ratio":
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + "%"
+	case "days":
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case "count":
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}

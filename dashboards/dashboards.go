@@ -1,0 +1,214 @@
+// Package dashboards serves the pages partners, ops leads and sales read:
+// go-echarts charts inside opsmetrics' own templates, every number read
+// from the KPI layer (metrics), every chart with a table of the same
+// numbers, and the ECharts JavaScript embedded in the binary.
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// Config configures the pages.
+type Config struct {
+	Store  metrics.Querier
+	Logger *slog.Logger
+	// Org returns the signed-in org of a request (the session's token).
+	Org func(echo.Context) (string, bool)
+	Now func() time.Time // defaults to time.Now
+}
+
+// Validate reports what is missing.
+func (c *Config) Validate() error {
+	if c.Store == nil || c.Logger == nil || c.Org == nil {
+		return errors.New("dashboards: store, logger and org are required")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Page is one dashboard: its path, its name in the navigation, and what
+// question it answers.
+type Page struct {
+	Path, Name, Question string
+}
+
+// Pages lists the dashboards in navigation order.
+var Pages = []Page{
+	{"/", "Overview", "How is the agency doing this period?"},
+	{"/margin", "Margin", "Per client and month, are we making money?"},
+	{"/utilization", "Utilization", "Who is busy, who is idle, and is time being tracked?"},
+	{"/delivery", "Delivery", "Do we deliver on the dates we promise?"},
+	{"/approvals", "Approvals", "Where are clients slow to approve, and what is stuck?"},
+	{"/capacity", "Capacity", "When can we start new work?"},
+}
+
+// AssetsPath is where the embedded JavaScript and CSS are served.
+const AssetsPath = "/assets"
+
+// Register adds the pages and their assets to g. The pages get mw (the
+// signed-in session check); the assets do not, as the sign-in page uses
+// them too. Middleware goes on each route, not on g, because a group's
+// middleware makes it answer every unknown path as well.
+func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		return err
+	}
+	files := http.FileServer(http.FS(sub))
+	g.GET(AssetsPath+"/*", func(c echo.Context) error {
+		// Assets change only with the binary.
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		http.StripPrefix(AssetsPath, files).ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
+	d := &server{cfg: cfg}
+	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/margin": d.margin, "/utilization": d.utilization,
+		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
+		g.GET(path, h, mw...)
+	}
+	return nil
+}
+
+type server struct {
+	cfg Config
+}
+
+// view reads the request's view and org.
+func (d *server) view(c echo.Context) (View, error) {
+	org, ok := d.cfg.Org(c)
+	if !ok {
+		return View{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
+	}
+	return parseView(c, org, d.cfg.Now())
+}
+
+// pageData is what the layout template needs; Body is the page's own part.
+type pageData struct {
+	Page   Page
+	Pages  []Page
+	View   View
+	Names  *names
+	Charts []Chart
+	Body   any
+	Notes  []string // what is missing, shown at the top
+}
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
+	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+}).ParseFS(templateFS, "templates/*.html"))
+
+// render writes a page. The template renders into a buffer first, so a
+// failure is an error response and never half a page.
+func (d *server) render(c echo.Context, name string, data pageData) error {
+	data.Pages = Pages
+	if data.Names == nil {
+		n, err := d.loadNames(c.Request().Context(), data.View.Org)
+		if err != nil {
+			return err
+		}
+		data.Names = n
+	}
+	for _, p := range Pages {
+		if p.Path == c.Path() {
+			data.Page = p
+		}
+	}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	// Pages show one org's numbers: never cached by a shared proxy.
+	h.Set("Cache-Control", "private, no-cache")
+	// No inline script and nothing from elsewhere: even a markup injection
+	// could not run code.
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// kpis computes several KPI requests at once, at most two at a time (the
+// engine uses both cores for one query too). The results come back in the
+// order asked.
+func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.Result, error) {
+	out := make([]*metrics.Result, len(reqs))
+	errs := make([]error, len(reqs))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if r.Now.IsZero() {
+				r.Now = d.cfg.Now()
+			}
+			out[i], errs[i] = metrics.Compute(ctx, d.cfg.Store, r)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// request is a KPI request for the view.
+func (v View) request(kpi string, kv ...string) metrics.Request {
+	r := metrics.Request{KPI: kpi, Org: v.Org, From: v.From, To: v.To, Filters: v.Filters()}
+	for i := 0; i+1 < len(kv); i += 2 {
+		switch kv[i] {
+		case "group_by":
+			r.GroupBy = kv[i+1]
+		case "interval":
+			r.Interval = kv[i+1]
+		}
+	}
+	return r
+}
+
+// requestWithin is v.request without the view's filters that kpi cannot
+// take; dropped names them, so the page can say which numbers a filter does
+// not narrow.
+func requestWithin(v View, kpi string, kv ...string) (r metrics.Request, dropped []string) {
+	r = v.request(kpi, kv...)
+	k, ok := metrics.Lookup(kpi)
+	if !ok {
+		return r, nil // Compute reports the unknown KPI
+	}
+	for dim := range r.Filters {
+		if !slices.Contains(k.Filters, dim) {
+			delete(r.Filters, dim)
+			dropped = append(dropped, dim)
+		}
+	}
+	sort.Strings(dropped)
+	return r, dropped
+}

@@ -1,0 +1,365 @@
+package dashboards
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// deliveryMissing says what to import when a range has no deliverables.
+const deliveryMissing = "No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks (docs/import.md)."
+
+// deliveryLateLimit bounds the late list; past it the page says how many
+// there are in all.
+const deliveryLateLimit = 200
+
+// deliveryBody is the delivery page's own part.
+type deliveryBody struct {
+	OnTime, Slips, Drift Chart
+	SlipText             string // the slip_days KPI in words
+	GraceText            string // what "late" means with the org's grace days
+	Late                 []LateRow
+	LateCut              string // set when the list is cut at deliveryLateLimit
+	LateEmpty            string // why the list is empty
+}
+
+// LateRow is one late or overdue deliverable.
+type LateRow struct {
+	Name, Client, ClientLink, Due, Delivered, DaysLate string
+	Open                                               bool
+}
+
+// deliveryLists are the delivery page's own queries' results.
+type deliveryLists struct {
+	late, slips *metrics.Result
+	grace       uint64
+}
+
+// delivery answers "do we deliver on the dates we promise?": three KPI
+// requests (on-time rate by week or month, promise drift by month, slip days
+// over the range) run while the org settings, the slip distribution, the
+// late list and the names are read.
+func (d *server) delivery(c echo.Context) error {
+	v, err := d.view(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var notes []string
+	q := v // the delivery KPIs take client filters, not team ones
+	if v.Team != "" {
+		q.Team = ""
+		notes = append(notes, "Deliverables belong to clients and owners, not teams: the team filter does not apply to this page, which shows every team's deliverables.")
+	}
+	trend, monthly := weeksOrMonths(v)
+	now := d.cfg.Now()
+	reqs := []metrics.Request{
+		q.request("on_time_rate", "interval", trend),
+		q.request("promise_drift", "interval", "month"),
+		q.request("slip_days"),
+	}
+	for i := range reqs {
+		reqs[i].Now = now // the same "now" as the late list's
+	}
+	var (
+		wg   sync.WaitGroup
+		res  []*metrics.Result
+		kerr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res, kerr = d.kpis(ctx, reqs...)
+	}()
+	lists, lerr := d.deliveryLists(ctx, q, now)
+	n, nerr := d.loadNames(ctx, v.Org)
+	wg.Wait()
+	if err := errors.Join(kerr, lerr, nerr); err != nil {
+		return err
+	}
+	body := deliveryBody{SlipText: slipSummary(res[2]), GraceText: graceText(lists.grace)}
+	if body.OnTime, err = buildOnTime(res[0], monthly); err != nil {
+		return err
+	}
+	if body.Slips, err = buildSlips(lists.slips, lists.grace); err != nil {
+		return err
+	}
+	if body.Drift, err = buildDrift(res[1]); err != nil {
+		return err
+	}
+	body.Late, body.LateCut = buildLateList(v, lists.late, n)
+	if len(body.Late) == 0 {
+		body.LateEmpty = deliveryMissing
+		if t := tableOf(res[0]); t.Len() > 0 {
+			body.LateEmpty = "Nothing due in this range was late or is overdue."
+		}
+	}
+	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
+}
+
+// deliveryLists reads the org's time zone and grace days (as the KPI layer
+// does), then the late list and the slip distribution of the view.
+func (d *server) deliveryLists(ctx context.Context, v View, now time.Time) (deliveryLists, error) {
+	var out deliveryLists
+	rows, err := d.cfg.Store.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": v.Org})
+	if err != nil {
+		return out, fmt.Errorf("delivery: org settings: %w", err)
+	}
+	tz := "UTC"
+	if s := tableOf(resultOf(rows)); s.Len() > 0 {
+		tz = s.str(0, "time_zone")
+		g, _ := s.num(0, "grace_days")
+		out.grace = uint64(g)
+	}
+	slips, late := deliveryParams(v, tz, out.grace, now)
+	if rows, err = d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_slips"), slips); err != nil {
+		return out, fmt.Errorf("delivery: slip distribution: %w", err)
+	}
+	out.slips = resultOf(rows)
+	if rows, err = d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_late"), late); err != nil {
+		return out, fmt.Errorf("delivery: late list: %w", err)
+	}
+	out.late = resultOf(rows)
+	return out, nil
+}
+
+// deliveryParams are the parameters of dashboard_delivery_slips and
+// dashboard_delivery_late for a view (whose client filter they apply).
+func deliveryParams(v View, tz string, grace uint64, now time.Time) (slips, late store.Params) {
+	slips = store.Params{"org": v.Org, "tz": tz, "client": v.Client, "project": "", "person": "",
+		"from": v.From, "to": v.To, "grace_days": grace}
+	late = store.Params{"now": now.UTC(), "limit": uint64(deliveryLateLimit)}
+	for k, x := range slips {
+		late[k] = x
+	}
+	return slips, late
+}
+
+// resultOf wraps a dashboard query's rows as a KPI result, so the pure
+// builders read both the same way (tableOf).
+func resultOf(rows *store.Rows) *metrics.Result {
+	res := &metrics.Result{Rows: rows.Data}
+	for _, c := range rows.Columns {
+		res.Columns = append(res.Columns, metrics.Column{Name: c.Name, Type: c.Type})
+	}
+	return res
+}
+
+// graceText says what late means for the org.
+func graceText(grace uint64) string {
+	switch grace {
+	case 0:
+		return "On time means delivered by the end of the due date (in the org's time zone)."
+	case 1:
+		return "On time means delivered by the end of the day after the due date (the org allows 1 grace day)."
+	}
+	return fmt.Sprintf("On time means delivered within %d days after the due date (the org allows %d grace days).", grace, grace)
+}
+
+// slipSummary puts the slip_days KPI (over the whole range) in words. Pure.
+func slipSummary(res *metrics.Result) string {
+	t := tableOf(res)
+	if t.Len() == 0 {
+		return ""
+	}
+	late, _ := t.num(0, "late")
+	if late == 0 {
+		return ""
+	}
+	p50, ok := t.num(0, "value")
+	p90, ok90 := t.num(0, "p90")
+	s := fmt.Sprintf("%.0f late deliveries in this range, a median of %s days late", late, fmtNum(p50, ok, "days"))
+	if late == 1 {
+		s = fmt.Sprintf("1 late delivery in this range, %s days late", fmtNum(p50, ok, "days"))
+		ok90 = false
+	}
+	if ok90 {
+		s += fmt.Sprintf("; 90th percentile %s days", fmtNum(p90, true, "days"))
+	}
+	return s + " (slip days, docs/kpis.md)."
+}
+
+// buildOnTime charts the on-time rate by week or month. Pure.
+func buildOnTime(res *metrics.Result, monthly bool) (Chart, error) {
+	title := "On-time rate by " + map[bool]string{true: "month", false: "week"}[monthly] + " of due date"
+	t := tableOf(res)
+	periods := t.periods()
+	tab := Table{Columns: []string{periodColumn(monthly), "on-time rate", "on time", "delivered", "open overdue"},
+		Numeric: []bool{false, true, true, true, true}}
+	var xs []string
+	var ys []opts.LineData
+	drawn := false
+	for _, p := range periods {
+		in := func(r int) bool { return t.date(r, "period").Equal(p) }
+		on, _ := t.sum("on_time", in)
+		del, _ := t.sum("delivered", in)
+		over, _ := t.sum("open_overdue", in)
+		rate, ok := ratio(on, del+over, true)
+		drawn = drawn || ok
+		label := periodText(p, monthly)
+		xs = append(xs, label)
+		ys = append(ys, opts.LineData{Value: value(pct(rate), ok)})
+		tab.Rows = append(tab.Rows, []string{label, fmtNum(rate, ok, "ratio"), fmtNum(on, true, "count"),
+			fmtNum(del, true, "count"), fmtNum(over, true, "count")})
+	}
+	if !drawn {
+		return emptyChart("delivery-ontime", title, deliveryMissing), nil
+	}
+	l := charts.NewLine()
+	l.SetGlobalOptions(append(base(title, false, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly) + " (due date)", NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "on-time rate (%)", Min: 0, Max: 100}),
+	)...)
+	l.SetXAxis(xs).AddSeries("on-time rate", ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("on-time rate")}))
+	return newChart("delivery-ontime", title, l, 300, tab)
+}
+
+// slipBuckets are the histogram's bars of days late (hi inclusive): single
+// days first, where most slips are, then weeks and months.
+var slipBuckets = []struct{ lo, hi int64 }{{1, 1}, {2, 2}, {3, 3}, {4, 7}, {8, 14}, {15, 30}, {31, math.MaxInt64}}
+
+// slipLabel names a bucket in days, short enough that every label of the
+// axis shows.
+func slipLabel(lo, hi int64) string {
+	switch {
+	case hi == math.MaxInt64:
+		return strconv.FormatInt(lo, 10) + "+"
+	case lo == hi:
+		return strconv.FormatInt(lo, 10)
+	}
+	return strconv.FormatInt(lo, 10) + "–" + strconv.FormatInt(hi, 10)
+}
+
+// buildSlips is the histogram of days late of the late deliveries delivered
+// in the range, from the per-day counts of dashboard_delivery_slips. Days
+// within the grace days are not late, so buckets start after them. Pure.
+func buildSlips(res *metrics.Result, grace uint64) (Chart, error) {
+	title := "Days late of late deliveries"
+	t := tableOf(res)
+	counts := make([]float64, len(slipBuckets))
+	var labels []string
+	var total float64
+	for r := range t.Len() {
+		slip, ok := t.num(r, "slip")
+		n, nok := t.num(r, "deliveries")
+		if !ok || !nok {
+			continue
+		}
+		for i, b := range slipBuckets {
+			if int64(slip) >= b.lo && int64(slip) <= b.hi {
+				counts[i] += n
+				total += n
+			}
+		}
+	}
+	if total == 0 {
+		return emptyChart("delivery-slips", title, "No late deliveries were delivered in this range. "+
+			"If you expected some, check that deliverables have due dates and delivery times (docs/import.md)."), nil
+	}
+	tab := Table{Columns: []string{"days late", "late deliveries"}, Numeric: []bool{false, true}}
+	var bars []opts.BarData
+	first := int64(grace) + 1
+	for i, b := range slipBuckets {
+		if b.hi < first {
+			continue // inside the grace days: on time
+		}
+		label := slipLabel(max(b.lo, first), b.hi)
+		labels = append(labels, label)
+		bars = append(bars, opts.BarData{Value: counts[i]})
+		tab.Rows = append(tab.Rows, []string{label, fmtNum(counts[i], true, "count")})
+	}
+	tab.Rows = append(tab.Rows, []string{"all", fmtNum(total, true, "count")})
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, false, "item"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b} days late: {c} deliveries"}),
+		charts.WithXAxisOpts(opts.XAxis{Name: "days late", NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "late deliveries (count)", MinInterval: 1}),
+	)...)
+	b.SetXAxis(labels).AddSeries("late deliveries", bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("late deliveries")}),
+		barMaxWidth)
+	return newChart("delivery-slips", title, b, 300, tab)
+}
+
+// barMaxWidth keeps a bar of a chart with few categories (one month, say)
+// from filling the whole width.
+var barMaxWidth = charts.WithSeriesOpts(func(s *charts.SingleSeries) { s.BarMaxWidth = "56" })
+
+// buildDrift charts promise drift by month of due date: how many due-date
+// changes there were and how many deliverables moved. Pure.
+func buildDrift(res *metrics.Result) (Chart, error) {
+	title := "Promise drift by month of due date"
+	t := tableOf(res)
+	periods := t.periods()
+	if len(periods) == 0 {
+		return emptyChart("delivery-drift", title, deliveryMissing), nil
+	}
+	tab := Table{Columns: []string{"month", "deliverables due", "moved", "due-date changes", "days moved"},
+		Numeric: []bool{false, true, true, true, true}}
+	var xs []string
+	var changes, moved []opts.BarData
+	for _, p := range periods {
+		in := func(r int) bool { return t.date(r, "period").Equal(p) }
+		ch, _ := t.sum("value", in)
+		days, _ := t.sum("days_moved", in)
+		due, _ := t.sum("deliverables", in)
+		dr, _ := t.sum("drifted", in)
+		label := periodText(p, true)
+		xs = append(xs, label)
+		changes = append(changes, opts.BarData{Value: ch})
+		moved = append(moved, opts.BarData{Value: dr})
+		tab.Rows = append(tab.Rows, []string{label, fmtNum(due, true, "count"), fmtNum(dr, true, "count"),
+			fmtNum(ch, true, "count"), fmtNum(days, true, "count")})
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, true, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: "month of due date", NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "count", MinInterval: 1}),
+	)...)
+	b.SetXAxis(xs).
+		AddSeries("deliverables moved", moved, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("deliverables moved")}), barMaxWidth).
+		AddSeries("due-date changes", changes, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("due-date changes")}), barMaxWidth)
+	return newChart("delivery-drift", title, b, 300, tab)
+}
+
+// buildLateList turns the late list's rows into the page's table, with a
+// note when the query cut it. Pure.
+func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
+	t := tableOf(res)
+	var out []LateRow
+	for r := range t.Len() {
+		client := t.str(r, "client_id")
+		row := LateRow{Name: t.str(r, "name"), Client: n.of("client", client), Due: t.date(r, "due_date").Format("2 Jan 2006"),
+			Delivered: "open", Open: true}
+		if row.Name == "" {
+			row.Name = t.str(r, "deliverable_id")
+		}
+		if client != "" {
+			row.ClientLink = v.Link("/delivery", "client", client)
+		}
+		if day := t.date(r, "delivered_day"); !day.IsZero() {
+			row.Delivered, row.Open = day.Format("2 Jan 2006"), false
+		}
+		days, ok := t.num(r, "days_late")
+		row.DaysLate = fmtNum(days, ok, "count")
+		out = append(out, row)
+	}
+	var cut string
+	if len(out) > 0 {
+		if total, ok := t.num(0, "total"); ok && int(total) > len(out) {
+			cut = fmt.Sprintf("Showing %d of %.0f late or overdue deliverables (open ones first, then the most days late). Pick a client or a shorter range to see the rest.", len(out), total)
+		}
+	}
+	return out, cut
+}

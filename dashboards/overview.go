@@ -1,0 +1,333 @@
+package dashboards
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+)
+
+// tileSpec is one headline number of the overview. A ratio's value over a
+// range is Σnum ÷ Σden of its day rows, so the tile, its sparkline and the
+// KPI API agree; a percentile (den "") is asked for the whole range.
+type tileSpec struct {
+	kpi, name, unit string
+	num, den        []string // columns summed for the ratio's parts
+	higherIsBetter  bool
+	page            string
+	missing         string // what to import when there is no value
+}
+
+var overviewTiles = []tileSpec{
+	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, true, "/utilization",
+		"No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md)."},
+	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, true, "/delivery",
+		"No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks."},
+	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, false, "/margin",
+		"No billable work with a bill rate in this range: import billable time entries, and bill rates on people, roles or projects."},
+	{"approval_time_p50", "approval p50", "hours", nil, nil, false, "/approvals",
+		"No client approvals decided in this range: send client_review_requested and client_approved task events from your task tool."},
+	{"margin_pct", "margin %", "ratio", []string{"margin"}, []string{"revenue"}, true, "/margin",
+		"No revenue in this range: import projects with fees or billable time entries with bill rates, and cost rates for labour cost."},
+}
+
+// Tile is a headline number with its change against the previous period.
+type Tile struct {
+	Name, Value, Change, Trend string // Trend: "good", "bad" or ""
+	Link                       string
+	Empty                      string
+	Spark                      Chart
+}
+
+// overviewBody is the overview's own part of the page.
+type overviewBody struct {
+	Tiles    []Tile
+	Quality  Quality
+	Maturity Maturity
+	PrevText string
+}
+
+// Quality is the data-quality score and its parts.
+type Quality struct {
+	Score string
+	Chart Chart
+}
+
+// Maturity is the maturity level with its conditions.
+type Maturity struct {
+	Level      string
+	Conditions []Condition
+	Next       string // the first condition to fix, "" at level 5
+}
+
+// Condition is one maturity condition.
+type Condition struct {
+	Level int
+	Name  string
+	Held  bool
+	Note  string
+}
+
+func (d *server) overview(c echo.Context) error {
+	v, err := d.view(c)
+	if err != nil {
+		return err
+	}
+	pf, pt := v.Prev()
+	prev := v
+	prev.From, prev.To = pf, pt
+	var reqs []metrics.Request
+	trend, _ := weeksOrMonths(v)
+	var notes []string
+	for _, t := range overviewTiles {
+		cur, dropped := requestWithin(v, t.kpi, "interval", "day")
+		if t.den == nil { // a percentile: by week or month, and the whole range
+			cur.Interval = trend
+		}
+		before, _ := requestWithin(prev, t.kpi)
+		reqs = append(reqs, cur, before)
+		if t.den == nil {
+			whole, _ := requestWithin(v, t.kpi)
+			reqs = append(reqs, whole)
+		}
+		for _, f := range dropped {
+			notes = append(notes, fmt.Sprintf("The %s filter does not narrow %s: it counts every %s.", f, t.name, f))
+		}
+	}
+	dq, _ := requestWithin(v, "data_quality")
+	mat, _ := requestWithin(v, "maturity_level")
+	reqs = append(reqs, dq, mat)
+	res, err := d.kpis(c.Request().Context(), reqs...)
+	if err != nil {
+		return err
+	}
+	body := overviewBody{PrevText: prev.RangeText()}
+	i := 0
+	for _, t := range overviewTiles {
+		days, before := res[i], res[i+1]
+		i += 2
+		var whole *metrics.Result
+		if t.den == nil {
+			whole = res[i]
+			i++
+		}
+		tile, err := buildTile(t, v, days, before, whole)
+		if err != nil {
+			return err
+		}
+		body.Tiles = append(body.Tiles, tile)
+	}
+	if body.Quality, err = buildQuality(res[i]); err != nil {
+		return err
+	}
+	body.Maturity = buildMaturity(res[i+1])
+	return d.render(c, "overview", pageData{View: v, Body: body, Notes: notes})
+}
+
+// tileValue is a tile's value over a whole result: the ratio of the sums of
+// its parts, or the single value of a percentile.
+func tileValue(t tileSpec, tb table, keep func(int) bool) (float64, bool) {
+	if t.den == nil {
+		if tb.Len() == 0 {
+			return 0, false
+		}
+		return tb.num(0, "value")
+	}
+	var n, den float64
+	any := false
+	for _, c := range t.num {
+		s, ok := tb.sum(c, keep)
+		n, any = n+s, any || ok
+	}
+	for _, c := range t.den {
+		s, _ := tb.sum(c, keep)
+		den += s
+	}
+	return ratio(n, den, any)
+}
+
+// buildTile makes a tile from the view's rows (by day; a percentile's by
+// week or month), the previous period and, for a percentile, the view as a
+// whole. Pure.
+func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, error) {
+	tile := Tile{Name: t.name, Link: v.Link(t.page)}
+	day := tableOf(days)
+	cur, ok := tileValue(t, day, nil)
+	if t.den == nil {
+		cur, ok = tileValue(t, tableOf(whole), nil)
+	}
+	if !ok {
+		tile.Empty = t.missing
+		tile.Value = "–"
+	} else {
+		tile.Value = fmtNum(cur, true, t.unit)
+	}
+	if p, pok := tileValue(t, tableOf(before), nil); ok && pok {
+		delta := cur - p
+		switch t.unit {
+		case "ratio":
+			tile.Change = fmt.Sprintf("%+.1f pts", delta*100)
+		default:
+			tile.Change = fmt.Sprintf("%+.1f h", delta)
+		}
+		if math.Abs(delta) > 1e-9 {
+			if (delta > 0) == t.higherIsBetter {
+				tile.Trend = "good"
+			} else {
+				tile.Trend = "bad"
+			}
+		}
+	} else if ok {
+		tile.Change = "no previous value"
+	}
+	spark, err := sparkline(t, v, day)
+	if err != nil {
+		return tile, err
+	}
+	tile.Spark = spark
+	return tile, nil
+}
+
+// sparkline is a tile's value by week (or month) over the view.
+func sparkline(t tileSpec, v View, day table) (Chart, error) {
+	_, monthly := weeksOrMonths(v)
+	unitName := map[string]string{"ratio": "%", "hours": "hours"}[t.unit]
+	id := "spark-" + t.kpi
+	title := t.name + " by " + map[bool]string{true: "month", false: "week"}[monthly]
+	var buckets []time.Time
+	seen := map[time.Time]bool{}
+	for _, p := range day.periods() {
+		b := bucket(p, monthly)
+		if !seen[b] {
+			seen[b] = true
+			buckets = append(buckets, b)
+		}
+	}
+	if len(buckets) == 0 {
+		return emptyChart(id, title, t.missing), nil
+	}
+	var xs []string
+	var ys []opts.LineData
+	tab := Table{Columns: []string{map[bool]string{true: "month", false: "week of"}[monthly], t.name}, Numeric: []bool{false, true}}
+	for _, b := range buckets {
+		in := func(r int) bool { return bucket(day.date(r, "period"), monthly).Equal(b) }
+		var val float64
+		var ok bool
+		if t.den == nil {
+			// A percentile cannot be added up: its rows are already by
+			// week or month, one per bucket.
+			for r := range day.Len() {
+				if in(r) {
+					val, ok = day.num(r, "value")
+				}
+			}
+		} else {
+			val, ok = tileValue(t, day, in)
+		}
+		label := b.Format("2 Jan")
+		if monthly {
+			label = b.Format("Jan 2006")
+		}
+		xs = append(xs, label)
+		shown := val
+		if t.unit == "ratio" {
+			shown = math.Round(val*1000) / 10
+		}
+		ys = append(ys, opts.LineData{Value: value(shown, ok)})
+		tab.Rows = append(tab.Rows, []string{label, fmtNum(val, ok, t.unit)})
+	}
+	l := charts.NewLine()
+	l.SetGlobalOptions(append(baseGrid(title, false, "axis", opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "36", ContainLabel: opts.Bool(true)}),
+		charts.WithXAxisOpts(opts.XAxis{Name: tab.Columns[0], NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Name: unitName}),
+	)...)
+	l.SetXAxis(xs).AddSeries(t.name, ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf(t.name)}))
+	return newChart(id, title, l, 160, tab)
+}
+
+// qualityParts are the data-quality score's parts, in the order shown.
+var qualityParts = []struct{ col, name string }{
+	{"logged_ratio", "hours logged vs capacity"},
+	{"known_client_project_ratio", "entries with a known client and project"},
+	{"due_date_ratio", "deliverables with a due date"},
+	{"bill_rate_ratio", "billable entries with a bill rate"},
+	{"cost_rate_ratio", "people with a cost rate"},
+}
+
+// buildQuality charts the data-quality parts. Pure.
+func buildQuality(res *metrics.Result) (Quality, error) {
+	t := tableOf(res)
+	q := Quality{Score: "–"}
+	title := "Data quality: its parts"
+	if t.Len() == 0 {
+		q.Chart = emptyChart("quality", title, "No data in this range yet: import time entries, people and deliverables (docs/import.md).")
+		return q, nil
+	}
+	if s, ok := t.num(0, "value"); ok {
+		q.Score = fmtNum(s, true, "ratio")
+	}
+	var names []string
+	var bars []opts.BarData
+	tab := Table{Columns: []string{"part", "share"}, Numeric: []bool{false, true}}
+	for i := len(qualityParts) - 1; i >= 0; i-- { // top to bottom as listed
+		p := qualityParts[i]
+		x, ok := t.num(0, p.col)
+		names = append(names, p.name)
+		bars = append(bars, opts.BarData{Value: value(math.Round(x*1000)/10, ok)})
+	}
+	for _, p := range qualityParts {
+		x, ok := t.num(0, p.col)
+		tab.Rows = append(tab.Rows, []string{p.name, fmtNum(x, ok, "ratio")})
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, false, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: "%", Max: 100}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category"}),
+	)...)
+	b.SetXAxis(names).AddSeries("share", bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: "#2f6fb3"}))
+	b.XYReversal()
+	c, err := newChart("quality", title, b, 260, tab)
+	q.Chart = c
+	return q, err
+}
+
+// maturityConditions are the maturity conditions in level order.
+var maturityConditions = []struct {
+	col   string
+	level int
+	name  string
+}{
+	{"l2_due_and_intake", 2, "Most deliverables have a due date and an intake or brief step"},
+	{"l3_canonical_loop", 3, "80% of delivered work followed the loop: intake, production, internal review, client review, delivered"},
+	{"l4_fresh_data", 4, "Time entries arrived within the last 7 days"},
+	{"l4_alert_thresholds", 4, "At least three alert thresholds are set"},
+	{"l5_quarterly_retros", 5, "A retro was held in each of the last two quarters"},
+	{"l5_kpis_improved", 5, "On-time rate did not fall and write-off hours rate did not rise over those quarters"},
+}
+
+// buildMaturity lists the maturity conditions and the next one to fix. Pure.
+func buildMaturity(res *metrics.Result) Maturity {
+	t := tableOf(res)
+	m := Maturity{Level: "–"}
+	if t.Len() == 0 {
+		return m
+	}
+	if l, ok := t.num(0, "value"); ok {
+		m.Level = fmt.Sprintf("%.0f of 5", l)
+	}
+	for _, c := range maturityConditions {
+		x, _ := t.num(0, c.col)
+		held := x == 1
+		m.Conditions = append(m.Conditions, Condition{Level: c.level, Name: c.name, Held: held})
+		if !held && m.Next == "" {
+			m.Next = c.name
+		}
+	}
+	return m
+}

@@ -1,0 +1,135 @@
+package dashboards
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+func day(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func TestBuildTileRatio(t *testing.T) {
+	spec := overviewTiles[0] // billable utilization: Σbillable ÷ Σavailable, higher is better
+	v := View{Org: "o", From: day("2026-03-02"), To: day("2026-03-04")}
+	days := mtResult([]string{"period", "value", "billable_hours", "available_hours"},
+		[]any{day("2026-03-02"), mtF(0.75), mtDec("6"), mtDec("8")},
+		[]any{day("2026-03-03"), mtF(0.5), mtDec("2"), mtDec("4")})
+	prev := mtResult([]string{"value", "billable_hours", "available_hours"}, []any{mtF(0.75), mtDec("12"), mtDec("16")})
+	tile, err := buildTile(spec, v, days, prev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (6 + 2) ÷ (8 + 4) = 0.6667, not the mean of the days' ratios ((0.75 + 0.5) ÷ 2 = 0.625);
+	// before: 12 ÷ 16 = 0.75; change 0.6667 − 0.75 = −8.3 points, bad for utilization.
+	if tile.Value != "66.7%" || tile.Change != "-8.3 pts" || tile.Trend != "bad" || tile.Empty != "" {
+		t.Errorf("tile = %+v", tile)
+	}
+	series, xs := mtSeries(t, tile.Spark)
+	// Both days are in the week of Monday 2 March: one point, 66.7 (%).
+	if len(xs) != 1 || xs[0] != "2 Mar" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
+		t.Errorf("sparkline %v %v", series, xs)
+	}
+	if !strings.Contains(tile.Link, "/utilization?") {
+		t.Errorf("link %q", tile.Link)
+	}
+}
+
+func TestBuildTilePercentileAndEmpty(t *testing.T) {
+	spec := overviewTiles[3] // approval p50: lower is better, asked for the whole range
+	v := View{Org: "o", From: day("2026-03-01"), To: day("2026-04-01")}
+	weeks := mtResult([]string{"period", "value"}, []any{day("2026-03-02"), 20.0}, []any{day("2026-03-09"), 50.0})
+	whole := mtResult([]string{"value"}, []any{30.0})
+	prev := mtResult([]string{"value"}, []any{40.0})
+	tile, err := buildTile(spec, v, weeks, prev, whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The range's own median (30 h), not a mean of weekly medians; 30 − 40 = −10 h, good.
+	if tile.Value != "30.00" || tile.Change != "-10.0 h" || tile.Trend != "good" {
+		t.Errorf("tile = %+v", tile)
+	}
+	series, _ := mtSeries(t, tile.Spark)
+	if got := series[spec.name]; len(got) != 2 || got[0] != 20.0 || got[1] != 50.0 {
+		t.Errorf("weekly medians %v", got)
+	}
+
+	empty, err := buildTile(spec, v, mtResult([]string{"period", "value"}), mtResult([]string{"value"}), mtResult([]string{"value"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty.Value != "–" || empty.Empty != spec.missing || empty.Spark.Empty == "" || empty.Change != "" {
+		t.Errorf("empty tile = %+v", empty)
+	}
+}
+
+func TestBuildMaturity(t *testing.T) {
+	res := mtResult([]string{"value", "l2_due_and_intake", "l3_canonical_loop", "l4_fresh_data", "l4_alert_thresholds",
+		"l5_quarterly_retros", "l5_kpis_improved"}, []any{uint8(2), uint8(1), uint8(0), uint8(1), uint8(0), uint8(0), uint8(1)})
+	m := buildMaturity(res)
+	if m.Level != "2 of 5" || m.Next != maturityConditions[1].name || len(m.Conditions) != 6 || !m.Conditions[0].Held || m.Conditions[1].Held {
+		t.Errorf("maturity = %+v", m)
+	}
+	if got := buildMaturity(mtResult([]string{"value"})); got.Level != "–" || got.Conditions != nil {
+		t.Errorf("no data: %+v", got)
+	}
+}
+
+func TestBuildQuality(t *testing.T) {
+	res := mtResult([]string{"value", "logged_ratio", "known_client_project_ratio", "due_date_ratio", "bill_rate_ratio", "cost_rate_ratio"},
+		[]any{mtF(0.8), mtF(0.9), mtF(1.0), nil, mtF(0.5), mtF(0.6)})
+	q, err := buildQuality(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Score != "80.0%" {
+		t.Errorf("score %q", q.Score)
+	}
+	// The table lists the parts in order; an unknown part (no deliverables) is "–".
+	want := [][]string{{"hours logged vs capacity", "90.0%"}, {"entries with a known client and project", "100.0%"},
+		{"deliverables with a due date", "–"}, {"billable entries with a bill rate", "50.0%"}, {"people with a cost rate", "60.0%"}}
+	for i, row := range want {
+		if q.Chart.Table.Rows[i][0] != row[0] || q.Chart.Table.Rows[i][1] != row[1] {
+			t.Errorf("row %d = %v, want %v", i, q.Chart.Table.Rows[i], row)
+		}
+	}
+}
+
+func TestParseView(t *testing.T) {
+	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
+	get := func(query string) (View, error) {
+		c := echo.New().NewContext(httptest.NewRequest("GET", "/?"+query, nil), httptest.NewRecorder())
+		return parseView(c, "acme", now)
+	}
+	v, err := get("")
+	if err != nil || !v.From.Equal(day("2026-02-01")) || !v.To.Equal(day("2026-03-01")) || v.RangeText() != "February 2026" {
+		t.Errorf("default view %+v %v", v, err)
+	}
+	if pf, pt := v.Prev(); !pf.Equal(day("2026-01-01")) || !pt.Equal(day("2026-02-01")) {
+		t.Errorf("previous of February: %v %v", pf, pt)
+	}
+	v, err = get("from=2026-03-05&to=2026-03-15&client=c1&team=Design")
+	if err != nil || v.Client != "c1" || v.Team != "Design" || v.Days() != 10 {
+		t.Errorf("view %+v %v", v, err)
+	}
+	// Ten days before 5 March: 23 February to 5 March.
+	if pf, pt := v.Prev(); !pf.Equal(day("2026-02-23")) || !pt.Equal(day("2026-03-05")) {
+		t.Errorf("previous of 10 days: %v %v", pf, pt)
+	}
+	if l := v.Link("/margin", "client", ""); strings.Contains(l, "client=") || !strings.Contains(l, "team=Design") {
+		t.Errorf("link %q", l)
+	}
+	for _, bad := range []string{"org=globex", "from=2026-13-01", "from=2026-03-10&to=2026-03-01", "from=2020-01-01&to=2026-01-01"} {
+		if _, err := get(bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}

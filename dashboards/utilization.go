@@ -1,0 +1,442 @@
+package dashboards
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// utilizationMissing says what to import when a range has no capacity.
+const utilizationMissing = "No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md)."
+
+// utilizationBody is the utilization page's own part.
+type utilizationBody struct {
+	Heatmap, Teams, Roles, Untracked Chart
+	People                           []PersonRow
+}
+
+// PersonRow is one person of the utilization page's people table.
+type PersonRow struct {
+	Name, Team, TeamLink                                     string
+	Utilization, Target, Gap, Billable, Available, Untracked string
+	Trend                                                    string // "good" at or above target, "bad" below
+}
+
+// utilization answers "who is busy, who is idle, and is time being
+// tracked?": four KPI requests (utilization by person, team and role, and
+// untracked hours by person), and beside them the names and each person's
+// team.
+func (d *server) utilization(c echo.Context) error {
+	v, err := d.view(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var notes []string
+	q := v // the utilization KPIs take team filters, not client ones
+	if v.Client != "" {
+		q.Client = ""
+		notes = append(notes, "Utilization is per person, not per client: the client filter does not apply to this page, which counts all of each person's work.")
+	}
+	grid, gridMonthly := heatmapInterval(v)
+	trend, monthly := weeksOrMonths(v)
+	var (
+		wg   sync.WaitGroup
+		res  []*metrics.Result
+		kerr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res, kerr = d.kpis(ctx,
+			q.request("billable_utilization", "group_by", "person", "interval", grid),
+			q.request("billable_utilization", "group_by", "team", "interval", trend),
+			q.request("billable_utilization", "group_by", "role", "interval", trend),
+			q.request("untracked_hours", "group_by", "person"))
+	}()
+	// The two small lookups run beside the KPIs.
+	n, nerr := d.loadNames(ctx, v.Org)
+	teams, terr := d.personTeams(ctx, v)
+	wg.Wait()
+	if err := errors.Join(kerr, nerr, terr); err != nil {
+		return err
+	}
+	if note := untrackedNote(res[3]); note != "" {
+		notes = append(notes, note)
+	}
+	var body utilizationBody
+	order := personOrder(res[0], n)
+	if body.Heatmap, err = buildUtilizationHeatmap(res[0], order, n, gridMonthly); err != nil {
+		return err
+	}
+	if body.Teams, err = buildUtilizationTrend("util-team", "team", res[1], n, monthly); err != nil {
+		return err
+	}
+	if body.Roles, err = buildUtilizationTrend("util-role", "role", res[2], n, monthly); err != nil {
+		return err
+	}
+	if body.Untracked, err = buildUntracked(res[3], n); err != nil {
+		return err
+	}
+	body.People = buildPeople(v, order, res[0], res[3], teams, n)
+	return d.render(c, "utilization", pageData{View: v, Names: n, Body: body, Notes: notes})
+}
+
+// heatmapInterval is the heatmap's column: a week, or a month when weeks
+// would be too many to read (more than a year).
+func heatmapInterval(v View) (string, bool) {
+	if v.Days() > 371 {
+		return "month", true
+	}
+	return "week", false
+}
+
+// personTeams reads each person's team at the end of the view.
+func (d *server) personTeams(ctx context.Context, v View) (map[string]string, error) {
+	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_utilization_teams"), store.Params{"org": v.Org, "to": v.To})
+	if err != nil {
+		return nil, fmt.Errorf("person teams: %w", err)
+	}
+	out := make(map[string]string, rows.Len())
+	for i := range rows.Len() {
+		var person, team string
+		if err := rows.Scan(i, &person, &team); err != nil {
+			return nil, fmt.Errorf("person teams: %w", err)
+		}
+		out[person] = team
+	}
+	return out, nil
+}
+
+// periodText labels a week (by its Monday) or a month.
+func periodText(p time.Time, monthly bool) string {
+	if monthly {
+		return p.Format("Jan 2006")
+	}
+	return p.Format("2 Jan 2006")
+}
+
+// periodColumn names a table's period column.
+func periodColumn(monthly bool) string {
+	if monthly {
+		return "month"
+	}
+	return "week of"
+}
+
+// pct is a ratio as a percentage with one decimal, rounded as fmtNum
+// rounds it, so a chart and its table show the same number.
+func pct(v float64) float64 {
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(v*100, 'f', 1, 64), 64)
+	return p
+}
+
+// seriesColors gives each series of one chart its colorOf colour unless an
+// earlier series (or a reserved colour, such as the target line's) already
+// has it; then the next free colour of the palette. colorOf hashes names
+// onto ten colours, so two teams of one chart often share one.
+func seriesColors(names []string, reserved ...string) map[string]string {
+	used := map[string]bool{}
+	for _, c := range reserved {
+		used[c] = true
+	}
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		c := colorOf(name)
+		if used[c] {
+			i := slices.Index(palette, c)
+			for k := 1; k <= len(palette); k++ {
+				if next := palette[(i+k+len(palette))%len(palette)]; !used[next] {
+					c = next
+					break
+				}
+			}
+		}
+		used[c] = true
+		out[name] = c
+	}
+	return out
+}
+
+// hours rounds hours to two decimals for a chart.
+func hours(v float64) float64 { return math.Round(v*100) / 100 }
+
+// utilizationOf is Σbillable ÷ Σavailable and Σtarget hours ÷ Σavailable
+// over the rows keep accepts: a ratio over several rows is the ratio of the
+// sums, as the KPI computes it for one row.
+func utilizationOf(t table, keep func(int) bool) (value, target float64, ok bool) {
+	b, _ := t.sum("billable_hours", keep)
+	a, aok := t.sum("available_hours", keep)
+	th, _ := t.sum("target_hours", keep)
+	value, ok = ratio(b, a, aok)
+	target, _ = ratio(th, a, aok)
+	return value, target, ok
+}
+
+// personOrder lists the people of a utilization-by-person result, busiest
+// over the whole range first (people without capacity last), then by name:
+// the heatmap and the table then read from busy to idle. Pure.
+func personOrder(res *metrics.Result, n *names) []string {
+	t := tableOf(res)
+	type person struct {
+		id, name string
+		value    float64
+		ok       bool
+	}
+	var ps []person
+	for _, id := range t.groups("person") {
+		v, _, ok := utilizationOf(t, func(r int) bool { return t.str(r, "person") == id })
+		ps = append(ps, person{id, n.of("person", id), v, ok})
+	}
+	slices.SortStableFunc(ps, func(a, b person) int {
+		if a.ok != b.ok {
+			if a.ok {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.value, a.value); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.id, b.id))
+	})
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.id
+	}
+	return out
+}
+
+// buildUtilizationHeatmap charts billable utilization by person (rows, in
+// order) and week or month (columns), coloured by value. A cell with no
+// capacity is left blank. Pure.
+func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, monthly bool) (Chart, error) {
+	title := "Billable utilization by person and " + map[bool]string{true: "month", false: "week"}[monthly]
+	t := tableOf(res)
+	periods := t.periods()
+	if t.Len() == 0 || len(order) == 0 {
+		return emptyChart("util-heatmap", title, utilizationMissing), nil
+	}
+	xs := make([]string, len(periods))
+	col := map[time.Time]int{}
+	for i, p := range periods {
+		xs[i] = periodText(p, monthly)
+		col[p] = i
+	}
+	ys := make([]string, len(order))
+	row := map[string]int{}
+	for i, id := range order {
+		ys[i] = n.of("person", id)
+		row[id] = i
+	}
+	tab := Table{Columns: []string{"person", periodColumn(monthly), "billable utilization", "target", "billable h", "available h"},
+		Numeric: []bool{false, false, true, true, true, true}}
+	var cells []opts.HeatMapData
+	// The table follows the chart's order: person by person, then by period.
+	type cell struct{ r, c, i int }
+	var cs []cell
+	for i := range t.Len() {
+		r, ok := row[t.str(i, "person")]
+		if !ok {
+			continue
+		}
+		cs = append(cs, cell{r, col[t.date(i, "period")], i})
+	}
+	slices.SortFunc(cs, func(a, b cell) int { return cmp.Or(cmp.Compare(a.r, b.r), cmp.Compare(a.c, b.c)) })
+	drawn := false
+	for _, c := range cs {
+		val, ok := t.num(c.i, "value")
+		target, tok := t.num(c.i, "target")
+		b, bok := t.num(c.i, "billable_hours")
+		a, aok := t.num(c.i, "available_hours")
+		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], fmtNum(val, ok, "ratio"), fmtNum(target, tok, "ratio"),
+			fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
+		if !ok {
+			continue // no capacity that week: a gap, not a zero
+		}
+		drawn = true
+		label := fmt.Sprintf("%s, %s: %s billable (target %s), %s of %s h", ys[c.r], xs[c.c],
+			fmtNum(val, ok, "ratio"), fmtNum(target, tok, "ratio"), fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours"))
+		cells = append(cells, opts.HeatMapData{Name: label, Value: []any{c.c, c.r, pct(val)}})
+	}
+	if !drawn {
+		return emptyChart("util-heatmap", title, utilizationMissing), nil
+	}
+	h := charts.NewHeatMap()
+	h.SetGlobalOptions(append(base(title, false, "item"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b}"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28, Data: xs,
+			SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
+		// An inverse axis's start is its top: the name sits above the first row.
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: "person", NameLocation: "start", Data: ys, Inverse: opts.Bool(true),
+			SplitArea: &opts.SplitArea{Show: opts.Bool(true)}}),
+		// 0 to 100% of available hours: idle cream and amber, busy blue
+		// (apart for colour-blind readers too); above 100% keeps the
+		// darkest blue.
+		charts.WithVisualMapOpts(opts.VisualMap{Type: "continuous", Calculable: opts.Bool(true), Min: 0, Max: 100,
+			Orient: "horizontal", Right: "16", Top: "0", Text: []string{"100%", "0%"},
+			InRange: &opts.VisualMapInRange{Color: []string{"#fdf0d5", "#f6c667", "#8fbbd9", "#2f6fb3", "#173c66"}}}),
+	)...)
+	// HeatMap.Validate does not copy SetXAxis data: the axis carries it.
+	h.AddSeries("billable utilization %", cells)
+	return newChart("util-heatmap", title, h, max(200, 120+26*len(ys)), tab)
+}
+
+// buildUtilizationTrend charts billable utilization by team or role (dim)
+// over weeks or months, one line per group, with the target of all of them
+// (Σ target hours ÷ Σ available hours) dashed. Pure.
+func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthly bool) (Chart, error) {
+	title := "Billable utilization by " + dim + " and " + map[bool]string{true: "month", false: "week"}[monthly]
+	t := tableOf(res)
+	periods := t.periods()
+	groups := t.groups(dim)
+	slices.SortStableFunc(groups, func(a, b string) int { return cmp.Compare(n.of(dim, a), n.of(dim, b)) })
+	xs := make([]string, len(periods))
+	for i, p := range periods {
+		xs[i] = periodText(p, monthly)
+	}
+	tab := Table{Columns: []string{periodColumn(monthly), dim, "billable utilization", "target", "billable h", "available h"},
+		Numeric: []bool{false, false, true, true, true, true}}
+	shown := make([]string, len(groups))
+	for i, g := range groups {
+		shown[i] = n.of(dim, g)
+	}
+	colors := seriesColors(shown, colorOf("target"))
+	l := charts.NewLine()
+	drawn := false
+	for _, g := range groups {
+		name := n.of(dim, g)
+		ys := make([]opts.LineData, len(periods))
+		for i, p := range periods {
+			in := func(r int) bool { return t.str(r, dim) == g && t.date(r, "period").Equal(p) }
+			val, target, ok := utilizationOf(t, in)
+			b, bok := t.sum("billable_hours", in)
+			a, aok := t.sum("available_hours", in)
+			ys[i] = opts.LineData{Value: value(pct(val), ok)}
+			drawn = drawn || ok
+			tab.Rows = append(tab.Rows, []string{xs[i], name, fmtNum(val, ok, "ratio"), fmtNum(target, ok, "ratio"),
+				fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
+		}
+		l.AddSeries(name, ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[name]}))
+	}
+	if !drawn {
+		return emptyChart(id, title, utilizationMissing), nil
+	}
+	targets := make([]opts.LineData, len(periods))
+	for i, p := range periods {
+		_, target, ok := utilizationOf(t, func(r int) bool { return t.date(r, "period").Equal(p) })
+		targets[i] = opts.LineData{Value: value(pct(target), ok)}
+	}
+	l.AddSeries("target", targets, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
+		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("target")}),
+		charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: colorOf("target")}))
+	l.SetGlobalOptions(append(base(title, true, "axis"),
+		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Name: "billable utilization (%)", Min: 0}),
+	)...)
+	l.SetXAxis(xs)
+	return newChart(id, title, l, 320, tab)
+}
+
+// buildUntracked charts each person's untracked hours, most first. Pure.
+func buildUntracked(res *metrics.Result, n *names) (Chart, error) {
+	title := "Untracked hours by person"
+	t := tableOf(res)
+	if t.Len() == 0 {
+		return emptyChart("util-untracked", title, utilizationMissing), nil
+	}
+	rows := make([]int, t.Len())
+	for i := range rows {
+		rows[i] = i
+	}
+	slices.SortStableFunc(rows, func(a, b int) int {
+		va, _ := t.num(a, "value")
+		vb, _ := t.num(b, "value")
+		return cmp.Or(cmp.Compare(vb, va), cmp.Compare(n.of("person", t.str(a, "person")), n.of("person", t.str(b, "person"))))
+	})
+	tab := Table{Columns: []string{"person", "untracked h", "available h", "logged h"}, Numeric: []bool{false, true, true, true}}
+	var ys []string
+	var bars []opts.BarData
+	for _, r := range rows {
+		name := n.of("person", t.str(r, "person"))
+		u, uok := t.num(r, "value")
+		a, aok := t.num(r, "available_hours")
+		lg, lok := t.num(r, "logged_hours")
+		ys = append(ys, name)
+		bars = append(bars, opts.BarData{Value: value(hours(u), uok)})
+		tab.Rows = append(tab.Rows, []string{name, fmtNum(u, uok, "hours"), fmtNum(a, aok, "hours"), fmtNum(lg, lok, "hours")})
+	}
+	b := charts.NewBar()
+	b.SetGlobalOptions(append(base(title, false, "item"),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item", Formatter: "{b}: {c} h untracked"}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "value", Name: "untracked hours (h)", NameLocation: "middle", NameGap: 28}),
+		charts.WithYAxisOpts(opts.YAxis{Type: "category", Name: "person", NameLocation: "start", Inverse: opts.Bool(true)}),
+	)...)
+	b.SetXAxis(ys).AddSeries("untracked hours", bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("untracked hours")}))
+	b.XYReversal()
+	return newChart("util-untracked", title, b, max(160, 100+22*len(ys)), tab)
+}
+
+// untrackedNote says when people had capacity but nobody logged any time:
+// then every chart reads 0% because the time entries are missing. Pure.
+func untrackedNote(res *metrics.Result) string {
+	t := tableOf(res)
+	avail, _ := t.sum("available_hours", nil)
+	logged, _ := t.sum("logged_hours", nil)
+	if avail > 0 && logged == 0 {
+		return "No time was logged in this range although people had available hours: import time entries, such as a Harvest, Toggl or Clockify export (opsmetrics import FILE, docs/import.md)."
+	}
+	return ""
+}
+
+// buildPeople is the people table: each person's utilization and target
+// over the whole range, untracked hours, and a link to their team's view
+// (people are not a filter; teams are). Rows follow order. Pure.
+func buildPeople(v View, order []string, util, untracked *metrics.Result, teams map[string]string, n *names) []PersonRow {
+	u, un := tableOf(util), tableOf(untracked)
+	var out []PersonRow
+	for _, id := range order {
+		mine := func(r int) bool { return u.str(r, "person") == id }
+		val, target, ok := utilizationOf(u, mine)
+		b, bok := u.sum("billable_hours", mine)
+		a, aok := u.sum("available_hours", mine)
+		p := PersonRow{Name: n.of("person", id), Utilization: fmtNum(val, ok, "ratio"), Target: fmtNum(target, ok, "ratio"),
+			Gap: "–", Billable: fmtNum(b, bok, "hours"), Available: fmtNum(a, aok, "hours"), Untracked: "–"}
+		if ok {
+			// Compared as shown, so 80.0% against 80.0% is on target.
+			gap := math.Round((val-target)*1000) / 10
+			if gap == 0 {
+				gap = 0 // not -0
+			}
+			p.Gap, p.Trend = fmt.Sprintf("%+.1f pts", gap), "good"
+			if gap < 0 {
+				p.Trend = "bad"
+			}
+		}
+		if team, known := teams[id]; known && team != "" {
+			p.Team, p.TeamLink = n.of("team", team), v.Link("/utilization", "team", team)
+		}
+		for r := range un.Len() {
+			if un.str(r, "person") == id {
+				x, xok := un.num(r, "value")
+				p.Untracked = fmtNum(x, xok, "hours")
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,18 @@
+-- dashboard_names: the names the dashboards show for ids, and the choices of
+-- their client and team filters.
+-- Parameters: org {org:String}.
+-- Columns: kind String (client, project, person, team, role), id String, name String.
+SELECT kind, id, name
+FROM
+(
+    SELECT 'client' AS kind, external_id AS id, name FROM ops.clients FINAL WHERE org_id = {org:String}
+    UNION ALL
+    SELECT 'project', external_id, name FROM ops.projects FINAL WHERE org_id = {org:String}
+    UNION ALL
+    SELECT 'person', external_id, argMax(name, valid_from) FROM ops.people FINAL WHERE org_id = {org:String} GROUP BY external_id
+    UNION ALL
+    SELECT DISTINCT 'team', toString(team), toString(team) FROM ops.people FINAL WHERE org_id = {org:String} AND team != ''
+    UNION ALL
+    SELECT DISTINCT 'role', toString(role), toString(role) FROM ops.people FINAL WHERE org_id = {org:String} AND role != ''
+)
+ORDER BY kind, name, id
