@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -73,6 +74,8 @@ var fixedColors = map[string]string{
 	"revenue": "#2f6fb3", "labour cost": "#e08a1e", "margin": "#2a9d6f", "margin %": "#2a9d6f",
 	"billable utilization": "#2f6fb3", "target": "#5c6b7a", "on-time rate": "#2a9d6f", "write-off rate": "#c8553d",
 	"approval p50": "#2f6fb3", "approval p90": "#7c5cbf", "free": "#2a9d6f", "booked": "#e08a1e",
+	// write-off reasons
+	"over-service": "#c8553d", "estimate overrun": "#b5892c", "goodwill": "#7c5cbf", "internal error": "#3a9fb8", "other": "#5c6b7a",
 }
 
 // colorOf returns a series' colour.
@@ -128,4 +131,31 @@ func fmtNum(v float64, ok bool, unit string) string {
 	default:
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
+}
+
+// seriesColors gives each series of one chart its colorOf colour unless an
+// earlier series (or a reserved colour, such as the target line's) already
+// has it; then the next free colour of the palette. colorOf hashes names
+// onto ten colours, so two teams of one chart often share one.
+func seriesColors(names []string, reserved ...string) map[string]string {
+	used := map[string]bool{}
+	for _, c := range reserved {
+		used[c] = true
+	}
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		c := colorOf(name)
+		if used[c] {
+			i := slices.Index(palette, c)
+			for k := 1; k <= len(palette); k++ {
+				if next := palette[(i+k+len(palette))%len(palette)]; !used[next] {
+					c = next
+					break
+				}
+			}
+		}
+		used[c] = true
+		out[name] = c
+	}
+	return out
 }

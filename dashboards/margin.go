@@ -263,10 +263,15 @@ func buildMarginPct(v View, n *names, res *metrics.Result) (Chart, error) {
 		charts.WithYAxisOpts(opts.YAxis{Name: "margin %"}),
 	)...)
 	l.SetXAxis(xs)
+	var seriesNames []string
+	for _, s := range ss {
+		seriesNames = append(seriesNames, s.name)
+	}
+	colors := seriesColors(seriesNames)
 	for i, s := range ss {
 		l.AddSeries(s.name, data[i], charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf(s.name)}),
-			charts.WithLineStyleOpts(opts.LineStyle{Color: colorOf(s.name)}))
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[s.name]}),
+			charts.WithLineStyleOpts(opts.LineStyle{Color: colors[s.name]}))
 	}
 	return newChart(id, title, l, 320, tab)
 }

@@ -19,20 +19,21 @@ type tileSpec struct {
 	kpi, name, unit string
 	num, den        []string // columns summed for the ratio's parts
 	higherIsBetter  bool
+	asOfEnd         bool // the value depends on the range's end (open-overdue work): ask for the previous range apart
 	page            string
 	missing         string // what to import when there is no value
 }
 
 var overviewTiles = []tileSpec{
-	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, true, "/utilization",
+	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, true, false, "/utilization",
 		"No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md)."},
-	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, true, "/delivery",
+	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, true, true, "/delivery",
 		"No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks."},
-	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, false, "/margin",
+	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, false, false, "/margin",
 		"No billable work with a bill rate in this range: import billable time entries, and bill rates on people, roles or projects."},
-	{"approval_time_p50", "approval p50", "hours", nil, nil, false, "/approvals",
+	{"approval_time_p50", "approval p50", "hours", nil, nil, false, false, "/approvals",
 		"No client approvals decided in this range: send client_review_requested and client_approved task events from your task tool."},
-	{"margin_pct", "margin %", "ratio", []string{"margin"}, []string{"revenue"}, true, "/margin",
+	{"margin_pct", "margin %", "ratio", []string{"margin"}, []string{"revenue"}, true, false, "/margin",
 		"No revenue in this range: import projects with fees or billable time entries with bill rates, and cost rates for labour cost."},
 }
 
@@ -86,14 +87,17 @@ func (d *server) overview(c echo.Context) error {
 	var notes []string
 	for _, t := range overviewTiles {
 		cur, dropped := requestWithin(v, t.kpi, "interval", "day")
-		if t.den == nil { // a percentile: by week or month, and the whole range
-			cur.Interval = trend
-		}
 		before, _ := requestWithin(prev, t.kpi)
-		reqs = append(reqs, cur, before)
-		if t.den == nil {
+		switch {
+		case t.den == nil: // a percentile: by week or month, the previous range, and the whole range
 			whole, _ := requestWithin(v, t.kpi)
-			reqs = append(reqs, whole)
+			cur.Interval = trend
+			reqs = append(reqs, cur, before, whole)
+		case t.asOfEnd: // the previous range's value as of its own end
+			reqs = append(reqs, cur, before)
+		default: // one query: the day rows of both ranges
+			cur.From = prev.From
+			reqs = append(reqs, cur)
 		}
 		for _, f := range dropped {
 			notes = append(notes, fmt.Sprintf("The %s filter does not narrow %s: it counts every %s.", f, t.name, f))
@@ -109,11 +113,16 @@ func (d *server) overview(c echo.Context) error {
 	body := overviewBody{PrevText: prev.RangeText()}
 	i := 0
 	for _, t := range overviewTiles {
-		days, before := res[i], res[i+1]
-		i += 2
-		var whole *metrics.Result
-		if t.den == nil {
-			whole = res[i]
+		var days, before, whole *metrics.Result
+		switch {
+		case t.den == nil:
+			days, before, whole = res[i], res[i+1], res[i+2]
+			i += 3
+		case t.asOfEnd:
+			days, before = res[i], res[i+1]
+			i += 2
+		default:
+			days = res[i]
 			i++
 		}
 		tile, err := buildTile(t, v, days, before, whole)
@@ -152,22 +161,29 @@ func tileValue(t tileSpec, tb table, keep func(int) bool) (float64, bool) {
 }
 
 // buildTile makes a tile from the view's rows (by day; a percentile's by
-// week or month), the previous period and, for a percentile, the view as a
-// whole. Pure.
+// week or month), the previous period's (nil: days holds the previous
+// period's day rows too) and, for a percentile, the view as a whole. Pure.
 func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, error) {
 	tile := Tile{Name: t.name, Link: v.Link(t.page)}
 	day := tableOf(days)
-	cur, ok := tileValue(t, day, nil)
+	inView := func(r int) bool { return !day.date(r, "period").Before(v.From) }
+	cur, ok := tileValue(t, day, inView)
 	if t.den == nil {
 		cur, ok = tileValue(t, tableOf(whole), nil)
+	}
+	prevValue := func() (float64, bool) { return tileValue(t, tableOf(before), nil) }
+	if before == nil {
+		prevValue = func() (float64, bool) { return tileValue(t, day, func(r int) bool { return !inView(r) }) }
 	}
 	if !ok {
 		tile.Empty = t.missing
 		tile.Value = "–"
+	} else if t.unit == "hours" {
+		tile.Value = fmt.Sprintf("%.1f h", cur)
 	} else {
 		tile.Value = fmtNum(cur, true, t.unit)
 	}
-	if p, pok := tileValue(t, tableOf(before), nil); ok && pok {
+	if p, pok := prevValue(); ok && pok {
 		delta := cur - p
 		switch t.unit {
 		case "ratio":
@@ -202,6 +218,9 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 	var buckets []time.Time
 	seen := map[time.Time]bool{}
 	for _, p := range day.periods() {
+		if p.Before(v.From) && t.den != nil { // the previous range's day rows
+			continue
+		}
 		b := bucket(p, monthly)
 		if !seen[b] {
 			seen[b] = true
@@ -215,7 +234,10 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 	var ys []opts.LineData
 	tab := Table{Columns: []string{map[bool]string{true: "month", false: "week of"}[monthly], t.name}, Numeric: []bool{false, true}}
 	for _, b := range buckets {
-		in := func(r int) bool { return bucket(day.date(r, "period"), monthly).Equal(b) }
+		in := func(r int) bool {
+			p := day.date(r, "period")
+			return bucket(p, monthly).Equal(b) && (t.den == nil || !p.Before(v.From))
+		}
 		var val float64
 		var ok bool
 		if t.den == nil {

@@ -19,22 +19,27 @@ func day(s string) time.Time {
 
 func TestBuildTileRatio(t *testing.T) {
 	spec := overviewTiles[0] // billable utilization: Σbillable ÷ Σavailable, higher is better
-	v := View{Org: "o", From: day("2026-03-02"), To: day("2026-03-04")}
+	// Wednesday 4 to Friday 6 March; the previous range is Monday 2 to 4 March,
+	// and one query gives the day rows of both.
+	v := View{Org: "o", From: day("2026-03-04"), To: day("2026-03-06")}
 	days := mtResult([]string{"period", "value", "billable_hours", "available_hours"},
 		[]any{day("2026-03-02"), mtF(0.75), mtDec("6"), mtDec("8")},
-		[]any{day("2026-03-03"), mtF(0.5), mtDec("2"), mtDec("4")})
-	prev := mtResult([]string{"value", "billable_hours", "available_hours"}, []any{mtF(0.75), mtDec("12"), mtDec("16")})
-	tile, err := buildTile(spec, v, days, prev, nil)
+		[]any{day("2026-03-03"), mtF(0.75), mtDec("6"), mtDec("8")},
+		[]any{day("2026-03-04"), mtF(0.75), mtDec("6"), mtDec("8")},
+		[]any{day("2026-03-05"), mtF(0.5), mtDec("2"), mtDec("4")})
+	tile, err := buildTile(spec, v, days, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// (6 + 2) ÷ (8 + 4) = 0.6667, not the mean of the days' ratios ((0.75 + 0.5) ÷ 2 = 0.625);
-	// before: 12 ÷ 16 = 0.75; change 0.6667 − 0.75 = −8.3 points, bad for utilization.
+	// This range: (6 + 2) ÷ (8 + 4) = 0.6667, not the mean of the days' ratios
+	// ((0.75 + 0.5) ÷ 2 = 0.625); before: (6 + 6) ÷ (8 + 8) = 0.75; change
+	// 0.6667 − 0.75 = −8.3 points, bad for utilization.
 	if tile.Value != "66.7%" || tile.Change != "-8.3 pts" || tile.Trend != "bad" || tile.Empty != "" {
 		t.Errorf("tile = %+v", tile)
 	}
 	series, xs := mtSeries(t, tile.Spark)
-	// Both days are in the week of Monday 2 March: one point, 66.7 (%).
+	// All four days are in the week of Monday 2 March, but the sparkline shows
+	// this range only: one point, 66.7 (%), not (12 + 8) ÷ (16 + 12) = 71.4.
 	if len(xs) != 1 || xs[0] != "2 Mar" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
 		t.Errorf("sparkline %v %v", series, xs)
 	}
@@ -54,7 +59,7 @@ func TestBuildTilePercentileAndEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The range's own median (30 h), not a mean of weekly medians; 30 − 40 = −10 h, good.
-	if tile.Value != "30.00" || tile.Change != "-10.0 h" || tile.Trend != "good" {
+	if tile.Value != "30.0 h" || tile.Change != "-10.0 h" || tile.Trend != "good" {
 		t.Errorf("tile = %+v", tile)
 	}
 	series, _ := mtSeries(t, tile.Spark)

@@ -144,33 +144,6 @@ func pct(v float64) float64 {
 	return p
 }
 
-// seriesColors gives each series of one chart its colorOf colour unless an
-// earlier series (or a reserved colour, such as the target line's) already
-// has it; then the next free colour of the palette. colorOf hashes names
-// onto ten colours, so two teams of one chart often share one.
-func seriesColors(names []string, reserved ...string) map[string]string {
-	used := map[string]bool{}
-	for _, c := range reserved {
-		used[c] = true
-	}
-	out := make(map[string]string, len(names))
-	for _, name := range names {
-		c := colorOf(name)
-		if used[c] {
-			i := slices.Index(palette, c)
-			for k := 1; k <= len(palette); k++ {
-				if next := palette[(i+k+len(palette))%len(palette)]; !used[next] {
-					c = next
-					break
-				}
-			}
-		}
-		used[c] = true
-		out[name] = c
-	}
-	return out
-}
-
 // hours rounds hours to two decimals for a chart.
 func hours(v float64) float64 { return math.Round(v*100) / 100 }
 

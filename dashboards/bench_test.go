@@ -1,0 +1,82 @@
+package dashboards
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+)
+
+// BenchmarkPages renders every dashboard server-side for one org of the
+// KPI benchmark's data (bench/kpis.sh: 10M time entries across 100 orgs),
+// with the default view (the last complete month), and reports p50 and p99
+// per page. The first render of each page is a warm-up (it builds the org's
+// entry facts once, see metrics/facts.go) and is not counted.
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/opsmetrics-bench/kpi-data go test -run '^$' -bench Pages -benchtime 20x ./dashboards
+func BenchmarkPages(b *testing.B) {
+	dir := os.Getenv("OPSMETRICS_BENCH_DATA")
+	if dir == "" {
+		b.Skip("set OPSMETRICS_BENCH_DATA to a data directory loaded by bench/kpis.sh")
+	}
+	cache, _ := os.UserCacheDir()
+	lib := os.Getenv("CHDB_LIB_PATH")
+	if lib == "" {
+		lib = chdb.LibPath(cache)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := store.Migrate(context.Background(), s, store.MigrateConfig{}); err != nil {
+		b.Fatal(err)
+	}
+	org := os.Getenv("OPSMETRICS_BENCH_ORG")
+	if org == "" {
+		org = "acme"
+	}
+	e := echo.New()
+	if err := Register(e.Group(""), Config{Store: s, Logger: slog.New(slog.DiscardHandler),
+		Org: func(echo.Context) (string, bool) { return org, true }}); err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range Pages {
+		name := strings.Trim(p.Path, "/")
+		if name == "" {
+			name = "overview"
+		}
+		b.Run(name, func(b *testing.B) {
+			var took []time.Duration
+			for i := range b.N + 1 {
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.Path, nil))
+				d := time.Since(start)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", p.Path, rec.Code, rec.Body.String())
+				}
+				if i > 0 {
+					took = append(took, d)
+				}
+			}
+			slices.Sort(took)
+			ms := func(q float64) float64 {
+				return float64(took[min(len(took)-1, int(q*float64(len(took))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(ms(0.5), "p50_ms")
+			b.ReportMetric(ms(0.99), "p99_ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
