@@ -26,7 +26,7 @@ func serveInProcess(t *testing.T, env map[string]string) (string, func()) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
 		pw.Close()
 	}()
 	return listening(t, pr), func() { cancel(); <-done }

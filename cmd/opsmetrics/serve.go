@@ -9,8 +9,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
@@ -22,6 +27,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	bodyLimit := fs.String("body-limit", envOr(e, "OPSMETRICS_BODY_LIMIT", "32M"), "largest request body accepted (OPSMETRICS_BODY_LIMIT)")
 	shutdown := fs.Duration("shutdown-timeout", envDuration(e, "OPSMETRICS_SHUTDOWN_TIMEOUT", 20*time.Second),
 		"how long in-flight requests may finish after SIGTERM (OPSMETRICS_SHUTDOWN_TIMEOUT)")
+	metricsAddr := fs.String("metrics-addr", envOr(e, "OPSMETRICS_METRICS_ADDR", "127.0.0.1:9464"),
+		"listen address of /metrics for Prometheus; it holds every org's KPIs, so keep it off the public network ('' turns it off) (OPSMETRICS_METRICS_ADDR)")
+	refresh := fs.Duration("kpi-refresh", envDuration(e, "OPSMETRICS_KPI_REFRESH", 5*time.Minute),
+		"how often the KPI gauges of /metrics are recomputed (OPSMETRICS_KPI_REFRESH)")
+	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
 	so.register(fs, e)
 	lo.register(fs, e)
 	log, code := parseWithLog(e, fs, args, &lo)
@@ -34,9 +44,35 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	}
 	defer s.Close()
 
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ingested := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_ingested_rows_total",
+		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
+		[]string{"entity", "result"})
+	reg.MustRegister(ingested)
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Rows: func(entity, result string, n int) {
+		ingested.WithLabelValues(entity, result).Add(float64(n))
+	}})
 	if err != nil {
 		return fail(e, err)
+	}
+	if *metricsAddr != "" {
+		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: log, Registerer: reg, Interval: *refresh, MaxSeries: *maxSeries})
+		if err != nil {
+			return fail(e, err)
+		}
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fail(e, fmt.Errorf("listen on %s for /metrics: %w", *metricsAddr, err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		go kc.Run(ctx)
+		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
+		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
 	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im})
 	if err != nil {

@@ -64,10 +64,12 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	intake.Register(api.Group("", middleware.BodyLimit(cfg.BodyLimit), auth.Require(cfg.Tokens, auth.ScopeIngest)),
 		intake.Config{Importer: cfg.Importer, Logger: cfg.Logger})
 	read := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeRead))
-	metrics.RegisterAPI(read, cfg.Store, func(c echo.Context) (string, bool) {
+	orgOf := func(c echo.Context) (string, bool) {
 		tok, ok := auth.TokenOf(c)
 		return tok.Org, ok
-	}, time.Now)
+	}
+	metrics.RegisterAPI(read, cfg.Store, orgOf, time.Now)
+	metrics.RegisterThresholdAPI(read, api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin)), cfg.Store, orgOf, time.Now)
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.
@@ -75,11 +77,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger,
-		Org: func(c echo.Context) (string, bool) {
-			tok, ok := auth.TokenOf(c)
-			return tok.Org, ok
-		}}, small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
+	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf},
+		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err
 	}

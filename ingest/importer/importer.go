@@ -39,6 +39,10 @@ type Config struct {
 	// merges run again whenever MaxPausedParts are waiting, and at the end of
 	// every Import (docs/benchmarks.md has the measurements).
 	PauseMerges bool
+	// Rows, when set, is told what every finished import wrote and rejected,
+	// per entity ("inserted": rows and tombstones written; "rejected"), for
+	// the service's metrics.
+	Rows func(entity, result string, n int)
 }
 
 // MaxPausedParts is the active part count at which a paused import lets
@@ -249,10 +253,14 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	finished := im.cfg.Now().UTC()
 	rec.FinishedAt, rec.FileSHA256, rec.Status = &finished, hex.EncodeToString(hash.Sum(nil)), ingest.BatchDone
-	for _, c := range sum.Entities {
+	for entity, c := range sum.Entities {
 		rec.RowsRead += uint64(c.Read)
 		rec.RowsInserted += uint64(c.Written + c.Deleted)
 		rec.RowsRejected += uint64(c.Rejected)
+		if im.cfg.Rows != nil {
+			im.cfg.Rows(entity, "inserted", c.Written+c.Deleted)
+			im.cfg.Rows(entity, "rejected", c.Rejected)
+		}
 	}
 	if runErr != nil {
 		rec.Status, rec.Error = ingest.BatchFailed, runErr.Error()

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// call sends a request with a bearer token and returns the status and body.
+func call(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestThresholdAPI: an admin token sets, lists and deletes its org's
+// thresholds; a read token lists but cannot set; another org sees none of
+// them; bad thresholds are 400s that say what to send.
+func TestThresholdAPI(t *testing.T) {
+	env := testEnv(t)
+	admin := createToken(t, env, "acme", "admin")
+	reader := createToken(t, env, "acme", "read")
+	other := createToken(t, env, "globex", "admin")
+	base, stop := serveInProcess(t, env)
+	defer stop()
+	url := base + "/api/v1/alerts/thresholds"
+
+	code, body := call(t, "PUT", url+"/wo-high", admin, `{"kpi":"write_off_ratio","scope":"client","scope_value":"c-1","comparator":"gt","value":0.1,"for":"20m","severity":"critical"}`)
+	if code != 200 || !strings.Contains(body, `"id":"wo-high"`) || !strings.Contains(body, `"for":"20m0s"`) {
+		t.Fatalf("PUT: %d %s", code, body)
+	}
+	code, body = call(t, "PUT", url, admin, `{"kpi":"billable_utilization_ratio","comparator":"lt","value":0.6}`)
+	var created struct{ ID, Severity, Scope string }
+	if code != 200 || json.Unmarshal([]byte(body), &created) != nil || !strings.HasPrefix(created.ID, "th_") ||
+		created.Severity != "warning" || created.Scope != "org" {
+		t.Fatalf("PUT without id: %d %s", code, body)
+	}
+	code, body = call(t, "GET", url, reader, "")
+	var list struct{ Thresholds []struct{ ID string } }
+	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Thresholds) != 2 {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	if code, body = call(t, "GET", url, other, ""); code != 200 || strings.Contains(body, "wo-high") {
+		t.Errorf("another org's GET: %d %s", code, body)
+	}
+	if code, _ = call(t, "DELETE", url+"/wo-high", other, ""); code != 404 {
+		t.Errorf("another org's DELETE: %d, want 404", code)
+	}
+	if code, _ = call(t, "PUT", url+"/x", reader, `{"kpi":"write_off_ratio","comparator":"gt","value":0.1}`); code != 403 {
+		t.Errorf("PUT with a read token: %d, want 403", code)
+	}
+	for _, bad := range []struct{ body, says string }{
+		{`{"kpi":"revenue","comparator":"gt","value":1}`, "thresholds can watch"},
+		{`{"kpi":"write_off_ratio","comparator":"outside","value":1}`, "a band is two thresholds"},
+		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"scope":"team","scope_value":"Design"}`, "can be set on"},
+		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"scope":"client"}`, "give the client"},
+		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"for":"2 hours"}`, "want a duration"},
+		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"severity":"page"}`, "info, warning or critical"},
+		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"colour":"red"}`, "unknown field"},
+	} {
+		if code, body := call(t, "PUT", url, admin, bad.body); code != 400 || !strings.Contains(body, bad.says) {
+			t.Errorf("PUT %s: %d %s, want 400 saying %q", bad.body, code, body, bad.says)
+		}
+	}
+	if code, _ = call(t, "DELETE", url+"/wo-high", admin, ""); code != 204 {
+		t.Errorf("DELETE: %d", code)
+	}
+	if code, body = call(t, "GET", url, admin, ""); code != 200 || strings.Contains(body, "wo-high") || !strings.Contains(body, created.ID) {
+		t.Errorf("GET after DELETE: %d %s", code, body)
+	}
+}
