@@ -13,7 +13,7 @@ APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 FUZZ_TARGETS := ./ingest/harvest:FuzzHarvest ./ingest/toggl:FuzzToggl ./ingest/clockify:FuzzClockify \
 	./ingest/canonical:FuzzCSV ./ingest/canonical:FuzzNDJSON ./ingest/canonical:FuzzJSON \
 	./ingest/canonical:FuzzScanObject ./ingest:FuzzParseDecimal ./ingest:FuzzParseDuration \
-	./ingest:FuzzParseDate ./ingest:FuzzParseClock
+	./ingest:FuzzParseDate ./ingest:FuzzParseClock ./ingest:FuzzCSVReader ./ingest:FuzzScanPlain
 FUZZTIME ?= 3s
 
 build:

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -9,22 +10,73 @@ import (
 // columns builds a columnar store.Batch one column at a time: each column is
 // a typed slice filled by a getter over the records, so no value is boxed.
 type columns struct {
+	pool  *columnPool
 	table string
 	n     int
 	names []string
 	vals  []any
+	spare []any // the columns of an earlier batch of the table, to fill again
 }
 
-func newColumns(table string, n int) *columns { return &columns{table: table, n: n} }
+// begin starts a batch of n rows for table.
+func (c *columns) begin(table string, n int) {
+	c.table, c.n = table, n
+	if n > 0 && c.pool != nil {
+		c.spare = c.pool.get(table)
+	}
+}
 
 // col appends the column name whose i-th value is get(i).
 func col[T any](c *columns, name string, get func(i int) T) {
-	v := make([]T, c.n)
+	v := column[T](c, name)
 	for i := range v {
 		v[i] = get(i)
 	}
+}
+
+// column appends the column name and returns its values for the caller to
+// set, all c.n of them.
+func column[T any](c *columns, name string) []T {
+	var v []T
+	if k := len(c.vals); k < len(c.spare) {
+		if s, ok := c.spare[k].([]T); ok && cap(s) >= c.n {
+			v = s[:c.n]
+		}
+	}
+	if v == nil {
+		v = make([]T, c.n)
+	}
 	c.names = append(c.names, name)
 	c.vals = append(c.vals, v)
+	return v
+}
+
+// columnPool keeps the columns of written batches, by table, for later
+// batches to fill again rather than allocate: a batch of time entries has
+// some 500 bytes of columns a row, most of an import's garbage. Being
+// sync.Pools, they go back to the garbage collector once writes stop, and
+// with them the strings of old rows that they still hold.
+type columnPool struct {
+	tables sync.Map // table -> *sync.Pool of *[]any
+}
+
+func (p *columnPool) get(table string) []any {
+	if tp, ok := p.tables.Load(table); ok {
+		if v, ok := tp.(*sync.Pool).Get().(*[]any); ok {
+			return *v
+		}
+	}
+	return nil
+}
+
+// put hands c's columns to the next batch of its table. The caller must be
+// done with them: the store has returned from writing them.
+func (p *columnPool) put(c *columns) {
+	tp, ok := p.tables.Load(c.table)
+	if !ok {
+		tp, _ = p.tables.LoadOrStore(c.table, &sync.Pool{})
+	}
+	tp.(*sync.Pool).Put(&c.vals)
 }
 
 // source adds the natural key of a source entity table.

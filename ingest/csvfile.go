@@ -102,7 +102,7 @@ func (s ColumnSet) Match(header []string, also ...string) bool {
 // position. It is not safe for concurrent use.
 type CSVFile struct {
 	file    string
-	cr      *csv.Reader
+	cr      *csvReader
 	set     ColumnSet
 	byName  map[string]int // Column.Name -> column
 	pos     []int          // column -> field index in the file, -1 when absent
@@ -140,10 +140,7 @@ func OpenCSV(r io.Reader, file string, set ColumnSet) (*CSVFile, error) {
 	} else if bytes.HasPrefix(b, []byte{0xff, 0xfe}) || bytes.HasPrefix(b, []byte{0xfe, 0xff}) {
 		return nil, &FileError{File: file, Line: 1, Reason: "the file is UTF-16; export it again as UTF-8 CSV"}
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	f := &CSVFile{file: file, cr: cr, set: set}
+	f := &CSVFile{file: file, cr: &csvReader{r: br}, set: set}
 
 	header, line, err := f.read()
 	if errors.Is(err, io.EOF) {
@@ -219,19 +216,19 @@ func (f *CSVFile) read() ([]string, int, error) {
 		f.peeked = false
 		return f.peekFields, f.peekLine, f.peekErr
 	}
-	fields, err := f.cr.Read()
+	fields, err := f.cr.read()
 	if err != nil {
 		return nil, 0, f.readError(err)
 	}
-	line, _ := f.cr.FieldPos(0)
-	for i, v := range fields {
-		if !utf8.ValidString(v) {
-			l, _ := f.cr.FieldPos(i)
-			l += strings.Count(v[:invalidAt(v)], "\n") // the line of the bad byte in a multi-line field
-			return nil, 0, &FileError{File: f.file, Line: l, Reason: "the file is not UTF-8; export it again as UTF-8 CSV"}
+	if !utf8.Valid(f.cr.rec) { // every field at once (see csvReader)
+		for i, v := range fields {
+			if !utf8.ValidString(v) {
+				l := f.cr.spans[i].line + strings.Count(v[:invalidAt(v)], "\n") // the line of the bad byte in a multi-line field
+				return nil, 0, &FileError{File: f.file, Line: l, Reason: "the file is not UTF-8; export it again as UTF-8 CSV"}
+			}
 		}
 	}
-	return fields, line, nil
+	return fields, f.cr.spans[0].line, nil
 }
 
 // invalidAt returns the offset of the first byte of s that is not UTF-8.
@@ -246,7 +243,7 @@ func invalidAt(s string) int {
 	return len(s)
 }
 
-// readError turns an error of csv.Reader into a *FileError.
+// readError turns an error of csvReader into a *FileError.
 func (f *CSVFile) readError(err error) error {
 	if errors.Is(err, io.EOF) {
 		return io.EOF
@@ -259,7 +256,7 @@ func (f *CSVFile) readError(err error) error {
 	case errors.Is(pe.Err, csv.ErrQuote):
 		// Either a stray quote after a closing one, or a quote never
 		// closed: then the reader has swallowed the rest of the file.
-		if _, next := f.cr.Read(); errors.Is(next, io.EOF) {
+		if _, next := f.cr.read(); errors.Is(next, io.EOF) {
 			return &FileError{File: f.file, Line: pe.StartLine, Reason: "a quoted field starting here is never closed: the file looks truncated"}
 		}
 		return &FileError{File: f.file, Line: pe.Line, Reason: fmt.Sprintf("malformed quoted field at column %d (a stray \" after the closing quote)", pe.Column)}
@@ -374,7 +371,17 @@ func (r Record) At(col int) string {
 	if i < 0 || i >= len(r.fields) {
 		return ""
 	}
-	return strings.TrimSpace(r.fields[i])
+	return trimSpace(r.fields[i])
+}
+
+// trimSpace is strings.TrimSpace with a shortcut for the value that starts
+// and ends with ASCII other than white space, as nearly every field does: it
+// is returned as is. Every field a parser reads goes through it.
+func trimSpace(s string) string {
+	if n := len(s); n > 0 && ' ' < s[0] && s[0] < utf8.RuneSelf && ' ' < s[n-1] && s[n-1] < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // Get returns the trimmed value of the column whose Column.Name is name,

@@ -155,7 +155,14 @@ func (k *Keyer) Key(prefix string, fields ...string) string {
 	// One buffer and one hash call, instead of three writes a field.
 	k.buf = k.buf[:0]
 	for _, f := range fields {
-		k.buf = strconv.AppendInt(k.buf, int64(len(f)), 10)
+		switch n := len(f); { // most fields are short: cheaper than AppendInt
+		case n < 10:
+			k.buf = append(k.buf, byte('0'+n))
+		case n < 100:
+			k.buf = append(k.buf, byte('0'+n/10), byte('0'+n%10))
+		default:
+			k.buf = strconv.AppendInt(k.buf, int64(n), 10)
+		}
 		k.buf = append(k.buf, ':')
 		k.buf = append(k.buf, f...)
 	}
@@ -167,11 +174,24 @@ func (k *Keyer) Key(prefix string, fields ...string) string {
 	}
 	d := k.days[day]
 	if d == nil {
+		var m map[uint64]uint32
 		if k.forget {
-			clear(k.days) // a sorted file never comes back to them
+			// A sorted file never comes back to them. The map of one,
+			// emptied, serves the new date without growing again.
+			for _, old := range k.days {
+				if old.m != nil {
+					m = old.m
+					clear(m)
+					break
+				}
+			}
+			clear(k.days)
 			k.inMaps = 0
 		}
-		d = &dayKeys{m: map[uint64]uint32{}}
+		if m == nil {
+			m = map[uint64]uint32{}
+		}
+		d = &dayKeys{m: m}
 		k.days[day] = d
 	}
 	if d.m == nil {

@@ -43,28 +43,54 @@ const (
 // Thousands groups are checked: after the first group (1-3 digits) each
 // group has exactly 3 digits, and none follow the decimal separator.
 type NumberLocale struct {
-	dec  byte // '.' or ',' once learned; 0 while unknown
-	memo map[number]*decimal.Decimal
+	dec  byte                // '.' or ',' once learned; 0 while unknown
+	memo *[memoSize]memoSlot // see cached; nil until the first number
 }
 
-// memoSize bounds the decimals a NumberLocale remembers. Rates and hours
-// repeat on most rows of an export, so remembering them saves the two
-// allocations of every decimal.Decimal.
-const memoSize = 4096
+// memoSize is how many decimals a NumberLocale remembers. Rates and hours
+// repeat on most rows of an export (a million rows of one had 527 distinct
+// numbers), so remembering them saves the two allocations of every
+// decimal.Decimal, and for hours its String.
+const (
+	memoBits = 10
+	memoSize = 1 << memoBits
+)
 
-// cached returns the decimal for n, shared with every other row that had
-// the same number: callers must not modify it (decimals are values; nothing
-// in ingest modifies one).
-func (l *NumberLocale) cached(n number) *decimal.Decimal {
-	if d, ok := l.memo[n]; ok {
-		return d
+// memoSlot holds the number whose key is key, see cached.
+type memoSlot struct {
+	key uint64
+	e   *memoized
+}
+
+// memoized is a remembered decimal and, once asked for, its String.
+type memoized struct {
+	d    decimal.Decimal
+	text string
+}
+
+// cached returns the memo entry for n, shared with every other row that had
+// the same number: callers must not modify its decimal (decimals are values;
+// nothing in ingest modifies one).
+//
+// The memo is a direct-mapped cache, cheaper to look up than a map: a
+// number's key, packed into one word, picks its one slot, and a number
+// picking a taken slot replaces what was there.
+func (l *NumberLocale) cached(n number) *memoized {
+	if n.big != "" || n.m >= 1<<54 || n.scale >= 1<<8 {
+		return &memoized{d: n.decimal()} // too long for a key, and rare
 	}
-	if l.memo == nil || len(l.memo) >= memoSize {
-		l.memo = make(map[number]*decimal.Decimal, 64)
+	k := n.m<<9 | uint64(n.scale)<<1
+	if n.neg {
+		k |= 1
 	}
-	d := n.decimal()
-	l.memo[n] = &d
-	return &d
+	if l.memo == nil {
+		l.memo = new([memoSize]memoSlot)
+	}
+	slot := &l.memo[(k*0x9e3779b97f4a7c15)>>(64-memoBits)] // Fibonacci hashing spreads similar keys
+	if slot.e == nil || slot.key != k {
+		*slot = memoSlot{key: k, e: &memoized{d: n.decimal()}}
+	}
+	return slot.e
 }
 
 // Decimal returns the decimal separator the file has shown, or 0 if it has
@@ -78,7 +104,7 @@ func (l *NumberLocale) ParseDecimal(s string) (decimal.Decimal, string) {
 	if reason != "" {
 		return decimal.Decimal{}, reason
 	}
-	return *l.cached(n), ""
+	return l.cached(n).d, ""
 }
 
 // ParseRates reads the optional bill rate, cost rate and billed amount cells
@@ -97,7 +123,7 @@ func (l *NumberLocale) ParseRates(rec Record, billRate, costRate, billed int) (o
 		if why != "" {
 			return out, col, raw, why
 		}
-		out[i] = l.cached(n) // shared between rows with the same rate
+		out[i] = &l.cached(n).d // shared between rows with the same rate
 	}
 	return out, 0, "", ""
 }
@@ -106,7 +132,11 @@ func (l *NumberLocale) ParseRates(rec Record, billRate, costRate, billed int) (o
 // (ambiguous values read with '.' as the decimal separator).
 func ParseDecimal(s string) (decimal.Decimal, string) {
 	var l NumberLocale
-	return l.ParseDecimal(s)
+	n, reason := l.scan(s) // not ParseDecimal: a memo for one number is waste
+	if reason != "" {
+		return decimal.Decimal{}, reason
+	}
+	return n.decimal(), ""
 }
 
 // ParseHours reads the hours of one entry, either decimal hours in the
@@ -116,17 +146,46 @@ func (l *NumberLocale) ParseHours(s string) (decimal.Decimal, string) {
 	if strings.IndexByte(s, ':') >= 0 {
 		return ParseDuration(s)
 	}
-	n, reason := l.scan(s)
+	e, reason := l.decimalHours(s)
 	if reason != "" {
 		return decimal.Decimal{}, reason
 	}
+	return e.d, ""
+}
+
+// ParseHoursText is ParseHours that also returns h.String(), which row keys
+// hash: decimal hours remember it with their decimal instead of formatting
+// it every row.
+func (l *NumberLocale) ParseHoursText(s string) (h decimal.Decimal, text, reason string) {
+	if strings.IndexByte(s, ':') >= 0 {
+		if h, reason = ParseDuration(s); reason != "" {
+			return decimal.Decimal{}, "", reason
+		}
+		return h, h.String(), ""
+	}
+	e, reason := l.decimalHours(s)
+	if reason != "" {
+		return decimal.Decimal{}, "", reason
+	}
+	if e.text == "" {
+		e.text = e.d.String()
+	}
+	return e.d, e.text, ""
+}
+
+// decimalHours is ParseHours for hours that are not a duration.
+func (l *NumberLocale) decimalHours(s string) (*memoized, string) {
+	n, reason := l.scan(s)
+	if reason != "" {
+		return nil, reason
+	}
 	if n.neg && !n.isZero() {
-		return decimal.Decimal{}, ReasonNegativeHours
+		return nil, ReasonNegativeHours
 	}
 	if n.over24() {
-		return decimal.Decimal{}, ReasonTooManyHours
+		return nil, ReasonTooManyHours
 	}
-	return *l.cached(n), ""
+	return l.cached(n), ""
 }
 
 // CheckHours returns "" when h is a plausible length for one entry (0 to 24
@@ -214,6 +273,53 @@ func (l *NumberLocale) scan(s string) (number, string) {
 	case strings.HasPrefix(s, "−"): // U+2212 MINUS SIGN
 		n.neg, s = true, s[len("−"):]
 	}
+	if plain, ok := l.scanPlain(s, n); ok {
+		return plain, ""
+	}
+	return l.scanSeparators(s, n)
+}
+
+// scanPlain reads what most cells hold, ASCII digits with at most one '.',
+// in one pass, as scanSeparators would. ok is false for anything else,
+// and for a '.' that this file uses to group thousands ("1.500").
+func (l *NumberLocale) scanPlain(s string, n number) (_ number, ok bool) {
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			if n.m >= 1<<59 { // n.m*10+9 might not fit: leave it to readDigits
+				return n, false
+			}
+			n.m = n.m*10 + uint64(c-'0')
+		case c == '.' && dot < 0:
+			dot = i
+		default:
+			return n, false
+		}
+	}
+	switch {
+	case len(s) == 0 || s == ".":
+		return n, false // no digits
+	case dot < 0:
+		return n, true // an integer
+	}
+	after := len(s) - dot - 1
+	if after == 3 && strings.TrimLeft(s[:dot], "0") != "" { // ambiguous
+		if l.dec != 0 && l.dec != '.' {
+			return n, false
+		}
+		n.scale = 3
+		return n, true
+	}
+	n.scale = int32(after)
+	if l.dec == 0 {
+		l.dec = '.'
+	}
+	return n, true
+}
+
+// scanSeparators is scan after the sign.
+func (l *NumberLocale) scanSeparators(s string, n number) (number, string) {
 	dots, commas, lastDot, lastComma, digits := 0, 0, -1, -1, 0
 	for i, r := range s {
 		switch {

@@ -413,6 +413,28 @@ func FuzzParseDecimal(f *testing.F) {
 	})
 }
 
+// FuzzScanPlain holds scan's fast path to what the full reading makes of
+// the same value, learning included.
+func FuzzScanPlain(f *testing.F) {
+	for _, s := range []string{"0", "175", "8.25", "1.500", "0.500", "00.500", "1.5000", ".5", "5.", ".", "", "1.2.3",
+		"184467440737095516159", "1152921504606846975.5", "12,5", "1 234"} {
+		for _, dec := range []byte{0, '.', ','} {
+			f.Add(s, dec)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string, dec byte) {
+		fast, full := NumberLocale{dec: dec}, NumberLocale{dec: dec}
+		n, ok := fast.scanPlain(s, number{})
+		if !ok {
+			return
+		}
+		want, why := full.scanSeparators(s, number{})
+		if why != "" || n != want || fast.dec != full.dec {
+			t.Fatalf("%q with %q: fast %+v learned %q, full %+v %q learned %q", s, dec, n, fast.dec, want, why, full.dec)
+		}
+	})
+}
+
 func FuzzParseDuration(f *testing.F) {
 	for _, s := range []string{"1:30:00", "01:30:00", "0:00:00", "24:00:00", "1:30", "-1:00:00", "999999999:00:00"} {
 		f.Add(s)

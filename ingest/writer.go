@@ -43,7 +43,8 @@ func (c *WriterConfig) Validate() error {
 // Writer converts canonical records into columnar batches and inserts them.
 // One Write call is one INSERT: all of its records are stored or none.
 type Writer struct {
-	cfg WriterConfig
+	cfg   WriterConfig
+	spare columnPool
 }
 
 // NewWriter returns a Writer, or the configuration error.
@@ -59,46 +60,48 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	now := w.cfg.Now().UTC().Truncate(time.Millisecond)
 	st := stamp{at: now, version: uint64(now.UnixMicro()), batch: batchID}
-	var b *columns
+	c := &columns{pool: &w.spare}
 	switch recs := records.(type) {
 	case []Org:
-		b = orgRows(recs, st)
+		orgRows(c, recs, st)
 	case []Role:
-		b = roleRows(recs, st)
+		roleRows(c, recs, st)
 	case []Person:
-		b = personRows(recs, st)
+		personRows(c, recs, st)
 	case []Client:
-		b = clientRows(recs, st)
+		clientRows(c, recs, st)
 	case []Project:
-		b = projectRows(recs, st)
+		projectRows(c, recs, st)
 	case []TimeEntry:
-		b = timeEntryRows(recs, st)
+		timeEntryRows(c, recs, st)
 	case []Deliverable:
-		b = deliverableRows(recs, st)
+		deliverableRows(c, recs, st)
 	case []TaskEvent:
-		b = taskEventRows(recs, st)
+		taskEventRows(c, recs, st)
 	case []Allocation:
-		b = allocationRows(recs, st)
+		allocationRows(c, recs, st)
 	case []TimeOff:
-		b = timeOffRows(recs, st)
+		timeOffRows(c, recs, st)
 	case []Holiday:
-		b = holidayRows(recs, st)
+		holidayRows(c, recs, st)
 	case []Adjustment:
-		b = adjustmentRows(recs, st)
+		adjustmentRows(c, recs, st)
 	case []InvoiceLine:
-		b = invoiceLineRows(recs, st)
+		invoiceLineRows(c, recs, st)
 	case []BatchRecord:
-		b = batchRows(recs, st)
+		batchRows(c, recs, st)
 	default:
 		return 0, fmt.Errorf("ingest writer: cannot write %T", records)
 	}
-	if b.n == 0 {
+	if c.n == 0 {
 		return 0, nil
 	}
-	if err := w.cfg.Store.Insert(ctx, &store.Batch{Table: b.table, Columns: b.names, Values: b.vals}); err != nil {
-		return 0, fmt.Errorf("write %d rows to %s: %w", b.n, b.table, err)
+	if err := w.cfg.Store.Insert(ctx, &store.Batch{Table: c.table, Columns: c.names, Values: c.vals}); err != nil {
+		// Not reused: the store may still be reading a batch it gave up on.
+		return 0, fmt.Errorf("write %d rows to %s: %w", c.n, c.table, err)
 	}
-	return b.n, nil
+	w.spare.put(c)
+	return c.n, nil
 }
 
 // stamp is what one Write adds to every row.
@@ -124,8 +127,8 @@ func flag(b bool) uint8 {
 	return 0
 }
 
-func orgRows(recs []Org, st stamp) *columns {
-	c := newColumns("ops.orgs", len(recs))
+func orgRows(c *columns, recs []Org, st stamp) {
+	c.begin("ops.orgs", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].ID })
 	col(c, "name", func(i int) string { return recs[i].Name })
 	col(c, "time_zone", func(i int) string { return recs[i].TimeZone })
@@ -133,11 +136,10 @@ func orgRows(recs []Org, st stamp) *columns {
 	col(c, "overhead_per_hour", func(i int) dec { return recs[i].OverheadPerHour })
 	col(c, "version", func(int) uint64 { return st.version })
 	col(c, "ingested_at", func(int) time.Time { return st.at })
-	return c
 }
 
-func roleRows(recs []Role, st stamp) *columns {
-	c := newColumns("ops.roles", len(recs))
+func roleRows(c *columns, recs []Role, st stamp) {
+	c.begin("ops.roles", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "role", func(i int) string { return recs[i].Role })
 	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
@@ -147,11 +149,10 @@ func roleRows(recs []Role, st stamp) *columns {
 	col(c, "version", func(int) uint64 { return st.version })
 	col(c, "ingested_at", func(int) time.Time { return st.at })
 	col(c, "batch_id", func(int) string { return st.batch })
-	return c
 }
 
-func personRows(recs []Person, st stamp) *columns {
-	c := newColumns("ops.people", len(recs))
+func personRows(c *columns, recs []Person, st stamp) {
+	c.begin("ops.people", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
@@ -173,21 +174,19 @@ func personRows(recs []Person, st stamp) *columns {
 	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
 	col(c, "holiday_calendar", func(i int) string { return recs[i].HolidayCalendar })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func clientRows(recs []Client, st stamp) *columns {
-	c := newColumns("ops.clients", len(recs))
+func clientRows(c *columns, recs []Client, st stamp) {
+	c.begin("ops.clients", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
 	col(c, "currency", func(i int) string { return recs[i].Currency })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func projectRows(recs []Project, st stamp) *columns {
-	c := newColumns("ops.projects", len(recs))
+func projectRows(c *columns, recs []Project, st stamp) {
+	c.begin("ops.projects", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
@@ -202,38 +201,41 @@ func projectRows(recs []Project, st stamp) *columns {
 	col(c, "start_date", func(i int) ptm { return recs[i].StartDate })
 	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func timeEntryRows(recs []TimeEntry, st stamp) *columns {
-	c := newColumns("ops.time_entries", len(recs))
-	meta := func(i int) *Meta { return &recs[i].Meta }
-	c.source(meta)
-	col(c, "person_id", func(i int) string { return recs[i].PersonID })
-	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
-	col(c, "hours", func(i int) dec { return recs[i].Hours })
-	col(c, "project_id", func(i int) string { return recs[i].ProjectID })
-	col(c, "client_id", func(i int) string { return recs[i].ClientID })
-	col(c, "task", func(i int) string { return recs[i].Task })
-	col(c, "notes", func(i int) string { return recs[i].Notes })
-	col(c, "billable", func(i int) uint8 { return flag(recs[i].Billable) })
-	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
-	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
-	col(c, "billing_status", func(i int) string {
-		if recs[i].BillingStatus == "" {
-			return Unbilled
+func timeEntryRows(c *columns, recs []TimeEntry, st stamp) {
+	c.begin("ops.time_entries", len(recs))
+	// One pass over the records fills every column. Time entries come in
+	// the largest batches, which a pass per column would read 25 times.
+	var (
+		org, source, id         = column[string](c, "org_id"), column[string](c, "source"), column[string](c, "external_id")
+		person, date, hours     = column[string](c, "person_id"), column[time.Time](c, "date"), column[dec](c, "hours")
+		project, client         = column[string](c, "project_id"), column[string](c, "client_id")
+		task, notes, billable   = column[string](c, "task"), column[string](c, "notes"), column[uint8](c, "billable")
+		billRate, costRate      = column[pdec](c, "bill_rate"), column[pdec](c, "cost_rate")
+		status, invoice, billed = column[string](c, "billing_status"), column[string](c, "invoice_id"), column[pdec](c, "billed_amount")
+		currency, tags, phase   = column[string](c, "currency"), column[[]string](c, "tags"), column[string](c, "phase")
+		deliverable, updatedAt  = column[string](c, "deliverable_id"), column[ptm](c, "updated_at")
+		version, deleted        = column[uint64](c, "version"), column[uint8](c, "deleted")
+		ingestedAt, batch       = column[time.Time](c, "ingested_at"), column[string](c, "batch_id")
+	)
+	for i := range recs {
+		r := &recs[i]
+		org[i], source[i], id[i] = r.Org, r.Source, r.ExternalID
+		person[i], date[i], hours[i] = r.PersonID, orEpoch(r.Date), r.Hours
+		project[i], client[i] = r.ProjectID, r.ClientID
+		task[i], notes[i], billable[i] = r.Task, r.Notes, flag(r.Billable)
+		billRate[i], costRate[i] = r.BillRate, r.CostRate
+		status[i] = r.BillingStatus
+		if status[i] == "" {
+			status[i] = Unbilled
 		}
-		return recs[i].BillingStatus
-	})
-	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })
-	col(c, "billed_amount", func(i int) pdec { return recs[i].BilledAmount })
-	col(c, "currency", func(i int) string { return recs[i].Currency })
-	col(c, "tags", func(i int) []string { return orEmpty(recs[i].Tags) })
-	col(c, "phase", func(i int) string { return recs[i].Phase })
-	col(c, "deliverable_id", func(i int) string { return recs[i].DeliverableID })
-	col(c, "updated_at", func(i int) ptm { return recs[i].UpdatedAt })
-	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
-	return c
+		invoice[i], billed[i] = r.InvoiceID, r.BilledAmount
+		currency[i], tags[i], phase[i] = r.Currency, orEmpty(r.Tags), r.Phase
+		deliverable[i], updatedAt[i] = r.DeliverableID, r.UpdatedAt
+		version[i], deleted[i] = st.versionOf(r.UpdatedAt), flag(r.Deleted)
+		ingestedAt[i], batch[i] = st.at, st.batch
+	}
 }
 
 // orEpoch stores a missing time (a tombstone carries only its key) as the
@@ -252,8 +254,8 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func deliverableRows(recs []Deliverable, st stamp) *columns {
-	c := newColumns("ops.deliverables", len(recs))
+func deliverableRows(c *columns, recs []Deliverable, st stamp) {
+	c.begin("ops.deliverables", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
@@ -266,11 +268,10 @@ func deliverableRows(recs []Deliverable, st stamp) *columns {
 	col(c, "owner_id", func(i int) string { return recs[i].OwnerID })
 	col(c, "updated_at", func(i int) ptm { return recs[i].UpdatedAt })
 	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
-	return c
 }
 
-func taskEventRows(recs []TaskEvent, st stamp) *columns {
-	c := newColumns("ops.task_events", len(recs))
+func taskEventRows(c *columns, recs []TaskEvent, st stamp) {
+	c.begin("ops.task_events", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "occurred_at", func(i int) time.Time { return orEpoch(recs[i].OccurredAt) })
@@ -285,11 +286,10 @@ func taskEventRows(recs []TaskEvent, st stamp) *columns {
 	col(c, "actor", func(i int) string { return recs[i].Actor })
 	col(c, "due_date", func(i int) ptm { return recs[i].DueDate })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func allocationRows(recs []Allocation, st stamp) *columns {
-	c := newColumns("ops.allocations", len(recs))
+func allocationRows(c *columns, recs []Allocation, st stamp) {
+	c.begin("ops.allocations", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
@@ -307,11 +307,10 @@ func allocationRows(recs []Allocation, st stamp) *columns {
 		return recs[i].Probability
 	})
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func timeOffRows(recs []TimeOff, st stamp) *columns {
-	c := newColumns("ops.time_off", len(recs))
+func timeOffRows(c *columns, recs []TimeOff, st stamp) {
+	c.begin("ops.time_off", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
@@ -319,11 +318,10 @@ func timeOffRows(recs []TimeOff, st stamp) *columns {
 	col(c, "end_date", func(i int) time.Time { return orEpoch(recs[i].EndDate) })
 	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func holidayRows(recs []Holiday, st stamp) *columns {
-	c := newColumns("ops.holidays", len(recs))
+func holidayRows(c *columns, recs []Holiday, st stamp) {
+	c.begin("ops.holidays", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "calendar", func(i int) string { return recs[i].Calendar })
 	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
@@ -332,11 +330,10 @@ func holidayRows(recs []Holiday, st stamp) *columns {
 	col(c, "deleted", func(i int) uint8 { return flag(recs[i].Deleted) })
 	col(c, "ingested_at", func(int) time.Time { return st.at })
 	col(c, "batch_id", func(int) string { return st.batch })
-	return c
 }
 
-func adjustmentRows(recs []Adjustment, st stamp) *columns {
-	c := newColumns("ops.adjustments", len(recs))
+func adjustmentRows(c *columns, recs []Adjustment, st stamp) {
+	c.begin("ops.adjustments", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "kind", func(i int) string { return recs[i].Kind })
@@ -349,11 +346,10 @@ func adjustmentRows(recs []Adjustment, st stamp) *columns {
 	col(c, "amount", func(i int) pdec { return recs[i].Amount })
 	col(c, "reason", func(i int) string { return recs[i].Reason })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func invoiceLineRows(recs []InvoiceLine, st stamp) *columns {
-	c := newColumns("ops.invoice_lines", len(recs))
+func invoiceLineRows(c *columns, recs []InvoiceLine, st stamp) {
+	c.begin("ops.invoice_lines", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })
@@ -364,11 +360,10 @@ func invoiceLineRows(recs []InvoiceLine, st stamp) *columns {
 	col(c, "amount", func(i int) dec { return recs[i].Amount })
 	col(c, "time_entry_ids", func(i int) []string { return orEmpty(recs[i].TimeEntryIDs) })
 	c.bookkeeping(st, meta, nil)
-	return c
 }
 
-func batchRows(recs []BatchRecord, st stamp) *columns {
-	c := newColumns("ops.ingest_batches", len(recs))
+func batchRows(c *columns, recs []BatchRecord, st stamp) {
+	c.begin("ops.ingest_batches", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "batch_id", func(i int) string { return recs[i].ID })
 	col(c, "source", func(i int) string { return recs[i].Source })
@@ -383,5 +378,4 @@ func batchRows(recs []BatchRecord, st stamp) *columns {
 	col(c, "status", func(i int) string { return recs[i].Status })
 	col(c, "error", func(i int) string { return recs[i].Error })
 	col(c, "version", func(int) uint64 { return st.version })
-	return c
 }

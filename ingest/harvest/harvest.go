@@ -100,16 +100,29 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 // its line, column and value, and the next call goes on with the next row;
 // an *ingest.FileError ends the file; io.EOF is the end.
 func (p *Parser) Next() (ingest.Row, error) {
-	rec, line, err := p.f.Next()
+	var e ingest.TimeEntry
+	refs := &ingest.Refs{}
+	line, err := p.NextEntry(&e, refs)
 	if err != nil {
 		return ingest.Row{}, err
 	}
-	return p.row(rec, line)
+	return ingest.Row{Line: line, Record: e, Refs: refs}, nil
 }
 
-func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
-	bad := func(col int, value, reason string) (ingest.Row, error) {
-		return ingest.Row{}, p.f.RowError(line, col, value, reason)
+// NextEntry is Next that fills in the caller's entry and refs, overwriting
+// them whole, and returns the row's line: a long import then allocates no
+// Row of its own per row. After an error, e and refs hold nothing of use.
+func (p *Parser) NextEntry(e *ingest.TimeEntry, refs *ingest.Refs) (int, error) {
+	rec, line, err := p.f.Next()
+	if err != nil {
+		return 0, err
+	}
+	return line, p.row(rec, line, e, refs)
+}
+
+func (p *Parser) row(rec ingest.Record, line int, e *ingest.TimeEntry, refs *ingest.Refs) error {
+	bad := func(col int, value, reason string) error {
+		return p.f.RowError(line, col, value, reason)
 	}
 	raw := rec.At(colDate)
 	date, iso, why := p.dates.parse(raw, p.opts.DateOrder, p.now)
@@ -117,7 +130,7 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 		return bad(colDate, raw, why)
 	}
 	raw = rec.At(colHours)
-	hours, why := p.num.ParseHours(raw)
+	hours, hoursText, why := p.num.ParseHoursText(raw)
 	if why != "" {
 		return bad(colHours, raw, why)
 	}
@@ -162,13 +175,13 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 	}
 
 	client, task, notes, empID := rec.At(colClient), rec.At(colTask), rec.At(colNotes), rec.At(colEmployeeID)
-	e := ingest.TimeEntry{
+	*e = ingest.TimeEntry{
 		Meta: ingest.Meta{
 			Org:    p.opts.Org,
 			Source: Source,
 			// Not the invoice status or rates: invoicing an entry and
 			// exporting again must replace it, not add a second one.
-			ExternalID: p.keys.Key(Source, iso, empID, first, last, client, project, task, notes, hours.String(), ingest.BillableFlag(billable)),
+			ExternalID: p.keys.Key(Source, iso, empID, first, last, client, project, task, notes, hoursText, ingest.BillableFlag(billable)),
 		},
 		Date:          date,
 		Hours:         hours,
@@ -181,7 +194,7 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 		BillingStatus: status,
 		Currency:      currency,
 	}
-	refs := &ingest.Refs{
+	*refs = ingest.Refs{
 		PersonID:    empID,
 		PersonName:  name,
 		Role:        rec.At(colRoles),
@@ -189,7 +202,7 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 		Project:     project,
 		ProjectCode: rec.At(colProjectCode),
 	}
-	return ingest.Row{Line: line, Record: e, Refs: refs}, nil
+	return nil
 }
 
 // dateCache remembers the last date read: an export is sorted by date, so

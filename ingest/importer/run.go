@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/harvest"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -30,7 +31,9 @@ type run struct {
 	jobs       chan job
 	writerDone chan error
 	pending    map[string]*pending
-	hadRows    map[string]bool // table + source -> whether it held rows when the import started
+	buffered   int                 // rows in pending
+	spare      map[string]*pending // written batches, to fill again; guarded by mu
+	hadRows    map[string]bool     // table + source -> whether it held rows when the import started
 	rowsSeen   int
 	input      *countingReader
 	watchDates bool      // the keyer forgets past dates: stop when one comes back
@@ -47,8 +50,9 @@ var errUnsorted = errors.New("the export is not sorted by date")
 type pending struct {
 	table   string
 	source  string // the source of the first record; one input has one source
-	records any    // a slice of one record type
+	records recordSlice
 	keys    []string
+	counts  *Counts // the entity's in the summary, guarded by run.mu
 	deleted int
 	n       int
 }
@@ -65,10 +69,31 @@ func (r *run) loadOrg(ctx context.Context) error {
 	return rows.Scan(0, &r.orgName, &r.orgTZ, &r.currency)
 }
 
+// entryParser is a parser of a time export that fills in the caller's
+// TimeEntry and Refs instead of returning a Row: a TimeEntry boxed into
+// Row.Record is an allocation of some 350 bytes per row. On an error the two
+// hold nothing of use.
+type entryParser interface {
+	NextEntry(e *ingest.TimeEntry, refs *ingest.Refs) (line int, err error)
+}
+
+var _ entryParser = (*harvest.Parser)(nil)
+
 // rows reads every row, rejecting invalid ones and flushing full batches.
 func (r *run) rows(ctx context.Context, p ingest.Parser) error {
+	// next reads a row and add buffers it.
+	var row ingest.Row
+	next := func() (err error) { row, err = p.Next(); return err }
+	add := func() error { return r.add(ctx, row) }
+	if ep, ok := p.(entryParser); ok {
+		var e ingest.TimeEntry
+		var refs ingest.Refs
+		var line int
+		next = func() (err error) { line, err = ep.NextEntry(&e, &refs); return err }
+		add = func() error { return r.addEntry(ctx, &e, line, &refs) }
+	}
 	for {
-		row, err := p.Next()
+		err := next()
 		if r.req.OnProgress != nil && (r.rowsSeen%4096 == 0 || err != nil) {
 			r.req.OnProgress(r.input.n, r.rowsSeen)
 		}
@@ -85,10 +110,10 @@ func (r *run) rows(ctx context.Context, p ingest.Parser) error {
 			return err
 		}
 		r.rowsSeen++
-		if err := r.add(ctx, row); err != nil {
+		if err := add(); err != nil {
 			return err
 		}
-		if r.buffered() >= r.im.cfg.BatchRows {
+		if r.buffered >= r.im.cfg.BatchRows {
 			if err := r.flush(ctx); err != nil {
 				return err
 			}
@@ -118,26 +143,7 @@ func (r *run) reject(entity string, e *ingest.RowError) {
 func (r *run) add(ctx context.Context, row ingest.Row) error {
 	switch rec := row.Record.(type) {
 	case ingest.TimeEntry:
-		if r.watchDates {
-			if rec.Date.Before(r.maxDate) {
-				return errUnsorted
-			}
-			r.maxDate = rec.Date
-		}
-		if rec.Currency != "" {
-			if r.currency == "" {
-				r.currency, r.orgDirty = rec.Currency, true // the first currency an org sees becomes its currency
-			}
-			if rec.Currency != r.currency {
-				r.reject("time_entry", &ingest.RowError{File: r.req.File, Line: row.Line, Field: "currency", Value: rec.Currency,
-					Reason: fmt.Sprintf("org %s keeps its books in %s; convert the amounts or import into another org", r.req.Org, r.currency)})
-				return nil
-			}
-		}
-		if err := r.resolver.Resolve(ctx, &rec, row.Refs); err != nil {
-			return err
-		}
-		push(r, "time_entry", "time_entries", rec, rec.Meta)
+		return r.addEntry(ctx, &rec, row.Line, row.Refs)
 	case ingest.Person:
 		push(r, "person", "people", rec, rec.Meta)
 	case ingest.Client:
@@ -164,6 +170,47 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 	return nil
 }
 
+// addEntry is add for a time entry.
+func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs *ingest.Refs) error {
+	if r.watchDates {
+		if e.Date.Before(r.maxDate) {
+			return errUnsorted
+		}
+		r.maxDate = e.Date
+	}
+	if e.Currency != "" {
+		if r.currency == "" {
+			r.currency, r.orgDirty = e.Currency, true // the first currency an org sees becomes its currency
+		}
+		if e.Currency != r.currency {
+			r.reject("time_entry", &ingest.RowError{File: r.req.File, Line: line, Field: "currency", Value: e.Currency,
+				Reason: fmt.Sprintf("org %s keeps its books in %s; convert the amounts or import into another org", r.req.Org, r.currency)})
+			return nil
+		}
+	}
+	if err := r.resolver.Resolve(ctx, e, refs); err != nil {
+		return err
+	}
+	push(r, "time_entry", "time_entries", *e, e.Meta)
+	return nil
+}
+
+// recordSlice is a pending batch's records: a *records[T].
+type recordSlice interface {
+	slice() any
+	reset()
+}
+
+// records grows behind a pointer: storing each longer slice in an interface
+// would allocate its header once a row.
+type records[T any] struct{ s []T }
+
+func (r *records[T]) slice() any { return r.s }
+
+// reset empties the slice for the next batch, which overwrites each record
+// as it appends.
+func (r *records[T]) reset() { r.s = r.s[:0] }
+
 // push appends a record to its entity's pending batch.
 func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 	if r.pending == nil {
@@ -171,29 +218,30 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 	}
 	p, ok := r.pending[entity]
 	if !ok {
-		// Capacity for a whole batch: growing by appends would allocate about
-		// five times the batch over its life.
-		p = &pending{table: table, source: m.Source, records: make([]T, 0, r.im.cfg.BatchRows),
-			keys: make([]string, 0, r.im.cfg.BatchRows)}
+		r.mu.Lock()
+		p = r.spare[entity]
+		delete(r.spare, entity)
+		if p == nil {
+			// Capacity for a whole batch: growing by appends would allocate
+			// about five times the batch over its life.
+			p = &pending{table: table, records: &records[T]{s: make([]T, 0, r.im.cfg.BatchRows)},
+				keys: make([]string, 0, r.im.cfg.BatchRows), counts: r.sum.counts(entity)}
+		}
+		r.mu.Unlock()
+		p.source = m.Source
 		r.pending[entity] = p
 	}
-	p.records = append(p.records.([]T), rec)
+	recs := p.records.(*records[T])
+	recs.s = append(recs.s, rec)
 	p.keys = append(p.keys, m.ExternalID)
 	if m.Deleted {
 		p.deleted++
 	}
 	p.n++
+	r.buffered++
 	r.mu.Lock()
-	r.sum.counts(entity).Read++
+	p.counts.Read++
 	r.mu.Unlock()
-}
-
-func (r *run) buffered() int {
-	n := 0
-	for _, p := range r.pending {
-		n += p.n
-	}
-	return n
 }
 
 // job is one flush's worth of writes, in the order they must happen.
@@ -262,7 +310,7 @@ func (r *run) takeJob() job {
 			j.entity = append(j.entity, entity)
 		}
 	}
-	r.pending = nil
+	r.pending, r.buffered = nil, 0
 	return j
 }
 
@@ -283,9 +331,21 @@ func (r *run) process(ctx context.Context, j job) error {
 		if r.req.DryRun {
 			continue
 		}
-		if err := r.write(ctx, p.records); err != nil {
+		if err := r.write(ctx, p.records.slice()); err != nil {
 			return err
 		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.spare == nil {
+		r.spare = map[string]*pending{}
+	}
+	for i, p := range j.batches {
+		// Written: the next batch reuses its buffers rather than allocate a
+		// batch's worth of memory again.
+		p.records.reset()
+		p.keys, p.deleted, p.n = p.keys[:0], 0, 0
+		r.spare[j.entity[i]] = p
 	}
 	return nil
 }
