@@ -34,7 +34,11 @@ func BenchmarkPages(b *testing.B) {
 	if lib == "" {
 		lib = chdb.LibPath(cache)
 	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	var args []string
+	if a := os.Getenv("OPSMETRICS_CHDB_ARGS"); a != "" {
+		args = strings.Fields(a)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

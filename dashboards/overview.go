@@ -89,6 +89,11 @@ func (d *server) overview(c echo.Context) error {
 		cur, dropped := requestWithin(v, t.kpi, "interval", "day")
 		before, _ := requestWithin(prev, t.kpi)
 		switch {
+		case t.den == nil && oneMonth(v): // a percentile: by week, and by month over both ranges
+			both, _ := requestWithin(v, t.kpi, "interval", "month")
+			both.From = prev.From
+			cur.Interval = trend
+			reqs = append(reqs, cur, both)
 		case t.den == nil: // a percentile: by week or month, the previous range, and the whole range
 			whole, _ := requestWithin(v, t.kpi)
 			cur.Interval = trend
@@ -115,6 +120,9 @@ func (d *server) overview(c echo.Context) error {
 	for _, t := range overviewTiles {
 		var days, before, whole *metrics.Result
 		switch {
+		case t.den == nil && oneMonth(v):
+			days, before, whole = res[i], monthOf(res[i+1], prev.From), monthOf(res[i+1], v.From)
+			i += 2
 		case t.den == nil:
 			days, before, whole = res[i], res[i+1], res[i+2]
 			i += 3
@@ -136,6 +144,25 @@ func (d *server) overview(c echo.Context) error {
 	}
 	body.Maturity = buildMaturity(res[i+1])
 	return d.render(c, "overview", pageData{View: v, Body: body, Notes: notes})
+}
+
+// oneMonth reports whether the view is one calendar month: then the
+// previous range is the month before, and one query by month gives both.
+func oneMonth(v View) bool {
+	return v.From.Day() == 1 && v.To.Equal(v.From.AddDate(0, 1, 0))
+}
+
+// monthOf is the row of a by-month result whose period is month, as a
+// result of its own (no rows when there is none).
+func monthOf(res *metrics.Result, month time.Time) *metrics.Result {
+	out := &metrics.Result{Columns: res.Columns}
+	t := tableOf(res)
+	for r := range t.Len() {
+		if t.date(r, "period").Equal(month) {
+			out.Rows = append(out.Rows, res.Rows[r])
+		}
+	}
+	return out
 }
 
 // tileValue is a tile's value over a whole result: the ratio of the sums of

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/shopspring/decimal"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -116,6 +118,56 @@ func BenchmarkFactsBuild(b *testing.B) {
 	slices.Sort(all)
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(all[len(all)-1].Microseconds())/1000, "max_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkCollector measures the Prometheus side on the KPI benchmark's
+// data: one refresh of every org's KPI gauges (what runs every
+// --kpi-refresh), then scrapes of /metrics over HTTP, which only read the
+// cache. Reported: refresh_s, series, scrape p50_ms and p99_ms.
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/kpi-bench go test -run '^$' -bench Collector -benchtime 100x ./metrics
+func BenchmarkCollector(b *testing.B) {
+	s := benchStore(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
+	defer s.Close()
+	reg := prometheus.NewRegistry()
+	var orgs []string
+	if o := os.Getenv("OPSMETRICS_BENCH_ORG"); o != "" {
+		orgs = []string{o}
+	}
+	c, err := NewCollector(CollectorConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Registerer: reg, Orgs: orgs, MaxSeries: 1_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := c.Refresh(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	refresh := time.Since(start)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	var took []time.Duration
+	var size int
+	for range b.N {
+		start := time.Now()
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(start))
+		size = int(n)
+	}
+	slices.Sort(took)
+	c.mu.RLock()
+	series := len(c.samples)
+	c.mu.RUnlock()
+	b.ReportMetric(refresh.Seconds(), "refresh_s")
+	b.ReportMetric(float64(series), "series")
+	b.ReportMetric(float64(size)/1024, "body_KiB")
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(took[min(len(took)-1, len(took)*99/100)].Microseconds())/1000, "p99_ms")
 	b.ReportMetric(0, "ns/op")
 }
 

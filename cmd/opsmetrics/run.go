@@ -34,6 +34,7 @@ func commands() []command {
 		{"token", "create, list and revoke API tokens", cmdToken},
 		{"kpi", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", cmdKPI},
 		{"capacity", "free hours by week, and the earliest start for a job (for sales)", cmdCapacity},
+		{"alerts", "alert rules and thresholds for Prometheus", cmdAlerts},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
 		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
 		{"version", "print version information", cmdVersion},

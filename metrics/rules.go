@@ -1,0 +1,425 @@
+package metrics
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Prometheus alerting rules (deploy/prometheus/rules.yml) are generated
+// here, next to ThresholdKPIs and ForBuckets, so a new KPI or bucket cannot
+// be exported without a rule that reads it. deploy/prometheus/rules_test.yml
+// holds the promtool unit tests of every rule.
+
+// Limits of the fixed rules. Change them here, then regenerate the file with
+// `go run ./cmd/opsmetrics alerts rules > deploy/prometheus/rules.yml`.
+const (
+	// staleDataAfter is how long a source may send no time entry or task
+	// event before OpsmetricsDataStale fires. Raise it for sources that are
+	// imported by hand less often than daily, or that are quiet at weekends.
+	staleDataAfter = 24 * time.Hour
+	// refreshStaleAfter is the age of the last successful KPI refresh past
+	// which OpsmetricsKPIRefreshFailing fires: three refreshes at the
+	// collector's default 5-minute interval.
+	refreshStaleAfter = 15 * time.Minute
+	// scrapeJob is the job name of opsmetrics in deploy/prometheus/prometheus.yml.
+	scrapeJob = "opsmetrics"
+)
+
+// staleDataIgnored are the sources OpsmetricsDataStale leaves out: the demo
+// agency is generated once and never refreshed.
+var staleDataIgnored = []string{"demo"}
+
+// unit is how a KPI's values are written in annotations.
+type unit int
+
+const (
+	percent unit = iota
+	seconds
+	count
+)
+
+// format is the template text that writes x (a template pipeline) in u.
+func (u unit) format(x string) string {
+	switch u {
+	case seconds:
+		return "{{ " + x + " | humanizeDuration }}"
+	case count:
+		return "{{ " + x + " }}"
+	}
+	return "{{ " + x + " | humanizePercentage }}"
+}
+
+// thresholdAlert is the alert of one KPI's thresholds.
+type thresholdAlert struct {
+	kpi         string   // the gauge name without opsmetrics_kpi_, as in ThresholdKPIs
+	window      bool     // compare the window="30d" gauge (overdue_deliverables has no window)
+	alert       string   // the alert name
+	comparators []string // the directions it covers; the others fire OpsmetricsKPIThreshold
+	unit        unit
+	page        string // the dashboard page to open
+	summary     string // with the placeholders of expand
+	description string
+}
+
+// thresholdAlerts are the per-KPI alerts, in the order of the rules file.
+var thresholdAlerts = []thresholdAlert{
+	{
+		kpi: "write_off_ratio", window: true, alert: "OpsmetricsWriteOffAboveThreshold", comparators: []string{"gt"},
+		unit: percent, page: "/margin",
+		summary: "Write-off of $SCOPE is $VALUE over the last 30 days, above the $THRESHOLD threshold.",
+		description: "$VALUE of the standard value of the billable work of $SCOPE in the last 30 days was written off. " +
+			"Threshold $ID ($SEVERITY): $THRESHOLD. Check the write-off reasons on the Margin dashboard first: " +
+			"over-service on retainers, goodwill discounts, estimate overruns, or time logged to the wrong client or project. " +
+			"Then agree with the account lead whether to bill the extra scope or fix how the work is estimated.",
+	},
+	{
+		kpi: "billable_utilization_ratio", window: true, alert: "OpsmetricsUtilizationOutsideBand", comparators: []string{"lt", "gt"},
+		unit: percent, page: "/utilization",
+		summary: "Billable utilization of $SCOPE is $VALUE over the last 30 days, $DIRECTION the $THRESHOLD threshold.",
+		description: "Billable hours of $SCOPE were $VALUE of their available hours (contracted hours less time off and holidays) " +
+			"in the last 30 days. Threshold $ID ($SEVERITY): $DIRECTION $THRESHOLD. " +
+			`{{ if eq $labels.comparator "lt" }}Check the Utilization dashboard first: who is low, and whether they log their time at all; ` +
+			"then non-billable work, and the pipeline on the Capacity page." +
+			"{{ else }}Check the Utilization dashboard first: who is over, and for how long, as that is overtime and burnout risk; " +
+			"look at the Capacity page before booking them more work.{{ end }}",
+	},
+	{
+		kpi: "approval_time_p90_seconds", window: true, alert: "OpsmetricsApprovalP90AboveThreshold", comparators: []string{"gt"},
+		unit: seconds, page: "/approvals",
+		summary: "Client approvals of $SCOPE take $VALUE at the 90th percentile, above the $THRESHOLD threshold.",
+		description: "One review cycle in ten of $SCOPE decided in the last 30 days took longer than $VALUE " +
+			"(calendar time from the review request to the client's decision). Threshold $ID ($SEVERITY): $THRESHOLD. " +
+			"Check the stuck approvals on the Approvals dashboard first: who holds each one and since when. " +
+			"Chase the oldest, and agree a review deadline with the client for the next deliverables.",
+	},
+	{
+		kpi: "on_time_ratio", window: true, alert: "OpsmetricsOnTimeBelowThreshold", comparators: []string{"lt"},
+		unit: percent, page: "/delivery",
+		summary: "On-time delivery of $SCOPE is $VALUE over the last 30 days, below the $THRESHOLD threshold.",
+		description: "Only $VALUE of the deliverables of $SCOPE due in the last 30 days were delivered on time " +
+			"(open ones past their due date count as late). Threshold $ID ($SEVERITY): $THRESHOLD. " +
+			"Check the late deliverables on the Delivery dashboard first: are they waiting for client feedback or approval, " +
+			"under-estimated, or short of people? Agree new dates with the client for the open ones.",
+	},
+	{
+		kpi: "margin_ratio", window: true, alert: "OpsmetricsMarginBelowThreshold", comparators: []string{"lt"},
+		unit: percent, page: "/margin",
+		summary: "Margin of $SCOPE is $VALUE over the last 30 days, below the $THRESHOLD threshold.",
+		description: "Revenue less labour cost of $SCOPE in the last 30 days was $VALUE of revenue. " +
+			"Threshold $ID ($SEVERITY): $THRESHOLD. Check the Margin dashboard first: write-offs, hours over budget " +
+			"on fixed-fee and retainer work, and senior people doing junior work; then billable time not invoiced yet.",
+	},
+	{
+		kpi: "overdue_deliverables", alert: "OpsmetricsOverdueDeliverables", comparators: []string{"gt"},
+		unit: count, page: "/delivery",
+		summary: "$SCOPE_CAP has $VALUE overdue deliverables, more than the threshold of $THRESHOLD.",
+		description: "$VALUE open deliverables of $SCOPE are past their due date (and grace days) now. " +
+			"Threshold $ID ($SEVERITY): $THRESHOLD. Check the overdue deliverables on the Delivery dashboard first: " +
+			"who owns each one, and whether it waits for the client. Tell the client the new dates before they ask.",
+	},
+}
+
+// Template pieces of the annotations.
+const (
+	scopeText = `{{ if $labels.client }}client {{ $labels.client }} (org {{ $labels.org }})` +
+		`{{ else if $labels.team }}team {{ $labels.team }} (org {{ $labels.org }}){{ else }}org {{ $labels.org }}{{ end }}`
+	scopeCapText = `{{ if $labels.client }}Client {{ $labels.client }} (org {{ $labels.org }})` +
+		`{{ else if $labels.team }}Team {{ $labels.team }} (org {{ $labels.org }}){{ else }}Org {{ $labels.org }}{{ end }}`
+	directionText = `{{ if eq $labels.comparator "lt" }}below{{ else }}above{{ end }}`
+	// thresholdQuery looks the threshold's value up: the alert's own value
+	// is the KPI's.
+	thresholdQuery = `{{ with printf "opsmetrics_alert_threshold{org=%q,threshold_id=%q}" $labels.org $labels.threshold_id | query }}`
+	// rangeText is the 30d window of the gauges (the collector's
+	// [today-29d, tomorrow)) as the dashboards' from and to parameters.
+	rangeText = `&from={{ with query "time() - 29 * 86400" }}{{ (. | first | value | toTime).Format "2006-01-02" }}{{ end }}` +
+		`&to={{ with query "time() + 86400" }}{{ (. | first | value | toTime).Format "2006-01-02" }}{{ end }}`
+	orgQuery   = `?org={{ $labels.org | urlquery }}`
+	scopeQuery = `{{ if $labels.client }}&client={{ $labels.client | urlquery }}{{ end }}` +
+		`{{ if $labels.team }}&team={{ $labels.team | urlquery }}{{ end }}`
+)
+
+// expand replaces the placeholders of a threshold alert's text; value and
+// threshold are template text writing the KPI's and the threshold's value.
+func expand(s, value, threshold string) string {
+	return strings.NewReplacer("$SCOPE_CAP", scopeCapText, "$SCOPE", scopeText, "$VALUE", value,
+		"$THRESHOLD", thresholdQuery+threshold+"{{ end }}", "$DIRECTION", directionText,
+		"$ID", "{{ $labels.threshold_id }}", "$SEVERITY", "{{ $labels.severity }}").Replace(s)
+}
+
+// rule is one alerting rule.
+type rule struct {
+	alert       string
+	expr        string
+	forDur      string
+	labels      [][2]string
+	annotations [][2]string
+}
+
+// ruleGroup is one group of the rules file.
+type ruleGroup struct {
+	name    string
+	comment string
+	rules   []rule
+}
+
+// matchOn matches KPI gauges with thresholds on all the scope labels (and
+// extra), so an org-level threshold (none of them) matches only the
+// org-level gauge, and a team threshold never a client series. The threshold
+// is the "many" side: several thresholds on one scope each give an alert,
+// with the threshold's labels and the gauge's value.
+func matchOn(extra ...string) string {
+	return "on(" + strings.Join(append([]string{"org", "client", "team", "role", "project"}, extra...), ", ") + ") group_right()"
+}
+
+var comparatorOp = map[string]string{"gt": ">", "lt": "<"}
+
+// AlertRules returns the Prometheus alerting rules file, as committed in
+// deploy/prometheus/rules.yml. The output depends on nothing but this
+// package's tables: the same bytes every call.
+func AlertRules() []byte {
+	var th []rule
+	for _, a := range thresholdAlerts {
+		for _, b := range ForBuckets {
+			th = append(th, a.rule(ForLabel(b)))
+		}
+	}
+	for _, b := range ForBuckets {
+		th = append(th, oppositeRule(ForLabel(b)))
+	}
+	groups := []ruleGroup{
+		{
+			name: "opsmetrics-thresholds",
+			comment: "Thresholds set through PUT /api/v1/alerts/thresholds, exported as opsmetrics_alert_threshold.\n" +
+				"Prometheus cannot read a for-duration from a series, so each KPI has one rule per for bucket;\n" +
+				"a new threshold needs no rule change and no reload. The alert keeps the threshold's labels\n" +
+				"(severity, threshold_id, client or team); its value is the KPI's.",
+			rules: th,
+		},
+		{name: "opsmetrics-fixed", comment: "Alerts that need no threshold.", rules: fixedRules()},
+	}
+	var w strings.Builder
+	w.WriteString("# Prometheus alerting rules of opsmetrics. Generated by `opsmetrics alerts rules`\n")
+	w.WriteString("# (metrics/rules.go): do not edit by hand. Regenerate with\n")
+	w.WriteString("#   go run ./cmd/opsmetrics alerts rules > deploy/prometheus/rules.yml\n")
+	w.WriteString("# Unit tests: promtool test rules deploy/prometheus/rules_test.yml\n")
+	w.WriteString("groups:\n")
+	for _, g := range groups {
+		for _, line := range strings.Split(g.comment, "\n") {
+			fmt.Fprintf(&w, "  # %s\n", line)
+		}
+		fmt.Fprintf(&w, "  - name: %s\n    rules:\n", g.name)
+		for _, r := range g.rules {
+			writeRule(&w, r)
+		}
+	}
+	return []byte(w.String())
+}
+
+// rule is the alert's rule for one for bucket.
+func (a thresholdAlert) rule(bucket string) rule {
+	gauge := "opsmetrics_kpi_" + a.kpi
+	if a.window {
+		gauge += `{window="30d"}`
+	}
+	var parts []string
+	for _, c := range a.comparators {
+		parts = append(parts, fmt.Sprintf("%s\n  %s %s\nopsmetrics_alert_threshold{kpi=%q, comparator=%q, for=%q}",
+			gauge, comparatorOp[c], matchOn(), a.kpi, c, bucket))
+	}
+	value, threshold := a.unit.format("$value"), a.unit.format(". | first | value")
+	return rule{
+		alert:  a.alert,
+		expr:   orExpr(parts),
+		forDur: bucket,
+		labels: bucketLabel(bucket),
+		annotations: [][2]string{
+			{"summary", expand(a.summary, value, threshold)},
+			{"description", expand(a.description, value, threshold)},
+			{"dashboard", a.page + orgQuery + scopeQuery + rangeText},
+		},
+	}
+}
+
+// oppositeRule fires for the thresholds whose comparator no per-KPI alert
+// covers (an on-time threshold "gt", say), so that no threshold the API
+// accepts is silently never evaluated.
+func oppositeRule(bucket string) rule {
+	var parts []string
+	for _, c := range []string{"gt", "lt"} {
+		var kpis, names []string
+		windowed := true
+		for _, a := range thresholdAlerts {
+			if slices.Contains(a.comparators, c) {
+				continue
+			}
+			kpis = append(kpis, a.kpi)
+			names = append(names, "opsmetrics_kpi_"+a.kpi)
+			windowed = windowed && a.window
+		}
+		if len(kpis) == 0 {
+			continue
+		}
+		// Gauges of several names are selected by __name__ (an `or` of
+		// them would drop all but the first: `or` ignores the name), and
+		// get the kpi label of the threshold they are matched with.
+		window := `window="30d"`
+		if !windowed {
+			window = `window=~"30d|"` // overdue_deliverables has no window label
+		}
+		gauges := fmt.Sprintf(`label_replace({__name__=~%q, %s}, "kpi", "$1", "__name__", "opsmetrics_kpi_(.+)")`,
+			strings.Join(names, "|"), window)
+		parts = append(parts, fmt.Sprintf("%s\n  %s %s\nopsmetrics_alert_threshold{kpi=~%q, comparator=%q, for=%q}",
+			gauges, comparatorOp[c], matchOn("kpi"),
+			strings.Join(kpis, "|"), c, bucket))
+	}
+	// The unit and page follow the kpi label.
+	var opposite []thresholdAlert
+	for _, a := range thresholdAlerts {
+		if len(a.comparators) < len(comparatorOp) {
+			opposite = append(opposite, a)
+		}
+	}
+	byKPI := func(f func(a thresholdAlert) string) string {
+		var s strings.Builder
+		last := len(opposite) - 1
+		for i, a := range opposite[:last] {
+			if i > 0 {
+				s.WriteString("{{ else if")
+			} else {
+				s.WriteString("{{ if")
+			}
+			fmt.Fprintf(&s, " eq $labels.kpi %q }}%s", a.kpi, f(a))
+		}
+		fmt.Fprintf(&s, "{{ else }}%s{{ end }}", f(opposite[last]))
+		return s.String()
+	}
+	value := byKPI(func(a thresholdAlert) string { return a.unit.format("$value") })
+	threshold := byKPI(func(a thresholdAlert) string { return a.unit.format(". | first | value") })
+	page := byKPI(func(a thresholdAlert) string { return a.page })
+	return rule{
+		alert:  "OpsmetricsKPIThreshold",
+		expr:   orExpr(parts),
+		forDur: bucket,
+		labels: bucketLabel(bucket),
+		annotations: [][2]string{
+			{"summary", expand("{{ $labels.kpi }} of $SCOPE is $VALUE, $DIRECTION the $THRESHOLD threshold.", value, threshold)},
+			{"description", expand("Threshold $ID ($SEVERITY) alerts when {{ $labels.kpi }} is $DIRECTION $THRESHOLD, "+
+				"the opposite of the usual direction for this KPI. Check first that this is what was meant: if not, "+
+				"change the threshold's comparator (PUT /api/v1/alerts/thresholds/$ID). If it was, open the dashboard to see what changed.",
+				value, threshold)},
+			{"dashboard", page + orgQuery + scopeQuery + rangeText},
+		},
+	}
+}
+
+// bucketLabel is the rule label of a bucket's rule. It repeats the
+// threshold's own "for" label, and tells the rules of one alert apart (for
+// promtool's duplicate-rule check).
+func bucketLabel(bucket string) [][2]string { return [][2]string{{"for", bucket}} }
+
+// orExpr joins the parts of an expression with `or`, each in parentheses
+// when there are several.
+func orExpr(parts []string) string {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	for i, p := range parts {
+		parts[i] = "(\n  " + strings.ReplaceAll(p, "\n", "\n  ") + "\n)"
+	}
+	return strings.Join(parts, "\nor\n")
+}
+
+// fixedRules are the rules that need no threshold.
+func fixedRules() []rule {
+	ignored := fmt.Sprintf("%q", strings.Join(staleDataIgnored, "|"))
+	const statusPage = "/status"
+	return []rule{
+		{
+			alert:  "OpsmetricsRetainerOverageForecast",
+			expr:   "opsmetrics_kpi_overage_forecast_ratio > 1",
+			forDur: "1h",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "Project {{ $labels.project }} (org {{ $labels.org }}) is forecast to use {{ $value | humanizePercentage }} of its contracted hours this budget period."},
+				{"description", "At the current burn rate, project {{ $labels.project }} goes over the hours of its retainer or budget " +
+					"before the period ends. Check the retainer forecast on the Margin dashboard first: who and which tasks burn the hours, " +
+					"and whether the work is in scope. Then talk to the account lead now: slow down, agree a change order, " +
+					"or plan the overage with the client."},
+				{"dashboard", "/margin" + orgQuery + rangeText},
+			},
+		},
+		{
+			alert:  "OpsmetricsDataStale",
+			expr:   fmt.Sprintf("opsmetrics_data_age_seconds{source!~%s} > %d", ignored, int(staleDataAfter.Seconds())),
+			forDur: "30m",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "No new data from {{ $labels.source }} for org {{ $labels.org }} for {{ $value | humanizeDuration }}."},
+				{"description", fmt.Sprintf("opsmetrics has ingested no time entry or task event from source {{ $labels.source }} "+
+					"for org {{ $labels.org }} for {{ $value | humanizeDuration }} (the limit is %d hours), so the KPIs miss recent work. "+
+					"Check the import or sync that feeds this source first (its schedule, webhook or API token), "+
+					"then the opsmetrics logs for rejected rows. A source imported by hand less often, or quiet at weekends, "+
+					"needs a longer limit: staleDataAfter in metrics/rules.go.", int(staleDataAfter.Hours()))},
+				{"dashboard", statusPage},
+			},
+		},
+		{
+			alert: "OpsmetricsKPIRefreshFailing",
+			expr: fmt.Sprintf("increase(opsmetrics_kpi_refresh_errors_total[10m]) > 0\nor\n"+
+				"time() - opsmetrics_kpi_refresh_last_success_timestamp_seconds > %d", int(refreshStaleAfter.Seconds())),
+			forDur: "10m",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "opsmetrics {{ $labels.instance }} is failing to refresh the KPI gauges."},
+				{"description", fmt.Sprintf("The KPI refresh of {{ $labels.instance }} has failed for 10 minutes, or has not "+
+					"completed for over %d minutes (last success: "+
+					`{{ with printf "opsmetrics_kpi_refresh_last_success_timestamp_seconds{instance=%%q}" $labels.instance | query }}`+
+					"{{ . | first | value | humanizeTimestamp }}{{ end }}). The gauges keep their last values, so threshold alerts "+
+					"may be stale; the dashboards and the API are not affected. Check the opsmetrics logs for kpi_refresh_failed "+
+					"and kpi_refresh_org_failed first (the org and the query that failed), then the database.",
+					int(refreshStaleAfter.Minutes()))},
+				{"dashboard", statusPage},
+			},
+		},
+		{
+			alert:  "OpsmetricsDown",
+			expr:   fmt.Sprintf("up{job=%q} == 0", scrapeJob),
+			forDur: "5m",
+			labels: [][2]string{{"severity", "critical"}},
+			annotations: [][2]string{
+				{"summary", "Prometheus cannot scrape opsmetrics {{ $labels.instance }}."},
+				{"description", "The /metrics scrape of {{ $labels.instance }} has failed for 5 minutes, so no KPI gauge or threshold " +
+					"is current and the threshold alerts resolve on their own. Check that the opsmetrics service is running and ready " +
+					"(/readyz), then its logs and the database it needs."},
+				{"dashboard", statusPage},
+			},
+		},
+	}
+}
+
+// writeRule writes one rule as YAML.
+func writeRule(w *strings.Builder, r rule) {
+	fmt.Fprintf(w, "      - alert: %s\n        expr: |-\n", r.alert)
+	for _, line := range strings.Split(r.expr, "\n") {
+		fmt.Fprintf(w, "          %s\n", line)
+	}
+	fmt.Fprintf(w, "        for: %s\n", r.forDur)
+	for _, block := range []struct {
+		key string
+		kv  [][2]string
+	}{{"labels", r.labels}, {"annotations", r.annotations}} {
+		if len(block.kv) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "        %s:\n", block.key)
+		for _, kv := range block.kv {
+			fmt.Fprintf(w, "          %s: %s\n", kv[0], quote(kv[1]))
+		}
+	}
+}
+
+// quote writes s as a single-quoted YAML scalar, in which only the quote
+// itself needs escaping.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
