@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // BenchmarkPages renders every dashboard server-side for one org of the
@@ -25,27 +23,8 @@ import (
 //
 //	OPSMETRICS_BENCH_DATA=/tmp/opsmetrics-bench/kpi-data go test -run '^$' -bench Pages -benchtime 20x ./dashboards
 func BenchmarkPages(b *testing.B) {
-	dir := os.Getenv("OPSMETRICS_BENCH_DATA")
-	if dir == "" {
-		b.Skip("set OPSMETRICS_BENCH_DATA to a data directory loaded by bench/kpis.sh")
-	}
-	cache, _ := os.UserCacheDir()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		lib = chdb.LibPath(cache)
-	}
-	var args []string
-	if a := os.Getenv("OPSMETRICS_CHDB_ARGS"); a != "" {
-		args = strings.Fields(a)
-	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := chdbtest.Bench(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
 	defer s.Close()
-	if _, err := store.Migrate(context.Background(), s, store.MigrateConfig{}); err != nil {
-		b.Fatal(err)
-	}
 	org := os.Getenv("OPSMETRICS_BENCH_ORG")
 	if org == "" {
 		org = "acme"

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -187,25 +186,6 @@ func (d *server) capacity(c echo.Context) error {
 		body.Answer = describeStart(answer, name("role"))
 	}
 	return d.render(c, "capacity", pageData{View: v, Names: n, Body: body, Notes: notes})
-}
-
-// runQueries runs the page's queries at most two at a time (the engine
-// uses both cores for one query too) and joins their errors.
-func runQueries(ctx context.Context, jobs ...func(context.Context) error) error {
-	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = job(ctx)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // badRequestText is a metrics.ErrBadRequest's message for the reader.

@@ -161,23 +161,54 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 // order asked.
 func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.Result, error) {
 	out := make([]*metrics.Result, len(reqs))
-	errs := make([]error, len(reqs))
+	jobs := make([]func(context.Context) error, len(reqs))
+	for i, r := range reqs {
+		if r.Now.IsZero() {
+			r.Now = d.cfg.Now()
+		}
+		jobs[i] = func(ctx context.Context) (err error) {
+			out[i], err = metrics.Compute(ctx, d.cfg.Store, r)
+			return err
+		}
+	}
+	return out, runQueries(ctx, jobs...)
+}
+
+// runQueries runs the page's queries at most two at a time (the engine
+// uses both cores for one query too) and joins their errors.
+func runQueries(ctx context.Context, jobs ...func(context.Context) error) error {
+	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
-	for i, r := range reqs {
+	for i, job := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if r.Now.IsZero() {
-				r.Now = d.cfg.Now()
-			}
-			out[i], errs[i] = metrics.Compute(ctx, d.cfg.Store, r)
+			errs[i] = job(ctx)
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// kpisBeside computes the KPI requests while beside runs (a page's own
+// small lookups), and returns both's errors joined.
+func (d *server) kpisBeside(ctx context.Context, beside func() error, reqs ...metrics.Request) ([]*metrics.Result, error) {
+	var (
+		wg   sync.WaitGroup
+		res  []*metrics.Result
+		kerr error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		res, kerr = d.kpis(ctx, reqs...)
+	}()
+	berr := beside()
+	wg.Wait()
+	return res, errors.Join(kerr, berr)
 }
 
 // request is a KPI request for the view.

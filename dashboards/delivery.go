@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -72,20 +71,15 @@ func (d *server) delivery(c echo.Context) error {
 	for i := range reqs {
 		reqs[i].Now = now // the same "now" as the late list's
 	}
-	var (
-		wg   sync.WaitGroup
-		res  []*metrics.Result
-		kerr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		res, kerr = d.kpis(ctx, reqs...)
-	}()
-	lists, lerr := d.deliveryLists(ctx, q, now)
-	n, nerr := d.loadNames(ctx, v.Org)
-	wg.Wait()
-	if err := errors.Join(kerr, lerr, nerr); err != nil {
+	var lists deliveryLists
+	var n *names
+	res, err := d.kpisBeside(ctx, func() error {
+		var lerr, nerr error
+		lists, lerr = d.deliveryLists(ctx, q, now)
+		n, nerr = d.loadNames(ctx, v.Org)
+		return errors.Join(lerr, nerr)
+	}, reqs...)
+	if err != nil {
 		return err
 	}
 	body := deliveryBody{SlipText: slipSummary(res[2]), GraceText: graceText(lists.grace)}

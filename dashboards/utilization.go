@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -53,25 +52,20 @@ func (d *server) utilization(c echo.Context) error {
 	}
 	grid, gridMonthly := heatmapInterval(v)
 	trend, monthly := weeksOrMonths(v)
-	var (
-		wg   sync.WaitGroup
-		res  []*metrics.Result
-		kerr error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		res, kerr = d.kpis(ctx,
-			q.request("billable_utilization", "group_by", "person", "interval", grid),
-			q.request("billable_utilization", "group_by", "team", "interval", trend),
-			q.request("billable_utilization", "group_by", "role", "interval", trend),
-			q.request("untracked_hours", "group_by", "person"))
-	}()
 	// The two small lookups run beside the KPIs.
-	n, nerr := d.loadNames(ctx, v.Org)
-	teams, terr := d.personTeams(ctx, v)
-	wg.Wait()
-	if err := errors.Join(kerr, nerr, terr); err != nil {
+	var n *names
+	var teams map[string]string
+	res, err := d.kpisBeside(ctx, func() error {
+		var nerr, terr error
+		n, nerr = d.loadNames(ctx, v.Org)
+		teams, terr = d.personTeams(ctx, v)
+		return errors.Join(nerr, terr)
+	},
+		q.request("billable_utilization", "group_by", "person", "interval", grid),
+		q.request("billable_utilization", "group_by", "team", "interval", trend),
+		q.request("billable_utilization", "group_by", "role", "interval", trend),
+		q.request("untracked_hours", "group_by", "person"))
+	if err != nil {
 		return err
 	}
 	if note := untrackedNote(res[3]); note != "" {

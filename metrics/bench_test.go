@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/shopspring/decimal"
 
-	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // BenchmarkKPIs measures every KPI of the catalog for one org over one
@@ -171,30 +170,9 @@ func BenchmarkCollector(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// benchStore opens the embedded engine on the data directory named by the
-// environment variable, or skips the benchmark when it is not set.
+// benchStore opens a benchmark's data directory (chdbtest.Bench).
 func benchStore(b *testing.B, envVar, script string) *chdb.Store {
-	dir := os.Getenv(envVar)
-	if dir == "" {
-		b.Skip("set " + envVar + " to a data directory loaded by " + script)
-	}
-	cache, _ := os.UserCacheDir()
-	lib := os.Getenv("CHDB_LIB_PATH")
-	if lib == "" {
-		lib = chdb.LibPath(cache)
-	}
-	var args []string
-	if a := os.Getenv("OPSMETRICS_CHDB_ARGS"); a != "" {
-		args = strings.Fields(a)
-	}
-	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := store.Migrate(context.Background(), s, store.MigrateConfig{}); err != nil { // data loaded by an older build
-		b.Fatal(err)
-	}
-	return s
+	return chdbtest.Bench(b, envVar, script)
 }
 
 func must[T any](v T, err error) T {

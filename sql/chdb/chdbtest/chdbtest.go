@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,4 +71,29 @@ func Close() {
 	if dir != "" {
 		os.RemoveAll(dir)
 	}
+}
+
+// Bench opens the data directory named by the environment variable envVar
+// (a benchmark's data, loaded by script) with OPSMETRICS_CHDB_ARGS, and
+// migrates it (data loaded by an older build). It skips the benchmark when
+// envVar is not set. The caller closes the store.
+func Bench(b *testing.B, envVar, script string) *chdb.Store {
+	b.Helper()
+	dir := os.Getenv(envVar)
+	if dir == "" {
+		b.Skip("set " + envVar + " to a data directory loaded by " + script)
+	}
+	var args []string
+	if a := os.Getenv("OPSMETRICS_CHDB_ARGS"); a != "" {
+		args = strings.Fields(a)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: LibPath(b), DataDir: dir, Args: args, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.Migrate(context.Background(), s, store.MigrateConfig{}); err != nil {
+		s.Close()
+		b.Fatal(err)
+	}
+	return s
 }
