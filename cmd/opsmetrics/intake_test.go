@@ -153,7 +153,7 @@ func TestIntakeAPI(t *testing.T) {
 func TestAcknowledgedSurvivesKill9(t *testing.T) {
 	env := testEnv(t)
 	token := createToken(t, env, "acme", "ingest")
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
 	cmd.Env = environ(env)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

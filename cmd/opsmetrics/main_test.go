@@ -135,7 +135,7 @@ func TestServeInProcess(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--body-limit", "1K", "--log-level", "warn"},
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--body-limit", "1K", "--log-level", "warn"},
 			getenvFrom(env), pw, io.Discard)
 		pw.Close()
 	}()
@@ -190,7 +190,7 @@ func TestServeInProcess(t *testing.T) {
 // gracefully with the embedded engine loaded.
 func TestSIGTERMAndDataDirLock(t *testing.T) {
 	env := testEnv(t)
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
 	cmd.Env = environ(env)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr strings.Builder
