@@ -70,7 +70,9 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go ms.Serve(mln)
 		defer ms.Close()
-		go kc.Run(ctx)
+		refreshed := make(chan struct{})
+		go func() { kc.Run(ctx); close(refreshed) }()
+		defer func() { <-refreshed }() // before the store closes: a refresh may be querying
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}

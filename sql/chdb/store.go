@@ -73,6 +73,8 @@ type Store struct {
 	types   sync.Map // table name -> map[column]type
 
 	closeOnce sync.Once
+	closeMu   sync.Mutex     // orders wg.Add against Close's wg.Wait
+	closing   bool           // Close has begun: no new statement starts
 	wg        sync.WaitGroup // queries still running in the engine
 }
 
@@ -311,10 +313,24 @@ func (s *Store) cancel(tag string) {
 // withConn runs f on an idle connection in its own goroutine. When ctx ends
 // first, it kills the statement tagged tag and returns ctx.Err() at once.
 func (s *Store) withConn(ctx context.Context, tag string, f func(conn uintptr) ([]byte, error)) ([]byte, error) {
+	// A statement that starts while Close runs would use a connection Close
+	// is freeing (a crash inside the engine): it is refused instead.
+	s.closeMu.Lock()
+	if s.closing {
+		s.closeMu.Unlock()
+		return nil, &store.Error{Kind: store.ErrUnavailable, Message: "the embedded engine is closed"}
+	}
+	s.wg.Add(1)
+	s.closeMu.Unlock()
+	if err := ctx.Err(); err != nil { // a select below would pick at random between a free connection and ctx
+		s.wg.Done()
+		return nil, err
+	}
 	var conn uintptr
 	select {
 	case conn = <-s.conns:
 	case <-ctx.Done():
+		s.wg.Done()
 		return nil, ctx.Err()
 	}
 	type outcome struct {
@@ -322,7 +338,6 @@ func (s *Store) withConn(ctx context.Context, tag string, f func(conn uintptr) (
 		err error
 	}
 	done := make(chan outcome, 1)
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer func() { s.conns <- conn }()
@@ -484,6 +499,9 @@ func (s *Store) loadColumns(ctx context.Context, table, db, name string, reload 
 // again in this process on another directory.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closeMu.Lock()
+		s.closing = true
+		s.closeMu.Unlock()
 		s.wg.Wait()
 		s.closeConns()
 		s.lock.Close()
