@@ -163,8 +163,18 @@ func TestServeInProcess(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(page), "The store is empty") {
 		t.Errorf("status page: %d %s", resp.StatusCode, page)
 	}
-	if code, body := getJSON(t, base+"/no/such/page"); code != 404 || body["error"] == nil {
-		t.Errorf("unknown path: %d %v", code, body)
+	// A page that does not exist is a page that says so; an API path an error in JSON.
+	resp, err = http.Get(base + "/no/such/page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), "Not Found") {
+		t.Errorf("unknown page: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
+	if code, body := getJSON(t, base+"/api/v1/no/such/route"); code/100 != 4 || body["error"] == nil {
+		t.Errorf("unknown API path: %d %v", code, body)
 	}
 	resp, err = http.Post(base+"/api/v1/time_entries", "application/x-ndjson", strings.NewReader(strings.Repeat("x", 4096)))
 	if err != nil {

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -141,6 +143,33 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(status)
 			return
 		}
+		if isPage(c.Request().URL.Path) {
+			c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+			c.Response().WriteHeader(status)
+			_ = errorPage.Execute(c.Response(), struct {
+				Status         int
+				Message, ReqID string
+			}{status, msg, requestID(c)})
+			return
+		}
 		_ = c.JSON(status, apiError{Error: msg, RequestID: requestID(c)})
 	}
 }
+
+// isPage reports whether a path is a page a person opens (the dashboards),
+// whose errors are shown as a page rather than JSON.
+func isPage(path string) bool {
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/assets/"} {
+		if strings.HasPrefix(path, p) {
+			return false
+		}
+	}
+	return true
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Status}} · opsmetrics</title>
+<link rel="stylesheet" href="/assets/app.css"></head>
+<body><main><h1>{{.Status}}</h1><p class="note">{{.Message}}</p>
+<p><a href="/">Back to the overview</a> · <a href="/logout">Sign in as someone else</a></p>
+{{if .ReqID}}<p class="question">Request {{.ReqID}}</p>{{end}}</main></body></html>`))
