@@ -4,49 +4,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
-
-// num reads a KPI cell as a number; false for null or a non-number.
-func num(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case *float64:
-		if x == nil {
-			return 0, false
-		}
-		return *x, true
-	case decimal.Decimal:
-		return x.InexactFloat64(), true
-	case *decimal.Decimal:
-		if x == nil {
-			return 0, false
-		}
-		return x.InexactFloat64(), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	}
-	return 0, false
-}
 
 // table is a KPI result read by column name.
 type table struct {
@@ -78,7 +37,7 @@ func (t table) num(row int, col string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return num(t.res.Rows[row][i])
+	return metrics.Float(t.res.Rows[row][i])
 }
 
 // str is a row's text in column col ("" for null or a missing column).

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -91,11 +90,6 @@ func (s sample) orgLevel() bool {
 type ingestStamp struct {
 	org, source string
 	at          time.Time
-}
-
-type orgThreshold struct {
-	org string
-	t   Threshold
 }
 
 // Collector exports the KPI gauges of every org from a cache refreshed on
@@ -230,7 +224,7 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	thresholds, err := c.loadThresholds(ctx)
+	thresholds, err := loadThresholds(ctx, c.cfg.Store, "")
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -427,23 +421,6 @@ func (c *Collector) loadIngests(ctx context.Context) ([]ingestStamp, error) {
 	return out, nil
 }
 
-func (c *Collector) loadThresholds(ctx context.Context) ([]orgThreshold, error) {
-	rows, err := c.cfg.Store.Query(ctx, store.QueryText("alert_thresholds_all"), nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]orgThreshold, rows.Len())
-	for i := range out {
-		var forSeconds uint64
-		t := &out[i].t
-		if err := rows.Scan(i, &out[i].org, &t.ID, &t.KPI, &t.Scope, &t.ScopeValue, &t.Comparator, &t.Value, &forSeconds, &t.Severity, &t.CreatedAt); err != nil {
-			return nil, err
-		}
-		t.For.Duration = time.Duration(forSeconds) * time.Second
-	}
-	return out, nil
-}
-
 // rtable reads a Result by column name.
 type rtable struct {
 	res *Result
@@ -474,29 +451,7 @@ func (t rtable) num(r int, col string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	switch x := t.res.Rows[r][i].(type) {
-	case float64:
-		return x, true
-	case *float64:
-		if x != nil {
-			return *x, true
-		}
-	case decimal.Decimal:
-		return x.InexactFloat64(), true
-	case *decimal.Decimal:
-		if x != nil {
-			return x.InexactFloat64(), true
-		}
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
+	return Float(t.res.Rows[r][i])
 }
 
 func (t rtable) num0(r int, col string) float64 {

@@ -156,3 +156,43 @@ func display(c Column, unit string, v any) string {
 	}
 	return d.StringFixed(2)
 }
+
+// Float reads a result cell as a number: decimals, floats and integers, and
+// their nullable forms. False for null or a cell that is not a number.
+func Float(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case *float64:
+		if x == nil {
+			return 0, false
+		}
+		return *x, true
+	case decimal.Decimal:
+		return x.InexactFloat64(), true
+	case *decimal.Decimal:
+		if x == nil {
+			return 0, false
+		}
+		return x.InexactFloat64(), true
+	case uint8:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	}
+	return 0, false
+}

@@ -146,19 +146,37 @@ type Inserter interface {
 
 // ListThresholds returns an org's thresholds, by id.
 func ListThresholds(ctx context.Context, q Querier, org string) ([]Threshold, error) {
-	rows, err := q.Query(ctx, store.QueryText("alert_thresholds"), store.Params{"org": org})
+	all, err := loadThresholds(ctx, q, org)
 	if err != nil {
 		return nil, fmt.Errorf("list thresholds: %w", err)
 	}
-	out := make([]Threshold, 0, rows.Len())
-	for i := range rows.Len() {
-		var t Threshold
+	out := make([]Threshold, len(all))
+	for i, ot := range all {
+		out[i] = ot.t
+	}
+	return out, nil
+}
+
+// orgThreshold is a threshold with its org.
+type orgThreshold struct {
+	org string
+	t   Threshold
+}
+
+// loadThresholds reads one org's thresholds, or every org's when org is "".
+func loadThresholds(ctx context.Context, q Querier, org string) ([]orgThreshold, error) {
+	rows, err := q.Query(ctx, store.QueryText("alert_thresholds"), store.Params{"org": org})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]orgThreshold, rows.Len())
+	for i := range out {
 		var forSeconds uint64
-		if err := rows.Scan(i, &t.ID, &t.KPI, &t.Scope, &t.ScopeValue, &t.Comparator, &t.Value, &forSeconds, &t.Severity, &t.CreatedAt); err != nil {
+		t := &out[i].t
+		if err := rows.Scan(i, &out[i].org, &t.ID, &t.KPI, &t.Scope, &t.ScopeValue, &t.Comparator, &t.Value, &forSeconds, &t.Severity, &t.CreatedAt); err != nil {
 			return nil, err
 		}
 		t.For.Duration = time.Duration(forSeconds) * time.Second
-		out = append(out, t)
 	}
 	return out, nil
 }

@@ -68,7 +68,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go ms.Serve(mln)
+		go func() {
+			if err := ms.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics_server_failed", "err", err)
+			}
+		}()
 		defer ms.Close()
 		refreshed := make(chan struct{})
 		go func() { kc.Run(ctx); close(refreshed) }()
