@@ -58,8 +58,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 // Write inserts records, a slice of one canonical record type ([]TimeEntry,
 // []Person, ...), tagged with batchID. It returns the number of rows written.
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
-	now := w.cfg.Now().UTC().Truncate(time.Millisecond)
-	st := stamp{at: now, version: uint64(now.UnixMicro()), batch: batchID}
+	st := w.stamp(batchID)
 	c := &columns{pool: &w.spare}
 	switch recs := records.(type) {
 	case []Org:
@@ -102,6 +101,12 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 	}
 	w.spare.put(c)
 	return c.n, nil
+}
+
+// stamp returns the stamp of a write taking place now.
+func (w *Writer) stamp(batchID string) stamp {
+	now := w.cfg.Now().UTC().Truncate(time.Millisecond)
+	return stamp{at: now, version: uint64(now.UnixMicro()), batch: batchID}
 }
 
 // stamp is what one Write adds to every row.
@@ -207,35 +212,129 @@ func timeEntryRows(c *columns, recs []TimeEntry, st stamp) {
 	c.begin("ops.time_entries", len(recs))
 	// One pass over the records fills every column. Time entries come in
 	// the largest batches, which a pass per column would read 25 times.
-	var (
-		org, source, id         = column[string](c, "org_id"), column[string](c, "source"), column[string](c, "external_id")
-		person, date, hours     = column[string](c, "person_id"), column[time.Time](c, "date"), column[dec](c, "hours")
-		project, client         = column[string](c, "project_id"), column[string](c, "client_id")
-		task, notes, billable   = column[string](c, "task"), column[string](c, "notes"), column[uint8](c, "billable")
-		billRate, costRate      = column[pdec](c, "bill_rate"), column[pdec](c, "cost_rate")
-		status, invoice, billed = column[string](c, "billing_status"), column[string](c, "invoice_id"), column[pdec](c, "billed_amount")
-		currency, tags, phase   = column[string](c, "currency"), column[[]string](c, "tags"), column[string](c, "phase")
-		deliverable, updatedAt  = column[string](c, "deliverable_id"), column[ptm](c, "updated_at")
-		version, deleted        = column[uint64](c, "version"), column[uint8](c, "deleted")
-		ingestedAt, batch       = column[time.Time](c, "ingested_at"), column[string](c, "batch_id")
-	)
+	cols := newTimeEntryCols(c)
 	for i := range recs {
-		r := &recs[i]
-		org[i], source[i], id[i] = r.Org, r.Source, r.ExternalID
-		person[i], date[i], hours[i] = r.PersonID, orEpoch(r.Date), r.Hours
-		project[i], client[i] = r.ProjectID, r.ClientID
-		task[i], notes[i], billable[i] = r.Task, r.Notes, flag(r.Billable)
-		billRate[i], costRate[i] = r.BillRate, r.CostRate
-		status[i] = r.BillingStatus
-		if status[i] == "" {
-			status[i] = Unbilled
-		}
-		invoice[i], billed[i] = r.InvoiceID, r.BilledAmount
-		currency[i], tags[i], phase[i] = r.Currency, orEmpty(r.Tags), r.Phase
-		deliverable[i], updatedAt[i] = r.DeliverableID, r.UpdatedAt
-		version[i], deleted[i] = st.versionOf(r.UpdatedAt), flag(r.Deleted)
-		ingestedAt[i], batch[i] = st.at, st.batch
+		cols.set(i, &recs[i], st)
 	}
+}
+
+// timeEntryCols are the columns of ops.time_entries, c.n values each.
+type timeEntryCols struct {
+	org, source, id, person, project, client, task, notes []string
+	status, invoice, currency, phase, deliverable, batch  []string
+	date, ingestedAt                                      []time.Time
+	hours                                                 []dec
+	billRate, costRate, billed                            []pdec
+	billable, deleted                                     []uint8
+	tags                                                  [][]string
+	updatedAt                                             []ptm
+	version                                               []uint64
+}
+
+func newTimeEntryCols(c *columns) *timeEntryCols {
+	return &timeEntryCols{
+		org: column[string](c, "org_id"), source: column[string](c, "source"), id: column[string](c, "external_id"),
+		person: column[string](c, "person_id"), date: column[time.Time](c, "date"), hours: column[dec](c, "hours"),
+		project: column[string](c, "project_id"), client: column[string](c, "client_id"),
+		task: column[string](c, "task"), notes: column[string](c, "notes"), billable: column[uint8](c, "billable"),
+		billRate: column[pdec](c, "bill_rate"), costRate: column[pdec](c, "cost_rate"),
+		status: column[string](c, "billing_status"), invoice: column[string](c, "invoice_id"), billed: column[pdec](c, "billed_amount"),
+		currency: column[string](c, "currency"), tags: column[[]string](c, "tags"), phase: column[string](c, "phase"),
+		deliverable: column[string](c, "deliverable_id"), updatedAt: column[ptm](c, "updated_at"),
+		version: column[uint64](c, "version"), deleted: column[uint8](c, "deleted"),
+		ingestedAt: column[time.Time](c, "ingested_at"), batch: column[string](c, "batch_id"),
+	}
+}
+
+// set fills row i from r.
+func (t *timeEntryCols) set(i int, r *TimeEntry, st stamp) {
+	t.org[i], t.source[i], t.id[i] = r.Org, r.Source, r.ExternalID
+	t.person[i], t.date[i], t.hours[i] = r.PersonID, orEpoch(r.Date), r.Hours
+	t.project[i], t.client[i] = r.ProjectID, r.ClientID
+	t.task[i], t.notes[i], t.billable[i] = r.Task, r.Notes, flag(r.Billable)
+	t.billRate[i], t.costRate[i] = r.BillRate, r.CostRate
+	t.status[i] = r.BillingStatus
+	if t.status[i] == "" {
+		t.status[i] = Unbilled
+	}
+	t.invoice[i], t.billed[i] = r.InvoiceID, r.BilledAmount
+	t.currency[i], t.tags[i], t.phase[i] = r.Currency, orEmpty(r.Tags), r.Phase
+	t.deliverable[i], t.updatedAt[i] = r.DeliverableID, r.UpdatedAt
+	t.version[i], t.deleted[i] = st.versionOf(r.UpdatedAt), flag(r.Deleted)
+	t.ingestedAt[i], t.batch[i] = st.at, st.batch
+}
+
+// RowBinaryStore is a store that takes rows already encoded as RowBinary
+// (the embedded engine). An import into one encodes each time entry as it is
+// parsed (EntryEncoder), so a batch waiting to be written is held once, as
+// compact bytes, rather than as records and then again as columns.
+type RowBinaryStore interface {
+	ColumnTypes(ctx context.Context, table string, cols []string) ([]string, error)
+	InsertRowBinary(ctx context.Context, table string, cols []string, data []byte) error
+}
+
+// EntryEncoder encodes time entries as RowBinary one at a time, for one
+// INSERT into ops.time_entries (Writer.WriteEncoded).
+type EntryEncoder struct {
+	row   *timeEntryCols // one row, which enc reads
+	names []string
+	enc   *store.RowBinaryEncoder
+	st    stamp
+	data  []byte
+	n     int
+}
+
+// NewEntryEncoder returns an encoder of time entries for the Writer's store,
+// or nil when the store does not take encoded rows.
+func (w *Writer) NewEntryEncoder(ctx context.Context) (*EntryEncoder, error) {
+	rs, ok := w.cfg.Store.(RowBinaryStore)
+	if !ok {
+		return nil, nil
+	}
+	c := &columns{}
+	c.begin("ops.time_entries", 1)
+	e := &EntryEncoder{row: newTimeEntryCols(c), names: c.names}
+	types, err := rs.ColumnTypes(ctx, c.table, c.names)
+	if err != nil {
+		return nil, err
+	}
+	if e.enc, err = store.NewRowBinaryEncoder(&store.Batch{Table: c.table, Columns: c.names, Values: c.vals}, types); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Begin starts a batch: its rows get one ingest time and version, taken now.
+func (e *EntryEncoder) Begin(w *Writer, batchID string) {
+	e.st = w.stamp(batchID)
+	e.data, e.n = e.data[:0], 0
+}
+
+// Append encodes r. A value its column cannot hold (an amount with more
+// digits than the column keeps) is a *store.EncodeError, and r is left out.
+func (e *EntryEncoder) Append(r *TimeEntry) error {
+	e.row.set(0, r, e.st)
+	var err error
+	if e.data, err = e.enc.AppendRow(e.data, 0); err != nil {
+		return err
+	}
+	e.n++
+	return nil
+}
+
+// Len is the number of rows encoded since Begin.
+func (e *EntryEncoder) Len() int { return e.n }
+
+// WriteEncoded inserts what e has encoded since Begin as one INSERT and
+// returns the number of rows written.
+func (w *Writer) WriteEncoded(ctx context.Context, e *EntryEncoder) (int, error) {
+	if e.n == 0 {
+		return 0, nil
+	}
+	if err := w.cfg.Store.(RowBinaryStore).InsertRowBinary(ctx, "ops.time_entries", e.names, e.data); err != nil {
+		return 0, fmt.Errorf("write %d rows to ops.time_entries: %w", e.n, err)
+	}
+	return e.n, nil
 }
 
 // orEpoch stores a missing time (a tombstone carries only its key) as the

@@ -14,9 +14,22 @@ import (
 // table declares. Each column is bound once to an encode function for its slice
 // type, so the per-value work is a direct append with no type switch.
 type RowBinaryEncoder struct {
-	cols []func(buf []byte, row int) ([]byte, error)
-	rows int
+	cols  []func(buf []byte, row int) ([]byte, error)
+	names []string
+	rows  int
 }
+
+// EncodeError is a value its column cannot hold, such as an amount with more
+// digits than the column keeps.
+type EncodeError struct {
+	Row    int
+	Column string
+	Err    error // names the value
+}
+
+func (e *EncodeError) Error() string { return fmt.Sprintf("row %d column %s: %v", e.Row, e.Column, e.Err) }
+
+func (e *EncodeError) Unwrap() error { return e.Err }
 
 // NewRowBinaryEncoder prepares b for the given ClickHouse column types
 // (types[i] is the type of b.Columns[i]). It fails when a slice type does not
@@ -29,7 +42,7 @@ func NewRowBinaryEncoder(b *Batch, types []string) (*RowBinaryEncoder, error) {
 	if len(types) != len(b.Columns) {
 		return nil, fmt.Errorf("batch for %s: %d column types for %d columns", b.Table, len(types), len(b.Columns))
 	}
-	e := &RowBinaryEncoder{rows: n}
+	e := &RowBinaryEncoder{rows: n, names: b.Columns}
 	for i, ts := range types {
 		t, err := parseType(ts)
 		if err != nil {
@@ -47,12 +60,14 @@ func NewRowBinaryEncoder(b *Batch, types []string) (*RowBinaryEncoder, error) {
 // Rows reports the number of rows the encoder writes.
 func (e *RowBinaryEncoder) Rows() int { return e.rows }
 
-// AppendRow appends row i to buf.
+// AppendRow appends row i to buf. On an *EncodeError it returns buf as it
+// was, without part of the row.
 func (e *RowBinaryEncoder) AppendRow(buf []byte, i int) ([]byte, error) {
+	start := len(buf)
 	var err error
 	for c, f := range e.cols {
 		if buf, err = f(buf, i); err != nil {
-			return buf, fmt.Errorf("row %d column %d: %w", i, c, err)
+			return buf[:start], &EncodeError{Row: i, Column: e.names[c], Err: err}
 		}
 	}
 	return buf, nil

@@ -216,6 +216,10 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		return sum, err
 	}
 	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays}
+	// A store that takes RowBinary gets time entries encoded as they are
+	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
+	// A dry run encodes too, so that it rejects what the real run would.
+	_, run.encode = im.cfg.Store.(ingest.RowBinaryStore)
 	run.resolver = ingest.NewResolver(im.cfg.Store, req.Org)
 	if err := run.loadOrg(ctx); err != nil {
 		return sum, err

@@ -167,6 +167,37 @@ func TestRejectsStrictDryRun(t *testing.T) {
 	}
 }
 
+// TestValueTooLargeForColumn: a rate with more digits than its column keeps
+// (Decimal(18, 4): 14 before the point) rejects its row alone, naming the
+// line, column and value; a strict import or a dry run reports it too.
+func TestValueTooLargeForColumn(t *testing.T) {
+	im, s := newImporter(t)
+	huge := strings.Replace(harvestRow("2026-01-06", "huge", "2"), ",150,", ",123456789012345,", 1)
+	body := harvestHeader + harvestRow("2026-01-05", "a", "1") + huge + harvestRow("2026-01-07", "b", "3")
+	for _, req := range []importer.Request{{Org: "huge", Strict: true}, {Org: "huge", DryRun: true}} {
+		sum := importString(t, im, req, body)
+		if sum.Written || sum.Rejected() != 1 {
+			t.Fatalf("strict %v dry run %v: written %v, rejected %d", req.Strict, req.DryRun, sum.Written, sum.Rejected())
+		}
+	}
+	if n, _ := totals(t, s, "huge"); n != 0 {
+		t.Fatalf("strict import or dry run wrote %d entries", n)
+	}
+	sum := importString(t, im, importer.Request{Org: "huge", File: "rates.csv"}, body)
+	if sum.Rejected() != 1 || sum.Entities["time_entry"].Written != 2 {
+		t.Fatalf("counts %+v", sum.Entities["time_entry"])
+	}
+	e := sum.Errors[0]
+	if e.File != "rates.csv" || e.Line != 3 || e.Field != "bill_rate" || e.Value != "123456789012345" ||
+		!strings.Contains(e.Reason, "Decimal(18, 4)") {
+		t.Errorf("reject %+v", e)
+	}
+	// 1 + 3 hours: the rows before and after the rejected one.
+	if n, h := totals(t, s, "huge"); n != 2 || h != "4" {
+		t.Errorf("%d entries, %s hours; want 2, 4", n, h)
+	}
+}
+
 // TestSecondCurrencyRejected: an org keeps one currency.
 func TestSecondCurrencyRejected(t *testing.T) {
 	im, _ := newImporter(t)

@@ -12,6 +12,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/harvest"
 	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/shopspring/decimal"
 )
 
 // run is the state of one Import: the rows buffered per entity and the
@@ -40,6 +41,7 @@ type run struct {
 	maxDate    time.Time // the latest entry date so far
 	paused     bool      // background merges are stopped (Config.PauseMerges)
 	written    int       // batches written
+	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
 }
 
 // errUnsorted stops a run whose export went back to an earlier date after
@@ -49,8 +51,9 @@ var errUnsorted = errors.New("the export is not sorted by date")
 // pending holds one entity's valid rows until the next flush.
 type pending struct {
 	table   string
-	source  string // the source of the first record; one input has one source
-	records recordSlice
+	source  string               // the source of the first record; one input has one source
+	records recordSlice          // nil while enc holds the rows
+	enc     *ingest.EntryEncoder // time entries encoded as they come, for a store that takes them
 	keys    []string
 	counts  *Counts // the entity's in the summary, guarded by run.mu
 	deleted int
@@ -191,8 +194,61 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 	if err := r.resolver.Resolve(ctx, e, refs); err != nil {
 		return err
 	}
+	if r.encode {
+		return r.pushEncoded(ctx, e, line)
+	}
 	push(r, "time_entry", "time_entries", *e, e.Meta)
 	return nil
+}
+
+// pushEncoded appends a time entry to its pending batch as RowBinary: the
+// batch then holds a compact copy of each row instead of the record, whose
+// strings keep the whole input line alive.
+func (r *run) pushEncoded(ctx context.Context, e *ingest.TimeEntry, line int) error {
+	p := r.pendingFor("time_entry", "time_entries", e.Source)
+	if p.enc == nil {
+		var err error
+		if p.enc, err = r.im.writer.NewEntryEncoder(ctx); err != nil {
+			return err
+		}
+	}
+	if p.n == 0 {
+		p.enc.Begin(r.im.writer, r.sum.BatchID)
+	}
+	if err := p.enc.Append(e); err != nil {
+		var ee *store.EncodeError
+		if !errors.As(err, &ee) {
+			return err
+		}
+		r.reject("time_entry", &ingest.RowError{File: r.req.File, Line: line, Field: ee.Column,
+			Value: entryValue(e, ee.Column), Reason: ee.Err.Error()})
+		return nil
+	}
+	r.buffer(p, e.Meta)
+	return nil
+}
+
+// entryValue is the value of a time entry's column that can fail to encode.
+func entryValue(e *ingest.TimeEntry, column string) string {
+	dec := func(d *decimal.Decimal) string {
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	}
+	switch column {
+	case "hours":
+		return e.Hours.String()
+	case "bill_rate":
+		return dec(e.BillRate)
+	case "cost_rate":
+		return dec(e.CostRate)
+	case "billed_amount":
+		return dec(e.BilledAmount)
+	case "date":
+		return e.Date.Format(time.DateOnly)
+	}
+	return ""
 }
 
 // recordSlice is a pending batch's records: a *records[T].
@@ -213,6 +269,20 @@ func (r *records[T]) reset() { r.s = r.s[:0] }
 
 // push appends a record to its entity's pending batch.
 func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
+	p := r.pendingFor(entity, table, m.Source)
+	if p.records == nil {
+		// Capacity for a whole batch: growing by appends would allocate
+		// about five times the batch over its life.
+		p.records = &records[T]{s: make([]T, 0, r.im.cfg.BatchRows)}
+	}
+	recs := p.records.(*records[T])
+	recs.s = append(recs.s, rec)
+	r.buffer(p, m)
+}
+
+// pendingFor returns entity's pending batch, a written one to fill again or
+// a new one.
+func (r *run) pendingFor(entity, table, source string) *pending {
 	if r.pending == nil {
 		r.pending = map[string]*pending{}
 	}
@@ -222,17 +292,17 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 		p = r.spare[entity]
 		delete(r.spare, entity)
 		if p == nil {
-			// Capacity for a whole batch: growing by appends would allocate
-			// about five times the batch over its life.
-			p = &pending{table: table, records: &records[T]{s: make([]T, 0, r.im.cfg.BatchRows)},
-				keys: make([]string, 0, r.im.cfg.BatchRows), counts: r.sum.counts(entity)}
+			p = &pending{table: table, keys: make([]string, 0, r.im.cfg.BatchRows), counts: r.sum.counts(entity)}
 		}
 		r.mu.Unlock()
-		p.source = m.Source
+		p.source = source
 		r.pending[entity] = p
 	}
-	recs := p.records.(*records[T])
-	recs.s = append(recs.s, rec)
+	return p
+}
+
+// buffer counts a row added to p.
+func (r *run) buffer(p *pending, m ingest.Meta) {
 	p.keys = append(p.keys, m.ExternalID)
 	if m.Deleted {
 		p.deleted++
@@ -331,6 +401,16 @@ func (r *run) process(ctx context.Context, j job) error {
 		if r.req.DryRun {
 			continue
 		}
+		if p.enc != nil {
+			n, err := r.im.writer.WriteEncoded(ctx, p.enc)
+			if err == nil {
+				err = r.wrote(ctx, n)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.write(ctx, p.records.slice()); err != nil {
 			return err
 		}
@@ -343,7 +423,9 @@ func (r *run) process(ctx context.Context, j job) error {
 	for i, p := range j.batches {
 		// Written: the next batch reuses its buffers rather than allocate a
 		// batch's worth of memory again.
-		p.records.reset()
+		if p.records != nil {
+			p.records.reset()
+		}
 		p.keys, p.deleted, p.n = p.keys[:0], 0, 0
 		r.spare[j.entity[i]] = p
 	}
@@ -356,8 +438,17 @@ var entityOrder = []string{"person", "client", "project", "holiday", "time_off",
 
 func (r *run) write(ctx context.Context, recs any) error {
 	n, err := r.im.writer.Write(ctx, r.sum.BatchID, recs)
-	if err != nil || n == 0 || !r.im.cfg.PauseMerges {
+	if err != nil {
 		return err
+	}
+	return r.wrote(ctx, n)
+}
+
+// wrote keeps the engine's merges paused or lets them run, after an INSERT
+// of n rows.
+func (r *run) wrote(ctx context.Context, n int) error {
+	if n == 0 || !r.im.cfg.PauseMerges {
+		return nil
 	}
 	r.written++
 	if r.written == 1 {
