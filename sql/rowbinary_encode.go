@@ -27,7 +27,9 @@ type EncodeError struct {
 	Err    error // names the value
 }
 
-func (e *EncodeError) Error() string { return fmt.Sprintf("row %d column %s: %v", e.Row, e.Column, e.Err) }
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("row %d column %s: %v", e.Row, e.Column, e.Err)
+}
 
 func (e *EncodeError) Unwrap() error { return e.Err }
 
