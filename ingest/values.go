@@ -120,6 +120,9 @@ func (l *NumberLocale) ParseRates(rec Record, billRate, costRate, billed int) (o
 		if why == "" && n.neg && !n.isZero() && col != billed {
 			why = "negative rate"
 		}
+		if why == "" {
+			why = n.moneyReason()
+		}
 		if why != "" {
 			return out, col, raw, why
 		}
@@ -210,6 +213,37 @@ type number struct {
 }
 
 func (n number) isZero() bool { return n.big == "" && n.m == 0 }
+
+// moneyReason is "" when n fits a money column, Decimal(18, 4): at most 4
+// decimals (trailing zeros do not count) and 14 digits before the point.
+func (n number) moneyReason() string {
+	const tooLarge = "too large: at most 14 digits before the decimal point"
+	if n.big != "" {
+		d := n.decimal().Abs()
+		switch {
+		case !d.Equal(d.Truncate(4)):
+			return "more than 4 decimals"
+		case d.GreaterThanOrEqual(decimal.New(1, 14)):
+			return tooLarge
+		}
+		return ""
+	}
+	m, scale := n.m, n.scale
+	for scale > 4 && m%10 == 0 {
+		m, scale = m/10, scale-1
+	}
+	if scale > 4 {
+		return "more than 4 decimals"
+	}
+	limit := uint64(1e14) // m / 10^scale < 10^14
+	for range scale {
+		limit *= 10
+	}
+	if m >= limit {
+		return tooLarge
+	}
+	return ""
+}
 
 func (n number) decimal() decimal.Decimal {
 	if n.big != "" {

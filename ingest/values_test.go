@@ -475,3 +475,29 @@ func FuzzParseClock(f *testing.F) {
 		CurrencyCode(s)
 	})
 }
+
+// TestMoneyReason: export rates and amounts must fit Decimal(18, 4), the
+// money columns, or their row is rejected with the file's column.
+func TestMoneyReason(t *testing.T) {
+	for s, want := range map[string]string{
+		"150":                     "",
+		"99999999999999.9999":     "", // 14 digits before the point, 4 after: the largest
+		"-99999999999999":         "", // a credit on a billed amount
+		"100000000000000":         "too large: at most 14 digits before the decimal point",
+		"123456789012345":         "too large: at most 14 digits before the decimal point",
+		"12.34560000":             "", // trailing zeros do not count
+		"12.34567":                "more than 4 decimals",
+		"1.000,12345":             "more than 4 decimals",
+		"123456789012345678901.5": "too large: at most 14 digits before the decimal point", // past uint64
+		"1.00000000000000000001":  "more than 4 decimals",
+	} {
+		var l NumberLocale
+		n, why := l.scan(s)
+		if why != "" {
+			t.Fatalf("scan(%q): %s", s, why)
+		}
+		if got := n.moneyReason(); got != want {
+			t.Errorf("moneyReason(%q) = %q, want %q", s, got, want)
+		}
+	}
+}

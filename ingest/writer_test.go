@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -88,5 +90,96 @@ func TestWriteEveryRecordType(t *testing.T) {
 	}
 	if n, err := w.Write(t.Context(), "b", []TimeEntry{}); n != 0 || err != nil {
 		t.Errorf("empty write: %d, %v", n, err)
+	}
+}
+
+// rowBinaryRecorder also takes encoded rows, with the column types of
+// ops.time_entries (sql/schema/0001_init.sql).
+type rowBinaryRecorder struct {
+	recorder
+	table string
+	cols  []string
+	data  []byte
+}
+
+var timeEntryTypes = map[string]string{
+	"org_id": "String", "source": "LowCardinality(String)", "external_id": "String", "person_id": "String",
+	"date": "Date", "hours": "Decimal(18, 6)", "project_id": "String", "client_id": "String", "task": "String",
+	"notes": "String", "billable": "UInt8", "bill_rate": "Nullable(Decimal(18, 4))", "cost_rate": "Nullable(Decimal(18, 4))",
+	"billing_status": "LowCardinality(String)", "invoice_id": "String", "billed_amount": "Nullable(Decimal(18, 4))",
+	"currency": "LowCardinality(String)", "tags": "Array(String)", "phase": "LowCardinality(String)",
+	"deliverable_id": "String", "updated_at": "Nullable(DateTime64(3, 'UTC'))", "version": "UInt64",
+	"deleted": "UInt8", "ingested_at": "DateTime64(3, 'UTC')", "batch_id": "String",
+}
+
+func (r *rowBinaryRecorder) ColumnTypes(_ context.Context, _ string, cols []string) ([]string, error) {
+	types := make([]string, len(cols))
+	for i, c := range cols {
+		types[i] = timeEntryTypes[c]
+	}
+	return types, nil
+}
+
+func (r *rowBinaryRecorder) InsertRowBinary(_ context.Context, table string, cols []string, data []byte) error {
+	r.table, r.cols, r.data = table, cols, append([]byte(nil), data...)
+	return nil
+}
+
+// TestEntryEncoder: time entries encoded one at a time are the bytes the
+// batch path encodes for the same records; a value its column cannot hold
+// is an EncodeError naming the column, and leaves nothing of its row.
+func TestEntryEncoder(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := &rowBinaryRecorder{}
+	w, err := NewWriter(WriterConfig{Store: rec, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
+	rate, huge := decimal.RequireFromString("150.5"), decimal.RequireFromString("123456789012345")
+	edited := now.Add(-time.Hour)
+	entries := []TimeEntry{
+		{Meta: Meta{Org: "acme", Source: "harvest", ExternalID: "e1"}, PersonID: "p1", Date: day, Hours: decimal.RequireFromString("1.25"),
+			ProjectID: "pr", ClientID: "cl", Task: "Design", Notes: "Logo", Billable: true, BillRate: &rate, Currency: "USD", Tags: []string{"a", "b"}},
+		{Meta: Meta{Org: "acme", Source: "harvest", ExternalID: "e2", Deleted: true}, UpdatedAt: &edited},
+	}
+	enc, err := w.NewEntryEncoder(t.Context())
+	if err != nil || enc == nil {
+		t.Fatalf("encoder %v, %v", enc, err)
+	}
+	enc.Begin(w, "batch-1")
+	for i := range entries {
+		if err := enc.Append(&entries[i]); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			bad := entries[0]
+			bad.BillRate = &huge
+			var ee *store.EncodeError
+			if err := enc.Append(&bad); !errors.As(err, &ee) || ee.Column != "bill_rate" || !strings.Contains(ee.Err.Error(), "123456789012345") {
+				t.Fatalf("a rate of %s: %v", huge, err)
+			}
+		}
+	}
+	if n, err := w.WriteEncoded(t.Context(), enc); n != 2 || err != nil {
+		t.Fatalf("wrote %d, %v", n, err)
+	}
+	if _, err := w.Write(t.Context(), "batch-1", entries); err != nil {
+		t.Fatal(err)
+	}
+	b := rec.batches[0]
+	types, _ := rec.ColumnTypes(t.Context(), b.Table, b.Columns)
+	be, err := store.NewRowBinaryEncoder(b, types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for i := range be.Rows() {
+		if want, err = be.AppendRow(want, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec.table != "ops.time_entries" || strings.Join(rec.cols, ",") != strings.Join(b.Columns, ",") || !bytes.Equal(rec.data, want) {
+		t.Errorf("encoded %s (%v), %d bytes; the batch path: %s (%v), %d bytes", rec.table, rec.cols, len(rec.data), b.Table, b.Columns, len(want))
 	}
 }

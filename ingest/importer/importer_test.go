@@ -167,10 +167,10 @@ func TestRejectsStrictDryRun(t *testing.T) {
 	}
 }
 
-// TestValueTooLargeForColumn: a rate with more digits than its column keeps
+// TestRateTooLarge: a rate with more digits than its column keeps
 // (Decimal(18, 4): 14 before the point) rejects its row alone, naming the
 // line, column and value; a strict import or a dry run reports it too.
-func TestValueTooLargeForColumn(t *testing.T) {
+func TestRateTooLarge(t *testing.T) {
 	im, s := newImporter(t)
 	huge := strings.Replace(harvestRow("2026-01-06", "huge", "2"), ",150,", ",123456789012345,", 1)
 	body := harvestHeader + harvestRow("2026-01-05", "a", "1") + huge + harvestRow("2026-01-07", "b", "3")
@@ -188,8 +188,8 @@ func TestValueTooLargeForColumn(t *testing.T) {
 		t.Fatalf("counts %+v", sum.Entities["time_entry"])
 	}
 	e := sum.Errors[0]
-	if e.File != "rates.csv" || e.Line != 3 || e.Field != "bill_rate" || e.Value != "123456789012345" ||
-		!strings.Contains(e.Reason, "Decimal(18, 4)") {
+	if e.File != "rates.csv" || e.Line != 3 || e.Field != "Billable Rate" || e.Value != "123456789012345" ||
+		!strings.Contains(e.Reason, "too large") {
 		t.Errorf("reject %+v", e)
 	}
 	// 1 + 3 hours: the rows before and after the rejected one.
