@@ -9,10 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/harvest"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/shopspring/decimal"
 )
 
 // run is the state of one Import: the rows buffered per entity and the
