@@ -2,6 +2,9 @@ package metrics_test
 
 import (
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // The approval KPIs read the scenario of delivery_test.go (org "delivery-test").
@@ -182,4 +185,44 @@ func TestReviewReworkHours(t *testing.T) {
 	res = compute(t, deliveryReq("review_rework_hours", "2026-01-01", "2026-03-01", "client", ""))
 	exact(t, "acme rework", cell(t, res, "", "c-acme", "value"), "0")
 	exact(t, "beta rework", cell(t, res, "", "c-beta", "value"), "7.5")
+}
+
+// TestApprovalTimeSkipsHolidays: the org calendar's holidays are not business
+// hours; another calendar's holidays and a holiday on a weekend change nothing.
+// Org "approvals-holiday-test" in New York, 09:00–17:00 Monday to Friday
+// (14:00–22:00 UTC in January). Holidays: Mon Jan 19 (org calendar), Sat Jan 24
+// (org calendar, a weekend), Tue Jan 27 (calendar "uk", a person's).
+//
+//	H1 Fri Jan 16 20:00 → Tue Jan 20 15:00 UTC  91 h   Fri 20–22 (2) + Mon holiday (0) + Tue 14–15 (1) = 3
+//	H2 Mon Jan 19 15:00 → Mon Jan 19 20:00      5 h    inside the holiday: 0
+//	H3 Fri Jan 23 20:00 → Tue Jan 27 15:00      91 h   Fri (2) + Mon 26 (8) + Tue 14–15 (1) = 11
+//
+// Business hours sorted 0, 3, 11: p50 3; p90 at position 1.8: 3 + 0.8 × (11 − 3) = 9.4.
+// (Without the holiday: 5, 11, 11, p50 11.) Calendar hours 5, 91, 91: p50 91.
+func TestApprovalTimeSkipsHolidays(t *testing.T) {
+	const org = "approvals-holiday-test"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
+	ev := func(id, deliverable, typ, at string) ingest.TaskEvent {
+		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utc(at), Type: typ, DeliverableID: deliverable, ClientID: "c", ProjectID: "p"}
+	}
+	const req, ok = ingest.EventClientReviewRequested, ingest.EventClientApproved
+	write(t,
+		[]ingest.Org{{ID: org, Name: "Holidays", TimeZone: "America/New_York", Currency: "USD"}},
+		[]ingest.Holiday{
+			{Org: org, Date: d("2026-01-19"), Name: "Martin Luther King Jr. Day"},
+			{Org: org, Date: d("2026-01-24"), Name: "A Saturday"},
+			{Org: org, Calendar: "uk", Date: d("2026-01-27"), Name: "Another calendar's"},
+		},
+		[]ingest.TaskEvent{
+			ev("h1r", "H1", req, "2026-01-16 20:00"), ev("h1a", "H1", ok, "2026-01-20 15:00"),
+			ev("h2r", "H2", req, "2026-01-19 15:00"), ev("h2a", "H2", ok, "2026-01-19 20:00"),
+			ev("h3r", "H3", req, "2026-01-23 20:00"), ev("h3a", "H3", ok, "2026-01-27 15:00"),
+		},
+	)
+	r := metrics.Request{KPI: "approval_time_p50", Org: org, From: d("2026-01-01"), To: d("2026-02-01")}
+	res := compute(t, r)
+	near(t, "p50", cell(t, res, "", "", "value"), 91)
+	near(t, "p50 business", cell(t, res, "", "", "business_hours"), 3)
+	r.KPI = "approval_time_p90"
+	near(t, "p90 business", cell(t, compute(t, r), "", "", "business_hours"), 9.4)
 }

@@ -10,7 +10,8 @@
 --   business_hours: the part of the cycle inside the org's workdays (bit 0 =
 --     Monday) between day_start and day_end minutes, local time in the org's zone
 --     (so a cycle across a night or a weekend counts only working time, and a
---     daylight-saving change moves the window with the wall clock).
+--     daylight-saving change moves the window with the wall clock). The org
+--     calendar's holidays are not workdays.
 -- Needs: org, tz, client, project, org_workdays, day_start, day_end.
 -- Columns of review_timelines (one row per deliverable with review events, after the
 --   filters): deliverable_id, client_id, project_id, in time order: event_times
@@ -19,6 +20,12 @@
 -- Columns of review_cycles: deliverable_id, client_id, project_id,
 --   requested_at DateTime64(3, 'UTC'), decided_at Nullable(DateTime64(3, 'UTC')) (null: open),
 --   decision String ('' when open), calendar_hours and business_hours Nullable(Float64).
+-- the org calendar's holidays that fall on workdays, which business hours skip
+(
+    SELECT groupArray(date)
+    FROM ops.holidays FINAL
+    WHERE org_id = {org:String} AND calendar = '' AND bitTest({org_workdays:UInt64}, toDayOfWeek(date) - 1)
+) AS review_holidays,
 -- the org's projects and their clients, as one scalar (cheaper than a join)
 (
     SELECT (groupArray(external_id), groupArray(client_id))
@@ -74,14 +81,17 @@ review_cycles AS
         dateDiff('millisecond', requested_at, decided_at) / 3600000 AS calendar_hours,
         -- business time = B(decided_at) − B(requested_at), where B(x) is the business time from
         -- Monday 1970-01-05 to x: whole workdays before x's local date (full weeks × workdays
-        -- a week, plus the workdays earlier in x's week) × the day's window, plus the part of
-        -- x's own day inside the window when that day is a workday. Local wall-clock time.
+        -- a week, plus the workdays earlier in x's week, less the holidays on workdays before
+        -- that date) × the day's window, plus the part of x's own day inside the window when
+        -- that day is a workday and no holiday. Local wall-clock time.
         arrayMap(x -> (intDiv(dateDiff('day', toDate('1970-01-05'), toDate(x, {tz:String})), 7)
                     * bitCount(bitAnd({org_workdays:UInt64}, 127))
                 + bitCount(bitAnd({org_workdays:UInt64},
-                    bitShiftLeft(toUInt64(1), toDayOfWeek(toDate(x, {tz:String})) - 1) - 1)))
+                    bitShiftLeft(toUInt64(1), toDayOfWeek(toDate(x, {tz:String})) - 1) - 1))
+                - arrayCount(h -> h < toDate(x, {tz:String}), review_holidays))
                 * ({day_end:UInt64} - {day_start:UInt64}) * 60000
-            + if(bitTest({org_workdays:UInt64}, toDayOfWeek(toDate(x, {tz:String})) - 1),
+            + if(bitTest({org_workdays:UInt64}, toDayOfWeek(toDate(x, {tz:String})) - 1)
+                    AND NOT has(review_holidays, toDate(x, {tz:String})),
                 least(greatest(toHour(x, {tz:String}) * 3600000 + toMinute(x, {tz:String}) * 60000
                     + toSecond(x, {tz:String}) * 1000 + toUnixTimestamp64Milli(x) % 1000,
                     {day_start:UInt64} * 60000), {day_end:UInt64} * 60000) - {day_start:UInt64} * 60000, 0),
