@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -61,9 +62,16 @@ var (
 	descOverage     = kpiDesc("overage_forecast_ratio", "Forecast hours ÷ contracted hours of each active project's current budget period (> 1: heading over).", "project")
 	descLastIngest  = prometheus.NewDesc("opsmetrics_data_last_ingest_timestamp_seconds", "Unix time of the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
 	descDataAge     = prometheus.NewDesc("opsmetrics_data_age_seconds", "Seconds since the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
+	descName        = prometheus.NewDesc("opsmetrics_name_info", "The display name of an id that KPI series carry as a label (kind org, client or project), for alert texts; always 1.",
+		[]string{"org", "kind", "id", "name"}, nil)
 	descThreshold   = prometheus.NewDesc("opsmetrics_alert_threshold", "An alert threshold set through the API; the generic rules compare each KPI gauge with it.",
 		[]string{"org", "kpi", "client", "team", "comparator", "severity", "for", "threshold_id"}, nil)
 )
+
+// idKinds are the families whose second label (after org) is the id of a
+// client or a project, which opsmetrics_name_info names.
+var idKinds = map[*prometheus.Desc]string{descWriteOff: "client", descOnTime: "client", descApprovalP90: "client",
+	descMargin: "client", descOverdue: "client", descOverage: "project"}
 
 func kpiDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("opsmetrics_kpi_"+name, help, append([]string{"org"}, labels...), nil)
@@ -87,6 +95,9 @@ func (s sample) orgLevel() bool {
 	return true
 }
 
+// nameKey is an id of a kind (org, client, project) within an org.
+type nameKey struct{ org, kind, id string }
+
 type ingestStamp struct {
 	org, source string
 	at          time.Time
@@ -100,6 +111,7 @@ type Collector struct {
 	mu         sync.RWMutex
 	byOrg      map[string][]sample // the last good refresh of each org
 	samples    []sample            // byOrg flattened and capped
+	names      map[nameKey]string  // display names of the orgs, clients and projects in byOrg
 	ingests    []ingestStamp
 	thresholds []orgThreshold
 
@@ -117,7 +129,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Collector{cfg: cfg, byOrg: map[string][]sample{},
+	c := &Collector{cfg: cfg, byOrg: map[string][]sample{}, names: map[nameKey]string{},
 		refreshSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "opsmetrics_kpi_refresh_duration_seconds",
 			Help: "How long the last refresh of the KPI gauges took."}),
 		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "opsmetrics_kpi_refresh_errors_total",
@@ -140,7 +152,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 // Describe sends the KPI, threshold and freshness families.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWriteOff, descUtilization, descOnTime, descApprovalP90, descMargin, descOverdue,
-		descOverage, descLastIngest, descDataAge, descThreshold} {
+		descOverage, descLastIngest, descDataAge, descThreshold, descName} {
 		ch <- d
 	}
 }
@@ -149,8 +161,19 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	named := map[nameKey]bool{}
+	name := func(k nameKey) {
+		if n, ok := c.names[k]; ok && !named[k] {
+			named[k] = true
+			ch <- prometheus.MustNewConstMetric(descName, prometheus.GaugeValue, 1, k.org, k.kind, k.id, n)
+		}
+	}
 	for _, s := range c.samples {
 		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, s.value, s.labels...)
+		name(nameKey{s.labels[0], "org", s.labels[0]})
+		if kind, ok := idKinds[s.desc]; ok && s.labels[1] != "" {
+			name(nameKey{s.labels[0], kind, s.labels[1]})
+		}
 	}
 	now := c.cfg.Now()
 	for _, in := range c.ingests {
@@ -210,6 +233,10 @@ func (c *Collector) Refresh(ctx context.Context) error {
 		}
 		seen[org] = true
 		got, err := c.orgSamples(ctx, org)
+		var names map[nameKey]string
+		if err == nil {
+			names, err = c.orgNames(ctx, org, name)
+		}
 		if err != nil {
 			c.refreshErrors.Inc()
 			errs = append(errs, err)
@@ -218,6 +245,8 @@ func (c *Collector) Refresh(ctx context.Context) error {
 		}
 		c.mu.Lock()
 		c.byOrg[org] = got
+		maps.DeleteFunc(c.names, func(k nameKey, _ string) bool { return k.org == org })
+		maps.Copy(c.names, names)
 		c.mu.Unlock()
 	}
 	ingests, err := c.loadIngests(ctx)
@@ -234,6 +263,7 @@ func (c *Collector) Refresh(ctx context.Context) error {
 			delete(c.byOrg, org)
 		}
 	}
+	maps.DeleteFunc(c.names, func(k nameKey, _ string) bool { return !seen[k.org] })
 	c.samples = c.capped()
 	if ingests != nil {
 		c.ingests = ingests
@@ -405,6 +435,27 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		}
 	}
 	return out, nil
+}
+
+// orgNames reads the display names of an org (orgName, from the org list)
+// and of its clients and projects.
+func (c *Collector) orgNames(ctx context.Context, org, orgName string) (map[nameKey]string, error) {
+	rows, err := c.cfg.Store.Query(ctx, store.QueryText("name_info"), store.Params{"org": org})
+	if err != nil {
+		return nil, err
+	}
+	names := map[nameKey]string{}
+	if orgName != "" {
+		names[nameKey{org, "org", org}] = orgName
+	}
+	for i := range rows.Len() {
+		var kind, id, name string
+		if err := rows.Scan(i, &kind, &id, &name); err != nil {
+			return nil, err
+		}
+		names[nameKey{org, kind, id}] = name
+	}
+	return names, nil
 }
 
 func (c *Collector) loadIngests(ctx context.Context) ([]ingestStamp, error) {

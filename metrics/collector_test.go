@@ -65,7 +65,15 @@ opsmetrics_kpi_write_off_ratio{client="c2",org="collector-test",window="month"} 
 # TYPE opsmetrics_alert_threshold gauge
 opsmetrics_alert_threshold{client="",comparator="gt",for="15m",kpi="write_off_ratio",org="collector-test",severity="critical",team="",threshold_id="wo"} 0.2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "opsmetrics_kpi_write_off_ratio", "opsmetrics_alert_threshold"); err != nil {
+	// The names of the org and of the clients its series carry, for alert texts.
+	want += `
+# HELP opsmetrics_name_info The display name of an id that KPI series carry as a label (kind org, client or project), for alert texts; always 1.
+# TYPE opsmetrics_name_info gauge
+opsmetrics_name_info{id="c1",kind="client",name="One",org="collector-test"} 1
+opsmetrics_name_info{id="c2",kind="client",name="Two",org="collector-test"} 1
+opsmetrics_name_info{id="collector-test",kind="org",name="Collector",org="collector-test"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "opsmetrics_kpi_write_off_ratio", "opsmetrics_alert_threshold", "opsmetrics_name_info"); err != nil {
 		t.Error(err)
 	}
 	util := gathered(t, reg, "opsmetrics_kpi_billable_utilization_ratio")
@@ -100,6 +108,10 @@ opsmetrics_alert_threshold{client="",comparator="gt",for="15m",kpi="write_off_ra
 	}
 	if dropped := testutil.ToFloat64(counterOf(t, reg2, "opsmetrics_kpi_series_dropped_total")); kpis != 3 || dropped == 0 {
 		t.Errorf("kept %d KPI series, dropped %v", kpis, dropped)
+	}
+	// Names only of what the kept series carry: the org's.
+	if names := gatheredAll(t, reg2)["opsmetrics_name_info"]; len(names) != 1 || names[`id="collector-test",kind="org",name="Collector",org="collector-test"`] != "1" {
+		t.Errorf("names with the cap: %v", names)
 	}
 }
 

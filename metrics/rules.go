@@ -123,10 +123,15 @@ var thresholdAlerts = []thresholdAlert{
 
 // Template pieces of the annotations.
 const (
-	scopeText = `{{ if $labels.client }}client {{ $labels.client }} (org {{ $labels.org }})` +
-		`{{ else if $labels.team }}team {{ $labels.team }} (org {{ $labels.org }}){{ else }}org {{ $labels.org }}{{ end }}`
-	scopeCapText = `{{ if $labels.client }}Client {{ $labels.client }} (org {{ $labels.org }})` +
-		`{{ else if $labels.team }}Team {{ $labels.team }} (org {{ $labels.org }}){{ else }}Org {{ $labels.org }}{{ end }}`
+	// clientName, projectName and orgName are the display names the
+	// collector exports in opsmetrics_name_info, or the id without one.
+	clientName  = `{{ with printf "opsmetrics_name_info{org=%q,kind=%q,id=%q}" $labels.org "client" $labels.client | query }}{{ . | first | label "name" }}{{ else }}{{ $labels.client }}{{ end }}`
+	projectName = `{{ with printf "opsmetrics_name_info{org=%q,kind=%q,id=%q}" $labels.org "project" $labels.project | query }}{{ . | first | label "name" }}{{ else }}{{ $labels.project }}{{ end }}`
+	orgName     = `{{ with printf "opsmetrics_name_info{org=%q,kind=%q,id=%q}" $labels.org "org" $labels.org | query }}{{ . | first | label "name" }}{{ else }}{{ $labels.org }}{{ end }}`
+	scopeText   = `{{ if $labels.client }}client ` + clientName + ` (org ` + orgName + `)` +
+		`{{ else if $labels.team }}team {{ $labels.team }} (org ` + orgName + `){{ else }}org ` + orgName + `{{ end }}`
+	scopeCapText = `{{ if $labels.client }}Client ` + clientName + ` (org ` + orgName + `)` +
+		`{{ else if $labels.team }}Team {{ $labels.team }} (org ` + orgName + `){{ else }}Org ` + orgName + `{{ end }}`
 	directionText = `{{ if eq $labels.comparator "lt" }}below{{ else }}above{{ end }}`
 	// thresholdQuery looks the threshold's value up: the alert's own value
 	// is the KPI's.
@@ -342,8 +347,8 @@ func fixedRules() []rule {
 			forDur: "1h",
 			labels: [][2]string{{"severity", "warning"}},
 			annotations: [][2]string{
-				{"summary", "Project {{ $labels.project }} (org {{ $labels.org }}) is forecast to use {{ $value | humanizePercentage }} of its contracted hours this budget period."},
-				{"description", "At the current burn rate, project {{ $labels.project }} goes over the hours of its retainer or budget " +
+				{"summary", "Project " + projectName + " (org " + orgName + ") is forecast to use {{ $value | humanizePercentage }} of its contracted hours this budget period."},
+				{"description", "At the current burn rate, project " + projectName + " goes over the hours of its retainer or budget " +
 					"before the period ends. Check the retainer forecast on the Margin dashboard first: who and which tasks burn the hours, " +
 					"and whether the work is in scope. Then talk to the account lead now: slow down, agree a change order, " +
 					"or plan the overage with the client."},

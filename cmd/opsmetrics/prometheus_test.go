@@ -132,6 +132,10 @@ scrape_configs:
 				if a.Labels["severity"] != "warning" || a.Annotations["summary"] == "" || a.Annotations["description"] == "" {
 					t.Errorf("the alert lacks its severity or words: %+v", a)
 				}
+				// The org by its name, read from opsmetrics_name_info.
+				if !strings.HasPrefix(a.Annotations["summary"], "Write-off of org Acme Creative is ") {
+					t.Errorf("summary %q does not name the org", a.Annotations["summary"])
+				}
 				t.Logf("firing: %s %v: %s", a.Labels["alertname"], a.Labels, a.Annotations["summary"])
 				return
 			}
