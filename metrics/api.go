@@ -69,7 +69,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		dec := json.NewDecoder(c.Request().Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "body: "+jsonProblem(err))
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
 		}
 		r := EarliestStartRequest{Org: org, Demand: body.Demand, Weeks: body.Weeks, HorizonWeeks: body.HorizonWeeks,
 			IncludeTentative: body.IncludeTentative == nil || *body.IncludeTentative, Derate: body.Derate, Now: now()}
@@ -154,8 +154,8 @@ func badRequest(err error) error {
 	return err
 }
 
-// jsonProblem says what is wrong with a JSON body without echoing Go types.
-func jsonProblem(err error) string {
+// JSONProblem says what is wrong with a JSON body without echoing Go types.
+func JSONProblem(err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {

@@ -1,13 +1,13 @@
 package metrics_test
 
 import (
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -301,18 +301,19 @@ func TestPromiseDrift(t *testing.T) {
 	exact(t, "March days", cell(t, res, "", "", "days_moved"), "8")
 }
 
-// TestDeliveryOrgSettings runs on an org with settings the canonical Org record
-// does not carry, written straight to ops.orgs: grace_days 2, workdays Monday to
-// Saturday (bits 0–5 = 63) and business hours 08:00–12:00 (480–720 minutes), in
-// New York.
+// TestDeliveryOrgSettings runs on an org whose settings an admin changed
+// (as opsmetrics org set and PUT /api/v1/org do): grace days 2, workdays
+// Monday to Saturday and business hours 08:00–12:00, in New York.
 func TestDeliveryOrgSettings(t *testing.T) {
 	const org = "delivery-grace-test"
-	err := chdbtest.Shared(t).Insert(t.Context(), &store.Batch{Table: "ops.orgs",
-		Columns: []string{"org_id", "name", "time_zone", "currency", "workdays", "workday_start_minute",
-			"workday_end_minute", "grace_days", "version"},
-		Values: []any{[]string{org}, []string{"Grace"}, []string{"America/New_York"}, []string{"USD"}, []uint8{63},
-			[]uint16{480}, []uint16{720}, []uint16{2}, []uint64{1}}})
+	s := chdbtest.Shared(t)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
+		t.Fatal(err)
+	}
+	name, tz, currency, days, hours, grace := "Grace", "America/New_York", "USD", "mon-sat", "08:00-12:00", 2
+	if _, err := w.UpdateOrg(t.Context(), s, org, ingest.OrgPatch{Name: &name, TimeZone: &tz, Currency: &currency,
+		Workdays: &days, BusinessHours: &hours, GraceDays: &grace}); err != nil {
 		t.Fatal(err)
 	}
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }

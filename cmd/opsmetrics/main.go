@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	_ "time/tzdata" // org time zones resolve where the system has no zoneinfo (distroless)
 )
 
 func main() {

@@ -34,6 +34,7 @@ func commands() []command {
 		{"token", "create, list and revoke API tokens", cmdToken},
 		{"kpi", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", cmdKPI},
 		{"capacity", "free hours by week, and the earliest start for a job (for sales)", cmdCapacity},
+		{"org", "show or change an org's settings (time zone, workdays, currency, ...)", cmdOrg},
 		{"alerts", "alert rules and thresholds for Prometheus", cmdAlerts},
 		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
 		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
@@ -152,6 +153,7 @@ func envOr(e *env, key, def string) string {
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // a terminal or a script reads it, not a browser
 	return enc.Encode(v)
 }
 

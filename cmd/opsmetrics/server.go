@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
@@ -70,8 +71,14 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		tok, ok := auth.TokenOf(c)
 		return tok.Org, ok
 	}
+	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
 	metrics.RegisterAPI(read, cfg.Store, orgOf, time.Now)
-	metrics.RegisterThresholdAPI(read, api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin)), cfg.Store, orgOf, time.Now)
+	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: cfg.Store, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	intake.RegisterOrg(read, admin, cfg.Store, w)
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.
@@ -79,7 +86,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf},
+	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err

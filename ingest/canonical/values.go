@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/shopspring/decimal"
 )
 
@@ -445,48 +446,16 @@ func parseEmail(v *raw) (string, string) {
 	return s, ""
 }
 
-var dayNames = map[string]int{
-	"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
-	"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-}
-
-// parseWorkdays reads days such as "mon,tue,wed,thu,fri" (',' ';' or spaces
-// between them, ranges such as "mon-fri" allowed, any case), or a JSON array
-// of day names, as a bitmask with bit 0 = Monday.
+// parseWorkdays reads days (ingest.ParseWorkdays), or a JSON array of day
+// names, as a bitmask with bit 0 = Monday.
 func parseWorkdays(v *raw) (uint8, string) {
-	const want = "must be days such as mon,tue,wed,thu,fri or mon-fri"
-	var s string
 	switch v.kind {
 	case text:
-		s = v.text
+		return ingest.ParseWorkdays(v.text)
 	case list:
-		s = strings.Join(v.list, ",")
-	default:
-		return 0, want
+		return ingest.ParseWorkdays(strings.Join(v.list, ","))
 	}
-	var mask uint8
-	for tok := range strings.FieldsFuncSeq(strings.ToLower(s), func(r rune) bool {
-		return r == ',' || r == ';' || r == ' ' || r == '\t'
-	}) {
-		from, to, isRange := strings.Cut(tok, "-")
-		a, ok := dayNames[from]
-		if !ok {
-			return 0, want
-		}
-		b := a
-		if isRange {
-			if b, ok = dayNames[to]; !ok || b < a {
-				return 0, want
-			}
-		}
-		for d := a; d <= b; d++ {
-			mask |= 1 << d
-		}
-	}
-	if mask == 0 {
-		return 0, want
-	}
-	return mask, ""
+	return ingest.ParseWorkdays("")
 }
 
 // validUTF8 reports whether every string is UTF-8.

@@ -327,3 +327,28 @@ func TestEntityFromName(t *testing.T) {
 		}
 	}
 }
+
+// TestImportKeepsOrgSettings: an import that gives an org its currency
+// writes the org's row again, keeping every other setting.
+func TestImportKeepsOrgSettings(t *testing.T) {
+	im, s := newImporter(t)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tz, days, hours, grace, overhead := "Europe/Berlin", "mon-thu", "08:00-16:30", 3, ingest.Text("7.25")
+	if _, err := w.UpdateOrg(t.Context(), s, "keeps", ingest.OrgPatch{TimeZone: &tz, Workdays: &days, BusinessHours: &hours,
+		GraceDays: &grace, OverheadPerHour: &overhead}); err != nil {
+		t.Fatal(err)
+	}
+	importString(t, im, importer.Request{Org: "keeps"}, harvestHeader+harvestRow("2026-01-05", "x", "1"))
+	o, found, err := ingest.LoadOrg(t.Context(), s, "keeps")
+	if err != nil || !found {
+		t.Fatal(found, err)
+	}
+	want := ingest.OrgSettings{ID: "keeps", Name: "keeps", TimeZone: "Europe/Berlin", Currency: "USD", Workdays: "mon,tue,wed,thu",
+		BusinessHours: "08:00-16:30", GraceDays: 3, OverheadPerHour: "7.25"}
+	if got := o.Settings(); got != want {
+		t.Errorf("after the import %+v, want %+v", got, want)
+	}
+}

@@ -24,9 +24,7 @@ type run struct {
 	sum      *Summary
 	entity   string
 	resolver *ingest.Resolver
-	currency string // the org's currency; "" until the org or the input sets it
-	orgName  string
-	orgTZ    string
+	org      ingest.Org // the org's settings; Currency is "" until the org or the input sets it
 	orgDirty bool // the org row must be written: it is new, or its currency became known
 
 	mu         sync.Mutex // guards sum's counts, which the writer goroutine updates too
@@ -62,15 +60,11 @@ type pending struct {
 }
 
 func (r *run) loadOrg(ctx context.Context) error {
-	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("org_settings"), store.Params{"org": r.req.Org})
-	if err != nil {
-		return err
-	}
-	if rows.Len() == 0 {
-		r.orgName, r.orgTZ, r.orgDirty = r.req.Org, "UTC", true
-		return nil
-	}
-	return rows.Scan(0, &r.orgName, &r.orgTZ, &r.currency)
+	var found bool
+	var err error
+	r.org, found, err = ingest.LoadOrg(ctx, r.im.cfg.Store, r.req.Org)
+	r.orgDirty = !found
+	return err
 }
 
 // entryParser is a parser of a time export that fills in the caller's
@@ -183,12 +177,12 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 		r.maxDate = e.Date
 	}
 	if e.Currency != "" {
-		if r.currency == "" {
-			r.currency, r.orgDirty = e.Currency, true // the first currency an org sees becomes its currency
+		if r.org.Currency == "" {
+			r.org.Currency, r.orgDirty = e.Currency, true // the first currency an org sees becomes its currency
 		}
-		if e.Currency != r.currency {
+		if e.Currency != r.org.Currency {
 			r.reject("time_entry", &ingest.RowError{File: r.req.File, Line: line, Field: "currency", Value: e.Currency,
-				Reason: fmt.Sprintf("org %s keeps its books in %s; convert the amounts or import into another org", r.req.Org, r.currency)})
+				Reason: fmt.Sprintf("org %s keeps its books in %s; convert the amounts or import into another org", r.req.Org, r.org.Currency)})
 			return nil
 		}
 	}
@@ -365,7 +359,7 @@ func (r *run) finish() error {
 func (r *run) takeJob() job {
 	var j job
 	if r.orgDirty {
-		j.org = []ingest.Org{{ID: r.req.Org, Name: r.orgName, TimeZone: r.orgTZ, Currency: r.currency}}
+		j.org = []ingest.Org{r.org} // every setting as read: only a new org's row or its currency changes
 		r.orgDirty = false
 	}
 	people, clients, projects := r.resolver.TakeCreated()

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+)
+
+func cmdOrg(ctx context.Context, e *env, args []string) int {
+	about := `Subcommands:
+  show   the org's settings
+  set    change some of them; the others stay:
+           --name "Acme Creative" --time-zone Europe/Berlin --currency EUR
+           --workdays mon-fri --business-hours 09:00-17:00 --grace-days 2
+           --overhead-per-hour 12.50
+
+The settings (also GET and PUT /api/v1/org):
+  name               what dashboards and alerts call the org (default: its id)
+  time zone          days, weeks and months of every KPI start at midnight there (default UTC)
+  currency           of every amount; set by the first import that has one, and it cannot
+                     change while the org has time entries in another
+  workdays           the working week: available hours, business hours and workday counts
+                     follow it (default mon-fri)
+  business hours     approval time's business hours, local time (default 09:00-17:00)
+  grace days         days after its due date that a delivery still counts as on time (default 0)
+  overhead per hour  added to the cost of every hour worked, in the org's currency (default 0)`
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprintf(e.stdout, "Usage: opsmetrics org show|set [flags]\n\n%s\n", about)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	if args[0] != "show" && args[0] != "set" {
+		fmt.Fprintf(e.stderr, "opsmetrics org: unknown subcommand %q\n\n%s\n", args[0], about)
+		return 2
+	}
+	var so storeOptions
+	var lo logOptions
+	fs := newFlags(e, "org "+args[0], "org "+args[0]+" [flags]", about)
+	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
+	format := fs.String("format", "table", "output: table or json")
+	var p ingest.OrgPatch
+	var overhead string
+	var grace int
+	if args[0] == "set" {
+		p.Name, p.TimeZone, p.Currency = new(string), new(string), new(string)
+		p.Workdays, p.BusinessHours = new(string), new(string)
+		fs.StringVar(p.Name, "name", "", "the org's name")
+		fs.StringVar(p.TimeZone, "time-zone", "", "an IANA time zone, such as Europe/Berlin")
+		fs.StringVar(p.Currency, "currency", "", "an ISO currency code, such as EUR")
+		fs.StringVar(p.Workdays, "workdays", "", "the working week, such as mon-fri or mon,tue,wed,thu")
+		fs.StringVar(p.BusinessHours, "business-hours", "", "approval time's business hours, such as 09:00-17:00")
+		fs.IntVar(&grace, "grace-days", 0, "days after its due date that a delivery still counts as on time")
+		fs.StringVar(&overhead, "overhead-per-hour", "", "added to the cost of every hour worked, such as 12.50")
+	}
+	so.register(fs, e)
+	lo.register(fs, e)
+	log, code := parseWithLog(e, fs, args[1:], &lo)
+	if code >= 0 {
+		return code
+	}
+	if *org == "" {
+		fmt.Fprintf(e.stderr, "opsmetrics org %s: --org is required\n", args[0])
+		return 2
+	}
+	if *format != "table" && *format != "json" {
+		fmt.Fprintf(e.stderr, "opsmetrics org %s: --format %q: want table or json\n", args[0], *format)
+		return 2
+	}
+	if args[0] == "set" {
+		// Only the flags given change a setting.
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for name, field := range map[string]**string{"name": &p.Name, "time-zone": &p.TimeZone, "currency": &p.Currency,
+			"workdays": &p.Workdays, "business-hours": &p.BusinessHours} {
+			if !given[name] {
+				*field = nil
+			}
+		}
+		if given["grace-days"] {
+			p.GraceDays = &grace
+		}
+		if given["overhead-per-hour"] {
+			t := ingest.Text(overhead)
+			p.OverheadPerHour = &t
+		}
+		if p == (ingest.OrgPatch{}) {
+			fmt.Fprintln(e.stderr, "opsmetrics org set: give at least one setting to change; see --help")
+			return 2
+		}
+	}
+	s, err := so.openMigrated(ctx, log)
+	if err != nil {
+		return fail(e, err)
+	}
+	defer s.Close()
+	var o ingest.Org
+	if args[0] == "show" {
+		o, _, err = ingest.LoadOrg(ctx, s, *org)
+	} else {
+		var w *ingest.Writer
+		if w, err = ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log}); err == nil {
+			o, err = w.UpdateOrg(ctx, s, *org, p)
+		}
+	}
+	if errors.Is(err, ingest.ErrBadSetting) {
+		fmt.Fprintf(e.stderr, "opsmetrics org set: %v\n", err)
+		return 2
+	}
+	if err != nil {
+		return fail(e, err)
+	}
+	set := o.Settings()
+	if *format == "json" {
+		if err := printJSON(e.stdout, set); err != nil {
+			return fail(e, err)
+		}
+		return 0
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, kv := range [][2]string{{"org", set.ID}, {"name", set.Name}, {"time zone", set.TimeZone}, {"currency", set.Currency},
+		{"workdays", set.Workdays}, {"business hours", set.BusinessHours}, {"grace days", fmt.Sprint(set.GraceDays)},
+		{"overhead per hour", set.OverheadPerHour}} {
+		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+	}
+	return flushOr(e, tw)
+}
+
+// flushOr flushes tw and returns 0, or fails with its error.
+func flushOr(e *env, tw *tabwriter.Writer) int {
+	if err := tw.Flush(); err != nil {
+		return fail(e, err)
+	}
+	return 0
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestOrgSettings: the CLI sets some settings and leaves the others; the API
+// reads them with a read token, changes them only with an admin token of the
+// same org, and answers mistakes with a 400 naming the field and value.
+func TestOrgSettings(t *testing.T) {
+	env := testEnv(t)
+	cli := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(t.Context(), append(args, "--org", "settings", "--log-level", "warn"), getenvFrom(env), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := cli("org", "set", "--time-zone", "Europe/Berlin", "--workdays", "mon-thu", "--grace-days", "2"); code != 0 ||
+		!strings.Contains(out, "Europe/Berlin") || !strings.Contains(out, "mon,tue,wed,thu") {
+		t.Fatalf("org set: %d %s %s", code, out, errs)
+	}
+	// A second set changes only what it names.
+	code, out, errs := cli("org", "set", "--business-hours", "08:30-16:00", "--format", "json")
+	var got map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("org set: %d %s %s", code, out, errs)
+	}
+	want := map[string]any{"id": "settings", "name": "settings", "time_zone": "Europe/Berlin", "currency": "", "workdays": "mon,tue,wed,thu",
+		"business_hours": "08:30-16:00", "grace_days": float64(2), "overhead_per_hour": "0"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	if code, _, errs := cli("org", "set", "--time-zone", "Mars/Base"); code != 2 || !strings.Contains(errs, `time_zone "Mars/Base"`) {
+		t.Errorf("a bad time zone: %d %s", code, errs)
+	}
+	if code, _, errs := cli("org", "set"); code != 2 || !strings.Contains(errs, "at least one setting") {
+		t.Errorf("nothing to set: %d %s", code, errs)
+	}
+
+	read, admin := createToken(t, env, "settings", "read"), createToken(t, env, "settings", "admin")
+	other := createToken(t, env, "settings-other", "admin")
+	base, stop := serveInProcess(t, env)
+	defer stop()
+	do := func(method, token, body string) (int, string) {
+		r, _ := http.NewRequest(method, base+"/api/v1/org", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do(http.MethodGet, read, ""); code != 200 || !strings.Contains(body, `"time_zone":"Europe/Berlin"`) {
+		t.Errorf("GET: %d %s", code, body)
+	}
+	if code, body := do(http.MethodPut, read, `{"grace_days":3}`); code != 403 {
+		t.Errorf("PUT with a read token: %d %s", code, body)
+	}
+	code, body := do(http.MethodPut, admin, `{"name":"Settings & Co","overhead_per_hour":12.5,"currency":"eur"}`)
+	got = nil
+	if code != 200 || json.Unmarshal([]byte(body), &got) != nil || got["name"] != "Settings & Co" || got["overhead_per_hour"] != "12.5" ||
+		got["currency"] != "EUR" || got["grace_days"] != float64(2) {
+		t.Errorf("PUT: %d %s", code, body)
+	}
+	// Another org's admin token changes its own org, not this one.
+	if code, body := do(http.MethodPut, other, `{"grace_days":9}`); code != 200 || !strings.Contains(body, `"id":"settings-other"`) {
+		t.Errorf("PUT of the other org: %d %s", code, body)
+	}
+	if _, body := do(http.MethodGet, read, ""); !strings.Contains(body, `"grace_days":2`) {
+		t.Errorf("after the other org's PUT: %s", body)
+	}
+	for bad, want := range map[string]string{
+		`{"workdays":"funday"}`:         `workdays \"funday\"`,
+		`{"business_hours":"9-5"}`:      `business_hours \"9-5\"`,
+		`{"grace_days":-1}`:             `grace_days \"-1\"`,
+		`{"overhead_per_hour":"-3"}`:    "must not be negative",
+		`{"currency":"dollars please"}`: "unknown currency",
+		`{"colour":"blue"}`:             "unknown field",
+		`{"name":""}`:                   "1 to 200 characters",
+		`[]`:                            "want a JSON object",
+	} {
+		if code, body := do(http.MethodPut, admin, bad); code != 400 || !strings.Contains(body, want) {
+			t.Errorf("PUT %s: %d %s, want 400 with %s", bad, code, body, want)
+		}
+	}
+}
