@@ -64,7 +64,7 @@ var (
 	descDataAge     = prometheus.NewDesc("opsmetrics_data_age_seconds", "Seconds since the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
 	descName        = prometheus.NewDesc("opsmetrics_name_info", "The display name of an id that KPI series carry as a label (kind org, client or project), for alert texts; always 1.",
 		[]string{"org", "kind", "id", "name"}, nil)
-	descThreshold   = prometheus.NewDesc("opsmetrics_alert_threshold", "An alert threshold set through the API; the generic rules compare each KPI gauge with it.",
+	descThreshold = prometheus.NewDesc("opsmetrics_alert_threshold", "An alert threshold set through the API; the generic rules compare each KPI gauge with it.",
 		[]string{"org", "kpi", "client", "team", "comparator", "severity", "for", "threshold_id"}, nil)
 )
 

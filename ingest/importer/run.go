@@ -25,7 +25,7 @@ type run struct {
 	entity   string
 	resolver *ingest.Resolver
 	org      ingest.Org // the org's settings; Currency is "" until the org or the input sets it
-	orgDirty bool // the org row must be written: it is new, or its currency became known
+	orgDirty bool       // the org row must be written: it is new, or its currency became known
 
 	mu         sync.Mutex // guards sum's counts, which the writer goroutine updates too
 	jobs       chan job
