@@ -44,6 +44,8 @@ test-deps: libchdb
 # Runs every test: unit, the store conformance suite on the embedded engine,
 # the real clickhouse-server tests and the end-to-end CLI tests.
 test: test-deps
+	@unformatted=$$(git ls-files '*.go' | xargs "$$($(GO) env GOROOT)/bin/gofmt" -l); \
+		if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
