@@ -140,6 +140,9 @@ const (
 	// [today-29d, tomorrow)) as the dashboards' from and to parameters.
 	rangeText = `&from={{ with query "time() - 29 * 86400" }}{{ (. | first | value | toTime).Format "2006-01-02" }}{{ end }}` +
 		`&to={{ with query "time() + 86400" }}{{ (. | first | value | toTime).Format "2006-01-02" }}{{ end }}`
+	// publicURL starts every dashboard link: opsmetrics serve --public-url,
+	// exported as opsmetrics_public_url_info; without it links are paths.
+	publicURL  = `{{ with query "opsmetrics_public_url_info" }}{{ . | first | label "url" }}{{ end }}`
 	orgQuery   = `?org={{ $labels.org | urlquery }}`
 	scopeQuery = `{{ if $labels.client }}&client={{ $labels.client | urlquery }}{{ end }}` +
 		`{{ if $labels.team }}&team={{ $labels.team | urlquery }}{{ end }}`
@@ -420,6 +423,9 @@ func writeRule(w *strings.Builder, r rule) {
 		}
 		fmt.Fprintf(w, "        %s:\n", block.key)
 		for _, kv := range block.kv {
+			if kv[0] == "dashboard" {
+				kv[1] = publicURL + kv[1]
+			}
 			fmt.Fprintf(w, "          %s: %s\n", kv[0], quote(kv[1]))
 		}
 	}

@@ -92,3 +92,15 @@ func TestOrgSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRejectsBadPublicURL: --public-url must be an http(s) URL; the
+// mistake is named before anything starts.
+func TestServeRejectsBadPublicURL(t *testing.T) {
+	for _, bad := range []string{"ops.example.com", "ftp://ops.example.com", "https://", "https://ops.example.com/?x=1"} {
+		var out, errb strings.Builder
+		code := run(t.Context(), []string{"serve", "--public-url", bad}, getenvFrom(testEnv(t)), &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), "--public-url") {
+			t.Errorf("%q: exit %d, %s", bad, code, errb.String())
+		}
+	}
+}

@@ -63,6 +63,7 @@ func TestWriteOffAlertFiresInPrometheus(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--kpi-refresh", "1s",
+			"--public-url", "https://ops.example.com/",
 			"--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
 		pw.Close()
 	}()
@@ -132,9 +133,13 @@ scrape_configs:
 				if a.Labels["severity"] != "warning" || a.Annotations["summary"] == "" || a.Annotations["description"] == "" {
 					t.Errorf("the alert lacks its severity or words: %+v", a)
 				}
-				// The org by its name, read from opsmetrics_name_info.
+				// The org by its name, read from opsmetrics_name_info; the link
+				// starts with --public-url (its trailing slash dropped).
 				if !strings.HasPrefix(a.Annotations["summary"], "Write-off of org Acme Creative is ") {
 					t.Errorf("summary %q does not name the org", a.Annotations["summary"])
+				}
+				if !strings.HasPrefix(a.Annotations["dashboard"], "https://ops.example.com/margin?org=acme&") {
+					t.Errorf("dashboard link %q", a.Annotations["dashboard"])
 				}
 				t.Logf("firing: %s %v: %s", a.Labels["alertname"], a.Labels, a.Annotations["summary"])
 				return

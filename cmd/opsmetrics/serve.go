@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,11 +34,21 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	refresh := fs.Duration("kpi-refresh", envDuration(e, "OPSMETRICS_KPI_REFRESH", 5*time.Minute),
 		"how often the KPI gauges of /metrics are recomputed (OPSMETRICS_KPI_REFRESH)")
 	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
+	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
+		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards (OPSMETRICS_PUBLIC_URL)")
 	so.register(fs, e)
 	lo.register(fs, e)
 	log, code := parseWithLog(e, fs, args, &lo)
 	if code >= 0 {
 		return code
+	}
+	if *publicURL != "" {
+		u, err := url.Parse(*publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			fmt.Fprintf(e.stderr, "opsmetrics serve: --public-url %q: want an http or https URL such as https://ops.example.com\n", *publicURL)
+			return 2
+		}
+		*publicURL = strings.TrimRight(u.String(), "/")
 	}
 	s, err := so.openMigrated(ctx, log)
 	if err != nil {
@@ -45,6 +57,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	defer s.Close()
 
 	reg := prometheus.NewRegistry()
+	if *publicURL != "" {
+		// The alert rules read it to make their dashboard links absolute.
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "opsmetrics_public_url_info",
+			Help:        "The URL opsmetrics' dashboards are at (--public-url), for the links in alert texts; always 1.",
+			ConstLabels: prometheus.Labels{"url": *publicURL}}, func() float64 { return 1 }))
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ingested := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_ingested_rows_total",
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
