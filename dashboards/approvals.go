@@ -209,7 +209,7 @@ func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
 	}
 	byClient := func(t table, g string) int {
 		for r := range t.Len() {
-			if t.str(r, "client") == g {
+			if t.Str(r, "client") == g {
 				return r
 			}
 		}
@@ -217,7 +217,7 @@ func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
 	}
 	get := func(t table, g, col string) (float64, bool) {
 		if r := byClient(t, g); r >= 0 {
-			return t.num(r, col)
+			return t.Num(r, col)
 		}
 		return 0, false
 	}
@@ -304,8 +304,8 @@ func buildRevisionRounds(n *names, res *metrics.Result) (Chart, error) {
 	var cs []clientValue
 	rowOf := map[string]int{}
 	for r := range t.Len() {
-		g := t.str(r, "client")
-		x, ok := t.num(r, "value")
+		g := t.Str(r, "client")
+		x, ok := t.Num(r, "value")
 		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
 		rowOf[g] = r
 	}
@@ -316,7 +316,7 @@ func buildRevisionRounds(n *names, res *metrics.Result) (Chart, error) {
 		r := rowOf[c.id]
 		row := []string{c.name, fmtNum(c.v, c.ok, "rounds")}
 		for _, col := range []string{"rounds", "deliverables", "zero_rounds", "one_round", "two_rounds", "three_plus_rounds"} {
-			x, ok := t.num(r, col)
+			x, ok := t.Num(r, col)
 			row = append(row, fmtNum(x, ok, "count"))
 		}
 		tab.Rows = append(tab.Rows, row)
@@ -335,8 +335,8 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 	var cs []clientValue
 	rowOf := map[string]int{}
 	for r := range t.Len() {
-		g := t.str(r, "client")
-		x, ok := t.num(r, "value")
+		g := t.Str(r, "client")
+		x, ok := t.Num(r, "value")
 		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
 		rowOf[g] = r
 	}
@@ -345,8 +345,8 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 		Numeric: []bool{false, true, true, true}}
 	for _, c := range cs {
 		r := rowOf[c.id]
-		fp, fok := t.num(r, "first_pass")
-		ap, aok := t.num(r, "approved")
+		fp, fok := t.Num(r, "first_pass")
+		ap, aok := t.Num(r, "approved")
 		tab.Rows = append(tab.Rows, []string{c.name, fmtNum(c.v, c.ok, "ratio"), fmtNum(fp, fok, "count"), fmtNum(ap, aok, "count")})
 	}
 	return clientBars(id, title, "first-pass approval rate", "%", cs, 100, tab)
@@ -364,14 +364,14 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string) (Chart, error) {
 	}
 	var ws []waiting
 	for r := range t.Len() {
-		total, _ := t.num(r, "value")
+		total, _ := t.Num(r, "value")
 		if total == 0 {
 			continue
 		}
-		g := t.str(r, "client")
+		g := t.Str(r, "client")
 		w := waiting{clientValue: clientValue{id: g, name: n.of("client", g)}, total: total}
-		w.stuck, _ = t.num(r, "stuck")
-		w.oldest, w.oldOK = t.num(r, "oldest_age_hours")
+		w.stuck, _ = t.Num(r, "stuck")
+		w.oldest, w.oldOK = t.Num(r, "oldest_age_hours")
 		w.v, w.ok = w.oldest, w.oldOK
 		ws = append(ws, w)
 	}
@@ -417,8 +417,8 @@ func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending
 	ts := []table{tableOf(p50), tableOf(p90), tableOf(rounds), tableOf(firstPass), tableOf(pending)}
 	cell := func(t table, g, col string) (float64, bool) {
 		for r := range t.Len() {
-			if t.str(r, "client") == g {
-				return t.num(r, col)
+			if t.Str(r, "client") == g {
+				return t.Num(r, col)
 			}
 		}
 		return 0, false
@@ -469,14 +469,14 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 	t := tableOf(stuck)
 	var rows []stuckRow
 	for r := range t.Len() {
-		g := t.str(r, "client_id")
-		name := t.str(r, "deliverable")
+		g := t.Str(r, "client_id")
+		name := t.Str(r, "deliverable")
 		if name == "" {
-			name = t.str(r, "deliverable_id")
+			name = t.Str(r, "deliverable_id")
 		}
-		age, ok := t.num(r, "age_hours")
-		row := stuckRow{Deliverable: name, Client: n.of("client", g), Project: n.of("project", t.str(r, "project_id")),
-			Requested: t.date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
+		age, ok := t.Num(r, "age_hours")
+		row := stuckRow{Deliverable: name, Client: n.of("client", g), Project: n.of("project", t.Str(r, "project_id")),
+			Requested: t.Date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
 			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
 			Stuck:     ok && age > stuckHours}
 		if g != "" {

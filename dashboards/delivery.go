@@ -112,8 +112,8 @@ func (d *server) deliveryLists(ctx context.Context, v View, now time.Time) (deli
 	}
 	tz := "UTC"
 	if s := tableOf(resultOf(rows)); s.Len() > 0 {
-		tz = s.str(0, "time_zone")
-		g, _ := s.num(0, "grace_days")
+		tz = s.Str(0, "time_zone")
+		g, _ := s.Num(0, "grace_days")
 		out.grace = uint64(g)
 	}
 	slips, late := deliveryParams(v, tz, out.grace, now)
@@ -167,12 +167,12 @@ func slipSummary(res *metrics.Result) string {
 	if t.Len() == 0 {
 		return ""
 	}
-	late, _ := t.num(0, "late")
+	late, _ := t.Num(0, "late")
 	if late == 0 {
 		return ""
 	}
-	p50, ok := t.num(0, "value")
-	p90, ok90 := t.num(0, "p90")
+	p50, ok := t.Num(0, "value")
+	p90, ok90 := t.Num(0, "p90")
 	s := fmt.Sprintf("%.0f late deliveries in this range, a median of %s days late", late, fmtNum(p50, ok, "days"))
 	if late == 1 {
 		s = fmt.Sprintf("1 late delivery in this range, %s days late", fmtNum(p50, ok, "days"))
@@ -195,7 +195,7 @@ func buildOnTime(res *metrics.Result, monthly bool) (Chart, error) {
 	var ys []opts.LineData
 	drawn := false
 	for _, p := range periods {
-		in := func(r int) bool { return t.date(r, "period").Equal(p) }
+		in := func(r int) bool { return t.Date(r, "period").Equal(p) }
 		on, _ := t.sum("on_time", in)
 		del, _ := t.sum("delivered", in)
 		over, _ := t.sum("open_overdue", in)
@@ -246,8 +246,8 @@ func buildSlips(res *metrics.Result, grace uint64) (Chart, error) {
 	var labels []string
 	var total float64
 	for r := range t.Len() {
-		slip, ok := t.num(r, "slip")
-		n, nok := t.num(r, "deliveries")
+		slip, ok := t.Num(r, "slip")
+		n, nok := t.Num(r, "deliveries")
 		if !ok || !nok {
 			continue
 		}
@@ -304,7 +304,7 @@ func buildDrift(res *metrics.Result) (Chart, error) {
 	var xs []string
 	var changes, moved []opts.BarData
 	for _, p := range periods {
-		in := func(r int) bool { return t.date(r, "period").Equal(p) }
+		in := func(r int) bool { return t.Date(r, "period").Equal(p) }
 		ch, _ := t.sum("value", in)
 		days, _ := t.sum("days_moved", in)
 		due, _ := t.sum("deliverables", in)
@@ -333,25 +333,25 @@ func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
 	t := tableOf(res)
 	var out []LateRow
 	for r := range t.Len() {
-		client := t.str(r, "client_id")
-		row := LateRow{Name: t.str(r, "name"), Client: n.of("client", client), Due: t.date(r, "due_date").Format("2 Jan 2006"),
+		client := t.Str(r, "client_id")
+		row := LateRow{Name: t.Str(r, "name"), Client: n.of("client", client), Due: t.Date(r, "due_date").Format("2 Jan 2006"),
 			Delivered: "open", Open: true}
 		if row.Name == "" {
-			row.Name = t.str(r, "deliverable_id")
+			row.Name = t.Str(r, "deliverable_id")
 		}
 		if client != "" {
 			row.ClientLink = v.Link("/delivery", "client", client)
 		}
-		if day := t.date(r, "delivered_day"); !day.IsZero() {
+		if day := t.Date(r, "delivered_day"); !day.IsZero() {
 			row.Delivered, row.Open = day.Format("2 Jan 2006"), false
 		}
-		days, ok := t.num(r, "days_late")
+		days, ok := t.Num(r, "days_late")
 		row.DaysLate = fmtNum(days, ok, "count")
 		out = append(out, row)
 	}
 	var cut string
 	if len(out) > 0 {
-		if total, ok := t.num(0, "total"); ok && int(total) > len(out) {
+		if total, ok := t.Num(0, "total"); ok && int(total) > len(out) {
 			cut = fmt.Sprintf("Showing %d of %.0f late or overdue deliverables (open ones first, then the most days late). Pick a client or a shorter range to see the rest.", len(out), total)
 		}
 	}

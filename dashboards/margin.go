@@ -157,7 +157,7 @@ func buildMarginMonths(v View, res *metrics.Result, cur string) (Chart, error) {
 	var xs []string
 	var rev, cost []opts.BarData
 	for _, m := range marginMonths(v) {
-		in := func(r int) bool { return t.date(r, "period").Equal(m) }
+		in := func(r int) bool { return t.Date(r, "period").Equal(m) }
 		rv, rok := t.sum("revenue", in)
 		lc, lok := t.sum("labour_cost", in)
 		mg, mok := t.sum("margin", in)
@@ -190,7 +190,7 @@ type marginClientTotal struct {
 func marginClientTotals(t table) []marginClientTotal {
 	var out []marginClientTotal
 	for _, g := range t.groups("client") {
-		in := func(r int) bool { return t.str(r, "client") == g }
+		in := func(r int) bool { return t.Str(r, "client") == g }
 		rv, ok := t.sum("revenue", in)
 		lc, _ := t.sum("labour_cost", in)
 		mg, _ := t.sum("margin", in)
@@ -227,10 +227,10 @@ func buildMarginPct(v View, n *names, res *metrics.Result) (Chart, error) {
 			break
 		}
 		top[c.id] = true
-		ss = append(ss, series{n.of("client", c.id), func(r int) bool { return t.str(r, "client") == c.id }})
+		ss = append(ss, series{n.of("client", c.id), func(r int) bool { return t.Str(r, "client") == c.id }})
 	}
 	if len(top) < len(totals) {
-		ss = append(ss, series{"other clients", func(r int) bool { return !top[t.str(r, "client")] }})
+		ss = append(ss, series{"other clients", func(r int) bool { return !top[t.Str(r, "client")] }})
 	}
 	if len(totals) > 1 {
 		ss = append(ss, series{"all clients", nil})
@@ -248,7 +248,7 @@ func buildMarginPct(v View, n *names, res *metrics.Result) (Chart, error) {
 		xs = append(xs, label)
 		row := []string{label}
 		for i, s := range ss {
-			in := func(r int) bool { return t.date(r, "period").Equal(m) && (s.in == nil || s.in(r)) }
+			in := func(r int) bool { return t.Date(r, "period").Equal(m) && (s.in == nil || s.in(r)) }
 			rv, rok := t.sum("revenue", in)
 			mg, _ := t.sum("margin", in)
 			p, ok := ratio(mg, rv, rok)
@@ -324,8 +324,8 @@ func buildWriteOffs(v View, res *metrics.Result, cur string) (Chart, error) {
 	// The reasons present, known ones in order, then any other.
 	present := map[string]bool{}
 	for r := range t.Len() {
-		if x, ok := t.num(r, "value"); ok && x != 0 {
-			present[t.str(r, "reason")] = true
+		if x, ok := t.Num(r, "value"); ok && x != 0 {
+			present[t.Str(r, "reason")] = true
 		}
 	}
 	if len(present) == 0 {
@@ -360,9 +360,9 @@ func buildWriteOffs(v View, res *metrics.Result, cur string) (Chart, error) {
 		label := m.Format("Jan 2006")
 		xs = append(xs, label)
 		row := []string{label}
-		inMonth := func(r int) bool { return t.date(r, "period").Equal(m) }
+		inMonth := func(r int) bool { return t.Date(r, "period").Equal(m) }
 		for i, rs := range reasons {
-			x, ok := t.sum("value", func(r int) bool { return inMonth(r) && t.str(r, "reason") == rs.key })
+			x, ok := t.sum("value", func(r int) bool { return inMonth(r) && t.Str(r, "reason") == rs.key })
 			data[i] = append(data[i], opts.BarData{Value: value(round2(x), ok)})
 			row = append(row, marginMoney(x, ok))
 		}
@@ -401,11 +401,11 @@ func buildWIP(n *names, res *metrics.Result, cur string) (Chart, error) {
 	}
 	var ws []wip
 	for r := range t.Len() {
-		w := wip{name: n.of("client", t.str(r, "client"))}
-		w.value, w.ok = t.num(r, "value")
-		w.hrs, w.hok = t.num(r, "unbilled_hours")
-		w.tm, w.tok = t.num(r, "tm_value")
-		w.cnt, w.cntOK = t.num(r, "entry_count")
+		w := wip{name: n.of("client", t.Str(r, "client"))}
+		w.value, w.ok = t.Num(r, "value")
+		w.hrs, w.hok = t.Num(r, "unbilled_hours")
+		w.tm, w.tok = t.Num(r, "tm_value")
+		w.cnt, w.cntOK = t.Num(r, "entry_count")
 		if w.ok && w.value != 0 || w.hok && w.hrs != 0 {
 			ws = append(ws, w)
 		}
@@ -452,16 +452,16 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 	}
 	var overs []over
 	for r := range t.Len() {
-		b, bok := t.num(r, "budget_hours")
-		f, fok := t.num(r, "forecast_hours")
+		b, bok := t.Num(r, "budget_hours")
+		f, fok := t.Num(r, "forecast_hours")
 		if !bok || !fok || f <= b {
 			continue
 		}
-		extra, ok := t.num(r, "value")
+		extra, ok := t.Num(r, "value")
 		if !ok {
 			extra = f - b
 		}
-		overs = append(overs, over{n.of("project", t.str(r, "project")), b, f, extra, t.str(r, "method")})
+		overs = append(overs, over{n.of("project", t.Str(r, "project")), b, f, extra, t.Str(r, "method")})
 	}
 	if len(overs) == 0 {
 		if t.Len() == 0 {

@@ -158,7 +158,7 @@ func monthOf(res *metrics.Result, month time.Time) *metrics.Result {
 	out := &metrics.Result{Columns: res.Columns}
 	t := tableOf(res)
 	for r := range t.Len() {
-		if t.date(r, "period").Equal(month) {
+		if t.Date(r, "period").Equal(month) {
 			out.Rows = append(out.Rows, res.Rows[r])
 		}
 	}
@@ -172,7 +172,7 @@ func tileValue(t tileSpec, tb table, keep func(int) bool) (float64, bool) {
 		if tb.Len() == 0 {
 			return 0, false
 		}
-		return tb.num(0, "value")
+		return tb.Num(0, "value")
 	}
 	var n, den float64
 	any := false
@@ -193,7 +193,7 @@ func tileValue(t tileSpec, tb table, keep func(int) bool) (float64, bool) {
 func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, error) {
 	tile := Tile{Name: t.name, Link: v.Link(t.page)}
 	day := tableOf(days)
-	inView := func(r int) bool { return !day.date(r, "period").Before(v.From) }
+	inView := func(r int) bool { return !day.Date(r, "period").Before(v.From) }
 	cur, ok := tileValue(t, day, inView)
 	if t.den == nil {
 		cur, ok = tileValue(t, tableOf(whole), nil)
@@ -262,7 +262,7 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 	tab := Table{Columns: []string{map[bool]string{true: "month", false: "week of"}[monthly], t.name}, Numeric: []bool{false, true}}
 	for _, b := range buckets {
 		in := func(r int) bool {
-			p := day.date(r, "period")
+			p := day.Date(r, "period")
 			return bucket(p, monthly).Equal(b) && (t.den == nil || !p.Before(v.From))
 		}
 		var val float64
@@ -272,7 +272,7 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 			// week or month, one per bucket.
 			for r := range day.Len() {
 				if in(r) {
-					val, ok = day.num(r, "value")
+					val, ok = day.Num(r, "value")
 				}
 			}
 		} else {
@@ -318,7 +318,7 @@ func buildQuality(res *metrics.Result) (Quality, error) {
 		q.Chart = emptyChart("quality", title, "No data in this range yet: import time entries, people and deliverables (docs/import.md).")
 		return q, nil
 	}
-	if s, ok := t.num(0, "value"); ok {
+	if s, ok := t.Num(0, "value"); ok {
 		q.Score = fmtNum(s, true, "ratio")
 	}
 	var names []string
@@ -326,12 +326,12 @@ func buildQuality(res *metrics.Result) (Quality, error) {
 	tab := Table{Columns: []string{"part", "share"}, Numeric: []bool{false, true}}
 	for i := len(qualityParts) - 1; i >= 0; i-- { // top to bottom as listed
 		p := qualityParts[i]
-		x, ok := t.num(0, p.col)
+		x, ok := t.Num(0, p.col)
 		names = append(names, p.name)
 		bars = append(bars, opts.BarData{Value: value(math.Round(x*1000)/10, ok)})
 	}
 	for _, p := range qualityParts {
-		x, ok := t.num(0, p.col)
+		x, ok := t.Num(0, p.col)
 		tab.Rows = append(tab.Rows, []string{p.name, fmtNum(x, ok, "ratio")})
 	}
 	b := charts.NewBar()
@@ -367,11 +367,11 @@ func buildMaturity(res *metrics.Result) Maturity {
 	if t.Len() == 0 {
 		return m
 	}
-	if l, ok := t.num(0, "value"); ok {
+	if l, ok := t.Num(0, "value"); ok {
 		m.Level = fmt.Sprintf("%.0f of 5", l)
 	}
 	for _, c := range maturityConditions {
-		x, _ := t.num(0, c.col)
+		x, _ := t.Num(0, c.col)
 		held := x == 1
 		m.Conditions = append(m.Conditions, Condition{Level: c.level, Name: c.name, Held: held})
 		if !held && m.Next == "" {

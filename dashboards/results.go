@@ -7,64 +7,11 @@ import (
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
-// table is a KPI result read by column name.
-type table struct {
-	res *metrics.Result
-	idx map[string]int
-}
+// table is a KPI result read by column name (metrics.Table), with the
+// pages' sums and groupings.
+type table struct{ metrics.Table }
 
-func tableOf(res *metrics.Result) table {
-	t := table{res: res, idx: map[string]int{}}
-	if res != nil {
-		for i, c := range res.Columns {
-			t.idx[c.Name] = i
-		}
-	}
-	return t
-}
-
-// Len is the number of rows.
-func (t table) Len() int {
-	if t.res == nil {
-		return 0
-	}
-	return len(t.res.Rows)
-}
-
-// num is a row's number in column col.
-func (t table) num(row int, col string) (float64, bool) {
-	i, ok := t.idx[col]
-	if !ok {
-		return 0, false
-	}
-	return metrics.Float(t.res.Rows[row][i])
-}
-
-// str is a row's text in column col ("" for null or a missing column).
-func (t table) str(row int, col string) string {
-	i, ok := t.idx[col]
-	if !ok {
-		return ""
-	}
-	return metrics.Cell(t.res.Rows[row][i])
-}
-
-// date is a row's date in column col (zero when there is none).
-func (t table) date(row int, col string) time.Time {
-	i, ok := t.idx[col]
-	if !ok {
-		return time.Time{}
-	}
-	switch x := t.res.Rows[row][i].(type) {
-	case time.Time:
-		return x
-	case *time.Time:
-		if x != nil {
-			return *x
-		}
-	}
-	return time.Time{}
-}
+func tableOf(res *metrics.Result) table { return table{metrics.TableOf(res)} }
 
 // sum adds up column col over the rows that keep accepts (nil: all).
 func (t table) sum(col string, keep func(row int) bool) (float64, bool) {
@@ -74,7 +21,7 @@ func (t table) sum(col string, keep func(row int) bool) (float64, bool) {
 		if keep != nil && !keep(r) {
 			continue
 		}
-		if v, ok := t.num(r, col); ok {
+		if v, ok := t.Num(r, col); ok {
 			s += v
 			any = true
 		}
@@ -87,7 +34,7 @@ func (t table) groups(col string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for r := range t.Len() {
-		g := t.str(r, col)
+		g := t.Str(r, col)
 		if !seen[g] {
 			seen[g] = true
 			out = append(out, g)
@@ -102,7 +49,7 @@ func (t table) periods() []time.Time {
 	seen := map[time.Time]bool{}
 	var out []time.Time
 	for r := range t.Len() {
-		p := t.date(r, "period")
+		p := t.Date(r, "period")
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)

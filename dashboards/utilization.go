@@ -165,7 +165,7 @@ func personOrder(res *metrics.Result, n *names) []string {
 	}
 	var ps []person
 	for _, id := range t.groups("person") {
-		v, _, ok := utilizationOf(t, func(r int) bool { return t.str(r, "person") == id })
+		v, _, ok := utilizationOf(t, func(r int) bool { return t.Str(r, "person") == id })
 		ps = append(ps, person{id, n.of("person", id), v, ok})
 	}
 	slices.SortStableFunc(ps, func(a, b person) int {
@@ -216,19 +216,19 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 	type cell struct{ r, c, i int }
 	var cs []cell
 	for i := range t.Len() {
-		r, ok := row[t.str(i, "person")]
+		r, ok := row[t.Str(i, "person")]
 		if !ok {
 			continue
 		}
-		cs = append(cs, cell{r, col[t.date(i, "period")], i})
+		cs = append(cs, cell{r, col[t.Date(i, "period")], i})
 	}
 	slices.SortFunc(cs, func(a, b cell) int { return cmp.Or(cmp.Compare(a.r, b.r), cmp.Compare(a.c, b.c)) })
 	drawn := false
 	for _, c := range cs {
-		val, ok := t.num(c.i, "value")
-		target, tok := t.num(c.i, "target")
-		b, bok := t.num(c.i, "billable_hours")
-		a, aok := t.num(c.i, "available_hours")
+		val, ok := t.Num(c.i, "value")
+		target, tok := t.Num(c.i, "target")
+		b, bok := t.Num(c.i, "billable_hours")
+		a, aok := t.Num(c.i, "available_hours")
 		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], fmtNum(val, ok, "ratio"), fmtNum(target, tok, "ratio"),
 			fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
 		if !ok {
@@ -288,7 +288,7 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 		name := n.of(dim, g)
 		ys := make([]opts.LineData, len(periods))
 		for i, p := range periods {
-			in := func(r int) bool { return t.str(r, dim) == g && t.date(r, "period").Equal(p) }
+			in := func(r int) bool { return t.Str(r, dim) == g && t.Date(r, "period").Equal(p) }
 			val, target, ok := utilizationOf(t, in)
 			b, bok := t.sum("billable_hours", in)
 			a, aok := t.sum("available_hours", in)
@@ -305,7 +305,7 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 	}
 	targets := make([]opts.LineData, len(periods))
 	for i, p := range periods {
-		_, target, ok := utilizationOf(t, func(r int) bool { return t.date(r, "period").Equal(p) })
+		_, target, ok := utilizationOf(t, func(r int) bool { return t.Date(r, "period").Equal(p) })
 		targets[i] = opts.LineData{Value: value(pct(target), ok)}
 	}
 	l.AddSeries("target", targets, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
@@ -331,18 +331,18 @@ func buildUntracked(res *metrics.Result, n *names) (Chart, error) {
 		rows[i] = i
 	}
 	slices.SortStableFunc(rows, func(a, b int) int {
-		va, _ := t.num(a, "value")
-		vb, _ := t.num(b, "value")
-		return cmp.Or(cmp.Compare(vb, va), cmp.Compare(n.of("person", t.str(a, "person")), n.of("person", t.str(b, "person"))))
+		va, _ := t.Num(a, "value")
+		vb, _ := t.Num(b, "value")
+		return cmp.Or(cmp.Compare(vb, va), cmp.Compare(n.of("person", t.Str(a, "person")), n.of("person", t.Str(b, "person"))))
 	})
 	tab := Table{Columns: []string{"person", "untracked h", "available h", "logged h"}, Numeric: []bool{false, true, true, true}}
 	var ys []string
 	var bars []opts.BarData
 	for _, r := range rows {
-		name := n.of("person", t.str(r, "person"))
-		u, uok := t.num(r, "value")
-		a, aok := t.num(r, "available_hours")
-		lg, lok := t.num(r, "logged_hours")
+		name := n.of("person", t.Str(r, "person"))
+		u, uok := t.Num(r, "value")
+		a, aok := t.Num(r, "available_hours")
+		lg, lok := t.Num(r, "logged_hours")
 		ys = append(ys, name)
 		bars = append(bars, opts.BarData{Value: value(hours(u), uok)})
 		tab.Rows = append(tab.Rows, []string{name, fmtNum(u, uok, "hours"), fmtNum(a, aok, "hours"), fmtNum(lg, lok, "hours")})
@@ -377,7 +377,7 @@ func buildPeople(v View, order []string, util, untracked *metrics.Result, teams 
 	u, un := tableOf(util), tableOf(untracked)
 	var out []PersonRow
 	for _, id := range order {
-		mine := func(r int) bool { return u.str(r, "person") == id }
+		mine := func(r int) bool { return u.Str(r, "person") == id }
 		val, target, ok := utilizationOf(u, mine)
 		b, bok := u.sum("billable_hours", mine)
 		a, aok := u.sum("available_hours", mine)
@@ -398,8 +398,8 @@ func buildPeople(v View, order []string, util, untracked *metrics.Result, teams 
 			p.Team, p.TeamLink = n.of("team", team), v.Link("/utilization", "team", team)
 		}
 		for r := range un.Len() {
-			if un.str(r, "person") == id {
-				x, xok := un.num(r, "value")
+			if un.Str(r, "person") == id {
+				x, xok := un.Num(r, "value")
 				p.Untracked = fmtNum(x, xok, "hours")
 			}
 		}

@@ -340,20 +340,20 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		if err != nil {
 			return err
 		}
-		t := resultTable(res)
+		t := TableOf(res)
 		var n, den float64
-		for r := range t.len() {
+		for r := range t.Len() {
 			// Work with no client (or team, role) counts in the org's total
 			// only: its empty label would be the org-level series.
-			if v, ok := t.num(r, "value"); ok && t.str(r, scope) != "" {
-				add(d, v, labelsOf(t.str(r, scope))...)
+			if v, ok := t.Num(r, "value"); ok && t.Str(r, scope) != "" {
+				add(d, v, labelsOf(t.Str(r, scope))...)
 			}
 			for _, col := range p.num {
-				x, _ := t.num(r, col)
+				x, _ := t.Num(r, col)
 				n += x
 			}
 			for _, col := range p.den {
-				x, _ := t.num(r, col)
+				x, _ := t.Num(r, col)
 				den += x
 			}
 		}
@@ -389,10 +389,10 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 					if err != nil {
 						return err
 					}
-					t := resultTable(res)
-					for r := range t.len() {
-						g := t.str(r, scope)
-						if v, ok := t.num(r, "value"); ok && t.num0(r, "cycles") > 0 && (scope == "" || g != "") {
+					t := TableOf(res)
+					for r := range t.Len() {
+						g := t.Str(r, scope)
+						if v, ok := t.Num(r, "value"); ok && t.Num0(r, "cycles") > 0 && (scope == "" || g != "") {
 							add(descApprovalP90, v*3600, client(g)...)
 						}
 					}
@@ -411,12 +411,12 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 	if err != nil {
 		return nil, err
 	}
-	t := resultTable(res)
+	t := TableOf(res)
 	var total float64
-	for r := range t.len() {
-		n := t.num0(r, "open_overdue")
+	for r := range t.Len() {
+		n := t.Num0(r, "open_overdue")
 		total += n
-		if g := t.str(r, "client"); g != "" {
+		if g := t.Str(r, "client"); g != "" {
 			add(descOverdue, n, g)
 		}
 	}
@@ -426,12 +426,12 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 	if err != nil {
 		return nil, err
 	}
-	t = resultTable(res)
-	for r := range t.len() {
-		f, fok := t.num(r, "forecast_hours")
-		b, bok := t.num(r, "budget_hours")
+	t = TableOf(res)
+	for r := range t.Len() {
+		f, fok := t.Num(r, "forecast_hours")
+		b, bok := t.Num(r, "budget_hours")
 		if fok && bok && b > 0 {
-			add(descOverage, f/b, t.str(r, "project"))
+			add(descOverage, f/b, t.Str(r, "project"))
 		}
 	}
 	return out, nil
@@ -470,42 +470,4 @@ func (c *Collector) loadIngests(ctx context.Context) ([]ingestStamp, error) {
 		}
 	}
 	return out, nil
-}
-
-// rtable reads a Result by column name.
-type rtable struct {
-	res *Result
-	idx map[string]int
-}
-
-func resultTable(res *Result) rtable {
-	t := rtable{res: res, idx: map[string]int{}}
-	for i, c := range res.Columns {
-		t.idx[c.Name] = i
-	}
-	return t
-}
-
-func (t rtable) len() int { return len(t.res.Rows) }
-
-func (t rtable) str(r int, col string) string {
-	i, ok := t.idx[col]
-	if !ok {
-		return ""
-	}
-	return Cell(t.res.Rows[r][i])
-}
-
-// num reads a number cell; false for null or a missing column.
-func (t rtable) num(r int, col string) (float64, bool) {
-	i, ok := t.idx[col]
-	if !ok {
-		return 0, false
-	}
-	return Float(t.res.Rows[r][i])
-}
-
-func (t rtable) num0(r int, col string) float64 {
-	v, _ := t.num(r, col)
-	return v
 }

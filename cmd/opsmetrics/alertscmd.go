@@ -19,12 +19,8 @@ func cmdAlerts(ctx context.Context, e *env, args []string) int {
   thresholds   list, set or delete an org's alert thresholds (as the API's
                /api/v1/alerts/thresholds); Prometheus sees a change at the next
                KPI refresh, with no rule change or reload`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics alerts rules|thresholds [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "alerts rules|thresholds", about); done {
+		return code
 	}
 	switch args[0] {
 	case "rules":
@@ -62,12 +58,8 @@ func cmdThresholds(ctx context.Context, e *env, args []string) int {
 KPIs: ` + strings.Join(thresholdKPIs(), ", ") + `
 A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0.6 and
 --comparator gt --value 0.9.`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics alerts thresholds list|set|delete [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "alerts thresholds list|set|delete", about); done {
+		return code
 	}
 	var so storeOptions
 	var lo logOptions

@@ -34,12 +34,8 @@ func cmdCapacity(ctx context.Context, e *env, args []string) int {
 	about := `Subcommands:
   earliest-start   the first week a job fits everyone's free hours, with the reasons
   grid             free hours by role, team or person for the coming weeks`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics capacity earliest-start|grid [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "capacity earliest-start|grid", about); done {
+		return code
 	}
 	var so storeOptions
 	var lo logOptions

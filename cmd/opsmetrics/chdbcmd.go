@@ -14,12 +14,8 @@ func cmdChdb(ctx context.Context, e *env, args []string) int {
             integrity hash and install it into the user cache (does nothing
             when it is already there); uses npm when present, else HTTPS
   path      print where the embedded engine looks for libchdb`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics chdb install|path [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "chdb install|path", about); done {
+		return code
 	}
 	switch args[0] {
 	case "path":

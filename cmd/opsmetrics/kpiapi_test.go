@@ -17,12 +17,25 @@ import (
 
 func get(t *testing.T, url, token, accept string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, http.MethodGet, url, token, "", "Accept", accept)
+}
+
+// send makes one request with a bearer token (none for "") and header pairs
+// (an empty value is left out), and returns the status, the Content-Type and
+// the body.
+func send(t *testing.T, method, url, token, body string, header ...string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if accept != "" {
-		req.Header.Set("Accept", accept)
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -190,16 +203,8 @@ func TestCapacityAPI(t *testing.T) {
 	// free, so the earliest start is 2027-03-15 (40 and 40).
 	req := `{"demand":{"designer":20},"weeks":2,"not_before":"2027-03-01","horizon_weeks":8}`
 	postJSON := func(body string) (int, string) {
-		r, _ := http.NewRequest(http.MethodPost, base+"/api/v1/capacity/earliest-start", strings.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+read)
-		r.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, reply := send(t, http.MethodPost, base+"/api/v1/capacity/earliest-start", read, body, "Content-Type", "application/json")
+		return code, reply
 	}
 	code, body = postJSON(req)
 	if code != 200 || !strings.Contains(body, `"start":"2027-03-15"`) || !strings.Contains(body, `"feasible":true`) {

@@ -28,12 +28,8 @@ The settings (also GET and PUT /api/v1/org):
   business hours     approval time's business hours, local time (default 09:00-17:00)
   grace days         days after its due date that a delivery still counts as on time (default 0)
   overhead per hour  added to the cost of every hour worked, in the org's currency (default 0)`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics org show|set [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "org show|set", about); done {
+		return code
 	}
 	if args[0] != "show" && args[0] != "set" {
 		fmt.Fprintf(e.stderr, "opsmetrics org: unknown subcommand %q\n\n%s\n", args[0], about)

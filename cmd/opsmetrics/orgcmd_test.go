@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,16 +46,8 @@ func TestOrgSettings(t *testing.T) {
 	base, stop := serveInProcess(t, env)
 	defer stop()
 	do := func(method, token, body string) (int, string) {
-		r, _ := http.NewRequest(method, base+"/api/v1/org", strings.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, reply := send(t, method, base+"/api/v1/org", token, body, "Content-Type", "application/json")
+		return code, reply
 	}
 	if code, body := do(http.MethodGet, read, ""); code != 200 || !strings.Contains(body, `"time_zone":"Europe/Berlin"`) {
 		t.Errorf("GET: %d %s", code, body)

@@ -157,6 +157,20 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// subcommandUsage prints "Usage: opsmetrics USAGE [flags]" and about when
+// args name no subcommand (exit code 2) or ask for help (0); done is false
+// when a subcommand is named.
+func subcommandUsage(e *env, args []string, usage, about string) (code int, done bool) {
+	if len(args) > 0 && !isHelp(args[0]) {
+		return 0, false
+	}
+	fmt.Fprintf(e.stdout, "Usage: opsmetrics %s [flags]\n\n%s\n", usage, about)
+	if len(args) == 0 {
+		return 2, true
+	}
+	return 0, true
+}
+
 // fail prints an error for the user and returns exit code 1.
 func fail(e *env, err error) int {
 	fmt.Fprintf(e.stderr, "opsmetrics: %v\n", err)

@@ -15,12 +15,8 @@ func cmdToken(ctx context.Context, e *env, args []string) int {
   create   create an API token for one org and print it (shown only this once)
   list     list an org's tokens (never their secrets)
   revoke   revoke a token by id; servers stop accepting it within 30 s`
-	if len(args) == 0 || isHelp(args[0]) {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics token create|list|revoke [flags]\n\n%s\n", about)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if code, done := subcommandUsage(e, args, "token create|list|revoke", about); done {
+		return code
 	}
 	var so storeOptions
 	var lo logOptions
