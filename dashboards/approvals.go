@@ -10,8 +10,8 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -108,28 +108,18 @@ func (d *server) approvals(c echo.Context) error {
 // (sql/queries/dashboard_approvals_stuck.sql) as a result table, with the
 // org's time zone to show times in.
 func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, error) {
-	// The org's settings, with the KPI layer's defaults for an org without any.
-	tz, workdays, dayStart, dayEnd := "UTC", uint64(31), uint64(540), uint64(1020)
-	set, err := d.cfg.Store.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": v.Org})
+	o, _, err := ingest.LoadOrg(ctx, d.cfg.Store, v.Org)
 	if err != nil {
 		return nil, nil, fmt.Errorf("waiting reviews: %w", err)
 	}
-	if set.Len() > 0 {
-		var currency string
-		var grace uint64
-		var overhead decimal.Decimal
-		if err := set.Scan(0, &tz, &currency, &grace, &workdays, &dayStart, &dayEnd, &overhead); err != nil {
-			return nil, nil, fmt.Errorf("waiting reviews: %w", err)
-		}
-	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := time.LoadLocation(o.TimeZone)
 	if err != nil {
 		loc = time.UTC
 	}
 	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_approvals_stuck"), store.Params{
-		"org": v.Org, "from": v.From, "to": v.To, "now": now.UTC(), "tz": tz,
+		"org": v.Org, "from": v.From, "to": v.To, "now": now.UTC(), "tz": o.TimeZone,
 		"client": v.Client, "project": "", "limit": uint64(stuckLimit),
-		"org_workdays": workdays, "day_start": dayStart, "day_end": dayEnd,
+		"org_workdays": uint64(o.Workdays), "day_start": uint64(o.DayStart), "day_end": uint64(o.DayEnd),
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("waiting reviews: %w", err)

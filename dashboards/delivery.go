@@ -12,6 +12,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -106,18 +107,14 @@ func (d *server) delivery(c echo.Context) error {
 // does), then the late list and the slip distribution of the view.
 func (d *server) deliveryLists(ctx context.Context, v View, now time.Time) (deliveryLists, error) {
 	var out deliveryLists
-	rows, err := d.cfg.Store.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": v.Org})
+	o, _, err := ingest.LoadOrg(ctx, d.cfg.Store, v.Org)
 	if err != nil {
 		return out, fmt.Errorf("delivery: org settings: %w", err)
 	}
-	tz := "UTC"
-	if s := tableOf(resultOf(rows)); s.Len() > 0 {
-		tz = s.Str(0, "time_zone")
-		g, _ := s.Num(0, "grace_days")
-		out.grace = uint64(g)
-	}
-	slips, late := deliveryParams(v, tz, out.grace, now)
-	if rows, err = d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_slips"), slips); err != nil {
+	out.grace = uint64(o.GraceDays)
+	slips, late := deliveryParams(v, o.TimeZone, out.grace, now)
+	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_slips"), slips)
+	if err != nil {
 		return out, fmt.Errorf("delivery: slip distribution: %w", err)
 	}
 	out.slips = resultOf(rows)

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -146,14 +148,13 @@ func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings,
 	return s, nil
 }
 
+// loadOrg reads an org's settings (ingest.LoadOrg's defaults for an org
+// without any); amounts of an org with no currency yet show as USD.
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
-	s := orgSettings{tz: "UTC", currency: "USD", workdays: 31, dayStart: 540, dayEnd: 1020}
-	rows, err := q.Query(ctx, store.QueryText("org_kpi_settings"), store.Params{"org": org})
-	if err != nil || rows.Len() == 0 {
-		return s, err
-	}
-	s.exists = true
-	return s, rows.Scan(0, &s.tz, &s.currency, &s.grace, &s.workdays, &s.dayStart, &s.dayEnd, &s.overhead)
+	o, found, err := ingest.LoadOrg(ctx, q, org)
+	s := orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, exists: found}
+	return s, err
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
