@@ -59,6 +59,7 @@ var (
 	descApprovalP90 = kpiDesc("approval_time_p90_seconds", "90th percentile of client approval time, calendar seconds (spec kpis.md §5).", "client", "window")
 	descMargin      = kpiDesc("margin_ratio", "Margin ÷ revenue (spec kpis.md §6).", "client", "window")
 	descOverdue     = kpiDesc("overdue_deliverables", "Open deliverables past their due date and grace days, now.", "client")
+	descStuck       = kpiDesc("stuck_reviews", "Client review requests waiting more than 48 hours for a decision, now (spec kpis.md §5).", "client")
 	descOverage     = kpiDesc("overage_forecast_ratio", "Forecast hours ÷ contracted hours of each active project's current budget period (> 1: heading over).", "project")
 	descLastIngest  = prometheus.NewDesc("opsmetrics_data_last_ingest_timestamp_seconds", "Unix time of the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
 	descDataAge     = prometheus.NewDesc("opsmetrics_data_age_seconds", "Seconds since the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
@@ -71,7 +72,7 @@ var (
 // idKinds are the families whose second label (after org) is the id of a
 // client or a project, which opsmetrics_name_info names.
 var idKinds = map[*prometheus.Desc]string{descWriteOff: "client", descOnTime: "client", descApprovalP90: "client",
-	descMargin: "client", descOverdue: "client", descOverage: "project"}
+	descMargin: "client", descOverdue: "client", descStuck: "client", descOverage: "project"}
 
 func kpiDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("opsmetrics_kpi_"+name, help, append([]string{"org"}, labels...), nil)
@@ -152,7 +153,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 // Describe sends the KPI, threshold and freshness families.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWriteOff, descUtilization, descOnTime, descApprovalP90, descMargin, descOverdue,
-		descOverage, descLastIngest, descDataAge, descThreshold, descName} {
+		descStuck, descOverage, descLastIngest, descDataAge, descThreshold, descName} {
 		ch <- d
 	}
 }
@@ -421,6 +422,21 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		}
 	}
 	add(descOverdue, total, "")
+	// Client reviews stuck now: waiting more than 48 hours at the cutoff.
+	res, err = c.compute(ctx, Request{KPI: "pending_reviews", Org: org, From: today.AddDate(-1, 0, 0), To: tomorrow, GroupBy: "client", Now: now})
+	if err != nil {
+		return nil, err
+	}
+	t = TableOf(res)
+	total = 0
+	for r := range t.Len() {
+		n := t.Num0(r, "stuck")
+		total += n
+		if g := t.Str(r, "client"); g != "" {
+			add(descStuck, n, g)
+		}
+	}
+	add(descStuck, total, "")
 	// Overage forecast of each active project's current budget period.
 	res, err = c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: windows[0].from, To: tomorrow, GroupBy: "project", Now: now})
 	if err != nil {

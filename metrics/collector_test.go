@@ -30,7 +30,13 @@ func TestCollector(t *testing.T) {
 			WeeklyCapacityHours: dec("40"), BillRate: pdec("100"), StartDate: pd("2025-01-01")}},
 		[]ingest.Client{{Meta: meta("c1"), Name: "One"}, {Meta: meta("c2"), Name: "Two"}},
 		[]ingest.TimeEntry{entry("e1", "c1", "2026-03-02", "4", "written_off"), entry("e2", "c1", "2026-03-03", "4", "unbilled"),
-			entry("e3", "c2", "2026-03-04", "8", "unbilled")})
+			entry("e3", "c2", "2026-03-04", "8", "unbilled")},
+		// Reviews waiting at testNow (10 March 12:00): c1's since 7 March 12:00 (72 h,
+		// stuck), c2's since 11:00 (1 h, not yet).
+		[]ingest.TaskEvent{
+			{Meta: meta("r1"), OccurredAt: utc("2026-03-07 12:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d1", ClientID: "c1"},
+			{Meta: meta("r2"), OccurredAt: utc("2026-03-10 11:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d2", ClientID: "c2"},
+		})
 	s := chdbtest.Shared(t)
 	if _, err := metrics.PutThreshold(t.Context(), s, org, metrics.Threshold{ID: "wo", KPI: "write_off_ratio", Comparator: "gt",
 		Value: dec("0.2"), For: metrics.Duration{Duration: 10 * time.Minute}, Severity: "critical"}, testNow); err != nil {
@@ -73,7 +79,15 @@ opsmetrics_name_info{id="c1",kind="client",name="One",org="collector-test"} 1
 opsmetrics_name_info{id="c2",kind="client",name="Two",org="collector-test"} 1
 opsmetrics_name_info{id="collector-test",kind="org",name="Collector",org="collector-test"} 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "opsmetrics_kpi_write_off_ratio", "opsmetrics_alert_threshold", "opsmetrics_name_info"); err != nil {
+	want += `
+# HELP opsmetrics_kpi_stuck_reviews Client review requests waiting more than 48 hours for a decision, now (spec kpis.md §5).
+# TYPE opsmetrics_kpi_stuck_reviews gauge
+opsmetrics_kpi_stuck_reviews{client="",org="collector-test"} 1
+opsmetrics_kpi_stuck_reviews{client="c1",org="collector-test"} 1
+opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "opsmetrics_kpi_write_off_ratio", "opsmetrics_alert_threshold",
+		"opsmetrics_name_info", "opsmetrics_kpi_stuck_reviews"); err != nil {
 		t.Error(err)
 	}
 	util := gathered(t, reg, "opsmetrics_kpi_billable_utilization_ratio")

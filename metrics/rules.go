@@ -119,6 +119,15 @@ var thresholdAlerts = []thresholdAlert{
 			"Threshold $ID ($SEVERITY): $THRESHOLD. Check the overdue deliverables on the Delivery dashboard first: " +
 			"who owns each one, and whether it waits for the client. Tell the client the new dates before they ask.",
 	},
+	{
+		kpi: "stuck_reviews", alert: "OpsmetricsStuckReviews", comparators: []string{"gt"},
+		unit: count, page: "/approvals",
+		summary: "$SCOPE_CAP has $VALUE client reviews waiting more than 48 hours, more than the threshold of $THRESHOLD.",
+		description: "$VALUE review requests of $SCOPE have waited more than 48 hours for the client's decision, and none " +
+			"counts in approval time until it is decided. Threshold $ID ($SEVERITY): $THRESHOLD. Check the waiting reviews " +
+			"on the Approvals dashboard first: who asked, and since when. Then chase the client, or offer a short call to " +
+			"decide, before the delivery dates slip.",
+	},
 }
 
 // Template pieces of the annotations.

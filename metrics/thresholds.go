@@ -33,6 +33,7 @@ var ThresholdKPIs = map[string][]string{
 	"approval_time_p90_seconds":  {"org", "client"},
 	"margin_ratio":               {"org", "client"},
 	"overdue_deliverables":       {"org", "client"},
+	"stuck_reviews":              {"org", "client"},
 }
 
 // ForBuckets are the for-durations a rule exists for; a threshold's is

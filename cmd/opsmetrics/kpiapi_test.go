@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -149,6 +150,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Paths      map[string]map[string]json.RawMessage
 		Components struct {
 			Parameters map[string]struct{ Schema struct{ Enum []string } }
+			Schemas    map[string]struct {
+				Properties map[string]struct{ Enum []string }
+			}
 		}
 	}
 	if err := json.Unmarshal(rec, &doc); err != nil {
@@ -172,6 +176,10 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if got := doc.Components.Parameters["KPIName"].Schema.Enum; !slices.Equal(got, names) {
 		t.Errorf("KPI names in the document %v, catalog %v", got, names)
+	}
+	watched := slices.Sorted(maps.Keys(metrics.ThresholdKPIs))
+	if got := doc.Components.Schemas["Threshold"].Properties["kpi"].Enum; !slices.Equal(got, watched) {
+		t.Errorf("threshold KPIs in the document %v, metrics.ThresholdKPIs %v", got, watched)
 	}
 }
 
