@@ -21,6 +21,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
@@ -118,6 +119,7 @@ type pageData struct {
 	Charts []Chart
 	Body   any
 	Notes  []string // what is missing, shown at the top
+	Org    ingest.OrgSettings
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
@@ -136,6 +138,11 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 		}
 		data.Names = n
 	}
+	o, _, err := ingest.LoadOrg(c.Request().Context(), d.cfg.Store, data.View.Org)
+	if err != nil {
+		return err
+	}
+	data.Org = o.Settings()
 	for _, p := range Pages {
 		if p.Path == c.Path() {
 			data.Page = p
