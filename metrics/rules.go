@@ -190,6 +190,18 @@ func matchOn(extra ...string) string {
 	return "on(" + strings.Join(append([]string{"org", "client", "team", "role", "project"}, extra...), ", ") + ") group_right()"
 }
 
+// oneGauge and oneThreshold keep one series per scope (per threshold) when
+// several opsmetrics instances export the same numbers, and drop the labels
+// of the scrape (instance, job, a pod's): both sides of a match then carry
+// only their own labels, and two replicas give one alert, not an error.
+func oneGauge(selector string) string {
+	return "max by(org, client, team, role, project) (" + selector + ")"
+}
+
+func oneThreshold(matchers string) string {
+	return "max by(org, kpi, client, team, comparator, severity, for, threshold_id) (opsmetrics_alert_threshold{" + matchers + "})"
+}
+
 var comparatorOp = map[string]string{"gt": ">", "lt": "<"}
 
 // AlertRules returns the Prometheus alerting rules file, as committed in
@@ -242,8 +254,8 @@ func (a thresholdAlert) rule(bucket string) rule {
 	}
 	var parts []string
 	for _, c := range a.comparators {
-		parts = append(parts, fmt.Sprintf("%s\n  %s %s\nopsmetrics_alert_threshold{kpi=%q, comparator=%q, for=%q}",
-			gauge, comparatorOp[c], matchOn(), a.kpi, c, bucket))
+		parts = append(parts, fmt.Sprintf("%s\n  %s %s\n%s",
+			oneGauge(gauge), comparatorOp[c], matchOn(), oneThreshold(fmt.Sprintf("kpi=%q, comparator=%q, for=%q", a.kpi, c, bucket))))
 	}
 	value, threshold := a.unit.format("$value"), a.unit.format(". | first | value")
 	return rule{
@@ -285,11 +297,11 @@ func oppositeRule(bucket string) rule {
 		if !windowed {
 			window = `window=~"30d|"` // overdue_deliverables has no window label
 		}
-		gauges := fmt.Sprintf(`label_replace({__name__=~%q, %s}, "kpi", "$1", "__name__", "opsmetrics_kpi_(.+)")`,
+		gauges := fmt.Sprintf(`max by(org, client, team, role, project, kpi) (label_replace({__name__=~%q, %s}, "kpi", "$1", "__name__", "opsmetrics_kpi_(.+)"))`,
 			strings.Join(names, "|"), window)
-		parts = append(parts, fmt.Sprintf("%s\n  %s %s\nopsmetrics_alert_threshold{kpi=~%q, comparator=%q, for=%q}",
+		parts = append(parts, fmt.Sprintf("%s\n  %s %s\n%s",
 			gauges, comparatorOp[c], matchOn("kpi"),
-			strings.Join(kpis, "|"), c, bucket))
+			oneThreshold(fmt.Sprintf("kpi=~%q, comparator=%q, for=%q", strings.Join(kpis, "|"), c, bucket))))
 	}
 	// The unit and page follow the kpi label.
 	var opposite []thresholdAlert
@@ -355,7 +367,7 @@ func fixedRules() []rule {
 	return []rule{
 		{
 			alert:  "OpsmetricsRetainerOverageForecast",
-			expr:   "opsmetrics_kpi_overage_forecast_ratio > 1",
+			expr:   "max by(org, project) (opsmetrics_kpi_overage_forecast_ratio) > 1",
 			forDur: "1h",
 			labels: [][2]string{{"severity", "warning"}},
 			annotations: [][2]string{
@@ -369,7 +381,7 @@ func fixedRules() []rule {
 		},
 		{
 			alert:  "OpsmetricsDataStale",
-			expr:   fmt.Sprintf("opsmetrics_data_age_seconds{source!~%s} > %d", ignored, int(staleDataAfter.Seconds())),
+			expr:   fmt.Sprintf("min by(org, source) (opsmetrics_data_age_seconds{source!~%s}) > %d", ignored, int(staleDataAfter.Seconds())),
 			forDur: "30m",
 			labels: [][2]string{{"severity", "warning"}},
 			annotations: [][2]string{
