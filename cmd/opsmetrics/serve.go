@@ -98,7 +98,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im})
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
 	if err != nil {
 		return fail(e, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
@@ -28,6 +30,8 @@ type serverConfig struct {
 	BodyLimit string // largest intake body, e.g. "32M"
 	Tokens    *auth.Tokens
 	Importer  *importer.Importer
+	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
+	Registerer prometheus.Registerer
 }
 
 func (c serverConfig) Validate() error {
@@ -53,6 +57,13 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
 	e.Use(middleware.RequestID())
+	if cfg.Registerer != nil {
+		mw, err := requestDurations(cfg.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		e.Use(mw)
+	}
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			cfg.Logger.Error("handler_panic", "path", c.Path(), "request_id", requestID(c), "err", err, "stack", string(stack))
@@ -180,3 +191,30 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <body><main><h1>{{.Status}}</h1><p class="note">{{.Message}}</p>
 <p><a href="/">Back to the overview</a> · <a href="/logout">Sign in as someone else</a></p>
 {{if .ReqID}}<p class="question">Request {{.ReqID}}</p>{{end}}</main></body></html>`))
+
+// requestDurations observes every request's duration by route (the
+// registered path, such as /api/v1/kpis/:name, so ids never become labels),
+// method and status class.
+func requestDurations(reg prometheus.Registerer) (echo.MiddlewareFunc, error) {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "opsmetrics_http_request_duration_seconds",
+		Help:    "Duration of HTTP requests (API, dashboards, sign-in), by route, method and status class (2xx, 4xx, 5xx).",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"route", "method", "code"})
+	if err := reg.Register(h); err != nil {
+		return nil, err
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				c.Error(err) // the error handler answers now, so the status is known
+			}
+			code := c.Response().Status
+			route := c.Path()
+			if route == "" || strings.HasPrefix(route, "/*") || code == http.StatusNotFound {
+				route = "other" // unknown paths: no label per path a client makes up
+			}
+			h.WithLabelValues(route, c.Request().Method, fmt.Sprintf("%dxx", code/100)).Observe(time.Since(start).Seconds())
+			return nil
+		}
+	}, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
@@ -91,4 +93,46 @@ func httptestGet(t *testing.T, h http.Handler, path string) []byte {
 		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 	}
 	return rec.Body.Bytes()
+}
+
+// TestRequestDurations: every answered request is observed once, by its
+// route (not its path), method and status class; a path no route knows is
+// "other".
+func TestRequestDurations(t *testing.T) {
+	var s store.Store = nopStore{}
+	log := slog.New(slog.DiscardHandler)
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/healthz", "/healthz", "/api/v1/kpis/margin_pct", "/api/v1/kpis/utilization", "/no/such/page", "/readyz"} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	got := map[string]uint64{}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetValue())
+			}
+			got[strings.Join(labels, " ")] = m.GetHistogram().GetSampleCount()
+		}
+	}
+	// Labels in name order: code, method, route. The KPI calls have no token
+	// (401), the engine of /readyz answers nothing (503).
+	want := map[string]uint64{
+		"2xx GET /healthz": 2, "4xx GET /api/v1/kpis/:name": 2, "4xx GET other": 1, "5xx GET /readyz": 1,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("observed %v, want %v", got, want)
+	}
 }
