@@ -407,42 +407,33 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 			}
 		}
 	}
-	// Open-overdue now: deliverables due in the last year, per client.
-	res, err := c.compute(ctx, Request{KPI: "on_time_rate", Org: org, From: today.AddDate(-1, 0, 0), To: tomorrow, GroupBy: "client", Now: now})
+	// Counts now, per client and for the org: open-overdue deliverables (due
+	// in the last year) and client reviews waiting more than 48 hours.
+	for _, n := range []struct {
+		d        *prometheus.Desc
+		kpi, col string
+	}{{descOverdue, "on_time_rate", "open_overdue"}, {descStuck, "pending_reviews", "stuck"}} {
+		res, err := c.compute(ctx, Request{KPI: n.kpi, Org: org, From: today.AddDate(-1, 0, 0), To: tomorrow, GroupBy: "client", Now: now})
+		if err != nil {
+			return nil, err
+		}
+		t := TableOf(res)
+		var total float64
+		for r := range t.Len() {
+			v := t.Num0(r, n.col)
+			total += v
+			if g := t.Str(r, "client"); g != "" {
+				add(n.d, v, g)
+			}
+		}
+		add(n.d, total, "")
+	}
+	// Overage forecast of each active project's current budget period.
+	res, err := c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: windows[0].from, To: tomorrow, GroupBy: "project", Now: now})
 	if err != nil {
 		return nil, err
 	}
 	t := TableOf(res)
-	var total float64
-	for r := range t.Len() {
-		n := t.Num0(r, "open_overdue")
-		total += n
-		if g := t.Str(r, "client"); g != "" {
-			add(descOverdue, n, g)
-		}
-	}
-	add(descOverdue, total, "")
-	// Client reviews stuck now: waiting more than 48 hours at the cutoff.
-	res, err = c.compute(ctx, Request{KPI: "pending_reviews", Org: org, From: today.AddDate(-1, 0, 0), To: tomorrow, GroupBy: "client", Now: now})
-	if err != nil {
-		return nil, err
-	}
-	t = TableOf(res)
-	total = 0
-	for r := range t.Len() {
-		n := t.Num0(r, "stuck")
-		total += n
-		if g := t.Str(r, "client"); g != "" {
-			add(descStuck, n, g)
-		}
-	}
-	add(descStuck, total, "")
-	// Overage forecast of each active project's current budget period.
-	res, err = c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: windows[0].from, To: tomorrow, GroupBy: "project", Now: now})
-	if err != nil {
-		return nil, err
-	}
-	t = TableOf(res)
 	for r := range t.Len() {
 		f, fok := t.Num(r, "forecast_hours")
 		b, bok := t.Num(r, "budget_hours")
