@@ -137,6 +137,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The client went away (a closed tab, a navigation): not a server
+			// error. 499 is nginx's "client closed request"; nobody reads it.
+			log.Debug("request_abandoned", "method", c.Request().Method, "path", c.Path(), "request_id", requestID(c))
+			c.Response().WriteHeader(statusClientClosed)
+			return
+		}
 		status, msg := http.StatusInternalServerError, "internal error"
 		var he *echo.HTTPError
 		switch {
@@ -173,6 +180,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		_ = c.JSON(status, apiError{Error: msg, RequestID: requestID(c)})
 	}
 }
+
+// statusClientClosed is the status of a request whose client went away
+// before the answer.
+const statusClientClosed = 499
 
 // isPage reports whether a path is a page a person opens (the dashboards),
 // whose errors are shown as a page rather than JSON.

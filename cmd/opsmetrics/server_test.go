@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -134,5 +135,40 @@ func TestRequestDurations(t *testing.T) {
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("observed %v, want %v", got, want)
+	}
+}
+
+// TestClientGoneIsNot500: a request whose client went away ends as 499,
+// logged at debug, not as a server error.
+func TestClientGoneIsNot500(t *testing.T) {
+	var s store.Store = nopStore{}
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.GET("/api/v1/slow", func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return fmt.Errorf("kpi x: %w", c.Request().Context().Err())
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/slow", nil).WithContext(ctx))
+	if rec.Code != 499 || strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("status %d, log %q", rec.Code, logs.String())
+	}
+	// A cancellation while the client still waits is the server's: a 500.
+	e.GET("/api/v1/inner", func(c echo.Context) error { return context.Canceled })
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/inner", nil))
+	if rec.Code != 500 {
+		t.Errorf("an inner cancellation: status %d", rec.Code)
 	}
 }
