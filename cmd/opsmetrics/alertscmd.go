@@ -108,7 +108,7 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 			if t.ScopeValue != "" {
 				scope += " " + t.ScopeValue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.Value, t.For.Duration, t.Severity)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.Value, shortDuration(t.For.Duration), t.Severity)
 		}
 		tw.Flush()
 	case "set":
@@ -136,7 +136,7 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 			return fail(e, err)
 		}
 		fmt.Fprintf(e.stdout, "threshold %s: %s %s %s on %s, for %s, %s\n", stored.ID, stored.KPI, stored.Comparator, stored.Value,
-			stored.Scope+" "+stored.ScopeValue, stored.For.Duration, stored.Severity)
+			strings.TrimSpace(stored.Scope+" "+stored.ScopeValue), shortDuration(stored.For.Duration), stored.Severity)
 	case "delete":
 		if *id == "" {
 			fmt.Fprintln(e.stderr, "opsmetrics alerts thresholds delete: --id is required")
@@ -169,4 +169,16 @@ func thresholdKPIs() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// shortDuration writes 1h0m0s as 1h and 1h30m0s as 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -46,7 +46,7 @@ func TestThresholdsCommand(t *testing.T) {
 		return code, out.String() + errb.String()
 	}
 	if code, out := cli("alerts", "thresholds", "set", "--id", "wo", "--kpi", "write_off_ratio", "--value", "0.08",
-		"--client", "c-3", "--for", "1h", "--severity", "critical"); code != 0 || !strings.Contains(out, "threshold wo: write_off_ratio gt 0.08 on client c-3, for 1h0m0s, critical") {
+		"--client", "c-3", "--for", "1h", "--severity", "critical"); code != 0 || !strings.Contains(out, "threshold wo: write_off_ratio gt 0.08 on client c-3, for 1h, critical") {
 		t.Fatalf("set: %d %s", code, out)
 	}
 	if code, out := cli("alerts", "thresholds", "list"); code != 0 || !strings.Contains(out, "wo") || !strings.Contains(out, "client c-3") {
