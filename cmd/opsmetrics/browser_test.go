@@ -164,6 +164,10 @@ func TestDashboardsInBrowser(t *testing.T) {
 			t.Errorf("the client named %q is not shown as text on the margin page", name)
 		}
 	}
+	// The page says whose settings its numbers follow.
+	if want := "Acme Creative: dates in America/New_York, workdays mon,tue,wed,thu,fri"; !strings.Contains(text, want) {
+		t.Errorf("the margin page does not say %q", want)
+	}
 
 	// Changing a filter (the client select, then Apply) changes the numbers.
 	tiles := chromedp.Evaluate[string](`[...document.querySelectorAll('.tile .value')].map(e => e.textContent).join(' | ')`)
