@@ -19,20 +19,24 @@ import (
 // stuckLimit is how many waiting reviews the page lists, oldest first.
 const stuckLimit = 50
 
-// stuckHours is when a waiting review counts as stuck (pending_reviews'
-// "stuck" column).
-const stuckHours = 48
+// The colours of the waiting-reviews chart's two series, whose names carry
+// the org's stuck-review limit.
+const (
+	stuckColor   = "#3a9fb8"
+	waitingColor = "#b5892c"
+)
 
 // approvalsBody is the approvals page's own part.
 type approvalsBody struct {
-	Times     Chart // p50 and p90 per client
-	Rounds    Chart // mean revision rounds per client
-	FirstPass Chart // first-pass approval rate per client
-	Waiting   Chart // reviews waiting per client at the cutoff
-	Clients   []approvalRow
-	Stuck     []stuckRow
-	More      int    // waiting reviews not listed
-	Cutoff    string // when the waiting reviews are counted, in words
+	Times      Chart // p50 and p90 per client
+	Rounds     Chart // mean revision rounds per client
+	FirstPass  Chart // first-pass approval rate per client
+	Waiting    Chart // reviews waiting per client at the cutoff
+	Clients    []approvalRow
+	Stuck      []stuckRow
+	More       int    // waiting reviews not listed
+	Cutoff     string // when the waiting reviews are counted, in words
+	StuckHours int    // the org's limit for a stuck review (pending_reviews' "stuck")
 }
 
 // approvalRow is one client's approval numbers over the range.
@@ -41,7 +45,7 @@ type approvalRow struct {
 	P50, P90, Cycles       string
 	Rounds, FirstPass      string
 	Waiting, Stuck, Oldest string
-	Slow                   bool // has a review waiting more than 48 hours
+	Slow                   bool // has a stuck review
 	p90                    float64
 	p90OK                  bool
 }
@@ -76,14 +80,15 @@ func (d *server) approvals(c echo.Context) error {
 	}
 	// The list of waiting reviews runs beside the KPIs.
 	type listed struct {
-		res *metrics.Result
-		loc *time.Location
-		err error
+		res   *metrics.Result
+		loc   *time.Location
+		hours int
+		err   error
 	}
 	stuck := make(chan listed, 1)
 	go func() {
-		res, loc, err := d.stuckReviews(ctx, v, now)
-		stuck <- listed{res, loc, err}
+		res, loc, hours, err := d.stuckReviews(ctx, v, now)
+		stuck <- listed{res, loc, hours, err}
 	}()
 	res, err := d.kpis(ctx, reqs...)
 	s := <-stuck
@@ -97,7 +102,7 @@ func (d *server) approvals(c echo.Context) error {
 	if slices.Contains(dropped, "team") {
 		notes = append(notes, "Client approvals belong to clients and projects, not teams: this page shows every team's.")
 	}
-	body, err := buildApprovals(v, n, now, s.loc, res[0], res[1], res[2], res[3], res[4], s.res)
+	body, err := buildApprovals(v, n, now, s.loc, s.hours, res[0], res[1], res[2], res[3], res[4], s.res)
 	if err != nil {
 		return err
 	}
@@ -106,11 +111,11 @@ func (d *server) approvals(c echo.Context) error {
 
 // stuckReviews lists the reviews waiting at the view's cutoff
 // (sql/queries/dashboard_approvals_stuck.sql) as a result table, with the
-// org's time zone to show times in.
-func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, error) {
+// org's time zone to show times in and its limit for a stuck review.
+func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, int, error) {
 	o, _, err := ingest.LoadOrg(ctx, d.cfg.Store, v.Org)
 	if err != nil {
-		return nil, nil, fmt.Errorf("waiting reviews: %w", err)
+		return nil, nil, 0, fmt.Errorf("waiting reviews: %w", err)
 	}
 	loc, err := time.LoadLocation(o.TimeZone)
 	if err != nil {
@@ -122,23 +127,24 @@ func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metr
 		"org_workdays": uint64(o.Workdays), "day_start": uint64(o.DayStart), "day_end": uint64(o.DayEnd),
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("waiting reviews: %w", err)
+		return nil, nil, 0, fmt.Errorf("waiting reviews: %w", err)
 	}
 	res := &metrics.Result{Rows: rows.Data}
 	for _, c := range rows.Columns {
 		res.Columns = append(res.Columns, metrics.Column{Name: c.Name})
 	}
-	return res, loc, nil
+	return res, loc, int(o.StuckReviewHours), nil
 }
 
 // buildApprovals assembles the page from the KPIs grouped by client and the
 // list of waiting reviews; now and loc say when "waiting" is counted and in
-// which time zone times are shown. Pure.
-func buildApprovals(v View, n *names, now time.Time, loc *time.Location, p50, p90, rounds, firstPass, pending, stuck *metrics.Result) (approvalsBody, error) {
+// which time zone times are shown, stuckHours when a waiting review is stuck.
+// Pure.
+func buildApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHours int, p50, p90, rounds, firstPass, pending, stuck *metrics.Result) (approvalsBody, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	body := approvalsBody{Cutoff: approvalCutoff(v, now, loc)}
+	body := approvalsBody{Cutoff: approvalCutoff(v, now, loc), StuckHours: stuckHours}
 	var err error
 	if body.Times, err = buildApprovalTimes(n, p50, p90); err != nil {
 		return body, err
@@ -149,11 +155,11 @@ func buildApprovals(v View, n *names, now time.Time, loc *time.Location, p50, p9
 	if body.FirstPass, err = buildFirstPass(n, firstPass); err != nil {
 		return body, err
 	}
-	if body.Waiting, err = buildWaiting(n, pending, body.Cutoff); err != nil {
+	if body.Waiting, err = buildWaiting(n, pending, body.Cutoff, stuckHours); err != nil {
 		return body, err
 	}
 	body.Clients = buildApprovalClients(v, n, p50, p90, rounds, firstPass, pending)
-	body.Stuck, body.More = buildStuck(v, n, loc, stuck, pending)
+	body.Stuck, body.More = buildStuck(v, n, loc, stuck, pending, stuckHours)
 	return body, nil
 }
 
@@ -343,8 +349,8 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 }
 
 // buildWaiting stacks, per client, the reviews waiting at the cutoff:
-// stuck (more than 48 hours) and the rest, the most stuck on top. Pure.
-func buildWaiting(n *names, res *metrics.Result, cutoff string) (Chart, error) {
+// stuck (more than stuckHours) and the rest, the most stuck on top. Pure.
+func buildWaiting(n *names, res *metrics.Result, cutoff string, stuckHours int) (Chart, error) {
 	t := tableOf(res)
 	id, title := "waiting", "Reviews waiting for the client at "+cutoff
 	type waiting struct {
@@ -377,7 +383,7 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string) (Chart, error) {
 		}
 		return ws[i].name < ws[j].name
 	})
-	tab := Table{Columns: []string{"client", "waiting", "stuck (over 48 hours)", "oldest (hours)"}, Numeric: []bool{false, true, true, true}}
+	tab := Table{Columns: []string{"client", "waiting", fmt.Sprintf("stuck (over %d hours)", stuckHours), "oldest (hours)"}, Numeric: []bool{false, true, true, true}}
 	var xs []string
 	var stuck, fresh []opts.BarData
 	for _, w := range ws {
@@ -392,10 +398,10 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string) (Chart, error) {
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
 	)...)
 	b.SetXAxis(xs).
-		AddSeries("stuck over 48 h", stuck, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("stuck over 48 h")})).
-		AddSeries("waiting up to 48 h", fresh, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("waiting up to 48 h")}))
+		AddSeries(fmt.Sprintf("stuck over %d h", stuckHours), stuck, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: stuckColor})).
+		AddSeries(fmt.Sprintf("waiting up to %d h", stuckHours), fresh, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
+			charts.WithItemStyleOpts(opts.ItemStyle{Color: waitingColor}))
 	b.XYReversal()
 	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
 }
@@ -455,7 +461,7 @@ func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending
 // buildStuck lists the waiting reviews (dashboard_approvals_stuck rows),
 // oldest first, and how many more pending_reviews counts than were listed.
 // Pure.
-func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Result) ([]stuckRow, int) {
+func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Result, stuckHours int) ([]stuckRow, int) {
 	t := tableOf(stuck)
 	var rows []stuckRow
 	for r := range t.Len() {
@@ -468,7 +474,7 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 		row := stuckRow{Deliverable: name, Client: n.of("client", g), Project: n.of("project", t.Str(r, "project_id")),
 			Requested: t.Date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
 			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
-			Stuck:     ok && age > stuckHours}
+			Stuck:     ok && age > float64(stuckHours)}
 		if g != "" {
 			row.Link = v.Link("/approvals", "client", g)
 		}

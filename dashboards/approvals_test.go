@@ -89,7 +89,7 @@ func TestBuildFirstPass(t *testing.T) {
 }
 
 func TestBuildWaiting(t *testing.T) {
-	c, err := buildWaiting(tNames, tPending, "the end of 31 Oct 2026")
+	c, err := buildWaiting(tNames, tPending, "the end of 31 Oct 2026", 48)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestBuildWaiting(t *testing.T) {
 	if colorOf("stuck over 48 h") == colorOf("waiting up to 48 h") {
 		t.Error("the two series share a colour")
 	}
-	e, _ := buildWaiting(tNames, mtResult([]string{"client", "value", "oldest_age_hours", "stuck"}), "now")
+	e, _ := buildWaiting(tNames, mtResult([]string{"client", "value", "oldest_age_hours", "stuck"}), "now", 48)
 	if !strings.Contains(e.Empty, "Nothing was waiting") {
 		t.Errorf("empty state = %q", e.Empty)
 	}
@@ -139,7 +139,7 @@ func TestBuildStuck(t *testing.T) {
 		[]any{"d1", "Spring visuals", "c", "p1", time.Date(2026, 10, 26, 14, 0, 0, 0, time.UTC), 120.0},
 		[]any{"d2", "", "", "", time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), 48.0},
 	)
-	rows, more := buildStuck(v, mtNames("client", "c", "Gamma"), ny, list, tPending)
+	rows, more := buildStuck(v, mtNames("client", "c", "Gamma"), ny, list, tPending, 48)
 	// d1: 14:00 UTC is 10:00 in New York (EDT); 120 h = 5 days, over 48 h.
 	// d2: no name (its id), no client (no link), exactly 48 h is not over 48.
 	mtEqual(t, "rows", rows, []stuckRow{
@@ -168,11 +168,17 @@ func TestApprovalsPageEscapesNames(t *testing.T) {
 	v := View{Org: "o", From: mtMonth(10), To: mtMonth(11)}
 	list := mtResult([]string{"deliverable_id", "deliverable", "client_id", "project_id", "requested_at", "age_hours"},
 		[]any{"d1", mtScript, "a", "p1", time.Date(2026, 10, 26, 14, 0, 0, 0, time.UTC), 120.0})
-	body, err := buildApprovals(v, n, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), time.UTC, tP50, tP90, tRounds, tFirst, tPending, list)
+	body, err := buildApprovals(v, n, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), time.UTC, 24, tP50, tP90, tRounds, tFirst, tPending, list)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page := mtRender(t, "approvals", v, n, body)
+	// The org's stuck-review limit (24 h here) names the columns and the rule.
+	for _, want := range []string{"stuck (over 24 hours)", "Waiting more than 24 hours counts as stuck"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not say %q", want)
+		}
+	}
 	mtNoInjection(t, body.Times, page)
 	mtNoInjection(t, body.Rounds, page)
 	if strings.Count(page, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") < 2 {

@@ -19,6 +19,9 @@ const (
 	DefaultDayStart = 9 * 60    // 09:00
 	DefaultDayEnd   = 17 * 60   // 17:00
 	MaxGraceDays    = 60
+
+	DefaultStuckReviewHours = 48
+	MaxStuckReviewHours     = 30 * 24
 )
 
 // NewOrg returns the settings of an org that has none stored yet: named by
@@ -39,6 +42,9 @@ func (o Org) withDefaults() Org {
 	if o.DayStart == 0 && o.DayEnd == 0 {
 		o.DayStart, o.DayEnd = DefaultDayStart, DefaultDayEnd
 	}
+	if o.StuckReviewHours == 0 {
+		o.StuckReviewHours = DefaultStuckReviewHours
+	}
 	return o
 }
 
@@ -50,22 +56,24 @@ func LoadOrg(ctx context.Context, q Querier, id string) (o Org, found bool, err 
 		return NewOrg(id), false, err
 	}
 	o.ID = id
-	var workdays, start, end, grace uint64
-	err = rows.Scan(0, &o.Name, &o.TimeZone, &o.Currency, &workdays, &start, &end, &grace, &o.OverheadPerHour)
+	var workdays, start, end, grace, stuck uint64
+	err = rows.Scan(0, &o.Name, &o.TimeZone, &o.Currency, &workdays, &start, &end, &grace, &o.OverheadPerHour, &stuck)
 	o.Workdays, o.DayStart, o.DayEnd, o.GraceDays = uint8(workdays), uint16(start), uint16(end), uint16(grace)
+	o.StuckReviewHours = uint16(stuck)
 	return o.withDefaults(), true, err
 }
 
 // OrgSettings is an org's settings as the API and the CLI show them.
 type OrgSettings struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	TimeZone        string `json:"time_zone"`
-	Currency        string `json:"currency"`
-	Workdays        string `json:"workdays"`
-	BusinessHours   string `json:"business_hours"`
-	GraceDays       int    `json:"grace_days"`
-	OverheadPerHour string `json:"overhead_per_hour"`
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	TimeZone         string `json:"time_zone"`
+	Currency         string `json:"currency"`
+	Workdays         string `json:"workdays"`
+	BusinessHours    string `json:"business_hours"`
+	GraceDays        int    `json:"grace_days"`
+	OverheadPerHour  string `json:"overhead_per_hour"`
+	StuckReviewHours int    `json:"stuck_review_hours"`
 }
 
 // Settings returns o as shown to people.
@@ -73,7 +81,7 @@ func (o Org) Settings() OrgSettings {
 	o = o.withDefaults()
 	return OrgSettings{ID: o.ID, Name: o.Name, TimeZone: o.TimeZone, Currency: o.Currency,
 		Workdays: FormatWorkdays(o.Workdays), BusinessHours: clock(o.DayStart) + "-" + clock(o.DayEnd),
-		GraceDays: int(o.GraceDays), OverheadPerHour: o.OverheadPerHour.String()}
+		GraceDays: int(o.GraceDays), OverheadPerHour: o.OverheadPerHour.String(), StuckReviewHours: int(o.StuckReviewHours)}
 }
 
 // OrgPatch changes some of an org's settings; a nil field stays as it is.
@@ -98,6 +106,10 @@ type OrgPatch struct {
 	// OverheadPerHour is added to the cost of every hour worked, in the
 	// org's currency (rent, tools, management), with at most 4 decimals.
 	OverheadPerHour *Text `json:"overhead_per_hour,omitempty"`
+	// StuckReviewHours is how long a client review may wait for a decision
+	// before it counts as stuck (pending_reviews, the approvals page, the
+	// stuck-reviews alert).
+	StuckReviewHours *int `json:"stuck_review_hours,omitempty"`
 }
 
 // Text is a JSON string or number, kept as its text: an amount may come
@@ -184,6 +196,12 @@ func (p OrgPatch) Apply(o *Org) error {
 			return bad("overhead_per_hour", v, "too large")
 		}
 		next.OverheadPerHour = d
+	}
+	if p.StuckReviewHours != nil {
+		if *p.StuckReviewHours < 1 || *p.StuckReviewHours > MaxStuckReviewHours {
+			return bad("stuck_review_hours", fmt.Sprint(*p.StuckReviewHours), fmt.Sprintf("must be from 1 to %d", MaxStuckReviewHours))
+		}
+		next.StuckReviewHours = uint16(*p.StuckReviewHours)
 	}
 	*o = next
 	return nil

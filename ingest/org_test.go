@@ -12,11 +12,12 @@ func TestOrgPatch(t *testing.T) {
 	txt := func(s string) *Text { t := Text(s); return &t }
 	o := NewOrg("acme")
 	if got := o.Settings(); got != (OrgSettings{ID: "acme", Name: "acme", TimeZone: "UTC", Workdays: "mon,tue,wed,thu,fri",
-		BusinessHours: "09:00-17:00", OverheadPerHour: "0"}) {
+		BusinessHours: "09:00-17:00", OverheadPerHour: "0", StuckReviewHours: 48}) {
 		t.Fatalf("defaults %+v", got)
 	}
 	ok := OrgPatch{Name: str(" Acme Creative "), TimeZone: str("America/New_York"), Currency: str("United States Dollar - USD"),
-		Workdays: str("Sun-Thu"), BusinessHours: str("7:30 - 24:00"), GraceDays: num(60), OverheadPerHour: txt("12.5000")}
+		Workdays: str("Sun-Thu"), BusinessHours: str("7:30 - 24:00"), GraceDays: num(60), OverheadPerHour: txt("12.5000"),
+		StuckReviewHours: num(24)}
 	// Sun-Thu is a range that runs backwards: Sunday is day 6.
 	if err := ok.Apply(&o); err == nil || !strings.Contains(err.Error(), `workdays "Sun-Thu"`) {
 		t.Fatalf("Sun-Thu: %v", err)
@@ -26,7 +27,7 @@ func TestOrgPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := OrgSettings{ID: "acme", Name: "Acme Creative", TimeZone: "America/New_York", Currency: "USD", Workdays: "mon,tue,wed,thu,sun",
-		BusinessHours: "07:30-24:00", GraceDays: 60, OverheadPerHour: "12.5"}
+		BusinessHours: "07:30-24:00", GraceDays: 60, OverheadPerHour: "12.5", StuckReviewHours: 24}
 	if got := o.Settings(); got != want {
 		t.Errorf("applied %+v, want %+v", got, want)
 	}

@@ -143,6 +143,7 @@ func orgRows(c *columns, recs []Org, st stamp) {
 	col(c, "workday_start_minute", func(i int) uint16 { return recs[i].withDefaults().DayStart })
 	col(c, "workday_end_minute", func(i int) uint16 { return recs[i].withDefaults().DayEnd })
 	col(c, "grace_days", func(i int) uint16 { return recs[i].GraceDays })
+	col(c, "stuck_review_hours", func(i int) uint16 { return recs[i].withDefaults().StuckReviewHours })
 	col(c, "version", func(int) uint64 { return st.version })
 	col(c, "ingested_at", func(int) time.Time { return st.at })
 }

@@ -1,10 +1,12 @@
 package metrics_test
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The approval KPIs read the scenario of delivery_test.go (org "delivery-test").
@@ -225,4 +227,32 @@ func TestApprovalTimeSkipsHolidays(t *testing.T) {
 	near(t, "p50 business", cell(t, res, "", "", "business_hours"), 3)
 	r.KPI = "approval_time_p90"
 	near(t, "p90 business", cell(t, compute(t, r), "", "", "business_hours"), 9.4)
+}
+
+// TestStuckReviewLimit: a review counts as stuck after the org's limit, 48
+// hours unless an admin sets another (opsmetrics org set --stuck-review-hours).
+// At Mar 10 12:00 UTC two reviews wait: since Mar 8 00:00 (60 h) and since
+// Mar 9 06:00 (30 h).
+func TestStuckReviewLimit(t *testing.T) {
+	const org = "stuck-limit-test"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
+	write(t, []ingest.Org{{ID: org, Name: "Stuck", TimeZone: "UTC", Currency: "USD"}},
+		[]ingest.TaskEvent{
+			{Meta: meta("r1"), OccurredAt: utc("2026-03-08 00:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d1", ClientID: "c"},
+			{Meta: meta("r2"), OccurredAt: utc("2026-03-09 06:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d2", ClientID: "c"},
+		})
+	r := metrics.Request{KPI: "pending_reviews", Org: org, From: d("2026-03-01"), To: d("2026-03-11"), Now: utc("2026-03-10 12:00")}
+	// The default 48 h: only the 60-hour one.
+	exact(t, "stuck at 48 h", cell(t, compute(t, r), "", "", "stuck"), "1")
+	s := chdbtest.Shared(t)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := 24
+	if _, err := w.UpdateOrg(t.Context(), s, org, ingest.OrgPatch{StuckReviewHours: &limit}); err != nil {
+		t.Fatal(err)
+	}
+	// 24 h: both (60 and 30 > 24).
+	exact(t, "stuck at 24 h", cell(t, compute(t, r), "", "", "stuck"), "2")
 }

@@ -59,7 +59,7 @@ var (
 	descApprovalP90 = kpiDesc("approval_time_p90_seconds", "90th percentile of client approval time, calendar seconds (spec kpis.md §5).", "client", "window")
 	descMargin      = kpiDesc("margin_ratio", "Margin ÷ revenue (spec kpis.md §6).", "client", "window")
 	descOverdue     = kpiDesc("overdue_deliverables", "Open deliverables past their due date and grace days, now.", "client")
-	descStuck       = kpiDesc("stuck_reviews", "Client review requests waiting more than 48 hours for a decision, now (spec kpis.md §5).", "client")
+	descStuck       = kpiDesc("stuck_reviews", "Client review requests waiting for a decision longer than the org's stuck-review limit (48 hours unless set), now (spec kpis.md §5).", "client")
 	descOverage     = kpiDesc("overage_forecast_ratio", "Forecast hours ÷ contracted hours of each active project's current budget period (> 1: heading over).", "project")
 	descLastIngest  = prometheus.NewDesc("opsmetrics_data_last_ingest_timestamp_seconds", "Unix time of the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
 	descDataAge     = prometheus.NewDesc("opsmetrics_data_age_seconds", "Seconds since the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
@@ -408,7 +408,7 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		}
 	}
 	// Counts now, per client and for the org: open-overdue deliverables (due
-	// in the last year) and client reviews waiting more than 48 hours.
+	// in the last year) and stuck client reviews (past the org's limit).
 	for _, n := range []struct {
 		d        *prometheus.Desc
 		kpi, col string

@@ -80,7 +80,7 @@ opsmetrics_name_info{id="c2",kind="client",name="Two",org="collector-test"} 1
 opsmetrics_name_info{id="collector-test",kind="org",name="Collector",org="collector-test"} 1
 `
 	want += `
-# HELP opsmetrics_kpi_stuck_reviews Client review requests waiting more than 48 hours for a decision, now (spec kpis.md §5).
+# HELP opsmetrics_kpi_stuck_reviews Client review requests waiting for a decision longer than the org's stuck-review limit (48 hours unless set), now (spec kpis.md §5).
 # TYPE opsmetrics_kpi_stuck_reviews gauge
 opsmetrics_kpi_stuck_reviews{client="",org="collector-test"} 1
 opsmetrics_kpi_stuck_reviews{client="c1",org="collector-test"} 1

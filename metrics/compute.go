@@ -103,6 +103,7 @@ type orgSettings struct {
 	workdays         uint64
 	dayStart, dayEnd uint64
 	overhead         decimal.Decimal
+	stuckHours       uint64
 	exists           bool
 }
 
@@ -153,7 +154,8 @@ func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings,
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 	o, found, err := ingest.LoadOrg(ctx, q, org)
 	s := orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
-		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, exists: found}
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours),
+		exists: found}
 	return s, err
 }
 
@@ -201,7 +203,7 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	all := store.Params{
 		"org": r.Org, "from": r.From, "to": r.To, "group_by": r.GroupBy, "interval": r.Interval,
 		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
-		"day_start": org.dayStart, "day_end": org.dayEnd, "overhead": org.overhead, "now": now.UTC(),
+		"day_start": org.dayStart, "day_end": org.dayEnd, "overhead": org.overhead, "stuck_hours": org.stuckHours, "now": now.UTC(),
 	}
 	for _, d := range Dimensions {
 		all[d] = r.Filters[d]

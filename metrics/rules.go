@@ -122,8 +122,9 @@ var thresholdAlerts = []thresholdAlert{
 	{
 		kpi: "stuck_reviews", alert: "OpsmetricsStuckReviews", comparators: []string{"gt"},
 		unit: count, page: "/approvals",
-		summary: "$SCOPE_CAP has $VALUE client reviews waiting more than 48 hours, more than the threshold of $THRESHOLD.",
-		description: "$VALUE review requests of $SCOPE have waited more than 48 hours for the client's decision, and none " +
+		summary: "$SCOPE_CAP has $VALUE stuck client reviews, more than the threshold of $THRESHOLD.",
+		description: "$VALUE review requests of $SCOPE have waited longer than the org's stuck-review limit (48 hours unless " +
+			"set with opsmetrics org set) for the client's decision, and none " +
 			"counts in approval time until it is decided. Threshold $ID ($SEVERITY): $THRESHOLD. Check the waiting reviews " +
 			"on the Approvals dashboard first: who asked, and since when. Then chase the client, or offer a short call to " +
 			"decide, before the delivery dates slip.",

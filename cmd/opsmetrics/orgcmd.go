@@ -16,7 +16,7 @@ func cmdOrg(ctx context.Context, e *env, args []string) int {
   set    change some of them; the others stay:
            --name "Acme Creative" --time-zone Europe/Berlin --currency EUR
            --workdays mon-fri --business-hours 09:00-17:00 --grace-days 2
-           --overhead-per-hour 12.50
+           --overhead-per-hour 12.50 --stuck-review-hours 24
 
 The settings (also GET and PUT /api/v1/org):
   name               what dashboards and alerts call the org (default: its id)
@@ -27,7 +27,9 @@ The settings (also GET and PUT /api/v1/org):
                      follow it (default mon-fri)
   business hours     approval time's business hours, local time (default 09:00-17:00)
   grace days         days after its due date that a delivery still counts as on time (default 0)
-  overhead per hour  added to the cost of every hour worked, in the org's currency (default 0)`
+  overhead per hour  added to the cost of every hour worked, in the org's currency (default 0)
+  stuck review hours how long a client review may wait for a decision before it counts as
+                     stuck, on the approvals page and in the stuck-reviews alert (default 48)`
 	if code, done := subcommandUsage(e, args, "org show|set", about); done {
 		return code
 	}
@@ -42,7 +44,7 @@ The settings (also GET and PUT /api/v1/org):
 	format := fs.String("format", "table", "output: table or json")
 	var p ingest.OrgPatch
 	var overhead string
-	var grace int
+	var grace, stuck int
 	if args[0] == "set" {
 		p.Name, p.TimeZone, p.Currency = new(string), new(string), new(string)
 		p.Workdays, p.BusinessHours = new(string), new(string)
@@ -53,6 +55,7 @@ The settings (also GET and PUT /api/v1/org):
 		fs.StringVar(p.BusinessHours, "business-hours", "", "approval time's business hours, such as 09:00-17:00")
 		fs.IntVar(&grace, "grace-days", 0, "days after its due date that a delivery still counts as on time")
 		fs.StringVar(&overhead, "overhead-per-hour", "", "added to the cost of every hour worked, such as 12.50")
+		fs.IntVar(&stuck, "stuck-review-hours", 0, "how long a client review may wait before it counts as stuck")
 	}
 	so.register(fs, e)
 	lo.register(fs, e)
@@ -80,6 +83,9 @@ The settings (also GET and PUT /api/v1/org):
 		}
 		if given["grace-days"] {
 			p.GraceDays = &grace
+		}
+		if given["stuck-review-hours"] {
+			p.StuckReviewHours = &stuck
 		}
 		if given["overhead-per-hour"] {
 			t := ingest.Text(overhead)
@@ -121,7 +127,7 @@ The settings (also GET and PUT /api/v1/org):
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, kv := range [][2]string{{"org", set.ID}, {"name", set.Name}, {"time zone", set.TimeZone}, {"currency", set.Currency},
 		{"workdays", set.Workdays}, {"business hours", set.BusinessHours}, {"grace days", fmt.Sprint(set.GraceDays)},
-		{"overhead per hour", set.OverheadPerHour}} {
+		{"overhead per hour", set.OverheadPerHour}, {"stuck review hours", fmt.Sprint(set.StuckReviewHours)}} {
 		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
 	}
 	return flushOr(e, tw)

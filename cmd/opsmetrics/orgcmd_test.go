@@ -17,7 +17,7 @@ func TestOrgSettings(t *testing.T) {
 		code := run(t.Context(), append(args, "--org", "settings", "--log-level", "warn"), getenvFrom(env), &out, &errb)
 		return code, out.String(), errb.String()
 	}
-	if code, out, errs := cli("org", "set", "--time-zone", "Europe/Berlin", "--workdays", "mon-thu", "--grace-days", "2"); code != 0 ||
+	if code, out, errs := cli("org", "set", "--time-zone", "Europe/Berlin", "--workdays", "mon-thu", "--grace-days", "2", "--stuck-review-hours", "24"); code != 0 ||
 		!strings.Contains(out, "Europe/Berlin") || !strings.Contains(out, "mon,tue,wed,thu") {
 		t.Fatalf("org set: %d %s %s", code, out, errs)
 	}
@@ -28,7 +28,7 @@ func TestOrgSettings(t *testing.T) {
 		t.Fatalf("org set: %d %s %s", code, out, errs)
 	}
 	want := map[string]any{"id": "settings", "name": "settings", "time_zone": "Europe/Berlin", "currency": "", "workdays": "mon,tue,wed,thu",
-		"business_hours": "08:30-16:00", "grace_days": float64(2), "overhead_per_hour": "0"}
+		"business_hours": "08:30-16:00", "grace_days": float64(2), "overhead_per_hour": "0", "stuck_review_hours": float64(24)}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
@@ -72,6 +72,7 @@ func TestOrgSettings(t *testing.T) {
 		`{"workdays":"funday"}`:         `workdays \"funday\"`,
 		`{"business_hours":"9-5"}`:      `business_hours \"9-5\"`,
 		`{"grace_days":-1}`:             `grace_days \"-1\"`,
+		`{"stuck_review_hours":0}`:      `stuck_review_hours \"0\"`,
 		`{"overhead_per_hour":"-3"}`:    "must not be negative",
 		`{"currency":"dollars please"}`: "unknown currency",
 		`{"colour":"blue"}`:             "unknown field",

@@ -336,9 +336,9 @@ func TestImportKeepsOrgSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tz, days, hours, grace, overhead := "Europe/Berlin", "mon-thu", "08:00-16:30", 3, ingest.Text("7.25")
+	tz, days, hours, grace, overhead, stuck := "Europe/Berlin", "mon-thu", "08:00-16:30", 3, ingest.Text("7.25"), 24
 	if _, err := w.UpdateOrg(t.Context(), s, "keeps", ingest.OrgPatch{TimeZone: &tz, Workdays: &days, BusinessHours: &hours,
-		GraceDays: &grace, OverheadPerHour: &overhead}); err != nil {
+		GraceDays: &grace, OverheadPerHour: &overhead, StuckReviewHours: &stuck}); err != nil {
 		t.Fatal(err)
 	}
 	importString(t, im, importer.Request{Org: "keeps"}, harvestHeader+harvestRow("2026-01-05", "x", "1"))
@@ -347,7 +347,7 @@ func TestImportKeepsOrgSettings(t *testing.T) {
 		t.Fatal(found, err)
 	}
 	want := ingest.OrgSettings{ID: "keeps", Name: "keeps", TimeZone: "Europe/Berlin", Currency: "USD", Workdays: "mon,tue,wed,thu",
-		BusinessHours: "08:00-16:30", GraceDays: 3, OverheadPerHour: "7.25"}
+		BusinessHours: "08:00-16:30", GraceDays: 3, OverheadPerHour: "7.25", StuckReviewHours: 24}
 	if got := o.Settings(); got != want {
 		t.Errorf("after the import %+v, want %+v", got, want)
 	}

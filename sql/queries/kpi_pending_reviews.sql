@@ -4,16 +4,16 @@
 -- group_by: client, project
 -- filters: client, project
 -- version: 1
--- description: Review requests still waiting for a client decision at the end of the range (or now, if earlier), with the age of the oldest and how many have waited more than 48 hours ("stuck approvals").
--- Parameters: org, from, to, group_by, interval, client, project, tz, now (the fragment also
---   names org_workdays, day_start, day_end).
+-- description: Review requests still waiting for a client decision at the end of the range (or now, if earlier), with the age of the oldest and how many have waited longer than the org's stuck-review limit (48 hours unless set: "stuck approvals").
+-- Parameters: org, from, to, group_by, interval, client, project, tz, now, stuck_hours (the
+--   org's stuck-review limit; the fragment also names org_workdays, day_start, day_end).
 --   A snapshot: a cycle counts when it was requested before the cutoff and not decided by
 --   it. The cutoff is min(to, now); with an interval, each period is a snapshot at its own
 --   end (or now), and periods that start after now are left out (so is a range that lies
 --   wholly in the future). Ages are calendar hours.
 --   With no grouping every period has a row, 0 when nothing is pending.
 -- Columns: period Date, grp String, value UInt64 (pending cycles),
---   oldest_age_hours Nullable(Float64), stuck UInt64 (pending more than 48 hours).
+--   oldest_age_hours Nullable(Float64), stuck UInt64 (pending longer than stuck_hours).
 WITH {{review_cycles}},
 pending_buckets AS
 (
@@ -59,7 +59,7 @@ pending AS
     FROM pending_buckets
     WHERE {group_by:String} = ''
 )
-SELECT period, grp, count(age_hours) AS value, max(age_hours) AS oldest_age_hours, countIf(age_hours > 48) AS stuck
+SELECT period, grp, count(age_hours) AS value, max(age_hours) AS oldest_age_hours, countIf(age_hours > {stuck_hours:UInt64}) AS stuck
 FROM pending
 GROUP BY period, grp
 ORDER BY period, grp
