@@ -100,17 +100,8 @@ func httptestGet(t *testing.T, h http.Handler, path string) []byte {
 // route (not its path), method and status class; a path no route knows is
 // "other".
 func TestRequestDurations(t *testing.T) {
-	var s store.Store = nopStore{}
-	log := slog.New(slog.DiscardHandler)
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := nopServer(t, slog.New(slog.DiscardHandler), reg)
 	for _, path := range []string{"/healthz", "/healthz", "/api/v1/kpis/margin_pct", "/api/v1/kpis/utilization", "/no/such/page", "/readyz"} {
 		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
 	}
@@ -141,18 +132,8 @@ func TestRequestDurations(t *testing.T) {
 // TestClientGoneIsNot500: a request whose client went away ends as 499,
 // logged at debug, not as a server error.
 func TestClientGoneIsNot500(t *testing.T) {
-	var s store.Store = nopStore{}
 	var logs strings.Builder
-	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := nopServer(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})), prometheus.NewRegistry())
 	e.GET("/api/v1/slow", func(c echo.Context) error {
 		<-c.Request().Context().Done()
 		return fmt.Errorf("kpi x: %w", c.Request().Context().Err())
@@ -171,4 +152,20 @@ func TestClientGoneIsNot500(t *testing.T) {
 	if rec.Code != 500 {
 		t.Errorf("an inner cancellation: status %d", rec.Code)
 	}
+}
+
+// nopServer is the whole echo app on a store that answers nothing, with reg
+// (nil: none) for its metrics.
+func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.Echo {
+	t.Helper()
+	var s store.Store = nopStore{}
+	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
