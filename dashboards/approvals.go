@@ -11,7 +11,6 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -113,10 +112,7 @@ func (d *server) approvals(c echo.Context) error {
 // (sql/queries/dashboard_approvals_stuck.sql) as a result table, with the
 // org's time zone to show times in and its limit for a stuck review.
 func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, int, error) {
-	o, _, err := ingest.LoadOrg(ctx, d.cfg.Store, v.Org)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("waiting reviews: %w", err)
-	}
+	o := v.Settings
 	loc, err := time.LoadLocation(o.TimeZone)
 	if err != nil {
 		loc = time.UTC
@@ -242,16 +238,8 @@ func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
 		tab.Rows = append(tab.Rows, []string{c.name, fmtNum(x50, ok50, "hours"), fmtNum(x90, ok90, "hours"),
 			fmtNum(b50, bok50, "hours"), fmtNum(b90, bok90, "hours"), fmtNum(cyc, cok, "count")})
 	}
-	bar := charts.NewBar()
-	bar.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: "hours"}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
-	)...)
-	bar.SetXAxis(xs).
-		AddSeries("approval p50", a, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("approval p50")})).
-		AddSeries("approval p90", b, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("approval p90")}))
-	bar.XYReversal()
-	return newChart(id, title, bar, clientBarsHeight(len(xs)), tab)
+	return hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
+		barSeries{"approval p50", colorOf("approval p50"), a}, barSeries{"approval p90", colorOf("approval p90"), b})
 }
 
 // approvalGroups is the union of the client groups of some results.
@@ -279,14 +267,47 @@ func clientBars(id, title, series, axis string, cs []clientValue, scale float64,
 		xs = append(xs, c.name)
 		bars = append(bars, opts.BarData{Value: value(round2(c.v*scale), c.ok)})
 	}
+	return hBars(id, title, opts.XAxis{Name: axis}, "", xs, tab, barSeries{series, colorOf(series), bars})
+}
+
+// clientValues reads each row's client and value, and the row of each
+// client. Pure.
+func clientValues(t table, n *names) ([]clientValue, map[string]int) {
+	var cs []clientValue
+	rowOf := map[string]int{}
+	for r := range t.Len() {
+		g := t.Str(r, "client")
+		x, ok := t.Num(r, "value")
+		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
+		rowOf[g] = r
+	}
+	return cs, rowOf
+}
+
+// barSeries is one series of an hBars chart.
+type barSeries struct {
+	name, color string
+	data        []opts.BarData
+}
+
+// hBars is a horizontal bar chart with one row per client (or project),
+// the first on top, its series side by side or, with stack, stacked. Pure.
+func hBars(id, title string, x opts.XAxis, stack string, rows []string, tab Table, series ...barSeries) (Chart, error) {
 	b := charts.NewBar()
-	b.SetGlobalOptions(append(base(title, false, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: axis}),
+	b.SetGlobalOptions(append(base(title, len(series) > 1, "axis"),
+		charts.WithXAxisOpts(x),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
 	)...)
-	b.SetXAxis(xs).AddSeries(series, bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf(series)}))
+	b.SetXAxis(rows)
+	for _, s := range series {
+		o := []charts.SeriesOpts{charts.WithItemStyleOpts(opts.ItemStyle{Color: s.color})}
+		if stack != "" {
+			o = append(o, charts.WithBarChartOpts(opts.BarChart{Stack: stack}))
+		}
+		b.AddSeries(s.name, s.data, o...)
+	}
 	b.XYReversal()
-	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+	return newChart(id, title, b, clientBarsHeight(len(rows)), tab)
 }
 
 // buildRevisionRounds charts the mean rounds of changes per deliverable,
@@ -297,14 +318,7 @@ func buildRevisionRounds(n *names, res *metrics.Result) (Chart, error) {
 	if t.Len() == 0 {
 		return emptyChart(id, title, approvalsMissing), nil
 	}
-	var cs []clientValue
-	rowOf := map[string]int{}
-	for r := range t.Len() {
-		g := t.Str(r, "client")
-		x, ok := t.Num(r, "value")
-		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
-		rowOf[g] = r
-	}
+	cs, rowOf := clientValues(t, n)
 	sortClientValues(cs, true)
 	tab := Table{Columns: []string{"client", "mean rounds", "rounds", "deliverables", "0 rounds", "1 round", "2 rounds", "3 or more"},
 		Numeric: []bool{false, true, true, true, true, true, true, true}}
@@ -328,14 +342,7 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 	if t.Len() == 0 {
 		return emptyChart(id, title, "No deliverables approved in this range: send client_review_requested and client_approved task events from your task tool (the task_event entity, docs/import.md)."), nil
 	}
-	var cs []clientValue
-	rowOf := map[string]int{}
-	for r := range t.Len() {
-		g := t.Str(r, "client")
-		x, ok := t.Num(r, "value")
-		cs = append(cs, clientValue{g, n.of("client", g), x, ok})
-		rowOf[g] = r
-	}
+	cs, rowOf := clientValues(t, n)
 	sortClientValues(cs, false)
 	tab := Table{Columns: []string{"client", "first-pass rate", "approved at the first review", "approved"},
 		Numeric: []bool{false, true, true, true}}
@@ -392,18 +399,9 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string, stuckHours int) 
 		fresh = append(fresh, opts.BarData{Value: w.total - w.stuck})
 		tab.Rows = append(tab.Rows, []string{w.name, fmtNum(w.total, true, "count"), fmtNum(w.stuck, true, "count"), fmtNum(w.oldest, w.oldOK, "hours")})
 	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: "reviews", MinInterval: 1}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
-	)...)
-	b.SetXAxis(xs).
-		AddSeries(fmt.Sprintf("stuck over %d h", stuckHours), stuck, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: stuckColor})).
-		AddSeries(fmt.Sprintf("waiting up to %d h", stuckHours), fresh, charts.WithBarChartOpts(opts.BarChart{Stack: "waiting"}),
-			charts.WithItemStyleOpts(opts.ItemStyle{Color: waitingColor}))
-	b.XYReversal()
-	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+	return hBars(id, title, opts.XAxis{Name: "reviews", MinInterval: 1}, "waiting", xs, tab,
+		barSeries{fmt.Sprintf("stuck over %d h", stuckHours), stuckColor, stuck},
+		barSeries{fmt.Sprintf("waiting up to %d h", stuckHours), waitingColor, fresh})
 }
 
 // buildApprovalClients is the per-client table of every approval number,

@@ -107,7 +107,12 @@ func (d *server) view(c echo.Context) (View, error) {
 	if !ok {
 		return View{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	return parseView(c, org, d.cfg.Now())
+	v, err := parseView(c, org, d.cfg.Now())
+	if err != nil {
+		return v, err
+	}
+	v.Settings, _, err = ingest.LoadOrg(c.Request().Context(), d.cfg.Store, org)
+	return v, err
 }
 
 // pageData is what the layout template needs; Body is the page's own part.
@@ -138,11 +143,7 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 		}
 		data.Names = n
 	}
-	o, _, err := ingest.LoadOrg(c.Request().Context(), d.cfg.Store, data.View.Org)
-	if err != nil {
-		return err
-	}
-	data.Org = o.Settings()
+	data.Org = data.View.Settings.Settings()
 	for _, p := range Pages {
 		if p.Path == c.Path() {
 			data.Page = p
@@ -220,7 +221,8 @@ func (d *server) kpisBeside(ctx context.Context, beside func() error, reqs ...me
 
 // request is a KPI request for the view.
 func (v View) request(kpi string, kv ...string) metrics.Request {
-	r := metrics.Request{KPI: kpi, Org: v.Org, From: v.From, To: v.To, Filters: v.Filters()}
+	settings := v.Settings
+	r := metrics.Request{KPI: kpi, Org: v.Org, From: v.From, To: v.To, Filters: v.Filters(), Settings: &settings}
 	for i := 0; i+1 < len(kv); i += 2 {
 		switch kv[i] {
 		case "group_by":

@@ -12,7 +12,6 @@ import (
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -103,16 +102,12 @@ func (d *server) delivery(c echo.Context) error {
 	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
-// deliveryLists reads the org's time zone and grace days (as the KPI layer
-// does), then the late list and the slip distribution of the view.
+// deliveryLists reads the slip distribution and the late list of the view,
+// with the org's time zone and grace days as the KPI layer uses them.
 func (d *server) deliveryLists(ctx context.Context, v View, now time.Time) (deliveryLists, error) {
 	var out deliveryLists
-	o, _, err := ingest.LoadOrg(ctx, d.cfg.Store, v.Org)
-	if err != nil {
-		return out, fmt.Errorf("delivery: org settings: %w", err)
-	}
-	out.grace = uint64(o.GraceDays)
-	slips, late := deliveryParams(v, o.TimeZone, out.grace, now)
+	out.grace = uint64(v.Settings.GraceDays)
+	slips, late := deliveryParams(v, v.Settings.TimeZone, out.grace, now)
 	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_slips"), slips)
 	if err != nil {
 		return out, fmt.Errorf("delivery: slip distribution: %w", err)

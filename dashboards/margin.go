@@ -428,14 +428,7 @@ func buildWIP(n *names, res *metrics.Result, cur string) (Chart, error) {
 		bars = append(bars, opts.BarData{Value: value(round2(w.value), w.ok)})
 		tab.Rows = append(tab.Rows, []string{w.name, marginMoney(w.value, w.ok), fmtNum(w.hrs, w.hok, "hours"), marginMoney(w.tm, w.tok), fmtNum(w.cnt, w.cntOK, "count")})
 	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(append(base(title, false, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: cur}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
-	)...)
-	b.SetXAxis(xs).AddSeries("unbilled", bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("revenue")}))
-	b.XYReversal()
-	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+	return hBars(id, title, opts.XAxis{Name: cur}, "", xs, tab, barSeries{"unbilled", colorOf("revenue"), bars})
 }
 
 // buildOverage charts the budgeted projects forecast over their hours in
@@ -487,14 +480,6 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 		tab.Rows = append(tab.Rows, []string{o.name, fmtNum(o.budget, true, "hours"), fmtNum(o.forecast, true, "hours"),
 			fmtNum(o.extra, true, "hours"), fmtNum(p, pok, "ratio"), strings.ReplaceAll(o.method, "_", " ")})
 	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: "hours"}),
-		charts.WithYAxisOpts(opts.YAxis{Type: "category", Inverse: opts.Bool(true)}),
-	)...)
-	b.SetXAxis(xs).
-		AddSeries("contracted hours", budget, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("contracted hours")})).
-		AddSeries("forecast hours", forecast, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("forecast hours")}))
-	b.XYReversal()
-	return newChart(id, title, b, clientBarsHeight(len(xs)), tab)
+	return hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
+		barSeries{"contracted hours", colorOf("contracted hours"), budget}, barSeries{"forecast hours", colorOf("forecast hours"), forecast})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/opsmetrics/opsmetrics/ingest"
 )
 
 // View is everything a page shows, and all of it is in the URL: the org, the
@@ -15,6 +16,9 @@ type View struct {
 	Org          string
 	From, To     time.Time
 	Client, Team string
+	// Settings are the org's, read once per page (server.view) for its KPI
+	// requests, its own lists and its footer.
+	Settings ingest.Org
 }
 
 // maxRange bounds a page's date range: the pages read day and week buckets.

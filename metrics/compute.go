@@ -29,6 +29,9 @@ type Request struct {
 	Interval string            // "", "day", "week" or "month"
 	Filters  map[string]string // dimension -> id or name; only the KPI's Filters
 	Now      time.Time         // "now" for open-overdue and ages; zero means time.Now
+	// Settings are the org's settings when the caller has read them already
+	// (a page asking for ten KPIs of one org reads them once); nil: read.
+	Settings *ingest.Org
 }
 
 // ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
@@ -104,7 +107,6 @@ type orgSettings struct {
 	dayStart, dayEnd uint64
 	overhead         decimal.Decimal
 	stuckHours       uint64
-	exists           bool
 }
 
 // orgCache remembers org settings for a short while, so that the API does
@@ -152,11 +154,13 @@ func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings,
 // loadOrg reads an org's settings (ingest.LoadOrg's defaults for an org
 // without any); amounts of an org with no currency yet show as USD.
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
-	o, found, err := ingest.LoadOrg(ctx, q, org)
-	s := orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
-		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours),
-		exists: found}
-	return s, err
+	o, _, err := ingest.LoadOrg(ctx, q, org)
+	return settingsOf(o), err
+}
+
+func settingsOf(o ingest.Org) orgSettings {
+	return orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
@@ -192,8 +196,10 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	if err != nil {
 		return nil, err
 	}
-	org, err := orgs.get(ctx, q, r.Org)
-	if err != nil {
+	var org orgSettings
+	if r.Settings != nil && r.Settings.ID == r.Org {
+		org = settingsOf(*r.Settings)
+	} else if org, err = orgs.get(ctx, q, r.Org); err != nil {
 		return nil, err
 	}
 	now := r.Now
