@@ -192,8 +192,8 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 
 func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, strict bool) {
 	type line struct {
-		File, Entity                          string
-		Read, New, Updated, Deleted, Rejected int
+		File, Entity                                    string
+		Read, New, Updated, Deleted, Repeated, Rejected int
 	}
 	var lines []line
 	for _, s := range sums {
@@ -204,7 +204,7 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 		slices.Sort(ents)
 		for _, name := range ents {
 			c := s.Entities[name]
-			lines = append(lines, line{s.File, name, c.Read, c.New, c.Updated, c.Deleted, c.Rejected})
+			lines = append(lines, line{s.File, name, c.Read, c.New, c.Updated, c.Deleted, c.Repeated, c.Rejected})
 		}
 	}
 	switch output {
@@ -212,17 +212,17 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 		printJSON(e.stdout, sums) // like the table and CSV forms, a failed write to stdout is not reported
 	case "csv":
 		w := csv.NewWriter(e.stdout)
-		w.Write([]string{"file", "entity", "read", "new", "updated", "deleted", "rejected"})
+		w.Write([]string{"file", "entity", "read", "new", "updated", "deleted", "repeated", "rejected"})
 		for _, l := range lines {
 			w.Write([]string{l.File, l.Entity, strconv.Itoa(l.Read), strconv.Itoa(l.New), strconv.Itoa(l.Updated),
-				strconv.Itoa(l.Deleted), strconv.Itoa(l.Rejected)})
+				strconv.Itoa(l.Deleted), strconv.Itoa(l.Repeated), strconv.Itoa(l.Rejected)})
 		}
 		w.Flush()
 	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tNEW\tUPDATED\tDELETED\tREJECTED")
+		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tNEW\tUPDATED\tDELETED\tREPEATED\tREJECTED")
 		for _, l := range lines {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.New, l.Updated, l.Deleted, l.Rejected)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.New, l.Updated, l.Deleted, l.Repeated, l.Rejected)
 		}
 		tw.Flush()
 		for _, s := range sums {

@@ -110,13 +110,17 @@ type Request struct {
 	batchID string // the batch of the first attempt, on that second reading
 }
 
-// Counts are the outcome for one entity.
+// Counts are the outcome for one entity. They count records, as the store
+// holds them after the import: a key the input gives more than once is one
+// record, counted once as written or deleted by the version that wins, and
+// its other rows are Repeated. Read = Written + Deleted + Repeated + Rejected.
 type Counts struct {
 	Read     int `json:"read"`     // rows read, valid or not
-	Written  int `json:"written"`  // live rows written (new plus updated)
+	Written  int `json:"written"`  // live records stored (new plus updated)
 	New      int `json:"new"`      // written, not stored before (with CountChanges)
 	Updated  int `json:"updated"`  // written, replacing a stored record with the same key (with CountChanges)
-	Deleted  int `json:"deleted"`  // tombstones written
+	Deleted  int `json:"deleted"`  // records deleted: tombstones stored
+	Repeated int `json:"repeated"` // rows whose key an earlier row of the input had: one record is stored for the key
 	Rejected int `json:"rejected"` // rows not written
 }
 
@@ -215,7 +219,11 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays}
+	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays,
+		distinct: isExport(format)}
+	if !run.distinct {
+		run.seen = newKeys()
+	}
 	// A store that takes RowBinary gets time entries encoded as they are
 	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
 	// A dry run encodes too, so that it rejects what the real run would.

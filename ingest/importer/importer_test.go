@@ -352,3 +352,81 @@ func TestImportKeepsOrgSettings(t *testing.T) {
 		t.Errorf("after the import %+v, want %+v", got, want)
 	}
 }
+
+// storedEntries is what the store holds for an org: live time entries (FINAL
+// drops tombstones), and keys whose latest version is a tombstone.
+func storedEntries(t *testing.T, s *chdb.Store, org string) (live, tombstones int) {
+	t.Helper()
+	rows, err := s.Query(t.Context(), `SELECT countIf(deleted = 0), countIf(deleted = 1) FROM (
+		SELECT argMax(deleted, version) AS deleted FROM ops.time_entries WHERE org_id = {org:String} GROUP BY source, external_id)`,
+		store.Params{"org": org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Scan(0, &live, &tombstones); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := totals(t, s, org); n != live {
+		t.Fatalf("FINAL holds %d entries, the latest versions %d live ones", n, live)
+	}
+	return live, tombstones
+}
+
+// TestRepeatedKeys: an input that gives a key more than once stores one
+// record for it, and its counts say so, with and without CountChanges, in
+// one batch (a) and across batches (b, c).
+func TestRepeatedKeys(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows
+	type row struct {
+		id, hours string
+		deleted   bool
+	}
+	// a 1 h, b 2 h, a 3 h | c 4 h, d 1 h, b 5 h | c deleted: a = 3 h, b = 5 h,
+	// d = 1 h are stored (9 hours), c is a tombstone.
+	rows := []row{{"a", "1", false}, {"b", "2", false}, {"a", "3", false}, {"c", "4", false}, {"d", "1", false},
+		{"b", "5", false}, {"c", "", true}}
+	var csvBody, ndjson strings.Builder
+	csvBody.WriteString("external_id,person,date,hours,billable,deleted\n")
+	for _, r := range rows {
+		if r.deleted {
+			fmt.Fprintf(&csvBody, "%s,,,,,true\n", r.id)
+			fmt.Fprintf(&ndjson, `{"external_id":%q,"deleted":true}`+"\n", r.id)
+			continue
+		}
+		fmt.Fprintf(&csvBody, "%s,p1,2026-04-01,%s,true,\n", r.id, r.hours)
+		fmt.Fprintf(&ndjson, `{"external_id":%q,"person":"p1","date":"2026-04-01","hours":%s,"billable":true}`+"\n", r.id, r.hours)
+	}
+	inputs := []struct {
+		name, format, body string
+	}{{"csv", importer.FormatCSV, csvBody.String()}, {"ndjson", importer.FormatNDJSON, ndjson.String()}}
+	for _, in := range inputs {
+		for _, changes := range []bool{false, true} {
+			org := fmt.Sprintf("repeats-%s-%t", in.name, changes)
+			req := importer.Request{Org: org, Format: in.format, Entity: "time_entry", CountChanges: changes}
+			// 7 rows read: 3 records written (a, b, d), 1 tombstone (c),
+			// 3 rows repeating a key an earlier row had (a, b, c).
+			want := importer.Counts{Read: 7, Written: 3, Deleted: 1, Repeated: 3}
+			if changes {
+				want.New = 3
+			}
+			sum := importString(t, im, req, in.body)
+			if c := *sum.Entities["time_entry"]; c != want {
+				t.Errorf("%s: %+v, want %+v", org, c, want)
+			}
+			if live, gone := storedEntries(t, s, org); live != 3 || gone != 1 {
+				t.Errorf("%s: store holds %d live entries and %d tombstones, want 3 and 1", org, live, gone)
+			}
+			if _, h := totals(t, s, org); h != "9" {
+				t.Errorf("%s: %s hours stored, want 9 (a 3, b 5, d 1)", org, h)
+			}
+			// Again: a, b and d were stored, so they are updated now.
+			if changes {
+				want.New, want.Updated = 0, 3
+			}
+			sum = importString(t, im, req, in.body)
+			if c := *sum.Entities["time_entry"]; c != want {
+				t.Errorf("%s again: %+v, want %+v", org, c, want)
+			}
+		}
+	}
+}
