@@ -430,3 +430,110 @@ func TestRepeatedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDayLimit: a person logs at most 24 hours a day, over the entries
+// stored and those earlier in the input; the entry that would pass 24 hours
+// is rejected, and one that replaces a stored entry counts once.
+func TestDayLimit(t *testing.T) {
+	encoding, s := newImporter(t) // batches of 3 rows
+	// A store that does not take RowBinary gets records, not encoded rows.
+	plain, err := importer.New(importer.Config{Store: struct{ importer.Store }{s}, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for org, im := range map[string]*importer.Importer{"daylimit": encoding, "daylimit-records": plain} {
+		t.Run(org, func(t *testing.T) { testDayLimit(t, im, s, org) })
+	}
+}
+
+func testDayLimit(t *testing.T, im *importer.Importer, s *chdb.Store, org string) {
+	entry := func(id, person, date, hours string) string {
+		return fmt.Sprintf(`{"external_id":%q,"person":%q,"date":%q,"hours":%s,"billable":true}`+"\n", id, person, date, hours)
+	}
+	req := importer.Request{Org: org, File: "day.ndjson", Format: importer.FormatNDJSON, Entity: "time_entry"}
+
+	// One input, p1 on May 4: 10 + 10 = 20; c's 5 would make 25 (rejected,
+	// line 3); d's 4 makes 24; e, f and g are on other person-days (May 5,
+	// p2); h's 0.5 would make 24.5 (rejected, line 8, in the third batch).
+	body := entry("a", "p1", "2026-05-04", "10") + entry("b", "p1", "2026-05-04", "10") + entry("c", "p1", "2026-05-04", "5") +
+		entry("d", "p1", "2026-05-04", "4") + entry("e", "p1", "2026-05-05", "20") + entry("f", "p2", "2026-05-04", "24") +
+		entry("g", "p2", "2026-05-05", "1") + entry("h", "p1", "2026-05-04", "0.5")
+	sum := importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.Read != 8 || c.Written != 6 || c.Rejected != 2 {
+		t.Fatalf("counts %+v, want 8 read, 6 written, 2 rejected", c)
+	}
+	e := sum.Errors[0]
+	if e.File != "day.ndjson" || e.Line != 3 || e.Field != "hours" || e.Value != "5" ||
+		!strings.Contains(e.Reason, "p1") || !strings.Contains(e.Reason, "2026-05-04") || !strings.Contains(e.Reason, "20 hours") {
+		t.Errorf("first reject %+v", e)
+	}
+	if e := sum.Errors[1]; e.Line != 8 || e.Value != "0.5" || !strings.Contains(e.Reason, "24 hours") {
+		t.Errorf("second reject %+v", e)
+	}
+	// a 10 + b 10 + d 4 + e 20 + f 24 + g 1 = 69 hours.
+	if n, h := totals(t, s, org); n != 6 || h != "69" {
+		t.Fatalf("%d entries, %s hours; want 6, 69", n, h)
+	}
+
+	// The same input again replaces what it stored: nothing counts twice,
+	// and c and h are rejected again.
+	sum = importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.Written != 6 || c.Rejected != 2 {
+		t.Fatalf("again: %+v, want 6 written, 2 rejected", c)
+	}
+
+	// Another input: p1 on May 5 has e's 20 stored; i's 4 makes 24, j's
+	// 0.25 would make 24.25. a replaced by 12 hours makes May 4 26: rejected.
+	// b replaced by 6 makes May 4 20 (a 10 + b 6 + d 4); then k's 4 fits.
+	sum = importString(t, im, importer.Request{Org: org, File: "more.ndjson", Format: importer.FormatNDJSON, Entity: "time_entry"},
+		entry("i", "p1", "2026-05-05", "4")+entry("j", "p1", "2026-05-05", "0.25")+entry("a", "p1", "2026-05-04", "12")+
+			entry("b", "p1", "2026-05-04", "6")+entry("k", "p1", "2026-05-04", "4"))
+	if c := sum.Entities["time_entry"]; c.Written != 3 || c.Rejected != 2 {
+		t.Fatalf("more: %+v, want 3 written (i, b, k), 2 rejected (j, a)", c)
+	}
+	if e := sum.Errors[0]; e.Line != 2 || e.Value != "0.25" || !strings.Contains(e.Reason, "24 hours") {
+		t.Errorf("more, first reject %+v", e)
+	}
+	if e := sum.Errors[1]; e.Line != 3 || e.Value != "12" {
+		t.Errorf("more, second reject %+v", e)
+	}
+	// 69 + i 4 - b 4 (10 → 6) + k 4 = 73 hours in 8 entries.
+	if n, h := totals(t, s, org); n != 8 || h != "73" {
+		t.Fatalf("more: %d entries, %s hours; want 8, 73", n, h)
+	}
+
+	// A dry run and a strict import find the same rejects.
+	for _, r := range []importer.Request{{DryRun: true}, {Strict: true}} {
+		r.Org, r.Format, r.Entity = org, importer.FormatNDJSON, "time_entry"
+		sum := importString(t, im, r, entry("l", "p1", "2026-05-04", "1")+entry("m", "p3", "2026-05-06", "1"))
+		if sum.Written || sum.Rejected() != 1 || sum.Errors[0].Line != 1 {
+			t.Errorf("dry run %v strict %v: written %v, errors %+v", r.DryRun, r.Strict, sum.Written, sum.Errors)
+		}
+	}
+}
+
+// TestDayLimitExport: an export whose person-days hold 24 hours, split over
+// batches, is accepted, and accepted again when imported again.
+func TestDayLimitExport(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows
+	body := harvestHeader
+	for _, notes := range []string{"a", "b", "c", "d"} { // 4 × 6 = 24 hours on Jan 5, over two batches
+		body += harvestRow("2026-01-05", notes, "6")
+	}
+	body += harvestRow("2026-01-06", "e", "24")
+	for range 2 {
+		sum := importString(t, im, importer.Request{Org: "dayexport", CountChanges: true}, body)
+		if c := sum.Entities["time_entry"]; c.Read != 5 || c.Written != 5 || c.Rejected != 0 {
+			t.Fatalf("counts %+v, errors %+v", c, sum.Errors)
+		}
+	}
+	// 24 + 24 hours.
+	if n, h := totals(t, s, "dayexport"); n != 5 || h != "48" {
+		t.Fatalf("%d entries, %s hours; want 5, 48", n, h)
+	}
+	// One more hour on Jan 5, in another export, is one too many.
+	sum := importString(t, im, importer.Request{Org: "dayexport"}, harvestHeader+harvestRow("2026-01-05", "f", "1"))
+	if sum.Rejected() != 1 || sum.Errors[0].Field != "hours" || !strings.Contains(sum.Errors[0].Reason, "24 hours") {
+		t.Fatalf("one more hour: %+v", sum.Errors)
+	}
+}

@@ -44,6 +44,7 @@ type run struct {
 	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
 	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
 	seen       keys      // the keys of the rows counted so far, unless distinct; used by count alone
+	dayLimit   *dayLimit // what this input wrote per person-day
 }
 
 // errUnsorted stops a run whose export went back to an earlier date after
@@ -58,6 +59,7 @@ type pending struct {
 	enc     *ingest.EntryEncoder // time entries encoded as they come, for a store that takes them
 	keys    []string
 	rows    []rowKey // each row's tombstone flag, and unless run.distinct its key and version
+	days    []dayRow // time entries: each row's person-day and hours
 	counts  *Counts  // the entity's in the summary, guarded by run.mu
 	deleted int
 	n       int
@@ -199,6 +201,7 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 		return r.pushEncoded(ctx, e, line)
 	}
 	push(r, "time_entry", "time_entries", *e, e.Meta, version{updatedAt: e.UpdatedAt})
+	r.bufferDay(r.pending["time_entry"], e, line)
 	return nil
 }
 
@@ -226,6 +229,7 @@ func (r *run) pushEncoded(ctx context.Context, e *ingest.TimeEntry, line int) er
 		return nil
 	}
 	r.buffer(p, e.Meta, version{updatedAt: e.UpdatedAt})
+	r.bufferDay(p, e, line)
 	return nil
 }
 
@@ -333,6 +337,9 @@ type job struct {
 // writes them while the parser goes on; it waits only while the writer is
 // still busy with the previous job, so at most two batches are in memory.
 func (r *run) flush(ctx context.Context) error {
+	if err := r.checkDays(ctx); err != nil {
+		return err
+	}
 	j := r.takeJob()
 	if r.req.DryRun {
 		return r.process(ctx, j)
@@ -433,7 +440,7 @@ func (r *run) process(ctx context.Context, j job) error {
 		if p.records != nil {
 			p.records.reset()
 		}
-		p.keys, p.rows, p.deleted, p.n = p.keys[:0], p.rows[:0], 0, 0
+		p.keys, p.rows, p.days, p.deleted, p.n = p.keys[:0], p.rows[:0], p.days[:0], 0, 0
 		r.spare[j.entity[i]] = p
 	}
 	return nil
