@@ -537,3 +537,28 @@ func TestDayLimitExport(t *testing.T) {
 		t.Fatalf("one more hour: %+v", sum.Errors)
 	}
 }
+
+// TestDayLimitManyEntries: a day of many entries, one given again.
+func TestDayLimitManyEntries(t *testing.T) {
+	im, s := newImporter(t)
+	var body strings.Builder
+	for i := 1; i <= 30; i++ { // 30 entries of 1 hour: the 25th to the 30th pass 24
+		fmt.Fprintf(&body, `{"external_id":"e%d","person":"p9","date":"2026-06-01","hours":1,"billable":true}`+"\n", i)
+	}
+	// e3 again with 0 hours frees its hour, which e31 then takes.
+	body.WriteString(`{"external_id":"e3","person":"p9","date":"2026-06-01","hours":0,"billable":true}` + "\n")
+	body.WriteString(`{"external_id":"e31","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
+	sum := importString(t, im, importer.Request{Org: "many", Format: importer.FormatNDJSON, Entity: "time_entry"}, body.String())
+	// 32 rows: 24 + e31 = 25 records, e3 repeated once, e25 to e30 rejected.
+	want := importer.Counts{Read: 32, Written: 25, Repeated: 1, Rejected: 6}
+	if c := *sum.Entities["time_entry"]; c != want {
+		t.Fatalf("%+v, want %+v", c, want)
+	}
+	if sum.Errors[0].Line != 25 || sum.Errors[5].Line != 30 {
+		t.Errorf("rejected lines %d to %d, want 25 to 30", sum.Errors[0].Line, sum.Errors[5].Line)
+	}
+	// 23 entries of 1 hour, e3 of 0, e31 of 1.
+	if n, h := totals(t, s, "many"); n != 25 || h != "24" {
+		t.Errorf("%d entries, %s hours; want 25, 24", n, h)
+	}
+}

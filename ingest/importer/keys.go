@@ -20,6 +20,7 @@ type rowKey struct {
 	hash    uint64
 	micros  int64 // updated_at in microseconds; 0 when the row has none
 	deleted bool
+	stored  bool // stored and live before this import, when pending.storedKnown
 }
 
 // keys remembers the key of every row an input gave so far, as a 64-bit

@@ -60,9 +60,11 @@ type pending struct {
 	keys    []string
 	rows    []rowKey // each row's tombstone flag, and unless run.distinct its key and version
 	days    []dayRow // time entries: each row's person-day and hours
-	counts  *Counts  // the entity's in the summary, guarded by run.mu
-	deleted int
-	n       int
+	// storedKnown: the day limit found which rows' keys are stored (rowKey.stored)
+	storedKnown bool
+	counts      *Counts // the entity's in the summary, guarded by run.mu
+	deleted     int
+	n           int
 }
 
 func (r *run) loadOrg(ctx context.Context) error {
@@ -440,7 +442,7 @@ func (r *run) process(ctx context.Context, j job) error {
 		if p.records != nil {
 			p.records.reset()
 		}
-		p.keys, p.rows, p.days, p.deleted, p.n = p.keys[:0], p.rows[:0], p.days[:0], 0, 0
+		p.keys, p.rows, p.days, p.deleted, p.n, p.storedKnown = p.keys[:0], p.rows[:0], p.days[:0], 0, 0, false
 		r.spare[j.entity[i]] = p
 	}
 	return nil
@@ -536,9 +538,12 @@ func (r *run) count(ctx context.Context, entity string, p *pending) error {
 			}
 		}
 	}
-	existing, err := r.existing(ctx, p, firsts)
-	if err != nil {
-		return err
+	var existing map[string]bool
+	if !p.storedKnown {
+		var err error
+		if existing, err = r.existing(ctx, p, firsts); err != nil {
+			return err
+		}
 	}
 	var d Counts // this batch's change to the entity's counts
 	changes := func(existed bool, n int) {
@@ -558,7 +563,7 @@ func (r *run) count(ctx context.Context, entity string, p *pending) error {
 			st, seen = r.seen.m[row.hash]
 		}
 		if !seen {
-			st = keyState{micros: row.micros, deleted: row.deleted, existed: existing[p.keys[i]]}
+			st = keyState{micros: row.micros, deleted: row.deleted, existed: existing[p.keys[i]] || row.stored}
 			if !r.distinct {
 				r.seen.m[row.hash] = st
 			}
