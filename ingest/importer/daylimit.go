@@ -3,7 +3,6 @@ package importer
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -52,79 +51,10 @@ func entryKey(source, id string) uint64 {
 
 func personHash(id string) uint64 { return xxhash.Sum64String(id) }
 
-// dayEntries are the entries of one person-day that this input wrote.
-type dayEntries struct {
-	micros  int64
-	entries []keyHours     // a day holds a few: a map for each cost more than the rest of the check
-	byKey   map[uint64]int // the index of each key in entries, once they are many
-}
-
-// get returns the hours of key on the day.
-func (e *dayEntries) get(key uint64) (int64, bool) {
-	if e == nil {
-		return 0, false
-	}
-	if e.byKey != nil {
-		i, ok := e.byKey[key]
-		if !ok {
-			return 0, false
-		}
-		return e.entries[i].micros, true
-	}
-	for _, x := range e.entries {
-		if x.key == key {
-			return x.micros, true
-		}
-	}
-	return 0, false
-}
-
-// set makes key's hours on the day m.
-func (e *dayEntries) set(key uint64, m int64) {
-	old, ok := e.get(key)
-	e.micros += m - old
-	if !ok {
-		e.entries = append(e.entries, keyHours{key, m})
-		if e.byKey != nil || len(e.entries) > 16 {
-			e.index()
-		}
-		return
-	}
-	e.entries[e.find(key)].micros = m
-}
-
-// remove takes key's hours off the day.
-func (e *dayEntries) remove(key uint64) {
-	old, ok := e.get(key)
-	if !ok {
-		return
-	}
-	e.micros -= old
-	i, last := e.find(key), len(e.entries)-1
-	e.entries[i] = e.entries[last]
-	e.entries = e.entries[:last]
-	if e.byKey != nil {
-		e.index()
-	}
-}
-
-func (e *dayEntries) find(key uint64) int {
-	if e.byKey != nil {
-		return e.byKey[key]
-	}
-	return slices.IndexFunc(e.entries, func(x keyHours) bool { return x.key == key })
-}
-
-type keyHours struct {
-	key    uint64
+// written is where this input put a key's hours.
+type written struct {
+	pd     personDay // the zero value for a tombstone
 	micros int64
-}
-
-func (e *dayEntries) index() {
-	e.byKey = make(map[uint64]int, len(e.entries))
-	for i, x := range e.entries {
-		e.byKey[x.key] = i
-	}
 }
 
 // dayLimit rejects a time entry that would take its person past 24 hours in
@@ -132,24 +62,25 @@ func (e *dayEntries) index() {
 // before it; an entry that replaces a stored one (same source and
 // external_id) counts once.
 //
-// It remembers what this input wrote per person-day. An export read in
-// date order forgets the days before each batch, as its keyer does; other
-// inputs keep every day, and where each key went, so that a key given again
-// on another day moves its hours there.
+// It remembers what this input wrote: the hours per person-day, and where
+// each key's hours went, so that a key given again replaces them. An export
+// read in date order forgets the days before each batch, as its keyer does;
+// other inputs keep every day.
 type dayLimit struct {
-	people map[string]string // interned person ids: a record's strings hold its whole input line
-	days   map[personDay]*dayEntries
-	where  map[uint64]personDay // unless distinct: each key's person-day; the zero value for a tombstone
-	window *storedEntries       // an export read in date order: the stored entries of the days ahead
-	spans  int                  // the window's length in batches' spans of days
+	people map[string]string   // interned person ids: a record's strings hold its whole input line
+	days   map[personDay]int64 // hours in millionths
+	keys   map[uint64]written
+	window *storedEntries  // an export read in date order: the stored entries of the days ahead
+	length int32           // the next window's length in days
+	next   chan windowRead // the window after, being read
+
+	stored  map[personDay]int64 // checkDays' maps, kept for the next batch
+	inBatch map[uint64]bool
 }
 
 func newDayLimit(distinct bool) *dayLimit {
-	d := &dayLimit{people: map[string]string{}, days: map[personDay]*dayEntries{}}
-	if !distinct {
-		d.where = map[uint64]personDay{}
-	}
-	return d
+	return &dayLimit{people: map[string]string{}, days: map[personDay]int64{}, keys: map[uint64]written{},
+		stored: map[personDay]int64{}, inBatch: map[uint64]bool{}}
 }
 
 // row returns e as a dayRow.
@@ -193,29 +124,31 @@ func (r *run) checkDays(ctx context.Context) error {
 		return nil
 	}
 	d := r.dayLimit
-	// The batch's person-days, and its keys, whose stored versions it replaces.
+	// The batch's person-days, and its keys, whose stored versions it
+	// replaces. The maps serve every batch: allocating them again cost more
+	// than using them.
 	var from, to int32
-	asked := map[personDay]bool{}
-	inBatch := make(map[uint64]bool, len(p.days))
+	stored, inBatch := d.stored, d.inBatch // the hours stored on each person-day the batch has
+	clear(stored)
+	clear(inBatch)
 	for _, row := range p.days {
 		inBatch[row.key] = true
 		if row.deleted {
 			continue
 		}
-		if len(asked) == 0 || row.pd.day < from {
+		if len(stored) == 0 || row.pd.day < from {
 			from = row.pd.day
 		}
 		to = max(to, row.pd.day)
-		asked[row.pd] = true
+		stored[row.pd] = 0
 	}
-	st, err := r.storedFor(ctx, from, to, asked)
+	st, err := r.storedFor(ctx, from, to, stored)
 	if err != nil {
 		return err
 	}
-	stored := make(map[personDay]int64, len(asked))
-	for pd := range asked {
+	for pd := range stored {
 		for _, e := range st.on(pd) {
-			if !inBatch[e.key] && !d.wrote(e.key, pd) {
+			if !inBatch[e.key] && !d.wrote(e.key) {
 				stored[pd] += e.micros
 			}
 		}
@@ -235,11 +168,9 @@ func (r *run) checkDays(ctx context.Context) error {
 			d.move(row.key, personDay{}, 0)
 			continue
 		}
-		here := d.days[row.pd]
-		var mine int64 // what this input wrote on the day, without an earlier row with this key
-		if here != nil {
-			old, _ := here.get(row.key)
-			mine = here.micros - old
+		mine := d.days[row.pd] // what this input wrote on the day, without an earlier row with this key
+		if old, ok := d.keys[row.key]; ok && old.pd == row.pd {
+			mine -= old.micros
 		}
 		if stored[row.pd]+mine+row.micros <= maxDayMicros {
 			d.move(row.key, row.pd, row.micros)
@@ -257,6 +188,11 @@ func (r *run) checkDays(ctx context.Context) error {
 		for pd := range d.days {
 			if pd.day < to {
 				delete(d.days, pd)
+			}
+		}
+		for k, w := range d.keys {
+			if w.pd.day < to {
+				delete(d.keys, k)
 			}
 		}
 	}
@@ -299,8 +235,10 @@ func (s *storedEntries) on(pd personDay) []storedEntry {
 
 // windowRows is the number of stored entries a window aims at. Each read
 // passes over the whole org (see storedFor), so fewer, larger windows are
-// faster: with 200,000 a 1.5M-row re-import read 11 windows.
-const windowRows = 500_000
+// faster, but a window's memory (32 bytes an entry here, more in the
+// engine) weighs on the import's Go heap limit: at 500,000 a 1.5M-row
+// re-import ran at 0.68 of the first import's rate under the CLI's limit.
+const windowRows = 250_000
 
 // lastDay is the last date a record may have (docs/import.md).
 var lastDay = int32(time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400)
@@ -309,11 +247,12 @@ var lastDay = int32(time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400
 // from to to. An export read in date order reads a window of the days
 // ahead, and later batches use it while their days are in it: reading a
 // range costs a pass over the org's dates wherever it lies, since entries
-// are sorted by key, not date. The window grows while it finds few entries
-// (a first import finds none ahead) and shrinks when it finds many.
-// Entries that others store meanwhile are not seen; those this import
-// writes are counted from its own rows.
-func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay]bool) (*storedEntries, error) {
+// are sorted by key, not date. Once a batch is past the middle of the
+// window, the next one is read in the background. A window grows while it
+// finds few entries (a first import finds none ahead) and shrinks when it
+// finds many. Entries that others store meanwhile are not seen; those this
+// import writes are counted from its own rows.
+func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay]int64) (*storedEntries, error) {
 	d := r.dayLimit
 	if !r.watchDates {
 		var days strings.Builder
@@ -326,24 +265,70 @@ func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay
 		return r.readStored(ctx, from, to, days.String())
 	}
 	if w := d.window; w != nil && from >= w.from && to <= w.to {
+		if d.next == nil && w.to < lastDay && to >= w.from+(w.to-w.from)/2 {
+			// Later batches start on this batch's last day or after.
+			next, end := make(chan windowRead, 1), d.windowEnd(to)
+			go func() {
+				w, err := r.readStored(ctx, to, end, "")
+				next <- windowRead{w, err}
+			}()
+			d.next = next
+		}
 		return w, nil
 	}
-	if d.spans == 0 {
-		d.spans = 8
+	if d.next != nil {
+		read := <-d.next
+		d.next = nil
+		if read.err != nil {
+			return nil, read.err
+		}
+		d.resize(read.w)
+		if from >= read.w.from && to <= read.w.to {
+			d.window = read.w
+			return read.w, nil
+		}
 	}
-	end := min(int64(from)+int64(to-from+1)*int64(d.spans)-1, int64(lastDay))
-	w, err := r.readStored(ctx, from, max(to, int32(end)), "")
+	if d.length == 0 {
+		d.length = 8 * (to - from + 1) // eight batches, as far as this one's dates tell
+	}
+	w, err := r.readStored(ctx, from, max(to, d.windowEnd(from)), "")
 	if err != nil {
 		return nil, err
 	}
-	switch n := len(w.keys); {
-	case n < windowRows/2 && d.spans < 1<<20:
-		d.spans *= 2
-	case n > windowRows && d.spans > 1:
-		d.spans /= 2
-	}
+	d.resize(w)
 	d.window = w
 	return w, nil
+}
+
+// windowRead is the outcome of reading a window in the background.
+type windowRead struct {
+	w   *storedEntries
+	err error
+}
+
+// windowEnd is the last day of a window from from.
+func (d *dayLimit) windowEnd(from int32) int32 {
+	return int32(min(int64(from)+int64(d.length)-1, int64(lastDay)))
+}
+
+// resize makes the next window longer when w found few entries, shorter
+// when it found many.
+func (d *dayLimit) resize(w *storedEntries) {
+	switch n := len(w.keys); {
+	case n < windowRows/2 && d.length < lastDay:
+		d.length *= 2
+	case n > windowRows && d.length > 1:
+		d.length /= 2
+	}
+}
+
+// drain waits for a window being read in the background: nothing may use
+// the store after the import returns.
+func (d *dayLimit) drain() {
+	if d.next != nil {
+		<-d.next
+		d.next = nil
+	}
 }
 
 // readStored reads the live entries stored from from to to, on the
@@ -363,10 +348,9 @@ func (r *run) readStored(ctx context.Context, from, to int32, days string) (*sto
 	}
 	n := len(packed) / storedSize
 	st := &storedEntries{from: from, to: to, entries: make([]storedEntry, 0, n)}
-	le := binary.LittleEndian
-	for b := []byte(packed); len(b) > 0; b = b[storedSize:] {
-		pd := personDay{le.Uint64(b[8:]), int32(le.Uint16(b[16:]))}
-		st.entries = append(st.entries, storedEntry{pd, le.Uint64(b), int64(le.Uint64(b[18:]))})
+	for b := packed; len(b) > 0; b = b[storedSize:] {
+		pd := personDay{le64(b[8:]), int32(uint16(b[16]) | uint16(b[17])<<8)}
+		st.entries = append(st.entries, storedEntry{pd, le64(b), int64(le64(b[18:]))})
 	}
 	slices.SortFunc(st.entries, func(a, b storedEntry) int { return comparePD(a.pd, b.pd) })
 	if days == "" {
@@ -382,38 +366,31 @@ func (r *run) readStored(ctx context.Context, from, to int32, days string) (*sto
 // storedSize is the size of an entry in day_hours' result.
 const storedSize = 8 + 8 + 2 + 8
 
-// wrote reports whether this input wrote key, which the store has on pd:
-// the hours this input gave it count instead.
-func (d *dayLimit) wrote(key uint64, pd personDay) bool {
-	if d.where != nil {
-		_, ok := d.where[key]
-		return ok
-	}
-	// An export's key names its person and day, so it is on pd if anywhere.
-	_, ok := d.days[pd].get(key)
+// le64 reads a little-endian uint64 at the start of s, which a []byte copy
+// of the whole window would cost as much memory again to read.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// wrote reports whether this input wrote key: the hours it gave it count
+// instead of the stored ones.
+func (d *dayLimit) wrote(key uint64) bool {
+	_, ok := d.keys[key]
 	return ok
 }
 
 // move counts key's hours on pd (none for a tombstone), and no longer where
 // an earlier row of the input had put them.
 func (d *dayLimit) move(key uint64, pd personDay, m int64) {
-	if d.where != nil {
-		if old, ok := d.where[key]; ok && old != (personDay{}) {
-			if e := d.days[old]; e != nil {
-				e.remove(key)
-			}
-		}
-		d.where[key] = pd
+	if old, ok := d.keys[key]; ok && old.pd != (personDay{}) {
+		d.days[old.pd] -= old.micros
 	}
-	if pd == (personDay{}) {
-		return
+	d.keys[key] = written{pd, m}
+	if pd != (personDay{}) {
+		d.days[pd] += m
 	}
-	e := d.days[pd]
-	if e == nil {
-		e = &dayEntries{}
-		d.days[pd] = e
-	}
-	e.set(key, m)
 }
 
 func date(day int32) time.Time { return time.Unix(int64(day)*86400, 0).UTC() }

@@ -241,6 +241,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		}
 	}
 	defer run.resumeMerges(ctx)
+	defer run.dayLimit.drain()
 	runErr := run.rows(ctx, parser)
 	if runErr == nil {
 		runErr = run.flush(ctx)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -548,17 +549,47 @@ func TestDayLimitManyEntries(t *testing.T) {
 	// e3 again with 0 hours frees its hour, which e31 then takes.
 	body.WriteString(`{"external_id":"e3","person":"p9","date":"2026-06-01","hours":0,"billable":true}` + "\n")
 	body.WriteString(`{"external_id":"e31","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
+	// e5 moves to June 2, and frees its hour of June 1 for e32.
+	body.WriteString(`{"external_id":"e5","person":"p9","date":"2026-06-02","hours":1,"billable":true}` + "\n")
+	body.WriteString(`{"external_id":"e32","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
 	sum := importString(t, im, importer.Request{Org: "many", Format: importer.FormatNDJSON, Entity: "time_entry"}, body.String())
-	// 32 rows: 24 + e31 = 25 records, e3 repeated once, e25 to e30 rejected.
-	want := importer.Counts{Read: 32, Written: 25, Repeated: 1, Rejected: 6}
+	// 34 rows: 24 + e31 + e32 = 26 records, e3 and e5 repeated, e25 to e30 rejected.
+	want := importer.Counts{Read: 34, Written: 26, Repeated: 2, Rejected: 6}
 	if c := *sum.Entities["time_entry"]; c != want {
 		t.Fatalf("%+v, want %+v", c, want)
 	}
 	if sum.Errors[0].Line != 25 || sum.Errors[5].Line != 30 {
 		t.Errorf("rejected lines %d to %d, want 25 to 30", sum.Errors[0].Line, sum.Errors[5].Line)
 	}
-	// 23 entries of 1 hour, e3 of 0, e31 of 1.
-	if n, h := totals(t, s, "many"); n != 25 || h != "24" {
-		t.Errorf("%d entries, %s hours; want 25, 24", n, h)
+	// June 1: 22 entries of 1 hour (e1 to e24 but e3 and e5), e3 of 0, e31
+	// and e32 of 1; June 2: e5 of 1. 26 entries, 25 hours.
+	if n, h := totals(t, s, "many"); n != 26 || h != "25" {
+		t.Errorf("%d entries, %s hours; want 26, 25", n, h)
+	}
+}
+
+// TestDayLimitExportWindows: an export of many days, read in windows of
+// days ahead (and the next window in the background), twice.
+func TestDayLimitExportWindows(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows: 14 batches
+	day := func(i int) string {
+		return time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+	}
+	body := harvestHeader
+	for i := range 40 { // 20 hours a day for 40 days; on day 35 another 5 (line 38) would make 25
+		body += harvestRow(day(i), "work", "20")
+		if i == 35 {
+			body += harvestRow(day(i), "more", "5")
+		}
+	}
+	for n, want := range []importer.Counts{{Read: 41, Written: 40, New: 40, Rejected: 1}, {Read: 41, Written: 40, Updated: 40, Rejected: 1}} {
+		sum := importString(t, im, importer.Request{Org: "windows", CountChanges: true}, body)
+		if c := *sum.Entities["time_entry"]; c != want || sum.Errors[0].Line != 38 || sum.Errors[0].Value != "5" {
+			t.Fatalf("import %d: %+v, errors %+v; want %+v and line 38 rejected", n+1, c, sum.Errors, want)
+		}
+	}
+	// 40 days of 20 hours.
+	if n, h := totals(t, s, "windows"); n != 40 || h != "800" {
+		t.Fatalf("%d entries, %s hours; want 40, 800", n, h)
 	}
 }

@@ -17,11 +17,11 @@
 -- Columns: entries String: 26 bytes an entry, key UInt64 (xxHash64 of source,
 -- a zero byte and external_id), person UInt64 (xxHash64(person_id)), day
 -- UInt16 (days since 1970-01-01), micros Int64 (the hours in millionths).
-SELECT arrayStringConcat(groupArray(concat(reinterpretAsFixedString(key), reinterpretAsFixedString(xxHash64(p)),
+SELECT arrayStringConcat(groupArray(concat(reinterpretAsFixedString(key), reinterpretAsFixedString(p),
     reinterpretAsFixedString(toUInt16(d)), reinterpretAsFixedString(toInt64(h * 1000000))))) AS entries
 FROM (
     SELECT xxHash64(concat(source, '\0', external_id)) AS key,
-        argMax(person_id, version) AS p, argMax(date, version) AS d,
+        argMax(xxHash64(person_id), version) AS p, argMax(date, version) AS d,
         argMax(hours, version) AS h, argMax(deleted, version) AS gone
     FROM ops.time_entries
     WHERE org_id = {org:String}
