@@ -266,10 +266,14 @@ func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay
 	}
 	if w := d.window; w != nil && from >= w.from && to <= w.to {
 		if d.next == nil && w.to < lastDay && to >= w.from+(w.to-w.from)/2 {
-			// Later batches start on this batch's last day or after.
-			next, end := make(chan windowRead, 1), d.windowEnd(to)
+			// The next window starts where the first batch this one does not
+			// cover may start: later batches start on this batch's last day
+			// or after, and one that runs past this window starts within
+			// about a batch's span of its end (else it is read then).
+			start := max(to, w.to-2*(to-from+1)+1)
+			next, end := make(chan windowRead, 1), d.windowEnd(start)
 			go func() {
-				w, err := r.readStored(ctx, to, end, "")
+				w, err := r.readStored(ctx, start, end, "")
 				next <- windowRead{w, err}
 			}()
 			d.next = next
