@@ -235,10 +235,9 @@ func (s *storedEntries) on(pd personDay) []storedEntry {
 
 // windowRows is the number of stored entries a window aims at. Each read
 // passes over the whole org (see storedFor), so fewer, larger windows are
-// faster, but a window's memory (32 bytes an entry here, more in the
-// engine) weighs on the import's Go heap limit: at 500,000 a 1.5M-row
-// re-import ran at 0.68 of the first import's rate under the CLI's limit.
-const windowRows = 250_000
+// faster; a window takes 32 bytes an entry here, plus its keys, and about
+// 100 MB in the engine while it is read (docs/benchmarks.md).
+const windowRows = 500_000
 
 // lastDay is the last date a record may have (docs/import.md).
 var lastDay = int32(time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400)
