@@ -78,7 +78,7 @@ type dayLimit struct {
 	inBatch map[uint64]bool
 }
 
-func newDayLimit(distinct bool) *dayLimit {
+func newDayLimit() *dayLimit {
 	return &dayLimit{people: map[string]string{}, days: map[personDay]int64{}, keys: map[uint64]written{},
 		stored: map[personDay]int64{}, inBatch: map[uint64]bool{}}
 }
@@ -120,7 +120,7 @@ func (r *run) bufferDay(p *pending, e *ingest.TimeEntry, line int) {
 // export read in date order asks once for many batches (storedFor).
 func (r *run) checkDays(ctx context.Context) error {
 	p := r.pending["time_entry"]
-	if p == nil || p.n == p.deleted {
+	if p == nil {
 		return nil
 	}
 	d := r.dayLimit
@@ -142,24 +142,26 @@ func (r *run) checkDays(ctx context.Context) error {
 		to = max(to, row.pd.day)
 		stored[row.pd] = 0
 	}
-	st, err := r.storedFor(ctx, from, to, stored)
-	if err != nil {
-		return err
-	}
-	for pd := range stored {
-		for _, e := range st.on(pd) {
-			if !inBatch[e.key] && !d.wrote(e.key) {
-				stored[pd] += e.micros
+	if len(stored) > 0 { // else the batch holds tombstones alone
+		st, err := r.storedFor(ctx, from, to, stored)
+		if err != nil {
+			return err
+		}
+		for pd := range stored {
+			for _, e := range st.on(pd) {
+				if !inBatch[e.key] && !d.wrote(e.key) {
+					stored[pd] += e.micros
+				}
 			}
 		}
-	}
-	if st.keys != nil {
-		// An export's new/updated split: its keys are distinct, so a stored
-		// key was stored before this import.
-		for i, row := range p.days {
-			_, p.rows[i].stored = slices.BinarySearch(st.keys, row.key)
+		if st.keys != nil {
+			// An export's new/updated split: its keys are distinct, so a
+			// stored key was stored before this import.
+			for i, row := range p.days {
+				_, p.rows[i].stored = slices.BinarySearch(st.keys, row.key)
+			}
+			p.storedKnown = true
 		}
-		p.storedKnown = true
 	}
 
 	var drop []int

@@ -224,7 +224,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if !run.distinct {
 		run.seen = newKeys()
 	}
-	run.dayLimit = newDayLimit(run.distinct)
+	run.dayLimit = newDayLimit()
 	// A store that takes RowBinary gets time entries encoded as they are
 	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
 	// A dry run encodes too, so that it rejects what the real run would.

@@ -593,3 +593,19 @@ func TestDayLimitExportWindows(t *testing.T) {
 		t.Fatalf("%d entries, %s hours; want 40, 800", n, h)
 	}
 }
+
+// TestDayLimitTombstones: a tombstone, even in a batch of tombstones alone,
+// takes its entry's hours off the day, for the rows after it.
+func TestDayLimitTombstones(t *testing.T) {
+	im, _ := newImporter(t) // batches of 3 rows
+	entry := func(id, person, hours string) string {
+		return fmt.Sprintf(`{"external_id":%q,"person":%q,"date":"2026-07-01","hours":%s,"billable":true}`+"\n", id, person, hours)
+	}
+	gone := func(id string) string { return fmt.Sprintf(`{"external_id":%q,"deleted":true}`+"\n", id) }
+	// a 20 | a, x, y deleted | b 10: p1 has 10 hours, not 30.
+	body := entry("a", "p1", "20") + entry("x", "p2", "1") + entry("y", "p3", "1") + gone("a") + gone("x") + gone("y") + entry("b", "p1", "10")
+	sum := importString(t, im, importer.Request{Org: "tombstones", Format: importer.FormatNDJSON, Entity: "time_entry"}, body)
+	if c := *sum.Entities["time_entry"]; c.Rejected != 0 || c.Written != 1 || c.Deleted != 3 || c.Repeated != 3 {
+		t.Fatalf("%+v, errors %+v; want b written, a, x and y deleted, nothing rejected", c, sum.Errors)
+	}
+}

@@ -43,7 +43,7 @@ type run struct {
 	written    int       // batches written
 	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
 	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
-	seen       keys      // the keys of the rows counted so far, unless distinct; used by count alone
+	seen       keys      // the keys of the rows counted so far, unless distinct; its map is count's alone
 	dayLimit   *dayLimit // what this input wrote per person-day
 }
 
