@@ -61,6 +61,9 @@ func (d *server) margin(c echo.Context) error {
 		return err
 	}
 	var notes []string
+	if res[0].Currency == "" {
+		notes = append(notes, metrics.CurrencyUnknown+": amounts on this page are in the org's own currency, which its settings and data do not name.")
+	}
 	if slices.Contains(dropped, "team") {
 		notes = append(notes, "Revenue, labour cost, margin and the retainer forecast belong to clients and projects, not teams: they are for every team. Write-offs and unbilled WIP are for team "+n.of("team", v.Team)+" only.")
 	}
@@ -97,7 +100,8 @@ func buildMargin(v View, n *names, byMonth, writeOffs, wip, overage *metrics.Res
 	return body, nil
 }
 
-// marginCurrency is the org's currency, as the KPI layer reports it.
+// marginCurrency is the org's currency, as the KPI layer reports it;
+// "money" when it is unknown (the page's note says so), never a guess.
 func marginCurrency(rs ...*metrics.Result) string {
 	for _, r := range rs {
 		if r != nil && r.Currency != "" {

@@ -1,11 +1,11 @@
 package metrics
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,18 +78,27 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 
 // Result is a KPI's answer: one row per period and group.
 type Result struct {
-	KPI      string    `json:"kpi"`
-	Version  int       `json:"definition_version"`
-	Unit     string    `json:"unit"`
-	Org      string    `json:"org"`
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	GroupBy  string    `json:"group_by,omitempty"`
-	Interval string    `json:"interval,omitempty"`
+	KPI      string `json:"kpi"`
+	Version  int    `json:"definition_version"`
+	Unit     string `json:"unit"`
+	Org      string `json:"org"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	GroupBy  string `json:"group_by,omitempty"`
+	Interval string `json:"interval,omitempty"`
+	// Currency is the org's currency: its setting, else the one currency
+	// its clients and time entries name; "" (JSON null) when neither says,
+	// and Notes then says why.
 	Currency string    `json:"currency"`
 	Columns  []Column  `json:"columns"`
 	Rows     [][]any   `json:"-"`
 	Computed time.Time `json:"computed_at"`
+	// Flags are, per row, what its numbers rest on that is missing or
+	// assumed (FlagCostRateMissing, ...); nil or empty for a sound row.
+	Flags [][]Flag `json:"-"`
+	// Notes say in words what the flags and an unknown currency mean for
+	// these numbers, one sentence each.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Column is one result column. Value is the KPI itself; the others are its
@@ -102,6 +111,7 @@ type Column struct {
 // orgSettings are the org facts the queries take as parameters.
 type orgSettings struct {
 	tz, currency     string
+	currencyWhy      string // why currency is "", for the result's notes
 	grace            uint64
 	workdays         uint64
 	dayStart, dayEnd uint64
@@ -152,15 +162,47 @@ func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings,
 }
 
 // loadOrg reads an org's settings (ingest.LoadOrg's defaults for an org
-// without any); amounts of an org with no currency yet show as USD.
+// without any), with its currency as settingsOf finds it.
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 	o, _, err := ingest.LoadOrg(ctx, q, org)
-	return settingsOf(o), err
+	if err != nil {
+		return orgSettings{}, err
+	}
+	return settingsOf(ctx, q, o)
 }
 
-func settingsOf(o ingest.Org) orgSettings {
-	return orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+// settingsOf returns o's settings for the queries. An org whose settings
+// name no currency (an org set up by importing clients, or through the
+// API) takes the one currency its clients and time entries name; with
+// none or several its currency stays unknown, never a guess: a label of
+// USD on amounts in EUR is worse than none.
+func settingsOf(ctx context.Context, q Querier, o ingest.Org) (orgSettings, error) {
+	s := orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
 		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
+	if s.currency != "" {
+		return s, nil
+	}
+	rows, err := q.Query(ctx, store.QueryText("org_data_currencies"), store.Params{"org": o.ID})
+	if err != nil {
+		return s, fmt.Errorf("org %s currency: %w", o.ID, err)
+	}
+	var names []string
+	for i := range rows.Len() {
+		var c string
+		if err := rows.Scan(i, &c); err != nil {
+			return s, fmt.Errorf("org %s currency: %w", o.ID, err)
+		}
+		names = append(names, c)
+	}
+	switch len(names) {
+	case 0:
+		s.currencyWhy = "the org's settings name none and no client or time entry names one"
+	case 1:
+		s.currency = names[0]
+	default:
+		s.currencyWhy = "the org's settings name none and its data names " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return s, nil
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
@@ -198,8 +240,11 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	}
 	var org orgSettings
 	if r.Settings != nil && r.Settings.ID == r.Org {
-		org = settingsOf(*r.Settings)
-	} else if org, err = orgs.get(ctx, q, r.Org); err != nil {
+		org, err = settingsOf(ctx, q, *r.Settings)
+	} else {
+		org, err = orgs.get(ctx, q, r.Org)
+	}
+	if err != nil {
 		return nil, err
 	}
 	now := r.Now
@@ -258,6 +303,10 @@ func (p *prepared) result(r Request, rows *store.Rows) *Result {
 		}
 		res.Rows = append(res.Rows, out)
 	}
+	if res.Currency == "" && k.money {
+		res.Notes = append(res.Notes, CurrencyUnknown+": "+org.currencyWhy+" (or PUT /api/v1/org {\"currency\": \"EUR\"}).")
+	}
+	res.flag()
 	return res
 }
 

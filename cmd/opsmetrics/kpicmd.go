@@ -89,7 +89,11 @@ Examples:
 	case "csv":
 		err = res.WriteCSV(e.stdout)
 	default:
-		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, res.Currency, res.Version)
+		currency := res.Currency
+		if currency == "" {
+			currency = "currency unknown" // the notes under the table say how to set it
+		}
+		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, currency, res.Version)
 		err = res.WriteTable(e.stdout)
 	}
 	if err != nil {
