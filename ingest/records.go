@@ -65,6 +65,10 @@ type Person struct {
 	StartDate           *time.Time
 	EndDate             *time.Time
 	HolidayCalendar     string
+	// CapacityAssumed marks a person the Resolver created on first sight:
+	// nobody gave their weekly capacity, so it is an assumed full-time week,
+	// and the numbers that rest on it say so.
+	CapacityAssumed bool
 }
 
 // Client is a customer of the agency.

@@ -349,13 +349,21 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 			if v, ok := t.Num(r, "value"); ok && t.Str(r, scope) != "" {
 				add(d, v, labelsOf(t.Str(r, scope))...)
 			}
+			// A row whose numerator is unknown (a client's margin when none
+			// of its hours has a cost rate) is left out of the total whole,
+			// not counted as 0 over its revenue.
+			var rn, rd float64
+			known := true
 			for _, col := range p.num {
-				x, _ := t.Num(r, col)
-				n += x
+				x, ok := t.Num(r, col)
+				rn, known = rn+x, known && ok
 			}
 			for _, col := range p.den {
 				x, _ := t.Num(r, col)
-				den += x
+				rd += x
+			}
+			if known {
+				n, den = n+rn, den+rd
 			}
 		}
 		if withTotal && den != 0 {

@@ -95,6 +95,11 @@ opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
 	near(t, "Studio, 30 days", util[`org="collector-test",role="",team="Studio",window="30d"`], 16.0/176)
 	near(t, "designer, month", util[`org="collector-test",role="designer",team="",window="month"`], 16.0/56)
 	near(t, "org, month", util[`org="collector-test",role="",team="",window="month"`], 16.0/56)
+	// Pia has no cost rate: no client's margin is known, so there is no margin series
+	// (it was 1.0, 100%, for both clients and the org while missing cost read as 0).
+	if m := gathered(t, reg, "opsmetrics_kpi_margin_ratio"); len(m) != 0 {
+		t.Errorf("margin ratio series without any cost rate: %v", m)
+	}
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", problems, err)
 	}
