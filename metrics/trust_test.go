@@ -25,6 +25,7 @@ import (
 //     rate of 50, a utilization target of 0.8. He logs 4 billable hours on
 //     App on Wed 7 Jan at 100; the export's Cost Rate 0.0 does not hide his
 //     own 50.
+//
 // The range is that week, [Mon 5 Jan, Sat 10 Jan).
 const trustOrg = "trust-test"
 
