@@ -37,7 +37,7 @@ func TestMarginPageWithoutCostRates(t *testing.T) {
 	}
 	// All clients: revenue 1,300, cost known for 4 of 12 hours, 200: margin 1,100
 	// (84.6%), marked: 8 of 12 hours = 67% have no cost rate.
-	if total.Revenue != "1,300.00" || total.LabourCost != "200.00 *" || total.Margin != "1,100.00 *" || total.MarginPct != "84.6%" ||
+	if total.Revenue != "1,300.00" || total.LabourCost != "200.00\u00a0*" || total.Margin != "1,100.00\u00a0*" || total.MarginPct != "84.6%" ||
 		total.Uncosted != "67%" {
 		t.Errorf("total: %+v", *total)
 	}
@@ -45,7 +45,7 @@ func TestMarginPageWithoutCostRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mtEqual(t, "September", months.Table.Rows[0], []string{"Sep 2026", "1,300.00", "200.00 *", "1,100.00 *", "84.6%", "67%"})
+	mtEqual(t, "September", months.Table.Rows[0], []string{"Sep 2026", "1,300.00", "200.00\u00a0*", "1,100.00\u00a0*", "84.6%", "67%"})
 	pct, err := buildMarginPct(mtView, mtNames("client", "a", "Alpha", "b", "Beta"), res)
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func costText(v float64, ok bool, unc coverage) string {
 	case !ok:
 		return "–"
 	case unc.some():
-		return marginMoney(v, true) + " *"
+		return marginMoney(v, true) + "\u00a0*" // no break: the mark stays with its amount
 	}
 	return marginMoney(v, true)
 }
