@@ -226,6 +226,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	rs, seekable := req.Body.(io.ReadSeeker)
 	opts.ForgetPastDays = seekable && !req.exact && !req.Strict && isExport(format)
 
+	if req.DryRun {
+		req.CountChanges = false // what is new is counted only once it is written
+	}
 	if req.Strict && !req.DryRun && !req.Stage {
 		// Validate everything first; write only a clean input. A staged
 		// import instead drops its stage when a row was rejected.
@@ -258,7 +261,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays, writer: im.writer}
 	var staged *stagingStore
 	if req.Stage && !req.DryRun {
-		if run.writer, staged, err = im.stager(); err != nil {
+		if run.writer, staged, err = im.stager(sum.BatchID); err != nil {
 			return sum, err
 		}
 	}

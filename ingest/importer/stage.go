@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,6 +35,7 @@ var stagedTables = []struct{ table, staging string }{
 // so that the commit copies only those.
 type stagingStore struct {
 	Store
+	batch   string
 	mu      sync.Mutex
 	written map[string]bool // unqualified table names
 }
@@ -62,6 +64,19 @@ func (s *stagingStore) Insert(ctx context.Context, b *store.Batch) error {
 	}
 	staged := *b
 	staged.Table = table
+	if table == store.Database+".staging_orgs" {
+		// ops.orgs has no batch_id; its staging table has, to find the row.
+		n, err := b.Len()
+		if err != nil {
+			return err
+		}
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = s.batch
+		}
+		staged.Columns = append(slices.Clip(b.Columns), "batch_id")
+		staged.Values = append(slices.Clip(b.Values), ids)
+	}
 	return s.Store.Insert(ctx, &staged)
 }
 
@@ -103,8 +118,8 @@ func (s stagingRowBinary) InsertRowBinary(ctx context.Context, table string, col
 }
 
 // stager returns the writer of a staged run and the store it writes through.
-func (im *Importer) stager() (*ingest.Writer, *stagingStore, error) {
-	ss := &stagingStore{Store: im.cfg.Store, written: map[string]bool{}}
+func (im *Importer) stager(batch string) (*ingest.Writer, *stagingStore, error) {
+	ss := &stagingStore{Store: im.cfg.Store, batch: batch, written: map[string]bool{}}
 	var ins ingest.Inserter = ss
 	if rb, ok := im.cfg.Store.(ingest.RowBinaryStore); ok {
 		// The time entries of a staged run are encoded as they come too.
