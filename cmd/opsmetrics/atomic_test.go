@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -102,6 +104,16 @@ func TestIntakeAllOrNothing(t *testing.T) {
 	code, r := post(t, url, token, "application/x-ndjson", chunked{strings.NewReader(big)})
 	if code != 413 || r.Error == "" || r.Written == nil || *r.Written {
 		t.Errorf("chunked body over the limit: %d %+v, want 413 saying nothing was written", code, r)
+	}
+
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	fw, _ := mw.CreateFormFile("file", "entries.ndjson")
+	fw.Write([]byte(big))
+	mw.Close()
+	code, r = post(t, base+"/api/v1/import", token, mw.FormDataContentType(), chunked{&form})
+	if code != 413 || r.Error == "" || r.Written == nil || *r.Written {
+		t.Errorf("chunked upload over the limit: %d %+v, want 413 saying nothing was written", code, r)
 	}
 
 	// Row 30,001 is on line 30,002: 30,000 rows, one whole batch, before it.
