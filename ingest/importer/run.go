@@ -36,14 +36,15 @@ type run struct {
 	hadRows    map[string]bool     // table + source -> whether it held rows when the import started
 	rowsSeen   int
 	input      *countingReader
-	watchDates bool           // the keyer forgets past dates: stop when one comes back
-	maxDate    time.Time      // the latest entry date so far
-	paused     bool           // background merges are stopped (Config.PauseMerges)
-	written    int            // batches written
-	encode     bool           // time entries are encoded as they come (ingest.RowBinaryStore)
-	writer     *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
-	line       int            // the line of the last row buffered
-	keptLine   int            // the line of the last row of the last job written; guarded by mu
+	watchDates bool      // the keyer forgets past dates: stop when one comes back
+	maxDate    time.Time // the latest entry date so far
+	paused     bool      // background merges are stopped (Config.PauseMerges)
+	written    int       // batches written
+	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
+
+	writer   *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
+	line     int            // the line of the last row buffered
+	keptLine int            // the line of the last row of the last job written; guarded by mu
 }
 
 // errUnsorted stops a run whose export went back to an earlier date after
