@@ -43,7 +43,8 @@ func createToken(t *testing.T, env map[string]string, org, scope string) string 
 }
 
 type intakeReply struct {
-	Entities map[string]struct{ Read, Written, New, Updated, Deleted, Rejected int }
+	Written  *bool
+	Entities map[string]struct{ Read, Valid, Written, New, Updated, Deleted, Rejected int }
 	Rejected int
 	Errors   []struct {
 		Line                 int

@@ -68,10 +68,13 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
 		[]string{"entity", "result"})
 	reg.MustRegister(ingested)
-	im, err := importer.New(importer.Config{Store: s, Logger: log, Rows: func(entity, result string, n int) {
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: so.cluster != "", Rows: func(entity, result string, n int) {
 		ingested.WithLabelValues(entity, result).Add(float64(n))
 	}})
 	if err != nil {
+		return fail(e, err)
+	}
+	if err := recoverIntake(ctx, im, s.Info().Name, time.Now()); err != nil {
 		return fail(e, err)
 	}
 	if *metricsAddr != "" {
@@ -126,6 +129,23 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	}
 	log.Info("shutdown_complete")
 	return 0
+}
+
+// recoverIntake finishes the intake requests a stopped server left half
+// done (importer.Recover): those that were being made visible become
+// visible, those still being read are dropped. The embedded engine has this
+// process alone, so every request it finds was cut off; other processes may
+// be serving from a ClickHouse server, so there only a request that started
+// an hour ago counts as abandoned (the staging tables' TTL removes the rest).
+func recoverIntake(ctx context.Context, im *importer.Importer, engine string, now time.Time) error {
+	stale := now
+	if engine != "chdb" {
+		stale = now.Add(-time.Hour)
+	}
+	if _, _, err := im.Recover(ctx, stale); err != nil {
+		return fmt.Errorf("recover the intake requests of the last run: %w", err)
+	}
+	return nil
 }
 
 // browsable is the URL a person can open for a listen address: a wildcard

@@ -152,7 +152,7 @@ func TestRejectsStrictDryRun(t *testing.T) {
 		t.Errorf("second reject: %+v", seen[1])
 	}
 	sum = importString(t, im, importer.Request{Org: "strict", DryRun: true, CountChanges: true}, body)
-	if sum.Written || sum.Entities["time_entry"].New != 2 {
+	if c := sum.Entities["time_entry"]; sum.Written || c.Valid != 2 || c.Written != 0 || c.New != 0 {
 		t.Fatalf("dry run: %+v", sum.Entities["time_entry"])
 	}
 	if n, _ := totals(t, s, "strict"); n != 0 {
