@@ -102,6 +102,20 @@ func TestKPIAPI(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 400 with %q", url, code, body, want)
 		}
 	}
+	// A filter by an id only the entries use is answered; one that names
+	// nothing of the org is a 400 whose JSON names the filter and its value.
+	if code, _, body := get(t, kpi+"&client=c1", acmeRead, ""); code != 200 || !strings.Contains(body, `"logged_hours":8`) {
+		t.Errorf("client=c1: %d %s", code, body)
+	}
+	code, _, body = get(t, kpi+"&client=nosuch", acmeRead, "")
+	var problem struct {
+		Error, Filter, Value string
+		Candidates           []any
+	}
+	if json.Unmarshal([]byte(body), &problem) != nil || code != 400 || problem.Filter != "client" || problem.Value != "nosuch" ||
+		problem.Error != `client "nosuch" not found in org kpi-acme` || problem.Candidates == nil {
+		t.Errorf("client=nosuch: %d %s, want 400 naming the client filter", code, body)
+	}
 	// Tokens: none is 401, an ingest-only token 403.
 	if code, _, _ := get(t, kpi, "", ""); code != 401 {
 		t.Errorf("no token: %d", code)
