@@ -110,21 +110,11 @@ func fold(s string) string { return strings.ReplaceAll(ingest.NormalizeName(s), 
 // store's errors otherwise.
 func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 	all := n.byKind[kind]
-	if slices.ContainsFunc(all, func(x Named) bool { return x.ID == s }) {
-		return s, nil
-	}
-	f := fold(s)
-	var hits []Named
-	for _, x := range all {
-		if fold(x.ID) == f || fold(x.Name) == f {
-			hits = append(hits, x)
-		}
-	}
+	hits := match(s, all)
 	switch {
 	case len(hits) == 1:
 		return hits[0].ID, nil
 	case len(hits) > 1:
-		slices.SortFunc(hits, func(a, b Named) int { return cmp.Compare(a.ID, b.ID) })
 		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true}
 	}
 	if n.q != nil && kind != "team" {
@@ -141,6 +131,63 @@ func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 		}
 	}
 	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: closest(s, all, 3)}
+}
+
+// match returns the one of all whose id is s, else every one whose id or
+// name folds to what s folds to, by id.
+func match(s string, all []Named) []Named {
+	if i := slices.IndexFunc(all, func(x Named) bool { return x.ID == s }); i >= 0 {
+		return all[i : i+1]
+	}
+	f := fold(s)
+	var hits []Named
+	for _, x := range all {
+		if fold(x.ID) == f || fold(x.Name) == f {
+			hits = append(hits, x)
+		}
+	}
+	slices.SortFunc(hits, func(a, b Named) int { return cmp.Compare(a.ID, b.ID) })
+	return hits
+}
+
+// RoleError is a role asked for that is none of the org's roles, or that
+// matches several of them only by case or spacing. It wraps ErrBadRequest.
+type RoleError struct {
+	Role, Org string
+	Known     []string // the org's roles, sorted
+	Matches   []string // more than one: the role is ambiguous
+}
+
+func (e *RoleError) Error() string {
+	switch {
+	case len(e.Matches) > 1:
+		return fmt.Sprintf("role %q matches several roles of org %s (%s): give it as one is spelt", e.Role, e.Org, strings.Join(e.Matches, ", "))
+	case len(e.Known) == 0:
+		return fmt.Sprintf("role %q: org %s has no roles yet (import people with a role first)", e.Role, e.Org)
+	}
+	return fmt.Sprintf("role %q is not a role of org %s: its roles are %s", e.Role, e.Org, strings.Join(e.Known, ", "))
+}
+
+// Unwrap makes a RoleError an ErrBadRequest for errors.Is.
+func (e *RoleError) Unwrap() error { return ErrBadRequest }
+
+// ResolveRole returns the role of roles (the org's, as spelt there) that s
+// names, case and spacing ignored, as filters are matched. Errors:
+// *RoleError naming the roles when s is none of them.
+func ResolveRole(org, s string, roles []string) (string, error) {
+	all := make([]Named, 0, len(roles))
+	for _, r := range roles {
+		all = append(all, Named{r, r})
+	}
+	hits := match(s, all)
+	if len(hits) == 1 {
+		return hits[0].ID, nil
+	}
+	e := &RoleError{Role: s, Org: org, Known: slices.Sorted(slices.Values(roles))}
+	for _, h := range hits {
+		e.Matches = append(e.Matches, h.ID)
+	}
+	return "", e
 }
 
 // ResolveFilters resolves every filter of f (dimension -> id or name) in
