@@ -111,6 +111,23 @@ func (d *server) view(c echo.Context) (View, error) {
 	if err != nil {
 		return v, err
 	}
+	if v.Client != "" || v.Team != "" {
+		// A client or team by name, in any capitals, is the one it names, so
+		// a link says the same as the filter's choice; one the org does not
+		// have is refused rather than shown as a page of zeros.
+		n, err := metrics.LoadNames(c.Request().Context(), d.cfg.Store, org)
+		if err != nil {
+			return v, err
+		}
+		f := v.Filters()
+		var fe *metrics.FilterError
+		if err := n.ResolveFilters(c.Request().Context(), f); errors.As(err, &fe) {
+			return v, echo.NewHTTPError(http.StatusBadRequest, fe.Error())
+		} else if err != nil {
+			return v, err
+		}
+		v.Client, v.Team = f["client"], f["team"]
+	}
 	v.Settings, _, err = ingest.LoadOrg(c.Request().Context(), d.cfg.Store, org)
 	return v, err
 }

@@ -98,6 +98,11 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 			return badRequest(err)
 		}
 		res, err := compute(c.Request().Context(), q, req, orgs)
+		var fe *FilterError
+		if errors.As(err, &fe) {
+			return c.JSON(http.StatusBadRequest, filterProblem{Error: fe.Error(), Filter: fe.Kind, Value: fe.Value,
+				Ambiguous: fe.Ambiguous, Candidates: append([]Named{}, fe.Candidates...)})
+		}
 		if err != nil {
 			return badRequest(err)
 		}
@@ -108,6 +113,18 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		return c.JSON(http.StatusOK, res)
 	})
+}
+
+// filterProblem is the 400 of a filter that names nothing, or several
+// things, of its kind: the message, and the filter, its value and the
+// candidates (close matches, or every match of an ambiguous name) for a
+// program to offer.
+type filterProblem struct {
+	Error      string  `json:"error"`
+	Filter     string  `json:"filter"`
+	Value      string  `json:"value"`
+	Ambiguous  bool    `json:"ambiguous"`
+	Candidates []Named `json:"candidates"`
 }
 
 // OrgSettingsTTL is how long the API reuses an org's settings: a changed

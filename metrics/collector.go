@@ -190,7 +190,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		case "team":
 			team = t.ScopeValue
 		}
-		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, t.Value.InexactFloat64(),
+		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, t.Value.Mul(ThresholdKPIs[t.KPI].perBase()).InexactFloat64(),
 			ot.org, t.KPI, client, team, t.Comparator, t.Severity, ForLabel(t.For.Duration), t.ID)
 	}
 }

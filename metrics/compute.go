@@ -27,11 +27,14 @@ type Request struct {
 	From, To time.Time         // dates; the time of day is ignored
 	GroupBy  string            // "" or one of the KPI's GroupBy
 	Interval string            // "", "day", "week" or "month"
-	Filters  map[string]string // dimension -> id or name; only the KPI's Filters
+	Filters  map[string]string // dimension -> id or name (Names.Resolve); only the KPI's Filters
 	Now      time.Time         // "now" for open-overdue and ages; zero means time.Now
 	// Settings are the org's settings when the caller has read them already
 	// (a page asking for ten KPIs of one org reads them once); nil: read.
 	Settings *ingest.Org
+	// Names are the org's names when the caller has read them already;
+	// nil: read when a filter is set.
+	Names *Names
 }
 
 // ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
@@ -256,8 +259,12 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
 		"day_start": org.dayStart, "day_end": org.dayEnd, "overhead": org.overhead, "stuck_hours": org.stuckHours, "now": now.UTC(),
 	}
+	filters, err := resolveFilters(ctx, q, r)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range Dimensions {
-		all[d] = r.Filters[d]
+		all[d] = filters[d]
 	}
 	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
 	placeholders := store.Placeholders(p.text)
@@ -274,6 +281,29 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 		p.params[name] = v
 	}
 	return p, nil
+}
+
+// resolveFilters returns r's filters with every name resolved to its id;
+// r's map is left as it is. Errors: *FilterError for a filter that names
+// nothing or several things.
+func resolveFilters(ctx context.Context, q Querier, r Request) (map[string]string, error) {
+	f := map[string]string{}
+	for d, v := range r.Filters {
+		if v != "" {
+			f[d] = v
+		}
+	}
+	if len(f) == 0 {
+		return f, nil
+	}
+	n := r.Names
+	if n == nil || n.Org != r.Org {
+		var err error
+		if n, err = LoadNames(ctx, q, r.Org); err != nil {
+			return nil, err
+		}
+	}
+	return f, n.ResolveFilters(ctx, f)
 }
 
 func (p *prepared) result(r Request, rows *store.Rows) *Result {

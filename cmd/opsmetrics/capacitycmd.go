@@ -55,7 +55,7 @@ Example:
   opsmetrics capacity earliest-start --org acme --need designer=20 --need developer=10 --weeks 6 --not-before 2026-12-01`)
 		o := org()
 		need := needs{}
-		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role)")
+		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role; any capitals)")
 		weeks := fs.Int("weeks", 0, "how many weeks the job runs")
 		notBefore := fs.String("not-before", "", "the earliest date it may start, YYYY-MM-DD (default: today)")
 		horizon := fs.Int("horizon", 52, "how many weeks ahead to look")
@@ -92,6 +92,9 @@ Example:
 			return fail(e, err)
 		}
 		defer s.Close()
+		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
+			return capacityFail(e, err)
+		}
 		a, err := metrics.EarliestStart(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)
@@ -146,6 +149,9 @@ Example:
 			return fail(e, err)
 		}
 		defer s.Close()
+		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
+			return capacityFail(e, err)
+		}
 		g, err := metrics.Capacity(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)

@@ -32,7 +32,7 @@ Examples:
 	format := fs.String("format", "table", "output: table, json or csv")
 	filters := map[string]*string{}
 	for _, d := range metrics.Dimensions {
-		filters[d] = fs.String(d, "", "only this "+d+" (its id)")
+		filters[d] = fs.String(d, "", "only this "+d+" (its id, or its name when no other "+d+" has it)")
 	}
 	so.register(fs, e)
 	lo.register(fs, e)
@@ -75,6 +75,12 @@ Examples:
 		return fail(e, err)
 	}
 	defer s.Close()
+	if err := metrics.CheckOrg(ctx, s, req.Org); errors.Is(err, metrics.ErrBadRequest) {
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --org: %v\n", err)
+		return 2
+	} else if err != nil {
+		return fail(e, err)
+	}
 	res, err := metrics.Compute(ctx, s, req)
 	if errors.Is(err, metrics.ErrBadRequest) {
 		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
