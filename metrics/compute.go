@@ -281,19 +281,63 @@ func kind(chType string) string {
 }
 
 // ParseRange reads from and to as YYYY-MM-DD. Empty from and to give the
-// current month; an empty to alone gives from plus one month.
+// current month; an empty to alone gives from plus one month. An error
+// (ErrBadRequest) starts with the name of the date it is about, "from" or
+// "to", and says whether the date is malformed or not on the calendar.
 func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	var f, t time.Time
 	var err error
 	if from == "" {
 		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	} else if f, err = time.Parse(time.DateOnly, from); err != nil {
-		return f, t, badf("from %q: want a date as YYYY-MM-DD", from)
+	} else if f, err = parseDay("from", from); err != nil {
+		return f, t, err
 	}
 	if to == "" {
 		t = f.AddDate(0, 1, 0)
-	} else if t, err = time.Parse(time.DateOnly, to); err != nil {
-		return f, t, badf("to %q: want a date as YYYY-MM-DD", to)
+	} else if t, err = parseDay("to", to); err != nil {
+		return f, t, err
 	}
 	return f, t, nil
+}
+
+// parseDay reads s, the value of name, as YYYY-MM-DD. A date of the right
+// shape that is not on the calendar, such as 2026-11-31, is told apart from
+// a malformed one: its caller knows the format and needs to hear which part
+// is wrong.
+func parseDay(name, s string) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err == nil {
+		return t, nil
+	}
+	y, m, d, ok := dayParts(s)
+	switch {
+	case !ok:
+		return t, badf("%s %q: want a date as YYYY-MM-DD", name, s)
+	case m < 1 || m > 12:
+		return t, badf("%s %q: there is no month %d", name, s, m)
+	case d < 1:
+		return t, badf("%s %q: there is no day %d", name, s, d)
+	}
+	last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC)
+	return t, badf("%s %q: there is no such day: %s %d has %d days", name, s, last.Month(), y, last.Day())
+}
+
+// dayParts splits YYYY-MM-DD, all digits, into numbers without checking them.
+func dayParts(s string) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	num := func(p string) int {
+		n := 0
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	ok = true
+	y, m, d = num(s[:4]), num(s[5:7]), num(s[8:])
+	return y, m, d, ok
 }
