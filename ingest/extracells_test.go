@@ -25,13 +25,17 @@ func TestExtraCellsOneRule(t *testing.T) {
 	}{
 		{"harvest", "Date,Client,Project,Task,Notes,Hours,Billable?,First Name,Last Name",
 			"2026-04-30,Acme,Web,Design,ok,1.5,Yes,Ana,García",
-			func(r io.Reader) (ingest.Parser, error) { return harvest.New(r, ingest.Options{File: "f.csv", Org: "o"}) }},
+			func(r io.Reader) (ingest.Parser, error) {
+				return harvest.New(r, ingest.Options{File: "f.csv", Org: "o"})
+			}},
 		{"toggl", "User,Email,Client,Project,Task,Description,Billable,Start date,Start time,End date,End time,Duration",
 			"Ana,ana@x.example,Acme,Web,,ok,Yes,2026-04-30,09:00:00,2026-04-30,10:30:00,1:30:00",
 			func(r io.Reader) (ingest.Parser, error) { return toggl.New(r, ingest.Options{File: "f.csv", Org: "o"}) }},
 		{"clockify", "User,Email,Start Date,Start Time,End Date,End Time,Duration (h)",
 			"Ana,ana@x.example,2026-04-30,09:00,2026-04-30,10:30,1:30:00",
-			func(r io.Reader) (ingest.Parser, error) { return clockify.New(r, ingest.Options{File: "f.csv", Org: "o"}) }},
+			func(r io.Reader) (ingest.Parser, error) {
+				return clockify.New(r, ingest.Options{File: "f.csv", Org: "o"})
+			}},
 		{"opsmetrics csv", "external_id,name", "c-1,Acme",
 			func(r io.Reader) (ingest.Parser, error) {
 				return canonical.New(r, "client", canonical.FormatCSV, ingest.Options{File: "f.csv", Org: "o"})
