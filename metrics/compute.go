@@ -313,8 +313,8 @@ func parseDay(name, s string) (time.Time, error) {
 	switch {
 	case !ok:
 		return t, badf("%s %q: want a date as YYYY-MM-DD", name, s)
-	case m < 1 || m > 12:
-		return t, badf("%s %q: there is no month %d", name, s, m)
+	case m < 1 || m > 12: // perhaps day and month swapped: say the format too
+		return t, badf("%s %q: there is no month %d; want a date as YYYY-MM-DD", name, s, m)
 	case d < 1:
 		return t, badf("%s %q: there is no day %d", name, s, d)
 	}
