@@ -280,46 +280,47 @@ func kind(chType string) string {
 	}
 }
 
-// ParseRange reads from and to as YYYY-MM-DD. Empty from and to give the
-// current month; an empty to alone gives from plus one month. An error
-// (ErrBadRequest) starts with the name of the date it is about, "from" or
-// "to", and says whether the date is malformed or not on the calendar.
+// ParseRange reads from and to as YYYY-MM-DD (see ParseDay). Empty from
+// and to give the current month; an empty to alone gives from plus one
+// month. An error (ErrBadRequest) starts with the name of the date it is
+// about, "from" or "to".
 func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	var f, t time.Time
-	var err error
+	var why string
 	if from == "" {
 		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	} else if f, err = parseDay("from", from); err != nil {
-		return f, t, err
+	} else if f, why = ParseDay(from); why != "" {
+		return f, t, badf("from %q: %s", from, why)
 	}
 	if to == "" {
 		t = f.AddDate(0, 1, 0)
-	} else if t, err = parseDay("to", to); err != nil {
-		return f, t, err
+	} else if t, why = ParseDay(to); why != "" {
+		return f, t, badf("to %q: %s", to, why)
 	}
 	return f, t, nil
 }
 
-// parseDay reads s, the value of name, as YYYY-MM-DD. A date of the right
+// ParseDay reads a date given as YYYY-MM-DD (a flag, a query parameter, a
+// form field) as UTC midnight, or says why it cannot: a date of the right
 // shape that is not on the calendar, such as 2026-11-31, is told apart from
-// a malformed one: its caller knows the format and needs to hear which part
-// is wrong.
-func parseDay(name, s string) (time.Time, error) {
+// a malformed one, since its writer knows the format and needs to hear
+// which part is wrong. Every date a user types goes through it.
+func ParseDay(s string) (time.Time, string) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err == nil {
-		return t, nil
+		return t, ""
 	}
 	y, m, d, ok := dayParts(s)
 	switch {
 	case !ok:
-		return t, badf("%s %q: want a date as YYYY-MM-DD", name, s)
+		return t, "want a date as YYYY-MM-DD"
 	case m < 1 || m > 12: // perhaps day and month swapped: say the format too
-		return t, badf("%s %q: there is no month %d; want a date as YYYY-MM-DD", name, s, m)
+		return t, fmt.Sprintf("there is no month %d; want a date as YYYY-MM-DD", m)
 	case d < 1:
-		return t, badf("%s %q: there is no day %d", name, s, d)
+		return t, fmt.Sprintf("there is no day %d", d)
 	}
 	last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC)
-	return t, badf("%s %q: there is no such day: %s %d has %d days", name, s, last.Month(), y, last.Day())
+	return t, fmt.Sprintf("there is no such day: %s %d has %d days", last.Month(), y, last.Day())
 }
 
 // dayParts splits YYYY-MM-DD, all digits, into numbers without checking them.

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// TestKPICommandMistakes: what the kpi command says about a caller's
-// mistakes, all before it opens a store.
+// TestKPICommandMistakes: what the kpi and capacity commands say about a
+// caller's mistakes, all before they open a store.
 func TestKPICommandMistakes(t *testing.T) {
 	for _, tc := range []struct {
 		args      []string
@@ -21,6 +21,12 @@ func TestKPICommandMistakes(t *testing.T) {
 			`--from "04/01/2026": want a date as YYYY-MM-DD`, ""},
 		{[]string{"kpi", "billable_utilisation", "--org", "acme"}, 2,
 			`unknown KPI "billable_utilisation" (opsmetrics kpi list shows them)`, "/api/"},
+		{[]string{"capacity", "grid", "--org", "acme", "--from", "2026-11-31"}, 2,
+			`--from "2026-11-31": there is no such day: November 2026 has 30 days`, ""},
+		{[]string{"capacity", "grid", "--org", "acme", "--from", "2026-12-07", "--to", "2027-02-29"}, 2,
+			`--to "2027-02-29": there is no such day: February 2027 has 28 days`, ""},
+		{[]string{"capacity", "earliest-start", "--org", "acme", "--need", "designer=10", "--weeks", "2", "--not-before", "2027-04-31"}, 2,
+			`--not-before "2027-04-31": there is no such day: April 2027 has 30 days`, ""},
 	} {
 		var out, errb strings.Builder
 		code := run(t.Context(), tc.args, getenvFrom(nil), &out, &errb)
