@@ -66,7 +66,7 @@ input{width:100%;font:inherit;padding:.4rem;box-sizing:border-box}button{font:in
 <input id="token" name="token" type="password" autocomplete="off" required>
 <input type="hidden" name="next" value="{{.Next}}">
 <button type="submit">Sign in</button></form>
-<p>Create one with <code>opsmetrics token create --org ORG --scopes read</code>. <code>opsmetrics demo</code> prints a sign-in link.</p>
+<p>Create one with <code>opsmetrics token create --org ORG --scope read</code>. <code>opsmetrics demo</code> prints a sign-in link.</p>
 <script>
 // A sign-in link carries the token after '#', which browsers never send to a
 // server: it is posted from here and removed from the address bar.

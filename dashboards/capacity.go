@@ -378,10 +378,10 @@ func parseStartForm(q url.Values, today time.Time) startForm {
 
 	notBefore := today
 	if f.NotBefore != "" {
-		t, err := time.Parse(time.DateOnly, strings.TrimSpace(f.NotBefore))
+		t, why := metrics.ParseDay(strings.TrimSpace(f.NotBefore))
 		switch {
-		case err != nil:
-			bad("Not before %q: want a date as YYYY-MM-DD.", f.NotBefore)
+		case why != "":
+			bad("Not before %q: %s.", f.NotBefore, why)
 		case t.Before(today):
 			bad("Not before %s is in the past: give today (%s) or a later date.", f.NotBefore, today.Format(time.DateOnly))
 		case t.After(today.AddDate(0, 0, 7*metrics.MaxHorizonWeeks)):

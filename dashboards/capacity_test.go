@@ -283,7 +283,7 @@ func TestParseStartForm(t *testing.T) {
 		{"need=designer:5&job_weeks=0", `Weeks "0": want a whole number from 1 to 52.`},
 		{"need=designer:5&job_weeks=53", `Weeks "53": want a whole number from 1 to 52.`},
 		{"need=designer:5&job_weeks=two", `Weeks "two": want a whole number from 1 to 52.`},
-		{"need=designer:5&job_weeks=4&not_before=2026-02-30", `Not before "2026-02-30": want a date as YYYY-MM-DD.`},
+		{"need=designer:5&job_weeks=4&not_before=2026-02-30", `Not before "2026-02-30": there is no such day: February 2026 has 28 days.`},
 		{"need=designer:5&job_weeks=4&not_before=04/12/2026", `Not before "04/12/2026": want a date as YYYY-MM-DD.`},
 		{"need=designer:5&job_weeks=4&not_before=2026-11-03", `Not before 2026-11-03 is in the past: give today (2026-11-04) or a later date.`},
 		{"need=designer:5&job_weeks=4&not_before=2028-11-05", `Not before 2028-11-05 is more than 104 weeks ahead: the capacity plan does not reach that far.`},

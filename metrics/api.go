@@ -76,9 +76,9 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		if body.NotBefore == "" {
 			r.NotBefore = now()
 		} else {
-			t, err := time.Parse(time.DateOnly, body.NotBefore)
-			if err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("not_before %q: want a date as YYYY-MM-DD", body.NotBefore))
+			t, why := ParseDay(body.NotBefore)
+			if why != "" {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("not_before %q: %s", body.NotBefore, why))
 			}
 			r.NotBefore = t
 		}
@@ -204,14 +204,14 @@ func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityReque
 	if from == "" {
 		from = now.Format(time.DateOnly)
 	}
-	f, err := time.Parse(time.DateOnly, from)
-	if err != nil {
-		return r, badf("from %q: want a date as YYYY-MM-DD", from)
+	f, why := ParseDay(from)
+	if why != "" {
+		return r, badf("from %q: %s", from, why)
 	}
 	t := f.AddDate(0, 0, 7*12)
 	if to != "" {
-		if t, err = time.Parse(time.DateOnly, to); err != nil {
-			return r, badf("to %q: want a date as YYYY-MM-DD", to)
+		if t, why = ParseDay(to); why != "" {
+			return r, badf("to %q: %s", to, why)
 		}
 	}
 	r.From, r.To = f, t

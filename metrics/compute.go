@@ -359,20 +359,65 @@ func kind(chType string) string {
 	}
 }
 
-// ParseRange reads from and to as YYYY-MM-DD. Empty from and to give the
-// current month; an empty to alone gives from plus one month.
+// ParseRange reads from and to as YYYY-MM-DD (see ParseDay). Empty from
+// and to give the current month; an empty to alone gives from plus one
+// month. An error (ErrBadRequest) starts with the name of the date it is
+// about, "from" or "to".
 func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	var f, t time.Time
-	var err error
+	var why string
 	if from == "" {
 		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	} else if f, err = time.Parse(time.DateOnly, from); err != nil {
-		return f, t, badf("from %q: want a date as YYYY-MM-DD", from)
+	} else if f, why = ParseDay(from); why != "" {
+		return f, t, badf("from %q: %s", from, why)
 	}
 	if to == "" {
 		t = f.AddDate(0, 1, 0)
-	} else if t, err = time.Parse(time.DateOnly, to); err != nil {
-		return f, t, badf("to %q: want a date as YYYY-MM-DD", to)
+	} else if t, why = ParseDay(to); why != "" {
+		return f, t, badf("to %q: %s", to, why)
 	}
 	return f, t, nil
+}
+
+// ParseDay reads a date given as YYYY-MM-DD (a flag, a query parameter, a
+// form field) as UTC midnight, or says why it cannot: a date of the right
+// shape that is not on the calendar, such as 2026-11-31, is told apart from
+// a malformed one, since its writer knows the format and needs to hear
+// which part is wrong. Every date a user types goes through it.
+func ParseDay(s string) (time.Time, string) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err == nil {
+		return t, ""
+	}
+	y, m, d, ok := dayParts(s)
+	switch {
+	case !ok:
+		return t, "want a date as YYYY-MM-DD"
+	case m < 1 || m > 12: // perhaps day and month swapped: say the format too
+		return t, fmt.Sprintf("there is no month %d; want a date as YYYY-MM-DD", m)
+	case d < 1:
+		return t, fmt.Sprintf("there is no day %d", d)
+	}
+	last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC)
+	return t, fmt.Sprintf("there is no such day: %s %d has %d days", last.Month(), y, last.Day())
+}
+
+// dayParts splits YYYY-MM-DD, all digits, into numbers without checking them.
+func dayParts(s string) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	num := func(p string) int {
+		n := 0
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	ok = true
+	y, m, d = num(s[:4]), num(s[5:7]), num(s[8:])
+	return y, m, d, ok
 }

@@ -72,9 +72,9 @@ Example:
 			IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
 		r.NotBefore = time.Now().UTC().Truncate(24 * time.Hour)
 		if *notBefore != "" {
-			t, err := time.Parse(time.DateOnly, *notBefore)
-			if err != nil {
-				fmt.Fprintf(e.stderr, "opsmetrics capacity: --not-before %q: want YYYY-MM-DD\n", *notBefore)
+			t, why := metrics.ParseDay(*notBefore)
+			if why != "" {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --not-before %q: %s\n", *notBefore, why)
 				return 2
 			}
 			r.NotBefore = t
@@ -128,19 +128,19 @@ Example:
 			return 2
 		}
 		r := metrics.CapacityRequest{Org: *o, By: *by, IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
-		var err error
+		var why string
 		today := time.Now().UTC().Format(time.DateOnly)
 		if *from == "" {
 			*from = today
 		}
-		if r.From, err = time.Parse(time.DateOnly, *from); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: want YYYY-MM-DD\n", *from)
+		if r.From, why = metrics.ParseDay(*from); why != "" {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: %s\n", *from, why)
 			return 2
 		}
 		r.To = r.From.AddDate(0, 0, 7*12)
 		if *to != "" {
-			if r.To, err = time.Parse(time.DateOnly, *to); err != nil {
-				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: want YYYY-MM-DD\n", *to)
+			if r.To, why = metrics.ParseDay(*to); why != "" {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: %s\n", *to, why)
 				return 2
 			}
 		}

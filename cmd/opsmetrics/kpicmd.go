@@ -48,6 +48,11 @@ Examples:
 	case name == "":
 		fmt.Fprintln(e.stderr, "opsmetrics kpi: name a KPI (opsmetrics kpi list shows them)")
 		return 2
+	case !known(name):
+		// Request.Validate would point to the HTTP catalog; here the
+		// catalog is a command away.
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: unknown KPI %q (opsmetrics kpi list shows them)\n", name)
+		return 2
 	case *org == "":
 		fmt.Fprintln(e.stderr, "opsmetrics kpi: --org is required (or set OPSMETRICS_ORG)")
 		return 2
@@ -58,7 +63,8 @@ Examples:
 	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}}
 	var err error
 	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
-		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
+		// The error starts with "from" or "to": here they are flags.
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
 		return 2
 	}
 	for d, v := range filters {
@@ -111,6 +117,9 @@ Examples:
 func kpiList(e *env, args []string) int {
 	fs := newFlags(e, "kpi list", "kpi list [--format table|json]", "Lists every KPI with its unit, groupings and filters.")
 	format := fs.String("format", "table", "output: table or json")
+	// Every org has the same KPIs; --org is taken so that a script passing
+	// it to every kpi command does not fail here.
+	fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG); every org has the same KPIs")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -133,4 +142,10 @@ func kpiList(e *env, args []string) int {
 		return fail(e, err)
 	}
 	return 0
+}
+
+// known reports whether name is a KPI of the catalog.
+func known(name string) bool {
+	_, ok := metrics.Lookup(name)
+	return ok
 }
