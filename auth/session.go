@@ -56,10 +56,8 @@ func RequireSession(t *Tokens, scope, loginPath string) echo.MiddlewareFunc {
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · opsmetrics</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:30rem;margin:4rem auto;color:#1f2933;padding:0 1rem}
-input{width:100%;font:inherit;padding:.4rem;box-sizing:border-box}button{font:inherit;margin-top:.8rem;padding:.4rem 1.2rem}
-.err{color:#b42318}code{background:#f2f4f7;padding:0 .2rem}</style></head>
-<body><h1>opsmetrics</h1>
+<link rel="stylesheet" href="/assets/app.css"><script src="/assets/login.js" defer></script></head>
+<body><main class="narrow"><h1>opsmetrics</h1>
 {{if .Error}}<p class="err">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}" id="login">
 <label for="token">API token with the read scope</label>
@@ -67,15 +65,7 @@ input{width:100%;font:inherit;padding:.4rem;box-sizing:border-box}button{font:in
 <input type="hidden" name="next" value="{{.Next}}">
 <button type="submit">Sign in</button></form>
 <p>Create one with <code>opsmetrics token create --org ORG --scopes read</code>. <code>opsmetrics demo</code> prints a sign-in link.</p>
-<script>
-// A sign-in link carries the token after '#', which browsers never send to a
-// server: it is posted from here and removed from the address bar.
-if (location.hash.length > 1) {
-  document.getElementById('token').value = decodeURIComponent(location.hash.slice(1));
-  history.replaceState(null, '', location.pathname + location.search);
-  document.getElementById('login').submit();
-}
-</script></body></html>`))
+</main></body></html>`))
 
 // LoginHandlers returns the GET (form) and POST (sign in) handlers of the
 // sign-in page. A successful sign-in sets the session cookie and redirects

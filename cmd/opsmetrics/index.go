@@ -13,17 +13,15 @@ import (
 // and what is loaded, so a first `make run` shows its data.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>opsmetrics</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;color:#222}
-table{border-collapse:collapse}td,th{padding:.2rem 1rem;border-bottom:1px solid #ddd;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}code{background:#f4f4f4;padding:0 .2rem}</style></head>
-<body><h1>opsmetrics</h1>
+<link rel="stylesheet" href="/assets/app.css"></head>
+<body><main class="narrow"><h1>opsmetrics</h1>
 <p>Running on {{.Engine.Name}} {{.Engine.Version}}.</p>
 {{if .Empty}}<p>The store is empty. Load the demo agency with <code>opsmetrics demo</code>,
 or import your own data.</p>{{else}}
 <table><tr><th>data</th><th>rows</th></tr>
 {{range .Counts}}<tr><td>{{.Table}}</td><td class="n">{{.Rows}}</td></tr>{{end}}</table>{{end}}
 <p>Health: <a href="/healthz">/healthz</a> · readiness: <a href="/readyz">/readyz</a></p>
-</body></html>`))
+</main></body></html>`))
 
 type tableCount struct {
 	Table string

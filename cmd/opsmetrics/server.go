@@ -56,6 +56,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	// cannot choose the address that logs and rate limits see.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(dashboards.SecurityHeaders) // first: every response, error pages too
 	e.Use(middleware.RequestID())
 	if cfg.Registerer != nil {
 		mw, err := requestDurations(cfg.Registerer)
