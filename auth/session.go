@@ -53,6 +53,37 @@ func RequireSession(t *Tokens, scope, loginPath string) echo.MiddlewareFunc {
 	}
 }
 
+// Identify returns middleware for a page anyone may open that shows more to
+// a caller it knows: one whose session cookie holds a token carrying
+// sessionScope, or whose bearer token carries bearerScope. TokenOf then
+// returns that token. Anyone else, an unknown, expired or under-scoped
+// credential included, passes through as anonymous; only a store that
+// cannot check a credential is an error.
+func Identify(t *Tokens, sessionScope, bearerScope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			var plain, scope string
+			if bearer, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer "); ok {
+				plain, scope = strings.TrimSpace(bearer), bearerScope
+			} else if ck, err := c.Cookie(SessionCookie); err == nil {
+				plain, scope = ck.Value, sessionScope
+			}
+			if plain == "" {
+				return next(c)
+			}
+			tok, err := t.Verify(c.Request().Context(), plain)
+			if errors.Is(err, ErrUnauthorized) || (err == nil && !tok.Allows(scope)) {
+				return next(c)
+			}
+			if err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), ctxKey{}, tok)))
+			return next(c)
+		}
+	}
+}
+
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · opsmetrics</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">

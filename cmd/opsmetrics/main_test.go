@@ -160,7 +160,7 @@ func TestServeInProcess(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(page), "The store is empty") {
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "Running on chdb") || !strings.Contains(string(page), "Sign in") {
 		t.Errorf("status page: %d %s", resp.StatusCode, page)
 	}
 	// A page that does not exist is a page that says so; an API path an error in JSON.

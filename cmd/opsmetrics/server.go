@@ -103,7 +103,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.GET("/status", indexHandler(cfg.Store), small)
+	// Engine health for anyone; row counts for a signed-in org or its admin token.
+	e.GET("/status", indexHandler(cfg.Store), small, auth.Identify(cfg.Tokens, auth.ScopeRead, auth.ScopeAdmin))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	}, small)
