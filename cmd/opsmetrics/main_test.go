@@ -329,7 +329,8 @@ func TestServerModeWithoutLibchdb(t *testing.T) {
 	defer srv.Stop()
 	env := testEnv(t)
 	env["CHDB_LIB_PATH"] = filepath.Join(t.TempDir(), "missing", "libchdb.so")
-	env["OPSMETRICS_CLICKHOUSE_DSN"] = srv.DSN(chtest.Password)
+	// Through .../ops, as the README shows: a fresh server has no database ops yet.
+	env["OPSMETRICS_CLICKHOUSE_DSN"] = strings.Replace(srv.DSN(chtest.Password), "/default?", "/ops?", 1)
 	cmd := exec.Command(binary, "migrate")
 	cmd.Env = environ(env)
 	out, err := cmd.CombinedOutput()
