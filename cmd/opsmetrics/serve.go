@@ -27,6 +27,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		"Serves the HTTP API and dashboards. Migrates the schema first. Stops gracefully on SIGTERM or Ctrl-C.")
 	addr := fs.String("addr", envOr(e, "OPSMETRICS_ADDR", ":8080"), "listen address (OPSMETRICS_ADDR)")
 	bodyLimit := fs.String("body-limit", envOr(e, "OPSMETRICS_BODY_LIMIT", "32M"), "largest request body accepted (OPSMETRICS_BODY_LIMIT)")
+	readHeader := fs.Duration("read-header-timeout", envDuration(e, "OPSMETRICS_READ_HEADER_TIMEOUT", 10*time.Second),
+		"longest a client may take to send a request's headers (OPSMETRICS_READ_HEADER_TIMEOUT)")
+	bodyIdle := fs.Duration("body-idle-timeout", envDuration(e, "OPSMETRICS_BODY_IDLE_TIMEOUT", 30*time.Second),
+		"longest a request body may send no byte; a slow but steady upload is never cut (OPSMETRICS_BODY_IDLE_TIMEOUT)")
+	bodyTotal := fs.Duration("body-timeout", envDuration(e, "OPSMETRICS_BODY_TIMEOUT", 10*time.Minute),
+		"longest a whole request body may take to arrive, e.g. an import on a slow link (OPSMETRICS_BODY_TIMEOUT)")
 	shutdown := fs.Duration("shutdown-timeout", envDuration(e, "OPSMETRICS_SHUTDOWN_TIMEOUT", 20*time.Second),
 		"how long in-flight requests may finish after SIGTERM (OPSMETRICS_SHUTDOWN_TIMEOUT)")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "OPSMETRICS_METRICS_ADDR", "127.0.0.1:9464"),
@@ -98,7 +104,8 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg,
+		BodyIdle: *bodyIdle, BodyTotal: *bodyTotal})
 	if err != nil {
 		return fail(e, err)
 	}
@@ -106,7 +113,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, fmt.Errorf("listen on %s: %w", *addr, err))
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: *readHeader, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	info := s.Info()
