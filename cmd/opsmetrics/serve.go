@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,7 +62,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	defer s.Close()
+	closeStore := true // until the shutdown closes it, within its bound
+	defer func() {
+		if closeStore {
+			s.Close()
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	if *publicURL != "" {
@@ -80,7 +87,10 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	if *metricsAddr != "" {
+	refreshed := make(chan struct{}) // closed once no KPI refresh runs
+	if *metricsAddr == "" {
+		close(refreshed)
+	} else {
 		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: log, Registerer: reg, Interval: *refresh, MaxSeries: *maxSeries})
 		if err != nil {
 			return fail(e, err)
@@ -98,9 +108,9 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 			}
 		}()
 		defer ms.Close()
-		refreshed := make(chan struct{})
-		go func() { kc.Run(ctx); close(refreshed) }()
-		defer func() { <-refreshed }() // before the store closes: a refresh may be querying
+		kctx, stopRefresh := context.WithCancel(ctx)
+		go func() { kc.Run(kctx); close(refreshed) }()
+		defer func() { stopRefresh(); <-refreshed }() // before the store closes: a refresh may be querying
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
@@ -113,7 +123,23 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, fmt.Errorf("listen on %s: %w", *addr, err))
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: *readHeader, IdleTimeout: 2 * time.Minute}
+	// Requests run in a context of their own, not the signal's: SIGTERM
+	// gives them until --shutdown-timeout, and only then cancels them.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	var inflight sync.WaitGroup
+	var running atomic.Int64
+	hs := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			running.Add(1)
+			defer func() { running.Add(-1); inflight.Done() }()
+			srv.ServeHTTP(w, r)
+		}),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		ReadHeaderTimeout: *readHeader,
+		IdleTimeout:       2 * time.Minute,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	info := s.Info()
@@ -125,14 +151,54 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, fmt.Errorf("http server: %w", err))
 	case <-ctx.Done():
 	}
+	// Stop accepting, let requests finish until the timeout, cancel those
+	// still running, wait for their handlers, and close the store last: a
+	// handler never finds the store closed under it, and the process exits
+	// within --shutdown-timeout plus shutdownMargin.
 	log.Info("shutdown_started", "timeout", shutdown.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdown)
+	deadline := time.Now().Add(*shutdown)
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown_incomplete", "err", err)
+		// Cancelling ends their queries and imports; closing their
+		// connections wakes a handler that waits for a body's next byte.
+		log.Warn("shutdown_requests_cancelled", "requests", running.Load())
+		cancelRequests()
+		_ = hs.Close()
+		if !within(inflight.Wait, time.Until(deadline.Add(shutdownMargin))) {
+			log.Error("shutdown_requests_unfinished", "requests", running.Load())
+		}
+	}
+	closeStore = false
+	stopped := within(func() {
+		<-refreshed
+		s.Close() // waits for the engine's own statements, such as a cancelled query's end
+	}, time.Until(deadline.Add(shutdownMargin)))
+	if !stopped {
+		log.Error("shutdown_store_not_closed", "margin", shutdownMargin.String())
 	}
 	log.Info("shutdown_complete")
 	return 0
+}
+
+// shutdownMargin is how long after --shutdown-timeout cancelled requests
+// get to return and the store gets to close, together; the process exits
+// by then either way.
+const shutdownMargin = 5 * time.Second
+
+// within runs f and reports whether it returned within d. When it did not,
+// f goes on running in the background.
+func within(f func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // browsable is the URL a person can open for a listen address: a wildcard
