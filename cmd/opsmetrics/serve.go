@@ -62,9 +62,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	closeStore := true // until the shutdown closes it, within its bound
+	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
+	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
+			refreshStopped()
 			s.Close()
 		}
 	}()
@@ -87,10 +89,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	refreshed := make(chan struct{}) // closed once no KPI refresh runs
-	if *metricsAddr == "" {
-		close(refreshed)
-	} else {
+	if *metricsAddr != "" {
 		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: log, Registerer: reg, Interval: *refresh, MaxSeries: *maxSeries})
 		if err != nil {
 			return fail(e, err)
@@ -109,8 +108,10 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		}()
 		defer ms.Close()
 		kctx, stopRefresh := context.WithCancel(ctx)
+		refreshed := make(chan struct{})
 		go func() { kc.Run(kctx); close(refreshed) }()
-		defer func() { stopRefresh(); <-refreshed }() // before the store closes: a refresh may be querying
+		refreshStopped = func() { <-refreshed }
+		defer stopRefresh() // runs before the store's close, which waits for it
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
@@ -171,8 +172,8 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	}
 	closeStore = false
 	stopped := within(func() {
-		<-refreshed
-		s.Close() // waits for the engine's own statements, such as a cancelled query's end
+		refreshStopped() // the signal's context has stopped it
+		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(shutdownMargin)))
 	if !stopped {
 		log.Error("shutdown_store_not_closed", "margin", shutdownMargin.String())
