@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -94,6 +95,9 @@ func (h *handlers) upload(c echo.Context) error {
 		if body.over {
 			return refuse(c, http.StatusRequestEntityTooLarge, errTooLarge, nil)
 		}
+		if body.late {
+			return errTooSlow
+		}
 		return echo.NewHTTPError(http.StatusBadRequest, "send the export as a multipart form field named \"file\"")
 	}
 	f, err := fh.Open()
@@ -108,11 +112,13 @@ func (h *handlers) upload(c echo.Context) error {
 
 // limitedBody is a request body that remembers whether a read failed
 // because the body is over the server's limit (the echo BodyLimit
-// middleware): the parsers turn a read error into an error about the input,
-// and the answer must still be 413.
+// middleware) or arrived too slowly (the server's read deadlines): the
+// parsers turn a read error into an error about the input, and the answer
+// must still be 413 or 408.
 type limitedBody struct {
 	io.ReadCloser
 	over bool
+	late bool
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -120,8 +126,15 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if err != nil && overLimit(err) {
 		b.over = true
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.late = true
+	}
 	return n, err
 }
+
+// errTooSlow answers a body that ran into a read deadline. It is returned,
+// not written, so the server's deadline middleware can name the limit.
+var errTooSlow = echo.NewHTTPError(http.StatusRequestTimeout, "the request body arrived too slowly; nothing was written")
 
 // overLimit reports whether err is the refusal of a body over its limit,
 // from echo's BodyLimit or net/http's MaxBytesReader.
@@ -178,6 +191,8 @@ func (h *handlers) run(c echo.Context, req importer.Request, body *limitedBody) 
 	switch {
 	case err != nil && (body.over || overLimit(err)):
 		return refuse(c, http.StatusRequestEntityTooLarge, errTooLarge, sum)
+	case err != nil && body.late:
+		return errTooSlow
 	case errors.As(err, &fileErr):
 		return refuse(c, http.StatusBadRequest, fileErr.Error(), sum)
 	case err != nil:
