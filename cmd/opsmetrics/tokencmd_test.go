@@ -59,3 +59,29 @@ func TestTokenCreateAsDocumented(t *testing.T) {
 		t.Fatalf("found %d documented token commands; the pattern no longer matches the docs", found)
 	}
 }
+
+// TestTokenCreateScopeRepeated: `--scope read --scope admin` gives a token
+// with both scopes, as `--scope read,admin` does. The flag once kept only
+// the last one given, so the token silently lacked the others.
+func TestTokenCreateScopeRepeated(t *testing.T) {
+	env := testEnv(t)
+	for _, args := range [][]string{
+		{"--scope", "read", "--scope", "admin"},
+		{"--scope", "read,admin"},
+		{"--scope", "read", "--scope", "admin,read"},
+	} {
+		var out, errb strings.Builder
+		full := append([]string{"token", "create", "--org", "acme", "--log-level", "warn"}, args...)
+		if code := run(t.Context(), full, getenvFrom(env), &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d, %s", args, code, errb.String())
+		}
+		if !strings.Contains(errb.String(), "with scopes read,admin;") {
+			t.Errorf("%v: %s", args, errb.String())
+		}
+	}
+	var out, errb strings.Builder
+	if code := run(t.Context(), []string{"token", "create", "--org", "acme", "--log-level", "warn"}, getenvFrom(env), &out, &errb); code != 0 ||
+		!strings.Contains(errb.String(), "with scopes ingest;") {
+		t.Errorf("no --scope: exit %d, %s (want the default, ingest)", code, errb.String())
+	}
+}
