@@ -71,6 +71,9 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		if err := dec.Decode(&body); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
 		}
+		if why := OnlyValue(dec); why != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+why)
+		}
 		r := EarliestStartRequest{Org: org, Demand: body.Demand, Weeks: body.Weeks, HorizonWeeks: body.HorizonWeeks,
 			IncludeTentative: body.IncludeTentative == nil || *body.IncludeTentative, Derate: body.Derate, Now: now()}
 		if body.NotBefore == "" {
@@ -186,6 +189,18 @@ func JSONProblem(err error) string {
 		return "empty"
 	}
 	return "not valid JSON"
+}
+
+// OnlyValue says what follows the JSON value dec has just decoded, or ""
+// when nothing but white space does. encoding/json stops after the first
+// value, so without it a second object would be ignored and the request
+// answered as if the first were all it said.
+func OnlyValue(dec *json.Decoder) string {
+	off := dec.InputOffset()
+	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
+		return fmt.Sprintf("a second JSON value at byte %d; send one object", off)
+	}
+	return ""
 }
 
 var capacityParams = []string{"from", "to", "by", "include_tentative", "derate", "format"}

@@ -63,3 +63,23 @@ func TestCapacityDates(t *testing.T) {
 		}
 	}
 }
+
+// TestEarliestStartBodyIsOneObject: the earliest-start request is one JSON
+// object; a second value after it was ignored, and the first answered.
+func TestEarliestStartBodyIsOneObject(t *testing.T) {
+	e := echo.New()
+	RegisterAPI(e.Group("/api/v1"), nil, func(echo.Context) (string, bool) { return "acme", true },
+		func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) })
+	for _, body := range []string{
+		`{"demand":{"designer":10},"weeks":2,"not_before":"2027-04-31"}{"weeks":3}`,
+		`{"demand":{"designer":10},"weeks":2,"not_before":"2027-04-31"} ]`,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/capacity/earliest-start", strings.NewReader(body))
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "a second JSON value") {
+			t.Errorf("%s: %d %s, want 400 about the second value", body, rec.Code, rec.Body.String())
+		}
+	}
+}

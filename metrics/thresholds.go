@@ -452,10 +452,14 @@ func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf
 			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
 		}
 		var t Threshold
-		if err := json.NewDecoder(c.Request().Body).Decode(&t); errors.Is(err, ErrBadRequest) {
+		dec := json.NewDecoder(c.Request().Body)
+		if err := dec.Decode(&t); errors.Is(err, ErrBadRequest) {
 			return badRequest(err)
 		} else if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
+		}
+		if why := OnlyValue(dec); why != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+why)
 		}
 		if id := c.Param("id"); id != "" {
 			if t.ID != "" && t.ID != id {

@@ -90,6 +90,10 @@ func TestThresholdAPI(t *testing.T) {
 		{`{"kpi":"write_off_rate","comparator":"gt"}`, "value: give the threshold"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"severity":"page"}`, "info, warning or critical"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"colour":"red"}`, "unknown field"},
+		// One threshold per request: a second value after it was ignored, and
+		// the first stored.
+		{`{"kpi":"write_off_rate","comparator":"gt","value":"8%"}{"value":"50%"}`, "a second JSON value"},
+		{`{"kpi":"write_off_rate","comparator":"gt","value":"8%"} x`, "a second JSON value"},
 	} {
 		if code, body := call(t, "PUT", url, admin, bad.body); code != 400 || !strings.Contains(body, bad.says) {
 			t.Errorf("PUT %s: %d %s, want 400 saying %q", bad.body, code, body, bad.says)
@@ -98,7 +102,8 @@ func TestThresholdAPI(t *testing.T) {
 	if code, _ = call(t, "DELETE", url+"/wo-high", admin, ""); code != 204 {
 		t.Errorf("DELETE: %d", code)
 	}
-	if code, body = call(t, "GET", url, admin, ""); code != 200 || strings.Contains(body, "wo-high") || !strings.Contains(body, created.ID) {
-		t.Errorf("GET after DELETE: %d %s", code, body)
+	if code, body = call(t, "GET", url, admin, ""); code != 200 || strings.Contains(body, "wo-high") || !strings.Contains(body, created.ID) ||
+		strings.Count(body, `"id":`) != 1 {
+		t.Errorf("GET after DELETE: %d %s, want only %s", code, body, created.ID)
 	}
 }
