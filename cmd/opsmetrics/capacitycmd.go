@@ -83,6 +83,21 @@ Example:
 			fmt.Fprintf(e.stderr, "opsmetrics capacity: --format %q: want text or json\n", *format)
 			return 2
 		}
+		// Say what is missing as the flags name it; Validate speaks the API's fields.
+		switch {
+		case len(need) == 0:
+			fmt.Fprintln(e.stderr, "opsmetrics capacity: --need is required: hours per week of a role, e.g. --need designer=20 (repeat for each role)")
+			return 2
+		case *weeks == 0:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --weeks is required: how many weeks the job runs, 1 to %d\n", metrics.MaxJobWeeks)
+			return 2
+		case *weeks < 0 || *weeks > metrics.MaxJobWeeks:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --weeks %d: how many weeks the job runs, 1 to %d\n", *weeks, metrics.MaxJobWeeks)
+			return 2
+		case *horizon < 0 || *horizon > metrics.MaxHorizonWeeks:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --horizon %d: how many weeks ahead to look, 1 to %d\n", *horizon, metrics.MaxHorizonWeeks)
+			return 2
+		}
 		if err := r.Validate(); err != nil {
 			fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
 			return 2

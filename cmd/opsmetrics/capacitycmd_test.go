@@ -77,4 +77,19 @@ func TestCapacityCommand(t *testing.T) {
 	if code, _, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer", "--weeks", "2"); code != 2 || !strings.Contains(errs, "ROLE=HOURS") {
 		t.Errorf("bad --need: %d %s", code, errs)
 	}
+	// The flags it needs are named as flags, not as the API's fields ("weeks 0:
+	// want 1 to 52" when --weeks was left out).
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--need", "designer=20"}, "--weeks is required: how many weeks the job runs, 1 to 52"},
+		{[]string{"--need", "designer=20", "--weeks", "60"}, "--weeks 60: how many weeks the job runs, 1 to 52"},
+		{[]string{"--weeks", "2"}, "--need is required: hours per week of a role, e.g. --need designer=20"},
+	} {
+		code, out, errs := cli(append([]string{"capacity", "earliest-start", "--org", "cap-cli"}, c.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, c.says) {
+			t.Errorf("%v: exit %d, %q %q; want exit 2 saying %q", c.args, code, out, errs, c.says)
+		}
+	}
 }
