@@ -204,6 +204,7 @@ func (h *handlers) run(c echo.Context, req importer.Request, body *limitedBody) 
 	switch {
 	case resp.Rejected > 0 && (!sum.Written || accepted(sum) == 0):
 		status = http.StatusUnprocessableEntity // nothing was written
+		resp.Written = false                    // as the status says, even when every row was rejected
 	case resp.Rejected > 0:
 		status = http.StatusMultiStatus // some rows written, some rejected: the body says which
 	}
