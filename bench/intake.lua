@@ -1,6 +1,8 @@
 -- wrk script: POSTs NDJSON batches of new time entries to /api/v1/time_entries.
 -- Each request carries `batch` entries with ids unique across the run, so the
--- server writes new rows rather than replacing old ones.
+-- server writes new rows rather than replacing old ones, for 40 people of its
+-- own: a person logs at most 24 hours a day, and a request gives each of its
+-- 840 person-days about 13.
 local batch = tonumber(os.getenv("BATCH") or "5000")
 local token = os.getenv("TOKEN")
 local counter = 0
@@ -22,8 +24,8 @@ function request()
   local lines = {}
   for i = 1, batch do
     lines[i] = string.format(
-      '{"external_id":"t%d-r%d-%d","person":"p-%d","date":"2026-%02d-%02d","hours":%.2f,"project":"pr-%d","client":"c-%d","billable":%s}',
-      tid, counter, i, i % 40, (i % 12) + 1, (i % 28) + 1, (i % 16) * 0.25 + 0.25, i % 120, i % 30, (i % 4 ~= 0) and "true" or "false")
+      '{"external_id":"t%d-r%d-%d","person":"p-t%d-r%d-%d","date":"2026-%02d-%02d","hours":%.2f,"project":"pr-%d","client":"c-%d","billable":%s}',
+      tid, counter, i, tid, counter, i % 40, (i % 12) + 1, (i % 28) + 1, (i % 16) * 0.25 + 0.25, i % 120, i % 30, (i % 4 ~= 0) and "true" or "false")
   end
   return wrk.format(nil, "/api/v1/time_entries", nil, table.concat(lines, "\n"))
 end

@@ -287,6 +287,7 @@ type EntryEncoder struct {
 	enc   *store.RowBinaryEncoder
 	st    stamp
 	data  []byte
+	offs  []int // where each row starts in data
 	n     int
 }
 
@@ -313,19 +314,47 @@ func (w *Writer) NewEntryEncoder(ctx context.Context) (*EntryEncoder, error) {
 // Begin starts a batch: its rows get one ingest time and version, taken now.
 func (e *EntryEncoder) Begin(w *Writer, batchID string) {
 	e.st = w.stamp(batchID)
-	e.data, e.n = e.data[:0], 0
+	e.data, e.offs, e.n = e.data[:0], e.offs[:0], 0
 }
 
 // Append encodes r. A value its column cannot hold (an amount with more
 // digits than the column keeps) is a *store.EncodeError, and r is left out.
 func (e *EntryEncoder) Append(r *TimeEntry) error {
 	e.row.set(0, r, e.st)
+	start := len(e.data)
 	var err error
 	if e.data, err = e.enc.AppendRow(e.data, 0); err != nil {
 		return err
 	}
+	e.offs = append(e.offs, start)
 	e.n++
 	return nil
+}
+
+// Drop removes rows encoded since Begin, by their indexes in the order they
+// were appended (ascending), so that they are not written.
+func (e *EntryEncoder) Drop(rows []int) {
+	if len(rows) == 0 {
+		return
+	}
+	end := func(i int) int {
+		if i+1 < e.n {
+			return e.offs[i+1]
+		}
+		return len(e.data)
+	}
+	data, offs := e.data[:e.offs[rows[0]]], e.offs[:rows[0]]
+	for k, i := range rows {
+		next := e.n // the kept rows after row i run up to the next dropped one
+		if k+1 < len(rows) {
+			next = rows[k+1]
+		}
+		for j := i + 1; j < next; j++ {
+			offs = append(offs, len(data))
+			data = append(data, e.data[e.offs[j]:end(j)]...)
+		}
+	}
+	e.data, e.offs, e.n = data, offs, len(offs)
 }
 
 // Len is the number of rows encoded since Begin.

@@ -198,8 +198,8 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 // stopped a file part way.
 func printSummaries(e *env, sums []*importer.Summary, failed map[*importer.Summary]error, output string, dryRun, strict bool) {
 	type line struct {
-		File, Entity                                 string
-		Read, Valid, New, Updated, Deleted, Rejected int
+		File, Entity                                           string
+		Read, Valid, New, Updated, Deleted, Repeated, Rejected int
 	}
 	var lines []line
 	for _, s := range sums {
@@ -210,7 +210,7 @@ func printSummaries(e *env, sums []*importer.Summary, failed map[*importer.Summa
 		slices.Sort(ents)
 		for _, name := range ents {
 			c := s.Entities[name]
-			lines = append(lines, line{s.File, name, c.Read, c.Valid, c.New, c.Updated, c.Deleted, c.Rejected})
+			lines = append(lines, line{s.File, name, c.Read, c.Valid, c.New, c.Updated, c.Deleted, c.Repeated, c.Rejected})
 		}
 	}
 	switch output {
@@ -218,17 +218,17 @@ func printSummaries(e *env, sums []*importer.Summary, failed map[*importer.Summa
 		printJSON(e.stdout, sums) // like the table and CSV forms, a failed write to stdout is not reported
 	case "csv":
 		w := csv.NewWriter(e.stdout)
-		w.Write([]string{"file", "entity", "read", "valid", "new", "updated", "deleted", "rejected"})
+		w.Write([]string{"file", "entity", "read", "valid", "new", "updated", "deleted", "repeated", "rejected"})
 		for _, l := range lines {
 			w.Write([]string{l.File, l.Entity, strconv.Itoa(l.Read), strconv.Itoa(l.Valid), strconv.Itoa(l.New), strconv.Itoa(l.Updated),
-				strconv.Itoa(l.Deleted), strconv.Itoa(l.Rejected)})
+				strconv.Itoa(l.Deleted), strconv.Itoa(l.Repeated), strconv.Itoa(l.Rejected)})
 		}
 		w.Flush()
 	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tVALID\tNEW\tUPDATED\tDELETED\tREJECTED")
+		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tVALID\tNEW\tUPDATED\tDELETED\tREPEATED\tREJECTED")
 		for _, l := range lines {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.Valid, l.New, l.Updated, l.Deleted, l.Rejected)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.Valid, l.New, l.Updated, l.Deleted, l.Repeated, l.Rejected)
 		}
 		tw.Flush()
 		for _, s := range sums {

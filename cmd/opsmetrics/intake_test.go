@@ -73,10 +73,12 @@ func post(t *testing.T, url, token, contentType string, body io.Reader) (int, in
 	return resp.StatusCode, r
 }
 
+// ndjsonEntries returns entries of 1.5 hours, each its own person's: one
+// person logs at most 24 hours a day.
 func ndjsonEntries(ids ...string) string {
 	var b strings.Builder
 	for _, id := range ids {
-		fmt.Fprintf(&b, `{"external_id":%q,"person":"p1","date":"2026-04-01","hours":1.5,"billable":true}`+"\n", id)
+		fmt.Fprintf(&b, `{"external_id":%q,"person":"p-%s","date":"2026-04-01","hours":1.5,"billable":true}`+"\n", id, id)
 	}
 	return b.String()
 }
@@ -193,5 +195,29 @@ func TestAcknowledgedSurvivesKill9(t *testing.T) {
 	var n int
 	if err := rows.Scan(0, &n); err != nil || n != 5000 {
 		t.Fatalf("after kill -9: %d entries (%v), want 5000", n, err)
+	}
+}
+
+// TestIntakeDayLimit: two requests of 16 hours each for one person and day;
+// the second would make 32 and is rejected, naming the 16 stored.
+func TestIntakeDayLimit(t *testing.T) {
+	env := testEnv(t)
+	token := createToken(t, env, "acme", "ingest")
+	base, stop := serveInProcess(t, env)
+	defer stop()
+	entry := func(id string) io.Reader {
+		return strings.NewReader(fmt.Sprintf(`{"external_id":%q,"person":"p1","date":"2026-04-01","hours":16,"billable":true}`, id))
+	}
+	if code, r := post(t, base+"/api/v1/time_entries", token, "application/x-ndjson", entry("a")); code != 200 || r.Entities["time_entry"].Written != 1 {
+		t.Fatalf("first: %d %+v", code, r)
+	}
+	code, r := post(t, base+"/api/v1/time_entries", token, "application/x-ndjson", entry("b"))
+	if code != http.StatusUnprocessableEntity || r.Rejected != 1 || r.Errors[0].Field != "hours" || r.Errors[0].Value != "16" ||
+		!strings.Contains(r.Errors[0].Reason, "p1 already has 16 hours on 2026-04-01 (16 stored") {
+		t.Fatalf("second: %d %+v", code, r)
+	}
+	// Sending a again replaces it: 16 hours, not 32.
+	if code, r := post(t, base+"/api/v1/time_entries", token, "application/x-ndjson", entry("a")); code != 200 || r.Rejected != 0 {
+		t.Fatalf("a again: %d %+v", code, r)
 	}
 }

@@ -126,16 +126,21 @@ type Request struct {
 	batchID string // the batch of the first attempt, on that second reading
 }
 
-// Counts are the outcome for one entity. Written, New, Updated and Deleted
-// count what is in the store: all 0 when the summary says nothing was
-// written (a dry run, a strict or staged import that wrote nothing).
+// Counts are the outcome for one entity. They count records, as the store
+// holds them after the import: a key the input gives more than once is one
+// record, counted once as written or deleted by the version that wins, and
+// its other rows are Repeated. Read = Valid + Rejected, and Valid = Written +
+// Deleted + Repeated when the rows were written. Written, New, Updated and
+// Deleted are all 0 when the summary says nothing was written (a dry run, a
+// strict or staged import that wrote nothing).
 type Counts struct {
 	Read     int `json:"read"`     // rows read, valid or not
 	Valid    int `json:"valid"`    // rows that passed every check: Read minus Rejected
-	Written  int `json:"written"`  // live rows written (new plus updated)
+	Written  int `json:"written"`  // live records stored (new plus updated)
 	New      int `json:"new"`      // written, not stored before (with CountChanges)
 	Updated  int `json:"updated"`  // written, replacing a stored record with the same key (with CountChanges)
-	Deleted  int `json:"deleted"`  // tombstones written
+	Deleted  int `json:"deleted"`  // records deleted: tombstones stored
+	Repeated int `json:"repeated"` // rows whose key an earlier row of the input had: one record is stored for the key
 	Rejected int `json:"rejected"` // rows not written
 }
 
@@ -258,7 +263,12 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays, writer: im.writer}
+	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays, writer: im.writer,
+		distinct: isExport(format)}
+	if !run.distinct {
+		run.seen = newKeys()
+	}
+	run.dayLimit = newDayLimit(run.distinct)
 	var staged *stagingStore
 	if req.Stage && !req.DryRun {
 		if run.writer, staged, err = im.stager(sum.BatchID); err != nil {
@@ -284,6 +294,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		}
 	}
 	defer run.resumeMerges(ctx)
+	defer run.dayLimit.drain()
 	runErr := run.rows(ctx, parser)
 	var fileErr *ingest.FileError
 	if runErr == nil || (staged == nil && errors.As(runErr, &fileErr)) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -350,5 +351,245 @@ func TestImportKeepsOrgSettings(t *testing.T) {
 		BusinessHours: "08:00-16:30", GraceDays: 3, OverheadPerHour: "7.25", StuckReviewHours: 24}
 	if got := o.Settings(); got != want {
 		t.Errorf("after the import %+v, want %+v", got, want)
+	}
+}
+
+// storedEntries is what the store holds for an org: live time entries (FINAL
+// drops tombstones), and keys whose latest version is a tombstone.
+func storedEntries(t *testing.T, s *chdb.Store, org string) (live, tombstones int) {
+	t.Helper()
+	rows, err := s.Query(t.Context(), `SELECT countIf(deleted = 0), countIf(deleted = 1) FROM (
+		SELECT argMax(deleted, version) AS deleted FROM ops.time_entries WHERE org_id = {org:String} GROUP BY source, external_id)`,
+		store.Params{"org": org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Scan(0, &live, &tombstones); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := totals(t, s, org); n != live {
+		t.Fatalf("FINAL holds %d entries, the latest versions %d live ones", n, live)
+	}
+	return live, tombstones
+}
+
+// TestRepeatedKeys: an input that gives a key more than once stores one
+// record for it, and its counts say so, with and without CountChanges, in
+// one batch (a) and across batches (b, c).
+func TestRepeatedKeys(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows
+	type row struct {
+		id, hours string
+		deleted   bool
+	}
+	// a 1 h, b 2 h, a 3 h | c 4 h, d 1 h, b 5 h | c deleted: a = 3 h, b = 5 h,
+	// d = 1 h are stored (9 hours), c is a tombstone.
+	rows := []row{{"a", "1", false}, {"b", "2", false}, {"a", "3", false}, {"c", "4", false}, {"d", "1", false},
+		{"b", "5", false}, {"c", "", true}}
+	var csvBody, ndjson strings.Builder
+	csvBody.WriteString("external_id,person,date,hours,billable,deleted\n")
+	for _, r := range rows {
+		if r.deleted {
+			fmt.Fprintf(&csvBody, "%s,,,,,true\n", r.id)
+			fmt.Fprintf(&ndjson, `{"external_id":%q,"deleted":true}`+"\n", r.id)
+			continue
+		}
+		fmt.Fprintf(&csvBody, "%s,p1,2026-04-01,%s,true,\n", r.id, r.hours)
+		fmt.Fprintf(&ndjson, `{"external_id":%q,"person":"p1","date":"2026-04-01","hours":%s,"billable":true}`+"\n", r.id, r.hours)
+	}
+	inputs := []struct {
+		name, format, body string
+	}{{"csv", importer.FormatCSV, csvBody.String()}, {"ndjson", importer.FormatNDJSON, ndjson.String()}}
+	for _, in := range inputs {
+		for _, changes := range []bool{false, true} {
+			org := fmt.Sprintf("repeats-%s-%t", in.name, changes)
+			req := importer.Request{Org: org, Format: in.format, Entity: "time_entry", CountChanges: changes}
+			// 7 rows read: 3 records written (a, b, d), 1 tombstone (c),
+			// 3 rows repeating a key an earlier row had (a, b, c).
+			want := importer.Counts{Read: 7, Written: 3, Deleted: 1, Repeated: 3}
+			if changes {
+				want.New = 3
+			}
+			sum := importString(t, im, req, in.body)
+			if c := *sum.Entities["time_entry"]; c != want {
+				t.Errorf("%s: %+v, want %+v", org, c, want)
+			}
+			if live, gone := storedEntries(t, s, org); live != 3 || gone != 1 {
+				t.Errorf("%s: store holds %d live entries and %d tombstones, want 3 and 1", org, live, gone)
+			}
+			if _, h := totals(t, s, org); h != "9" {
+				t.Errorf("%s: %s hours stored, want 9 (a 3, b 5, d 1)", org, h)
+			}
+			// Again: a, b and d were stored, so they are updated now.
+			if changes {
+				want.New, want.Updated = 0, 3
+			}
+			sum = importString(t, im, req, in.body)
+			if c := *sum.Entities["time_entry"]; c != want {
+				t.Errorf("%s again: %+v, want %+v", org, c, want)
+			}
+		}
+	}
+}
+
+// TestDayLimit: a person logs at most 24 hours a day, over the entries
+// stored and those earlier in the input; the entry that would pass 24 hours
+// is rejected, and one that replaces a stored entry counts once.
+func TestDayLimit(t *testing.T) {
+	encoding, s := newImporter(t) // batches of 3 rows
+	// A store that does not take RowBinary gets records, not encoded rows.
+	plain, err := importer.New(importer.Config{Store: struct{ importer.Store }{s}, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for org, im := range map[string]*importer.Importer{"daylimit": encoding, "daylimit-records": plain} {
+		t.Run(org, func(t *testing.T) { testDayLimit(t, im, s, org) })
+	}
+}
+
+func testDayLimit(t *testing.T, im *importer.Importer, s *chdb.Store, org string) {
+	entry := func(id, person, date, hours string) string {
+		return fmt.Sprintf(`{"external_id":%q,"person":%q,"date":%q,"hours":%s,"billable":true}`+"\n", id, person, date, hours)
+	}
+	req := importer.Request{Org: org, File: "day.ndjson", Format: importer.FormatNDJSON, Entity: "time_entry"}
+
+	// One input, p1 on May 4: 10 + 10 = 20; c's 5 would make 25 (rejected,
+	// line 3); d's 4 makes 24; e, f and g are on other person-days (May 5,
+	// p2); h's 0.5 would make 24.5 (rejected, line 8, in the third batch).
+	body := entry("a", "p1", "2026-05-04", "10") + entry("b", "p1", "2026-05-04", "10") + entry("c", "p1", "2026-05-04", "5") +
+		entry("d", "p1", "2026-05-04", "4") + entry("e", "p1", "2026-05-05", "20") + entry("f", "p2", "2026-05-04", "24") +
+		entry("g", "p2", "2026-05-05", "1") + entry("h", "p1", "2026-05-04", "0.5")
+	sum := importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.Read != 8 || c.Written != 6 || c.Rejected != 2 {
+		t.Fatalf("counts %+v, want 8 read, 6 written, 2 rejected", c)
+	}
+	e := sum.Errors[0]
+	if e.File != "day.ndjson" || e.Line != 3 || e.Field != "hours" || e.Value != "5" ||
+		!strings.Contains(e.Reason, "p1") || !strings.Contains(e.Reason, "2026-05-04") || !strings.Contains(e.Reason, "20 hours") {
+		t.Errorf("first reject %+v", e)
+	}
+	if e := sum.Errors[1]; e.Line != 8 || e.Value != "0.5" || !strings.Contains(e.Reason, "24 hours") {
+		t.Errorf("second reject %+v", e)
+	}
+	// a 10 + b 10 + d 4 + e 20 + f 24 + g 1 = 69 hours.
+	if n, h := totals(t, s, org); n != 6 || h != "69" {
+		t.Fatalf("%d entries, %s hours; want 6, 69", n, h)
+	}
+
+	// The same input again replaces what it stored: nothing counts twice,
+	// and c and h are rejected again.
+	sum = importString(t, im, req, body)
+	if c := sum.Entities["time_entry"]; c.Written != 6 || c.Rejected != 2 {
+		t.Fatalf("again: %+v, want 6 written, 2 rejected", c)
+	}
+
+	// Another input: p1 on May 5 has e's 20 stored; i's 4 makes 24, j's
+	// 0.25 would make 24.25. a replaced by 12 hours makes May 4 26: rejected.
+	// b replaced by 6 makes May 4 20 (a 10 + b 6 + d 4); then k's 4 fits.
+	sum = importString(t, im, importer.Request{Org: org, File: "more.ndjson", Format: importer.FormatNDJSON, Entity: "time_entry"},
+		entry("i", "p1", "2026-05-05", "4")+entry("j", "p1", "2026-05-05", "0.25")+entry("a", "p1", "2026-05-04", "12")+
+			entry("b", "p1", "2026-05-04", "6")+entry("k", "p1", "2026-05-04", "4"))
+	if c := sum.Entities["time_entry"]; c.Written != 3 || c.Rejected != 2 {
+		t.Fatalf("more: %+v, want 3 written (i, b, k), 2 rejected (j, a)", c)
+	}
+	if e := sum.Errors[0]; e.Line != 2 || e.Value != "0.25" || !strings.Contains(e.Reason, "24 hours") {
+		t.Errorf("more, first reject %+v", e)
+	}
+	if e := sum.Errors[1]; e.Line != 3 || e.Value != "12" {
+		t.Errorf("more, second reject %+v", e)
+	}
+	// 69 + i 4 - b 4 (10 → 6) + k 4 = 73 hours in 8 entries.
+	if n, h := totals(t, s, org); n != 8 || h != "73" {
+		t.Fatalf("more: %d entries, %s hours; want 8, 73", n, h)
+	}
+
+	// A dry run and a strict import find the same rejects.
+	for _, r := range []importer.Request{{DryRun: true}, {Strict: true}} {
+		r.Org, r.Format, r.Entity = org, importer.FormatNDJSON, "time_entry"
+		sum := importString(t, im, r, entry("l", "p1", "2026-05-04", "1")+entry("m", "p3", "2026-05-06", "1"))
+		if sum.Written || sum.Rejected() != 1 || sum.Errors[0].Line != 1 {
+			t.Errorf("dry run %v strict %v: written %v, errors %+v", r.DryRun, r.Strict, sum.Written, sum.Errors)
+		}
+	}
+}
+
+// TestDayLimitExport: an export whose person-days hold 24 hours, split over
+// batches, is accepted, and accepted again when imported again.
+func TestDayLimitExport(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows
+	body := harvestHeader
+	for _, notes := range []string{"a", "b", "c", "d"} { // 4 × 6 = 24 hours on Jan 5, over two batches
+		body += harvestRow("2026-01-05", notes, "6")
+	}
+	body += harvestRow("2026-01-06", "e", "24")
+	for range 2 {
+		sum := importString(t, im, importer.Request{Org: "dayexport", CountChanges: true}, body)
+		if c := sum.Entities["time_entry"]; c.Read != 5 || c.Written != 5 || c.Rejected != 0 {
+			t.Fatalf("counts %+v, errors %+v", c, sum.Errors)
+		}
+	}
+	// 24 + 24 hours.
+	if n, h := totals(t, s, "dayexport"); n != 5 || h != "48" {
+		t.Fatalf("%d entries, %s hours; want 5, 48", n, h)
+	}
+	// One more hour on Jan 5, in another export, is one too many.
+	sum := importString(t, im, importer.Request{Org: "dayexport"}, harvestHeader+harvestRow("2026-01-05", "f", "1"))
+	if sum.Rejected() != 1 || sum.Errors[0].Field != "hours" || !strings.Contains(sum.Errors[0].Reason, "24 hours") {
+		t.Fatalf("one more hour: %+v", sum.Errors)
+	}
+}
+
+// TestDayLimitManyEntries: a day of many entries, one given again.
+func TestDayLimitManyEntries(t *testing.T) {
+	im, s := newImporter(t)
+	var body strings.Builder
+	for i := 1; i <= 30; i++ { // 30 entries of 1 hour: the 25th to the 30th pass 24
+		fmt.Fprintf(&body, `{"external_id":"e%d","person":"p9","date":"2026-06-01","hours":1,"billable":true}`+"\n", i)
+	}
+	// e3 again with 0 hours frees its hour, which e31 then takes.
+	body.WriteString(`{"external_id":"e3","person":"p9","date":"2026-06-01","hours":0,"billable":true}` + "\n")
+	body.WriteString(`{"external_id":"e31","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
+	// e5 moves to June 2, and frees its hour of June 1 for e32.
+	body.WriteString(`{"external_id":"e5","person":"p9","date":"2026-06-02","hours":1,"billable":true}` + "\n")
+	body.WriteString(`{"external_id":"e32","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
+	sum := importString(t, im, importer.Request{Org: "many", Format: importer.FormatNDJSON, Entity: "time_entry"}, body.String())
+	// 34 rows: 24 + e31 + e32 = 26 records, e3 and e5 repeated, e25 to e30 rejected.
+	want := importer.Counts{Read: 34, Written: 26, Repeated: 2, Rejected: 6}
+	if c := *sum.Entities["time_entry"]; c != want {
+		t.Fatalf("%+v, want %+v", c, want)
+	}
+	if sum.Errors[0].Line != 25 || sum.Errors[5].Line != 30 {
+		t.Errorf("rejected lines %d to %d, want 25 to 30", sum.Errors[0].Line, sum.Errors[5].Line)
+	}
+	// June 1: 22 entries of 1 hour (e1 to e24 but e3 and e5), e3 of 0, e31
+	// and e32 of 1; June 2: e5 of 1. 26 entries, 25 hours.
+	if n, h := totals(t, s, "many"); n != 26 || h != "25" {
+		t.Errorf("%d entries, %s hours; want 26, 25", n, h)
+	}
+}
+
+// TestDayLimitExportWindows: an export of many days, read in windows of
+// days ahead (and the next window in the background), twice.
+func TestDayLimitExportWindows(t *testing.T) {
+	im, s := newImporter(t) // batches of 3 rows: 14 batches
+	day := func(i int) string {
+		return time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
+	}
+	body := harvestHeader
+	for i := range 40 { // 20 hours a day for 40 days; on day 35 another 5 (line 38) would make 25
+		body += harvestRow(day(i), "work", "20")
+		if i == 35 {
+			body += harvestRow(day(i), "more", "5")
+		}
+	}
+	for n, want := range []importer.Counts{{Read: 41, Written: 40, New: 40, Rejected: 1}, {Read: 41, Written: 40, Updated: 40, Rejected: 1}} {
+		sum := importString(t, im, importer.Request{Org: "windows", CountChanges: true}, body)
+		if c := *sum.Entities["time_entry"]; c != want || sum.Errors[0].Line != 38 || sum.Errors[0].Value != "5" {
+			t.Fatalf("import %d: %+v, errors %+v; want %+v and line 38 rejected", n+1, c, sum.Errors, want)
+		}
+	}
+	// 40 days of 20 hours.
+	if n, h := totals(t, s, "windows"); n != 40 || h != "800" {
+		t.Fatalf("%d entries, %s hours; want 40, 800", n, h)
 	}
 }

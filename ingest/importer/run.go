@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type run struct {
 	paused     bool      // background merges are stopped (Config.PauseMerges)
 	written    int       // batches written
 	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
+	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
+	seen       keys      // the keys of the rows counted so far, unless distinct; used by count alone
+	dayLimit   *dayLimit // what this input wrote per person-day
 
 	writer   *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
 	line     int            // the line of the last row buffered
@@ -58,9 +62,13 @@ type pending struct {
 	records recordSlice          // nil while enc holds the rows
 	enc     *ingest.EntryEncoder // time entries encoded as they come, for a store that takes them
 	keys    []string
-	counts  *Counts // the entity's in the summary, guarded by run.mu
-	deleted int
-	n       int
+	rows    []rowKey // each row's tombstone flag, and unless run.distinct its key and version
+	days    []dayRow // time entries: each row's person-day and hours
+	// storedKnown: the day limit found which rows' keys are stored (rowKey.stored)
+	storedKnown bool
+	counts      *Counts // the entity's in the summary, guarded by run.mu
+	deleted     int
+	n           int
 }
 
 func (r *run) loadOrg(ctx context.Context) error {
@@ -147,25 +155,27 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 	case ingest.TimeEntry:
 		return r.addEntry(ctx, &rec, row.Line, row.Refs)
 	case ingest.Person:
-		push(r, "person", "people", rec, rec.Meta)
+		// A person's key has its valid_from: each is one version.
+		push(r, "person", "people", rec, rec.Meta, version{key: rec.ValidFrom.Format(time.DateOnly)})
 	case ingest.Client:
-		push(r, "client", "clients", rec, rec.Meta)
+		push(r, "client", "clients", rec, rec.Meta, version{})
 	case ingest.Project:
-		push(r, "project", "projects", rec, rec.Meta)
+		push(r, "project", "projects", rec, rec.Meta, version{})
 	case ingest.Deliverable:
-		push(r, "deliverable", "deliverables", rec, rec.Meta)
+		push(r, "deliverable", "deliverables", rec, rec.Meta, version{updatedAt: rec.UpdatedAt})
 	case ingest.TaskEvent:
-		push(r, "task_event", "task_events", rec, rec.Meta)
+		push(r, "task_event", "task_events", rec, rec.Meta, version{})
 	case ingest.Allocation:
-		push(r, "allocation", "allocations", rec, rec.Meta)
+		push(r, "allocation", "allocations", rec, rec.Meta, version{})
 	case ingest.TimeOff:
-		push(r, "time_off", "time_off", rec, rec.Meta)
+		push(r, "time_off", "time_off", rec, rec.Meta, version{})
 	case ingest.Adjustment:
-		push(r, "adjustment", "adjustments", rec, rec.Meta)
+		push(r, "adjustment", "adjustments", rec, rec.Meta, version{})
 	case ingest.InvoiceLine:
-		push(r, "invoice_line", "invoice_lines", rec, rec.Meta)
+		push(r, "invoice_line", "invoice_lines", rec, rec.Meta, version{})
 	case ingest.Holiday:
-		push(r, "holiday", "", rec, ingest.Meta{Deleted: rec.Deleted})
+		push(r, "holiday", "", rec, ingest.Meta{Deleted: rec.Deleted},
+			version{key: rec.Calendar + "\x00" + rec.Date.Format(time.DateOnly)}) // a holiday's key
 	default:
 		return fmt.Errorf("importer: parser returned %s, which has no table", reflect.TypeOf(row.Record))
 	}
@@ -196,7 +206,8 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 	if r.encode {
 		return r.pushEncoded(ctx, e, line)
 	}
-	push(r, "time_entry", "time_entries", *e, e.Meta)
+	push(r, "time_entry", "time_entries", *e, e.Meta, version{updatedAt: e.UpdatedAt})
+	r.bufferDay(r.pending["time_entry"], e, line)
 	return nil
 }
 
@@ -223,7 +234,8 @@ func (r *run) pushEncoded(ctx context.Context, e *ingest.TimeEntry, line int) er
 			Value: entryValue(e, ee.Column), Reason: ee.Err.Error()})
 		return nil
 	}
-	r.buffer(p, e.Meta)
+	r.buffer(p, e.Meta, version{updatedAt: e.UpdatedAt})
+	r.bufferDay(p, e, line)
 	return nil
 }
 
@@ -267,7 +279,7 @@ func (r *records[T]) slice() any { return r.s }
 func (r *records[T]) reset() { r.s = r.s[:0] }
 
 // push appends a record to its entity's pending batch.
-func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
+func push[T any](r *run, entity, table string, rec T, m ingest.Meta, v version) {
 	p := r.pendingFor(entity, table, m.Source)
 	if p.records == nil {
 		// Capacity for a whole batch: growing by appends would allocate
@@ -276,7 +288,7 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta) {
 	}
 	recs := p.records.(*records[T])
 	recs.s = append(recs.s, rec)
-	r.buffer(p, m)
+	r.buffer(p, m, v)
 }
 
 // pendingFor returns entity's pending batch, a written one to fill again or
@@ -291,7 +303,8 @@ func (r *run) pendingFor(entity, table, source string) *pending {
 		p = r.spare[entity]
 		delete(r.spare, entity)
 		if p == nil {
-			p = &pending{table: table, keys: make([]string, 0, r.im.cfg.BatchRows), counts: r.sum.counts(entity)}
+			p = &pending{table: table, keys: make([]string, 0, r.im.cfg.BatchRows), rows: make([]rowKey, 0, r.im.cfg.BatchRows),
+				counts: r.sum.counts(entity)}
 		}
 		r.mu.Unlock()
 		p.source = source
@@ -301,8 +314,13 @@ func (r *run) pendingFor(entity, table, source string) *pending {
 }
 
 // buffer counts a row added to p.
-func (r *run) buffer(p *pending, m ingest.Meta) {
+func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 	p.keys = append(p.keys, m.ExternalID)
+	row := rowKey{deleted: m.Deleted}
+	if !r.distinct {
+		row = r.seen.rowKey(m, v)
+	}
+	p.rows = append(p.rows, row)
 	if m.Deleted {
 		p.deleted++
 	}
@@ -327,6 +345,9 @@ type job struct {
 // writes them while the parser goes on; it waits only while the writer is
 // still busy with the previous job, so at most two batches are in memory.
 func (r *run) flush(ctx context.Context) error {
+	if err := r.checkDays(ctx); err != nil {
+		return err
+	}
 	j := r.takeJob()
 	if r.req.DryRun {
 		return r.process(ctx, j)
@@ -432,7 +453,7 @@ func (r *run) process(ctx context.Context, j job) error {
 		if p.records != nil {
 			p.records.reset()
 		}
-		p.keys, p.deleted, p.n = p.keys[:0], 0, 0
+		p.keys, p.rows, p.days, p.deleted, p.n, p.storedKnown = p.keys[:0], p.rows[:0], p.days[:0], 0, 0, false
 		r.spare[j.entity[i]] = p
 	}
 	return nil
@@ -528,35 +549,111 @@ func (r *run) setCounts(entity string, c Counts) {
 	*cur = c
 }
 
-// count splits a pending batch into new, updated and deleted records by
-// asking which of its keys are already stored.
+// count splits a pending batch into new, updated, deleted and repeated
+// records: a row whose key an earlier row of the input had is repeated, and
+// the two are one record, counted by the row the store keeps (the input's
+// keys are remembered unless they are distinct, as an export's are). With
+// CountChanges it asks which keys are stored already.
 func (r *run) count(ctx context.Context, entity string, p *pending) error {
-	live := p.n - p.deleted
-	existing := 0
-	if p.table != "" && r.req.CountChanges {
-		had, err := r.sourceHadRows(ctx, p.table, p.source)
-		if err != nil {
+	firsts := p.keys // the rows whose key the input had not given before
+	if !r.distinct {
+		firsts = nil
+		inBatch := make(map[uint64]bool, len(p.rows))
+		for i, row := range p.rows {
+			if _, ok := r.seen.m[row.hash]; !ok && !inBatch[row.hash] {
+				inBatch[row.hash] = true
+				firsts = append(firsts, p.keys[i])
+			}
+		}
+	}
+	var existing map[string]bool
+	if !p.storedKnown {
+		var err error
+		if existing, err = r.existing(ctx, p, firsts); err != nil {
 			return err
 		}
-		if had {
-			rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("existing_keys"),
-				store.Params{"table": p.table, "org": r.req.Org, "source": p.source, "ids": p.keys})
-			if err != nil {
-				return err
-			}
-			existing = min(rows.Len(), live)
+	}
+	var d Counts // this batch's change to the entity's counts
+	changes := func(existed bool, n int) {
+		if !r.req.CountChanges {
+			return
 		}
+		if existed {
+			d.Updated += n
+		} else {
+			d.New += n
+		}
+	}
+	now := r.im.cfg.Now().UnixMicro()
+	for i, row := range p.rows {
+		st, seen := keyState{}, false
+		if !r.distinct {
+			st, seen = r.seen.m[row.hash]
+		}
+		if !seen {
+			st = keyState{micros: row.micros, deleted: row.deleted, existed: existing[p.keys[i]] || row.stored}
+			if !r.distinct {
+				r.seen.m[row.hash] = st
+			}
+			if row.deleted {
+				d.Deleted++
+			} else {
+				d.Written++
+				changes(st.existed, 1)
+			}
+			continue
+		}
+		d.Repeated++
+		if !st.replacedBy(row, now) {
+			continue
+		}
+		switch {
+		case st.deleted && !row.deleted: // the record comes back
+			d.Deleted--
+			d.Written++
+			changes(st.existed, 1)
+		case !st.deleted && row.deleted:
+			d.Written--
+			d.Deleted++
+			changes(st.existed, -1)
+		}
+		st.micros, st.deleted = row.micros, row.deleted
+		r.seen.m[row.hash] = st
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.sum.counts(entity)
-	c.Deleted += p.deleted
-	c.Written += live
-	if r.req.CountChanges {
-		c.Updated += existing
-		c.New += live - existing
-	}
+	c.Written += d.Written
+	c.New += d.New
+	c.Updated += d.Updated
+	c.Deleted += d.Deleted
+	c.Repeated += d.Repeated
 	return nil
+}
+
+// existing returns which of ids are stored and live, when CountChanges asks.
+func (r *run) existing(ctx context.Context, p *pending, ids []string) (map[string]bool, error) {
+	if p.table == "" || !r.req.CountChanges || len(ids) == 0 {
+		return nil, nil
+	}
+	had, err := r.sourceHadRows(ctx, p.table, p.source)
+	if err != nil || !had {
+		return nil, err
+	}
+	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("existing_keys"), store.Params{"table": p.table,
+		"org": r.req.Org, "source": p.source, "ids": strings.Join(ids, "\n"), "batch": r.sum.BatchID})
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]bool, rows.Len())
+	for i := range rows.Len() {
+		var id string
+		if err := rows.Scan(i, &id); err != nil {
+			return nil, err
+		}
+		found[id] = true
+	}
+	return found, nil
 }
 
 // sourceHadRows reports, once per import, whether the org had records from
