@@ -69,7 +69,9 @@ func csvEntries(n, bad int) string {
 		if i+1 == bad {
 			notes = "\xff"
 		}
-		fmt.Fprintf(&b, "te-%05d%s,p1,2026-04-01,1.5,true\n", i, notes)
+		// A thousand people, one entry a day each: no one passes 24 hours a day.
+		day := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/1000)
+		fmt.Fprintf(&b, "te-%05d%s,p%d,%s,1.5,true\n", i, notes, i%1000, day.Format(time.DateOnly))
 	}
 	return b.String()
 }
