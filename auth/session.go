@@ -53,29 +53,50 @@ func RequireSession(t *Tokens, scope, loginPath string) echo.MiddlewareFunc {
 	}
 }
 
+// Identify returns middleware for a page anyone may open that shows more to
+// a caller it knows: one whose session cookie holds a token carrying
+// sessionScope, or whose bearer token carries bearerScope. TokenOf then
+// returns that token. Anyone else, an unknown, expired or under-scoped
+// credential included, passes through as anonymous; only a store that
+// cannot check a credential is an error.
+func Identify(t *Tokens, sessionScope, bearerScope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			var plain, scope string
+			if bearer, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer "); ok {
+				plain, scope = strings.TrimSpace(bearer), bearerScope
+			} else if ck, err := c.Cookie(SessionCookie); err == nil {
+				plain, scope = ck.Value, sessionScope
+			}
+			if plain == "" {
+				return next(c)
+			}
+			tok, err := t.Verify(c.Request().Context(), plain)
+			if errors.Is(err, ErrUnauthorized) || (err == nil && !tok.Allows(scope)) {
+				return next(c)
+			}
+			if err != nil {
+				return err
+			}
+			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), ctxKey{}, tok)))
+			return next(c)
+		}
+	}
+}
+
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · opsmetrics</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:30rem;margin:4rem auto;color:#1f2933;padding:0 1rem}
-input{width:100%;font:inherit;padding:.4rem;box-sizing:border-box}button{font:inherit;margin-top:.8rem;padding:.4rem 1.2rem}
-.err{color:#b42318}code{background:#f2f4f7;padding:0 .2rem}</style></head>
-<body><h1>opsmetrics</h1>
+<link rel="stylesheet" href="/assets/app.css"><script src="/assets/login.js" defer></script></head>
+<body><main class="narrow"><h1>opsmetrics</h1>
 {{if .Error}}<p class="err">{{.Error}}</p>{{end}}
 <form method="post" action="{{.Action}}" id="login">
 <label for="token">API token with the read scope</label>
 <input id="token" name="token" type="password" autocomplete="off" required>
 <input type="hidden" name="next" value="{{.Next}}">
 <button type="submit">Sign in</button></form>
-<p>Create one with <code>opsmetrics token create --org ORG --scopes read</code>. <code>opsmetrics demo</code> prints a sign-in link.</p>
-<script>
-// A sign-in link carries the token after '#', which browsers never send to a
-// server: it is posted from here and removed from the address bar.
-if (location.hash.length > 1) {
-  document.getElementById('token').value = decodeURIComponent(location.hash.slice(1));
-  history.replaceState(null, '', location.pathname + location.search);
-  document.getElementById('login').submit();
-}
-</script></body></html>`))
+<p>Create one with <code>opsmetrics token create --org ORG --scope read</code>. <code>opsmetrics demo</code> prints a sign-in link.</p>
+</main></body></html>`))
 
 // LoginHandlers returns the GET (form) and POST (sign in) handlers of the
 // sign-in page. A successful sign-in sets the session cookie and redirects
@@ -127,10 +148,49 @@ func clearSession(c echo.Context) {
 		SameSite: http.SameSiteStrictMode})
 }
 
-// safeNext keeps a redirect on this site: a path, not "//host" or a URL.
+// safeNext returns next when it is a path on this site, else "/". It judges
+// next as a browser will read it in a Location header: tabs and newlines
+// dropped anywhere, control characters and spaces trimmed at both ends, a
+// backslash read as a slash; so "/\t/evil.example" (a browser makes it
+// "//evil.example", another host) is refused. The same holds after one more
+// percent-decoding ("/%2F%2Fevil.example"), in case something in between
+// decodes it. It returns next as normalized, which is what the browser would
+// request anyway.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	clean, ok := sitePath(next)
+	if !ok {
 		return "/"
 	}
-	return next
+	decoded, err := url.PathUnescape(clean)
+	if err != nil {
+		return "/"
+	}
+	if _, ok := sitePath(decoded); !ok {
+		return "/"
+	}
+	return clean
+}
+
+// sitePath normalizes a URL reference as a browser does (the WHATWG URL
+// parser) and reports whether it is a path on the same origin: one leading
+// slash, no scheme, no host.
+func sitePath(ref string) (string, bool) {
+	ref = strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\n', '\r':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, ref)
+	ref = strings.TrimFunc(ref, func(r rune) bool { return r <= ' ' })
+	if !strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "//") {
+		return "", false
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "", false
+	}
+	return ref, true
 }

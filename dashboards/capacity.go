@@ -139,6 +139,7 @@ func (d *server) capacity(c echo.Context) error {
 	}
 	choice := roleChoice(roles, n)
 	form.checkRoles(choice)
+	req.Demand = form.Request.Demand // the roles as the org spells them
 	if !form.ok() {
 		answer = nil
 	} else if shared && roles != nil {
@@ -377,10 +378,10 @@ func parseStartForm(q url.Values, today time.Time) startForm {
 
 	notBefore := today
 	if f.NotBefore != "" {
-		t, err := time.Parse(time.DateOnly, strings.TrimSpace(f.NotBefore))
+		t, why := metrics.ParseDay(strings.TrimSpace(f.NotBefore))
 		switch {
-		case err != nil:
-			bad("Not before %q: want a date as YYYY-MM-DD.", f.NotBefore)
+		case why != "":
+			bad("Not before %q: %s.", f.NotBefore, why)
 		case t.Before(today):
 			bad("Not before %s is in the past: give today (%s) or a later date.", f.NotBefore, today.Format(time.DateOnly))
 		case t.After(today.AddDate(0, 0, 7*metrics.MaxHorizonWeeks)):
@@ -402,25 +403,43 @@ func parseStartForm(q url.Values, today time.Time) startForm {
 func (f *startForm) ok() bool { return f.Submitted && len(f.Errors) == 0 }
 
 // checkRoles refuses the roles asked for that are not among roles (the
-// grid's and the people's).
+// grid's and the people's), and spells the others as the org does
+// ("designer" is "Designer"), with metrics.ResolveRole as the CLI and the
+// API match them.
 func (f *startForm) checkRoles(roles []Option) {
 	if !f.Submitted {
 		return
 	}
-	known := map[string]bool{}
-	var list []string
+	ids := make([]string, 0, len(roles))
+	names := make([]string, 0, len(roles))
 	for _, o := range roles {
-		known[o.ID] = true
-		list = append(list, o.Name)
+		ids = append(ids, o.ID)
+		names = append(names, o.Name)
 	}
-	for _, r := range f.Rows {
-		switch {
-		case r.Role == "" || known[r.Role]:
-		case len(list) == 0:
-			f.Errors = append(f.Errors, fmt.Sprintf("Role %q: this org has no roles yet (import people with a role first).", r.Role))
-		default:
-			f.Errors = append(f.Errors, fmt.Sprintf("Role %q is not a role of this org: choose one of %s.", r.Role, strings.Join(list, ", ")))
+	seen := map[string]string{} // role -> as asked
+	for i, r := range f.Rows {
+		if r.Role == "" {
+			continue
 		}
+		role, err := metrics.ResolveRole("", r.Role, ids)
+		switch {
+		case err != nil && len(ids) == 0:
+			f.Errors = append(f.Errors, fmt.Sprintf("Role %q: this org has no roles yet (import people with a role first).", r.Role))
+		case err != nil:
+			f.Errors = append(f.Errors, fmt.Sprintf("Role %q is not a role of this org: choose one of %s.", r.Role, strings.Join(names, ", ")))
+		case seen[role] != "" && seen[role] != r.Role: // the same spelling twice: parseStartForm said so
+			f.Errors = append(f.Errors, fmt.Sprintf("Role %q is asked twice, as %q and %q: give its hours per week once.", role, seen[role], r.Role))
+		default:
+			seen[role] = r.Role
+			if d := f.Request.Demand; d != nil && role != r.Role {
+				d[role] = d[r.Role]
+				delete(d, r.Role)
+			}
+			f.Rows[i].Role = role
+		}
+	}
+	if len(f.Errors) > 0 {
+		f.Request = metrics.EarliestStartRequest{}
 	}
 }
 

@@ -283,7 +283,7 @@ func TestParseStartForm(t *testing.T) {
 		{"need=designer:5&job_weeks=0", `Weeks "0": want a whole number from 1 to 52.`},
 		{"need=designer:5&job_weeks=53", `Weeks "53": want a whole number from 1 to 52.`},
 		{"need=designer:5&job_weeks=two", `Weeks "two": want a whole number from 1 to 52.`},
-		{"need=designer:5&job_weeks=4&not_before=2026-02-30", `Not before "2026-02-30": want a date as YYYY-MM-DD.`},
+		{"need=designer:5&job_weeks=4&not_before=2026-02-30", `Not before "2026-02-30": there is no such day: February 2026 has 28 days.`},
 		{"need=designer:5&job_weeks=4&not_before=04/12/2026", `Not before "04/12/2026": want a date as YYYY-MM-DD.`},
 		{"need=designer:5&job_weeks=4&not_before=2026-11-03", `Not before 2026-11-03 is in the past: give today (2026-11-04) or a later date.`},
 		{"need=designer:5&job_weeks=4&not_before=2028-11-05", `Not before 2028-11-05 is more than 104 weeks ahead: the capacity plan does not reach that far.`},
@@ -317,6 +317,19 @@ func TestCheckRoles(t *testing.T) {
 	f = parseStartForm(q, ctDay(11, 4))
 	f.checkRoles(nil)
 	ctEqual(t, "no roles", f.Errors[0], `Role "designer": this org has no roles yet (import people with a role first).`)
+
+	// Roles are matched as the CLI and the API match them: "designer " asks
+	// for the org's "Designer", spelt so in the form and the request.
+	q, _ = url.ParseQuery("role=designer+&hours=5&role=DEVELOPER&hours=3&job_weeks=2")
+	f = parseStartForm(q, ctDay(11, 4))
+	f.checkRoles([]Option{{"Designer", "Designer"}, {"Developer", "Developer"}})
+	ctEqual(t, "case errors", f.Errors, []string(nil))
+	ctEqual(t, "case rows", []string{f.Rows[0].Role, f.Rows[1].Role}, []string{"Designer", "Developer"})
+	ctEqual(t, "case demand", f.Request.Demand, map[string]decimal.Decimal{"Designer": decimal.NewFromInt(5), "Developer": decimal.NewFromInt(3)})
+	q, _ = url.ParseQuery("role=designer&hours=5&role=Designer&hours=3&job_weeks=2")
+	f = parseStartForm(q, ctDay(11, 4))
+	f.checkRoles([]Option{{"Designer", "Designer"}})
+	ctEqual(t, "twice", f.Errors, []string{`Role "Designer" is asked twice, as "designer" and "Designer": give its hours per week once.`})
 }
 
 func TestTentativeOf(t *testing.T) {

@@ -111,6 +111,23 @@ func (d *server) view(c echo.Context) (View, error) {
 	if err != nil {
 		return v, err
 	}
+	if v.Client != "" || v.Team != "" {
+		// A client or team by name, in any capitals, is the one it names, so
+		// a link says the same as the filter's choice; one the org does not
+		// have is refused rather than shown as a page of zeros.
+		n, err := metrics.LoadNames(c.Request().Context(), d.cfg.Store, org)
+		if err != nil {
+			return v, err
+		}
+		f := v.Filters()
+		var fe *metrics.FilterError
+		if err := n.ResolveFilters(c.Request().Context(), f); errors.As(err, &fe) {
+			return v, echo.NewHTTPError(http.StatusBadRequest, fe.Error())
+		} else if err != nil {
+			return v, err
+		}
+		v.Client, v.Team = f["client"], f["team"]
+	}
 	v.Settings, _, err = ingest.LoadOrg(c.Request().Context(), d.cfg.Store, org)
 	return v, err
 }
@@ -157,11 +174,33 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	// Pages show one org's numbers: never cached by a shared proxy.
 	h.Set("Cache-Control", "private, no-cache")
-	// No inline script and nothing from elsewhere: even a markup injection
-	// could not run code.
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+}
+
+// SecurityHeaders is the middleware that gives every response the
+// browser-facing security headers: pages (dashboards, sign-in, status, error
+// pages) and everything else alike, so no HTML can leave without them. It
+// sets them before the handler runs, so an error page written by echo's
+// error handler carries them too.
+//
+//   - Content-Security-Policy: scripts, styles and images only from this
+//     site and never inline, so even a markup injection could not run code;
+//     forms post only here; no page may be framed (clickjacking).
+//   - X-Frame-Options DENY: the same for browsers without frame-ancestors.
+//   - X-Content-Type-Options nosniff: a response is only what its
+//     Content-Type says.
+//   - Referrer-Policy same-origin: page addresses (org filters, client ids)
+//     are never sent to another site.
+func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
 }
 
 // kpis computes several KPI requests at once, at most two at a time (the

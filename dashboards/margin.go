@@ -26,6 +26,7 @@ type marginBody struct {
 	Pct       Chart // margin % by month, per client
 	Clients   []marginRow
 	Total     *marginRow // nil when nothing was earned or spent
+	Rests     string     // how much of the range's labour cost rests on missing cost rates
 	WriteOffs Chart
 	WIP       Chart
 	Overage   Chart
@@ -36,7 +37,8 @@ type marginRow struct {
 	Client, Link                           string
 	Revenue, LabourCost, Margin, MarginPct string
 	Hours, Rate                            string
-	Loss                                   bool // margin below zero
+	Uncosted                               string // share of the hours without a cost rate, "–" for none
+	Loss                                   bool   // margin below zero
 }
 
 func (d *server) margin(c echo.Context) error {
@@ -61,6 +63,9 @@ func (d *server) margin(c echo.Context) error {
 		return err
 	}
 	var notes []string
+	if res[0].Currency == "" {
+		notes = append(notes, metrics.CurrencyUnknown+": amounts on this page are in the org's own currency, which its settings and data do not name.")
+	}
 	if slices.Contains(dropped, "team") {
 		notes = append(notes, "Revenue, labour cost, margin and the retainer forecast belong to clients and projects, not teams: they are for every team. Write-offs and unbilled WIP are for team "+n.of("team", v.Team)+" only.")
 	}
@@ -85,6 +90,7 @@ func buildMargin(v View, n *names, byMonth, writeOffs, wip, overage *metrics.Res
 		return body, err
 	}
 	body.Clients, body.Total = buildMarginClients(v, n, byMonth)
+	body.Rests = costNote(coverageOf(tableOf(byMonth), "uncosted_hours", "hours", nil))
 	if body.WriteOffs, err = buildWriteOffs(v, writeOffs, cur); err != nil {
 		return body, err
 	}
@@ -97,7 +103,8 @@ func buildMargin(v View, n *names, byMonth, writeOffs, wip, overage *metrics.Res
 	return body, nil
 }
 
-// marginCurrency is the org's currency, as the KPI layer reports it.
+// marginCurrency is the org's currency, as the KPI layer reports it;
+// "money" when it is unknown (the page's note says so), never a guess.
 func marginCurrency(rs ...*metrics.Result) string {
 	for _, r := range rs {
 		if r != nil && r.Currency != "" {
@@ -105,6 +112,29 @@ func marginCurrency(rs ...*metrics.Result) string {
 		}
 	}
 	return "money"
+}
+
+// costText is a labour cost or margin for a table: unknown when no hour has
+// a cost rate, "–" with no data, else the amount, marked when some hours are
+// left out.
+func costText(v float64, ok bool, unc coverage) string {
+	switch {
+	case unc.all():
+		return "unknown"
+	case !ok:
+		return "–"
+	case unc.some():
+		return marginMoney(v, true) + "\u00a0*" // no break: the mark stays with its amount
+	}
+	return marginMoney(v, true)
+}
+
+// uncostedText is the share of hours without a cost rate, "–" for none.
+func uncostedText(unc coverage) string {
+	if !unc.some() {
+		return "–"
+	}
+	return unc.share()
 }
 
 // marginMonths are the first days of the months the view touches.
@@ -152,21 +182,25 @@ func buildMarginMonths(v View, res *metrics.Result, cur string) (Chart, error) {
 	if t.Len() == 0 {
 		return emptyChart(id, title, marginMissing), nil
 	}
-	tab := Table{Columns: []string{"month", "revenue (" + cur + ")", "labour cost (" + cur + ")", "margin (" + cur + ")", "margin %"},
-		Numeric: []bool{false, true, true, true, true}}
+	tab := Table{Columns: []string{"month", "revenue (" + cur + ")", "labour cost (" + cur + ")", "margin (" + cur + ")", "margin %", "hours without a cost rate"},
+		Numeric: []bool{false, true, true, true, true, true}}
 	var xs []string
 	var rev, cost []opts.BarData
 	for _, m := range marginMonths(v) {
 		in := func(r int) bool { return t.Date(r, "period").Equal(m) }
 		rv, rok := t.sum("revenue", in)
 		lc, lok := t.sum("labour_cost", in)
-		mg, mok := t.sum("margin", in)
-		pct, pok := ratio(mg, rv, mok && rok)
+		unc := coverageOf(t, "uncosted_hours", "hours", in)
+		// Margin is revenue less the cost known; with no cost rate at all
+		// both are unknown, not revenue and 100%.
+		lok = lok && !unc.all()
+		pct, pok := ratio(rv-lc, rv, rok && lok)
 		label := m.Format("Jan 2006")
 		xs = append(xs, label)
 		rev = append(rev, opts.BarData{Value: value(round2(rv), rok)})
 		cost = append(cost, opts.BarData{Value: value(round2(lc), lok)})
-		tab.Rows = append(tab.Rows, []string{label, marginMoney(rv, rok), marginMoney(lc, lok), marginMoney(mg, mok), fmtNum(pct, pok, "ratio")})
+		tab.Rows = append(tab.Rows, []string{label, marginMoney(rv, rok), costText(lc, lok, unc), costText(rv-lc, rok && lok, unc),
+			fmtNum(pct, pok, "ratio"), uncostedText(unc)})
 	}
 	b := charts.NewBar()
 	b.SetGlobalOptions(append(base(title, true, "axis"),
@@ -184,7 +218,8 @@ func buildMarginMonths(v View, res *metrics.Result, cur string) (Chart, error) {
 type marginClientTotal struct {
 	id                         string
 	revenue, cost, margin, hrs float64
-	ok                         bool // any revenue
+	uncosted                   coverage // hours without a cost rate, of hrs
+	ok                         bool     // any revenue
 }
 
 func marginClientTotals(t table) []marginClientTotal {
@@ -193,9 +228,9 @@ func marginClientTotals(t table) []marginClientTotal {
 		in := func(r int) bool { return t.Str(r, "client") == g }
 		rv, ok := t.sum("revenue", in)
 		lc, _ := t.sum("labour_cost", in)
-		mg, _ := t.sum("margin", in)
 		h, _ := t.sum("hours", in)
-		out = append(out, marginClientTotal{id: g, revenue: rv, cost: lc, margin: mg, hrs: h, ok: ok})
+		out = append(out, marginClientTotal{id: g, revenue: rv, cost: lc, margin: rv - lc, hrs: h,
+			uncosted: coverageOf(t, "uncosted_hours", "hours", in), ok: ok})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].revenue > out[j].revenue })
 	return out
@@ -250,10 +285,18 @@ func buildMarginPct(v View, n *names, res *metrics.Result) (Chart, error) {
 		for i, s := range ss {
 			in := func(r int) bool { return t.Date(r, "period").Equal(m) && (s.in == nil || s.in(r)) }
 			rv, rok := t.sum("revenue", in)
-			mg, _ := t.sum("margin", in)
-			p, ok := ratio(mg, rv, rok)
+			lc, _ := t.sum("labour_cost", in)
+			unc := coverageOf(t, "uncosted_hours", "hours", in)
+			p, ok := ratio(rv-lc, rv, rok && !unc.all())
 			data[i] = append(data[i], opts.LineData{Value: value(pct1(p), ok)})
-			row = append(row, fmtNum(p, ok, "ratio"))
+			text := fmtNum(p, ok, "ratio")
+			switch {
+			case unc.all():
+				text = "unknown"
+			case unc.some():
+				text += " (" + unc.share() + " of h without a cost rate)"
+			}
+			row = append(row, text)
 		}
 		tab.Rows = append(tab.Rows, row)
 	}
@@ -283,12 +326,17 @@ func buildMarginClients(v View, n *names, res *metrics.Result) ([]marginRow, *ma
 	if t.Len() == 0 {
 		return nil, nil
 	}
-	row := func(name, link string, rv, lc, mg, h float64, ok bool) marginRow {
-		p, pok := ratio(mg, rv, ok)
+	row := func(name, link string, rv, lc, mg, h float64, unc coverage, ok bool) marginRow {
+		known := !unc.all() // with no cost rate at all, cost and margin are unknown, not 0 and 100%
+		p, pok := ratio(mg, rv, ok && known)
 		rate, rok := ratio(rv, h, ok)
-		return marginRow{Client: name, Link: link, Revenue: marginMoney(rv, ok), LabourCost: marginMoney(lc, true),
-			Margin: marginMoney(mg, true), MarginPct: fmtNum(p, pok, "ratio"), Hours: fmtNum(h, true, "hours"),
-			Rate: marginMoney(rate, rok), Loss: mg < 0}
+		r := marginRow{Client: name, Link: link, Revenue: marginMoney(rv, ok), LabourCost: costText(lc, known, unc),
+			Margin: costText(mg, known, unc), MarginPct: fmtNum(p, pok, "ratio"), Hours: fmtNum(h, true, "hours"),
+			Rate: marginMoney(rate, rok), Uncosted: uncostedText(unc), Loss: known && mg < 0}
+		if !known {
+			r.MarginPct = "unknown"
+		}
+		return r
 	}
 	var rows []marginRow
 	var total marginClientTotal
@@ -297,14 +345,16 @@ func buildMarginClients(v View, n *names, res *metrics.Result) ([]marginRow, *ma
 		if c.id != "" { // "no client" cannot be a filter
 			link = v.Link("/margin", "client", c.id)
 		}
-		rows = append(rows, row(n.of("client", c.id), link, c.revenue, c.cost, c.margin, c.hrs, c.ok))
+		rows = append(rows, row(n.of("client", c.id), link, c.revenue, c.cost, c.margin, c.hrs, c.uncosted, c.ok))
 		total.revenue += c.revenue
 		total.cost += c.cost
 		total.margin += c.margin
 		total.hrs += c.hrs
+		total.uncosted.part += c.uncosted.part
+		total.uncosted.whole += c.uncosted.whole
 		total.ok = total.ok || c.ok
 	}
-	tr := row("all clients", "", total.revenue, total.cost, total.margin, total.hrs, total.ok)
+	tr := row("all clients", "", total.revenue, total.cost, total.margin, total.hrs, total.uncosted, total.ok)
 	return rows, &tr
 }
 

@@ -2,9 +2,8 @@ package dashboards
 
 import (
 	"context"
-	"fmt"
 
-	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // Option is one choice of a filter: the id in the URL, the name shown.
@@ -18,27 +17,24 @@ type names struct {
 	Clients, Teams []Option
 }
 
-// loadNames reads the org's names in one query.
+// loadNames reads the org's names in one query (metrics.LoadNames, which
+// also resolves the filters).
 func (d *server) loadNames(ctx context.Context, org string) (*names, error) {
-	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_names"), store.Params{"org": org})
+	all, err := metrics.LoadNames(ctx, d.cfg.Store, org)
 	if err != nil {
-		return nil, fmt.Errorf("names: %w", err)
+		return nil, err
 	}
 	n := &names{byKind: map[string]map[string]string{}}
-	for i := range rows.Len() {
-		var kind, id, name string
-		if err := rows.Scan(i, &kind, &id, &name); err != nil {
-			return nil, err
-		}
-		if n.byKind[kind] == nil {
-			n.byKind[kind] = map[string]string{}
-		}
-		n.byKind[kind][id] = name
-		switch kind {
-		case "client":
-			n.Clients = append(n.Clients, Option{id, name})
-		case "team":
-			n.Teams = append(n.Teams, Option{id, name})
+	for _, kind := range metrics.Dimensions {
+		n.byKind[kind] = map[string]string{}
+		for _, x := range all.Of(kind) {
+			n.byKind[kind][x.ID] = x.Name
+			switch kind {
+			case "client":
+				n.Clients = append(n.Clients, Option{x.ID, x.Name})
+			case "team":
+				n.Teams = append(n.Teams, Option{x.ID, x.Name})
+			}
 		}
 	}
 	return n, nil

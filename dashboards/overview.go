@@ -3,6 +3,7 @@ package dashboards
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -17,23 +18,41 @@ import (
 // KPI API agree; a percentile (den "") is asked for the whole range.
 type tileSpec struct {
 	kpi, name, unit string
-	num, den        []string // columns summed for the ratio's parts
-	higherIsBetter  bool
-	asOfEnd         bool // the value depends on the range's end (open-overdue work): ask for the previous range apart
-	page            string
-	missing         string // what to import when there is no value
+	num, den        []string // columns summed for the ratio's parts; "-col" subtracts col
+	// rests are the parts of the number that can be missing or assumed:
+	// the tile says how much of it they touch.
+	rests          []rest
+	higherIsBetter bool
+	asOfEnd        bool // the value depends on the range's end (open-overdue work): ask for the previous range apart
+	page           string
+	missing        string // what to import when there is no value
 }
 
+// rest is a part of a tile's number that can be missing or assumed: part
+// hours of whole hours (columns of the KPI's rows), and what the tile says.
+type rest struct {
+	part, whole string
+	unknown     bool                    // the number is unknown when the part is all of the whole
+	note        func(c coverage) string // "" when nothing to say
+}
+
+var (
+	restCost     = rest{"uncosted_hours", "hours", true, costNote}
+	restCapacity = rest{"assumed_hours", "available_hours", false, capacityNote}
+)
+
 var overviewTiles = []tileSpec{
-	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, true, false, "/utilization",
+	// Margin is revenue − labour cost, not Σ margin: a day whose hours have no
+	// cost rate has no margin, and its revenue must not count against none.
+	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, []rest{restCapacity}, true, false, "/utilization",
 		"No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md)."},
-	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, true, true, "/delivery",
+	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, nil, true, true, "/delivery",
 		"No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks."},
-	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, false, false, "/margin",
+	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, nil, false, false, "/margin",
 		"No billable work with a bill rate in this range: import billable time entries, and bill rates on people, roles or projects."},
-	{"approval_time_p50", "approval p50", "hours", nil, nil, false, false, "/approvals",
+	{"approval_time_p50", "approval p50", "hours", nil, nil, nil, false, false, "/approvals",
 		"No client approvals decided in this range: send client_review_requested and client_approved task events from your task tool."},
-	{"margin_pct", "margin %", "ratio", []string{"margin"}, []string{"revenue"}, true, false, "/margin",
+	{"margin_pct", "margin %", "ratio", []string{"revenue", "-labour_cost"}, []string{"revenue"}, []rest{restCost}, true, false, "/margin",
 		"No revenue in this range: import projects with fees or billable time entries with bill rates, and cost rates for labour cost."},
 }
 
@@ -42,6 +61,7 @@ type Tile struct {
 	Name, Value, Change, Trend string // Trend: "good", "bad" or ""
 	Link                       string
 	Empty                      string
+	Rests                      []string // what the number rests on that is missing or assumed
 	Spark                      Chart
 }
 
@@ -177,6 +197,11 @@ func tileValue(t tileSpec, tb table, keep func(int) bool) (float64, bool) {
 	var n, den float64
 	any := false
 	for _, c := range t.num {
+		if col, minus := strings.CutPrefix(c, "-"); minus {
+			s, _ := tb.sum(col, keep)
+			n -= s
+			continue
+		}
 		s, ok := tb.sum(c, keep)
 		n, any = n+s, any || ok
 	}
@@ -199,10 +224,30 @@ func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, e
 		cur, ok = tileValue(t, tableOf(whole), nil)
 	}
 	prevValue := func() (float64, bool) { return tileValue(t, tableOf(before), nil) }
+	prevRows, prevKeep := tableOf(before), func(int) bool { return true }
 	if before == nil {
 		prevValue = func() (float64, bool) { return tileValue(t, day, func(r int) bool { return !inView(r) }) }
+		prevRows, prevKeep = day, func(r int) bool { return !inView(r) }
 	}
-	if !ok {
+	// A number that rests on missing or assumed data says so, and its change
+	// is neither good nor bad: it may be the data that changed.
+	flagged := false
+	for _, rs := range t.rests {
+		c, pc := coverageOf(day, rs.part, rs.whole, inView), coverageOf(prevRows, rs.part, rs.whole, prevKeep)
+		flagged = flagged || c.some() || pc.some()
+		if rs.unknown && c.all() {
+			ok = false
+		}
+		if rs.unknown && pc.all() {
+			prevValue = func() (float64, bool) { return 0, false }
+		}
+		if note := rs.note(c); note != "" {
+			tile.Rests = append(tile.Rests, note)
+		}
+	}
+	if !ok && len(tile.Rests) > 0 {
+		tile.Value = "unknown"
+	} else if !ok {
 		tile.Empty = t.missing
 		tile.Value = "–"
 	} else if t.unit == "hours" {
@@ -218,7 +263,7 @@ func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, e
 		default:
 			tile.Change = fmt.Sprintf("%+.1f h", delta)
 		}
-		if math.Abs(delta) > 1e-9 {
+		if math.Abs(delta) > 1e-9 && !flagged {
 			if (delta > 0) == t.higherIsBetter {
 				tile.Trend = "good"
 			} else {
@@ -287,8 +332,18 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 		if t.unit == "ratio" {
 			shown = math.Round(val*1000) / 10
 		}
+		text := fmtNum(val, ok, t.unit)
+		for _, rs := range t.rests {
+			c := coverageOf(day, rs.part, rs.whole, in)
+			switch {
+			case rs.unknown && c.all():
+				ok, text = false, "unknown (no cost rate)"
+			case c.some():
+				text += " (" + c.share() + " of h " + map[bool]string{true: "without a cost rate", false: "assumed"}[rs.unknown] + ")"
+			}
+		}
 		ys = append(ys, opts.LineData{Value: value(shown, ok)})
-		tab.Rows = append(tab.Rows, []string{label, fmtNum(val, ok, t.unit)})
+		tab.Rows = append(tab.Rows, []string{label, text})
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(baseGrid(title, false, "axis", opts.Grid{Left: "8", Right: "16", Top: "40", Bottom: "36", ContainLabel: opts.Bool(true)}),

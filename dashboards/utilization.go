@@ -25,13 +25,15 @@ const utilizationMissing = "No capacity in this range: import people with their 
 type utilizationBody struct {
 	Heatmap, Teams, Roles, Untracked Chart
 	People                           []PersonRow
+	Assumed                          bool // some person's available hours are an assumed week
 }
 
 // PersonRow is one person of the utilization page's people table.
 type PersonRow struct {
 	Name, Team, TeamLink                                     string
 	Utilization, Target, Gap, Billable, Available, Untracked string
-	Trend                                                    string // "good" at or above target, "bad" below
+	Trend                                                    string // "good" at or above target, "bad" below, "" with no target
+	Assumed                                                  string // what the available hours assume, "" when nothing
 }
 
 // utilization answers "who is busy, who is idle, and is time being
@@ -86,6 +88,9 @@ func (d *server) utilization(c echo.Context) error {
 		return err
 	}
 	body.People = buildPeople(v, order, res[0], res[3], teams, n)
+	for _, p := range body.People {
+		body.Assumed = body.Assumed || p.Assumed != ""
+	}
 	return d.render(c, "utilization", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -141,16 +146,30 @@ func pct(v float64) float64 {
 // hours rounds hours to two decimals for a chart.
 func hours(v float64) float64 { return math.Round(v*100) / 100 }
 
-// utilizationOf is Σbillable ÷ Σavailable and Σtarget hours ÷ Σavailable
-// over the rows keep accepts: a ratio over several rows is the ratio of the
-// sums, as the KPI computes it for one row.
-func utilizationOf(t table, keep func(int) bool) (value, target float64, ok bool) {
+// utilizationOf is Σbillable ÷ Σavailable and Σtarget hours ÷ Σ available
+// hours that have a target, over the rows keep accepts: a ratio over several
+// rows is the ratio of the sums, as the KPI computes it for one row. tok is
+// false when no hour has a target: an unset target is not 0%.
+func utilizationOf(t table, keep func(int) bool) (value, target float64, ok, tok bool) {
 	b, _ := t.sum("billable_hours", keep)
 	a, aok := t.sum("available_hours", keep)
 	th, _ := t.sum("target_hours", keep)
+	un, _ := t.sum("untargeted_hours", keep)
 	value, ok = ratio(b, a, aok)
-	target, _ = ratio(th, a, aok)
-	return value, target, ok
+	target, tok = ratio(th, a-un, aok)
+	return value, target, ok, tok
+}
+
+// targetText is a target for a table or tooltip: "–" with no capacity (no
+// data), "no target set" when capacity has no target.
+func targetText(target float64, tok, capacity bool) string {
+	switch {
+	case !capacity:
+		return "–"
+	case !tok:
+		return noTargetText
+	}
+	return fmtNum(target, true, "ratio")
 }
 
 // personOrder lists the people of a utilization-by-person result, busiest
@@ -165,7 +184,7 @@ func personOrder(res *metrics.Result, n *names) []string {
 	}
 	var ps []person
 	for _, id := range t.groups("person") {
-		v, _, ok := utilizationOf(t, func(r int) bool { return t.Str(r, "person") == id })
+		v, _, ok, _ := utilizationOf(t, func(r int) bool { return t.Str(r, "person") == id })
 		ps = append(ps, person{id, n.of("person", id), v, ok})
 	}
 	slices.SortStableFunc(ps, func(a, b person) int {
@@ -229,14 +248,22 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 		target, tok := t.Num(c.i, "target")
 		b, bok := t.Num(c.i, "billable_hours")
 		a, aok := t.Num(c.i, "available_hours")
-		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], fmtNum(val, ok, "ratio"), fmtNum(target, tok, "ratio"),
-			fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
+		avail := fmtNum(a, aok, "hours")
+		if coverageOf(t, "assumed_hours", "available_hours", func(r int) bool { return r == c.i }).some() {
+			avail += " (" + assumedWeek + ")"
+		}
+		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], fmtNum(val, ok, "ratio"), targetText(target, tok, ok),
+			fmtNum(b, bok, "hours"), avail})
 		if !ok {
 			continue // no capacity that week: a gap, not a zero
 		}
 		drawn = true
-		label := fmt.Sprintf("%s, %s: %s billable (target %s), %s of %s h", ys[c.r], xs[c.c],
-			fmtNum(val, ok, "ratio"), fmtNum(target, tok, "ratio"), fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours"))
+		tgt := "target " + targetText(target, tok, ok)
+		if !tok {
+			tgt = noTargetText
+		}
+		label := fmt.Sprintf("%s, %s: %s billable (%s), %s of %s h", ys[c.r], xs[c.c],
+			fmtNum(val, ok, "ratio"), tgt, fmtNum(b, bok, "hours"), avail)
 		cells = append(cells, opts.HeatMapData{Name: label, Value: []any{c.c, c.r, pct(val)}})
 	}
 	if !drawn {
@@ -289,13 +316,17 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 		ys := make([]opts.LineData, len(periods))
 		for i, p := range periods {
 			in := func(r int) bool { return t.Str(r, dim) == g && t.Date(r, "period").Equal(p) }
-			val, target, ok := utilizationOf(t, in)
+			val, target, ok, tok := utilizationOf(t, in)
 			b, bok := t.sum("billable_hours", in)
 			a, aok := t.sum("available_hours", in)
 			ys[i] = opts.LineData{Value: value(pct(val), ok)}
 			drawn = drawn || ok
-			tab.Rows = append(tab.Rows, []string{xs[i], name, fmtNum(val, ok, "ratio"), fmtNum(target, ok, "ratio"),
-				fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
+			avail := fmtNum(a, aok, "hours")
+			if c := coverageOf(t, "assumed_hours", "available_hours", in); c.some() {
+				avail += " (" + c.share() + " assumed)"
+			}
+			tab.Rows = append(tab.Rows, []string{xs[i], name, fmtNum(val, ok, "ratio"), targetText(target, tok, ok),
+				fmtNum(b, bok, "hours"), avail})
 		}
 		l.AddSeries(name, ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[name]}))
@@ -305,8 +336,8 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 	}
 	targets := make([]opts.LineData, len(periods))
 	for i, p := range periods {
-		_, target, ok := utilizationOf(t, func(r int) bool { return t.Date(r, "period").Equal(p) })
-		targets[i] = opts.LineData{Value: value(pct(target), ok)}
+		_, target, ok, tok := utilizationOf(t, func(r int) bool { return t.Date(r, "period").Equal(p) })
+		targets[i] = opts.LineData{Value: value(pct(target), ok && tok)}
 	}
 	l.AddSeries("target", targets, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("target")}),
@@ -340,6 +371,10 @@ func buildUntracked(res *metrics.Result, n *names) (Chart, error) {
 	var bars []opts.BarData
 	for _, r := range rows {
 		name := n.of("person", t.Str(r, "person"))
+		if coverageOf(t, "assumed_hours", "available_hours", func(x int) bool { return x == r }).some() {
+			// On the bar's label, so its tooltip says it too.
+			name += " (" + assumedWeek + ")"
+		}
 		u, uok := t.Num(r, "value")
 		a, aok := t.Num(r, "available_hours")
 		lg, lok := t.Num(r, "logged_hours")
@@ -378,12 +413,22 @@ func buildPeople(v View, order []string, util, untracked *metrics.Result, teams 
 	var out []PersonRow
 	for _, id := range order {
 		mine := func(r int) bool { return u.Str(r, "person") == id }
-		val, target, ok := utilizationOf(u, mine)
+		val, target, ok, tok := utilizationOf(u, mine)
 		b, bok := u.sum("billable_hours", mine)
 		a, aok := u.sum("available_hours", mine)
-		p := PersonRow{Name: n.of("person", id), Utilization: fmtNum(val, ok, "ratio"), Target: fmtNum(target, ok, "ratio"),
+		p := PersonRow{Name: n.of("person", id), Utilization: fmtNum(val, ok, "ratio"), Target: fmtNum(target, ok && tok, "ratio"),
 			Gap: "–", Billable: fmtNum(b, bok, "hours"), Available: fmtNum(a, aok, "hours"), Untracked: "–"}
-		if ok {
+		if c := coverageOf(u, "assumed_hours", "available_hours", mine); c.some() {
+			p.Assumed = assumedWeek
+			if !c.all() {
+				p.Assumed = c.share() + " " + assumedWeek
+			}
+		}
+		if ok && !tok {
+			// No target was set: nothing to be above or below, so no colour.
+			p.Target, p.Gap = noTargetText, noTargetText
+		}
+		if ok && tok {
 			// Compared as shown, so 80.0% against 80.0% is on target.
 			gap := math.Round((val-target)*1000) / 10
 			if gap == 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // View is everything a page shows, and all of it is in the URL: the org, the
@@ -35,18 +36,18 @@ func parseView(c echo.Context, org string, now time.Time) (View, error) {
 	}
 	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	v.From, v.To = thisMonth.AddDate(0, -1, 0), thisMonth
-	var err error
+	var why string
 	if s := c.QueryParam("from"); s != "" {
-		if v.From, err = time.Parse(time.DateOnly, s); err != nil {
-			return v, echo.NewHTTPError(400, fmt.Sprintf("from %q: want a date as YYYY-MM-DD", s))
+		if v.From, why = metrics.ParseDay(s); why != "" {
+			return v, echo.NewHTTPError(400, fmt.Sprintf("from %q: %s", s, why))
 		}
 		if c.QueryParam("to") == "" {
 			v.To = v.From.AddDate(0, 1, 0)
 		}
 	}
 	if s := c.QueryParam("to"); s != "" {
-		if v.To, err = time.Parse(time.DateOnly, s); err != nil {
-			return v, echo.NewHTTPError(400, fmt.Sprintf("to %q: want a date as YYYY-MM-DD", s))
+		if v.To, why = metrics.ParseDay(s); why != "" {
+			return v, echo.NewHTTPError(400, fmt.Sprintf("to %q: %s", s, why))
 		}
 	}
 	if !v.From.Before(v.To) {

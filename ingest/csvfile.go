@@ -149,6 +149,16 @@ func OpenCSV(r io.Reader, file string, set ColumnSet) (*CSVFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Cells after the last named column are the header's share of a
+	// spreadsheet's trailing commas: the rows' rule (ExtraCells) holds.
+	named := len(header)
+	for named > 0 && headerKey(header[named-1]) == "" {
+		named--
+	}
+	if n := len(header) - named; n > MaxEmptyExtraCells {
+		return nil, &FileError{File: file, Line: line, Reason: fmt.Sprintf(
+			"the header has %d empty cells after its last named column, more than the %d tolerated", n, MaxEmptyExtraCells)}
+	}
 	f.hline, f.width = line, len(header)
 	f.pos = make([]int, len(set.Columns))
 	f.headers = make([]string, len(set.Columns))
@@ -292,12 +302,10 @@ func (f *CSVFile) Next() (rec Record, line int, err error) {
 			continue
 		}
 		if len(fields) > f.width {
-			extra := fields[f.width:]
-			if blank(extra) { // trailing commas
-				return Record{f: f, fields: fields[:f.width]}, line, nil
+			if why := ExtraCells(fields, f.width); why != "" {
+				return Record{}, line, &RowError{File: f.file, Line: line, Reason: why}
 			}
-			return Record{}, line, &RowError{File: f.file, Line: line, Reason: fmt.Sprintf(
-				"the row has %d fields but the header has %d", len(fields), f.width)}
+			return Record{f: f, fields: fields[:f.width]}, line, nil // trailing commas
 		}
 		n := len(fields)
 		// Short: the last record of a truncated file, or one bad row?
@@ -311,6 +319,31 @@ func (f *CSVFile) Next() (rec Record, line int, err error) {
 		return Record{}, line, &RowError{File: f.file, Line: line, Reason: fmt.Sprintf(
 			"the row has %d fields but the header has %d", n, f.width)}
 	}
+}
+
+// MaxEmptyExtraCells is how many empty cells a row may have after the
+// header's last column. Spreadsheets write some when a cell further right
+// was ever used (a new Google Sheet is 26 columns wide); tens of thousands
+// are not a spreadsheet's habit but a broken file.
+const MaxEmptyExtraCells = 100
+
+// ExtraCells says why a row of cells is refused when it has more cells than
+// the header's width columns, or "" when it may be read as its first width
+// cells: every extra cell is empty (or white space) and there are at most
+// MaxEmptyExtraCells of them. Every CSV reader of exports and of
+// opsmetrics' own formats follows it. It returns "" when len(cells) <= width.
+func ExtraCells(cells []string, width int) string {
+	extra := cells[min(width, len(cells)):]
+	switch {
+	case len(extra) == 0:
+		return ""
+	case !blank(extra):
+		return fmt.Sprintf("the row has %d cells but the header has %d columns", len(cells), width)
+	case len(extra) > MaxEmptyExtraCells:
+		return fmt.Sprintf("the row has %d cells but the header has %d columns: %d empty cells after the last column, more than the %d tolerated",
+			len(cells), width, len(extra), MaxEmptyExtraCells)
+	}
+	return ""
 }
 
 func blank(fields []string) bool {

@@ -139,6 +139,8 @@ func TestOpenCSVFileErrors(t *testing.T) {
 		{"stray quote", "Date,Hours,Notes\n2026-04-30,1,\"a\"b\n2026-05-01,2,c\n", testColumns, 2, "stray"},
 		{"bare quote", "Date,Hours,Notes\n2026-04-30,1,a\"b\n", testColumns, 2, `a " inside an unquoted field`},
 		{"short last row", "Date,Hours,Notes\n2026-04-30,1,ok\n2026-05-01,2\n", testColumns, 3, "the last row has 2 of the header's 3 fields"},
+		{"runaway header", "Date,Hours" + strings.Repeat(",", MaxEmptyExtraCells+1) + "\n2026-04-30,1\n", ignoring(testColumns), 1,
+			"the header has 101 empty cells after its last named column, more than the 100 tolerated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errs := readAll(t, tc.set, tc.in)
@@ -167,7 +169,7 @@ func TestCSVFileRowErrorsGoOn(t *testing.T) {
 	}
 	for i, line := range []int{2, 4} {
 		var re *RowError
-		if !errors.As(errs[i], &re) || re.Line != line || re.File != "in.csv" || !strings.Contains(re.Reason, "fields but the header has 3") {
+		if !errors.As(errs[i], &re) || re.Line != line || re.File != "in.csv" || !strings.Contains(re.Reason, "but the header has 3") {
 			t.Errorf("error %d = %v, want a RowError on line %d", i, errs[i], line)
 		}
 	}

@@ -65,6 +65,10 @@ type Person struct {
 	StartDate           *time.Time
 	EndDate             *time.Time
 	HolidayCalendar     string
+	// CapacityAssumed marks a person the Resolver created on first sight:
+	// nobody gave their weekly capacity, so it is an assumed full-time week,
+	// and the numbers that rest on it say so.
+	CapacityAssumed bool
 }
 
 // Client is a customer of the agency.
@@ -240,11 +244,16 @@ type InvoiceLine struct {
 	TimeEntryIDs []string
 }
 
-// Ingest batch statuses.
+// Ingest batch statuses. A batch written straight to the tables (the CLI)
+// is running until done or failed; a staged one (the HTTP intake) is staging
+// while its rows go to the staging tables, committing while they are copied
+// into the tables, then done; failed when it was dropped.
 const (
-	BatchRunning = "running"
-	BatchDone    = "done"
-	BatchFailed  = "failed"
+	BatchRunning    = "running"
+	BatchStaging    = "staging"
+	BatchCommitting = "committing"
+	BatchDone       = "done"
+	BatchFailed     = "failed"
 )
 
 // BatchRecord is the bookkeeping of one import: what was imported, from

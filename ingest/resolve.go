@@ -191,8 +191,9 @@ func (r *Resolver) person(refs *Refs) string {
 		ValidFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 		Name:      refs.PersonName, Email: refs.PersonEmail, Role: refs.Role,
 		// Unknown until people are imported: a full-time week, so capacity
-		// KPIs have a denominator; `docs/import.md` says how to correct it.
-		WeeklyCapacityHours: decimal.NewFromInt(40),
+		// KPIs have a denominator, marked as assumed so they say so;
+		// `docs/import.md` says how to correct it.
+		WeeklyCapacityHours: decimal.NewFromInt(40), CapacityAssumed: true,
 	})
 	return id
 }

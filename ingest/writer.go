@@ -183,6 +183,7 @@ func personRows(c *columns, recs []Person, st stamp) {
 	col(c, "start_date", func(i int) ptm { return recs[i].StartDate })
 	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
 	col(c, "holiday_calendar", func(i int) string { return recs[i].HolidayCalendar })
+	col(c, "capacity_assumed", func(i int) uint8 { return flag(recs[i].CapacityAssumed) })
 	c.bookkeeping(st, meta, nil)
 }
 

@@ -71,14 +71,17 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		if err := dec.Decode(&body); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
 		}
+		if why := OnlyValue(dec); why != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+why)
+		}
 		r := EarliestStartRequest{Org: org, Demand: body.Demand, Weeks: body.Weeks, HorizonWeeks: body.HorizonWeeks,
 			IncludeTentative: body.IncludeTentative == nil || *body.IncludeTentative, Derate: body.Derate, Now: now()}
 		if body.NotBefore == "" {
 			r.NotBefore = now()
 		} else {
-			t, err := time.Parse(time.DateOnly, body.NotBefore)
-			if err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("not_before %q: want a date as YYYY-MM-DD", body.NotBefore))
+			t, why := ParseDay(body.NotBefore)
+			if why != "" {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("not_before %q: %s", body.NotBefore, why))
 			}
 			r.NotBefore = t
 		}
@@ -98,6 +101,11 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 			return badRequest(err)
 		}
 		res, err := compute(c.Request().Context(), q, req, orgs)
+		var fe *FilterError
+		if errors.As(err, &fe) {
+			return c.JSON(http.StatusBadRequest, filterProblem{Error: fe.Error(), Filter: fe.Kind, Value: fe.Value,
+				Ambiguous: fe.Ambiguous, Candidates: append([]Named{}, fe.Candidates...)})
+		}
 		if err != nil {
 			return badRequest(err)
 		}
@@ -108,6 +116,18 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		return c.JSON(http.StatusOK, res)
 	})
+}
+
+// filterProblem is the 400 of a filter that names nothing, or several
+// things, of its kind: the message, and the filter, its value and the
+// candidates (close matches, or every match of an ambiguous name) for a
+// program to offer.
+type filterProblem struct {
+	Error      string  `json:"error"`
+	Filter     string  `json:"filter"`
+	Value      string  `json:"value"`
+	Ambiguous  bool    `json:"ambiguous"`
+	Candidates []Named `json:"candidates"`
 }
 
 // OrgSettingsTTL is how long the API reuses an org's settings: a changed
@@ -171,6 +191,18 @@ func JSONProblem(err error) string {
 	return "not valid JSON"
 }
 
+// OnlyValue says what follows the JSON value dec has just decoded, or ""
+// when nothing but white space does. encoding/json stops after the first
+// value, so without it a second object would be ignored and the request
+// answered as if the first were all it said.
+func OnlyValue(dec *json.Decoder) string {
+	off := dec.InputOffset()
+	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
+		return fmt.Sprintf("a second JSON value at byte %d; send one object", off)
+	}
+	return ""
+}
+
 var capacityParams = []string{"from", "to", "by", "include_tentative", "derate", "format"}
 
 func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityRequest, error) {
@@ -187,14 +219,14 @@ func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityReque
 	if from == "" {
 		from = now.Format(time.DateOnly)
 	}
-	f, err := time.Parse(time.DateOnly, from)
-	if err != nil {
-		return r, badf("from %q: want a date as YYYY-MM-DD", from)
+	f, why := ParseDay(from)
+	if why != "" {
+		return r, badf("from %q: %s", from, why)
 	}
 	t := f.AddDate(0, 0, 7*12)
 	if to != "" {
-		if t, err = time.Parse(time.DateOnly, to); err != nil {
-			return r, badf("to %q: want a date as YYYY-MM-DD", to)
+		if t, why = ParseDay(to); why != "" {
+			return r, badf("to %q: %s", to, why)
 		}
 	}
 	r.From, r.To = f, t

@@ -31,6 +31,7 @@ type KPI struct {
 	Filters     []string `json:"filters"`
 	Version     int      `json:"version"` // of the definition; bumped when a number would change
 	query       string
+	money       bool // some of its columns are amounts in the org's currency
 }
 
 // Catalog returns every KPI, by name order.
@@ -68,6 +69,8 @@ func parseHeader(file, text string) (KPI, error) {
 		if !ok {
 			break
 		}
+		// The header's column list says which columns are money.
+		k.money = k.money || strings.Contains(line, "money")
 		key, val, ok := strings.Cut(line, ": ")
 		if !ok {
 			continue

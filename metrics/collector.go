@@ -190,7 +190,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		case "team":
 			team = t.ScopeValue
 		}
-		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, t.Value.InexactFloat64(),
+		ch <- prometheus.MustNewConstMetric(descThreshold, prometheus.GaugeValue, t.Value.Mul(ThresholdKPIs[t.KPI].perBase()).InexactFloat64(),
 			ot.org, t.KPI, client, team, t.Comparator, t.Severity, ForLabel(t.For.Duration), t.ID)
 	}
 }
@@ -349,13 +349,21 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 			if v, ok := t.Num(r, "value"); ok && t.Str(r, scope) != "" {
 				add(d, v, labelsOf(t.Str(r, scope))...)
 			}
+			// A row whose numerator is unknown (a client's margin when none
+			// of its hours has a cost rate) is left out of the total whole,
+			// not counted as 0 over its revenue.
+			var rn, rd float64
+			known := true
 			for _, col := range p.num {
-				x, _ := t.Num(r, col)
-				n += x
+				x, ok := t.Num(r, col)
+				rn, known = rn+x, known && ok
 			}
 			for _, col := range p.den {
 				x, _ := t.Num(r, col)
-				den += x
+				rd += x
+			}
+			if known {
+				n, den = n+rn, den+rd
 			}
 		}
 		if withTotal && den != 0 {

@@ -38,8 +38,9 @@ func TestCollector(t *testing.T) {
 			{Meta: meta("r2"), OccurredAt: utc("2026-03-10 11:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d2", ClientID: "c2"},
 		})
 	s := chdbtest.Shared(t)
+	// Set under the gauge's name, as thresholds were: exported under the KPI's.
 	if _, err := metrics.PutThreshold(t.Context(), s, org, metrics.Threshold{ID: "wo", KPI: "write_off_ratio", Comparator: "gt",
-		Value: dec("0.2"), For: metrics.Duration{Duration: 10 * time.Minute}, Severity: "critical"}, testNow); err != nil {
+		Value: dec("0.2"), For: metrics.Duration{Duration: 15 * time.Minute}, Severity: "critical"}, testNow); err != nil {
 		t.Fatal(err)
 	}
 
@@ -69,7 +70,7 @@ opsmetrics_kpi_write_off_ratio{client="c2",org="collector-test",window="30d"} 0
 opsmetrics_kpi_write_off_ratio{client="c2",org="collector-test",window="month"} 0
 # HELP opsmetrics_alert_threshold An alert threshold set through the API; the generic rules compare each KPI gauge with it.
 # TYPE opsmetrics_alert_threshold gauge
-opsmetrics_alert_threshold{client="",comparator="gt",for="15m",kpi="write_off_ratio",org="collector-test",severity="critical",team="",threshold_id="wo"} 0.2
+opsmetrics_alert_threshold{client="",comparator="gt",for="15m",kpi="write_off_rate",org="collector-test",severity="critical",team="",threshold_id="wo"} 0.2
 `
 	// The names of the org and of the clients its series carry, for alert texts.
 	want += `
@@ -95,6 +96,11 @@ opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
 	near(t, "Studio, 30 days", util[`org="collector-test",role="",team="Studio",window="30d"`], 16.0/176)
 	near(t, "designer, month", util[`org="collector-test",role="designer",team="",window="month"`], 16.0/56)
 	near(t, "org, month", util[`org="collector-test",role="",team="",window="month"`], 16.0/56)
+	// Pia has no cost rate: no client's margin is known, so there is no margin series
+	// (it was 1.0, 100%, for both clients and the org while missing cost read as 0).
+	if m := gathered(t, reg, "opsmetrics_kpi_margin_ratio"); len(m) != 0 {
+		t.Errorf("margin ratio series without any cost rate: %v", m)
+	}
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", problems, err)
 	}

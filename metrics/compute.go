@@ -1,11 +1,11 @@
 package metrics
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,11 +27,14 @@ type Request struct {
 	From, To time.Time         // dates; the time of day is ignored
 	GroupBy  string            // "" or one of the KPI's GroupBy
 	Interval string            // "", "day", "week" or "month"
-	Filters  map[string]string // dimension -> id or name; only the KPI's Filters
+	Filters  map[string]string // dimension -> id or name (Names.Resolve); only the KPI's Filters
 	Now      time.Time         // "now" for open-overdue and ages; zero means time.Now
 	// Settings are the org's settings when the caller has read them already
 	// (a page asking for ten KPIs of one org reads them once); nil: read.
 	Settings *ingest.Org
+	// Names are the org's names when the caller has read them already;
+	// nil: read when a filter is set.
+	Names *Names
 }
 
 // ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
@@ -78,18 +81,27 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 
 // Result is a KPI's answer: one row per period and group.
 type Result struct {
-	KPI      string    `json:"kpi"`
-	Version  int       `json:"definition_version"`
-	Unit     string    `json:"unit"`
-	Org      string    `json:"org"`
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	GroupBy  string    `json:"group_by,omitempty"`
-	Interval string    `json:"interval,omitempty"`
+	KPI      string `json:"kpi"`
+	Version  int    `json:"definition_version"`
+	Unit     string `json:"unit"`
+	Org      string `json:"org"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	GroupBy  string `json:"group_by,omitempty"`
+	Interval string `json:"interval,omitempty"`
+	// Currency is the org's currency: its setting, else the one currency
+	// its clients and time entries name; "" (JSON null) when neither says,
+	// and Notes then says why.
 	Currency string    `json:"currency"`
 	Columns  []Column  `json:"columns"`
 	Rows     [][]any   `json:"-"`
 	Computed time.Time `json:"computed_at"`
+	// Flags are, per row, what its numbers rest on that is missing or
+	// assumed (FlagCostRateMissing, ...); nil or empty for a sound row.
+	Flags [][]Flag `json:"-"`
+	// Notes say in words what the flags and an unknown currency mean for
+	// these numbers, one sentence each.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Column is one result column. Value is the KPI itself; the others are its
@@ -102,6 +114,7 @@ type Column struct {
 // orgSettings are the org facts the queries take as parameters.
 type orgSettings struct {
 	tz, currency     string
+	currencyWhy      string // why currency is "", for the result's notes
 	grace            uint64
 	workdays         uint64
 	dayStart, dayEnd uint64
@@ -152,15 +165,47 @@ func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings,
 }
 
 // loadOrg reads an org's settings (ingest.LoadOrg's defaults for an org
-// without any); amounts of an org with no currency yet show as USD.
+// without any), with its currency as settingsOf finds it.
 func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 	o, _, err := ingest.LoadOrg(ctx, q, org)
-	return settingsOf(o), err
+	if err != nil {
+		return orgSettings{}, err
+	}
+	return settingsOf(ctx, q, o)
 }
 
-func settingsOf(o ingest.Org) orgSettings {
-	return orgSettings{tz: o.TimeZone, currency: cmp.Or(o.Currency, "USD"), grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+// settingsOf returns o's settings for the queries. An org whose settings
+// name no currency (an org set up by importing clients, or through the
+// API) takes the one currency its clients and time entries name; with
+// none or several its currency stays unknown, never a guess: a label of
+// USD on amounts in EUR is worse than none.
+func settingsOf(ctx context.Context, q Querier, o ingest.Org) (orgSettings, error) {
+	s := orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
 		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
+	if s.currency != "" {
+		return s, nil
+	}
+	rows, err := q.Query(ctx, store.QueryText("org_data_currencies"), store.Params{"org": o.ID})
+	if err != nil {
+		return s, fmt.Errorf("org %s currency: %w", o.ID, err)
+	}
+	var names []string
+	for i := range rows.Len() {
+		var c string
+		if err := rows.Scan(i, &c); err != nil {
+			return s, fmt.Errorf("org %s currency: %w", o.ID, err)
+		}
+		names = append(names, c)
+	}
+	switch len(names) {
+	case 0:
+		s.currencyWhy = "the org's settings name none and no client or time entry names one"
+	case 1:
+		s.currency = names[0]
+	default:
+		s.currencyWhy = "the org's settings name none and its data names " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return s, nil
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
@@ -198,8 +243,11 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	}
 	var org orgSettings
 	if r.Settings != nil && r.Settings.ID == r.Org {
-		org = settingsOf(*r.Settings)
-	} else if org, err = orgs.get(ctx, q, r.Org); err != nil {
+		org, err = settingsOf(ctx, q, *r.Settings)
+	} else {
+		org, err = orgs.get(ctx, q, r.Org)
+	}
+	if err != nil {
 		return nil, err
 	}
 	now := r.Now
@@ -211,8 +259,12 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
 		"day_start": org.dayStart, "day_end": org.dayEnd, "overhead": org.overhead, "stuck_hours": org.stuckHours, "now": now.UTC(),
 	}
+	filters, err := resolveFilters(ctx, q, r)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range Dimensions {
-		all[d] = r.Filters[d]
+		all[d] = filters[d]
 	}
 	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
 	placeholders := store.Placeholders(p.text)
@@ -229,6 +281,29 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 		p.params[name] = v
 	}
 	return p, nil
+}
+
+// resolveFilters returns r's filters with every name resolved to its id;
+// r's map is left as it is. Errors: *FilterError for a filter that names
+// nothing or several things.
+func resolveFilters(ctx context.Context, q Querier, r Request) (map[string]string, error) {
+	f := map[string]string{}
+	for d, v := range r.Filters {
+		if v != "" {
+			f[d] = v
+		}
+	}
+	if len(f) == 0 {
+		return f, nil
+	}
+	n := r.Names
+	if n == nil || n.Org != r.Org {
+		var err error
+		if n, err = LoadNames(ctx, q, r.Org); err != nil {
+			return nil, err
+		}
+	}
+	return f, n.ResolveFilters(ctx, f)
 }
 
 func (p *prepared) result(r Request, rows *store.Rows) *Result {
@@ -258,6 +333,10 @@ func (p *prepared) result(r Request, rows *store.Rows) *Result {
 		}
 		res.Rows = append(res.Rows, out)
 	}
+	if res.Currency == "" && k.money {
+		res.Notes = append(res.Notes, CurrencyUnknown+": "+org.currencyWhy+" (or PUT /api/v1/org {\"currency\": \"EUR\"}).")
+	}
+	res.flag()
 	return res
 }
 
@@ -280,20 +359,65 @@ func kind(chType string) string {
 	}
 }
 
-// ParseRange reads from and to as YYYY-MM-DD. Empty from and to give the
-// current month; an empty to alone gives from plus one month.
+// ParseRange reads from and to as YYYY-MM-DD (see ParseDay). Empty from
+// and to give the current month; an empty to alone gives from plus one
+// month. An error (ErrBadRequest) starts with the name of the date it is
+// about, "from" or "to".
 func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	var f, t time.Time
-	var err error
+	var why string
 	if from == "" {
 		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	} else if f, err = time.Parse(time.DateOnly, from); err != nil {
-		return f, t, badf("from %q: want a date as YYYY-MM-DD", from)
+	} else if f, why = ParseDay(from); why != "" {
+		return f, t, badf("from %q: %s", from, why)
 	}
 	if to == "" {
 		t = f.AddDate(0, 1, 0)
-	} else if t, err = time.Parse(time.DateOnly, to); err != nil {
-		return f, t, badf("to %q: want a date as YYYY-MM-DD", to)
+	} else if t, why = ParseDay(to); why != "" {
+		return f, t, badf("to %q: %s", to, why)
 	}
 	return f, t, nil
+}
+
+// ParseDay reads a date given as YYYY-MM-DD (a flag, a query parameter, a
+// form field) as UTC midnight, or says why it cannot: a date of the right
+// shape that is not on the calendar, such as 2026-11-31, is told apart from
+// a malformed one, since its writer knows the format and needs to hear
+// which part is wrong. Every date a user types goes through it.
+func ParseDay(s string) (time.Time, string) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err == nil {
+		return t, ""
+	}
+	y, m, d, ok := dayParts(s)
+	switch {
+	case !ok:
+		return t, "want a date as YYYY-MM-DD"
+	case m < 1 || m > 12: // perhaps day and month swapped: say the format too
+		return t, fmt.Sprintf("there is no month %d; want a date as YYYY-MM-DD", m)
+	case d < 1:
+		return t, fmt.Sprintf("there is no day %d", d)
+	}
+	last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC)
+	return t, fmt.Sprintf("there is no such day: %s %d has %d days", last.Month(), y, last.Day())
+}
+
+// dayParts splits YYYY-MM-DD, all digits, into numbers without checking them.
+func dayParts(s string) (y, m, d int, ok bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return 0, 0, 0, false
+	}
+	num := func(p string) int {
+		n := 0
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	ok = true
+	y, m, d = num(s[:4]), num(s[5:7]), num(s[8:])
+	return y, m, d, ok
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -124,7 +125,43 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 	if err != nil {
 		return nil, err
 	}
+	if r.Demand, err = resolveDemand(ctx, q, r.Org, r.Demand, grid); err != nil {
+		return nil, err
+	}
 	return Plan(grid, r, first), nil
+}
+
+// resolveDemand returns demand keyed by each role as the org spells it
+// ("designer" asks for "Designer"): the roles of its people and of its
+// by-role grid, which has the roles only bookings name. Errors:
+// *RoleError for a role the org does not have; ErrBadRequest for a role
+// asked twice in two spellings.
+func resolveDemand(ctx context.Context, q Querier, org string, demand map[string]decimal.Decimal, g *CapacityGrid) (map[string]decimal.Decimal, error) {
+	n, err := LoadNames(ctx, q, org)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range g.Cells {
+		n.Add("role", c.Key)
+	}
+	var roles []string
+	for _, x := range n.Of("role") {
+		roles = append(roles, x.ID)
+	}
+	out := make(map[string]decimal.Decimal, len(demand))
+	asked := map[string]string{}
+	for _, as := range slices.Sorted(maps.Keys(demand)) {
+		role, err := ResolveRole(org, as, roles)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := asked[role]; ok {
+			return nil, badf("role %s is asked twice, as %q and %q: give its hours per week once", role, prev, as)
+		}
+		asked[role] = as
+		out[role] = demand[as]
+	}
+	return out, nil
 }
 
 func mondayOnOrAfter(t time.Time) time.Time {

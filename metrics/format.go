@@ -54,12 +54,18 @@ func Cell(v any) string {
 
 // MarshalJSON writes the result with its rows as objects keyed by column.
 // Numbers are JSON numbers in full precision (decimals are never rounded
-// through a float); a null ratio is null.
+// through a float); a null ratio is null. A KPI that can carry flags
+// (Flagged) has "flags" on every row, [] for a sound one. An unknown
+// currency is null.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	type plain Result
+	flagged := r.Flagged()
 	rows := make([]map[string]any, len(r.Rows))
 	for i, row := range r.Rows {
-		obj := make(map[string]any, len(row))
+		obj := make(map[string]any, len(row)+1)
+		if flagged {
+			obj["flags"] = r.rowFlags(i)
+		}
 		for j, v := range row {
 			s := Cell(v)
 			switch {
@@ -73,10 +79,23 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		}
 		rows[i] = obj
 	}
+	var currency *string
+	if r.Currency != "" {
+		currency = &r.Currency
+	}
 	return json.Marshal(struct {
 		*plain
-		Rows []map[string]any `json:"rows"`
-	}{(*plain)(r), rows})
+		Currency *string          `json:"currency"`
+		Rows     []map[string]any `json:"rows"`
+	}{(*plain)(r), currency, rows})
+}
+
+// rowFlags is row's flags, never nil.
+func (r *Result) rowFlags(row int) []Flag {
+	if row < len(r.Flags) && r.Flags[row] != nil {
+		return r.Flags[row]
+	}
+	return []Flag{}
 }
 
 func isNull(v any) bool {
@@ -95,14 +114,24 @@ func isNull(v any) bool {
 	return false
 }
 
-// WriteCSV writes a header of column names and one line per row.
+// WriteCSV writes a header of column names and one line per row. A KPI
+// that can carry flags (Flagged) ends each line with its flags, joined by
+// ";" (empty for a sound row).
 func (r *Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write(r.names())
-	for _, row := range r.Rows {
-		line := make([]string, len(row))
+	flagged := r.Flagged()
+	names := r.names()
+	if flagged {
+		names = append(names, "flags")
+	}
+	cw.Write(names)
+	for n, row := range r.Rows {
+		line := make([]string, len(row), len(row)+1)
 		for i, v := range row {
 			line[i] = Cell(v)
+		}
+		if flagged {
+			line = append(line, FlagNames(r.rowFlags(n)))
 		}
 		cw.Write(line)
 	}
@@ -111,21 +140,46 @@ func (r *Result) WriteCSV(w io.Writer) error {
 }
 
 // WriteTable writes aligned columns for a terminal: ratios as percentages,
-// hours and money to two decimals, null as "–" (no data).
+// hours and money to two decimals, null as "–" (no data), or "unknown" where
+// a flag explains it. When some row is flagged, a NOTES column says what its
+// numbers rest on, and the notes follow the table.
 func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(r.names(), "\t")))
-	for _, row := range r.Rows {
-		line := make([]string, len(row))
+	t := TableOf(r)
+	notes := false
+	for i := range r.Rows {
+		notes = notes || len(r.rowFlags(i)) > 0
+	}
+	names := r.names()
+	if notes {
+		names = append(names, "notes")
+	}
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(names, "\t")))
+	for n, row := range r.Rows {
+		line := make([]string, len(row), len(row)+1)
 		for i, v := range row {
 			line[i] = display(r.Columns[i], r.Unit, v)
+			if isNull(v) {
+				line[i] = t.nullText(n)
+			}
+		}
+		if notes {
+			line = append(line, t.flagText(n))
 		}
 		fmt.Fprintln(tw, strings.Join(line, "\t"))
 	}
 	if len(r.Rows) == 0 {
 		fmt.Fprintln(tw, "(no rows: nothing in this range)")
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, note := range r.Notes {
+		if _, err := fmt.Fprintln(w, "\n"+note); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *Result) names() []string {

@@ -53,7 +53,7 @@ func (u unit) format(x string) string {
 
 // thresholdAlert is the alert of one KPI's thresholds.
 type thresholdAlert struct {
-	kpi         string   // the gauge name without opsmetrics_kpi_, as in ThresholdKPIs
+	kpi         string   // the KPI's name, as in ThresholdKPIs and the thresholds' kpi label
 	window      bool     // compare the window="30d" gauge (overdue_deliverables has no window)
 	alert       string   // the alert name
 	comparators []string // the directions it covers; the others fire OpsmetricsKPIThreshold
@@ -66,7 +66,7 @@ type thresholdAlert struct {
 // thresholdAlerts are the per-KPI alerts, in the order of the rules file.
 var thresholdAlerts = []thresholdAlert{
 	{
-		kpi: "write_off_ratio", window: true, alert: "OpsmetricsWriteOffAboveThreshold", comparators: []string{"gt"},
+		kpi: "write_off_rate", window: true, alert: "OpsmetricsWriteOffAboveThreshold", comparators: []string{"gt"},
 		unit: percent, page: "/margin",
 		summary: "Write-off of $SCOPE is $VALUE over the last 30 days, above the $THRESHOLD threshold.",
 		description: "$VALUE of the standard value of the billable work of $SCOPE in the last 30 days was written off. " +
@@ -75,7 +75,7 @@ var thresholdAlerts = []thresholdAlert{
 			"Then agree with the account lead whether to bill the extra scope or fix how the work is estimated.",
 	},
 	{
-		kpi: "billable_utilization_ratio", window: true, alert: "OpsmetricsUtilizationOutsideBand", comparators: []string{"lt", "gt"},
+		kpi: "billable_utilization", window: true, alert: "OpsmetricsUtilizationOutsideBand", comparators: []string{"lt", "gt"},
 		unit: percent, page: "/utilization",
 		summary: "Billable utilization of $SCOPE is $VALUE over the last 30 days, $DIRECTION the $THRESHOLD threshold.",
 		description: "Billable hours of $SCOPE were $VALUE of their available hours (contracted hours less time off and holidays) " +
@@ -86,7 +86,7 @@ var thresholdAlerts = []thresholdAlert{
 			"look at the Capacity page before booking them more work.{{ end }}",
 	},
 	{
-		kpi: "approval_time_p90_seconds", window: true, alert: "OpsmetricsApprovalP90AboveThreshold", comparators: []string{"gt"},
+		kpi: "approval_time_p90", window: true, alert: "OpsmetricsApprovalP90AboveThreshold", comparators: []string{"gt"},
 		unit: seconds, page: "/approvals",
 		summary: "Client approvals of $SCOPE take $VALUE at the 90th percentile, above the $THRESHOLD threshold.",
 		description: "One review cycle in ten of $SCOPE decided in the last 30 days took longer than $VALUE " +
@@ -95,7 +95,7 @@ var thresholdAlerts = []thresholdAlert{
 			"Chase the oldest, and agree a review deadline with the client for the next deliverables.",
 	},
 	{
-		kpi: "on_time_ratio", window: true, alert: "OpsmetricsOnTimeBelowThreshold", comparators: []string{"lt"},
+		kpi: "on_time_rate", window: true, alert: "OpsmetricsOnTimeBelowThreshold", comparators: []string{"lt"},
 		unit: percent, page: "/delivery",
 		summary: "On-time delivery of $SCOPE is $VALUE over the last 30 days, below the $THRESHOLD threshold.",
 		description: "Only $VALUE of the deliverables of $SCOPE due in the last 30 days were delivered on time " +
@@ -104,7 +104,7 @@ var thresholdAlerts = []thresholdAlert{
 			"under-estimated, or short of people? Agree new dates with the client for the open ones.",
 	},
 	{
-		kpi: "margin_ratio", window: true, alert: "OpsmetricsMarginBelowThreshold", comparators: []string{"lt"},
+		kpi: "margin_pct", window: true, alert: "OpsmetricsMarginBelowThreshold", comparators: []string{"lt"},
 		unit: percent, page: "/margin",
 		summary: "Margin of $SCOPE is $VALUE over the last 30 days, below the $THRESHOLD threshold.",
 		description: "Revenue less labour cost of $SCOPE in the last 30 days was $VALUE of revenue. " +
@@ -249,7 +249,7 @@ func AlertRules() []byte {
 
 // rule is the alert's rule for one for bucket.
 func (a thresholdAlert) rule(bucket string) rule {
-	gauge := "opsmetrics_kpi_" + a.kpi
+	gauge := "opsmetrics_kpi_" + ThresholdKPIs[a.kpi].Gauge
 	if a.window {
 		gauge += `{window="30d"}`
 	}
@@ -278,30 +278,26 @@ func (a thresholdAlert) rule(bucket string) rule {
 func oppositeRule(bucket string) rule {
 	var parts []string
 	for _, c := range []string{"gt", "lt"} {
-		var kpis, names []string
-		windowed := true
+		var kpis, gauges []string
 		for _, a := range thresholdAlerts {
 			if slices.Contains(a.comparators, c) {
 				continue
 			}
+			// Each gauge gets the kpi label of the thresholds it is matched
+			// with: the KPI's name, which its metric name is not.
+			window := `{window="30d"}`
+			if !a.window {
+				window = "" // overdue_deliverables has no window label
+			}
 			kpis = append(kpis, a.kpi)
-			names = append(names, "opsmetrics_kpi_"+a.kpi)
-			windowed = windowed && a.window
+			gauges = append(gauges, fmt.Sprintf(`label_replace(%s, "kpi", %q, "", "")`,
+				oneGauge("opsmetrics_kpi_"+ThresholdKPIs[a.kpi].Gauge+window), a.kpi))
 		}
 		if len(kpis) == 0 {
 			continue
 		}
-		// Gauges of several names are selected by __name__ (an `or` of
-		// them would drop all but the first: `or` ignores the name), and
-		// get the kpi label of the threshold they are matched with.
-		window := `window="30d"`
-		if !windowed {
-			window = `window=~"30d|"` // overdue_deliverables has no window label
-		}
-		gauges := fmt.Sprintf(`max by(org, client, team, role, project, kpi) (label_replace({__name__=~%q, %s}, "kpi", "$1", "__name__", "opsmetrics_kpi_(.+)"))`,
-			strings.Join(names, "|"), window)
-		parts = append(parts, fmt.Sprintf("%s\n  %s %s\n%s",
-			gauges, comparatorOp[c], matchOn("kpi"),
+		parts = append(parts, fmt.Sprintf("(\n  %s\n)\n  %s %s\n%s",
+			strings.Join(gauges, "\n  or\n  "), comparatorOp[c], matchOn("kpi"),
 			oneThreshold(fmt.Sprintf("kpi=~%q, comparator=%q, for=%q", strings.Join(kpis, "|"), c, bucket))))
 	}
 	// The unit and page follow the kpi label.

@@ -1,15 +1,18 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,74 +27,259 @@ import (
 // compares each KPI gauge with its thresholds (deploy/prometheus/rules.yml),
 // so a new threshold needs no rule change and no reload.
 
-// ThresholdKPIs are the gauges a threshold can watch (their names without
-// the opsmetrics_kpi_ prefix), with the scopes each can be set on.
-var ThresholdKPIs = map[string][]string{
-	"write_off_ratio":            {"org", "client"},
-	"billable_utilization_ratio": {"org", "team"},
-	"on_time_ratio":              {"org", "client"},
-	"approval_time_p90_seconds":  {"org", "client"},
-	"margin_ratio":               {"org", "client"},
-	"overdue_deliverables":       {"org", "client"},
-	"stuck_reviews":              {"org", "client"},
+// ThresholdKPI is a KPI a threshold can watch, named as in the catalog
+// (kpi write_off_rate): the gauge that exports it, the scopes a threshold
+// can be set on, and the unit of its value.
+type ThresholdKPI struct {
+	Gauge  string   // opsmetrics_kpi_<Gauge>, in base units: a ratio, seconds or a count
+	Scopes []string // org, and client or team
+	// Unit of a threshold's value as people give it: ratio (0.08 or 8%),
+	// hours (36 or 36h; exported in seconds) or count.
+	Unit     string
+	Min, Max decimal.Decimal // the values that make sense
 }
 
-// ForBuckets are the for-durations a rule exists for; a threshold's is
-// rounded up to the next one. Prometheus cannot take a for-duration from a
-// series, so each bucket has its own rule.
-var ForBuckets = []time.Duration{0, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+// ThresholdKPIs are the KPIs thresholds can watch, by catalog name.
+// Thresholds stored before they took these names carry the gauge's name
+// (write_off_ratio); they are read, and accepted, as their KPI's.
+var ThresholdKPIs = map[string]ThresholdKPI{
+	"write_off_rate":       {Gauge: "write_off_ratio", Scopes: []string{"org", "client"}, Unit: "ratio", Max: decimal.NewFromInt(1)},
+	"billable_utilization": {Gauge: "billable_utilization_ratio", Scopes: []string{"org", "team"}, Unit: "ratio", Max: decimal.NewFromInt(2)}, // overtime is over 100%
+	"on_time_rate":         {Gauge: "on_time_ratio", Scopes: []string{"org", "client"}, Unit: "ratio", Max: decimal.NewFromInt(1)},
+	"approval_time_p90":    {Gauge: "approval_time_p90_seconds", Scopes: []string{"org", "client"}, Unit: "hours", Max: decimal.NewFromInt(24 * 366)},
+	"margin_pct":           {Gauge: "margin_ratio", Scopes: []string{"org", "client"}, Unit: "ratio", Min: decimal.NewFromInt(-10), Max: decimal.NewFromInt(1)}, // a loss is below 0
+	"overdue_deliverables": {Gauge: "overdue_deliverables", Scopes: []string{"org", "client"}, Unit: "count", Max: decimal.NewFromInt(1_000_000)},
+	"stuck_reviews":        {Gauge: "stuck_reviews", Scopes: []string{"org", "client"}, Unit: "count", Max: decimal.NewFromInt(1_000_000)},
+}
 
-// ForLabel is the bucket label of a for-duration: "0s", "5m", "15m", "1h",
-// "6h" or "1d".
-func ForLabel(d time.Duration) string {
-	for _, b := range ForBuckets {
-		if d <= b {
-			switch {
-			case b == 0:
-				return "0s"
-			case b == 24*time.Hour:
-				return "1d"
-			case b%time.Hour == 0:
-				return fmt.Sprintf("%dh", b/time.Hour)
-			default:
-				return fmt.Sprintf("%dm", b/time.Minute)
-			}
+// thresholdKPI returns the KPI name a threshold's kpi means: the name
+// itself, or the KPI whose gauge it names (the names stored before).
+func thresholdKPI(name string) (string, bool) {
+	if _, ok := ThresholdKPIs[name]; ok {
+		return name, true
+	}
+	for k, t := range ThresholdKPIs {
+		if t.Gauge == name {
+			return k, true
 		}
 	}
-	return "1d"
+	return name, false
+}
+
+// perBase is how many of a KPI's unit make one of its gauge's: values are
+// stored and exported in the gauge's base unit (seconds for hours), so the
+// rules compare like with like and rows stored before read the same.
+func (k ThresholdKPI) perBase() decimal.Decimal {
+	if k.Unit == "hours" {
+		return decimal.NewFromInt(3600)
+	}
+	return decimal.NewFromInt(1)
+}
+
+// ForBuckets are the for-durations a rule exists for. Prometheus cannot
+// take a for-duration from a series, so each bucket has its own rule, and
+// a threshold's for must be one of them.
+var ForBuckets = []time.Duration{0, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+
+// ForLabel is the bucket label of a for-duration, the bucket it is rounded
+// up to: "0s", "5m", "15m", "1h", "6h" or "1d".
+func ForLabel(d time.Duration) string {
+	return formatFor(forBucket(d))
+}
+
+// forBucket is the bucket d is rounded up to.
+func forBucket(d time.Duration) time.Duration {
+	for _, b := range ForBuckets {
+		if d <= b {
+			return b
+		}
+	}
+	return ForBuckets[len(ForBuckets)-1]
+}
+
+// formatFor writes a duration as Prometheus does: 0s, 5m, 1h30m, 1d.
+func formatFor(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Hour && d%time.Minute == 0:
+		return fmt.Sprintf("%dh%dm", d/time.Hour, d%time.Hour/time.Minute)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+// ParseFor reads a threshold's for-duration as the CLI, the API and the
+// exported series write it: "15m", "1h", "1d" (a Go duration, or whole
+// days). Errors wrap ErrBadRequest; a duration that is not a bucket is
+// refused with the bucket it would wait, as an alert cannot wait 2h.
+func ParseFor(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, serr := fmt.Sscanf(days, "%d", &n); serr == nil && fmt.Sprint(n) == days {
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	if err != nil {
+		return 0, badf("for %q: want a duration such as \"15m\", \"1h\" or \"1d\"", s)
+	}
+	var buckets []string
+	for _, b := range ForBuckets {
+		if d == b {
+			return d, nil
+		}
+		buckets = append(buckets, formatFor(b))
+	}
+	if d < 0 || d > ForBuckets[len(ForBuckets)-1] {
+		return 0, badf("for %s: want one of %s", s, strings.Join(buckets, ", "))
+	}
+	return 0, badf("for %s: an alert can wait %s (Prometheus has one rule per wait); %s would wait %s", s,
+		strings.Join(buckets, ", "), s, ForLabel(d))
+}
+
+// ParseThresholdValue reads a threshold's value for kpi in the KPI's unit:
+// a ratio as 0.08 or 8%, hours as 36 or 36h (or 90m, 2d), a count as 3.
+// Errors wrap ErrBadRequest and say what to write.
+func ParseThresholdValue(kpi, s string) (decimal.Decimal, error) {
+	name, _ := thresholdKPI(kpi)
+	k, ok := ThresholdKPIs[name]
+	if !ok {
+		return decimal.Zero, unknownThresholdKPI(kpi)
+	}
+	s = strings.TrimSpace(s)
+	var v decimal.Decimal
+	var err error
+	switch {
+	case k.Unit == "ratio" && strings.HasSuffix(s, "%"):
+		v, err = decimal.NewFromString(strings.TrimSpace(strings.TrimSuffix(s, "%")))
+		v = v.Shift(-2)
+	case k.Unit == "hours" && s != "" && strings.ContainsAny(s[len(s)-1:], "hmsd"):
+		var d time.Duration
+		if d, err = time.ParseDuration(s); err != nil {
+			if days, ok := strings.CutSuffix(s, "d"); ok {
+				var n decimal.Decimal
+				n, err = decimal.NewFromString(days)
+				d = time.Duration(n.Mul(decimal.NewFromInt(int64(24 * time.Hour))).IntPart())
+			}
+		}
+		v = decimal.NewFromInt(int64(d / time.Second)).Div(decimal.NewFromInt(3600))
+	default:
+		v, err = decimal.NewFromString(s)
+	}
+	examples := map[string]string{"ratio": "0.08 or 8%", "hours": "36 or 36h", "count": "3"}[k.Unit]
+	switch {
+	case err != nil:
+		return v, badf("value %q: %s is %s; write it as %s", s, name, unitText(k), examples)
+	case k.Unit == "ratio" && (v.LessThan(k.Min) || v.GreaterThan(k.Max)) && !strings.HasSuffix(s, "%"):
+		return v, badf("value %s: %s is a ratio from %s to %s; for %s%% write %s%% (or %s)", s, name, k.Min, k.Max, s, s, v.Shift(-2))
+	case v.LessThan(k.Min) || v.GreaterThan(k.Max):
+		return v, badf("value %s: %s is %s; want %s to %s", s, name, unitText(k), k.Min, k.Max)
+	case k.Unit == "count" && !v.IsInteger():
+		return v, badf("value %s: %s is a count; want a whole number", s, name)
+	}
+	return v, nil
+}
+
+func unitText(k ThresholdKPI) string {
+	return map[string]string{"ratio": "a ratio", "hours": "in hours", "count": "a count"}[k.Unit]
+}
+
+func unknownThresholdKPI(kpi string) error {
+	return badf("kpi %q: thresholds can watch %s", kpi, strings.Join(slices.Sorted(maps.Keys(ThresholdKPIs)), ", "))
 }
 
 // Threshold is one alert threshold of an org.
 type Threshold struct {
 	ID         string          `json:"id"`
-	KPI        string          `json:"kpi"`
+	KPI        string          `json:"kpi"`                   // a KPI of ThresholdKPIs, by its catalog name
 	Scope      string          `json:"scope"`                 // org, client or team
 	ScopeValue string          `json:"scope_value,omitempty"` // the client id or team name; empty for org
 	Comparator string          `json:"comparator"`            // gt: alert above the value; lt: below
-	Value      decimal.Decimal `json:"value"`
-	For        Duration        `json:"for"`      // how long the KPI must be past the value
-	Severity   string          `json:"severity"` // info, warning or critical
+	Value      decimal.Decimal `json:"value"`                 // in the KPI's unit: a ratio, hours or a count
+	For        Duration        `json:"for"`                   // how long the KPI must be past the value: a ForBuckets
+	Severity   string          `json:"severity"`              // info, warning or critical
 	CreatedAt  time.Time       `json:"created_at"`
 }
 
-// Duration is a time.Duration written as "15m" in JSON.
+// ValueText is the value as people write it: 8% for a ratio, 36h for
+// hours, 3 for a count.
+func (t Threshold) ValueText() string {
+	switch ThresholdKPIs[t.KPI].Unit {
+	case "ratio":
+		return t.Value.Shift(2).String() + "%"
+	case "hours":
+		return t.Value.String() + "h"
+	}
+	return t.Value.String()
+}
+
+// MarshalJSON writes the value as a JSON number.
+func (t Threshold) MarshalJSON() ([]byte, error) {
+	type plain Threshold
+	return json.Marshal(struct {
+		plain
+		Value json.Number `json:"value"`
+	}{plain(t), num(t.Value)})
+}
+
+// UnmarshalJSON reads a threshold as PUT sends it: the value a number or a
+// string in the KPI's unit ("8%", "36h"), for as "15m" or "1d". The
+// errors wrap ErrBadRequest.
+func (t *Threshold) UnmarshalJSON(b []byte) error {
+	type plain Threshold
+	var in struct {
+		plain
+		Value json.RawMessage `json:"value"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var ue *json.UnmarshalTypeError
+		if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "json: unknown field") {
+			return badf("%s", JSONProblem(err))
+		}
+		return err
+	}
+	*t = Threshold(in.plain)
+	var text string
+	if err := json.Unmarshal(in.Value, &text); err != nil {
+		text = string(in.Value) // a JSON number, as written
+	}
+	if len(in.Value) == 0 {
+		return badf("value: give the threshold, e.g. 0.08, \"8%%\" or \"36h\"")
+	}
+	if name, ok := thresholdKPI(t.KPI); ok {
+		t.KPI = name
+	} else {
+		return unknownThresholdKPI(t.KPI)
+	}
+	v, err := ParseThresholdValue(t.KPI, text)
+	t.Value = v
+	return err
+}
+
+// Duration is a threshold's for-duration, written as "15m" or "1d" in JSON.
 type Duration struct{ time.Duration }
 
-// MarshalJSON writes the duration as text.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+// MarshalJSON writes the duration as the rules and the exported series
+// do: "0s", "5m", "15m", "1h", "6h" or "1d".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(formatFor(d.Duration)) }
 
-// UnmarshalJSON reads "15m", "1h30m" or "0s".
+// UnmarshalJSON reads "15m", "1h" or "1d" (ParseFor).
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf(`for: want a duration such as "15m" or "1h"`)
+		return badf(`for: want a duration such as "15m", "1h" or "1d"`)
 	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("for %q: want a duration such as \"15m\" or \"1h\"", s)
-	}
+	v, err := ParseFor(s)
 	d.Duration = v
-	return nil
+	return err
 }
 
 var thresholdIDRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -101,20 +289,17 @@ func (t *Threshold) Validate() error {
 	if t.ID != "" && !thresholdIDRE.MatchString(t.ID) {
 		return badf("id %q: use up to 64 letters, digits, '.', '_' or '-'", t.ID)
 	}
-	scopes, ok := ThresholdKPIs[t.KPI]
+	name, ok := thresholdKPI(t.KPI)
 	if !ok {
-		names := make([]string, 0, len(ThresholdKPIs))
-		for k := range ThresholdKPIs {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		return badf("kpi %q: thresholds can watch %v", t.KPI, names)
+		return unknownThresholdKPI(t.KPI)
 	}
+	t.KPI = name
+	k := ThresholdKPIs[name]
 	if t.Scope == "" {
 		t.Scope = "org"
 	}
-	if !slices.Contains(scopes, t.Scope) {
-		return badf("scope %q: %s thresholds can be set on %v", t.Scope, t.KPI, scopes)
+	if !slices.Contains(k.Scopes, t.Scope) {
+		return badf("scope %q: %s thresholds can be set on %v", t.Scope, t.KPI, k.Scopes)
 	}
 	if (t.Scope == "org") != (t.ScopeValue == "") {
 		return badf("scope_value: give the %s for a %s scope, and none for the org", t.Scope, t.Scope)
@@ -125,11 +310,11 @@ func (t *Threshold) Validate() error {
 	if t.Comparator != "gt" && t.Comparator != "lt" {
 		return badf(`comparator %q: "gt" alerts above the value, "lt" below; a band is two thresholds`, t.Comparator)
 	}
-	if t.Value.Abs().GreaterThan(decimal.New(1, 12)) {
-		return badf("value %s: out of range", t.Value)
+	if _, err := ParseThresholdValue(t.KPI, t.Value.String()); err != nil {
+		return err
 	}
-	if t.For.Duration < 0 || t.For.Duration > 24*time.Hour {
-		return badf("for %s: between 0s and 24h", t.For.Duration)
+	if _, err := ParseFor(formatFor(t.For.Duration)); err != nil {
+		return err
 	}
 	if t.Severity == "" {
 		t.Severity = "warning"
@@ -177,16 +362,34 @@ func loadThresholds(ctx context.Context, q Querier, org string) ([]orgThreshold,
 		if err := rows.Scan(i, &out[i].org, &t.ID, &t.KPI, &t.Scope, &t.ScopeValue, &t.Comparator, &t.Value, &forSeconds, &t.Severity, &t.CreatedAt); err != nil {
 			return nil, err
 		}
-		t.For.Duration = time.Duration(forSeconds) * time.Second
+		// Rows stored before thresholds took the KPIs' names, and before
+		// their for had to be a bucket, read as they are exported and act.
+		t.KPI, _ = thresholdKPI(t.KPI)
+		t.For.Duration = forBucket(time.Duration(forSeconds) * time.Second)
+		if k, ok := ThresholdKPIs[t.KPI]; ok {
+			t.Value = t.Value.DivRound(k.perBase(), 6)
+		}
 	}
 	return out, nil
 }
 
 // PutThreshold validates and stores a threshold of org, replacing the one
-// with its id; an empty id gets a new one. It returns what was stored.
-func PutThreshold(ctx context.Context, s Inserter, org string, t Threshold, now time.Time) (Threshold, error) {
+// with its id; an empty id gets a new one. A client or team scope is
+// resolved as filters are (Names.Resolve: an id, or a unique name) and must
+// exist. It returns what was stored. Errors: ErrBadRequest (wrapped, a
+// *FilterError for a scope the org lacks); the store's otherwise.
+func PutThreshold(ctx context.Context, s ThresholdStore, org string, t Threshold, now time.Time) (Threshold, error) {
 	if err := t.Validate(); err != nil {
 		return t, err
+	}
+	if t.Scope != "org" {
+		n, err := LoadNames(ctx, s, org)
+		if err != nil {
+			return t, err
+		}
+		if t.ScopeValue, err = n.Resolve(ctx, t.Scope, t.ScopeValue); err != nil {
+			return t, err
+		}
 	}
 	if t.ID == "" {
 		var b [6]byte
@@ -217,13 +420,13 @@ func writeThreshold(ctx context.Context, s Inserter, org string, t Threshold, de
 		Columns: []string{"org_id", "threshold_id", "kpi", "scope_kind", "scope_value", "comparator", "value", "for_seconds",
 			"severity", "created_at", "version", "deleted"},
 		Values: []any{[]string{org}, []string{t.ID}, []string{t.KPI}, []string{t.Scope}, []string{t.ScopeValue},
-			[]string{t.Comparator}, []decimal.Decimal{t.Value}, []uint32{uint32(t.For.Duration / time.Second)},
+			[]string{t.Comparator}, []decimal.Decimal{t.Value.Mul(ThresholdKPIs[t.KPI].perBase())}, []uint32{uint32(t.For.Duration / time.Second)},
 			[]string{t.Severity}, []time.Time{t.CreatedAt}, []uint64{uint64(now.UnixMicro())}, []uint8{del}},
 	})
 }
 
-// thresholdStore is what the thresholds API needs.
-type thresholdStore interface {
+// ThresholdStore is what storing thresholds needs.
+type ThresholdStore interface {
 	Querier
 	Inserter
 }
@@ -231,7 +434,7 @@ type thresholdStore interface {
 // RegisterThresholdAPI adds GET /alerts/thresholds (read) to read, and PUT
 // /alerts/thresholds, PUT and DELETE /alerts/thresholds/{id} (admin) to
 // admin. The org always comes from the token.
-func RegisterThresholdAPI(read, admin *echo.Group, s thresholdStore, orgOf OrgOf, now func() time.Time) {
+func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf, now func() time.Time) {
 	read.GET("/alerts/thresholds", func(c echo.Context) error {
 		org, ok := orgOf(c)
 		if !ok {
@@ -250,9 +453,13 @@ func RegisterThresholdAPI(read, admin *echo.Group, s thresholdStore, orgOf OrgOf
 		}
 		var t Threshold
 		dec := json.NewDecoder(c.Request().Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&t); err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "body: "+err.Error())
+		if err := dec.Decode(&t); errors.Is(err, ErrBadRequest) {
+			return badRequest(err)
+		} else if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
+		}
+		if why := OnlyValue(dec); why != "" {
+			return echo.NewHTTPError(http.StatusBadRequest, "body: "+why)
 		}
 		if id := c.Param("id"); id != "" {
 			if t.ID != "" && t.ID != id {

@@ -223,7 +223,8 @@ func TestMigrationsParseAndRewriteForClusters(t *testing.T) {
 
 func TestQueryFilesExist(t *testing.T) {
 	for _, name := range []string{"table_counts", "ingest_batch_status", "org_list", "org_settings", "existing_keys",
-		"source_has_rows", "resolve_people", "resolve_clients", "resolve_projects", "token_by_id", "tokens_list"} {
+		"source_has_rows", "resolve_people", "resolve_clients", "resolve_projects", "token_by_id", "tokens_list",
+		"staging_copy", "staging_copy_orgs", "staging_drop", "ingest_batches_unfinished"} {
 		if q := QueryText(name); !strings.Contains(q, "ops.") {
 			t.Errorf("%s: %q", name, q)
 		}

@@ -31,12 +31,20 @@ func TestThresholdAPI(t *testing.T) {
 	admin := createToken(t, env, "acme", "admin")
 	reader := createToken(t, env, "acme", "read")
 	other := createToken(t, env, "globex", "admin")
+	ingestTok := createToken(t, env, "acme", "ingest")
 	base, stop := serveInProcess(t, env)
 	defer stop()
 	url := base + "/api/v1/alerts/thresholds"
 
-	code, body := call(t, "PUT", url+"/wo-high", admin, `{"kpi":"write_off_ratio","scope":"client","scope_value":"c-1","comparator":"gt","value":0.1,"for":"20m","severity":"critical"}`)
-	if code != 200 || !strings.Contains(body, `"id":"wo-high"`) || !strings.Contains(body, `"for":"20m0s"`) {
+	if code, r := post(t, base+"/api/v1/clients", ingestTok, "application/x-ndjson",
+		strings.NewReader(`{"external_id":"c-1","name":"Nordlicht GmbH"}`+"\n")); code != 200 {
+		t.Fatalf("post client: %d %+v", code, r)
+	}
+	// The value as a percentage, the client by name, a day: stored, and
+	// answered, as the KPI's name, the client's id, a number and 1d.
+	code, body := call(t, "PUT", url+"/wo-high", admin, `{"kpi":"write_off_rate","scope":"client","scope_value":"Nordlicht GmbH","comparator":"gt","value":"10%","for":"1d","severity":"critical"}`)
+	if code != 200 || !strings.Contains(body, `"id":"wo-high"`) || !strings.Contains(body, `"scope_value":"c-1"`) ||
+		!strings.Contains(body, `"for":"1d"`) || !strings.Contains(body, `"value":0.1}`) {
 		t.Fatalf("PUT: %d %s", code, body)
 	}
 	code, body = call(t, "PUT", url, admin, `{"kpi":"billable_utilization_ratio","comparator":"lt","value":0.6}`)
@@ -46,9 +54,20 @@ func TestThresholdAPI(t *testing.T) {
 		t.Fatalf("PUT without id: %d %s", code, body)
 	}
 	code, body = call(t, "GET", url, reader, "")
-	var list struct{ Thresholds []struct{ ID string } }
+	var list struct {
+		Thresholds []struct {
+			ID, KPI, For string
+			Value        float64
+		}
+	}
 	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list.Thresholds) != 2 {
 		t.Fatalf("GET: %d %s", code, body)
+	}
+	for _, th := range list.Thresholds {
+		if th.ID == "wo-high" && (th.KPI != "write_off_rate" || th.For != "1d" || th.Value != 0.1) ||
+			th.ID != "wo-high" && (th.KPI != "billable_utilization" || th.Value != 0.6) {
+			t.Errorf("GET lists %+v", th)
+		}
 	}
 	if code, body = call(t, "GET", url, other, ""); code != 200 || strings.Contains(body, "wo-high") {
 		t.Errorf("another org's GET: %d %s", code, body)
@@ -65,8 +84,16 @@ func TestThresholdAPI(t *testing.T) {
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"scope":"team","scope_value":"Design"}`, "can be set on"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"scope":"client"}`, "give the client"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"for":"2 hours"}`, "want a duration"},
+		{`{"kpi":"write_off_rate","comparator":"gt","value":1,"for":"2h"}`, "2h would wait 6h"},
+		{`{"kpi":"write_off_rate","comparator":"gt","value":60}`, "for 60% write 60%"},
+		{`{"kpi":"write_off_rate","comparator":"gt","value":"8%","scope":"client","scope_value":"nosuch"}`, `client \"nosuch\" not found in org acme`},
+		{`{"kpi":"write_off_rate","comparator":"gt"}`, "value: give the threshold"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"severity":"page"}`, "info, warning or critical"},
 		{`{"kpi":"write_off_ratio","comparator":"gt","value":1,"colour":"red"}`, "unknown field"},
+		// One threshold per request: a second value after it was ignored, and
+		// the first stored.
+		{`{"kpi":"write_off_rate","comparator":"gt","value":"8%"}{"value":"50%"}`, "a second JSON value"},
+		{`{"kpi":"write_off_rate","comparator":"gt","value":"8%"} x`, "a second JSON value"},
 	} {
 		if code, body := call(t, "PUT", url, admin, bad.body); code != 400 || !strings.Contains(body, bad.says) {
 			t.Errorf("PUT %s: %d %s, want 400 saying %q", bad.body, code, body, bad.says)
@@ -75,7 +102,8 @@ func TestThresholdAPI(t *testing.T) {
 	if code, _ = call(t, "DELETE", url+"/wo-high", admin, ""); code != 204 {
 		t.Errorf("DELETE: %d", code)
 	}
-	if code, body = call(t, "GET", url, admin, ""); code != 200 || strings.Contains(body, "wo-high") || !strings.Contains(body, created.ID) {
-		t.Errorf("GET after DELETE: %d %s", code, body)
+	if code, body = call(t, "GET", url, admin, ""); code != 200 || strings.Contains(body, "wo-high") || !strings.Contains(body, created.ID) ||
+		strings.Count(body, `"id":`) != 1 {
+		t.Errorf("GET after DELETE: %d %s, want only %s", code, body, created.ID)
 	}
 }

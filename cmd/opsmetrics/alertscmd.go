@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	"github.com/shopspring/decimal"
 )
 
 func cmdAlerts(ctx context.Context, e *env, args []string) int {
@@ -51,13 +50,15 @@ Example:
 func cmdThresholds(ctx context.Context, e *env, args []string) int {
 	about := `Subcommands:
   list     the org's thresholds
-  set      create or replace one: --kpi write_off_ratio --comparator gt --value 0.08
+  set      create or replace one: --kpi write_off_rate --comparator gt --value 8%
            [--client c-0003 | --team Brand] [--for 1h] [--severity critical] [--id ID]
   delete   remove one: --id ID
 
 KPIs: ` + strings.Join(thresholdKPIs(), ", ") + `
-A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0.6 and
---comparator gt --value 0.9.`
+Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (36 or
+36h), counts as whole numbers. --for is one of 0s, 5m, 15m, 1h, 6h or 1d. A band
+(utilization outside 60-90%) is two thresholds: --comparator lt --value 60% and
+--comparator gt --value 90%.`
 	if code, done := subcommandUsage(e, args, "alerts thresholds list|set|delete", about); done {
 		return code
 	}
@@ -66,12 +67,12 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 	fs := newFlags(e, "alerts thresholds "+args[0], "alerts thresholds "+args[0]+" [flags]", about)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
 	id := fs.String("id", "", "set, delete: the threshold id (set: default a new one)")
-	kpi := fs.String("kpi", "", "set: the KPI gauge watched")
+	kpi := fs.String("kpi", "", "set: the KPI watched, by its name in opsmetrics kpi list")
 	comparator := fs.String("comparator", "gt", "set: gt (alert above the value) or lt (below)")
-	value := fs.String("value", "", "set: the threshold, in the gauge's unit (ratios 0-1, seconds, a count)")
-	client := fs.String("client", "", "set: a client id, for a client-scoped threshold")
+	value := fs.String("value", "", "set: the threshold in the KPI's unit: a ratio as 0.08 or 8%, hours as 36 or 36h, a count")
+	client := fs.String("client", "", "set: a client (its id or name), for a client-scoped threshold")
 	team := fs.String("team", "", "set: a team, for a team-scoped threshold")
-	forDur := fs.Duration("for", 0, "set: how long the KPI must be past the value before the alert fires")
+	forText := fs.String("for", "0s", "set: how long the KPI must be past the value before the alert fires: 0s, 5m, 15m, 1h, 6h or 1d")
 	severity := fs.String("severity", "warning", "set: info, warning or critical")
 	format := fs.String("format", "table", "list: table or json")
 	so.register(fs, e)
@@ -89,6 +90,12 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 		return fail(e, err)
 	}
 	defer s.Close()
+	if err := metrics.CheckOrg(ctx, s, *org); errors.Is(err, metrics.ErrBadRequest) {
+		fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds: --org: %v\n", err)
+		return 2
+	} else if err != nil {
+		return fail(e, err)
+	}
 	switch args[0] {
 	case "list":
 		list, err := metrics.ListThresholds(ctx, s, *org)
@@ -108,12 +115,11 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 			if t.ScopeValue != "" {
 				scope += " " + t.ScopeValue
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.Value, shortDuration(t.For.Duration), t.Severity)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.ValueText(), metrics.ForLabel(t.For.Duration), t.Severity)
 		}
 		tw.Flush()
 	case "set":
-		t := metrics.Threshold{ID: *id, KPI: *kpi, Scope: "org", Comparator: *comparator, Severity: *severity,
-			For: metrics.Duration{Duration: *forDur}}
+		t := metrics.Threshold{ID: *id, KPI: *kpi, Scope: "org", Comparator: *comparator, Severity: *severity}
 		switch {
 		case *client != "" && *team != "":
 			fmt.Fprintln(e.stderr, "opsmetrics alerts thresholds set: give --client or --team, not both")
@@ -123,20 +129,22 @@ A band (utilization outside 60-90%) is two thresholds: --comparator lt --value 0
 		case *team != "":
 			t.Scope, t.ScopeValue = "team", *team
 		}
-		if t.Value, err = decimal.NewFromString(*value); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: --value %q: want a number\n", *value)
-			return 2
+		if t.Value, err = metrics.ParseThresholdValue(*kpi, *value); err == nil {
+			t.For.Duration, err = metrics.ParseFor(*forText)
 		}
-		stored, err := metrics.PutThreshold(ctx, s, *org, t, time.Now())
+		var stored metrics.Threshold
+		if err == nil {
+			stored, err = metrics.PutThreshold(ctx, s, *org, t, time.Now())
+		}
 		if errors.Is(err, metrics.ErrBadRequest) {
-			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: %v\n", err)
+			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: %v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
 			return 2
 		}
 		if err != nil {
 			return fail(e, err)
 		}
-		fmt.Fprintf(e.stdout, "threshold %s: %s %s %s on %s, for %s, %s\n", stored.ID, stored.KPI, stored.Comparator, stored.Value,
-			strings.TrimSpace(stored.Scope+" "+stored.ScopeValue), shortDuration(stored.For.Duration), stored.Severity)
+		fmt.Fprintf(e.stdout, "threshold %s: %s %s %s on %s, for %s, %s\n", stored.ID, stored.KPI, stored.Comparator, stored.ValueText(),
+			strings.TrimSpace(stored.Scope+" "+stored.ScopeValue), metrics.ForLabel(stored.For.Duration), stored.Severity)
 	case "delete":
 		if *id == "" {
 			fmt.Fprintln(e.stderr, "opsmetrics alerts thresholds delete: --id is required")
@@ -169,16 +177,4 @@ func thresholdKPIs() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// shortDuration writes 1h0m0s as 1h and 1h30m0s as 1h30m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

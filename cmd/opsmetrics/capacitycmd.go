@@ -55,7 +55,7 @@ Example:
   opsmetrics capacity earliest-start --org acme --need designer=20 --need developer=10 --weeks 6 --not-before 2026-12-01`)
 		o := org()
 		need := needs{}
-		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role)")
+		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role; any capitals)")
 		weeks := fs.Int("weeks", 0, "how many weeks the job runs")
 		notBefore := fs.String("not-before", "", "the earliest date it may start, YYYY-MM-DD (default: today)")
 		horizon := fs.Int("horizon", 52, "how many weeks ahead to look")
@@ -72,15 +72,30 @@ Example:
 			IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
 		r.NotBefore = time.Now().UTC().Truncate(24 * time.Hour)
 		if *notBefore != "" {
-			t, err := time.Parse(time.DateOnly, *notBefore)
-			if err != nil {
-				fmt.Fprintf(e.stderr, "opsmetrics capacity: --not-before %q: want YYYY-MM-DD\n", *notBefore)
+			t, why := metrics.ParseDay(*notBefore)
+			if why != "" {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --not-before %q: %s\n", *notBefore, why)
 				return 2
 			}
 			r.NotBefore = t
 		}
 		if *format != "text" && *format != "json" {
 			fmt.Fprintf(e.stderr, "opsmetrics capacity: --format %q: want text or json\n", *format)
+			return 2
+		}
+		// Say what is missing as the flags name it; Validate speaks the API's fields.
+		switch {
+		case len(need) == 0:
+			fmt.Fprintln(e.stderr, "opsmetrics capacity: --need is required: hours per week of a role, e.g. --need designer=20 (repeat for each role)")
+			return 2
+		case *weeks == 0:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --weeks is required: how many weeks the job runs, 1 to %d\n", metrics.MaxJobWeeks)
+			return 2
+		case *weeks < 0 || *weeks > metrics.MaxJobWeeks:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --weeks %d: how many weeks the job runs, 1 to %d\n", *weeks, metrics.MaxJobWeeks)
+			return 2
+		case *horizon < 0 || *horizon > metrics.MaxHorizonWeeks:
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --horizon %d: how many weeks ahead to look, 1 to %d\n", *horizon, metrics.MaxHorizonWeeks)
 			return 2
 		}
 		if err := r.Validate(); err != nil {
@@ -92,6 +107,9 @@ Example:
 			return fail(e, err)
 		}
 		defer s.Close()
+		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
+			return capacityFail(e, err)
+		}
 		a, err := metrics.EarliestStart(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)
@@ -125,19 +143,19 @@ Example:
 			return 2
 		}
 		r := metrics.CapacityRequest{Org: *o, By: *by, IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
-		var err error
+		var why string
 		today := time.Now().UTC().Format(time.DateOnly)
 		if *from == "" {
 			*from = today
 		}
-		if r.From, err = time.Parse(time.DateOnly, *from); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: want YYYY-MM-DD\n", *from)
+		if r.From, why = metrics.ParseDay(*from); why != "" {
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: %s\n", *from, why)
 			return 2
 		}
 		r.To = r.From.AddDate(0, 0, 7*12)
 		if *to != "" {
-			if r.To, err = time.Parse(time.DateOnly, *to); err != nil {
-				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: want YYYY-MM-DD\n", *to)
+			if r.To, why = metrics.ParseDay(*to); why != "" {
+				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: %s\n", *to, why)
 				return 2
 			}
 		}
@@ -146,6 +164,9 @@ Example:
 			return fail(e, err)
 		}
 		defer s.Close()
+		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
+			return capacityFail(e, err)
+		}
 		g, err := metrics.Capacity(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)

@@ -46,11 +46,50 @@ func TestCapacityCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	// Roles are matched as filters are, case and spacing ignored: DESIGNER
+	// is designer, with the same answer; a role the org lacks is refused
+	// with the roles it has; so is an org that does not exist.
+	code, out2, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "DESIGNER=20", "--weeks", "2",
+		"--not-before", "2027-03-01", "--horizon", "8")
+	if code != 0 || out2 != out {
+		t.Errorf("--need DESIGNER=20: exit %d %s\n%s\nwant the answer of designer=20:\n%s", code, errs, out2, out)
+	}
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--org", "cap-cli", "--need", "painter=5"}, `role "painter" is not a role of org cap-cli: its roles are designer`},
+		{[]string{"--org", "cap-cli", "--need", "designer=5", "--need", "Designer=6"}, `role designer is asked twice, as "Designer" and "designer"`},
+		{[]string{"--org", "cap-cil", "--need", "designer=5"}, `org "cap-cil" not found; close matches: cap-cli`},
+	} {
+		code, out, errs := cli(append([]string{"capacity", "earliest-start", "--weeks", "2"}, c.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, c.says) {
+			t.Errorf("%v: exit %d, %q %q; want exit 2 saying %q", c.args, code, out, errs, c.says)
+		}
+	}
+	if code, _, errs := cli("capacity", "grid", "--org", "nosuchorg"); code != 2 || !strings.Contains(errs, `org "nosuchorg" not found`) {
+		t.Errorf("grid --org nosuchorg: exit %d %s", code, errs)
+	}
 	code, out, _ = cli("capacity", "grid", "--org", "cap-cli", "--from", "2027-03-01", "--to", "2027-03-15", "--format", "csv")
 	if want := "role,week,available,booked,tentative,free\ndesigner,2027-03-01,40,30,0,10\ndesigner,2027-03-08,40,30,0,10\n"; code != 0 || out != want {
 		t.Errorf("grid: %d %q, want %q", code, out, want)
 	}
 	if code, _, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer", "--weeks", "2"); code != 2 || !strings.Contains(errs, "ROLE=HOURS") {
 		t.Errorf("bad --need: %d %s", code, errs)
+	}
+	// The flags it needs are named as flags, not as the API's fields ("weeks 0:
+	// want 1 to 52" when --weeks was left out).
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--need", "designer=20"}, "--weeks is required: how many weeks the job runs, 1 to 52"},
+		{[]string{"--need", "designer=20", "--weeks", "60"}, "--weeks 60: how many weeks the job runs, 1 to 52"},
+		{[]string{"--weeks", "2"}, "--need is required: hours per week of a role, e.g. --need designer=20"},
+	} {
+		code, out, errs := cli(append([]string{"capacity", "earliest-start", "--org", "cap-cli"}, c.args...)...)
+		if code != 2 || out != "" || !strings.Contains(errs, c.says) {
+			t.Errorf("%v: exit %d, %q %q; want exit 2 saying %q", c.args, code, out, errs, c.says)
+		}
 	}
 }

@@ -22,7 +22,8 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "demo", "demo [flags]", `Loads a generated agency: people, clients, projects, a year of time entries,
 deliverables with review cycles, allocations, time off and holidays. The same flags
 give the same data, and loading it again replaces it rather than adding to it.
-History ends at the start of next month, so dashboards show current data.`)
+History ends today in each org's time zone, so dashboards show current data; only
+allocations, booked time off and due dates lie ahead.`)
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	fs.IntVar(&cfg.Orgs, "orgs", 1, "number of orgs")
 	fs.IntVar(&cfg.People, "people", 18, "people per org")
@@ -36,8 +37,7 @@ History ends at the start of next month, so dashboards show current data.`)
 	if code >= 0 {
 		return code
 	}
-	now := time.Now().UTC()
-	cfg.End = time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	cfg.End = demo.EndToday(time.Now(), cfg.Orgs)
 	if err := cfg.Validate(); err != nil {
 		return fail(e, err)
 	}

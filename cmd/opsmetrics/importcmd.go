@@ -90,6 +90,7 @@ line, field and value.`)
 		return fail(e, err)
 	}
 	var sums []*importer.Summary
+	failed := map[*importer.Summary]error{}
 	exit := 0
 	for _, path := range files {
 		sum, err := importFile(ctx, e, im, path, importer.Request{Org: *org, Format: *format, Entity: *entity,
@@ -98,6 +99,9 @@ line, field and value.`)
 			sums = append(sums, sum)
 			if sum.Rejected() > 0 {
 				exit = 1
+			}
+			if err != nil {
+				failed[sum] = err
 			}
 		}
 		if err != nil {
@@ -108,7 +112,7 @@ line, field and value.`)
 			}
 		}
 	}
-	printSummaries(e, sums, *output, *dryRun, *strict)
+	printSummaries(e, sums, failed, *output, *dryRun, *strict)
 	if rejects != nil {
 		// A reject file that silently lacks rows (a full disk) would be worse
 		// than none: say so.
@@ -190,10 +194,12 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 	return sum, err
 }
 
-func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, strict bool) {
+// printSummaries prints what each file did; failed holds the error that
+// stopped a file part way.
+func printSummaries(e *env, sums []*importer.Summary, failed map[*importer.Summary]error, output string, dryRun, strict bool) {
 	type line struct {
-		File, Entity                                    string
-		Read, New, Updated, Deleted, Repeated, Rejected int
+		File, Entity                                           string
+		Read, Valid, New, Updated, Deleted, Repeated, Rejected int
 	}
 	var lines []line
 	for _, s := range sums {
@@ -204,7 +210,7 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 		slices.Sort(ents)
 		for _, name := range ents {
 			c := s.Entities[name]
-			lines = append(lines, line{s.File, name, c.Read, c.New, c.Updated, c.Deleted, c.Repeated, c.Rejected})
+			lines = append(lines, line{s.File, name, c.Read, c.Valid, c.New, c.Updated, c.Deleted, c.Repeated, c.Rejected})
 		}
 	}
 	switch output {
@@ -212,17 +218,17 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 		printJSON(e.stdout, sums) // like the table and CSV forms, a failed write to stdout is not reported
 	case "csv":
 		w := csv.NewWriter(e.stdout)
-		w.Write([]string{"file", "entity", "read", "new", "updated", "deleted", "repeated", "rejected"})
+		w.Write([]string{"file", "entity", "read", "valid", "new", "updated", "deleted", "repeated", "rejected"})
 		for _, l := range lines {
-			w.Write([]string{l.File, l.Entity, strconv.Itoa(l.Read), strconv.Itoa(l.New), strconv.Itoa(l.Updated),
+			w.Write([]string{l.File, l.Entity, strconv.Itoa(l.Read), strconv.Itoa(l.Valid), strconv.Itoa(l.New), strconv.Itoa(l.Updated),
 				strconv.Itoa(l.Deleted), strconv.Itoa(l.Repeated), strconv.Itoa(l.Rejected)})
 		}
 		w.Flush()
 	default:
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tNEW\tUPDATED\tDELETED\tREPEATED\tREJECTED")
+		fmt.Fprintln(tw, "FILE\tENTITY\tREAD\tVALID\tNEW\tUPDATED\tDELETED\tREPEATED\tREJECTED")
 		for _, l := range lines {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.New, l.Updated, l.Deleted, l.Repeated, l.Rejected)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", l.File, l.Entity, l.Read, l.Valid, l.New, l.Updated, l.Deleted, l.Repeated, l.Rejected)
 		}
 		tw.Flush()
 		for _, s := range sums {
@@ -235,13 +241,24 @@ func printSummaries(e *env, sums []*importer.Summary, output string, dryRun, str
 			if len(parts) > 0 {
 				fmt.Fprintf(e.stdout, "%s: created on first sight: %s\n", s.File, strings.Join(parts, ", "))
 			}
+			err := failed[s]
 			switch {
 			case dryRun:
 				fmt.Fprintf(e.stdout, "%s: dry run, nothing written\n", s.File)
 			case !s.Written && strict && s.Rejected() > 0:
 				fmt.Fprintf(e.stdout, "%s: nothing written: --strict and %d rows were rejected\n", s.File, s.Rejected())
-			case !s.Written:
-				fmt.Fprintf(e.stdout, "%s: nothing written: the file could not be read (the error is above)\n", s.File)
+			case !s.Written && err != nil:
+				fmt.Fprintf(e.stdout, "%s: nothing written: %v\n", s.File, err)
+			case err != nil:
+				// The batches before the error are in the store: say exactly
+				// which rows, so the file can be fixed and imported again
+				// (which adds nothing twice).
+				written := 0
+				for _, c := range s.Entities {
+					written += c.Written + c.Deleted
+				}
+				fmt.Fprintf(e.stdout, "%s: kept the rows up to line %d (%d written); the rest of the file was not imported: %v\n",
+					s.File, s.KeptThroughLine, written, err)
 			}
 		}
 	}

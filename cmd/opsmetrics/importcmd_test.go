@@ -30,7 +30,7 @@ func TestImportCommand(t *testing.T) {
 	if !strings.Contains(errb.String(), file+`:3: Hours "abc"`) {
 		t.Errorf("stderr does not name file, line, field and value:\n%s", errb.String())
 	}
-	if !strings.Contains(out.String(), "time_entry  3     2") {
+	if !strings.Contains(out.String(), "time_entry  3     2      2") {
 		t.Errorf("summary:\n%s", out.String())
 	}
 	f, err := os.Open(rejects)

@@ -6,50 +6,58 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/auth"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
-// indexPage is the status page (/status): what is running
-// and what is loaded, so a first `make run` shows its data.
+// indexPage is the status page (/status): what is running, and for a
+// signed-in org what it has loaded, so a first `make run` shows its data.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>opsmetrics</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;color:#222}
-table{border-collapse:collapse}td,th{padding:.2rem 1rem;border-bottom:1px solid #ddd;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}code{background:#f4f4f4;padding:0 .2rem}</style></head>
-<body><h1>opsmetrics</h1>
+<link rel="stylesheet" href="/assets/app.css"></head>
+<body><main class="narrow"><h1>opsmetrics</h1>
 <p>Running on {{.Engine.Name}} {{.Engine.Version}}.</p>
-{{if .Empty}}<p>The store is empty. Load the demo agency with <code>opsmetrics demo</code>,
+{{if not .Org}}<p><a href="/login?next=/status">Sign in</a> to see what your org has loaded.</p>
+{{else if .Empty}}<p>Org {{.Org}} has no data yet. Load the demo agency with <code>opsmetrics demo</code>,
 or import your own data.</p>{{else}}
-<table><tr><th>data</th><th>rows</th></tr>
+<table><tr><th>{{.Org}}</th><th>rows</th></tr>
 {{range .Counts}}<tr><td>{{.Table}}</td><td class="n">{{.Rows}}</td></tr>{{end}}</table>{{end}}
 <p>Health: <a href="/healthz">/healthz</a> · readiness: <a href="/readyz">/readyz</a></p>
-</body></html>`))
+</main></body></html>`))
 
 type tableCount struct {
 	Table string
 	Rows  uint64
 }
 
+// indexHandler serves the status page. Row counts are org data: only a
+// caller that auth.Identify knows sees them, and only its own org's; anyone
+// else sees the engine's name and version.
 func indexHandler(s store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		rows, err := s.Query(c.Request().Context(), store.QueryText("table_counts"), nil)
-		if err != nil {
-			return err
-		}
 		data := struct {
 			Engine store.EngineInfo
+			Org    string
 			Counts []tableCount
 			Empty  bool
 		}{Engine: s.Info(), Empty: true}
-		for i := range rows.Len() {
-			var tc tableCount
-			if err := rows.Scan(i, &tc.Table, &tc.Rows); err != nil {
+		if tok, ok := auth.TokenOf(c); ok {
+			data.Org = tok.Org
+			rows, err := s.Query(c.Request().Context(), store.QueryText("org_table_counts"), store.Params{"org": tok.Org})
+			if err != nil {
 				return err
 			}
-			data.Counts = append(data.Counts, tc)
-			data.Empty = data.Empty && tc.Rows == 0
+			for i := range rows.Len() {
+				var tc tableCount
+				if err := rows.Scan(i, &tc.Table, &tc.Rows); err != nil {
+					return err
+				}
+				data.Counts = append(data.Counts, tc)
+				data.Empty = data.Empty && tc.Rows == 0
+			}
 		}
 		c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+		c.Response().Header().Set("Cache-Control", "private, no-cache")
 		c.Response().WriteHeader(http.StatusOK)
 		return indexPage.Execute(c.Response(), data)
 	}

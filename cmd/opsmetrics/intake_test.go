@@ -43,7 +43,8 @@ func createToken(t *testing.T, env map[string]string, org, scope string) string 
 }
 
 type intakeReply struct {
-	Entities map[string]struct{ Read, Written, New, Updated, Deleted, Rejected int }
+	Written  *bool
+	Entities map[string]struct{ Read, Valid, Written, New, Updated, Deleted, Rejected int }
 	Rejected int
 	Errors   []struct {
 		Line                 int
@@ -115,6 +116,13 @@ func TestIntakeAPI(t *testing.T) {
 	code, r = post(t, url+"?strict=true", acme, "application/x-ndjson", strings.NewReader(bad))
 	if code != http.StatusUnprocessableEntity || r.Rejected != 1 {
 		t.Fatalf("strict post: %d %+v", code, r)
+	}
+	// Every row rejected: a 422, and written says so (it said true, beside a
+	// status that means nothing was written).
+	allBad := `{"external_id":"e2","person":"p1","date":"2026-04-01","hours":-1,"billable":true}` + "\n"
+	code, r = post(t, url, acme, "application/x-ndjson", strings.NewReader(allBad))
+	if code != http.StatusUnprocessableEntity || r.Rejected != 1 || r.Written == nil || *r.Written {
+		t.Fatalf("every row rejected: %d %+v, want 422 with written false", code, r)
 	}
 	jsonBody := `[{"external_id":"f","person":"p1","date":"2026-04-02","hours":2,"billable":false}]`
 	if code, r = post(t, url, acme, "application/json", strings.NewReader(jsonBody)); code != 200 || r.Entities["time_entry"].Written != 1 {

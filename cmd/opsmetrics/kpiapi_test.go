@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
@@ -101,6 +102,44 @@ func TestKPIAPI(t *testing.T) {
 		if code != 400 || !strings.Contains(body, want) {
 			t.Errorf("GET %s: %d %s, want 400 with %q", url, code, body, want)
 		}
+	}
+	// A filter by an id only the entries use is answered; one that names
+	// nothing of the org is a 400 whose JSON names the filter and its value.
+	if code, _, body := get(t, kpi+"&client=c1", acmeRead, ""); code != 200 || !strings.Contains(body, `"logged_hours":8`) {
+		t.Errorf("client=c1: %d %s", code, body)
+	}
+	code, _, body = get(t, kpi+"&client=nosuch", acmeRead, "")
+	var problem struct {
+		Error, Filter, Value string
+		Candidates           []any
+	}
+	if json.Unmarshal([]byte(body), &problem) != nil || code != 400 || problem.Filter != "client" || problem.Value != "nosuch" ||
+		problem.Error != `client "nosuch" not found in org kpi-acme` || problem.Candidates == nil {
+		t.Errorf("client=nosuch: %d %s, want 400 naming the client filter", code, body)
+	}
+	// The pages resolve their client and team filters as the API does: a
+	// client by name opens the page of its id; an unknown team is a 400
+	// page that names it.
+	if code, r := post(t, base+"/api/v1/clients", acmeIn, "application/x-ndjson",
+		strings.NewReader(`{"external_id":"c1","name":"Nordlicht GmbH"}`+"\n")); code != 200 {
+		t.Fatalf("post client: %d %+v", code, r)
+	}
+	page := func(path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: acmeRead})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := page("/margin?from=2026-04-01&to=2026-05-01&client=nordlicht+gmbh"); code != 200 || !strings.Contains(body, "client=c1") {
+		t.Errorf("/margin?client=nordlicht gmbh: %d, want 200 with links to client=c1:\n%.2000s", code, body)
+	}
+	if code, body := page("/utilization?from=2026-04-01&to=2026-05-01&team=nosuch"); code != 400 || !strings.Contains(body, `team &#34;nosuch&#34; not found in org kpi-acme`) {
+		t.Errorf("/utilization?team=nosuch: %d, want 400 naming the team:\n%.2000s", code, body)
 	}
 	// Tokens: none is 401, an ingest-only token 403.
 	if code, _, _ := get(t, kpi, "", ""); code != 401 {
@@ -206,7 +245,13 @@ func TestCapacityAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"start":"2027-03-15"`) || !strings.Contains(body, `"feasible":true`) {
 		t.Fatalf("earliest start: %d %s", code, body)
 	}
+	// A role in other capitals is the org's role: the same answer.
+	if code, body := postJSON(`{"demand":{"Designer":20},"weeks":2,"not_before":"2027-03-01","horizon_weeks":8}`); code != 200 ||
+		!strings.Contains(body, `"start":"2027-03-15"`) || !strings.Contains(body, `"role":"designer"`) {
+		t.Errorf("demand Designer: %d %s", code, body)
+	}
 	for bad, want := range map[string]string{
+		`{"demand":{"painter":20},"weeks":2}`:                       `role \"painter\" is not a role of org cap-api: its roles are designer`,
 		`{"demand":{},"weeks":2}`:                                   "demand is empty",
 		`{"demand":{"designer":20},"weeks":0}`:                      "weeks 0",
 		`{"demand":{"designer":20},"weeks":2,"colour":1}`:           "unknown field",

@@ -32,7 +32,7 @@ Examples:
 	format := fs.String("format", "table", "output: table, json or csv")
 	filters := map[string]*string{}
 	for _, d := range metrics.Dimensions {
-		filters[d] = fs.String(d, "", "only this "+d+" (its id)")
+		filters[d] = fs.String(d, "", "only this "+d+" (its id, or its name when no other "+d+" has it)")
 	}
 	so.register(fs, e)
 	lo.register(fs, e)
@@ -48,6 +48,11 @@ Examples:
 	case name == "":
 		fmt.Fprintln(e.stderr, "opsmetrics kpi: name a KPI (opsmetrics kpi list shows them)")
 		return 2
+	case !known(name):
+		// Request.Validate would point to the HTTP catalog; here the
+		// catalog is a command away.
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: unknown KPI %q (opsmetrics kpi list shows them)\n", name)
+		return 2
 	case *org == "":
 		fmt.Fprintln(e.stderr, "opsmetrics kpi: --org is required (or set OPSMETRICS_ORG)")
 		return 2
@@ -58,7 +63,8 @@ Examples:
 	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}}
 	var err error
 	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
-		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
+		// The error starts with "from" or "to": here they are flags.
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
 		return 2
 	}
 	for d, v := range filters {
@@ -75,6 +81,12 @@ Examples:
 		return fail(e, err)
 	}
 	defer s.Close()
+	if err := metrics.CheckOrg(ctx, s, req.Org); errors.Is(err, metrics.ErrBadRequest) {
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --org: %v\n", err)
+		return 2
+	} else if err != nil {
+		return fail(e, err)
+	}
 	res, err := metrics.Compute(ctx, s, req)
 	if errors.Is(err, metrics.ErrBadRequest) {
 		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
@@ -89,7 +101,11 @@ Examples:
 	case "csv":
 		err = res.WriteCSV(e.stdout)
 	default:
-		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, res.Currency, res.Version)
+		currency := res.Currency
+		if currency == "" {
+			currency = "currency unknown" // the notes under the table say how to set it
+		}
+		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, currency, res.Version)
 		err = res.WriteTable(e.stdout)
 	}
 	if err != nil {
@@ -101,6 +117,9 @@ Examples:
 func kpiList(e *env, args []string) int {
 	fs := newFlags(e, "kpi list", "kpi list [--format table|json]", "Lists every KPI with its unit, groupings and filters.")
 	format := fs.String("format", "table", "output: table or json")
+	// Every org has the same KPIs; --org is taken so that a script passing
+	// it to every kpi command does not fail here.
+	fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG); every org has the same KPIs")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -123,4 +142,10 @@ func kpiList(e *env, args []string) int {
 		return fail(e, err)
 	}
 	return 0
+}
+
+// known reports whether name is a KPI of the catalog.
+func known(name string) bool {
+	_, ok := metrics.Lookup(name)
+	return ok
 }

@@ -69,19 +69,31 @@ func TestOrgSettings(t *testing.T) {
 		t.Errorf("after the other org's PUT: %s", body)
 	}
 	for bad, want := range map[string]string{
-		`{"workdays":"funday"}`:         `workdays \"funday\"`,
-		`{"business_hours":"9-5"}`:      `business_hours \"9-5\"`,
-		`{"grace_days":-1}`:             `grace_days \"-1\"`,
-		`{"stuck_review_hours":0}`:      `stuck_review_hours \"0\"`,
-		`{"overhead_per_hour":"-3"}`:    "must not be negative",
-		`{"currency":"dollars please"}`: "unknown currency",
-		`{"colour":"blue"}`:             "unknown field",
-		`{"name":""}`:                   "1 to 200 characters",
-		`[]`:                            "want a JSON object",
+		`{"workdays":"funday"}`:            `workdays \"funday\"`,
+		`{"business_hours":"9-5"}`:         `business_hours \"9-5\"`,
+		`{"grace_days":-1}`:                `grace_days \"-1\"`,
+		`{"stuck_review_hours":0}`:         `stuck_review_hours \"0\"`,
+		`{"overhead_per_hour":"-3"}`:       "must not be negative",
+		`{"currency":"dollars please"}`:    "unknown currency",
+		`{"colour":"blue"}`:                "unknown field",
+		`{"name":""}`:                      "1 to 200 characters",
+		`[]`:                               "want a JSON object",
+		`null`:                             "got null, not an object",
+		`"grace_days"`:                     "got a string, not an object",
+		`{"grace_days":1}{"grace_days":3}`: "a second JSON value at byte 16",
+		`{"grace_days":1} x`:               "a second JSON value at byte 17",
+		``:                                 "empty",
 	} {
 		if code, body := do(http.MethodPut, admin, bad); code != 400 || !strings.Contains(body, want) {
 			t.Errorf("PUT %s: %d %s, want 400 with %s", bad, code, body, want)
 		}
+	}
+	// None of them changed anything; one object and a newline is fine.
+	if _, body := do(http.MethodGet, read, ""); !strings.Contains(body, `"grace_days":2`) {
+		t.Errorf("after refused PUTs: %s", body)
+	}
+	if code, body := do(http.MethodPut, admin, "{\"grace_days\":4}\r\n"); code != 200 || !strings.Contains(body, `"grace_days":4`) {
+		t.Errorf("PUT of one object and a newline: %d %s", code, body)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +29,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		"Serves the HTTP API and dashboards. Migrates the schema first. Stops gracefully on SIGTERM or Ctrl-C.")
 	addr := fs.String("addr", envOr(e, "OPSMETRICS_ADDR", ":8080"), "listen address (OPSMETRICS_ADDR)")
 	bodyLimit := fs.String("body-limit", envOr(e, "OPSMETRICS_BODY_LIMIT", "32M"), "largest request body accepted (OPSMETRICS_BODY_LIMIT)")
+	readHeader := fs.Duration("read-header-timeout", envDuration(e, "OPSMETRICS_READ_HEADER_TIMEOUT", 10*time.Second),
+		"longest a client may take to send a request's headers (OPSMETRICS_READ_HEADER_TIMEOUT)")
+	bodyIdle := fs.Duration("body-idle-timeout", envDuration(e, "OPSMETRICS_BODY_IDLE_TIMEOUT", 30*time.Second),
+		"longest a request body may send no byte; a slow but steady upload is never cut (OPSMETRICS_BODY_IDLE_TIMEOUT)")
+	bodyTotal := fs.Duration("body-timeout", envDuration(e, "OPSMETRICS_BODY_TIMEOUT", 10*time.Minute),
+		"longest a whole request body may take to arrive, e.g. an import on a slow link (OPSMETRICS_BODY_TIMEOUT)")
 	shutdown := fs.Duration("shutdown-timeout", envDuration(e, "OPSMETRICS_SHUTDOWN_TIMEOUT", 20*time.Second),
 		"how long in-flight requests may finish after SIGTERM (OPSMETRICS_SHUTDOWN_TIMEOUT)")
 	metricsAddr := fs.String("metrics-addr", envOr(e, "OPSMETRICS_METRICS_ADDR", "127.0.0.1:9464"),
@@ -54,7 +62,14 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	defer s.Close()
+	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
+	closeStore := true          // until the shutdown closes it, within its bound
+	defer func() {
+		if closeStore {
+			refreshStopped()
+			s.Close()
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	if *publicURL != "" {
@@ -68,10 +83,13 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
 		[]string{"entity", "result"})
 	reg.MustRegister(ingested)
-	im, err := importer.New(importer.Config{Store: s, Logger: log, Rows: func(entity, result string, n int) {
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: so.cluster != "", Rows: func(entity, result string, n int) {
 		ingested.WithLabelValues(entity, result).Add(float64(n))
 	}})
 	if err != nil {
+		return fail(e, err)
+	}
+	if err := recoverIntake(ctx, im, s.Info().Name, time.Now()); err != nil {
 		return fail(e, err)
 	}
 	if *metricsAddr != "" {
@@ -92,13 +110,16 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 			}
 		}()
 		defer ms.Close()
+		kctx, stopRefresh := context.WithCancel(ctx)
 		refreshed := make(chan struct{})
-		go func() { kc.Run(ctx); close(refreshed) }()
-		defer func() { <-refreshed }() // before the store closes: a refresh may be querying
+		go func() { kc.Run(kctx); close(refreshed) }()
+		refreshStopped = func() { <-refreshed }
+		defer stopRefresh() // runs before the store's close, which waits for it
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg,
+		BodyIdle: *bodyIdle, BodyTotal: *bodyTotal})
 	if err != nil {
 		return fail(e, err)
 	}
@@ -106,7 +127,23 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, fmt.Errorf("listen on %s: %w", *addr, err))
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Requests run in a context of their own, not the signal's: SIGTERM
+	// gives them until --shutdown-timeout, and only then cancels them.
+	reqCtx, cancelRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRequests()
+	var inflight sync.WaitGroup
+	var running atomic.Int64
+	hs := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			running.Add(1)
+			defer func() { running.Add(-1); inflight.Done() }()
+			srv.ServeHTTP(w, r)
+		}),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		ReadHeaderTimeout: *readHeader,
+		IdleTimeout:       2 * time.Minute,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	info := s.Info()
@@ -118,14 +155,71 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		return fail(e, fmt.Errorf("http server: %w", err))
 	case <-ctx.Done():
 	}
+	// Stop accepting, let requests finish until the timeout, cancel those
+	// still running, wait for their handlers, and close the store last: a
+	// handler never finds the store closed under it, and the process exits
+	// within --shutdown-timeout plus shutdownMargin.
 	log.Info("shutdown_started", "timeout", shutdown.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdown)
+	deadline := time.Now().Add(*shutdown)
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("shutdown_incomplete", "err", err)
+		// Cancelling ends their queries and imports; closing their
+		// connections wakes a handler that waits for a body's next byte.
+		log.Warn("shutdown_requests_cancelled", "requests", running.Load())
+		cancelRequests()
+		_ = hs.Close()
+		if !within(inflight.Wait, time.Until(deadline.Add(shutdownMargin))) {
+			log.Error("shutdown_requests_unfinished", "requests", running.Load())
+		}
+	}
+	closeStore = false
+	stopped := within(func() {
+		refreshStopped() // the signal's context has stopped it
+		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
+	}, time.Until(deadline.Add(shutdownMargin)))
+	if !stopped {
+		log.Error("shutdown_store_not_closed", "margin", shutdownMargin.String())
 	}
 	log.Info("shutdown_complete")
 	return 0
+}
+
+// recoverIntake finishes the intake requests a stopped server left half
+// done (importer.Recover): those that were being made visible become
+// visible, those still being read are dropped. The embedded engine has this
+// process alone, so every request it finds was cut off; other processes may
+// be serving from a ClickHouse server, so there only a request that started
+// an hour ago counts as abandoned (the staging tables' TTL removes the rest).
+func recoverIntake(ctx context.Context, im *importer.Importer, engine string, now time.Time) error {
+	stale := now
+	if engine != "chdb" {
+		stale = now.Add(-time.Hour)
+	}
+	if _, _, err := im.Recover(ctx, stale); err != nil {
+		return fmt.Errorf("recover the intake requests of the last run: %w", err)
+	}
+	return nil
+}
+
+// shutdownMargin is how long after --shutdown-timeout cancelled requests
+// get to return and the store gets to close, together; the process exits
+// by then either way.
+const shutdownMargin = 5 * time.Second
+
+// within runs f and reports whether it returned within d. When it did not,
+// f goes on running in the background.
+func within(f func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	t := time.NewTimer(max(d, 0))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // browsable is the URL a person can open for a listen address: a wildcard

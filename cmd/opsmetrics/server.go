@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -32,6 +35,10 @@ type serverConfig struct {
 	Importer  *importer.Importer
 	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
 	Registerer prometheus.Registerer
+	// BodyIdle ends a request whose body sends no byte for this long, and
+	// BodyTotal one whose body has not all arrived this long after its
+	// headers: each with a 408. Zero means no limit.
+	BodyIdle, BodyTotal time.Duration
 }
 
 func (c serverConfig) Validate() error {
@@ -56,6 +63,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	// cannot choose the address that logs and rate limits see.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Logger)
+	e.Use(dashboards.SecurityHeaders) // first: every response, error pages too
 	e.Use(middleware.RequestID())
 	if cfg.Registerer != nil {
 		mw, err := requestDurations(cfg.Registerer)
@@ -70,6 +78,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 			return err
 		},
 	}))
+	// Inside the duration middleware, which answers errors itself: a body
+	// timeout must replace the handler's error before that.
+	e.Use(bodyDeadlines(cfg.BodyIdle, cfg.BodyTotal))
 
 	// Pages and read APIs take small bodies; the intake takes up to BodyLimit.
 	small := middleware.BodyLimit("64K")
@@ -102,7 +113,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.GET("/status", indexHandler(cfg.Store), small)
+	// Engine health for anyone; row counts for a signed-in org or its admin token.
+	e.GET("/status", indexHandler(cfg.Store), small, auth.Identify(cfg.Tokens, auth.ScopeRead, auth.ScopeAdmin))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	}, small)
@@ -228,4 +240,95 @@ func requestDurations(reg prometheus.Registerer) (echo.MiddlewareFunc, error) {
 			return nil
 		}
 	}, nil
+}
+
+// bodyDeadlines bounds how slowly a request body may arrive, so a client
+// cannot hold a connection and a handler by sending a byte now and then: no
+// byte for idle, or the body not complete total after the headers, and the
+// body's next read fails; the request then ends in a 408 that names the
+// limit. A slow but steady upload is unaffected by idle. The limits are
+// read deadlines on the connection, moved on at each read.
+func bodyDeadlines(idle, total time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if (idle <= 0 && total <= 0) || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+				return next(c)
+			}
+			b := &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(c.Response()), idle: idle, total: total}
+			if total > 0 {
+				b.end = time.Now().Add(total)
+			}
+			if err := b.arm(); err != nil {
+				return next(c) // a writer without deadlines (a test recorder): no limits to apply
+			}
+			r.Body = b
+			err := next(c)
+			if exceeded := b.exceeded(); exceeded != "" && !c.Response().Committed {
+				c.Response().Header().Set(echo.HeaderConnection, "close") // the rest of the body will not be read
+				return echo.NewHTTPError(http.StatusRequestTimeout, exceeded)
+			}
+			return err
+		}
+	}
+}
+
+// deadlineBody is a request body whose every read first moves the
+// connection's read deadline on (see bodyDeadlines).
+type deadlineBody struct {
+	io.ReadCloser
+	rc          *http.ResponseController
+	idle, total time.Duration
+	end         time.Time // zero: no total limit
+
+	mu      sync.Mutex
+	byTotal bool   // the deadline armed last is the total one
+	timeout string // which limit a read ran into, once one has
+}
+
+// arm sets the read deadline for the next read: idle from now, or the end
+// of the total time when that comes first.
+func (b *deadlineBody) arm() error {
+	var d time.Time
+	byTotal := false
+	if b.idle > 0 {
+		d = time.Now().Add(b.idle)
+	}
+	if !b.end.IsZero() && (d.IsZero() || b.end.Before(d)) {
+		d, byTotal = b.end, true
+	}
+	b.mu.Lock()
+	b.byTotal = byTotal
+	b.mu.Unlock()
+	return b.rc.SetReadDeadline(d)
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	if err := b.arm(); err != nil {
+		return 0, err
+	}
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case errors.Is(err, io.EOF):
+		// net/http now watches the idle connection for the client going
+		// away; a deadline left here would cancel the request's context
+		// while the handler still writes what it read.
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		b.mu.Lock()
+		if b.byTotal {
+			b.timeout = fmt.Sprintf("the request body did not arrive within %s (--body-timeout); send smaller requests", b.total)
+		} else {
+			b.timeout = fmt.Sprintf("the request body stalled: no byte for %s (--body-idle-timeout)", b.idle)
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// exceeded returns the message of the limit a read ran into, or "".
+func (b *deadlineBody) exceeded() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.timeout
 }

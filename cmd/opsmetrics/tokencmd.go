@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,7 +23,8 @@ func cmdToken(ctx context.Context, e *env, args []string) int {
 	var lo logOptions
 	fs := newFlags(e, "token "+args[0], "token "+args[0]+" [flags]", about)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
-	scopes := fs.String("scope", auth.ScopeIngest, "create: comma-separated scopes: "+strings.Join(auth.Scopes, ", "))
+	var scopes scopeList
+	fs.Var(&scopes, "scope", "create: scopes, comma-separated or the flag repeated: "+strings.Join(auth.Scopes, ", ")+" (default "+auth.ScopeIngest+")")
 	name := fs.String("name", "", "create: a name to recognise the token by, e.g. the system that uses it")
 	ttl := fs.Duration("ttl", 0, "create: lifetime, e.g. 2160h for 90 days (0: no expiry)")
 	id := fs.String("id", "", "revoke: the token id (from token list)")
@@ -44,7 +46,10 @@ func cmdToken(ctx context.Context, e *env, args []string) int {
 	tokens := auth.New(s, nil)
 	switch args[0] {
 	case "create":
-		plain, tok, err := tokens.Create(ctx, *org, *name, strings.Split(*scopes, ","), *ttl)
+		if len(scopes) == 0 {
+			scopes = scopeList{auth.ScopeIngest}
+		}
+		plain, tok, err := tokens.Create(ctx, *org, *name, scopes, *ttl)
 		if err != nil {
 			return fail(e, err)
 		}
@@ -76,4 +81,19 @@ func cmdToken(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	return 0
+}
+
+// scopeList is --scope: comma-separated, and repeatable (--scope read
+// --scope admin), each scope once in the order first given.
+type scopeList []string
+
+func (l *scopeList) String() string { return strings.Join(*l, ",") }
+
+func (l *scopeList) Set(v string) error {
+	for s := range strings.SplitSeq(v, ",") {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(*l, s) {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }

@@ -174,36 +174,11 @@ func missingRequired(d *desc, cols []string, keysOnly bool) []string {
 func suggest(s string, names []string) string {
 	best, bestD := "", 3 // at most two edits away
 	for _, n := range names {
-		if d := editDistance(s, n, bestD); d < bestD {
+		if d := ingest.EditDistance(s, n, bestD); d < bestD {
 			best, bestD = n, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, or limit when it is
-// at least limit.
-func editDistance(a, b string, limit int) int {
-	if len(a) > 64 || len(b) > 64 {
-		return limit
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
 }
 
 // base is what every format's parser shares: the entity, the row being

@@ -60,13 +60,14 @@ func (p *csvParser) Next() (ingest.Row, error) {
 	if n := recordLen(rec); n > maxRow {
 		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line, Reason: "row longer than 1 MiB"}
 	}
-	if len(rec) != len(p.cols) {
-		// A trailing separator (an empty extra column) is common in
-		// spreadsheet exports and loses nothing.
-		if len(rec) < len(p.cols) || slices.ContainsFunc(rec[len(p.cols):], func(s string) bool { return strings.TrimSpace(s) != "" }) {
-			return ingest.Row{}, &ingest.RowError{File: p.file, Line: line,
-				Reason: fmt.Sprintf("%d columns, but the header has %d", len(rec), len(p.cols))}
-		}
+	if len(rec) < len(p.cols) {
+		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line,
+			Reason: fmt.Sprintf("%d columns, but the header has %d", len(rec), len(p.cols))}
+	}
+	// A trailing separator (an empty extra column) is common in spreadsheet
+	// exports and loses nothing; the rule is the exports' one.
+	if why := ingest.ExtraCells(rec, len(p.cols)); why != "" {
+		return ingest.Row{}, &ingest.RowError{File: p.file, Line: line, Reason: why}
 	}
 	p.reset()
 	for j, i := range p.cols {

@@ -202,7 +202,7 @@ func TestValidation(t *testing.T) {
 
 		// CSV shape.
 		{"too many columns", "time_entry", FormatCSV, teHeader + "te-1,p-1,2026-03-02,1,true,,,,,x\n",
-			ingest.RowError{Line: 2, Reason: "10 columns, but the header has 9"}},
+			ingest.RowError{Line: 2, Reason: "the row has 10 cells but the header has 9 columns"}},
 		{"too few columns", "time_entry", FormatCSV, teHeader + "te-1,p-1,2026-03-02,1,true\n",
 			ingest.RowError{Line: 2, Reason: "5 columns, but the header has 9"}},
 		{"stray quote", "time_entry", FormatCSV, teHeader + "te-1,p-1,2026-03-02,1,true,,,,a\"b\nte-2,p-1,2026-03-02,1,true,,,,\n",

@@ -274,8 +274,8 @@ func (p *Parser) Close() error {
 // Next returns the next time entry, skipping breaks. A bad row is an
 // *ingest.RowError naming its line, column and value, and the next call
 // goes on with the next row; an *ingest.FileError ends the file; io.EOF is
-// the end. Hours come from "Duration (decimal)", else "Duration (h)", else
-// end minus start.
+// the end. Hours come from "Duration (h)", else end minus start, else
+// "Duration (decimal)" (see hours).
 func (p *Parser) Next() (ingest.Row, error) {
 	for {
 		rec, line, err := p.f.Next()
@@ -325,29 +325,9 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 		return bad(colEndTime, rec.At(colEndTime), why)
 	}
 
-	var hours decimal.Decimal
-	switch {
-	case rec.At(colDurationDec) != "":
-		raw = rec.At(colDurationDec)
-		if hours, why = p.num.ParseHours(raw); why != "" {
-			return bad(colDurationDec, raw, why)
-		}
-	case rec.At(colDurationH) != "":
-		raw = rec.At(colDurationH)
-		if hours, why = p.num.ParseHours(raw); why != "" {
-			return bad(colDurationH, raw, why)
-		}
-	case start >= 0 && end >= 0:
-		secs := int64(endDate.Sub(date)/time.Second) + end - start
-		if !p.f.Has(colEndDate) && secs < 0 { // no end date: past midnight
-			secs += 24 * 3600
-		}
-		hours = ingest.SecondsToHours(secs)
-		if why = ingest.CheckHours(hours); why != "" {
-			return bad(colEndTime, rec.At(colEndTime), why+" (from start to end)")
-		}
-	default:
-		return bad(colDurationDec, "", "no duration, and no start and end time to compute it from")
+	hours, keyHours, col, why := p.hours(rec, date, start, endDate, end)
+	if why != "" {
+		return bad(col, rec.At(col), why)
 	}
 
 	billable := false
@@ -377,7 +357,7 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 		Meta: ingest.Meta{
 			Org:        p.opts.Org,
 			Source:     Source,
-			ExternalID: p.keys.IntervalKey(Source, date, user, email, client, project, task, notes, start, endDate, end, hours, billable),
+			ExternalID: p.keys.IntervalKey(Source, date, user, email, client, project, task, notes, start, endDate, end, keyHours, billable),
 		},
 		Date:          date,
 		Hours:         hours,
@@ -394,6 +374,64 @@ func (p *Parser) row(rec ingest.Record, line int) (ingest.Row, error) {
 	}
 	refs := &ingest.Refs{PersonEmail: email, PersonName: user, Role: rec.At(colGroup), Client: client, Project: project}
 	return ingest.Row{Line: line, Record: e, Refs: refs}, nil
+}
+
+// hours returns the entry's hours, and the hours its row key hashes. The
+// hours are the first of: "Duration (h)" as h:mm:ss, exact to the second
+// (Clockify computes it from the instants, so a change of daylight saving
+// time is counted right); end minus start, as wall-clock times; "Duration
+// (h)" written as a decimal (a workspace setting); "Duration (decimal)",
+// which Clockify rounds to 2 places and some exports leave at 0.00.
+//
+// The key's hours are those the parser took before it preferred the exact
+// duration: "Duration (decimal)" when the row has it. An export imported
+// then keeps its ids, and importing it again corrects its hours in place.
+// A bad cell is reported as its column, value and reason.
+func (p *Parser) hours(rec ingest.Record, date time.Time, start int64, endDate time.Time, end int64) (hours, key decimal.Decimal, col int, why string) {
+	var dec, durH *decimal.Decimal
+	for _, c := range [...]int{colDurationH, colDurationDec} {
+		raw := rec.At(c)
+		if raw == "" {
+			continue
+		}
+		h, why := p.num.ParseHours(raw)
+		if why != "" {
+			return hours, key, c, why
+		}
+		if c == colDurationDec {
+			dec = &h
+		} else {
+			durH = &h
+		}
+	}
+	switch {
+	case durH != nil && strings.IndexByte(rec.At(colDurationH), ':') >= 0:
+		hours = *durH
+	case start >= 0 && end >= 0:
+		secs := int64(endDate.Sub(date)/time.Second) + end - start
+		if rec.At(colEndDate) == "" && secs < 0 { // no end date: past midnight
+			secs += 24 * 3600
+		}
+		hours = ingest.SecondsToHours(secs)
+		if why = ingest.CheckHours(hours); why != "" {
+			return hours, key, colEndTime, why + " (from start to end)"
+		}
+	case durH != nil:
+		hours = *durH
+	case dec != nil:
+		hours = *dec
+	default:
+		return hours, key, colDurationDec, "no duration, and no start and end time to compute it from"
+	}
+	switch {
+	case dec != nil:
+		key = *dec
+	case durH != nil:
+		key = *durH
+	default:
+		key = hours
+	}
+	return hours, key, -1, ""
 }
 
 // clock reads an optional time of day: -1 when the cell is empty.

@@ -59,7 +59,7 @@ var files = []struct {
 		`2 2026-04-27 h=2.5 b=true billed inv="INV-2026-014" USD br=150 amt=375 tags=["design" "client-facing"] | Ana García <ana@studio.example> group=Design client=Acme Corp project=Website Redesign task=Design notes="Homepage wireframes"`,
 		`3 2026-04-27 h=1.25 b=true unbilled inv="" USD br=140 amt=175 tags=["ops"] | Ben Okafor <ben@studio.example> group=Engineering client=Acme Corp project=Website Redesign task=Development notes="Deploy hotfix"`,
 		`5 2026-04-29 h=1 b=true unbilled inv="" USD br=180 amt=180 tags=["meeting" "retainer"] | Chloé Dubois <chloe@studio.example> group=Strategy client=Globex project=Retainer 2026 task=Strategy notes="Planning call"`,
-		`6 2026-05-04 h=0.33 b=false unbilled inv="" USD br=0 amt=0 tags=[] | Ana García <ana@studio.example> group=Design client= project=Internal task= notes="Timesheets"`,
+		`6 2026-05-04 h=0.333333 b=false unbilled inv="" USD br=0 amt=0 tags=[] | Ana García <ana@studio.example> group=Design client= project=Internal task= notes="Timesheets"`,
 	}},
 	{"detailed_dmy.csv", "", 0, []string{ // another column order, "(EURO)", 24-hour times, decimal commas
 		`2 2026-06-03 h=3.5 b=true unbilled inv="" EUR br=120 amt=420 tags=[] | Lena Schmidt <lena@agentur.example> group=Entwicklung client=Müller GmbH project=Relaunch task=Entwicklung notes="Backend API"`,
@@ -216,7 +216,9 @@ func TestRowErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, row, field, value, reason string
 	}{
-		{"over 24 hours", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,05/01/2026,10:30 AM,25:30:00,25.50,100.00,150.00,Regular,No", "Duration (decimal)", "25.50", ingest.ReasonTooManyHours},
+		{"over 24 hours", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,05/01/2026,10:30 AM,25:30:00,25.50,100.00,150.00,Regular,No", "Duration (h)", "25:30:00", ingest.ReasonTooManyHours},
+		{"over 24 hours (decimal)", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,,,,,25.50,100.00,150.00,Regular,No", "Duration (decimal)", "25.50", ingest.ReasonTooManyHours},
+		{"bad decimal beside a good duration", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,04/30/2026,10:30 AM,01:30:00,1h30,100.00,150.00,Regular,No", "Duration (decimal)", "1h30", "not a number"},
 		{"over 24 hours (h)", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,05/01/2026,10:30 AM,25:30:00,,100.00,150.00,Regular,No", "Duration (h)", "25:30:00", ingest.ReasonTooManyHours},
 		{"negative hours", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,04/30/2026,10:30 AM,01:30:00,-1.50,100.00,150.00,Regular,No", "Duration (decimal)", "-1.50", ingest.ReasonNegativeHours},
 		{"negative from times", "Web,Acme,x,,Ana,Design,ana@x.example,,Yes,04/30/2026,09:00 AM,04/30/2026,08:30 AM,,,100.00,150.00,Regular,No", "End Time", "08:30 AM", ingest.ReasonNegativeHours + " (from start to end)"},
@@ -241,6 +243,53 @@ func TestRowErrors(t *testing.T) {
 				t.Errorf("got  %+v\nwant %+v", *bad[0], want)
 			}
 		})
+	}
+}
+
+// TestHoursExact: hours come from the exact "Duration (h)", else from
+// start to end, and from the rounded "Duration (decimal)" only when nothing
+// better is there. Clockify rounds the decimal column to 2 places, and some
+// real exports hold 0.00 in it for entries of minutes.
+func TestHoursExact(t *testing.T) {
+	rows, bad, _ := parseAll(t, bytes.NewReader(readFile(t, "detailed_exact.csv")), ingest.Options{})
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	want := map[int]string{
+		2: "0.006944", // 00:00:25 = 25/3600 h = 0.0069444…, rounded to 6 places; the decimal column says 0.00
+		3: "1.125",    // 01:07:30 = 4050/3600 h; the decimal column says 1.13
+		4: "2.25",     // 02:15:00 across midnight, the same either way
+		5: "0.21",     // no Duration (h): 13:00:00 to 13:12:36 is 756 s = 756/3600 h; the decimal column says 0.00
+		6: "0.333333", // Duration (h) in decimal form (a workspace setting) is no better: 14:00 to 14:20 is 1/3 h
+		7: "0.75",     // no duration and no times: only the decimal column
+		8: "0.333333", // 23:50 to 00:10 with no end date: past midnight, 20 min = 1/3 h
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if got := r.Record.(ingest.TimeEntry).Hours; !got.Equal(decimal.RequireFromString(want[r.Line])) {
+			t.Errorf("line %d: %s hours, want %s", r.Line, got, want[r.Line])
+		}
+	}
+}
+
+// TestIDsKeepTheDecimalColumn: the row key hashes the hours as the decimal
+// column says them, as it did when hours came from that column, so an
+// export imported before hours came from "Duration (h)" keeps its ids, and
+// importing it again corrects those entries' hours instead of adding them
+// twice. The ids below are what the parser gave detailed_mdy.csv then.
+func TestIDsKeepTheDecimalColumn(t *testing.T) {
+	rows, bad, _ := parseAll(t, bytes.NewReader(readFile(t, "detailed_mdy.csv")), ingest.Options{})
+	if len(bad) > 0 || len(rows) != 4 {
+		t.Fatal(bad, len(rows))
+	}
+	last := rows[3].Record.(ingest.TimeEntry)
+	if last.ExternalID != "clockify-289b333a739366e6fc3c477c-0" || !last.Hours.Equal(decimal.RequireFromString("0.333333")) {
+		t.Errorf("line 6: id %s with %s hours, want clockify-289b333a739366e6fc3c477c-0 with 0.333333 (00:20:00)", last.ExternalID, last.Hours)
+	}
+	if first := rows[0].Record.(ingest.TimeEntry); first.ExternalID != "clockify-b362da62626a0718dd39dfe7-0" {
+		t.Errorf("line 2: id %s, want clockify-b362da62626a0718dd39dfe7-0", first.ExternalID)
 	}
 }
 

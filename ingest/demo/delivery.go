@@ -109,7 +109,9 @@ func (o *org) localDay(t int64) int {
 	return int(d)
 }
 
-func (o *org) endUnix() int64 { return o.start + int64(o.histDays)*daySeconds }
+// endUnix is midnight at the start of End where the org is: the first
+// instant after its history.
+func (o *org) endUnix() int64 { return o.start + int64(o.histDays)*daySeconds - o.offset }
 
 // workingTime moves t into working hours (9:00 to 18:00 local, Monday to
 // Friday), to a random minute of the next morning when it falls outside.

@@ -45,7 +45,7 @@ type Config struct {
 	People  int       // people per org; default 18
 	Months  int       // months of history before End; default 12
 	Entries int       // total time entries across all orgs; 0 means natural volume (2-4 per person-workday)
-	End     time.Time // exclusive end of history, a date; the CLI passes the first day of the next month
+	End     time.Time // exclusive end of history, a date in every org's calendar; the CLI passes EndToday
 	// ForwardWeeks is how far allocations and booked time off reach past End,
 	// for capacity forecasts; default 26.
 	ForwardWeeks int
@@ -263,4 +263,20 @@ func (s *spreader) next() int {
 	n := s.acc / s.slots
 	s.acc -= n * s.slots
 	return int(n)
+}
+
+// EndToday returns the End at which the history of a dataset of orgs orgs
+// (Config.Orgs; 0 means its default, 1) ends today at now: the day after
+// the earliest of the orgs' local dates. Time entries, task events,
+// deliveries, write-offs and invoices then lie before tomorrow where each
+// org is, and only bookings (allocations, time off) and due dates lie
+// ahead. Days are placed at each org's standard UTC offset; summer time
+// puts a zone ahead of that, never behind, so today there is no earlier.
+func EndToday(now time.Time, orgs int) time.Time {
+	west := 0
+	for i := range min(max(orgs, 1), len(orgProfiles)) { // orgs past the list reuse its profiles
+		west = min(west, orgProfiles[i].offset)
+	}
+	y, m, d := now.UTC().Add(time.Duration(west) * time.Hour).Date()
+	return date(y, m, d+1)
 }

@@ -402,10 +402,13 @@ func date(day int32) time.Time { return time.Unix(int64(day)*86400, 0).UTC() }
 
 func hours(micros int64) string { return decimal.New(micros, -6).String() }
 
-// rejectBuffered rejects a row that was counted as read when it was buffered.
+// rejectBuffered rejects a row that was counted as read and valid when it
+// was buffered.
 func (r *run) rejectBuffered(e *ingest.RowError) {
 	r.mu.Lock()
-	r.sum.counts("time_entry").Read-- // reject counts it again
+	c := r.sum.counts("time_entry")
+	c.Read-- // reject counts it again
+	c.Valid--
 	r.mu.Unlock()
 	r.reject("time_entry", e)
 }

@@ -16,12 +16,16 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // Store is the part of the store an Importer needs.
 type Store interface {
 	ingest.Inserter
 	ingest.Querier
+	// Exec runs a statement that returns no rows: a staged import's copy
+	// and drop.
+	Exec(ctx context.Context, query string, params store.Params) error
 }
 
 // Config configures an Importer.
@@ -43,6 +47,10 @@ type Config struct {
 	// per entity ("inserted": rows and tombstones written; "rejected"), for
 	// the service's metrics.
 	Rows func(entity, result string, n int)
+	// Distributed says the store's tables are Distributed tables (a
+	// cluster), through which a staged batch cannot be dropped by partition:
+	// the staging tables' TTL removes it a day later instead.
+	Distributed bool
 }
 
 // MaxPausedParts is the active part count at which a paused import lets
@@ -97,6 +105,14 @@ type Request struct {
 	DateOrder string    // "", "mdy" or "dmy" for ambiguous Clockify dates
 	DryRun    bool      // parse, validate and resolve, but write nothing
 	Strict    bool      // write nothing when any row is rejected
+	// Stage makes the import all or nothing: its rows go to the staging
+	// tables and become visible only once the whole input was read without
+	// an error (and, with Strict, without a rejected row). An input that
+	// fails, a cancelled ctx or a killed process leave nothing visible
+	// (Recover). Without it, the batches written before an error stay
+	// written (Summary.KeptThroughLine). The HTTP intake stages; the CLI,
+	// whose files may be far larger than a request, does not.
+	Stage bool
 	// CountChanges splits written rows into new and updated, at the cost of
 	// one key lookup per batch when the source already has rows. Without it
 	// Counts.Written alone is set.
@@ -113,9 +129,13 @@ type Request struct {
 // Counts are the outcome for one entity. They count records, as the store
 // holds them after the import: a key the input gives more than once is one
 // record, counted once as written or deleted by the version that wins, and
-// its other rows are Repeated. Read = Written + Deleted + Repeated + Rejected.
+// its other rows are Repeated. Read = Valid + Rejected, and Valid = Written +
+// Deleted + Repeated when the rows were written. Written, New, Updated and
+// Deleted are all 0 when the summary says nothing was written (a dry run, a
+// strict or staged import that wrote nothing).
 type Counts struct {
 	Read     int `json:"read"`     // rows read, valid or not
+	Valid    int `json:"valid"`    // rows that passed every check: Read minus Rejected
 	Written  int `json:"written"`  // live records stored (new plus updated)
 	New      int `json:"new"`      // written, not stored before (with CountChanges)
 	Updated  int `json:"updated"`  // written, replacing a stored record with the same key (with CountChanges)
@@ -133,7 +153,15 @@ type Summary struct {
 	// Created counts the people, clients and projects created on first sight.
 	Created map[string]int     `json:"created,omitempty"`
 	Errors  []*ingest.RowError `json:"errors,omitempty"` // the first MaxErrors rejected rows
-	Written bool               `json:"written"`          // false for a dry run and for a strict run with rejects
+	// Written says the rows counted as written are in the store: false for
+	// a dry run, a strict run with rejected rows, and an import that failed
+	// before it wrote anything (a staged one writes nothing when it fails).
+	Written bool `json:"written"`
+	// KeptThroughLine is set when an import that was not staged failed
+	// part way (Import's error) after writing some rows: every valid row up
+	// to this line was written, none after it. After a *ingest.FileError it
+	// is the line of the last row before the break.
+	KeptThroughLine int `json:"kept_through_line,omitempty"`
 }
 
 // MaxErrors bounds the rejected rows a Summary keeps; OnReject sees them all.
@@ -148,6 +176,15 @@ func (s *Summary) Rejected() int {
 	return n
 }
 
+// nothingWritten makes the counts say that nothing was written.
+func (s *Summary) nothingWritten() {
+	s.Written = false
+	for _, c := range s.Entities {
+		c.Written, c.New, c.Updated, c.Deleted = 0, 0, 0, 0
+	}
+	clear(s.Created)
+}
+
 func (s *Summary) counts(entity string) *Counts {
 	c, ok := s.Entities[entity]
 	if !ok {
@@ -160,8 +197,11 @@ func (s *Summary) counts(entity string) *Counts {
 // Import imports one input. Rows are written in batches of BatchRows, each
 // one INSERT per table; a rejected row never stops the others unless Strict.
 // It returns the summary, and an error for a failure of the input as a whole
-// (*ingest.FileError) or of the store; batches written before such an error
-// stay written, and importing the same input again adds nothing twice.
+// (*ingest.FileError), of its reader (say, a body over its limit), of ctx or
+// of the store. A staged import (Request.Stage) then writes nothing. One that
+// is not keeps the batches written before the error, and after a FileError
+// also the valid rows before the break (Summary.KeptThroughLine says up to
+// which line); importing the same input again adds nothing twice.
 func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if req.Org == "" {
 		return nil, errors.New("no org given")
@@ -191,8 +231,12 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	rs, seekable := req.Body.(io.ReadSeeker)
 	opts.ForgetPastDays = seekable && !req.exact && !req.Strict && isExport(format)
 
-	if req.Strict && !req.DryRun {
-		// Validate everything first; write only a clean input.
+	if req.DryRun {
+		req.CountChanges = false // what is new is counted only once it is written
+	}
+	if req.Strict && !req.DryRun && !req.Stage {
+		// Validate everything first; write only a clean input. A staged
+		// import instead drops its stage when a row was rejected.
 		rs, cleanup, err := rewindable(req.Body, body)
 		if err != nil {
 			return nil, err
@@ -219,12 +263,18 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays,
+	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays, writer: im.writer,
 		distinct: isExport(format)}
 	if !run.distinct {
 		run.seen = newKeys()
 	}
 	run.dayLimit = newDayLimit()
+	var staged *stagingStore
+	if req.Stage && !req.DryRun {
+		if run.writer, staged, err = im.stager(sum.BatchID); err != nil {
+			return sum, err
+		}
+	}
 	// A store that takes RowBinary gets time entries encoded as they are
 	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
 	// A dry run encodes too, so that it rejects what the real run would.
@@ -235,6 +285,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	rec := ingest.BatchRecord{Org: req.Org, ID: sum.BatchID, Source: format, Format: format, FileName: req.File,
 		StartedAt: started, Status: ingest.BatchRunning}
+	if staged != nil {
+		rec.Status = ingest.BatchStaging
+	}
 	if !req.DryRun {
 		if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
 			return sum, err
@@ -243,8 +296,13 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	defer run.resumeMerges(ctx)
 	defer run.dayLimit.drain()
 	runErr := run.rows(ctx, parser)
-	if runErr == nil {
-		runErr = run.flush(ctx)
+	var fileErr *ingest.FileError
+	if runErr == nil || (staged == nil && errors.As(runErr, &fileErr)) {
+		// Unstaged, the valid rows before a break in the file are kept too,
+		// so that what was kept is "every row before line N".
+		if err := run.flush(ctx); runErr == nil {
+			runErr = err
+		}
 	}
 	if err := run.finish(); runErr == nil {
 		runErr = err
@@ -253,6 +311,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		c.Close() // the Clockify parser's spool file
 	}
 	if errors.Is(runErr, errUnsorted) {
+		if staged != nil {
+			im.dropStaged(ctx, sum.BatchID, staged.tables()) // the second reading stages every row again
+		}
 		if _, err := rs.Seek(0, io.SeekStart); err != nil {
 			return sum, err
 		}
@@ -261,28 +322,72 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		again.exact, again.batchID, again.Format, again.Entity = true, sum.BatchID, format, entity
 		return im.Import(ctx, again) // what was written is written again with the same ids
 	}
-	sum.Written = !req.DryRun
 	if req.DryRun {
+		sum.nothingWritten()
 		return sum, runErr
 	}
-	finished := im.cfg.Now().UTC()
-	rec.FinishedAt, rec.FileSHA256, rec.Status = &finished, hex.EncodeToString(hash.Sum(nil)), ingest.BatchDone
-	for entity, c := range sum.Entities {
+	rec.FileSHA256 = hex.EncodeToString(hash.Sum(nil))
+	for _, c := range sum.Entities {
 		rec.RowsRead += uint64(c.Read)
 		rec.RowsInserted += uint64(c.Written + c.Deleted)
 		rec.RowsRejected += uint64(c.Rejected)
-		if im.cfg.Rows != nil {
+	}
+	if staged != nil {
+		runErr = im.finishStaged(ctx, req, sum, rec, staged.tables(), runErr)
+	} else {
+		runErr = im.finishRun(ctx, sum, rec, run, runErr)
+	}
+	if im.cfg.Rows != nil {
+		for entity, c := range sum.Entities {
 			im.cfg.Rows(entity, "inserted", c.Written+c.Deleted)
 			im.cfg.Rows(entity, "rejected", c.Rejected)
 		}
 	}
+	return sum, runErr
+}
+
+// finishStaged commits a staged import that read its input without an
+// error (and, if strict, without a rejected row), or drops it.
+func (im *Importer) finishStaged(ctx context.Context, req Request, sum *Summary, rec ingest.BatchRecord, tables []int, runErr error) error {
+	why := ""
+	switch {
+	case runErr != nil:
+		why = runErr.Error()
+	case req.Strict && sum.Rejected() > 0:
+		why = fmt.Sprintf("strict: %d rows were rejected", sum.Rejected())
+	}
+	if why == "" {
+		runErr = im.commit(ctx, rec, tables)
+		sum.Written = runErr == nil
+	} else if err := im.abandon(ctx, rec, tables, why); err != nil && runErr == nil {
+		runErr = err
+	}
+	if !sum.Written {
+		sum.nothingWritten()
+	}
+	return runErr
+}
+
+// finishRun records how an import that was not staged ended: what it wrote
+// stays written, and the summary says up to which line.
+func (im *Importer) finishRun(ctx context.Context, sum *Summary, rec ingest.BatchRecord, run *run, runErr error) error {
+	run.mu.Lock()
+	kept := run.keptLine
+	run.mu.Unlock()
+	sum.Written = runErr == nil || kept > 0
+	if !sum.Written {
+		sum.nothingWritten()
+	}
+	finished := im.cfg.Now().UTC()
+	rec.FinishedAt, rec.Status = &finished, ingest.BatchDone
 	if runErr != nil {
 		rec.Status, rec.Error = ingest.BatchFailed, runErr.Error()
+		sum.KeptThroughLine = kept
 	}
 	if _, err := im.writer.Write(context.WithoutCancel(ctx), sum.BatchID, []ingest.BatchRecord{rec}); err != nil && runErr == nil {
 		runErr = err
 	}
-	return sum, runErr
+	return runErr
 }
 
 func isExport(format string) bool {

@@ -153,7 +153,7 @@ func TestRejectsStrictDryRun(t *testing.T) {
 		t.Errorf("second reject: %+v", seen[1])
 	}
 	sum = importString(t, im, importer.Request{Org: "strict", DryRun: true, CountChanges: true}, body)
-	if sum.Written || sum.Entities["time_entry"].New != 2 {
+	if c := sum.Entities["time_entry"]; sum.Written || c.Valid != 2 || c.Written != 0 || c.New != 0 {
 		t.Fatalf("dry run: %+v", sum.Entities["time_entry"])
 	}
 	if n, _ := totals(t, s, "strict"); n != 0 {
@@ -406,7 +406,7 @@ func TestRepeatedKeys(t *testing.T) {
 			req := importer.Request{Org: org, Format: in.format, Entity: "time_entry", CountChanges: changes}
 			// 7 rows read: 3 records written (a, b, d), 1 tombstone (c),
 			// 3 rows repeating a key an earlier row had (a, b, c).
-			want := importer.Counts{Read: 7, Written: 3, Deleted: 1, Repeated: 3}
+			want := importer.Counts{Read: 7, Valid: 7, Written: 3, Deleted: 1, Repeated: 3}
 			if changes {
 				want.New = 3
 			}
@@ -554,7 +554,7 @@ func TestDayLimitManyEntries(t *testing.T) {
 	body.WriteString(`{"external_id":"e32","person":"p9","date":"2026-06-01","hours":1,"billable":true}` + "\n")
 	sum := importString(t, im, importer.Request{Org: "many", Format: importer.FormatNDJSON, Entity: "time_entry"}, body.String())
 	// 34 rows: 24 + e31 + e32 = 26 records, e3 and e5 repeated, e25 to e30 rejected.
-	want := importer.Counts{Read: 34, Written: 26, Repeated: 2, Rejected: 6}
+	want := importer.Counts{Read: 34, Valid: 28, Written: 26, Repeated: 2, Rejected: 6}
 	if c := *sum.Entities["time_entry"]; c != want {
 		t.Fatalf("%+v, want %+v", c, want)
 	}
@@ -582,7 +582,7 @@ func TestDayLimitExportWindows(t *testing.T) {
 			body += harvestRow(day(i), "more", "5")
 		}
 	}
-	for n, want := range []importer.Counts{{Read: 41, Written: 40, New: 40, Rejected: 1}, {Read: 41, Written: 40, Updated: 40, Rejected: 1}} {
+	for n, want := range []importer.Counts{{Read: 41, Valid: 40, Written: 40, New: 40, Rejected: 1}, {Read: 41, Valid: 40, Written: 40, Updated: 40, Rejected: 1}} {
 		sum := importString(t, im, importer.Request{Org: "windows", CountChanges: true}, body)
 		if c := *sum.Entities["time_entry"]; c != want || sum.Errors[0].Line != 38 || sum.Errors[0].Value != "5" {
 			t.Fatalf("import %d: %+v, errors %+v; want %+v and line 38 rejected", n+1, c, sum.Errors, want)

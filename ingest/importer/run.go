@@ -45,6 +45,10 @@ type run struct {
 	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
 	seen       keys      // the keys of the rows counted so far, unless distinct; its map is count's alone
 	dayLimit   *dayLimit // what this input wrote per person-day
+
+	writer   *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
+	line     int            // the line of the last row buffered
+	keptLine int            // the line of the last row of the last job written; guarded by mu
 }
 
 // errUnsorted stops a run whose export went back to an earlier date after
@@ -90,13 +94,13 @@ func (r *run) rows(ctx context.Context, p ingest.Parser) error {
 	// next reads a row and add buffers it.
 	var row ingest.Row
 	next := func() (err error) { row, err = p.Next(); return err }
-	add := func() error { return r.add(ctx, row) }
+	add := func() error { r.line = row.Line; return r.add(ctx, row) }
 	if ep, ok := p.(entryParser); ok {
 		var e ingest.TimeEntry
 		var refs ingest.Refs
 		var line int
 		next = func() (err error) { line, err = ep.NextEntry(&e, &refs); return err }
-		add = func() error { return r.addEntry(ctx, &e, line, &refs) }
+		add = func() error { r.line = line; return r.addEntry(ctx, &e, line, &refs) }
 	}
 	for {
 		err := next()
@@ -214,12 +218,12 @@ func (r *run) pushEncoded(ctx context.Context, e *ingest.TimeEntry, line int) er
 	p := r.pendingFor("time_entry", "time_entries", e.Source)
 	if p.enc == nil {
 		var err error
-		if p.enc, err = r.im.writer.NewEntryEncoder(ctx); err != nil {
+		if p.enc, err = r.writer.NewEntryEncoder(ctx); err != nil {
 			return err
 		}
 	}
 	if p.n == 0 {
-		p.enc.Begin(r.im.writer, r.sum.BatchID)
+		p.enc.Begin(r.writer, r.sum.BatchID)
 	}
 	if err := p.enc.Append(e); err != nil {
 		var ee *store.EncodeError
@@ -324,6 +328,7 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 	r.buffered++
 	r.mu.Lock()
 	p.counts.Read++
+	p.counts.Valid++
 	r.mu.Unlock()
 }
 
@@ -333,6 +338,7 @@ type job struct {
 	created []any        // people, clients and projects the resolver created
 	batches []*pending   // in entityOrder
 	entity  []string
+	line    int // the line of its last row
 }
 
 // flush hands the buffered rows to the writer goroutine, which counts and
@@ -397,6 +403,7 @@ func (r *run) takeJob() job {
 		}
 	}
 	r.pending, r.buffered = nil, 0
+	j.line = r.line
 	return j
 }
 
@@ -411,28 +418,32 @@ func (r *run) process(ctx context.Context, j job) error {
 		}
 	}
 	for i, p := range j.batches {
+		before := r.countsOf(j.entity[i])
 		if err := r.count(ctx, j.entity[i], p); err != nil {
 			return err
 		}
 		if r.req.DryRun {
 			continue
 		}
+		var err error
 		if p.enc != nil {
-			n, err := r.im.writer.WriteEncoded(ctx, p.enc)
-			if err == nil {
+			var n int
+			if n, err = r.writer.WriteEncoded(ctx, p.enc); err == nil {
 				err = r.wrote(ctx, n)
 			}
-			if err != nil {
-				return err
-			}
-			continue
+		} else {
+			err = r.write(ctx, p.records.slice())
 		}
-		if err := r.write(ctx, p.records.slice()); err != nil {
+		if err != nil {
+			r.setCounts(j.entity[i], before) // not written: the summary must not count it
 			return err
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !r.req.DryRun {
+		r.keptLine = j.line
+	}
 	if r.spare == nil {
 		r.spare = map[string]*pending{}
 	}
@@ -453,7 +464,7 @@ var entityOrder = []string{"person", "client", "project", "holiday", "time_off",
 	"task_event", "time_entry", "adjustment", "invoice_line"}
 
 func (r *run) write(ctx context.Context, recs any) error {
-	n, err := r.im.writer.Write(ctx, r.sum.BatchID, recs)
+	n, err := r.writer.Write(ctx, r.sum.BatchID, recs)
 	if err != nil {
 		return err
 	}
@@ -519,6 +530,23 @@ func (r *run) resumeMerges(ctx context.Context) error {
 	}
 	r.paused = false
 	return nil
+}
+
+// countsOf returns a copy of an entity's counts, for setCounts to restore.
+func (r *run) countsOf(entity string) Counts {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return *r.sum.counts(entity)
+}
+
+// setCounts restores the counts countsOf returned, keeping the rows read
+// since: they were read whatever became of the batch.
+func (r *run) setCounts(entity string, c Counts) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.sum.counts(entity)
+	c.Read, c.Valid, c.Rejected = cur.Read, cur.Valid, cur.Rejected
+	*cur = c
 }
 
 // count splits a pending batch into new, updated, deleted and repeated

@@ -1,15 +1,18 @@
 // Package intake is the HTTP side of ingest: POST /api/v1/{entity} for JSON,
 // NDJSON or CSV bodies of opsmetrics' own records, and POST /api/v1/import
-// for an export file upload. Both run the importer and answer only after the
-// rows are written.
+// for an export file upload. Both run the importer, staged: a request's rows
+// become visible all together once its whole body was read, or not at all,
+// and the answer comes after that.
 package intake
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -43,15 +46,20 @@ func Register(g *echo.Group, cfg Config) {
 
 type handlers struct{ cfg Config }
 
-// Response is the answer to an intake request.
+// Response is the answer to an intake request that read its body: 200, 207,
+// 422, and 400 or 413 when the body as a whole could not be read. Written is
+// true only when every row counted as written is in the store.
 type Response struct {
-	BatchID  string                      `json:"batch_id"`
-	Format   string                      `json:"format"`
+	BatchID  string                      `json:"batch_id,omitempty"`
+	Format   string                      `json:"format,omitempty"`
 	Written  bool                        `json:"written"`
 	Entities map[string]*importer.Counts `json:"entities"`
 	Created  map[string]int              `json:"created,omitempty"`
 	Rejected int                         `json:"rejected"`
 	Errors   []RowError                  `json:"errors,omitempty"`
+	// Error says why the body was refused as a whole (400, 413).
+	Error     string `json:"error,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // RowError is one rejected row: its line (or NDJSON line, or JSON object's
@@ -75,12 +83,21 @@ func (h *handlers) records(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.run(c, importer.Request{File: "request body", Body: c.Request().Body, Format: format, Entity: entity})
+	body := &limitedBody{ReadCloser: c.Request().Body}
+	return h.run(c, importer.Request{File: "request body", Body: body, Format: format, Entity: entity}, body)
 }
 
 func (h *handlers) upload(c echo.Context) error {
+	body := &limitedBody{ReadCloser: c.Request().Body}
+	c.Request().Body = body
 	fh, err := c.FormFile("file")
 	if err != nil {
+		if body.over {
+			return refuse(c, http.StatusRequestEntityTooLarge, errTooLarge, nil)
+		}
+		if body.late {
+			return errTooSlow
+		}
 		return echo.NewHTTPError(http.StatusBadRequest, "send the export as a multipart form field named \"file\"")
 	}
 	f, err := fh.Open()
@@ -90,10 +107,66 @@ func (h *handlers) upload(c echo.Context) error {
 	defer f.Close()
 	req := importer.Request{File: fh.Filename, Body: f, Format: c.FormValue("format"),
 		Entity: c.FormValue("entity"), DateOrder: c.FormValue("date_order")}
-	return h.run(c, req)
+	return h.run(c, req, body)
 }
 
-func (h *handlers) run(c echo.Context, req importer.Request) error {
+// limitedBody is a request body that remembers whether a read failed
+// because the body is over the server's limit (the echo BodyLimit
+// middleware) or arrived too slowly (the server's read deadlines): the
+// parsers turn a read error into an error about the input, and the answer
+// must still be 413 or 408.
+type limitedBody struct {
+	io.ReadCloser
+	over bool
+	late bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && overLimit(err) {
+		b.over = true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		b.late = true
+	}
+	return n, err
+}
+
+// errTooSlow answers a body that ran into a read deadline. It is returned,
+// not written, so the server's deadline middleware can name the limit.
+var errTooSlow = echo.NewHTTPError(http.StatusRequestTimeout, "the request body arrived too slowly; nothing was written")
+
+// overLimit reports whether err is the refusal of a body over its limit,
+// from echo's BodyLimit or net/http's MaxBytesReader.
+func overLimit(err error) bool {
+	var he *echo.HTTPError
+	var mb *http.MaxBytesError
+	return (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge) || errors.As(err, &mb)
+}
+
+const errTooLarge = "the body is larger than this server accepts; split it into smaller requests"
+
+// refuse answers a request whose body could not be read as a whole: nothing
+// of it was written, and the counts say what was read before the problem.
+func refuse(c echo.Context, status int, msg string, sum *importer.Summary) error {
+	resp := Response{Written: false, Entities: map[string]*importer.Counts{}, Error: msg,
+		RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	if sum != nil {
+		resp.BatchID, resp.Format, resp.Entities, resp.Rejected = sum.BatchID, sum.Format, sum.Entities, sum.Rejected()
+		resp.Errors = rowErrors(sum)
+	}
+	return c.JSON(status, resp)
+}
+
+func rowErrors(sum *importer.Summary) []RowError {
+	var out []RowError
+	for _, e := range sum.Errors[:min(len(sum.Errors), maxErrors)] {
+		out = append(out, RowError{Line: e.Line, Field: e.Field, Value: e.Value, Reason: e.Reason})
+	}
+	return out
+}
+
+func (h *handlers) run(c echo.Context, req importer.Request, body *limitedBody) error {
 	tok, ok := auth.TokenOf(c)
 	if !ok {
 		return errors.New("intake: route registered without auth.Require")
@@ -111,26 +184,27 @@ func (h *handlers) run(c echo.Context, req importer.Request) error {
 	if req.CountChanges, err = boolParam(c, "changes"); err != nil {
 		return err
 	}
+	// Staged: whatever fails below, nothing of the request is visible.
+	req.Stage = true
 	sum, err := h.cfg.Importer.Import(c.Request().Context(), req)
 	var fileErr *ingest.FileError
-	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body is larger than this server accepts; split it into smaller requests")
+	case err != nil && (body.over || overLimit(err)):
+		return refuse(c, http.StatusRequestEntityTooLarge, errTooLarge, sum)
+	case err != nil && body.late:
+		return errTooSlow
 	case errors.As(err, &fileErr):
-		return echo.NewHTTPError(http.StatusBadRequest, fileErr.Error())
+		return refuse(c, http.StatusBadRequest, fileErr.Error(), sum)
 	case err != nil:
 		return err
 	}
 	resp := Response{BatchID: sum.BatchID, Format: sum.Format, Written: sum.Written, Entities: sum.Entities,
-		Created: sum.Created, Rejected: sum.Rejected()}
-	for _, e := range sum.Errors[:min(len(sum.Errors), maxErrors)] {
-		resp.Errors = append(resp.Errors, RowError{Line: e.Line, Field: e.Field, Value: e.Value, Reason: e.Reason})
-	}
+		Created: sum.Created, Rejected: sum.Rejected(), Errors: rowErrors(sum)}
 	status := http.StatusOK
 	switch {
 	case resp.Rejected > 0 && (!sum.Written || accepted(sum) == 0):
 		status = http.StatusUnprocessableEntity // nothing was written
+		resp.Written = false                    // as the status says, even when every row was rejected
 	case resp.Rejected > 0:
 		status = http.StatusMultiStatus // some rows written, some rejected: the body says which
 	}

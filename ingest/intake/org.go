@@ -1,8 +1,11 @@
 package intake
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -34,11 +37,9 @@ func RegisterOrg(read, admin *echo.Group, s ingest.Querier, w *ingest.Writer) {
 			return errors.New("intake: org route registered without auth.Require")
 		}
 		var p ingest.OrgPatch
-		dec := json.NewDecoder(c.Request().Body)
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
+		if why := decodePatch(c.Request().Body, &p); why != "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: want a JSON object of settings ("+
-				"name, time_zone, currency, workdays, business_hours, grace_days, overhead_per_hour): "+metrics.JSONProblem(err))
+				"name, time_zone, currency, workdays, business_hours, grace_days, overhead_per_hour, stuck_review_hours): "+why)
 		}
 		o, err := w.UpdateOrg(c.Request().Context(), s, tok.Org, p)
 		if errors.Is(err, ingest.ErrBadSetting) {
@@ -49,4 +50,44 @@ func RegisterOrg(read, admin *echo.Group, s ingest.Querier, w *ingest.Writer) {
 		}
 		return c.JSON(http.StatusOK, o.Settings())
 	})
+}
+
+// decodePatch reads body, which must hold one JSON object and nothing after
+// it but white space, into p; it returns what is wrong, or "". Without the
+// checks, encoding/json would read null as "change nothing" and stop after
+// the first of two objects, and the request would succeed with a change the
+// caller did not mean.
+func decodePatch(body io.Reader, p *ingest.OrgPatch) string {
+	dec := json.NewDecoder(body)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return metrics.JSONProblem(err)
+	}
+	if raw[0] != '{' {
+		return "got " + jsonKind(raw[0]) + ", not an object"
+	}
+	if dec.More() {
+		return fmt.Sprintf("a second JSON value at byte %d; send one object", dec.InputOffset())
+	}
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(p); err != nil {
+		return metrics.JSONProblem(err)
+	}
+	return ""
+}
+
+// jsonKind names the kind of JSON value that starts with b.
+func jsonKind(b byte) string {
+	switch b {
+	case 'n':
+		return "null"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }

@@ -125,7 +125,15 @@ func Open(cfg Config) (*Store, error) {
 	// sizes (one org's rows) the compiled code gains nothing measurable, so
 	// it is off unless Args says otherwise (docs/benchmarks.md: the
 	// overview's p99 went from 892 to 302 ms, p50 unchanged).
-	for _, name := range []string{"compile_expressions", "compile_aggregate_expressions"} {
+	//
+	// logger.console=0: the engine logs to the console whenever stdin or
+	// stderr is a terminal, and each streamed INSERT ends with "<Fatal>
+	// ThreadStatus: current_thread contains invalid address" from the
+	// connection's worker thread inside libchdb (harmless: the insert is
+	// complete), which a person at a terminal reads as a crash. opsmetrics
+	// reports engine errors itself, so the engine's own lines never reach the
+	// user's output.
+	for _, name := range []string{"compile_expressions", "compile_aggregate_expressions", "logger.console"} {
 		if !slices.ContainsFunc(cfg.Args, func(a string) bool { return strings.HasPrefix(a, "--"+name+"=") }) {
 			args = append(args, "--"+name+"=0")
 		}

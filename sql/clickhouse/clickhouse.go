@@ -34,7 +34,8 @@ const DefaultMinServerVersion = "24.8"
 // Config configures a connection to a ClickHouse server.
 type Config struct {
 	// DSN is a native-protocol address, e.g.
-	// clickhouse://user:password@host:9000/db?dial_timeout=5s. Required.
+	// clickhouse://user:password@host:9000/ops?dial_timeout=5s. Required.
+	// Its database is ignored: the tables always live in ops.
 	DSN string
 	// Cluster names the cluster the schema lives on, or "" for one server.
 	// With it, inserts into Distributed tables return only once every shard
@@ -95,7 +96,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open connects to the server, pings it and checks its version. It returns a
+// Open connects to the server, pings it and checks its version before
+// anything needs a database: the DSN's database is not used, as every
+// statement names its database (ops) and migrate creates it. It returns a
 // *store.Error of kind store.ErrUnavailable when the server cannot be reached,
 // store.ErrAuth when it rejects the user and store.ErrTooOld when it is older
 // than cfg.MinServerVersion. Error messages name the address, never the
@@ -110,6 +113,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	need, _ := parseVersion(minVersion) // checked by Validate
 	opts, _ := ch.ParseDSN(cfg.DSN)     // checked by Validate
+	// Sessions start in the user's default database, not the DSN's: every
+	// statement names its tables (ops.time_entries), and a DSN ending in /ops
+	// names a database that does not exist until migrate creates it. With it
+	// in the handshake, a fresh server would answer "Database ops doesn't
+	// exist" before the version check, and migrate could never create it.
+	opts.Auth.Database = ""
 	conn, err := ch.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)

@@ -297,3 +297,43 @@ func sameValue(want, got any) bool {
 	}
 	return want == got
 }
+
+// TestOpenDSNDatabaseNotYetCreated: a DSN ending in /ops reaches a fresh
+// server, where ops does not exist until migrate creates it. An old server
+// is still refused for its version, naming both; a new enough one (here
+// 18.16 with the minimum lowered) opens, and migrate creates the database.
+func TestOpenDSNDatabaseNotYetCreated(t *testing.T) {
+	admin := openTest(t) // on the DSN's /default
+	if err := admin.Exec(t.Context(), "DROP DATABASE IF EXISTS ops", nil); err != nil {
+		t.Fatal(err)
+	}
+	opsDSN := strings.Replace(dsn(testPassword), "/default?", "/ops?", 1)
+
+	_, err := Open(t.Context(), Config{DSN: opsDSN})
+	if !errors.Is(err, store.ErrTooOld) {
+		t.Fatalf("Open of 18.16 through .../ops: %v, want ErrTooOld", err)
+	}
+	for _, want := range []string{"18.16", "24.8", server.Addr} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not name %s", err, want)
+		}
+	}
+
+	s, err := Open(t.Context(), Config{DSN: opsDSN, MinServerVersion: "18.16"})
+	if err != nil {
+		t.Fatalf("Open through .../ops before ops exists: %v", err)
+	}
+	defer s.Close()
+	// 18.16 cannot hold the schema (DateTime64), so migrate stops at the
+	// migrations table, after creating the database.
+	if _, err := store.Migrate(t.Context(), s, store.MigrateConfig{}); err == nil || strings.Contains(err.Error(), "doesn't exist") {
+		t.Errorf("migrate on 18.16: %v, want a schema error after the database was created", err)
+	}
+	rows, err := admin.Query(t.Context(), "SELECT count() FROM system.databases WHERE name = 'ops'", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows.Data[0][0] != uint64(1) {
+		t.Errorf("migrate through .../ops did not create database ops")
+	}
+}

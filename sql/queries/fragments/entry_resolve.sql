@@ -4,7 +4,9 @@
 -- (ops.entry_facts, through the entries fragment). Put it after the rates fragment.
 --   bill_rate: the entry's own, else the project's, else the person's, else the
 --     role's in force on the date; standard_value = hours × bill_rate when billable;
---   cost_rate: the entry's own, else the person's in force, else the role's;
+--   cost_rate: the entry's own, else the person's in force, else the role's; an
+--     entry's cost rate of 0 is none (exports write 0 where none was set, and it
+--     must not hide the person's);
 --   role and team: the person's on the entry date; client: the entry's, else its project's;
 --   kind: the project's kind ('' without a project);
 --   listed and billed_value: an invoice line that lists the entry
@@ -43,7 +45,7 @@ entries_rated AS
         e.invoice_id AS invoice_id, e.deliverable_id AS deliverable_id, e.tags AS tags, e.task AS task,
         e.project_id AS project_id, e.client_id AS client_id, e.role AS role, e.team AS team, e.kind AS kind,
         coalesce(e.entry_bill_rate, e.project_bill_rate, e.person_bill_rate, r.bill_rate) AS bill_rate,
-        coalesce(e.entry_cost_rate, e.person_cost_rate, r.cost_rate) AS cost_rate,
+        coalesce(nullIf(e.entry_cost_rate, 0), e.person_cost_rate, r.cost_rate) AS cost_rate,
         if(e.billable = 1, toDecimal128(toDecimal128(e.hours, 10) * toDecimal128(ifNull(bill_rate, 0), 10), 10), toDecimal128(0, 10)) AS standard_value
     FROM entries_people AS e
     ASOF LEFT JOIN entry_roles AS r ON e.role = r.role AND e.date >= r.valid_from

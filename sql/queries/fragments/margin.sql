@@ -18,12 +18,14 @@
 --   Retainer overage: the billed value of retainer entries an invoice line
 --   lists (billed on top of the fee).
 --   Labour cost: every entry's hours (billable or not) × its cost rate in force
---   on the entry date (0 when none resolves), plus hours × the org's overhead
---   per hour.
+--   on the entry date, plus hours × the org's overhead per hour. Hours with no
+--   cost rate (none resolves, or it is 0) are uncosted: they add no cost and
+--   are counted apart, and when every hour of a row is uncosted its labour
+--   cost is unknown (NULL), not 0 (metrics flag cost_rate_missing).
 -- Needs: those of the fragments before it, and overhead.
 -- Columns of margin_parts (one or more rows per period and grp; sum them):
 --   period, grp, fixed_fees, retainer_fees, retainer_overage, tm_value,
---   tm_write_offs, tm_write_ups, labour_cost, overhead_cost, hours (Decimal).
+--   tm_write_offs, tm_write_ups, labour_cost, overhead_cost, hours, uncosted_hours (Decimal).
 fee_projects AS
 (
     -- A fixed fee is spread in cents: every month but the last gets the fee ÷
@@ -75,7 +77,7 @@ margin_parts AS
         sum(if(kind = 'retainer', fee, toDecimal128(0, 10))) AS retainer_fees,
         toDecimal128(0, 10) AS retainer_overage, toDecimal128(0, 10) AS tm_value, toDecimal128(0, 10) AS tm_write_offs,
         toDecimal128(0, 10) AS tm_write_ups, toDecimal128(0, 10) AS labour_cost, toDecimal128(0, 10) AS overhead_cost,
-        toDecimal128(0, 10) AS hours
+        toDecimal128(0, 10) AS hours, toDecimal128(0, 10) AS uncosted_hours
     FROM fee_shares
     GROUP BY period, grp
     UNION ALL
@@ -84,23 +86,26 @@ margin_parts AS
         sumIf(standard_value, tm), sumIf(write_off, tm), sumIf(write_up, tm),
         sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128(ifNull(cost_rate, 0), 10), 10)),
         sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128({overhead:Decimal(18, 4)}, 10), 10)),
-        sum(toDecimal128(hours, 10))
+        sum(toDecimal128(hours, 10)), sum(if(ifNull(cost_rate, 0) = 0, toDecimal128(hours, 10), toDecimal128(0, 10)))
     FROM entry_values
     GROUP BY period, grp
     UNION ALL
     SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10),
-        sumIf(write_off, tm), sumIf(write_up, tm), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10)
+        sumIf(write_off, tm), sumIf(write_up, tm), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10),
+        toDecimal128(0, 10)
     FROM adjustment_values
     GROUP BY period, grp
 ),
--- Per period and group: revenue (rv), labour cost with overhead (c), the
--- overhead alone (o) and hours (h), for margin, margin_pct, effective_rate
+-- Per period and group: revenue (rv), labour cost with overhead (c; NULL
+-- when hours were logged and none has a cost rate), the overhead alone (o),
+-- hours (h) and uncosted hours (u), for margin, margin_pct, effective_rate
 -- and labour_cost.
 margin_totals AS
 (
     SELECT period, grp,
         sum(fixed_fees) + sum(retainer_fees) + sum(retainer_overage) + sum(tm_value) - sum(tm_write_offs) + sum(tm_write_ups) AS rv,
-        sum(labour_cost) + sum(overhead_cost) AS c, sum(overhead_cost) AS o, sum(hours) AS h
+        sum(hours) AS h, sum(uncosted_hours) AS u,
+        if(h > 0 AND u = h, NULL, sum(labour_cost) + sum(overhead_cost)) AS c, sum(overhead_cost) AS o
     FROM margin_parts
     GROUP BY period, grp
 )

@@ -4,18 +4,21 @@
 -- next version's valid_from and never rewrites earlier days.
 -- Needs: org, from, to, group_by, interval, person, role, team.
 -- Columns of person_days: person_id, day, role, team, cost_rate, bill_rate,
---   target (the person's utilization target, else the role's in force),
---   weekly (capacity in force), contracted, time_off, holiday, available (Decimal(38, 10) hours), period, grp.
+--   target (the person's utilization target, else the role's in force; 0 when
+--   neither is set), targeted (1 when one is set), assumed (1 when the
+--   version's capacity is assumed: a person an import created on first sight,
+--   ops.people.capacity_assumed), weekly (capacity in force), contracted,
+--   time_off, holiday, available (Decimal(38, 10) hours), period, grp.
 person_versions AS
 (
     SELECT person_id, valid_from, role, team, weekly_capacity_hours, workdays, cost_rate, bill_rate,
-        utilization_target, holiday_calendar,
+        utilization_target, holiday_calendar, capacity_assumed,
         greatest(valid_from, ifNull(start_date, valid_from)) AS lo,
         least(valid_to, ifNull(end_date, valid_to)) AS hi
     FROM
     (
         SELECT external_id AS person_id, valid_from, role, team, weekly_capacity_hours, workdays, cost_rate, bill_rate,
-            utilization_target, holiday_calendar, start_date, end_date,
+            utilization_target, holiday_calendar, capacity_assumed, start_date, end_date,
             leadInFrame(valid_from, 1, toDate('2149-06-06')) OVER
                 (PARTITION BY external_id ORDER BY valid_from ASC ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS valid_to
         FROM ops.people FINAL
@@ -41,7 +44,7 @@ time_off_days AS
 person_day_base AS
 (
     SELECT pv.person_id AS person_id, day, pv.role AS role, pv.team AS team, pv.cost_rate AS person_cost_rate,
-        pv.bill_rate AS person_bill_rate, pv.utilization_target AS person_target,
+        pv.bill_rate AS person_bill_rate, pv.utilization_target AS person_target, pv.capacity_assumed AS assumed,
         toDecimal128(pv.weekly_capacity_hours, 10) AS weekly,
         if(bitTest(pv.workdays, toDayOfWeek(day) - 1) AND pv.workdays != 0,
             toDecimal128(pv.weekly_capacity_hours, 10) / bitCount(pv.workdays), toDecimal128(0, 10)) AS contracted,
@@ -59,6 +62,7 @@ person_days AS
         coalesce(b.person_cost_rate, r.cost_rate) AS cost_rate,
         coalesce(b.person_bill_rate, r.bill_rate) AS bill_rate,
         toDecimal128(coalesce(b.person_target, r.utilization_target, 0), 10) AS target,
+        isNotNull(coalesce(b.person_target, r.utilization_target)) AS targeted, b.assumed AS assumed,
         b.contracted AS contracted, b.weekly AS weekly,
         if(o.whole_day = 1, b.contracted, least(toDecimal128(o.hours, 10), b.contracted)) AS time_off,
         if(b.is_holiday, b.contracted, toDecimal128(0, 10)) AS holiday,

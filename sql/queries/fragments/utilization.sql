@@ -3,20 +3,25 @@
 -- and entries.
 -- Needs: those of person_days and entries.
 -- Columns of utilization_parts: period, grp, billable, logged, available,
---   target_hours (available × the target in force), all Decimal(38, 10).
+--   target_hours (available × the target in force), targeted (the available
+--   hours that have a target in force), assumed (the available hours of
+--   person-days whose capacity is assumed), all Decimal(38, 10).
 {{person_days}}, {{entries}},
 utilization_rows AS
 (
     SELECT period, grp, sum(if(billable = 1, toDecimal128(hours, 10), toDecimal128(0, 10))) AS b,
-        sum(toDecimal128(hours, 10)) AS l, toDecimal128(0, 10) AS a, toDecimal128(0, 10) AS t
+        sum(toDecimal128(hours, 10)) AS l, toDecimal128(0, 10) AS a, toDecimal128(0, 10) AS t,
+        toDecimal128(0, 10) AS ta, toDecimal128(0, 10) AS aa
     FROM entries GROUP BY period, grp
     UNION ALL
-    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), sum(available), sum(available * target)
+    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), sum(available), sum(available * target),
+        sum(if(targeted, available, toDecimal128(0, 10))), sum(if(assumed = 1, available, toDecimal128(0, 10)))
     FROM person_days GROUP BY period, grp
 ),
 utilization_parts AS
 (
-    SELECT period, grp, sum(b) AS billable, sum(l) AS logged, sum(a) AS available, sum(t) AS target_hours
+    SELECT period, grp, sum(b) AS billable, sum(l) AS logged, sum(a) AS available, sum(t) AS target_hours,
+        sum(ta) AS targeted, sum(aa) AS assumed
     FROM utilization_rows
     GROUP BY period, grp
 )

@@ -1,0 +1,261 @@
+package metrics
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// What people type for a client, project, person, team or role (an id, or a
+// name as they say it) becomes the id the queries take here, in one place for
+// the CLI, the API and the dashboards. A filter the org does not have is an
+// error, never an empty answer that looks like zero.
+
+// Names are an org's clients, projects, people, teams and roles, by kind:
+// the ids and display names a filter can name.
+type Names struct {
+	Org    string
+	byKind map[string][]Named
+	q      Querier // asks whether an id no record names is used by data
+}
+
+// Named is one id with its display name; a team or a role is its own name.
+type Named struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// LoadNames reads an org's names (sql/queries/dashboard_names.sql).
+func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
+	rows, err := q.Query(ctx, store.QueryText("dashboard_names"), store.Params{"org": org})
+	if err != nil {
+		return nil, fmt.Errorf("names of org %s: %w", org, err)
+	}
+	n := &Names{Org: org, byKind: map[string][]Named{}, q: q}
+	for i := range rows.Len() {
+		var kind, id, name string
+		if err := rows.Scan(i, &kind, &id, &name); err != nil {
+			return nil, err
+		}
+		n.byKind[kind] = append(n.byKind[kind], Named{id, cmp.Or(name, id)})
+	}
+	return n, nil
+}
+
+// Add adds an id of kind that is its own name (a role only a booking
+// names, say), unless kind has it already.
+func (n *Names) Add(kind, id string) {
+	if id == "" || slices.ContainsFunc(n.byKind[kind], func(x Named) bool { return x.ID == id }) {
+		return
+	}
+	if n.byKind == nil {
+		n.byKind = map[string][]Named{}
+	}
+	n.byKind[kind] = append(n.byKind[kind], Named{id, id})
+}
+
+// Of returns kind's ids with their names, in the order loaded and added.
+func (n *Names) Of(kind string) []Named { return n.byKind[kind] }
+
+// FilterError is a filter that names nothing of its kind in the org, or
+// more than one thing. It wraps ErrBadRequest.
+type FilterError struct {
+	Kind, Value, Org string
+	// Ambiguous: every match; otherwise up to 3 close matches (maybe none).
+	Candidates []Named
+	Ambiguous  bool
+}
+
+func (e *FilterError) Error() string {
+	var list []string
+	for _, c := range e.Candidates {
+		list = append(list, c.String())
+	}
+	if e.Ambiguous {
+		return fmt.Sprintf("%s %q is ambiguous in org %s: it names %s; give the id", e.Kind, e.Value, e.Org, strings.Join(list, ", "))
+	}
+	msg := fmt.Sprintf("%s %q not found", e.Kind, e.Value)
+	if e.Org != "" {
+		msg += " in org " + e.Org
+	}
+	if len(list) > 0 {
+		msg += "; close matches: " + strings.Join(list, ", ")
+	}
+	return msg
+}
+
+// Unwrap makes a FilterError an ErrBadRequest for errors.Is.
+func (e *FilterError) Unwrap() error { return ErrBadRequest }
+
+// String is the name with its id when they differ: "Nordlicht GmbH (c-0003)".
+func (x Named) String() string {
+	if x.Name == x.ID {
+		return x.Name
+	}
+	return x.Name + " (" + x.ID + ")"
+}
+
+// fold is how names are compared: case-insensitive, spacing ignored.
+func fold(s string) string { return strings.ReplaceAll(ingest.NormalizeName(s), " ", "") }
+
+// Resolve returns the id that s names among kind's: s itself when it is an
+// id, else the one id whose id or name folds to the same text (case and
+// spacing ignored), else s when it is an id the org's data uses without a
+// record naming it. Errors: *FilterError when s names none or several; the
+// store's errors otherwise.
+func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
+	all := n.byKind[kind]
+	hits := match(s, all)
+	switch {
+	case len(hits) == 1:
+		return hits[0].ID, nil
+	case len(hits) > 1:
+		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true}
+	}
+	if n.q != nil && kind != "team" {
+		rows, err := n.q.Query(ctx, store.QueryText("filter_id_used"), store.Params{"org": n.Org, "kind": kind, "id": s})
+		if err != nil {
+			return "", fmt.Errorf("%s %q: %w", kind, s, err)
+		}
+		var used bool
+		if err := rows.Scan(0, &used); err != nil {
+			return "", err
+		}
+		if used {
+			return s, nil
+		}
+	}
+	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: closest(s, all, 3)}
+}
+
+// match returns the one of all whose id is s, else every one whose id or
+// name folds to what s folds to, by id.
+func match(s string, all []Named) []Named {
+	if i := slices.IndexFunc(all, func(x Named) bool { return x.ID == s }); i >= 0 {
+		return all[i : i+1]
+	}
+	f := fold(s)
+	var hits []Named
+	for _, x := range all {
+		if fold(x.ID) == f || fold(x.Name) == f {
+			hits = append(hits, x)
+		}
+	}
+	slices.SortFunc(hits, func(a, b Named) int { return cmp.Compare(a.ID, b.ID) })
+	return hits
+}
+
+// RoleError is a role asked for that is none of the org's roles, or that
+// matches several of them only by case or spacing. It wraps ErrBadRequest.
+type RoleError struct {
+	Role, Org string
+	Known     []string // the org's roles, sorted
+	Matches   []string // more than one: the role is ambiguous
+}
+
+func (e *RoleError) Error() string {
+	switch {
+	case len(e.Matches) > 1:
+		return fmt.Sprintf("role %q matches several roles of org %s (%s): give it as one is spelt", e.Role, e.Org, strings.Join(e.Matches, ", "))
+	case len(e.Known) == 0:
+		return fmt.Sprintf("role %q: org %s has no roles yet (import people with a role first)", e.Role, e.Org)
+	}
+	return fmt.Sprintf("role %q is not a role of org %s: its roles are %s", e.Role, e.Org, strings.Join(e.Known, ", "))
+}
+
+// Unwrap makes a RoleError an ErrBadRequest for errors.Is.
+func (e *RoleError) Unwrap() error { return ErrBadRequest }
+
+// ResolveRole returns the role of roles (the org's, as spelt there) that s
+// names, case and spacing ignored, as filters are matched. Errors:
+// *RoleError naming the roles when s is none of them.
+func ResolveRole(org, s string, roles []string) (string, error) {
+	all := make([]Named, 0, len(roles))
+	for _, r := range roles {
+		all = append(all, Named{r, r})
+	}
+	hits := match(s, all)
+	if len(hits) == 1 {
+		return hits[0].ID, nil
+	}
+	e := &RoleError{Role: s, Org: org, Known: slices.Sorted(slices.Values(roles))}
+	for _, h := range hits {
+		e.Matches = append(e.Matches, h.ID)
+	}
+	return "", e
+}
+
+// ResolveFilters resolves every filter of f (dimension -> id or name) in
+// place.
+func (n *Names) ResolveFilters(ctx context.Context, f map[string]string) error {
+	for _, dim := range Dimensions { // in a fixed order: the first unknown is the one reported
+		if v := f[dim]; v != "" {
+			id, err := n.Resolve(ctx, dim, v)
+			if err != nil {
+				return err
+			}
+			f[dim] = id
+		}
+	}
+	return nil
+}
+
+// closest returns up to n of all whose id or name is near s: at most a
+// third of its letters (and at least 2) differ from the whole or from its
+// start ("Nordlict" and "nordlicht" are near "Nordlicht GmbH"); the nearest
+// first.
+func closest(s string, all []Named, n int) []Named {
+	f := fold(s)
+	type scored struct {
+		x Named
+		d int
+	}
+	var near []scored
+	limit := max(2, len(f)/3) + 1
+	for _, x := range all {
+		best := limit
+		for _, t := range []string{fold(x.ID), fold(x.Name)} {
+			d := ingest.EditDistance(f, t, limit)
+			if len(f) >= 3 && len(t) > len(f) {
+				d = min(d, ingest.EditDistance(f, t[:len(f)], limit)+1) // a typo in the start of a longer name
+			}
+			best = min(best, d)
+		}
+		if best < limit {
+			near = append(near, scored{x, best})
+		}
+	}
+	slices.SortStableFunc(near, func(a, b scored) int { return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.x.Name, b.x.Name)) })
+	var out []Named
+	for _, s := range near[:min(len(near), n)] {
+		out = append(out, s.x)
+	}
+	return out
+}
+
+// CheckOrg returns nil when org exists (ops.orgs has it: every import, org
+// set and demo writes it). Otherwise a *FilterError of kind "org" with up to
+// 3 close org ids; the store's errors as they are.
+func CheckOrg(ctx context.Context, q Querier, org string) error {
+	rows, err := q.Query(ctx, store.QueryText("org_list"), nil)
+	if err != nil {
+		return fmt.Errorf("list orgs: %w", err)
+	}
+	var all []Named
+	for i := range rows.Len() {
+		var id, name string
+		if err := rows.Scan(i, &id, &name); err != nil {
+			return err
+		}
+		if id == org {
+			return nil
+		}
+		all = append(all, Named{id, id})
+	}
+	return &FilterError{Kind: "org", Value: org, Candidates: closest(org, all, 3)}
+}
