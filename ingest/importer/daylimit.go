@@ -238,8 +238,9 @@ func (s *storedEntries) on(pd personDay) []storedEntry {
 // windowRows is the number of stored entries a window aims at. Each read
 // passes over the whole org (see storedFor), so fewer, larger windows are
 // faster; a window takes 32 bytes an entry here, plus its keys, and about
-// 100 MB in the engine while it is read (docs/benchmarks.md).
-const windowRows = 500_000
+// 100 MB in the engine while it is read (docs/benchmarks.md). A variable
+// so that tests can read in many small windows.
+var windowRows int64 = 500_000
 
 // lastDay is the last date a record may have (docs/import.md).
 var lastDay = int32(time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400)
@@ -294,7 +295,9 @@ func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay
 		}
 	}
 	if d.length == 0 {
-		d.length = 8 * (to - from + 1) // eight batches, as far as this one's dates tell
+		if err := r.firstWindow(ctx, from, to); err != nil {
+			return nil, err
+		}
 	}
 	w, err := r.readStored(ctx, from, max(to, d.windowEnd(from)), "")
 	if err != nil {
@@ -316,15 +319,36 @@ func (d *dayLimit) windowEnd(from int32) int32 {
 	return int32(min(int64(from)+int64(d.length)-1, int64(lastDay)))
 }
 
-// resize makes the next window longer when w found few entries, shorter
-// when it found many.
-func (d *dayLimit) resize(w *storedEntries) {
-	switch n := len(w.keys); {
-	case n < windowRows/2 && d.length < lastDay:
-		d.length *= 2
-	case n > windowRows && d.length > 1:
-		d.length /= 2
+// firstWindow sizes the first window from how many entries the org stores
+// from the batch's first day on: about windowRows entries if they are spread
+// evenly over their days, all of them when there are fewer, and everything
+// ahead when there are none (a first import then reads once).
+func (r *run) firstWindow(ctx context.Context, from, to int32) error {
+	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("day_hours_ahead"), store.Params{"org": r.req.Org, "from": date(from)})
+	if err != nil {
+		return err
 	}
+	var n uint64
+	var last time.Time
+	if err := rows.Scan(0, &n, &last); err != nil {
+		return err
+	}
+	days := int64(max(int32(last.Unix()/86400), to) - from + 1)
+	d := r.dayLimit
+	if int64(n) <= windowRows {
+		d.length = lastDay - from + 1
+	} else {
+		d.length = int32(max(days*windowRows/int64(n), int64(to-from+1)))
+	}
+	return nil
+}
+
+// resize makes the next window as long as would hold about windowRows of
+// the entries w found, were they spread alike (all the days ahead when it
+// found none).
+func (d *dayLimit) resize(w *storedEntries) {
+	days, n := int64(w.to-w.from+1), int64(len(w.keys))
+	d.length = int32(min(max(days*windowRows/max(n, 1), 1), int64(lastDay)))
 }
 
 // drain waits for a window being read in the background: nothing may use
