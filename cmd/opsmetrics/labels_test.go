@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // harvestFirstSight imports a Harvest export whose one person, Ana García
@@ -48,5 +51,32 @@ func TestKPIHeaderCurrency(t *testing.T) {
 		if !strings.Contains(header, "definition v") {
 			t.Errorf("kpi %s: header %q has no definition version", c.kpi, header)
 		}
+	}
+}
+
+// TestThresholdsHelpKPIs: the help of `alerts thresholds set` says where
+// each KPI it takes is described: a KPI of the catalog is in `opsmetrics kpi
+// list`, and the counts only alerts watch (overdue_deliverables,
+// stuck_reviews) are said to be alert-only, not sent to a list that lacks them.
+func TestThresholdsHelpKPIs(t *testing.T) {
+	var out, errb strings.Builder
+	run(t.Context(), []string{"alerts", "thresholds", "set", "--help"}, getenvFrom(testEnv(t)), &out, &errb)
+	help := out.String() + errb.String()
+	var alertOnly []string
+	for name := range metrics.ThresholdKPIs {
+		if _, ok := metrics.Lookup(name); !ok {
+			alertOnly = append(alertOnly, name)
+		}
+	}
+	if len(alertOnly) == 0 {
+		t.Fatal("every threshold KPI is in the catalog: this test checks nothing")
+	}
+	slices.Sort(alertOnly)
+	want := strings.Join(alertOnly, " and ") + " are alert-only counts"
+	if !strings.Contains(help, want) {
+		t.Errorf("help does not say %q:\n%s", want, help)
+	}
+	if strings.Contains(help, "by its name in opsmetrics kpi list") {
+		t.Errorf("help sends every KPI to opsmetrics kpi list, which lacks %v:\n%s", alertOnly, help)
 	}
 }
