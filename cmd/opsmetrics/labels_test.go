@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,5 +79,63 @@ func TestThresholdsHelpKPIs(t *testing.T) {
 	}
 	if strings.Contains(help, "by its name in opsmetrics kpi list") {
 		t.Errorf("help sends every KPI to opsmetrics kpi list, which lacks %v:\n%s", alertOnly, help)
+	}
+}
+
+// TestCapacityAssumedWeek: Ana García, created on first sight by a Harvest
+// import, has an assumed 40 h week, and the capacity answers say so: the
+// grid's cells (JSON, CSV, table) carry assumed_hours and capacity_assumed,
+// and earliest-start a capacity_assumed entry and a reason that names her.
+func TestCapacityAssumedWeek(t *testing.T) {
+	cli := harvestFirstSight(t)
+	// Two weeks of Designer, both Ana's assumed 40 h (8 h × 5 days): 80 h
+	// available over the job, all 80 assumed.
+	code, out, errs := cli("capacity", "earliest-start", "--org", "acme", "--need", "designer=20", "--weeks", "2",
+		"--not-before", "2027-03-01", "--format", "json")
+	if code != 0 {
+		t.Fatalf("earliest-start: exit %d\n%s", code, errs)
+	}
+	var a struct {
+		Feasible        bool
+		CapacityAssumed []struct {
+			Role           string
+			Weeks          int
+			AvailableHours float64 `json:"available_hours"`
+			AssumedHours   float64 `json:"assumed_hours"`
+			People         []struct{ ID, Name string }
+		} `json:"capacity_assumed"`
+		Reasons []string
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(a.CapacityAssumed) != 1 || a.CapacityAssumed[0].Role != "Designer" || a.CapacityAssumed[0].AvailableHours != 80 ||
+		a.CapacityAssumed[0].AssumedHours != 80 || len(a.CapacityAssumed[0].People) != 1 || a.CapacityAssumed[0].People[0].Name != "Ana García" {
+		t.Errorf("capacity_assumed = %+v, want Designer 80 of 80 h, Ana García\n%s", a.CapacityAssumed, out)
+	}
+	want := "Designer: 80.0 of 80.0 available hours in the job's 2 weeks from 2027-03-01 rest on an assumed 40 h week (people created on first sight: Ana García)"
+	if !slices.ContainsFunc(a.Reasons, func(r string) bool { return strings.HasPrefix(r, want) }) {
+		t.Errorf("no reason %q in %q", want, a.Reasons)
+	}
+	if code, out, errs := cli("capacity", "earliest-start", "--org", "acme", "--need", "designer=20", "--weeks", "2",
+		"--not-before", "2027-03-01"); code != 0 || !strings.Contains(out, want) {
+		t.Errorf("earliest-start text: exit %d, does not say %q:\n%s%s", code, want, out, errs)
+	}
+
+	grid := []string{"capacity", "grid", "--org", "acme", "--by", "role", "--from", "2027-03-01", "--to", "2027-03-08"}
+	code, out, errs = cli(append(grid, "--format", "json")...)
+	var g struct{ Cells []map[string]any }
+	if err := json.Unmarshal([]byte(out), &g); code != 0 || err != nil || len(g.Cells) != 1 {
+		t.Fatalf("grid json: exit %d, %v\n%s%s", code, err, out, errs)
+	}
+	if c := g.Cells[0]; c["capacity_assumed"] != true || c["assumed_hours"] != float64(40) || c["available"] != float64(40) {
+		t.Errorf("grid cell %v: want capacity_assumed true, 40 of 40 h assumed", c)
+	}
+	if code, out, _ := cli(append(grid, "--format", "csv")...); code != 0 ||
+		out != "role,week,available,booked,tentative,free,assumed_hours\nDesigner,2027-03-01,40,0,0,40,40\n" {
+		t.Errorf("grid csv: exit %d\n%s", code, out)
+	}
+	if code, out, _ := cli(grid...); code != 0 || !strings.Contains(out, "ASSUMED") || !strings.Contains(out, "assumed 40 h week") {
+		t.Errorf("grid table: exit %d, no ASSUMED column or note:\n%s", code, out)
 	}
 }
