@@ -110,12 +110,27 @@ Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (
 			}
 			return 0
 		}
+		// A client by its id, which scripts use, and its name, which
+		// people read; a team is its own name.
+		clients := map[string]string{}
+		if slices.ContainsFunc(list, func(t metrics.Threshold) bool { return t.Scope == "client" }) {
+			n, err := metrics.LoadNames(ctx, s, *org)
+			if err != nil {
+				return fail(e, err)
+			}
+			for _, c := range n.Of("client") {
+				clients[c.ID] = c.Name
+			}
+		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tKPI\tSCOPE\tCOMPARATOR\tVALUE\tFOR\tSEVERITY")
 		for _, t := range list {
 			scope := t.Scope
 			if t.ScopeValue != "" {
 				scope += " " + t.ScopeValue
+			}
+			if name := clients[t.ScopeValue]; t.Scope == "client" && name != "" && name != t.ScopeValue {
+				scope += " (" + name + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.ValueText(), metrics.ForLabel(t.For.Duration), t.Severity)
 		}

@@ -85,7 +85,7 @@ func TestKPIAPI(t *testing.T) {
 	}
 	// CSV by Accept, grouped by client.
 	code, ctype, body = get(t, kpi+"&group_by=client", acmeRead, "text/csv")
-	if code != 200 || !strings.HasPrefix(ctype, "text/csv") || body != "client,value,billable_hours,logged_hours\nc1,0.75,6,8\n" {
+	if code != 200 || !strings.HasPrefix(ctype, "text/csv") || body != "client,name,value,billable_hours,logged_hours\nc1,,0.75,6,8\n" {
 		t.Fatalf("CSV: %d %s %q", code, ctype, body)
 	}
 	// The caller's mistakes are 400s that say what is wrong.

@@ -60,7 +60,7 @@ Examples:
 		fmt.Fprintf(e.stderr, "opsmetrics kpi: --format %q: want table, json or csv\n", *format)
 		return 2
 	}
-	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}}
+	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}, WithNames: true}
 	var err error
 	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
 		// The error starts with "from" or "to": here they are flags.

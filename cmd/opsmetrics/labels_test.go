@@ -139,3 +139,61 @@ func TestCapacityAssumedWeek(t *testing.T) {
 		t.Errorf("grid table: exit %d, no ASSUMED column or note:\n%s", code, out)
 	}
 }
+
+// TestKPINamesBesideIDs: a KPI grouped by client, person or project shows
+// each group's name beside its id (a NAME column in the CLI table and CSV,
+// a name field in the API's JSON rows and a name column in its CSV), and
+// alerts thresholds list names a threshold's client. Ids stay.
+func TestKPINamesBesideIDs(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	clients, entries := filepath.Join(dir, "clients.ndjson"), filepath.Join(dir, "time_entries.ndjson")
+	os.WriteFile(clients, []byte(`{"external_id":"cl-003","name":"Nordlicht GmbH"}`+"\n"), 0o644)
+	os.WriteFile(entries, []byte(
+		`{"external_id":"e1","person":"p1","date":"2026-04-01","hours":3,"billable":true,"client":"cl-003"}`+"\n"+
+			`{"external_id":"e2","person":"p1","date":"2026-04-02","hours":1.5,"billable":false,"client":"cl-003"}`+"\n"+
+			`{"external_id":"e3","person":"p1","date":"2026-04-02","hours":2,"billable":true,"client":"cl-404"}`+"\n"), 0o644)
+	cli := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := cli("import", clients, entries, "--org", "nord"); code != 0 {
+		t.Fatalf("import: %d\n%s\n%s", code, out, errs)
+	}
+	kpi := []string{"kpi", "logged_hours", "--org", "nord", "--from", "2026-04-01", "--to", "2026-05-01", "--by", "client"}
+	// cl-003: e1 3 h + e2 1.5 h = 4.5 h, 3 billable, 2 entries; cl-404 (no
+	// client record, so no name): 2 h in 1 entry.
+	want := "client,name,value,billable_hours,non_billable_hours,entries\ncl-003,Nordlicht GmbH,4.5,3,1.5,2\ncl-404,,2,2,0,1\n"
+	if code, out, errs := cli(append(kpi, "--format", "csv")...); code != 0 || out != want {
+		t.Errorf("csv: exit %d\n%s%s\nwant\n%s", code, out, errs, want)
+	}
+	if code, out, _ := cli(kpi...); code != 0 || !strings.Contains(out, "CLIENT  NAME") || !strings.Contains(out, "cl-003  Nordlicht GmbH") {
+		t.Errorf("table: exit %d, no NAME beside CLIENT:\n%s", code, out)
+	}
+	if code, out, _ := cli("alerts", "thresholds", "set", "--org", "nord", "--kpi", "write_off_rate", "--value", "8%", "--client", "Nordlicht GmbH"); code != 0 {
+		t.Fatalf("thresholds set: exit %d\n%s", code, out)
+	}
+	if code, out, _ := cli("alerts", "thresholds", "list", "--org", "nord"); code != 0 || !strings.Contains(out, "client cl-003 (Nordlicht GmbH)") {
+		t.Errorf("thresholds list: exit %d, does not name the client:\n%s", code, out)
+	}
+
+	read := createToken(t, env, "nord", "read")
+	base, stop := serveInProcess(t, env)
+	defer stop()
+	url := base + "/api/v1/kpis/logged_hours?from=2026-04-01&to=2026-05-01&group_by=client"
+	code, _, body := get(t, url, read, "")
+	var res struct{ Rows []map[string]any }
+	if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil || len(res.Rows) != 2 {
+		t.Fatalf("GET %s: %d %v\n%s", url, code, err, body)
+	}
+	if r := res.Rows[0]; r["client"] != "cl-003" || r["name"] != "Nordlicht GmbH" {
+		t.Errorf("row %v: want client cl-003 with name Nordlicht GmbH", r)
+	}
+	if r := res.Rows[1]; r["client"] != "cl-404" || r["name"] != nil {
+		t.Errorf("row %v: want client cl-404 with name null (no client record)", r)
+	}
+	if code, _, body := get(t, url, read, "text/csv"); code != 200 || body != want {
+		t.Errorf("GET csv: %d\n%s\nwant\n%s", code, body, want)
+	}
+}
