@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,6 +147,16 @@ func (d *server) capacity(c echo.Context) error {
 		answer = metrics.Plan(roles, req, first)
 	}
 	roles = trimGrid(roles, pageTo)
+	if roles != nil {
+		var cov coverage
+		for _, c := range roles.Cells {
+			cov.part += c.Assumed.InexactFloat64()
+			cov.whole += c.Available.InexactFloat64()
+		}
+		if note := capacityNote(cov); note != "" {
+			notes = append(notes, note)
+		}
+	}
 
 	body := capacityBody{Weeks: weeks, Form: form, RoleChoice: choice}
 	body.Scope = capacityScope(v, from, pageTo, weeks, tentative)
@@ -184,7 +195,7 @@ func (d *server) capacity(c echo.Context) error {
 		}
 	}
 	if answer != nil {
-		body.Answer = describeStart(answer, name("role"))
+		body.Answer = describeStart(answer, name("role"), name("person"))
 	}
 	return d.render(c, "capacity", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
@@ -525,6 +536,16 @@ func freeHeatmap(id, title, kind string, g *metrics.CapacityGrid, name func(stri
 	}
 	tab := Table{Columns: []string{kind, "week of", "available h", "booked h", "tentative h", "free h"},
 		Numeric: []bool{false, false, true, true, true, true}}
+	// Beside available, the hours of it that rest on an assumed week, when
+	// some do (metrics.FlagCapacityAssumed).
+	assumed := slices.ContainsFunc(g.Cells, func(c metrics.CapacityCell) bool {
+		_, ok := row[c.Key]
+		return ok && c.CapacityAssumed()
+	})
+	if assumed {
+		tab.Columns = slices.Insert(tab.Columns, 3, "of which assumed h")
+		tab.Numeric = slices.Insert(tab.Numeric, 3, true)
+	}
 	var data []opts.HeatMapData
 	lo, hi := 0.0, 0.0
 	for _, c := range g.Cells {
@@ -540,14 +561,20 @@ func freeHeatmap(id, title, kind string, g *metrics.CapacityGrid, name func(stri
 		if !g.IncludeTentative {
 			tentative = " (tentative " + c.Tentative.StringFixed(1) + ", not subtracted)"
 		}
-		data = append(data, opts.HeatMapData{
-			Name: fmt.Sprintf("%s, week of %s: %s h free = %s available − %s booked%s", ys[r], c.Week.Format("2 Jan 2006"),
-				c.Free.StringFixed(1), c.Available.StringFixed(1), c.Booked.StringFixed(1), tentative),
-			Value: [3]any{x, r, shown},
-		})
-		tab.Rows = append(tab.Rows, []string{ys[r], c.Week.Format(time.DateOnly),
+		label := fmt.Sprintf("%s, week of %s: %s h free = %s available − %s booked%s", ys[r], c.Week.Format("2 Jan 2006"),
+			c.Free.StringFixed(1), c.Available.StringFixed(1), c.Booked.StringFixed(1), tentative)
+		if c.CapacityAssumed() {
+			label += fmt.Sprintf("; %s of the %s available h are a %s (people created on first sight)",
+				c.Assumed.StringFixed(1), c.Available.StringFixed(1), assumedWeek)
+		}
+		data = append(data, opts.HeatMapData{Name: label, Value: [3]any{x, r, shown}})
+		cells := []string{ys[r], c.Week.Format(time.DateOnly),
 			fmtNum(c.Available.InexactFloat64(), true, "hours"), fmtNum(c.Booked.InexactFloat64(), true, "hours"),
-			fmtNum(c.Tentative.InexactFloat64(), true, "hours"), fmtNum(free, true, "hours")})
+			fmtNum(c.Tentative.InexactFloat64(), true, "hours"), fmtNum(free, true, "hours")}
+		if assumed {
+			cells = slices.Insert(cells, 3, fmtNum(c.Assumed.InexactFloat64(), true, "hours"))
+		}
+		tab.Rows = append(tab.Rows, cells)
 	}
 	// The scale always reaches 1 h up: a zero max would be left out of the
 	// option (omitempty) and read by ECharts as 100.
@@ -623,8 +650,8 @@ type startAnswer struct {
 
 // describeStart words an earliest-start answer for a salesperson, as the
 // CLI does (opsmetrics capacity earliest-start), with dates as people say
-// them and roles by name. Pure.
-func describeStart(a *metrics.EarliestStartAnswer, role func(string) string) *startAnswer {
+// them, and roles and people by name. Pure.
+func describeStart(a *metrics.EarliestStartAnswer, role, person func(string) string) *startAnswer {
 	long := func(t time.Time) string { return t.Format("Monday 2 January 2006") }
 	short := func(t time.Time) string { return t.Format("2 January 2006") }
 	out := &startAnswer{Feasible: a.Feasible}
@@ -683,6 +710,14 @@ func describeStart(a *metrics.EarliestStartAnswer, role func(string) string) *st
 		}
 		out.Reasons = append(out.Reasons, fmt.Sprintf("%s would go from %s to %s scheduled utilization over the job's weeks (%s h booked of %s h available, before the job).",
 			role(l.Role), fmtNum(*l.Before, true, "ratio"), fmtNum(*l.After, true, "ratio"), l.Booked.StringFixed(1), l.Available.StringFixed(1)))
+	}
+	for _, c := range a.CapacityAssumed {
+		var who []string
+		for _, p := range c.People {
+			who = append(who, person(p.ID))
+		}
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s: %s of the %s available hours in the job's %s rest on an assumed 40 h week (people created on first sight: %s); import their real capacity (docs/import.md).",
+			role(c.Role), c.Assumed.StringFixed(1), c.Available.StringFixed(1), plural(c.Weeks, "week"), strings.Join(who, ", ")))
 	}
 
 	if len(a.Roles) > 0 {

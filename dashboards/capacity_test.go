@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func ctAnswer() *metrics.EarliestStartAnswer {
 
 func TestDescribeStart(t *testing.T) {
 	name := func(r string) string { return map[string]string{"designer": "Designer"}[r] }
-	a := describeStart(ctAnswer(), name)
+	a := describeStart(ctAnswer(), name, ctSame)
 	ctEqual(t, "headline", a.Headline, "Earliest start: the week of Monday 4 January 2027.")
 	ctEqual(t, "reasons", a.Reasons, []string{
 		// 7 December to 4 January is 4 weeks.
@@ -210,7 +211,7 @@ func TestDescribeStart(t *testing.T) {
 	ans.Start, ans.Shortfall, ans.Stretched = &ans.FirstWeek, nil, nil
 	ans.Roles[0].Slack = decimal.Zero
 	ans.WhatIf[0].Before, ans.WhatIf[0].After = nil, nil
-	a = describeStart(ans, ctSame)
+	a = describeStart(ans, ctSame, ctSame)
 	ctEqual(t, "first week", a.Reasons, []string{
 		"It can start the first week on or after 2 December 2026: every role has the hours it needs in each of the 3 weeks.",
 		"designer: the tightest week is the week of 4 January 2027, with no hours to spare after the job's 20 h.",
@@ -223,7 +224,7 @@ func TestDescribeStart(t *testing.T) {
 	// and that stretching does not help.
 	ans = ctAnswer()
 	ans.Feasible, ans.Start, ans.Roles, ans.WhatIf, ans.Stretched = false, nil, nil, nil, nil
-	a = describeStart(ans, ctSame)
+	a = describeStart(ans, ctSame, ctSame)
 	if a.Feasible || a.Headline != "No start fits within 52 weeks of Monday 7 December 2026." {
 		t.Errorf("headline %q", a.Headline)
 	}
@@ -380,7 +381,7 @@ func TestCapacityPageShowsFormErrorsAndAnswer(t *testing.T) {
 	q, _ := url.ParseQuery("role=painter&hours=20&role=designer&hours=-1&job_weeks=4")
 	f := parseStartForm(q, ctDay(11, 4))
 	f.checkRoles([]Option{{"designer", "designer"}})
-	body := capacityBody{Form: f, RoleChoice: []Option{{"designer", "designer"}}, Answer: describeStart(ctAnswer(), ctSame),
+	body := capacityBody{Form: f, RoleChoice: []Option{{"designer", "designer"}}, Answer: describeStart(ctAnswer(), ctSame, ctSame),
 		Roles: emptyChart("capacity-roles", "r", capacityMissing), Teams: emptyChart("capacity-teams", "t", capacityMissing)}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "capacity", pageData{Pages: Pages, View: View{Org: "o", From: ctDay(10, 1), To: ctDay(11, 1)}, Names: &names{}, Body: body}); err != nil {
@@ -403,5 +404,40 @@ func TestCapacityPageShowsFormErrorsAndAnswer(t *testing.T) {
 	}
 	if strings.Count(page, `name="hours"`) != demandRows {
 		t.Errorf("want %d demand rows", demandRows)
+	}
+}
+
+// TestCapacityAssumedShown: a cell whose available hours rest on an
+// assumed 40 h week says so in its tooltip and in the table beside
+// available, and the earliest-start answer says it of the role, naming the
+// people.
+func TestCapacityAssumedShown(t *testing.T) {
+	g := ctGrid()
+	// designer, 2 Nov: 40 of its 80 available h are Ana's assumed week.
+	g.Cells[0].Assumed, g.Cells[0].AssumedPeople = ctDec("40"), []string{"p-ana"}
+	c, err := freeHeatmap("capacity-roles", "Free hours by role and week", "role", g, ctSame, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := ctOption(t, c)["series"].([]any)[0].(map[string]any)
+	labels := series["data"].([]any)
+	ctEqual(t, "tooltip of designer on 2 Nov", labels[0].(map[string]any)["name"],
+		"designer, week of 2 Nov 2026: 20.0 h free = 80.0 available − 50.0 booked − 10.0 tentative; 40.0 of the 80.0 available h are a 40 h week assumed (people created on first sight)")
+	ctEqual(t, "tooltip of designer on 9 Nov", labels[1].(map[string]any)["name"],
+		"designer, week of 9 Nov 2026: -5.0 h free = 40.0 available − 45.0 booked − 0.0 tentative")
+	ctEqual(t, "table columns", c.Table.Columns, []string{"role", "week of", "available h", "of which assumed h", "booked h", "tentative h", "free h"})
+	ctEqual(t, "table rows", c.Table.Rows[:2], [][]string{
+		{"designer", "2026-11-02", "80.00", "40.00", "50.00", "10.00", "20.00"},
+		{"designer", "2026-11-09", "40.00", "0.00", "45.00", "0.00", "-5.00"},
+	})
+
+	a := ctAnswer()
+	a.CapacityAssumed = []metrics.AssumedCapacity{{Role: "designer", Weeks: 3, Available: ctDec("120"), Assumed: ctDec("40"),
+		People: []metrics.Named{{ID: "p-ana", Name: "p-ana"}}}}
+	person := func(id string) string { return map[string]string{"p-ana": "Ana Ruiz"}[id] }
+	d := describeStart(a, func(r string) string { return "Designer" }, person)
+	want := "Designer: 40.0 of the 120.0 available hours in the job's 3 weeks rest on an assumed 40 h week (people created on first sight: Ana Ruiz); import their real capacity (docs/import.md)."
+	if !slices.Contains(d.Reasons, want) {
+		t.Errorf("reasons %q lack %q", d.Reasons, want)
 	}
 }

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -36,8 +37,9 @@ func TestMarginPageWithoutCostRates(t *testing.T) {
 		t.Errorf("Beta: %+v", r)
 	}
 	// All clients: revenue 1,300, cost known for 4 of 12 hours, 200: margin 1,100
-	// (84.6%), marked: 8 of 12 hours = 67% have no cost rate.
-	if total.Revenue != "1,300.00" || total.LabourCost != "200.00\u00a0*" || total.Margin != "1,100.00\u00a0*" || total.MarginPct != "84.6%" ||
+	// (84.6%), marked: 8 of 12 hours = 67% have no cost rate. Margin % rests on
+	// the same partial labour cost, so it is marked too.
+	if total.Revenue != "1,300.00" || total.LabourCost != "200.00\u00a0*" || total.Margin != "1,100.00\u00a0*" || total.MarginPct != "84.6%\u00a0*" ||
 		total.Uncosted != "67%" {
 		t.Errorf("total: %+v", *total)
 	}
@@ -45,7 +47,23 @@ func TestMarginPageWithoutCostRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mtEqual(t, "September", months.Table.Rows[0], []string{"Sep 2026", "1,300.00", "200.00\u00a0*", "1,100.00\u00a0*", "84.6%", "67%"})
+	mtEqual(t, "September", months.Table.Rows[0], []string{"Sep 2026", "1,300.00", "200.00\u00a0*", "1,100.00\u00a0*", "84.6%\u00a0*", "67%"})
+	// The chart's tooltip says the labour cost is partial: each bar is named
+	// for it, and the axis tooltip shows both names of the month.
+	var opt struct {
+		Tooltip struct{ Formatter string }
+		Series  []struct {
+			Name string
+			Data []struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(months.Option), &opt); err != nil {
+		t.Fatal(err)
+	}
+	mtEqual(t, "tooltip", opt.Tooltip.Formatter, "{b0}<br/>{b1}")
+	mtEqual(t, "bar names", []string{opt.Series[0].Data[0].Name, opt.Series[1].Data[0].Name}, []string{
+		"Sep 2026: revenue 1,300.00",
+		"labour cost 200.00 (partial: 67% of hours without a cost rate)"})
 	pct, err := buildMarginPct(mtView, mtNames("client", "a", "Alpha", "b", "Beta"), res)
 	if err != nil {
 		t.Fatal(err)

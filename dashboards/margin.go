@@ -129,6 +129,29 @@ func costText(v float64, ok bool, unc coverage) string {
 	return marginMoney(v, true)
 }
 
+// pctText is a margin % for a table, marked as its labour cost is when
+// some hours are left out: it rests on the same partial cost.
+func pctText(p float64, ok bool, unc coverage) string {
+	if ok && unc.some() && !unc.all() {
+		return fmtNum(p, true, "ratio") + "\u00a0*"
+	}
+	return fmtNum(p, ok, "ratio")
+}
+
+// costTip is a month's labour cost for the chart's tooltip, saying when it
+// is partial or unknown.
+func costTip(v float64, ok bool, unc coverage) string {
+	switch {
+	case unc.all():
+		return "labour cost unknown (no hour has a cost rate)"
+	case !ok:
+		return "labour cost –"
+	case unc.some():
+		return "labour cost " + marginMoney(v, true) + " (partial: " + unc.share() + " of hours without a cost rate)"
+	}
+	return "labour cost " + marginMoney(v, true)
+}
+
 // uncostedText is the share of hours without a cost rate, "–" for none.
 func uncostedText(unc coverage) string {
 	if !unc.some() {
@@ -197,15 +220,18 @@ func buildMarginMonths(v View, res *metrics.Result, cur string) (Chart, error) {
 		pct, pok := ratio(rv-lc, rv, rok && lok)
 		label := m.Format("Jan 2006")
 		xs = append(xs, label)
-		rev = append(rev, opts.BarData{Value: value(round2(rv), rok)})
-		cost = append(cost, opts.BarData{Value: value(round2(lc), lok)})
+		// The bars' names are the tooltip's lines ({b0}, {b1}), so a
+		// partial labour cost says so where it is read.
+		rev = append(rev, opts.BarData{Name: label + ": revenue " + marginMoney(rv, rok), Value: value(round2(rv), rok)})
+		cost = append(cost, opts.BarData{Name: costTip(lc, lok, unc), Value: value(round2(lc), lok)})
 		tab.Rows = append(tab.Rows, []string{label, marginMoney(rv, rok), costText(lc, lok, unc), costText(rv-lc, rok && lok, unc),
-			fmtNum(pct, pok, "ratio"), uncostedText(unc)})
+			pctText(pct, pok, unc), uncostedText(unc)})
 	}
 	b := charts.NewBar()
 	b.SetGlobalOptions(append(base(title, true, "axis"),
 		charts.WithXAxisOpts(opts.XAxis{Name: "month", NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: cur}),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis", Formatter: "{b0}<br/>{b1}"}),
 	)...)
 	b.SetXAxis(xs).
 		AddSeries("revenue", rev, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("revenue")})).
@@ -331,7 +357,7 @@ func buildMarginClients(v View, n *names, res *metrics.Result) ([]marginRow, *ma
 		p, pok := ratio(mg, rv, ok && known)
 		rate, rok := ratio(rv, h, ok)
 		r := marginRow{Client: name, Link: link, Revenue: marginMoney(rv, ok), LabourCost: costText(lc, known, unc),
-			Margin: costText(mg, known, unc), MarginPct: fmtNum(p, pok, "ratio"), Hours: fmtNum(h, true, "hours"),
+			Margin: costText(mg, known, unc), MarginPct: pctText(p, pok, unc), Hours: fmtNum(h, true, "hours"),
 			Rate: marginMoney(rate, rok), Uncosted: uncostedText(unc), Loss: known && mg < 0}
 		if !known {
 			r.MarginPct = "unknown"

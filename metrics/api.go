@@ -100,6 +100,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		if err != nil {
 			return badRequest(err)
 		}
+		req.WithNames = true
 		res, err := compute(c.Request().Context(), q, req, orgs)
 		var fe *FilterError
 		if errors.As(err, &fe) {

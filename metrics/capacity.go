@@ -32,7 +32,16 @@ type CapacityCell struct {
 	Booked    decimal.Decimal `json:"booked"`    // confirmed allocations (derated when asked)
 	Tentative decimal.Decimal `json:"tentative"` // Σ tentative hours × probability
 	Free      decimal.Decimal `json:"free"`      // available − booked (− tentative when included); negative when overbooked
+	// Assumed is the part of Available that rests on an assumed 40-hour
+	// week: the hours of people an import created on first sight
+	// (FlagCapacityAssumed), AssumedPeople their ids, sorted.
+	Assumed       decimal.Decimal `json:"assumed_hours"`
+	AssumedPeople []string        `json:"assumed_people"`
 }
+
+// CapacityAssumed reports whether some of c's available hours rest on an
+// assumed week.
+func (c CapacityCell) CapacityAssumed() bool { return c.Assumed.IsPositive() }
 
 // CapacityGrid is the answer: every key × every week, weeks ascending.
 type CapacityGrid struct {
@@ -50,12 +59,15 @@ func Capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid,
 	return capacity(ctx, q, r)
 }
 
-// WriteCSV writes the grid as key, week, available, booked, tentative, free.
+// WriteCSV writes the grid as key, week, available, booked, tentative,
+// free and assumed_hours (of available; last, so that scripts reading the
+// first six columns by position still read them).
 func (g *CapacityGrid) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{g.By, "week", "available", "booked", "tentative", "free"})
+	cw.Write([]string{g.By, "week", "available", "booked", "tentative", "free", "assumed_hours"})
 	for _, c := range g.Cells {
-		cw.Write([]string{c.Key, day(c.Week), c.Available.String(), c.Booked.String(), c.Tentative.String(), c.Free.String()})
+		cw.Write([]string{c.Key, day(c.Week), c.Available.String(), c.Booked.String(), c.Tentative.String(), c.Free.String(),
+			c.Assumed.String()})
 	}
 	cw.Flush()
 	return cw.Error()

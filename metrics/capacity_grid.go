@@ -73,8 +73,9 @@ func capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid,
 	for i := range rows.Len() {
 		var person, key string
 		var week time.Time
-		var available, booked, tentative, scheduled, actual decimal.Decimal
-		if err := rows.Scan(i, &person, &key, &week, &available, &booked, &tentative, &scheduled, &actual); err != nil {
+		var available, booked, tentative, scheduled, actual, assumed decimal.Decimal
+		var assumedPeople []string
+		if err := rows.Scan(i, &person, &key, &week, &available, &booked, &tentative, &scheduled, &actual, &assumed, &assumedPeople); err != nil {
 			return nil, fmt.Errorf("capacity of org %s: %w", r.Org, err)
 		}
 		if person != "" {
@@ -97,6 +98,12 @@ func capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid,
 		}
 		c.Available = c.Available.Add(available)
 		c.Tentative = c.Tentative.Add(tentative)
+		c.Assumed = c.Assumed.Add(assumed)
+		for _, p := range assumedPeople {
+			if !slices.Contains(c.AssumedPeople, p) {
+				c.AssumedPeople = append(c.AssumedPeople, p)
+			}
+		}
 		if person == "" {
 			c.Booked = c.Booked.Add(booked) // a placeholder, or no derating asked
 			continue
@@ -135,6 +142,8 @@ func capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid,
 			// weekly booking spread over days (20 h × 6.4 ÷ 32) leaves tails
 			// like 226.9999999991 that no one booked.
 			c.Available, c.Booked, c.Tentative = c.Available.Round(6), c.Booked.Round(6), c.Tentative.Round(6)
+			c.Assumed = c.Assumed.Round(6)
+			slices.Sort(c.AssumedPeople)
 			c.Free = c.Available.Sub(c.Booked)
 			if r.IncludeTentative {
 				c.Free = c.Free.Sub(c.Tentative)

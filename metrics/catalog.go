@@ -34,6 +34,10 @@ type KPI struct {
 	money       bool // some of its columns are amounts in the org's currency
 }
 
+// Money reports whether some of k's columns are amounts in the org's
+// currency: only such a result's currency (or its absence) is worth saying.
+func (k KPI) Money() bool { return k.money }
+
 // Catalog returns every KPI, by name order.
 func Catalog() []KPI { return catalog }
 

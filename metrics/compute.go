@@ -35,6 +35,10 @@ type Request struct {
 	// Names are the org's names when the caller has read them already;
 	// nil: read when a filter is set.
 	Names *Names
+	// WithNames adds a "name" column beside a client, person or project
+	// group column (its display name; null when no record names the id),
+	// for people and scripts reading ids they do not know by heart.
+	WithNames bool
 }
 
 // ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
@@ -216,6 +220,15 @@ func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
 }
 
 func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result, error) {
+	named := r.WithNames && slices.Contains(namedGroups, r.GroupBy)
+	if named && (r.Names == nil || r.Names.Org != r.Org) {
+		// Read once: the filters resolve with the same names.
+		n, err := LoadNames(ctx, q, r.Org)
+		if err != nil {
+			return nil, err
+		}
+		r.Names = n
+	}
 	p, err := prepare(ctx, q, r, orgs)
 	if err != nil {
 		return nil, err
@@ -224,7 +237,36 @@ func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result
 	if err != nil {
 		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 	}
-	return p.result(r, rows), nil
+	res := p.result(r, rows)
+	if named {
+		res.addNames(r.Names)
+	}
+	return res, nil
+}
+
+// namedGroups are the groupings whose ids have names of their own; a team
+// or a role is its own name.
+var namedGroups = []string{"client", "person", "project"}
+
+// addNames inserts a "name" column after the group column: each id's
+// display name, nil (null) when no record names it.
+func (res *Result) addNames(n *Names) {
+	g := slices.IndexFunc(res.Columns, func(c Column) bool { return c.Name == res.GroupBy })
+	if g < 0 {
+		return
+	}
+	names := map[string]string{}
+	for _, x := range n.Of(res.GroupBy) {
+		names[x.ID] = x.Name
+	}
+	res.Columns = slices.Insert(res.Columns, g+1, Column{Name: "name", Type: "string"})
+	for i, row := range res.Rows {
+		var name *string
+		if s, ok := names[Cell(row[g])]; ok {
+			name = &s
+		}
+		res.Rows[i] = slices.Insert(row, g+1, any(name))
+	}
 }
 
 // prepared is a KPI request turned into its SQL and bound parameters.

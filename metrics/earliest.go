@@ -107,7 +107,22 @@ type EarliestStartAnswer struct {
 	Shortfall    []Shortfall `json:"shortfall_at_not_before,omitempty"`
 	Stretched    *Stretch    `json:"stretched,omitempty"`
 	WhatIf       []RoleLoad  `json:"what_if,omitempty"`
-	Reasons      []string    `json:"reasons"`
+	// CapacityAssumed: per role asked, the part of its available hours over
+	// the job's weeks (from the start found, else from the first possible
+	// week) that rests on an assumed 40-hour week; empty when none does.
+	CapacityAssumed []AssumedCapacity `json:"capacity_assumed"`
+	Reasons         []string          `json:"reasons"`
+}
+
+// AssumedCapacity is how much of a role's available hours over the job's
+// weeks are of people an import created on first sight, whose 40-hour
+// week is assumed (FlagCapacityAssumed), and who they are.
+type AssumedCapacity struct {
+	Role      string          `json:"role"`
+	Weeks     int             `json:"weeks"`
+	Available decimal.Decimal `json:"available_hours"` // over the weeks
+	Assumed   decimal.Decimal `json:"assumed_hours"`   // of Available
+	People    []Named         `json:"people"`          // by id; EarliestStart names them (Plan leaves the id as the name)
 }
 
 // EarliestStart finds the first week from which every role has the free
@@ -125,10 +140,45 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 	if err != nil {
 		return nil, err
 	}
-	if r.Demand, err = resolveDemand(ctx, q, r.Org, r.Demand, grid); err != nil {
+	n, err := LoadNames(ctx, q, r.Org)
+	if err != nil {
 		return nil, err
 	}
-	return Plan(grid, r, first), nil
+	if r.Demand, err = resolveDemand(n, r.Org, r.Demand, grid); err != nil {
+		return nil, err
+	}
+	a := Plan(grid, r, first)
+	a.nameAssumed(n)
+	return a, nil
+}
+
+// nameAssumed names the people of a.CapacityAssumed and says, per role,
+// how much of its hours rest on their assumed week.
+func (a *EarliestStartAnswer) nameAssumed(n *Names) {
+	names := map[string]string{}
+	for _, x := range n.Of("person") {
+		names[x.ID] = x.Name
+	}
+	for i, c := range a.CapacityAssumed {
+		var who []string
+		for j, p := range c.People {
+			if name := names[p.ID]; name != "" {
+				a.CapacityAssumed[i].People[j].Name = name
+			}
+			who = append(who, a.CapacityAssumed[i].People[j].Name)
+		}
+		a.Reasons = append(a.Reasons, fmt.Sprintf("%s: %s of %s available hours in the job's %d weeks from %s rest on an assumed 40 h week (people created on first sight: %s); import their real capacity (docs/import.md).",
+			c.Role, c.Assumed.StringFixed(1), c.Available.StringFixed(1), c.Weeks, day(a.assumedFrom()), strings.Join(who, ", ")))
+	}
+}
+
+// assumedFrom is the first week CapacityAssumed counts: the start found,
+// else the first possible week.
+func (a *EarliestStartAnswer) assumedFrom() time.Time {
+	if a.Start != nil {
+		return *a.Start
+	}
+	return a.FirstWeek
 }
 
 // resolveDemand returns demand keyed by each role as the org spells it
@@ -136,11 +186,7 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 // by-role grid, which has the roles only bookings name. Errors:
 // *RoleError for a role the org does not have; ErrBadRequest for a role
 // asked twice in two spellings.
-func resolveDemand(ctx context.Context, q Querier, org string, demand map[string]decimal.Decimal, g *CapacityGrid) (map[string]decimal.Decimal, error) {
-	n, err := LoadNames(ctx, q, org)
-	if err != nil {
-		return nil, err
-	}
+func resolveDemand(n *Names, org string, demand map[string]decimal.Decimal, g *CapacityGrid) (map[string]decimal.Decimal, error) {
 	for _, c := range g.Cells {
 		n.Add("role", c.Key)
 	}
@@ -271,6 +317,7 @@ func Plan(g *CapacityGrid, r EarliestStartRequest, first time.Time) *EarliestSta
 		a.Reasons = append(a.Reasons, fmt.Sprintf("No start within %d weeks of %s gives every role the hours in each of the %d weeks.",
 			r.HorizonWeeks, day(first), r.Weeks))
 	}
+	a.CapacityAssumed = assumed(rw, r, roles, max(s, 0))
 	if s != 0 {
 		for _, role := range roles {
 			for i := 0; i < r.Weeks && i < rw.n; i++ {
@@ -315,6 +362,29 @@ func stretch(rw roleWeeks, r EarliestStartRequest, s int) *Stretch {
 	return nil
 }
 
+// assumed sums, per role, the available hours over the job's weeks from s
+// and the part of them that rests on an assumed week, with the people.
+func assumed(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []AssumedCapacity {
+	out := []AssumedCapacity{}
+	for _, role := range roles {
+		c := AssumedCapacity{Role: role, Weeks: r.Weeks}
+		cs := rw.cells[role]
+		for i := s; i < s+r.Weeks && i < rw.n && cs != nil; i++ {
+			c.Available = c.Available.Add(cs[i].Available)
+			c.Assumed = c.Assumed.Add(cs[i].Assumed)
+			for _, p := range cs[i].AssumedPeople {
+				if !slices.ContainsFunc(c.People, func(x Named) bool { return x.ID == p }) {
+					c.People = append(c.People, Named{p, p})
+				}
+			}
+		}
+		if c.Assumed.IsPositive() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // whatIf gives each role's scheduled utilization over the job's weeks
 // from s, without and with the job.
 func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleLoad {
@@ -346,14 +416,21 @@ func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleL
 func num(d decimal.Decimal) json.Number { return json.Number(d.String()) }
 
 func (c CapacityCell) MarshalJSON() ([]byte, error) {
+	people := c.AssumedPeople
+	if people == nil {
+		people = []string{}
+	}
 	return json.Marshal(struct {
-		Key       string      `json:"key"`
-		Week      string      `json:"week"`
-		Available json.Number `json:"available"`
-		Booked    json.Number `json:"booked"`
-		Tentative json.Number `json:"tentative"`
-		Free      json.Number `json:"free"`
-	}{c.Key, day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free)})
+		Key             string      `json:"key"`
+		Week            string      `json:"week"`
+		Available       json.Number `json:"available"`
+		Booked          json.Number `json:"booked"`
+		Tentative       json.Number `json:"tentative"`
+		Free            json.Number `json:"free"`
+		CapacityAssumed bool        `json:"capacity_assumed"`
+		Assumed         json.Number `json:"assumed_hours"`
+		AssumedPeople   []string    `json:"assumed_people"`
+	}{c.Key, day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free), c.CapacityAssumed(), num(c.Assumed), people})
 }
 
 func (f RoleFit) MarshalJSON() ([]byte, error) {
@@ -363,6 +440,16 @@ func (f RoleFit) MarshalJSON() ([]byte, error) {
 		TightestWeek string      `json:"tightest_week"`
 		Slack        json.Number `json:"slack"`
 	}{f.Role, num(f.Demand), day(f.TightestWeek), num(f.Slack)})
+}
+
+func (c AssumedCapacity) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Role      string      `json:"role"`
+		Weeks     int         `json:"weeks"`
+		Available json.Number `json:"available_hours"`
+		Assumed   json.Number `json:"assumed_hours"`
+		People    []Named     `json:"people"`
+	}{c.Role, c.Weeks, num(c.Available), num(c.Assumed), c.People})
 }
 
 func (s Shortfall) MarshalJSON() ([]byte, error) {

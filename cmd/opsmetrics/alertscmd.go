@@ -55,6 +55,8 @@ func cmdThresholds(ctx context.Context, e *env, args []string) int {
   delete   remove one: --id ID
 
 KPIs: ` + strings.Join(thresholdKPIs(), ", ") + `
+` + strings.Join(alertOnlyKPIs(), " and ") + ` are alert-only counts (opsmetrics_kpi_<name> on
+/metrics); the others are in opsmetrics kpi list.
 Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (36 or
 36h), counts as whole numbers. --for is one of 0s, 5m, 15m, 1h, 6h or 1d. A band
 (utilization outside 60-90%) is two thresholds: --comparator lt --value 60% and
@@ -67,7 +69,7 @@ Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (
 	fs := newFlags(e, "alerts thresholds "+args[0], "alerts thresholds "+args[0]+" [flags]", about)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
 	id := fs.String("id", "", "set, delete: the threshold id (set: default a new one)")
-	kpi := fs.String("kpi", "", "set: the KPI watched, by its name in opsmetrics kpi list")
+	kpi := fs.String("kpi", "", "set: the KPI watched, one of the KPIs above")
 	comparator := fs.String("comparator", "gt", "set: gt (alert above the value) or lt (below)")
 	value := fs.String("value", "", "set: the threshold in the KPI's unit: a ratio as 0.08 or 8%, hours as 36 or 36h, a count")
 	client := fs.String("client", "", "set: a client (its id or name), for a client-scoped threshold")
@@ -108,12 +110,27 @@ Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (
 			}
 			return 0
 		}
+		// A client by its id, which scripts use, and its name, which
+		// people read; a team is its own name.
+		clients := map[string]string{}
+		if slices.ContainsFunc(list, func(t metrics.Threshold) bool { return t.Scope == "client" }) {
+			n, err := metrics.LoadNames(ctx, s, *org)
+			if err != nil {
+				return fail(e, err)
+			}
+			for _, c := range n.Of("client") {
+				clients[c.ID] = c.Name
+			}
+		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tKPI\tSCOPE\tCOMPARATOR\tVALUE\tFOR\tSEVERITY")
 		for _, t := range list {
 			scope := t.Scope
 			if t.ScopeValue != "" {
 				scope += " " + t.ScopeValue
+			}
+			if name := clients[t.ScopeValue]; t.Scope == "client" && name != "" && name != t.ScopeValue {
+				scope += " (" + name + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.ValueText(), metrics.ForLabel(t.For.Duration), t.Severity)
 		}
@@ -176,5 +193,17 @@ func thresholdKPIs() []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// alertOnlyKPIs lists the KPIs a threshold can watch that the catalog has
+// not (counts only alerts use), sorted: opsmetrics kpi list lacks them.
+func alertOnlyKPIs() []string {
+	var out []string
+	for _, k := range thresholdKPIs() {
+		if _, ok := metrics.Lookup(k); !ok {
+			out = append(out, k)
+		}
+	}
 	return out
 }

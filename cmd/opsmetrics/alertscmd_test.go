@@ -67,7 +67,7 @@ func TestThresholdsCommand(t *testing.T) {
 		t.Fatalf("set ap: %d %s", code, out)
 	}
 	code, out := cli("alerts", "thresholds", "list", "--org", "acme")
-	if code != 0 || !regexp.MustCompile(`wo\s+write_off_rate\s+client c-3\s+gt\s+8%\s+1h\s+critical`).MatchString(out) ||
+	if code != 0 || !regexp.MustCompile(`wo\s+write_off_rate\s+client c-3 \(Nordlicht GmbH\)\s+gt\s+8%\s+1h\s+critical`).MatchString(out) ||
 		!regexp.MustCompile(`ap\s+approval_time_p90\s+org\s+gt\s+36h\s+1d\s+warning`).MatchString(out) {
 		t.Errorf("list: %d %s", code, out)
 	}

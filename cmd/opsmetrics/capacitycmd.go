@@ -177,13 +177,26 @@ Example:
 		case "csv":
 			err = g.WriteCSV(e.stdout)
 		default:
+			// ASSUMED, next to AVAILABLE, only when some available hours
+			// rest on an assumed week, with a note that says what it is.
+			assumed := slices.ContainsFunc(g.Cells, metrics.CapacityCell.CapacityAssumed)
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\tBOOKED\tTENTATIVE\tFREE\t\n", strings.ToUpper(g.By))
+			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\t", strings.ToUpper(g.By))
+			if assumed {
+				fmt.Fprint(tw, "ASSUMED\t")
+			}
+			fmt.Fprint(tw, "BOOKED\tTENTATIVE\tFREE\t\n")
 			for _, c := range g.Cells {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1),
-					c.Booked.StringFixed(1), c.Tentative.StringFixed(1), c.Free.StringFixed(1))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1))
+				if assumed {
+					fmt.Fprintf(tw, "%s\t", c.Assumed.StringFixed(1))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", c.Booked.StringFixed(1), c.Tentative.StringFixed(1), c.Free.StringFixed(1))
 			}
 			err = tw.Flush()
+			if err == nil && assumed {
+				_, err = fmt.Fprintln(e.stdout, "\nASSUMED: of the available hours, those of people an import created on first sight, on an assumed 40 h week;\nimport their real weekly capacity (docs/import.md).")
+			}
 		}
 		if err != nil {
 			return fail(e, err)

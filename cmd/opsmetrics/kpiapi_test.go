@@ -85,7 +85,7 @@ func TestKPIAPI(t *testing.T) {
 	}
 	// CSV by Accept, grouped by client.
 	code, ctype, body = get(t, kpi+"&group_by=client", acmeRead, "text/csv")
-	if code != 200 || !strings.HasPrefix(ctype, "text/csv") || body != "client,value,billable_hours,logged_hours\nc1,0.75,6,8\n" {
+	if code != 200 || !strings.HasPrefix(ctype, "text/csv") || body != "client,name,value,billable_hours,logged_hours\nc1,,0.75,6,8\n" {
 		t.Fatalf("CSV: %d %s %q", code, ctype, body)
 	}
 	// The caller's mistakes are 400s that say what is wrong.
@@ -228,7 +228,7 @@ func TestCapacityAPI(t *testing.T) {
 		}
 	}
 	code, _, body := get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15&by=role", read, "text/csv")
-	if want := "role,week,available,booked,tentative,free\ndesigner,2027-03-01,40,30,0,10\ndesigner,2027-03-08,40,30,0,10\n"; code != 200 || body != want {
+	if want := "role,week,available,booked,tentative,free,assumed_hours\ndesigner,2027-03-01,40,30,0,10,0\ndesigner,2027-03-08,40,30,0,10,0\n"; code != 200 || body != want {
 		t.Fatalf("grid: %d %q, want %q", code, body, want)
 	}
 	if _, _, body := get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15", other, ""); strings.Contains(body, "designer") {

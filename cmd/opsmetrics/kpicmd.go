@@ -60,7 +60,7 @@ Examples:
 		fmt.Fprintf(e.stderr, "opsmetrics kpi: --format %q: want table, json or csv\n", *format)
 		return 2
 	}
-	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}}
+	req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}, WithNames: true}
 	var err error
 	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
 		// The error starts with "from" or "to": here they are flags.
@@ -101,11 +101,16 @@ Examples:
 	case "csv":
 		err = res.WriteCSV(e.stdout)
 	default:
-		currency := res.Currency
-		if currency == "" {
-			currency = "currency unknown" // the notes under the table say how to set it
+		// The currency only for a KPI with money columns, as the currency
+		// note: hours and ratios are in no currency.
+		currency := ""
+		if k, _ := metrics.Lookup(res.KPI); k.Money() {
+			currency = res.Currency + ", "
+			if res.Currency == "" {
+				currency = "currency unknown, " // the notes under the table say how to set it
+			}
 		}
-		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%s, definition v%d)\n\n", res.KPI, res.Org, res.From, res.To, currency, res.Version)
+		fmt.Fprintf(e.stdout, "%s for %s, %s to %s (%sdefinition v%d)\n\n", res.KPI, res.Org, res.From, res.To, currency, res.Version)
 		err = res.WriteTable(e.stdout)
 	}
 	if err != nil {

@@ -43,7 +43,10 @@
 --   (confirmed, not derated), tentative (× probability), scheduled (the
 --   person's confirmed hours on this week's days of the trailing window) and
 --   actual (the person's actual hours over the whole window, the same on each
---   of the person's rows), all Decimal hours. One row per person, key and week
+--   of the person's rows), all Decimal hours; assumed (of available, the hours
+--   of people whose 40-hour week is assumed: created on first sight,
+--   ops.people.capacity_assumed) and assumed_people Array(String) (their ids,
+--   sorted). One row per person, key and week
 --   with a day in the grid or the window; person_id is '' on a placeholder's
 --   row, and on every row when there is no trailing window (then the rows are
 --   per key and week). Unordered. Adding up in Go keeps this query small: on
@@ -70,6 +73,7 @@ booked_days AS
     -- Float and Runn): hours per day scale by available ÷ contracted, hours
     -- per week spread over the available hours (available ÷ weekly capacity)
     SELECT pd.person_id AS person_id, pd.day AS day, toMonday(pd.day) AS week, pd.available AS available,
+        pd.assumed AS assumed, pd.person_id AS who,
         multiIf({by:String} = 'person', pd.person_id, {by:String} = 'role', toString(pd.role), toString(pd.team)) AS key,
         arrayMap(x -> if(pd.contracted > 0 AND pd.day >= x.1 AND pd.day <= x.2,
             toDecimal128(x.3 * pd.available / pd.contracted, 10)
@@ -84,10 +88,13 @@ person_weeks AS
     -- Without a trailing window (no derating) nothing needs the person: one
     -- row per key and week, with person_id ''.
     SELECT person_id, key, week, sumIf(available, grid) AS available, sumIf(c, grid) AS booked,
-        sumIf(t, grid) AS tentative, sumIf(c, hist) AS scheduled
+        sumIf(t, grid) AS tentative, sumIf(c, hist) AS scheduled,
+        sumIf(assumed_available, grid) AS assumed_hours,
+        arraySort(groupUniqArrayIf(who, grid AND assumed_available > 0)) AS assumed_people
     FROM
     (
-        SELECT if({hist_from:Date} < {hist_to:Date}, person_id, '') AS person_id, key, week, available, c, t,
+        SELECT if({hist_from:Date} < {hist_to:Date}, person_id, '') AS person_id, who, key, week,
+            available, if(assumed = 1, available, toDecimal128(0, 10)) AS assumed_available, c, t,
             day >= {grid_from:Date} AND day < {grid_to:Date} AS grid,
             day >= {hist_from:Date} AND day < {hist_to:Date} AS hist
         FROM booked_days
@@ -130,11 +137,12 @@ placeholder_days AS
     WHERE bitTest(p.mask, toDayOfWeek(day) - 1)
 )
 SELECT w.person_id AS person_id, w.key AS key, w.week AS week, w.available AS available, w.booked AS booked,
-    w.tentative AS tentative, w.scheduled AS scheduled, ifNull(a.hours, 0) AS actual
+    w.tentative AS tentative, w.scheduled AS scheduled, ifNull(a.hours, 0) AS actual, w.assumed_hours AS assumed,
+    w.assumed_people AS assumed_people
 FROM person_weeks AS w
 LEFT JOIN actual AS a ON w.person_id = a.person_id
 UNION ALL
-SELECT '', key, week, 0, sum(c), sum(t), 0, 0
+SELECT '', key, week, 0, sum(c), sum(t), 0, 0, 0, []
 FROM placeholder_days
 GROUP BY key, week
 -- No JIT: compiling this query's expressions made about one answer in a
