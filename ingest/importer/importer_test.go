@@ -571,7 +571,7 @@ func TestDayLimitManyEntries(t *testing.T) {
 // TestDayLimitExportWindows: an export of many days, read in windows of
 // days ahead (and the next window in the background), twice.
 func TestDayLimitExportWindows(t *testing.T) {
-	im, s := newImporter(t) // batches of 3 rows: 14 batches
+	im, s := newImporter(t)           // batches of 3 rows: 14 batches
 	defer importer.SetWindowRows(8)() // windows of some 8 stored entries: the second import reads 5 or more
 	day := func(i int) string {
 		return time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
