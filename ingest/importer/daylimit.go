@@ -375,25 +375,34 @@ func (r *run) readStored(ctx context.Context, from, to int32, days string) (*sto
 	if len(packed)%storedSize != 0 {
 		return nil, fmt.Errorf("day_hours: %d bytes, not whole entries of %d", len(packed), storedSize)
 	}
+	// The latest version of each key, unless it is a tombstone: the rows
+	// come by key, the latest version first.
 	n := len(packed) / storedSize
 	st := &storedEntries{from: from, to: to, entries: make([]storedEntry, 0, n)}
-	for b := packed; len(b) > 0; b = b[storedSize:] {
-		pd := personDay{le64(b[8:]), int32(uint16(b[16]) | uint16(b[17])<<8)}
-		st.entries = append(st.entries, storedEntry{pd, le64(b), int64(le64(b[18:]))})
+	var prev uint64
+	for i := 0; i < len(packed); i += storedSize {
+		b := packed[i:]
+		key := le64(b)
+		if (i > 0 && key == prev) || b[34] != 0 {
+			prev = key
+			continue // an older version, or the key is deleted
+		}
+		prev = key
+		pd := personDay{le64(b[16:]), int32(uint16(b[24]) | uint16(b[25])<<8)}
+		st.entries = append(st.entries, storedEntry{pd, key, int64(le64(b[26:]))})
 	}
-	slices.SortFunc(st.entries, func(a, b storedEntry) int { return comparePD(a.pd, b.pd) })
 	if days == "" {
-		st.keys = make([]uint64, len(st.entries))
+		st.keys = make([]uint64, len(st.entries)) // sorted, as the rows came
 		for i, e := range st.entries {
 			st.keys[i] = e.key
 		}
-		slices.Sort(st.keys)
 	}
+	slices.SortFunc(st.entries, func(a, b storedEntry) int { return comparePD(a.pd, b.pd) })
 	return st, nil
 }
 
-// storedSize is the size of an entry in day_hours' result.
-const storedSize = 8 + 8 + 2 + 8
+// storedSize is the size of a row in day_hours' result.
+const storedSize = 8 + 8 + 8 + 2 + 8 + 1
 
 // le64 reads a little-endian uint64 at the start of s, which a []byte copy
 // of the whole window would cost as much memory again to read.

@@ -610,3 +610,27 @@ func TestDayLimitTombstones(t *testing.T) {
 		t.Fatalf("%+v, errors %+v; want b written, a, x and y deleted, nothing rejected", c, sum.Errors)
 	}
 }
+
+// TestDayLimitStoredVersions: the day limit reads the latest stored version
+// of each key, as FINAL would, also while older versions are not merged
+// away, and a key whose latest version is a tombstone holds no hours.
+func TestDayLimitStoredVersions(t *testing.T) {
+	im, _ := newImporter(t)
+	req := importer.Request{Org: "versions", Format: importer.FormatNDJSON, Entity: "time_entry"}
+	entry := func(id, hours string) string {
+		return fmt.Sprintf(`{"external_id":%q,"person":"p1","date":"2026-07-01","hours":%s,"billable":true}`+"\n", id, hours)
+	}
+	importString(t, im, req, entry("a", "10"))
+	importString(t, im, req, entry("a", "20")) // a's second version: 20 hours
+	// 20 stored + 5 = 25: rejected (the first version's 10 would have let it in).
+	sum := importString(t, im, req, entry("b", "5"))
+	if c := *sum.Entities["time_entry"]; c.Rejected != 1 || c.Written != 0 {
+		t.Fatalf("b after a's 20 hours: %+v; want b rejected", c)
+	}
+	importString(t, im, req, `{"external_id":"a","deleted":true}`+"\n")
+	// a deleted: 0 stored + 5 = 5.
+	sum = importString(t, im, req, entry("b", "5"))
+	if c := *sum.Entities["time_entry"]; c.Rejected != 0 || c.Written != 1 {
+		t.Fatalf("b after a was deleted: %+v, errors %+v; want b written", c, sum.Errors)
+	}
+}
