@@ -269,12 +269,6 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		run.seen = newKeys()
 	}
 	run.dayLimit = newDayLimit()
-	var staged *stagingStore
-	if req.Stage && !req.DryRun {
-		if run.writer, staged, err = im.stager(sum.BatchID); err != nil {
-			return sum, err
-		}
-	}
 	// A store that takes RowBinary gets time entries encoded as they are
 	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
 	// A dry run encodes too, so that it rejects what the real run would.
@@ -285,21 +279,37 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	rec := ingest.BatchRecord{Org: req.Org, ID: sum.BatchID, Source: format, Format: format, FileName: req.File,
 		StartedAt: started, Status: ingest.BatchRunning}
-	if staged != nil {
-		rec.Status = ingest.BatchStaging
-	}
 	if !req.DryRun {
 		if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
 			return sum, err
+		}
+	}
+	if req.Stage && !req.DryRun {
+		run.stage = func() error {
+			w, staged, err := im.stager(sum.BatchID)
+			if err != nil {
+				return err
+			}
+			// Recorded before the first staged row, so that Recover finds
+			// the rows of a run that stops before it completes.
+			staging := rec
+			staging.Status = ingest.BatchStaging
+			if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{staging}); err != nil {
+				return err
+			}
+			run.writer, run.staged = w, staged
+			return nil
 		}
 	}
 	defer run.resumeMerges(ctx)
 	defer run.dayLimit.drain()
 	runErr := run.rows(ctx, parser)
 	var fileErr *ingest.FileError
-	if runErr == nil || (staged == nil && errors.As(runErr, &fileErr)) {
+	refused := req.Stage && req.Strict && sum.Rejected() > 0 // a strict request writes nothing then
+	if (runErr == nil && !refused) || (!req.Stage && errors.As(runErr, &fileErr)) {
 		// Unstaged, the valid rows before a break in the file are kept too,
 		// so that what was kept is "every row before line N".
+		run.final = runErr == nil
 		if err := run.flush(ctx); runErr == nil {
 			runErr = err
 		}
@@ -307,6 +317,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err := run.finish(); runErr == nil {
 		runErr = err
 	}
+	staged := run.staged
 	if c, ok := parser.(io.Closer); ok {
 		c.Close() // the Clockify parser's spool file
 	}
@@ -332,9 +343,13 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		rec.RowsInserted += uint64(c.Written + c.Deleted)
 		rec.RowsRejected += uint64(c.Rejected)
 	}
-	if staged != nil {
+	switch {
+	case staged != nil:
 		runErr = im.finishStaged(ctx, req, sum, rec, staged.tables(), runErr)
-	} else {
+	case refused:
+		runErr = im.abandon(ctx, rec, nil, fmt.Sprintf("strict: %d rows were rejected", sum.Rejected()))
+		sum.nothingWritten()
+	default:
 		runErr = im.finishRun(ctx, sum, rec, run, runErr)
 	}
 	if im.cfg.Rows != nil {

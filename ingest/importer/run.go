@@ -47,6 +47,9 @@ type run struct {
 	dayLimit   *dayLimit // what this input wrote per person-day
 
 	writer   *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
+	staged   *stagingStore  // set once a staged run stages its first job
+	stage    func() error   // stages the run from now on (Request.Stage): sets writer and staged
+	final    bool           // the job flush takes now is the run's last
 	line     int            // the line of the last row buffered
 	keptLine int            // the line of the last row of the last job written; guarded by mu
 }
@@ -352,6 +355,14 @@ func (r *run) flush(ctx context.Context) error {
 	if r.req.DryRun {
 		return r.process(ctx, j)
 	}
+	if r.stage != nil && r.staged == nil && !(r.final && j.single()) {
+		// A request whose rows all fit in one job of one table is written
+		// with one INSERT, which the store applies whole; anything larger
+		// is staged, so that it becomes visible only once it is complete.
+		if err := r.stage(); err != nil {
+			return err
+		}
+	}
 	if r.jobs == nil {
 		r.jobs, r.writerDone = make(chan job), make(chan error, 1)
 		go func() {
@@ -371,6 +382,20 @@ func (r *run) flush(ctx context.Context) error {
 		r.jobs = nil // the writer stopped on an error
 		return err
 	}
+}
+
+// single reports whether j writes one INSERT: rows of one table, no org row
+// and no records created on first sight.
+func (j job) single() bool {
+	if len(j.org) > 0 || len(j.batches) > 1 {
+		return false
+	}
+	for _, c := range j.created {
+		if reflect.ValueOf(c).Len() > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // finish waits for the writer to write every job handed to it.
