@@ -19,11 +19,7 @@ func TestKPICommandFilters(t *testing.T) {
 		`{"external_id":"e1","person":"p1","date":"2026-04-01","hours":3,"billable":true,"client":"c-0003"}`+"\n"+
 			`{"external_id":"e2","person":"p1","date":"2026-04-02","hours":1.5,"billable":false,"client":"c-0003"}`+"\n"+
 			`{"external_id":"e3","person":"p1","date":"2026-04-02","hours":4,"billable":true,"client":"c-0004"}`+"\n"), 0o644)
-	cli := func(args ...string) (int, string, string) {
-		var out, errb strings.Builder
-		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
-		return code, out.String(), errb.String()
-	}
+	cli := cliWith(t, env)
 	if code, out, errs := cli("import", clients, entries, "--org", "nord"); code != 0 {
 		t.Fatalf("import: %d\n%s\n%s", code, out, errs)
 	}

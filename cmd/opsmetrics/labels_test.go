@@ -21,11 +21,7 @@ func harvestFirstSight(t *testing.T) func(args ...string) (int, string, string) 
 	os.WriteFile(file, []byte("Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency\n"+
 		"2026-01-05,Acme Corp,Website,ACME,Design,Logo,2,Yes,No,Ana,García,Designer,Yes,150,300,60,120,United States Dollar - USD\n"+
 		"2026-01-07,Acme Corp,Website,ACME,Design,Icons,1.5,Yes,No,Ana,García,Designer,Yes,150,225,60,90,United States Dollar - USD\n"), 0o644)
-	cli := func(args ...string) (int, string, string) {
-		var out, errb strings.Builder
-		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
-		return code, out.String(), errb.String()
-	}
+	cli := cliWith(t, env)
 	if code, out, errs := cli("import", file, "--org", "acme"); code != 0 {
 		t.Fatalf("import: %d\n%s\n%s", code, out, errs)
 	}
@@ -153,11 +149,7 @@ func TestKPINamesBesideIDs(t *testing.T) {
 		`{"external_id":"e1","person":"p1","date":"2026-04-01","hours":3,"billable":true,"client":"cl-003"}`+"\n"+
 			`{"external_id":"e2","person":"p1","date":"2026-04-02","hours":1.5,"billable":false,"client":"cl-003"}`+"\n"+
 			`{"external_id":"e3","person":"p1","date":"2026-04-02","hours":2,"billable":true,"client":"cl-404"}`+"\n"), 0o644)
-	cli := func(args ...string) (int, string, string) {
-		var out, errb strings.Builder
-		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
-		return code, out.String(), errb.String()
-	}
+	cli := cliWith(t, env)
 	if code, out, errs := cli("import", clients, entries, "--org", "nord"); code != 0 {
 		t.Fatalf("import: %d\n%s\n%s", code, out, errs)
 	}

@@ -54,6 +54,16 @@ func testEnv(t *testing.T) map[string]string {
 	}
 }
 
+// cliWith returns a runner of the CLI over env, quiet below warnings: it
+// returns the exit code, stdout and stderr.
+func cliWith(t *testing.T, env map[string]string) func(args ...string) (int, string, string) {
+	return func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+}
+
 func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
