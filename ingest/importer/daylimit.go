@@ -76,11 +76,12 @@ type dayLimit struct {
 
 	stored  map[personDay]int64 // checkDays' maps, kept for the next batch
 	inBatch map[uint64]bool
+	persons map[string]bool // the batch's people, when it asks for its own person-days
 }
 
 func newDayLimit() *dayLimit {
 	return &dayLimit{people: map[string]string{}, days: map[personDay]int64{}, keys: map[uint64]written{},
-		stored: map[personDay]int64{}, inBatch: map[uint64]bool{}}
+		stored: map[personDay]int64{}, inBatch: map[uint64]bool{}, persons: map[string]bool{}}
 }
 
 // row returns e as a dayRow.
@@ -128,9 +129,10 @@ func (r *run) checkDays(ctx context.Context) error {
 	// replaces. The maps serve every batch: allocating them again cost more
 	// than using them.
 	var from, to int32
-	stored, inBatch := d.stored, d.inBatch // the hours stored on each person-day the batch has
+	stored, inBatch, persons := d.stored, d.inBatch, d.persons // the hours stored on each person-day the batch has
 	clear(stored)
 	clear(inBatch)
+	clear(persons)
 	for _, row := range p.days {
 		inBatch[row.key] = true
 		if row.deleted {
@@ -141,9 +143,12 @@ func (r *run) checkDays(ctx context.Context) error {
 		}
 		to = max(to, row.pd.day)
 		stored[row.pd] = 0
+		if !r.watchDates {
+			persons[row.person] = true
+		}
 	}
 	if len(stored) > 0 { // else the batch holds tombstones alone
-		st, err := r.storedFor(ctx, from, to, stored)
+		st, err := r.storedFor(ctx, from, to, stored, persons)
 		if err != nil {
 			return err
 		}
@@ -256,17 +261,27 @@ var lastDay = int32(time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC).Unix() / 86400
 // finds few entries (a first import finds none ahead) and shrinks when it
 // finds many. Entries that others store meanwhile are not seen; those this
 // import writes are counted from its own rows.
-func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay]int64) (*storedEntries, error) {
+func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay]int64, persons map[string]bool) (*storedEntries, error) {
 	d := r.dayLimit
 	if !r.watchDates {
-		var days strings.Builder
+		var days, people strings.Builder
 		for pd := range asked {
 			if days.Len() > 0 {
 				days.WriteByte(',')
 			}
 			days.WriteString(strconv.FormatUint(pd.person^uint64(pd.day), 10))
 		}
-		return r.readStored(ctx, from, to, days.String())
+		for p := range persons {
+			if strings.Contains(p, "\n") {
+				people.Reset() // an id the list cannot hold: the person-days alone select
+				break
+			}
+			if people.Len() > 0 {
+				people.WriteByte('\n')
+			}
+			people.WriteString(p)
+		}
+		return r.readStored(ctx, from, to, days.String(), people.String())
 	}
 	if w := d.window; w != nil && from >= w.from && to <= w.to {
 		if d.next == nil && w.to < lastDay {
@@ -277,7 +292,7 @@ func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay
 			start := max(to, w.to-2*(to-from+1)+1)
 			next, end := make(chan windowRead, 1), d.windowEnd(start)
 			go func() {
-				w, err := r.readStored(ctx, start, end, "")
+				w, err := r.readStored(ctx, start, end, "", "")
 				next <- windowRead{w, err}
 			}()
 			d.next = next
@@ -301,7 +316,7 @@ func (r *run) storedFor(ctx context.Context, from, to int32, asked map[personDay
 			return nil, err
 		}
 	}
-	w, err := r.readStored(ctx, from, max(to, d.windowEnd(from)), "")
+	w, err := r.readStored(ctx, from, max(to, d.windowEnd(from)), "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -363,10 +378,11 @@ func (d *dayLimit) drain() {
 }
 
 // readStored reads the live entries stored from from to to, on the
-// person-days given as a list of person hash XOR day (all when it is "").
-func (r *run) readStored(ctx context.Context, from, to int32, days string) (*storedEntries, error) {
+// person-days given as a list of person hash XOR day, of the people given
+// one a line (all when both are "").
+func (r *run) readStored(ctx context.Context, from, to int32, days, persons string) (*storedEntries, error) {
 	rows, err := r.im.cfg.Store.Query(ctx, store.QueryText("day_hours"), store.Params{"org": r.req.Org,
-		"from": date(from), "to": date(to), "days": days})
+		"from": date(from), "to": date(to), "days": days, "persons": persons})
 	if err != nil {
 		return nil, err
 	}

