@@ -279,6 +279,13 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	rec := ingest.BatchRecord{Org: req.Org, ID: sum.BatchID, Source: format, Format: format, FileName: req.File,
 		StartedAt: started, Status: ingest.BatchRunning}
+	if req.Stage {
+		// Recorded before any row, so that Recover finds a request that
+		// stops before it completes, staged or not, and records it failed.
+		// (One written with a single INSERT and stopped right after it
+		// is recorded failed with its rows visible: the INSERT was whole.)
+		rec.Status = ingest.BatchStaging
+	}
 	if !req.DryRun {
 		if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
 			return sum, err
@@ -288,13 +295,6 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		run.stage = func() error {
 			w, staged, err := im.stager(sum.BatchID)
 			if err != nil {
-				return err
-			}
-			// Recorded before the first staged row, so that Recover finds
-			// the rows of a run that stops before it completes.
-			staging := rec
-			staging.Status = ingest.BatchStaging
-			if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{staging}); err != nil {
 				return err
 			}
 			run.writer, run.staged = w, staged
