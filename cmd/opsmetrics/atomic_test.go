@@ -9,7 +9,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,13 +198,7 @@ func TestImportBrokenFile(t *testing.T) {
 func TestKill9MidRequest(t *testing.T) {
 	env := testEnv(t)
 	token := createToken(t, env, "acme", "ingest")
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
-	cmd.Env = environ(env)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	base := listening(t, stdout)
+	cmd, base := startServe(t, env)
 	ids := make([]string, 40_000) // more than the 25,000 rows of one staged batch
 	for i := range ids {
 		ids[i] = fmt.Sprintf("te-%05d", i)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -163,13 +162,7 @@ func TestIntakeAPI(t *testing.T) {
 func TestAcknowledgedSurvivesKill9(t *testing.T) {
 	env := testEnv(t)
 	token := createToken(t, env, "acme", "ingest")
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
-	cmd.Env = environ(env)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	base := listening(t, stdout)
+	cmd, base := startServe(t, env)
 	ids := make([]string, 5000)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("te-%05d", i)

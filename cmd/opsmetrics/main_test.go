@@ -64,6 +64,19 @@ func cliWith(t *testing.T, env map[string]string) func(args ...string) (int, str
 	}
 }
 
+// startServe starts the real binary's serve on free loopback ports over env
+// and returns it with its base URL once it listens. The caller kills it.
+func startServe(t *testing.T, env map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0")
+	cmd.Env = environ(env)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, listening(t, stdout)
+}
+
 func getenvFrom(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
