@@ -6,15 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
 // serveInProcess runs `opsmetrics serve` in-process on a free port and
@@ -174,20 +169,8 @@ func TestAcknowledgedSurvivesKill9(t *testing.T) {
 	cmd.Process.Kill() // SIGKILL straight after the answer
 	cmd.Wait()
 
-	s, err := chdb.Open(chdb.Config{LibPath: env["CHDB_LIB_PATH"], DataDir: env["OPSMETRICS_DATA_DIR"], Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	rows, err := s.Query(ctx, "SELECT count() FROM ops.time_entries FINAL WHERE org_id = {org:String}", store.Params{"org": "acme"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := rows.Scan(0, &n); err != nil || n != 5000 {
-		t.Fatalf("after kill -9: %d entries (%v), want 5000", n, err)
+	if n, _ := countStored(t, env, "acme"); n != 5000 {
+		t.Fatalf("after kill -9: %d entries, want 5000", n)
 	}
 }
 
