@@ -1,4 +1,4 @@
-package intake
+package app
 
 import (
 	"bytes"
@@ -7,48 +7,47 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/auth"
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
-// RegisterOrg adds GET /org to read, which must require a read token, and
+// registerOrg adds GET /org to read, which must require a read token, and
 // PUT /org to admin, which must require an admin token: the token's org's
-// settings (ingest.OrgPatch says what each means).
-func RegisterOrg(read, admin *echo.Group, s ingest.Querier, w *ingest.Writer) {
+// settings (org.Patch says what each means). A bad setting is an
+// *org.BadSettingError, which the error table answers with a 400.
+func registerOrg(read, admin *echo.Group, orgs *org.Cache) {
 	read.GET("/org", func(c echo.Context) error {
 		tok, ok := auth.TokenOf(c)
 		if !ok {
-			return errors.New("intake: org route registered without auth.Require")
+			return errors.New("app: org route registered without auth.Require")
 		}
-		o, _, err := ingest.LoadOrg(c.Request().Context(), s, tok.Org)
+		// Read now, not from the cache: whoever asks for the settings may
+		// just have changed them from another process (the CLI).
+		o, _, err := orgs.Load(c.Request().Context(), tok.Org)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, o.Settings())
+		return c.JSON(http.StatusOK, o.Show())
 	})
 	admin.PUT("/org", func(c echo.Context) error {
 		tok, ok := auth.TokenOf(c)
 		if !ok {
-			return errors.New("intake: org route registered without auth.Require")
+			return errors.New("app: org route registered without auth.Require")
 		}
-		var p ingest.OrgPatch
+		var p org.Patch
 		if why := decodePatch(c.Request().Body, &p); why != "" {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: want a JSON object of settings ("+
 				"name, time_zone, currency, workdays, business_hours, grace_days, overhead_per_hour, stuck_review_hours): "+why)
 		}
-		o, err := w.UpdateOrg(c.Request().Context(), s, tok.Org, p)
-		if errors.Is(err, ingest.ErrBadSetting) {
-			return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ingest.ErrBadSetting.Error()+": "))
-		}
+		o, err := orgs.Update(c.Request().Context(), tok.Org, p)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, o.Settings())
+		return c.JSON(http.StatusOK, o.Show())
 	})
 }
 
@@ -57,7 +56,7 @@ func RegisterOrg(read, admin *echo.Group, s ingest.Querier, w *ingest.Writer) {
 // checks, encoding/json would read null as "change nothing" and stop after
 // the first of two objects, and the request would succeed with a change the
 // caller did not mean.
-func decodePatch(body io.Reader, p *ingest.OrgPatch) string {
+func decodePatch(body io.Reader, p *org.Patch) string {
 	dec := json.NewDecoder(body)
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {

@@ -1,10 +1,9 @@
-package main
+package app
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,10 +18,10 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -33,6 +32,8 @@ type serverConfig struct {
 	BodyLimit string // largest intake body, e.g. "32M"
 	Tokens    *auth.Tokens
 	Importer  *importer.Importer
+	// Settings is the process's one cache of org settings.
+	Settings *org.Cache
 	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
 	Registerer prometheus.Registerer
 	// BodyIdle ends a request whose body sends no byte for this long, and
@@ -42,8 +43,8 @@ type serverConfig struct {
 }
 
 func (c serverConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil {
-		return errors.New("server: store, logger, tokens and importer are required")
+	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Settings == nil {
+		return errors.New("server: store, logger, tokens, importer and settings are required")
 	}
 	if c.BodyLimit == "" {
 		return errors.New("server: no body limit")
@@ -94,13 +95,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return tok.Org, ok
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
-	metrics.RegisterAPI(read, cfg.Store, orgOf, time.Now)
+	metrics.RegisterAPI(read, cfg.Store, cfg.Settings, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: cfg.Store, Logger: cfg.Logger})
-	if err != nil {
-		return nil, err
-	}
-	intake.RegisterOrg(read, admin, cfg.Store, w)
+	registerOrg(read, admin, cfg.Settings)
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.
@@ -108,7 +105,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf},
+	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err
@@ -130,90 +127,6 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	}, small)
 	return e, nil
 }
-
-func requestID(c echo.Context) string {
-	return c.Response().Header().Get(echo.HeaderXRequestID)
-}
-
-// apiError is the body of every error response.
-type apiError struct {
-	Error     string `json:"error"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-// errorHandler maps errors to statuses. Client errors (echo.HTTPError) keep
-// their message; anything else is logged with its detail and answered with a
-// generic message, so engine text and stack traces never reach a client.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
-	return func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
-		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
-			// The client went away (a closed tab, a navigation): not a server
-			// error. 499 is nginx's "client closed request"; nobody reads it.
-			log.Debug("request_abandoned", "method", c.Request().Method, "path", c.Path(), "request_id", requestID(c))
-			c.Response().WriteHeader(statusClientClosed)
-			return
-		}
-		status, msg := http.StatusInternalServerError, "internal error"
-		var he *echo.HTTPError
-		switch {
-		case errors.As(err, &he):
-			status = he.Code
-			msg = http.StatusText(he.Code)
-			if s, ok := he.Message.(string); ok {
-				msg = s
-			}
-		case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrAuth), errors.Is(err, store.ErrTooOld), errors.Is(err, store.ErrNoLibrary):
-			status, msg = http.StatusServiceUnavailable, "database unavailable"
-		case errors.Is(err, store.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-			status, msg = http.StatusGatewayTimeout, "query timed out"
-		case errors.Is(err, store.ErrMemory):
-			status, msg = http.StatusServiceUnavailable, "query too large; narrow the date range or filters"
-		}
-		if status >= 500 {
-			log.Error("request_failed", "method", c.Request().Method, "path", c.Path(), "status", status,
-				"request_id", requestID(c), "err", err)
-		}
-		if c.Request().Method == http.MethodHead {
-			_ = c.NoContent(status)
-			return
-		}
-		if isPage(c.Request().URL.Path) {
-			c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-			c.Response().WriteHeader(status)
-			_ = errorPage.Execute(c.Response(), struct {
-				Status         int
-				Message, ReqID string
-			}{status, msg, requestID(c)})
-			return
-		}
-		_ = c.JSON(status, apiError{Error: msg, RequestID: requestID(c)})
-	}
-}
-
-// statusClientClosed is the status of a request whose client went away
-// before the answer.
-const statusClientClosed = 499
-
-// isPage reports whether a path is a page a person opens (the dashboards),
-// whose errors are shown as a page rather than JSON.
-func isPage(path string) bool {
-	for _, p := range []string{"/api/", "/healthz", "/readyz", "/assets/"} {
-		if strings.HasPrefix(path, p) {
-			return false
-		}
-	}
-	return true
-}
-
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Status}} · opsmetrics</title>
-<link rel="stylesheet" href="/assets/app.css"></head>
-<body><main><h1>{{.Status}}</h1><p class="note">{{.Message}}</p>
-<p><a href="/">Back to the overview</a> · <a href="/logout">Sign in as someone else</a></p>
-{{if .ReqID}}<p class="question">Request {{.ReqID}}</p>{{end}}</main></body></html>`))
 
 // requestDurations observes every request's duration by route (the
 // registered path, such as /api/v1/kpis/:name, so ids never become labels),

@@ -88,7 +88,7 @@ func (d *server) capacity(c echo.Context) error {
 	shared := false
 	if form.ok() {
 		if err := req.Validate(); err != nil {
-			form.Errors = append(form.Errors, badRequestText(err))
+			form.Errors = append(form.Errors, metrics.Message(err))
 		} else {
 			first = firstWeekOn(req.NotBefore)
 			end := first.AddDate(0, 0, 7*(req.HorizonWeeks+2*req.Weeks))
@@ -136,7 +136,7 @@ func (d *server) capacity(c echo.Context) error {
 	if refused != nil {
 		// The form checks what the search checks; should they differ,
 		// the reader still gets the message by the form.
-		form.Errors = append(form.Errors, badRequestText(refused))
+		form.Errors = append(form.Errors, metrics.Message(refused))
 	}
 	choice := roleChoice(roles, n)
 	form.checkRoles(choice)
@@ -198,11 +198,6 @@ func (d *server) capacity(c echo.Context) error {
 		body.Answer = describeStart(answer, name("role"), name("person"))
 	}
 	return d.render(c, "capacity", pageData{View: v, Names: n, Body: body, Notes: notes})
-}
-
-// badRequestText is a metrics.ErrBadRequest's message for the reader.
-func badRequestText(err error) string {
-	return strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": ")
 }
 
 // trimGrid is g without its weeks from to on. Pure; g is not changed.

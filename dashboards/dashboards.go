@@ -21,8 +21,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 //go:embed templates/*.html
@@ -37,7 +37,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Org returns the signed-in org of a request (the session's token).
 	Org func(echo.Context) (string, bool)
-	Now func() time.Time // defaults to time.Now
+	// Settings is where pages read org settings; nil: from Store on
+	// every page.
+	Settings *org.Cache
+	Now      func() time.Time // defaults to time.Now
 }
 
 // Validate reports what is missing.
@@ -47,6 +50,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Settings == nil {
+		var err error
+		if c.Settings, err = org.NewCache(org.Config{Store: c.Store}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -128,7 +137,7 @@ func (d *server) view(c echo.Context) (View, error) {
 		}
 		v.Client, v.Team = f["client"], f["team"]
 	}
-	v.Settings, _, err = ingest.LoadOrg(c.Request().Context(), d.cfg.Store, org)
+	v.Settings, err = d.cfg.Settings.Get(c.Request().Context(), org)
 	return v, err
 }
 
@@ -141,7 +150,7 @@ type pageData struct {
 	Charts []Chart
 	Body   any
 	Notes  []string // what is missing, shown at the top
-	Org    ingest.OrgSettings
+	Org    org.Shown
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
@@ -160,7 +169,7 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 		}
 		data.Names = n
 	}
-	data.Org = data.View.Settings.Settings()
+	data.Org = data.View.Settings.Show()
 	for _, p := range Pages {
 		if p.Path == c.Path() {
 			data.Page = p
@@ -213,6 +222,7 @@ func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.
 		if r.Now.IsZero() {
 			r.Now = d.cfg.Now()
 		}
+		r.Orgs = d.cfg.Settings
 		jobs[i] = func(ctx context.Context) (err error) {
 			out[i], err = metrics.Compute(ctx, d.cfg.Store, r)
 			return err

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // View is everything a page shows, and all of it is in the URL: the org, the
@@ -19,7 +19,7 @@ type View struct {
 	Client, Team string
 	// Settings are the org's, read once per page (server.view) for its KPI
 	// requests, its own lists and its footer.
-	Settings ingest.Org
+	Settings org.Settings
 }
 
 // maxRange bounds a page's date range: the pages read day and week buckets.

@@ -19,25 +19,6 @@ type Meta struct {
 	Deleted    bool
 }
 
-// Org is a tenant and its settings (see OrgPatch for what each means). The
-// zero values of Workdays, DayStart with DayEnd, TimeZone and
-// StuckReviewHours stand for the defaults: Monday to Friday, 09:00–17:00,
-// UTC, 48 hours.
-type Org struct {
-	ID              string
-	Name            string
-	TimeZone        string
-	Currency        string
-	OverheadPerHour decimal.Decimal
-	Workdays        uint8  // bit 0 = Monday
-	DayStart        uint16 // business hours, minutes after midnight
-	DayEnd          uint16
-	GraceDays       uint16
-	// StuckReviewHours is how long a client review may wait before it
-	// counts as stuck; 0 stands for DefaultStuckReviewHours.
-	StuckReviewHours uint16
-}
-
 // Role carries effective-dated defaults for everyone holding it.
 type Role struct {
 	Org               string

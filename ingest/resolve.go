@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -71,9 +72,9 @@ func (r *Resolver) load(ctx context.Context) error {
 	r.loaded = true
 	r.people, r.clients, r.projects = map[string]string{}, map[string]string{}, map[string]string{}
 	r.personRaw, r.clientRaw, r.projectRaw = map[[3]string]string{}, map[string]string{}, map[[2]string]string{}
-	q, org := r.q, r.org
+	q, id := r.q, r.org
 	load := func(name string, each func(cols []string)) error {
-		rows, err := q.Query(ctx, store.QueryText(name), store.Params{"org": org})
+		rows, err := q.Query(ctx, store.QueryText(name), store.Params{"org": id})
 		if err != nil {
 			return fmt.Errorf("load %s: %w", name, err)
 		}
@@ -93,15 +94,15 @@ func (r *Resolver) load(ctx context.Context) error {
 	err := load("resolve_people", func(c []string) {
 		r.remember(r.people, "id:"+c[0], c[0])
 		if c[1] != "" {
-			r.remember(r.people, "email:"+NormalizeName(c[1]), c[0])
+			r.remember(r.people, "email:"+org.NormalizeName(c[1]), c[0])
 		}
-		r.remember(r.people, "name:"+NormalizeName(c[2]), c[0])
+		r.remember(r.people, "name:"+org.NormalizeName(c[2]), c[0])
 	})
 	if err == nil {
-		err = load("resolve_clients", func(c []string) { r.remember(r.clients, NormalizeName(c[1]), c[0]) })
+		err = load("resolve_clients", func(c []string) { r.remember(r.clients, org.NormalizeName(c[1]), c[0]) })
 	}
 	if err == nil {
-		err = load("resolve_projects", func(c []string) { r.remember(r.projects, c[1]+"\x00"+NormalizeName(c[2]), c[0]) })
+		err = load("resolve_projects", func(c []string) { r.remember(r.projects, c[1]+"\x00"+org.NormalizeName(c[2]), c[0]) })
 	}
 	return err
 }
@@ -156,7 +157,7 @@ func (r *Resolver) Resolve(ctx context.Context, e *TimeEntry, refs *Refs) error 
 }
 
 func (r *Resolver) person(refs *Refs) string {
-	email, name := NormalizeName(refs.PersonEmail), NormalizeName(refs.PersonName)
+	email, name := org.NormalizeName(refs.PersonEmail), org.NormalizeName(refs.PersonName)
 	keys := []string{}
 	if refs.PersonID != "" {
 		keys = append(keys, "id:"+refs.PersonID)
@@ -199,7 +200,7 @@ func (r *Resolver) person(refs *Refs) string {
 }
 
 func (r *Resolver) client(name string) string {
-	key := NormalizeName(name)
+	key := org.NormalizeName(name)
 	if key == "" {
 		return ""
 	}
@@ -213,7 +214,7 @@ func (r *Resolver) client(name string) string {
 }
 
 func (r *Resolver) project(clientID, name string) string {
-	n := NormalizeName(name)
+	n := org.NormalizeName(name)
 	if n == "" {
 		return ""
 	}

@@ -631,41 +631,6 @@ func ParseFlag(s string) (bool, string) {
 	return false, "not a yes/no value"
 }
 
-// currencyNames maps the names and symbols seen where a code belongs.
-var currencyNames = map[string]string{
-	"EURO": "EUR", "EUROS": "EUR", "€": "EUR", "£": "GBP", "US$": "USD",
-}
-
-// CurrencyCode reads a currency as exports write it, "USD", "usd",
-// "Euro - EUR", "United States Dollar - USD", "EURO" or "€", and returns
-// its upper-case ISO 4217 code. Empty input is no currency: ("", "").
-func CurrencyCode(s string) (string, string) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", ""
-	}
-	if i := strings.LastIndex(s, " - "); i >= 0 {
-		s = strings.TrimSpace(s[i+3:])
-	}
-	up := strings.ToUpper(s)
-	if c, ok := currencyNames[up]; ok {
-		return c, ""
-	}
-	if len(up) == 3 && isUpperASCII(up) {
-		return up, ""
-	}
-	return "", "unknown currency (want an ISO code such as USD or EUR)"
-}
-
-func isUpperASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
 // Date orders for day-month-year dates written with slashes or dashes
 // (Options.DateOrder).
 const (

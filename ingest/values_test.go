@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 func TestParseDecimal(t *testing.T) {
@@ -227,35 +229,6 @@ func TestParseClock(t *testing.T) {
 	}
 }
 
-func TestCurrencyCode(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"Euro - EUR", "EUR"},
-		{"United States Dollar - USD", "USD"},
-		{"British Pound - GBP", "GBP"},
-		{"USD", "USD"},
-		{"usd", "USD"},
-		{"EURO", "EUR"},
-		{"Euro", "EUR"},
-		{"€", "EUR"},
-		{"", ""},
-		{"  ", ""},
-		{"Dollar", "!"},
-		{"US", "!"},
-		{"Euro - E1R", "!"},
-	} {
-		got, why := CurrencyCode(tc.in)
-		if tc.want == "!" {
-			if why == "" {
-				t.Errorf("CurrencyCode(%q) = %q, want an error", tc.in, got)
-			}
-			continue
-		}
-		if why != "" || got != tc.want {
-			t.Errorf("CurrencyCode(%q) = %q, %q; want %q", tc.in, got, why, tc.want)
-		}
-	}
-}
-
 func TestParseDate(t *testing.T) {
 	d := func(y, m, dd int) string {
 		return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
@@ -472,7 +445,7 @@ func FuzzParseClock(f *testing.F) {
 			t.Fatalf("ParseClock(%q) = %d out of range", s, secs)
 		}
 		ParseFlag(s)
-		CurrencyCode(s)
+		org.CurrencyCode(s)
 	})
 }
 

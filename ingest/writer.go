@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -55,13 +56,15 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	return &Writer{cfg: cfg}, nil
 }
 
+var _ org.Writer = (*Writer)(nil)
+
 // Write inserts records, a slice of one canonical record type ([]TimeEntry,
 // []Person, ...), tagged with batchID. It returns the number of rows written.
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	st := w.stamp(batchID)
 	c := &columns{pool: &w.spare}
 	switch recs := records.(type) {
-	case []Org:
+	case []org.Settings:
 		orgRows(c, recs, st)
 	case []Role:
 		roleRows(c, recs, st)
@@ -132,18 +135,18 @@ func flag(b bool) uint8 {
 	return 0
 }
 
-func orgRows(c *columns, recs []Org, st stamp) {
+func orgRows(c *columns, recs []org.Settings, st stamp) {
 	c.begin("ops.orgs", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].ID })
 	col(c, "name", func(i int) string { return recs[i].Name })
-	col(c, "time_zone", func(i int) string { return recs[i].withDefaults().TimeZone })
+	col(c, "time_zone", func(i int) string { return recs[i].WithDefaults().TimeZone })
 	col(c, "currency", func(i int) string { return recs[i].Currency })
 	col(c, "overhead_per_hour", func(i int) dec { return recs[i].OverheadPerHour })
-	col(c, "workdays", func(i int) uint8 { return recs[i].withDefaults().Workdays })
-	col(c, "workday_start_minute", func(i int) uint16 { return recs[i].withDefaults().DayStart })
-	col(c, "workday_end_minute", func(i int) uint16 { return recs[i].withDefaults().DayEnd })
+	col(c, "workdays", func(i int) uint8 { return recs[i].WithDefaults().Workdays })
+	col(c, "workday_start_minute", func(i int) uint16 { return recs[i].WithDefaults().DayStart })
+	col(c, "workday_end_minute", func(i int) uint16 { return recs[i].WithDefaults().DayEnd })
 	col(c, "grace_days", func(i int) uint16 { return recs[i].GraceDays })
-	col(c, "stuck_review_hours", func(i int) uint16 { return recs[i].withDefaults().StuckReviewHours })
+	col(c, "stuck_review_hours", func(i int) uint16 { return recs[i].WithDefaults().StuckReviewHours })
 	col(c, "version", func(int) uint64 { return st.version })
 	col(c, "ingested_at", func(int) time.Time { return st.at })
 }

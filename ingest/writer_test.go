@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -36,7 +37,7 @@ func TestWriteEveryRecordType(t *testing.T) {
 		records any
 		table   string
 	}{
-		{[]Org{{ID: "acme", Name: "Acme"}}, "ops.orgs"},
+		{[]org.Settings{{ID: "acme", Name: "Acme"}}, "ops.orgs"},
 		{[]Role{{Org: "acme", Role: "designer", ValidFrom: day, BillRate: &one}}, "ops.roles"},
 		{[]Person{{Meta: m, ValidFrom: day, Name: "Ana", WeeklyCapacityHours: decimal.NewFromInt(40)}}, "ops.people"},
 		{[]Client{{Meta: m, Name: "Globex"}}, "ops.clients"},

@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // OrgOf returns the org a request may read: the one its token belongs to.
@@ -25,11 +27,11 @@ type OrgOf func(c echo.Context) (string, bool)
 //	GET /kpis/:name    one KPI, as JSON, or CSV with Accept: text/csv (or ?format=csv)
 //
 // The org is always the token's, never a parameter, so no org can read
-// another's numbers.
-// Org settings (time zone, currency, business hours) are cached for
-// OrgSettingsTTL.
-func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
-	orgs := newOrgCache(OrgSettingsTTL)
+// another's numbers. A request's mistakes are returned as they are
+// (ErrBadRequest, *FilterError), for the server's error table to answer.
+// Org settings (time zone, currency, business hours) are read through
+// orgs; nil reads them from q on every request.
+func RegisterAPI(g *echo.Group, q Querier, orgs *org.Cache, orgOf OrgOf, now func() time.Time) {
 	g.GET("/kpis", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"kpis": Catalog(), "dimensions": Dimensions, "intervals": Intervals})
 	})
@@ -40,11 +42,11 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		r, err := capacityFromQuery(c, org, now())
 		if err != nil {
-			return badRequest(err)
+			return err
 		}
 		grid, err := Capacity(c.Request().Context(), q, r)
 		if err != nil {
-			return badRequest(err)
+			return err
 		}
 		if c.QueryParam("format") == "csv" || strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv") {
 			c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -87,7 +89,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		a, err := EarliestStart(c.Request().Context(), q, r)
 		if err != nil {
-			return badRequest(err)
+			return err
 		}
 		return c.JSON(http.StatusOK, a)
 	})
@@ -98,17 +100,12 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		}
 		req, format, err := requestFromQuery(c, org, now())
 		if err != nil {
-			return badRequest(err)
+			return err
 		}
-		req.WithNames = true
-		res, err := compute(c.Request().Context(), q, req, orgs)
-		var fe *FilterError
-		if errors.As(err, &fe) {
-			return c.JSON(http.StatusBadRequest, filterProblem{Error: fe.Error(), Filter: fe.Kind, Value: fe.Value,
-				Ambiguous: fe.Ambiguous, Candidates: append([]Named{}, fe.Candidates...)})
-		}
+		req.WithNames, req.Orgs = true, orgs
+		res, err := Compute(c.Request().Context(), q, req)
 		if err != nil {
-			return badRequest(err)
+			return err
 		}
 		if format == "csv" {
 			c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
@@ -118,22 +115,6 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 		return c.JSON(http.StatusOK, res)
 	})
 }
-
-// filterProblem is the 400 of a filter that names nothing, or several
-// things, of its kind: the message, and the filter, its value and the
-// candidates (close matches, or every match of an ambiguous name) for a
-// program to offer.
-type filterProblem struct {
-	Error      string  `json:"error"`
-	Filter     string  `json:"filter"`
-	Value      string  `json:"value"`
-	Ambiguous  bool    `json:"ambiguous"`
-	Candidates []Named `json:"candidates"`
-}
-
-// OrgSettingsTTL is how long the API reuses an org's settings: a changed
-// time zone or currency shows in KPI answers within this time.
-const OrgSettingsTTL = 30 * time.Second
 
 // queryParams are the parameters GET /kpis/:name understands; any other is
 // an error, so a misspelt filter never silently widens a result.
@@ -164,15 +145,6 @@ func requestFromQuery(c echo.Context, org string, now time.Time) (Request, strin
 	}
 	_, err = r.Validate()
 	return r, format, err
-}
-
-// badRequest turns ErrBadRequest into a 400 with its message and passes
-// other errors on to the server's error handler.
-func badRequest(err error) error {
-	if errors.Is(err, ErrBadRequest) {
-		return echo.NewHTTPError(http.StatusBadRequest, strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": "))
-	}
-	return err
 }
 
 // JSONProblem says what is wrong with a JSON body without echoing Go types.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -209,7 +210,7 @@ func TestApprovalTimeSkipsHolidays(t *testing.T) {
 	}
 	const req, ok = ingest.EventClientReviewRequested, ingest.EventClientApproved
 	write(t,
-		[]ingest.Org{{ID: org, Name: "Holidays", TimeZone: "America/New_York", Currency: "USD"}},
+		[]settings.Settings{{ID: org, Name: "Holidays", TimeZone: "America/New_York", Currency: "USD"}},
 		[]ingest.Holiday{
 			{Org: org, Date: d("2026-01-19"), Name: "Martin Luther King Jr. Day"},
 			{Org: org, Date: d("2026-01-24"), Name: "A Saturday"},
@@ -236,7 +237,7 @@ func TestApprovalTimeSkipsHolidays(t *testing.T) {
 func TestStuckReviewLimit(t *testing.T) {
 	const org = "stuck-limit-test"
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
-	write(t, []ingest.Org{{ID: org, Name: "Stuck", TimeZone: "UTC", Currency: "USD"}},
+	write(t, []settings.Settings{{ID: org, Name: "Stuck", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.TaskEvent{
 			{Meta: meta("r1"), OccurredAt: utc("2026-03-08 00:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d1", ClientID: "c"},
 			{Meta: meta("r2"), OccurredAt: utc("2026-03-09 06:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d2", ClientID: "c"},
@@ -249,8 +250,12 @@ func TestStuckReviewLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	orgs, err := settings.NewCache(settings.Config{Store: s, Writer: w})
+	if err != nil {
+		t.Fatal(err)
+	}
 	limit := 24
-	if _, err := w.UpdateOrg(t.Context(), s, org, ingest.OrgPatch{StuckReviewHours: &limit}); err != nil {
+	if _, err := orgs.Update(t.Context(), org, settings.Patch{StuckReviewHours: &limit}); err != nil {
 		t.Fatal(err)
 	}
 	// 24 h: both (60 and 30 > 24).

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/shopspring/decimal"
 
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
@@ -46,14 +47,18 @@ func BenchmarkKPIs(b *testing.B) {
 	b.Logf("org %s: %d time entries from %s to %s", org, n, day(from), day(to))
 
 	e := echo.New()
-	RegisterAPI(e.Group("/api/v1"), s, func(echo.Context) (string, bool) { return org, true }, time.Now)
+	orgs, err := settings.NewCache(settings.Config{Store: s, TTL: settings.DefaultTTL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	RegisterAPI(e.Group("/api/v1"), s, orgs, func(echo.Context) (string, bool) { return org, true }, time.Now)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 
 	for _, k := range Catalog() {
 		b.Run(k.Name, func(b *testing.B) {
 			r := Request{KPI: k.Name, Org: org, From: from, To: to}
-			p, err := prepare(ctx, s, r, nil)
+			p, err := prepare(ctx, s, r)
 			if err != nil {
 				b.Fatal(err)
 			}

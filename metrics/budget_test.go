@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // The budget scenario (spec kpis.md §7): org "budget-test" in UTC, workdays
@@ -101,7 +102,7 @@ func writeBudget(tb testing.TB) {
 			HoursPerWeek: perWeek, HoursPerDay: perDay, Status: status, Probability: dec(probability)}
 	}
 	write(tb,
-		[]ingest.Org{{ID: budgetOrg, Name: "Budget test", TimeZone: "UTC", Currency: "USD"}},
+		[]settings.Settings{{ID: budgetOrg, Name: "Budget test", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.Holiday{{Org: budgetOrg, Date: d("2026-03-04"), Name: "Founders' day"}, {Org: budgetOrg, Date: d("2026-03-20"), Name: "Spring day"}},
 		[]ingest.Person{{Meta: meta("p1"), ValidFrom: d("2025-01-01"), Name: "P1", Role: "designer",
 			WeeklyCapacityHours: dec("40"), BillRate: pdec("90"), CostRate: pdec("50")}},

@@ -32,7 +32,7 @@ func capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid,
 	if err != nil {
 		return nil, err
 	}
-	org, err := loadOrg(ctx, q, r.Org)
+	org, err := settingsFor(ctx, q, Request{Org: r.Org})
 	if err != nil {
 		return nil, fmt.Errorf("capacity of org %s: %w", r.Org, err)
 	}

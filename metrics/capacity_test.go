@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 	"github.com/shopspring/decimal"
 )
@@ -93,7 +94,7 @@ func loadCapacity(t *testing.T) {
 				Billable: true, BillingStatus: ingest.Unbilled}
 		}
 		write(t,
-			[]ingest.Org{{ID: capacityOrg, Name: "Capacity test", TimeZone: "UTC", Currency: "USD"}},
+			[]settings.Settings{{ID: capacityOrg, Name: "Capacity test", TimeZone: "UTC", Currency: "USD"}},
 			[]ingest.Person{
 				person("alice", "2024-01-01", "designer", "studio", "40", 31), bob,
 				person("carol", "2024-01-01", "developer", "build", "24", 7),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -29,7 +30,10 @@ type CollectorConfig struct {
 	MaxSeries int
 	// Orgs, when set, limits the gauges to these orgs; empty: every org.
 	Orgs []string
-	Now  func() time.Time // default time.Now
+	// Settings is where org settings are read; nil: from Store for
+	// every KPI.
+	Settings *org.Cache
+	Now      func() time.Time // default time.Now
 }
 
 // Validate fills defaults and reports what is missing.
@@ -311,6 +315,7 @@ func (c *Collector) capped() []sample {
 // compute runs one KPI and times it.
 func (c *Collector) compute(ctx context.Context, r Request) (*Result, error) {
 	start := time.Now()
+	r.Orgs = c.cfg.Settings
 	res, err := Compute(ctx, c.cfg.Store, r)
 	c.queryDuration.WithLabelValues(r.KPI).Observe(time.Since(start).Seconds())
 	return res, err

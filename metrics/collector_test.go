@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -25,7 +26,7 @@ func TestCollector(t *testing.T) {
 		return ingest.TimeEntry{Meta: meta(id), PersonID: "p1", ClientID: client, Date: d(day), Hours: dec(hours),
 			Billable: true, BillingStatus: status}
 	}
-	write(t, []ingest.Org{{ID: org, Name: "Collector", TimeZone: "UTC", Currency: "USD"}},
+	write(t, []settings.Settings{{ID: org, Name: "Collector", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.Person{{Meta: meta("p1"), ValidFrom: d("2025-01-01"), Name: "Pia", Role: "designer", Team: "Studio",
 			WeeklyCapacityHours: dec("40"), BillRate: pdec("100"), StartDate: pd("2025-01-01")}},
 		[]ingest.Client{{Meta: meta("c1"), Name: "One"}, {Meta: meta("c2"), Name: "Two"}},

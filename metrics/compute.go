@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -31,7 +29,10 @@ type Request struct {
 	Now      time.Time         // "now" for open-overdue and ages; zero means time.Now
 	// Settings are the org's settings when the caller has read them already
 	// (a page asking for ten KPIs of one org reads them once); nil: read.
-	Settings *ingest.Org
+	Settings *org.Settings
+	// Orgs is where the org's settings are read when Settings is nil,
+	// and its currency when they name none; nil: from q, every time.
+	Orgs *org.Cache
 	// Names are the org's names when the caller has read them already;
 	// nil: read when a filter is set.
 	Names *Names
@@ -45,8 +46,28 @@ type Request struct {
 // dates, a grouping or filter the KPI does not allow.
 var ErrBadRequest = errors.New("bad KPI request")
 
+// BadRequestError is a request the caller must fix. Msg says what to fix,
+// for the person who sent it as it is (the API's 400, the CLI's message);
+// Error prefixes ErrBadRequest's text.
+type BadRequestError struct{ Msg string }
+
+func (e *BadRequestError) Error() string { return ErrBadRequest.Error() + ": " + e.Msg }
+
+// Is makes errors.Is(err, ErrBadRequest) true.
+func (e *BadRequestError) Is(target error) bool { return target == ErrBadRequest }
+
+// Message is what the person who sent a request reads of err, an error
+// that is ErrBadRequest: a BadRequestError's Msg, else err's text (a
+// *FilterError or *RoleError says it all).
+func Message(err error) string {
+	if bad, ok := errors.AsType[*BadRequestError](err); ok {
+		return bad.Msg
+	}
+	return err.Error()
+}
+
 func badf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))
+	return &BadRequestError{Msg: fmt.Sprintf(format, args...)}
 }
 
 // MaxRange bounds a request's date range, so one request cannot ask the
@@ -126,100 +147,37 @@ type orgSettings struct {
 	stuckHours       uint64
 }
 
-// orgCache remembers org settings for a short while, so that the API does
-// not ask the engine for them on every request: with the fastest KPIs
-// (about 10 ms) that lookup was a sixth of the time. A nil cache loads every
-// time.
-type orgCache struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	m   map[string]cachedOrg
-}
-
-type cachedOrg struct {
-	s  orgSettings
-	at time.Time
-}
-
-func newOrgCache(ttl time.Duration) *orgCache {
-	return &orgCache{ttl: ttl, m: map[string]cachedOrg{}}
-}
-
-func (c *orgCache) get(ctx context.Context, q Querier, org string) (orgSettings, error) {
-	if c == nil {
-		return loadOrg(ctx, q, org)
-	}
-	c.mu.Lock()
-	e, ok := c.m[org]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < c.ttl {
-		return e.s, nil
-	}
-	s, err := loadOrg(ctx, q, org)
-	if err != nil {
-		return s, err
-	}
-	c.mu.Lock()
-	if len(c.m) > 10_000 { // bounded: forget everything rather than grow
-		clear(c.m)
-	}
-	c.m[org] = cachedOrg{s, time.Now()}
-	c.mu.Unlock()
-	return s, nil
-}
-
-// loadOrg reads an org's settings (ingest.LoadOrg's defaults for an org
-// without any), with its currency as settingsOf finds it.
-func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
-	o, _, err := ingest.LoadOrg(ctx, q, org)
-	if err != nil {
-		return orgSettings{}, err
-	}
-	return settingsOf(ctx, q, o)
-}
-
-// settingsOf returns o's settings for the queries. An org whose settings
-// name no currency (an org set up by importing clients, or through the
-// API) takes the one currency its clients and time entries name; with
-// none or several its currency stays unknown, never a guess: a label of
-// USD on amounts in EUR is worse than none.
-func settingsOf(ctx context.Context, q Querier, o ingest.Org) (orgSettings, error) {
-	s := orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
-		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
-	if s.currency != "" {
-		return s, nil
-	}
-	rows, err := q.Query(ctx, store.QueryText("org_data_currencies"), store.Params{"org": o.ID})
-	if err != nil {
-		return s, fmt.Errorf("org %s currency: %w", o.ID, err)
-	}
-	var names []string
-	for i := range rows.Len() {
-		var c string
-		if err := rows.Scan(i, &c); err != nil {
-			return s, fmt.Errorf("org %s currency: %w", o.ID, err)
+// settingsFor returns the settings r's KPI runs with: r.Settings when
+// given, else the org's from r.Orgs, with the org's currency as
+// org.Cache.Currency finds it.
+func settingsFor(ctx context.Context, q Querier, r Request) (orgSettings, error) {
+	orgs := r.Orgs
+	if orgs == nil {
+		var err error
+		if orgs, err = org.NewCache(org.Config{Store: q}); err != nil {
+			return orgSettings{}, err
 		}
-		names = append(names, c)
 	}
-	switch len(names) {
-	case 0:
-		s.currencyWhy = "the org's settings name none and no client or time entry names one"
-	case 1:
-		s.currency = names[0]
-	default:
-		s.currencyWhy = "the org's settings name none and its data names " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	var o org.Settings
+	if r.Settings != nil && r.Settings.ID == r.Org {
+		o = *r.Settings
+	} else {
+		var err error
+		if o, err = orgs.Get(ctx, r.Org); err != nil {
+			return orgSettings{}, err
+		}
 	}
-	return s, nil
+	s := orgSettings{tz: o.TimeZone, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
+	var err error
+	s.currency, s.currencyWhy, err = orgs.Currency(ctx, o)
+	return s, err
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
 // no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
 // mistakes; the store's typed errors otherwise.
 func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
-	return compute(ctx, q, r, nil)
-}
-
-func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result, error) {
 	named := r.WithNames && slices.Contains(namedGroups, r.GroupBy)
 	if named && (r.Names == nil || r.Names.Org != r.Org) {
 		// Read once: the filters resolve with the same names.
@@ -229,7 +187,7 @@ func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result
 		}
 		r.Names = n
 	}
-	p, err := prepare(ctx, q, r, orgs)
+	p, err := prepare(ctx, q, r)
 	if err != nil {
 		return nil, err
 	}
@@ -278,17 +236,12 @@ type prepared struct {
 	params store.Params
 }
 
-func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepared, error) {
+func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
 	k, err := r.Validate()
 	if err != nil {
 		return nil, err
 	}
-	var org orgSettings
-	if r.Settings != nil && r.Settings.ID == r.Org {
-		org, err = settingsOf(ctx, q, *r.Settings)
-	} else {
-		org, err = orgs.get(ctx, q, r.Org)
-	}
+	org, err := settingsFor(ctx, q, r)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // An org's currency comes from its settings, else from its data (the
@@ -26,7 +27,7 @@ func TestCurrencyFromDataNeverADefault(t *testing.T) {
 	}
 
 	// cur-set keeps its books in GBP: the setting wins over a client billed in EUR.
-	write(t, []ingest.Org{{ID: "cur-set", Name: "Set", Currency: "GBP"}}, []ingest.Client{client("cur-set", "c-1", "EUR")})
+	write(t, []settings.Settings{{ID: "cur-set", Name: "Set", Currency: "GBP"}}, []ingest.Client{client("cur-set", "c-1", "EUR")})
 	if got := compute(t, req("cur-set")).Currency; got != "GBP" {
 		t.Errorf("org set to GBP: currency %q, want GBP", got)
 	}

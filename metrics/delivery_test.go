@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -149,7 +150,7 @@ func writeDelivery(tb testing.TB) {
 		return ingest.Project{Meta: meta(id), Name: id, ClientID: client, Kind: ingest.KindTM, BillableDefault: true}
 	}
 	write(tb,
-		[]ingest.Org{{ID: deliveryOrg, Name: "Delivery", TimeZone: "America/New_York", Currency: "USD"}},
+		[]settings.Settings{{ID: deliveryOrg, Name: "Delivery", TimeZone: "America/New_York", Currency: "USD"}},
 		[]ingest.Project{project("p-acme", "c-acme"), project("p-beta", "c-beta"), project("p-gamma", "c-gamma")},
 		deliverables,
 		[]ingest.Deliverable{d6done}, // D6 re-ingested, newer: counted once, as delivered
@@ -311,8 +312,12 @@ func TestDeliveryOrgSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	orgs, err := settings.NewCache(settings.Config{Store: s, Writer: w})
+	if err != nil {
+		t.Fatal(err)
+	}
 	name, tz, currency, days, hours, grace := "Grace", "America/New_York", "USD", "mon-sat", "08:00-12:00", 2
-	if _, err := w.UpdateOrg(t.Context(), s, org, ingest.OrgPatch{Name: &name, TimeZone: &tz, Currency: &currency,
+	if _, err := orgs.Update(t.Context(), org, settings.Patch{Name: &name, TimeZone: &tz, Currency: &currency,
 		Workdays: &days, BusinessHours: &hours, GraceDays: &grace}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
@@ -116,7 +117,7 @@ func writeLoop(tb testing.TB) {
 	d6gone := dv("D6")
 	d6gone.Deleted = true
 	write(tb,
-		[]ingest.Org{{ID: loopOrg, Name: "Loop test", TimeZone: "UTC", Currency: "USD"}},
+		[]settings.Settings{{ID: loopOrg, Name: "Loop test", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.Deliverable{dv("D1"), dv("D2"), dv("D3"), dv("D4"), dv("D5"), dv("D6")},
 		events,
 	)
@@ -319,7 +320,7 @@ func TestDataQuality(t *testing.T) {
 		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utc(at), Type: ingest.EventCreated, DeliverableID: deliverable, Phase: "intake"}
 	}
 	write(t,
-		[]ingest.Org{{ID: org, Name: "Quality test", TimeZone: "UTC", Currency: "USD"}},
+		[]settings.Settings{{ID: org, Name: "Quality test", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.Role{{Org: org, Role: "writer", ValidFrom: d("2025-01-01"), CostRate: pdec("40")},
 			{Org: org, Role: "intern", ValidFrom: d("2025-01-01")}},
 		[]ingest.Person{person("q1", "designer", "40", pdec("50"), pdec("100")), person("q2", "writer", "40", nil, nil),
@@ -468,7 +469,7 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 		return ingest.TimeEntry{Meta: meta(id), PersonID: "p1", Date: d(day), Hours: dec(hours), Billable: true, BillingStatus: status}
 	}
 	write(tb,
-		[]ingest.Org{{ID: org, Name: org, TimeZone: "UTC", Currency: "USD"}},
+		[]settings.Settings{{ID: org, Name: org, TimeZone: "UTC", Currency: "USD"}},
 		deliverables, events,
 		[]ingest.Adjustment{{Meta: meta("adj-1"), Kind: ingest.WriteOff, ClientID: "c", Date: d("2025-11-05"), Hours: pdec("2"),
 			Amount: pdec("200"), Reason: "goodwill"}},

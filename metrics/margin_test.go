@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // The margin KPIs run on the money scenario of writeoff_test.go.
@@ -175,7 +176,7 @@ func TestFixedFeeSpreadInCents(t *testing.T) {
 	const org = "fee-cents-test"
 	p := ingest.Project{Meta: ingest.Meta{Org: org, Source: "api", ExternalID: "p-fix"}, Name: "Launch", ClientID: "c-1",
 		Kind: ingest.KindFixedFee, BudgetAmount: pdec("10000"), StartDate: pd("2026-01-01"), EndDate: pd("2026-03-31")}
-	write(t, []ingest.Org{{ID: org, Name: "Fee", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{p})
+	write(t, []settings.Settings{{ID: org, Name: "Fee", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{p})
 	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-04-01"), Interval: "month"}
 	res := compute(t, r)
 	// 10,000 ÷ 3 = 3,333.33 in January and February; March takes 10,000 − 6,666.66 = 3,333.34.
@@ -194,7 +195,7 @@ func TestFixedFeeSpreadInCents(t *testing.T) {
 func TestRetainerStartingLater(t *testing.T) {
 	const org = "fee-later-test"
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
-	write(t, []ingest.Org{{ID: org, Name: "Later", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{
+	write(t, []settings.Settings{{ID: org, Name: "Later", TimeZone: "UTC", Currency: "EUR"}}, []ingest.Project{
 		{Meta: meta("p-ret"), Name: "Later retainer", ClientID: "c-1", Kind: ingest.KindRetainer,
 			RetainerFeeMonthly: pdec("5000"), StartDate: pd("2026-03-01")},
 		{Meta: meta("p-fix"), Name: "Now", ClientID: "c-1", Kind: ingest.KindFixedFee,

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -101,7 +101,7 @@ func (x Named) String() string {
 }
 
 // fold is how names are compared: case-insensitive, spacing ignored.
-func fold(s string) string { return strings.ReplaceAll(ingest.NormalizeName(s), " ", "") }
+func fold(s string) string { return strings.ReplaceAll(org.NormalizeName(s), " ", "") }
 
 // Resolve returns the id that s names among kind's: s itself when it is an
 // id, else the one id whose id or name folds to the same text (case and
@@ -220,9 +220,9 @@ func closest(s string, all []Named, n int) []Named {
 	for _, x := range all {
 		best := limit
 		for _, t := range []string{fold(x.ID), fold(x.Name)} {
-			d := ingest.EditDistance(f, t, limit)
+			d := org.EditDistance(f, t, limit)
 			if len(f) >= 3 && len(t) > len(f) {
-				d = min(d, ingest.EditDistance(f, t[:len(f)], limit)+1) // a typo in the start of a longer name
+				d = min(d, org.EditDistance(f, t[:len(f)], limit)+1) // a typo in the start of a longer name
 			}
 			best = min(best, d)
 		}

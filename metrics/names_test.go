@@ -7,6 +7,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -26,7 +27,7 @@ func writeNames(t *testing.T) {
 		return ingest.TimeEntry{Meta: meta(id), PersonID: person, ClientID: client, Date: d(day), Hours: dec(hours), Billable: true}
 	}
 	write(t,
-		[]ingest.Org{{ID: namesOrg, Name: "Names", TimeZone: "UTC", Currency: "EUR"}},
+		[]settings.Settings{{ID: namesOrg, Name: "Names", TimeZone: "UTC", Currency: "EUR"}},
 		[]ingest.Client{{Meta: meta("c-0003"), Name: "Nordlicht GmbH"}, {Meta: meta("c-0004"), Name: "Südwind AG"},
 			{Meta: meta("c-0005"), Name: "Twin"}, {Meta: meta("c-0006"), Name: "TWIN"}},
 		[]ingest.Person{person("p-ana", "Ana Lind", "Designer", "Brand"), person("p-ben", "Ben Ode", "Developer", "Web")},

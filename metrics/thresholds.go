@@ -454,7 +454,7 @@ func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf
 		var t Threshold
 		dec := json.NewDecoder(c.Request().Body)
 		if err := dec.Decode(&t); errors.Is(err, ErrBadRequest) {
-			return badRequest(err)
+			return err
 		} else if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: "+JSONProblem(err))
 		}
@@ -469,7 +469,7 @@ func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf
 		}
 		stored, err := PutThreshold(c.Request().Context(), s, org, t, now())
 		if errors.Is(err, ErrBadRequest) {
-			return badRequest(err)
+			return err
 		}
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
@@ -89,7 +90,7 @@ func TestThresholdsStoredListedExported(t *testing.T) {
 	const org = "thresholds-test"
 	s := chdbtest.Shared(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
-	write(t, []ingest.Org{{ID: org, Name: "Thresholds", TimeZone: "UTC", Currency: "EUR"}},
+	write(t, []settings.Settings{{ID: org, Name: "Thresholds", TimeZone: "UTC", Currency: "EUR"}},
 		[]ingest.Client{{Meta: meta("c-0003"), Name: "Nordlicht GmbH"}},
 		[]ingest.Person{{Meta: meta("p1"), ValidFrom: d("2025-01-01"), Name: "Ana", Role: "Designer", Team: "Brand",
 			WeeklyCapacityHours: dec("40")}})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // The capacity and utilization scenario: org "util-test" over January and
@@ -62,7 +63,7 @@ func loadUtilization(t *testing.T) {
 	dan := person("dan", "2025-01-01", "intern", "Ops", "0", 31)
 
 	write(t,
-		[]ingest.Org{{ID: utilOrg, Name: "Util", TimeZone: "UTC", Currency: "USD"}},
+		[]settings.Settings{{ID: utilOrg, Name: "Util", TimeZone: "UTC", Currency: "USD"}},
 		[]ingest.Role{{Org: utilOrg, Role: "designer", ValidFrom: d("2025-01-01"), UtilizationTarget: pdec("0.75")},
 			{Org: utilOrg, Role: "developer", ValidFrom: d("2025-01-01"), UtilizationTarget: pdec("0.7")}},
 		[]ingest.Person{ana1, ana2, ben, dan},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // The money scenario (spec kpis.md §4 and §6): org "money-test" in UTC, with
@@ -136,7 +137,7 @@ func writeMoney(tb testing.TB) {
 			Amount: dec(amount), TimeEntryIDs: ids}
 	}
 	write(tb,
-		[]ingest.Org{{ID: moneyOrg, Name: "Money test", TimeZone: "UTC", Currency: "USD", OverheadPerHour: dec("10")}},
+		[]settings.Settings{{ID: moneyOrg, Name: "Money test", TimeZone: "UTC", Currency: "USD", OverheadPerHour: dec("10")}},
 		[]ingest.Role{
 			{Org: moneyOrg, Role: "designer", ValidFrom: d("2025-01-01"), BillRate: pdec("100"), CostRate: pdec("40")},
 			{Org: moneyOrg, Role: "designer", ValidFrom: d("2026-01-16"), BillRate: pdec("120"), CostRate: pdec("40")},

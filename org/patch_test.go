@@ -1,4 +1,4 @@
-package ingest
+package org
 
 import (
 	"errors"
@@ -6,16 +6,16 @@ import (
 	"testing"
 )
 
-func TestOrgPatch(t *testing.T) {
+func TestPatch(t *testing.T) {
 	str := func(s string) *string { return &s }
 	num := func(n int) *int { return &n }
 	txt := func(s string) *Text { t := Text(s); return &t }
-	o := NewOrg("acme")
-	if got := o.Settings(); got != (OrgSettings{ID: "acme", Name: "acme", TimeZone: "UTC", Workdays: "mon,tue,wed,thu,fri",
+	o := New("acme")
+	if got := o.Show(); got != (Shown{ID: "acme", Name: "acme", TimeZone: "UTC", Workdays: "mon,tue,wed,thu,fri",
 		BusinessHours: "09:00-17:00", OverheadPerHour: "0", StuckReviewHours: 48}) {
 		t.Fatalf("defaults %+v", got)
 	}
-	ok := OrgPatch{Name: str(" Acme Creative "), TimeZone: str("America/New_York"), Currency: str("United States Dollar - USD"),
+	ok := Patch{Name: str(" Acme Creative "), TimeZone: str("America/New_York"), Currency: str("United States Dollar - USD"),
 		Workdays: str("Sun-Thu"), BusinessHours: str("7:30 - 24:00"), GraceDays: num(60), OverheadPerHour: txt("12.5000"),
 		StuckReviewHours: num(24)}
 	// Sun-Thu is a range that runs backwards: Sunday is day 6.
@@ -26,13 +26,13 @@ func TestOrgPatch(t *testing.T) {
 	if err := ok.Apply(&o); err != nil {
 		t.Fatal(err)
 	}
-	want := OrgSettings{ID: "acme", Name: "Acme Creative", TimeZone: "America/New_York", Currency: "USD", Workdays: "mon,tue,wed,thu,sun",
+	want := Shown{ID: "acme", Name: "Acme Creative", TimeZone: "America/New_York", Currency: "USD", Workdays: "mon,tue,wed,thu,sun",
 		BusinessHours: "07:30-24:00", GraceDays: 60, OverheadPerHour: "12.5", StuckReviewHours: 24}
-	if got := o.Settings(); got != want {
+	if got := o.Show(); got != want {
 		t.Errorf("applied %+v, want %+v", got, want)
 	}
 	before := o
-	for p, field := range map[*OrgPatch]string{
+	for p, field := range map[*Patch]string{
 		{Name: str("\x07bell")}:                   `name "\abell"`,
 		{TimeZone: str("Local")}:                  `time_zone "Local"`,
 		{TimeZone: str("")}:                       `time_zone ""`,
@@ -54,6 +54,6 @@ func TestOrgPatch(t *testing.T) {
 		}
 	}
 	if o != before {
-		t.Errorf("a rejected patch changed the org: %+v", o.Settings())
+		t.Errorf("a rejected patch changed the org: %+v", o.Show())
 	}
 }

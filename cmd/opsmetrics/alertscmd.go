@@ -154,7 +154,7 @@ Values are in the KPI's unit: ratios as 0.08 or 8%, approval_time_p90 in hours (
 			stored, err = metrics.PutThreshold(ctx, s, *org, t, time.Now())
 		}
 		if errors.Is(err, metrics.ErrBadRequest) {
-			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: %v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: %v\n", metrics.Message(err))
 			return 2
 		}
 		if err != nil {

@@ -99,7 +99,7 @@ Example:
 			return 2
 		}
 		if err := r.Validate(); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", metrics.Message(err))
 			return 2
 		}
 		s, err := so.openMigrated(ctx, log)
@@ -210,7 +210,7 @@ Example:
 
 func capacityFail(e *env, err error) int {
 	if errors.Is(err, metrics.ErrBadRequest) {
-		fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+		fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", metrics.Message(err))
 		return 2
 	}
 	return fail(e, err)

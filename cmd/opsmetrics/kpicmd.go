@@ -64,7 +64,7 @@ Examples:
 	var err error
 	if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
 		// The error starts with "from" or "to": here they are flags.
-		fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", metrics.Message(err))
 		return 2
 	}
 	for d, v := range filters {
@@ -73,7 +73,7 @@ Examples:
 		}
 	}
 	if _, err := req.Validate(); err != nil {
-		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", strings.TrimPrefix(err.Error(), metrics.ErrBadRequest.Error()+": "))
+		fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", metrics.Message(err))
 		return 2
 	}
 	s, err := so.openMigrated(ctx, log)

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 func cmdOrg(ctx context.Context, e *env, args []string) int {
@@ -42,7 +43,7 @@ The settings (also GET and PUT /api/v1/org):
 	fs := newFlags(e, "org "+args[0], "org "+args[0]+" [flags]", about)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
 	format := fs.String("format", "table", "output: table or json")
-	var p ingest.OrgPatch
+	var p settings.Patch
 	var overhead string
 	var grace, stuck int
 	if args[0] == "set" {
@@ -88,10 +89,10 @@ The settings (also GET and PUT /api/v1/org):
 			p.StuckReviewHours = &stuck
 		}
 		if given["overhead-per-hour"] {
-			t := ingest.Text(overhead)
+			t := settings.Text(overhead)
 			p.OverheadPerHour = &t
 		}
-		if p == (ingest.OrgPatch{}) {
+		if p == (settings.Patch{}) {
 			fmt.Fprintln(e.stderr, "opsmetrics org set: give at least one setting to change; see --help")
 			return 2
 		}
@@ -101,23 +102,27 @@ The settings (also GET and PUT /api/v1/org):
 		return fail(e, err)
 	}
 	defer s.Close()
-	var o ingest.Org
+	var o settings.Settings
 	if args[0] == "show" {
-		o, _, err = ingest.LoadOrg(ctx, s, *org)
+		o, _, err = settings.Load(ctx, s, *org)
 	} else {
 		var w *ingest.Writer
+		var orgs *settings.Cache
 		if w, err = ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log}); err == nil {
-			o, err = w.UpdateOrg(ctx, s, *org, p)
+			orgs, err = settings.NewCache(settings.Config{Store: s, Writer: w})
+		}
+		if err == nil {
+			o, err = orgs.Update(ctx, *org, p)
 		}
 	}
-	if errors.Is(err, ingest.ErrBadSetting) {
+	if errors.Is(err, settings.ErrBadSetting) {
 		fmt.Fprintf(e.stderr, "opsmetrics org set: %v\n", err)
 		return 2
 	}
 	if err != nil {
 		return fail(e, err)
 	}
-	set := o.Settings()
+	set := o.Show()
 	if *format == "json" {
 		if err := printJSON(e.stdout, set); err != nil {
 			return fail(e, err)

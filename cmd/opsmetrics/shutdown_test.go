@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opsmetrics/opsmetrics/app"
 )
 
 // syncBuffer is a strings.Builder that goroutines may write at once.
@@ -67,8 +69,8 @@ func TestShutdownCancelsAnImportItOutlasts(t *testing.T) {
 	case code := <-done:
 		took := time.Since(start)
 		t.Logf("run() returned %v after the stop", took)
-		if took > time.Second+shutdownMargin {
-			t.Errorf("run() returned %v after the stop, want at most the 1 s timeout + %v", took, shutdownMargin)
+		if took > time.Second+app.ShutdownMargin {
+			t.Errorf("run() returned %v after the stop, want at most the 1 s timeout + %v", took, app.ShutdownMargin)
 		}
 		if code != 0 {
 			t.Errorf("serve exit %d after stop", code)

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // Formats New reads.
@@ -174,7 +175,7 @@ func missingRequired(d *desc, cols []string, keysOnly bool) []string {
 func suggest(s string, names []string) string {
 	best, bestD := "", 3 // at most two edits away
 	for _, n := range names {
-		if d := ingest.EditDistance(s, n, bestD); d < bestD {
+		if d := org.EditDistance(s, n, bestD); d < bestD {
 			best, bestD = n, d
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 	"github.com/shopspring/decimal"
 )
 
@@ -446,16 +446,16 @@ func parseEmail(v *raw) (string, string) {
 	return s, ""
 }
 
-// parseWorkdays reads days (ingest.ParseWorkdays), or a JSON array of day
+// parseWorkdays reads days (org.ParseWorkdays), or a JSON array of day
 // names, as a bitmask with bit 0 = Monday.
 func parseWorkdays(v *raw) (uint8, string) {
 	switch v.kind {
 	case text:
-		return ingest.ParseWorkdays(v.text)
+		return org.ParseWorkdays(v.text)
 	case list:
-		return ingest.ParseWorkdays(strings.Join(v.list, ","))
+		return org.ParseWorkdays(strings.Join(v.list, ","))
 	}
-	return ingest.ParseWorkdays("")
+	return org.ParseWorkdays("")
 }
 
 // validUTF8 reports whether every string is UTF-8.

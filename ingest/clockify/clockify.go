@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // Source is the source name of every record this package makes.
@@ -169,7 +170,7 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 		if unit == "" {
 			continue
 		}
-		code, why := ingest.CurrencyCode(unit)
+		code, why := org.CurrencyCode(unit)
 		if why == "" && p.currency != "" && code != p.currency {
 			why = "a second currency (" + p.currency + " in another column)"
 		}

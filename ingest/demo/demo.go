@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // ChunkSize is the most records Generate passes to one emit call.
@@ -116,7 +117,7 @@ const (
 // Generate validates cfg and emits the dataset in this order: orgs, roles,
 // people, clients, projects, holidays, time off, allocations, deliverables,
 // task events, time entries, adjustments, invoice lines. Each emit call gets
-// a non-empty slice of one record type ([]ingest.Org, []ingest.Person, ...)
+// a non-empty slice of one record type ([]settings.Settings, []ingest.Person, ...)
 // of at most ChunkSize records.
 //
 // The slice belongs to Generate and is reused once emit returns: emit must
@@ -146,7 +147,7 @@ func Generate(ctx context.Context, cfg Config, emit func(records any) error) (Co
 	spread := &spreader{entries: int64(cfg.Entries), slots: slots}
 	steps := []func() error{
 		func() error {
-			return emitEach(out, nameOrgs, orgs, func(o *org) []ingest.Org { return []ingest.Org{o.rec} })
+			return emitEach(out, nameOrgs, orgs, func(o *org) []settings.Settings { return []settings.Settings{o.rec} })
 		},
 		func() error { return emitEach(out, nameRoles, orgs, func(o *org) []ingest.Role { return o.roles }) },
 		func() error { return emitEach(out, namePeople, orgs, (*org).personRecords) },

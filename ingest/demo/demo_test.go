@@ -16,13 +16,14 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 var testEnd = time.Date(2026, time.May, 1, 0, 0, 0, 0, time.UTC)
 
 // dataset is everything one Generate call emitted, copied out of the reused chunks.
 type dataset struct {
-	orgs         []ingest.Org
+	orgs         []settings.Settings
 	roles        []ingest.Role
 	people       []ingest.Person
 	clients      []ingest.Client
@@ -41,7 +42,7 @@ type dataset struct {
 
 func (ds *dataset) add(t testing.TB, recs any) {
 	switch r := recs.(type) {
-	case []ingest.Org:
+	case []settings.Settings:
 		ds.orgs = append(ds.orgs, r...)
 		ds.calls = append(ds.calls, nameOrgs)
 	case []ingest.Role:

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
 // Hours are counted in micro-hours (int64) until they become decimals, and
@@ -41,7 +42,7 @@ type org struct {
 	index   int
 	id      string
 	profile orgProfile
-	rec     ingest.Org
+	rec     settings.Settings
 	pct     int64 // price level in percent of the USD rate card
 
 	// Calendar. Day d is histStart + d days; history is [0, histDays), the
@@ -97,7 +98,7 @@ func newOrg(cfg Config, index int) *org {
 	}
 	o.pct = currencyPercent(o.profile.currency)
 	o.offset = int64(o.profile.offset) * 3600
-	o.rec = ingest.Org{ID: o.id, Name: name, TimeZone: o.profile.timeZone, Currency: o.profile.currency,
+	o.rec = settings.Settings{ID: o.id, Name: name, TimeZone: o.profile.timeZone, Currency: o.profile.currency,
 		OverheadPerHour: decimal.New(o.profile.overhead, 0)}
 
 	o.initCalendar()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // Source is the source name of every record this package makes.
@@ -237,7 +238,7 @@ func (c *currencyCache) code(raw string) (string, string) {
 	if raw == c.raw {
 		return c.iso, ""
 	}
-	iso, why := ingest.CurrencyCode(raw)
+	iso, why := org.CurrencyCode(raw)
 	if why == "" {
 		c.raw, c.iso = raw, iso
 	}

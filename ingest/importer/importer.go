@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -51,6 +52,11 @@ type Config struct {
 	// cluster), through which a staged batch cannot be dropped by partition:
 	// the staging tables' TTL removes it a day later instead.
 	Distributed bool
+	// Settings is where an import reads its org's settings (fresh: the
+	// row it may write must not be a stale copy) and which it tells when
+	// it ends, since it may have written them or the currencies the org's
+	// data names. nil: a cache of the importer's own.
+	Settings *org.Cache
 }
 
 // MaxPausedParts is the active part count at which a paused import lets
@@ -72,6 +78,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Settings == nil {
+		var err error
+		if c.Settings, err = org.NewCache(org.Config{Store: c.Store}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -206,6 +218,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if req.Org == "" {
 		return nil, errors.New("no org given")
 	}
+	defer im.cfg.Settings.Forget(req.Org)
 	started := im.cfg.Now().UTC()
 	hash := sha256.New()
 	counter := &countingReader{r: io.TeeReader(req.Body, hash)}

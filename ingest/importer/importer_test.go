@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
@@ -337,19 +338,23 @@ func TestImportKeepsOrgSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tz, days, hours, grace, overhead, stuck := "Europe/Berlin", "mon-thu", "08:00-16:30", 3, ingest.Text("7.25"), 24
-	if _, err := w.UpdateOrg(t.Context(), s, "keeps", ingest.OrgPatch{TimeZone: &tz, Workdays: &days, BusinessHours: &hours,
+	orgs, err := org.NewCache(org.Config{Store: s, Writer: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tz, days, hours, grace, overhead, stuck := "Europe/Berlin", "mon-thu", "08:00-16:30", 3, org.Text("7.25"), 24
+	if _, err := orgs.Update(t.Context(), "keeps", org.Patch{TimeZone: &tz, Workdays: &days, BusinessHours: &hours,
 		GraceDays: &grace, OverheadPerHour: &overhead, StuckReviewHours: &stuck}); err != nil {
 		t.Fatal(err)
 	}
 	importString(t, im, importer.Request{Org: "keeps"}, harvestHeader+harvestRow("2026-01-05", "x", "1"))
-	o, found, err := ingest.LoadOrg(t.Context(), s, "keeps")
+	o, found, err := org.Load(t.Context(), s, "keeps")
 	if err != nil || !found {
 		t.Fatal(found, err)
 	}
-	want := ingest.OrgSettings{ID: "keeps", Name: "keeps", TimeZone: "Europe/Berlin", Currency: "USD", Workdays: "mon,tue,wed,thu",
+	want := org.Shown{ID: "keeps", Name: "keeps", TimeZone: "Europe/Berlin", Currency: "USD", Workdays: "mon,tue,wed,thu",
 		BusinessHours: "08:00-16:30", GraceDays: 3, OverheadPerHour: "7.25", StuckReviewHours: 24}
-	if got := o.Settings(); got != want {
+	if got := o.Show(); got != want {
 		t.Errorf("after the import %+v, want %+v", got, want)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/harvest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -25,8 +26,8 @@ type run struct {
 	sum      *Summary
 	entity   string
 	resolver *ingest.Resolver
-	org      ingest.Org // the org's settings; Currency is "" until the org or the input sets it
-	orgDirty bool       // the org row must be written: it is new, or its currency became known
+	org      org.Settings // the org's settings; Currency is "" until the org or the input sets it
+	orgDirty bool         // the org row must be written: it is new, or its currency became known
 
 	mu         sync.Mutex // guards sum's counts, which the writer goroutine updates too
 	jobs       chan job
@@ -77,7 +78,7 @@ type pending struct {
 func (r *run) loadOrg(ctx context.Context) error {
 	var found bool
 	var err error
-	r.org, found, err = ingest.LoadOrg(ctx, r.im.cfg.Store, r.req.Org)
+	r.org, found, err = r.im.cfg.Settings.Load(ctx, r.req.Org)
 	r.orgDirty = !found
 	return err
 }
@@ -337,9 +338,9 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 
 // job is one flush's worth of writes, in the order they must happen.
 type job struct {
-	org     []ingest.Org // the org row, when it is new or its currency became known
-	created []any        // people, clients and projects the resolver created
-	batches []*pending   // in entityOrder
+	org     []org.Settings // the org row, when it is new or its currency became known
+	created []any          // people, clients and projects the resolver created
+	batches []*pending     // in entityOrder
 	entity  []string
 	line    int // the line of its last row
 }
@@ -411,7 +412,7 @@ func (r *run) finish() error {
 func (r *run) takeJob() job {
 	var j job
 	if r.orgDirty {
-		j.org = []ingest.Org{r.org} // every setting as read: only a new org's row or its currency changes
+		j.org = []org.Settings{r.org} // every setting as read: only a new org's row or its currency changes
 		r.orgDirty = false
 	}
 	people, clients, projects := r.resolver.TakeCreated()

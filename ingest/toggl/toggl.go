@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/org"
 )
 
 // Source is the source name of every record this package makes.
@@ -78,7 +79,7 @@ func New(r io.Reader, opts ingest.Options) (ingest.Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	currency, why := ingest.CurrencyCode(f.Unit(colAmount))
+	currency, why := org.CurrencyCode(f.Unit(colAmount))
 	if why != "" {
 		return nil, &ingest.FileError{File: opts.File, Line: f.HeaderLine(), Reason: fmt.Sprintf("column %q: %s", f.Header(colAmount), why)}
 	}

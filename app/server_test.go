@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -18,16 +18,17 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestPanicIsA500 loads the embedded engine (whose signal handlers must stay
 // off), panics with a nil dereference inside a handler, and checks the client
 // gets a plain 500 and the server keeps serving.
 func TestPanicIsA500(t *testing.T) {
-	env := testEnv(t)
-	s, err := chdb.Open(chdb.Config{LibPath: env["CHDB_LIB_PATH"], DataDir: filepath.Join(t.TempDir(), "data"), Logger: slog.New(slog.DiscardHandler)})
+	s, err := chdb.Open(chdb.Config{LibPath: chdbtest.LibPath(t), DataDir: filepath.Join(t.TempDir(), "data"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestPanicIsA500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im})
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Settings: settingsOf(t, s)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,9 +164,20 @@ func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Registerer: reg})
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Settings: settingsOf(t, s),
+		Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// settingsOf is a settings cache over s, as Run makes one.
+func settingsOf(t *testing.T, s store.Store) *org.Cache {
+	t.Helper()
+	c, err := org.NewCache(org.Config{Store: s, TTL: org.DefaultTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
