@@ -1,6 +1,8 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
+	"github.com/opsmetrics/opsmetrics/org"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // TestCapacityDates (moved from metrics: the 400s come from the error
@@ -35,6 +39,30 @@ func TestCapacityDates(t *testing.T) {
 		e.ServeHTTP(rec, req)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tc.want) {
 			t.Errorf("%s %s: %d %s, want 400 with %s", tc.method, tc.target, rec.Code, rec.Body.String(), tc.want)
+		}
+	}
+}
+
+// TestErrorTable: each kind of error gets its status and the message its
+// user reads, without the sentinel's prefix; anything unknown is a 500
+// that says nothing of its cause.
+func TestErrorTable(t *testing.T) {
+	bad := func(s string) error { _, _, err := metrics.ParseRange(s, "", time.Now()); return err }
+	for _, tc := range []struct {
+		err    error
+		status int
+		msg    string
+	}{
+		{echo.NewHTTPError(http.StatusForbidden, "no"), 403, "no"},
+		{fmt.Errorf("kpi x: %w", bad("2026-13-01")), 400, `from "2026-13-01": there is no month 13; want a date as YYYY-MM-DD`},
+		{&org.BadSettingError{Msg: `grace_days "61": must be from 0 to 60`}, 400, `grace_days "61": must be from 0 to 60`},
+		{fmt.Errorf("query: %w", store.ErrTimeout), 504, "query timed out"},
+		{store.ErrUnavailable, 503, "database unavailable"},
+		{errors.New("engine said something private"), 500, "internal error"},
+	} {
+		status, body := answer(tc.err)
+		if status != tc.status || body.Error != tc.msg {
+			t.Errorf("%v: %d %q, want %d %q", tc.err, status, body.Error, tc.status, tc.msg)
 		}
 	}
 }
