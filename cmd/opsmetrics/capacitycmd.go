@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
@@ -19,6 +20,9 @@ import (
 type needs map[string]decimal.Decimal
 
 func (n needs) String() string { return fmt.Sprint(map[string]decimal.Decimal(n)) }
+
+// Type names the flag's value in --help.
+func (n needs) Type() string { return "ROLE=HOURS" }
 
 func (n needs) Set(v string) error {
 	role, hours, ok := strings.Cut(v, "=")
@@ -30,21 +34,16 @@ func (n needs) Set(v string) error {
 	return nil
 }
 
-func cmdCapacity(ctx context.Context, e *env, args []string) int {
-	about := `Subcommands:
-  earliest-start   the first week a job fits everyone's free hours, with the reasons
-  grid             free hours by role, team or person for the coming weeks`
-	if code, done := subcommandUsage(e, args, "capacity earliest-start|grid", about); done {
-		return code
-	}
+func cmdCapacity(e *env) *cobra.Command {
+	cmd, _ := newCommand("capacity COMMAND", "free hours by week, and the earliest start for a job (for sales)", "")
+	return group(cmd, cmdEarliestStart(e), cmdCapacityGrid(e))
+}
+
+func cmdEarliestStart(e *env) *cobra.Command {
 	var so storeOptions
 	var lo logOptions
-	var fs *flag.FlagSet
-	org := func() *string { return fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)") }
-	switch args[0] {
-	case "earliest-start":
-		fs = newFlags(e, "capacity earliest-start", "capacity earliest-start --need ROLE=HOURS... --weeks N [flags]",
-			`Answers "when can we start a job that needs these hours a week of these roles for N weeks?"
+	cmd, fs := newCommand("earliest-start --need ROLE=HOURS... --weeks N", "the first week a job fits everyone's free hours, with the reasons",
+		`Answers "when can we start a job that needs these hours a week of these roles for N weeks?"
 with a date: the first week from which every role has the free hours in each week of the
 job (available hours minus confirmed bookings and, unless --no-tentative, tentative ones
 times their probability). Also says which week is tightest, what falls short on the date
@@ -53,21 +52,19 @@ would be.
 
 Example:
   opsmetrics capacity earliest-start --org acme --need designer=20 --need developer=10 --weeks 6 --not-before 2026-12-01`)
-		o := org()
-		need := needs{}
-		fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role; any capitals)")
-		weeks := fs.Int("weeks", 0, "how many weeks the job runs")
-		notBefore := fs.String("not-before", "", "the earliest date it may start, YYYY-MM-DD (default: today)")
-		horizon := fs.Int("horizon", 52, "how many weeks ahead to look")
-		noTentative := fs.Bool("no-tentative", false, "ignore tentative bookings")
-		derate := fs.Bool("derate", false, "scale each person's confirmed bookings by how much they over- or under-ran them in the last 12 weeks")
-		format := fs.String("format", "text", "output: text or json")
-		so.register(fs, e)
-		lo.register(fs, e)
-		log, code := parseWithLog(e, fs, args[1:], &lo)
-		if code >= 0 {
-			return code
-		}
+	o := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
+	need := needs{}
+	fs.Var(need, "need", "hours per week of a role, ROLE=HOURS (repeat for each role; any capitals)")
+	weeks := fs.Int("weeks", 0, "how many weeks the job runs")
+	notBefore := fs.String("not-before", "", "the earliest date it may start, YYYY-MM-DD (default: today)")
+	horizon := fs.Int("horizon", 52, "how many weeks ahead to look")
+	noTentative := fs.Bool("no-tentative", false, "ignore tentative bookings")
+	derate := fs.Bool("derate", false, "scale each person's confirmed bookings by how much they over- or under-ran them in the last 12 weeks")
+	format := fs.String("format", "text", "output: text or json")
+	fs.enum("format", "text", "json")
+	so.register(fs, e)
+	lo.register(fs, e)
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		r := metrics.EarliestStartRequest{Org: *o, Demand: need, Weeks: *weeks, HorizonWeeks: *horizon,
 			IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
 		r.NotBefore = time.Now().UTC().Truncate(24 * time.Hour)
@@ -122,22 +119,27 @@ Example:
 		}
 		printAnswer(e, a)
 		return 0
-	case "grid":
-		fs = newFlags(e, "capacity grid", "capacity grid [--by role|team|person] [--from D] [--to D] [flags]",
-			"Free hours per week: available (contracted − time off − holidays), booked (confirmed),\ntentative (× probability) and free, by role, team or person.")
-		o := org()
-		by := fs.String("by", "role", "role, team or person")
-		from := fs.String("from", "", "first day, YYYY-MM-DD (default: today)")
-		to := fs.String("to", "", "day after the last (default: 12 weeks after from)")
-		noTentative := fs.Bool("no-tentative", false, "do not subtract tentative bookings from free hours")
-		derate := fs.Bool("derate", false, "scale confirmed bookings by each person's trailing actual ÷ scheduled hours")
-		format := fs.String("format", "table", "output: table, json or csv")
-		so.register(fs, e)
-		lo.register(fs, e)
-		log, code := parseWithLog(e, fs, args[1:], &lo)
-		if code >= 0 {
-			return code
-		}
+	})
+	return cmd
+}
+
+func cmdCapacityGrid(e *env) *cobra.Command {
+	var so storeOptions
+	var lo logOptions
+	cmd, fs := newCommand("grid", "free hours by role, team or person for the coming weeks",
+		"Free hours per week: available (contracted − time off − holidays), booked (confirmed),\ntentative (× probability) and free, by role, team or person.")
+	o := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
+	by := fs.String("by", "role", "role, team or person")
+	from := fs.String("from", "", "first day, YYYY-MM-DD (default: today)")
+	to := fs.String("to", "", "day after the last (default: 12 weeks after from)")
+	noTentative := fs.Bool("no-tentative", false, "do not subtract tentative bookings from free hours")
+	derate := fs.Bool("derate", false, "scale confirmed bookings by each person's trailing actual ÷ scheduled hours")
+	format := fs.String("format", "table", "output: table, json or csv")
+	fs.enum("by", "role", "team", "person")
+	fs.enum("format", "table", "json", "csv")
+	so.register(fs, e)
+	lo.register(fs, e)
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		if !slices.Contains([]string{"table", "json", "csv"}, *format) {
 			fmt.Fprintf(e.stderr, "opsmetrics capacity: --format %q: want table, json or csv\n", *format)
 			return 2
@@ -202,10 +204,8 @@ Example:
 			return fail(e, err)
 		}
 		return 0
-	default:
-		fmt.Fprintf(e.stderr, "opsmetrics capacity: unknown subcommand %q\n\n%s\n", args[0], about)
-		return 2
-	}
+	})
+	return cmd
 }
 
 func capacityFail(e *env, err error) int {

@@ -9,17 +9,19 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
-func cmdDemo(ctx context.Context, e *env, args []string) int {
+func cmdDemo(e *env) *cobra.Command {
 	var so storeOptions
 	var lo logOptions
 	var cfg demo.Config
-	fs := newFlags(e, "demo", "demo [flags]", `Loads a generated agency: people, clients, projects, a year of time entries,
+	cmd, fs := newCommand("demo", "load a generated demo agency", `Loads a generated agency: people, clients, projects, a year of time entries,
 deliverables with review cycles, allocations, time off and holidays. The same flags
 give the same data, and loading it again replaces it rather than adding to it.
 History ends today in each org's time zone, so dashboards show current data; only
@@ -33,40 +35,39 @@ allocations, booked time off and due dates lie ahead.`)
 	optimize := fs.Bool("optimize", true, "merge parts after loading (faster reads)")
 	so.register(fs, e)
 	lo.register(fs, e)
-	log, code := parseWithLog(e, fs, args, &lo)
-	if code >= 0 {
-		return code
-	}
-	cfg.End = demo.EndToday(time.Now(), cfg.Orgs)
-	if err := cfg.Validate(); err != nil {
-		return fail(e, err)
-	}
-	s, err := so.openMigrated(ctx, log)
-	if err != nil {
-		return fail(e, err)
-	}
-	defer s.Close()
-
-	batchID := demoBatchID(cfg)
-	if !*force {
-		done, err := batchDone(ctx, s, batchID)
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
+		cfg.End = demo.EndToday(time.Now(), cfg.Orgs)
+		if err := cfg.Validate(); err != nil {
+			return fail(e, err)
+		}
+		s, err := so.openMigrated(ctx, log)
 		if err != nil {
 			return fail(e, err)
 		}
-		if done {
-			fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", batchID)
-			return demoSummary(ctx, e, s)
+		defer s.Close()
+
+		batchID := demoBatchID(cfg)
+		if !*force {
+			done, err := batchDone(ctx, s, batchID)
+			if err != nil {
+				return fail(e, err)
+			}
+			if done {
+				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", batchID)
+				return demoSummary(ctx, e, s)
+			}
 		}
-	}
-	if err := loadDemo(ctx, e, s, log, cfg, batchID); err != nil {
-		return fail(e, err)
-	}
-	if *optimize {
-		if err := optimizeTables(ctx, s); err != nil {
+		if err := loadDemo(ctx, e, s, log, cfg, batchID); err != nil {
 			return fail(e, err)
 		}
-	}
-	return demoSummary(ctx, e, s)
+		if *optimize {
+			if err := optimizeTables(ctx, s); err != nil {
+				return fail(e, err)
+			}
+		}
+		return demoSummary(ctx, e, s)
+	})
+	return cmd
 }
 
 // demoSummary prints what is loaded and an API token for the first demo org:

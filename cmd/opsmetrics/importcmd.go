@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/canonical"
@@ -23,10 +25,10 @@ import (
 // GOMEMLIMIT says otherwise (docs/benchmarks.md has the measurements).
 const importMemoryLimit = 96 << 20
 
-func cmdImport(ctx context.Context, e *env, args []string) int {
+func cmdImport(e *env) *cobra.Command {
 	var so storeOptions
 	var lo logOptions
-	fs := newFlags(e, "import", "import FILE... [flags]", `Imports time exports (Harvest, Toggl, Clockify detailed CSV) and opsmetrics' own
+	cmd, fs := newCommand("import FILE...", "import time exports and opsmetrics CSV/NDJSON files", `Imports time exports (Harvest, Toggl, Clockify detailed CSV) and opsmetrics' own
 CSV, NDJSON and JSON files (docs/import.md). The format is detected from the header.
 Importing the same file again, or an overlapping one, changes no total.
 Exits 1 when any row was rejected; each rejected row is reported with its file,
@@ -39,117 +41,93 @@ line, field and value.`)
 	strict := fs.Bool("strict", false, "write nothing from a file that has any rejected row")
 	rejectFile := fs.String("reject-file", "", "write every rejected row (file, line, field, value, reason) to this CSV file")
 	output := fs.String("output", "table", "summary format: table, json or csv")
+	fs.enum("format", importer.Formats...)
+	fs.enum("entity", canonical.Entities...)
+	fs.enum("date-order", "mdy", "dmy")
+	fs.enum("output", "table", "json", "csv")
 	so.register(fs, e)
 	lo.register(fs, e)
-	files, rest := splitArgs(fs, args)
-	log, code := parseWithLog(e, fs, rest, &lo)
-	if code >= 0 {
-		return code
-	}
-	switch {
-	case len(files) == 0:
-		fmt.Fprintln(e.stderr, "opsmetrics import: name at least one file (see --help)")
-		return 2
-	case *org == "":
-		fmt.Fprintln(e.stderr, "opsmetrics import: --org is required (or set OPSMETRICS_ORG)")
-		return 2
-	case !slices.Contains([]string{"table", "json", "csv"}, *output):
-		fmt.Fprintf(e.stderr, "opsmetrics import: --output %q: want table, json or csv\n", *output)
-		return 2
-	case *dateOrder != "" && *dateOrder != "mdy" && *dateOrder != "dmy":
-		fmt.Fprintf(e.stderr, "opsmetrics import: --date-order %q: want mdy or dmy\n", *dateOrder)
-		return 2
-	}
-	var rejects *csv.Writer
-	var rejectsFile *os.File
-	if *rejectFile != "" {
-		f, err := os.Create(*rejectFile)
+	cmd.Args = cobra.ArbitraryArgs // the files, before, between or after the flags
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, files []string) int {
+		switch {
+		case len(files) == 0:
+			fmt.Fprintln(e.stderr, "opsmetrics import: name at least one file (see --help)")
+			return 2
+		case *org == "":
+			fmt.Fprintln(e.stderr, "opsmetrics import: --org is required (or set OPSMETRICS_ORG)")
+			return 2
+		case !slices.Contains([]string{"table", "json", "csv"}, *output):
+			fmt.Fprintf(e.stderr, "opsmetrics import: --output %q: want table, json or csv\n", *output)
+			return 2
+		case *dateOrder != "" && *dateOrder != "mdy" && *dateOrder != "dmy":
+			fmt.Fprintf(e.stderr, "opsmetrics import: --date-order %q: want mdy or dmy\n", *dateOrder)
+			return 2
+		}
+		var rejects *csv.Writer
+		var rejectsFile *os.File
+		if *rejectFile != "" {
+			f, err := os.Create(*rejectFile)
+			if err != nil {
+				return fail(e, err)
+			}
+			defer f.Close()
+			rejectsFile, rejects = f, csv.NewWriter(f)
+			rejects.Write([]string{"file", "line", "field", "value", "reason"})
+		}
+		if e.getenv("GOMEMLIMIT") == "" {
+			// A large import allocates fast; a soft limit keeps the Go heap near
+			// what is live (batches in flight, the keyer) instead of twice that.
+			debug.SetMemoryLimit(importMemoryLimit)
+		}
+		s, err := so.openMigrated(ctx, log)
 		if err != nil {
 			return fail(e, err)
 		}
-		defer f.Close()
-		rejectsFile, rejects = f, csv.NewWriter(f)
-		rejects.Write([]string{"file", "line", "field", "value", "reason"})
-	}
-	if e.getenv("GOMEMLIMIT") == "" {
-		// A large import allocates fast; a soft limit keeps the Go heap near
-		// what is live (batches in flight, the keyer) instead of twice that.
-		debug.SetMemoryLimit(importMemoryLimit)
-	}
-	s, err := so.openMigrated(ctx, log)
-	if err != nil {
-		return fail(e, err)
-	}
-	defer s.Close()
-	// The embedded engine belongs to this process alone, so its merges can
-	// wait while a file is written (importer.Config.PauseMerges);
-	// OPSMETRICS_IMPORT_MERGES=on keeps them running.
-	im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0),
-		PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") != "on"})
-	if err != nil {
-		return fail(e, err)
-	}
-	var sums []*importer.Summary
-	failed := map[*importer.Summary]error{}
-	exit := 0
-	for _, path := range files {
-		sum, err := importFile(ctx, e, im, path, importer.Request{Org: *org, Format: *format, Entity: *entity,
-			DateOrder: *dateOrder, DryRun: *dryRun, Strict: *strict, CountChanges: true}, rejects)
-		if sum != nil {
-			sums = append(sums, sum)
-			if sum.Rejected() > 0 {
-				exit = 1
+		defer s.Close()
+		// The embedded engine belongs to this process alone, so its merges can
+		// wait while a file is written (importer.Config.PauseMerges);
+		// OPSMETRICS_IMPORT_MERGES=on keeps them running.
+		im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0),
+			PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") != "on"})
+		if err != nil {
+			return fail(e, err)
+		}
+		var sums []*importer.Summary
+		failed := map[*importer.Summary]error{}
+		exit := 0
+		for _, path := range files {
+			sum, err := importFile(ctx, e, im, path, importer.Request{Org: *org, Format: *format, Entity: *entity,
+				DateOrder: *dateOrder, DryRun: *dryRun, Strict: *strict, CountChanges: true}, rejects)
+			if sum != nil {
+				sums = append(sums, sum)
+				if sum.Rejected() > 0 {
+					exit = 1
+				}
+				if err != nil {
+					failed[sum] = err
+				}
 			}
 			if err != nil {
-				failed[sum] = err
+				fmt.Fprintf(e.stderr, "opsmetrics import: %v\n", err)
+				exit = 1
+				if ctx.Err() != nil {
+					break
+				}
 			}
 		}
-		if err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics import: %v\n", err)
-			exit = 1
-			if ctx.Err() != nil {
-				break
+		printSummaries(e, sums, failed, *output, *dryRun, *strict)
+		if rejects != nil {
+			// A reject file that silently lacks rows (a full disk) would be worse
+			// than none: say so.
+			rejects.Flush()
+			if err := errors.Join(rejects.Error(), rejectsFile.Sync()); err != nil {
+				fmt.Fprintf(e.stderr, "opsmetrics import: writing %s: %v\n", *rejectFile, err)
+				exit = 1
 			}
 		}
-	}
-	printSummaries(e, sums, failed, *output, *dryRun, *strict)
-	if rejects != nil {
-		// A reject file that silently lacks rows (a full disk) would be worse
-		// than none: say so.
-		rejects.Flush()
-		if err := errors.Join(rejects.Error(), rejectsFile.Sync()); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics import: writing %s: %v\n", *rejectFile, err)
-			exit = 1
-		}
-	}
-	return exit
-}
-
-// splitArgs separates file names from flags, so `import a.csv b.csv --org x`
-// works as well as `import --org x a.csv b.csv`.
-func splitArgs(fs *flag.FlagSet, args []string) (files, flags []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return append(files, args[i+1:]...), flags
-		case strings.HasPrefix(a, "-") && a != "-":
-			flags = append(flags, a)
-			name := strings.TrimLeft(a, "-")
-			if f := fs.Lookup(name); f != nil && !strings.Contains(name, "=") && !isBoolFlag(f) && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-		default:
-			files = append(files, a)
-		}
-	}
-	return files, flags
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
+		return exit
+	})
+	return cmd
 }
 
 func importFile(ctx context.Context, e *env, im *importer.Importer, path string, req importer.Request, rejects *csv.Writer) (*importer.Summary, error) {

@@ -1,5 +1,9 @@
 // Command opsmetrics collects agency time and delivery data into ClickHouse and
 // serves operations KPIs: `opsmetrics --help` lists its subcommands.
+//
+// The CLI is built on cobra: run builds the command tree, and each command's
+// file declares its flags and its action. Nothing below main reads the
+// environment but through the getenv run is given.
 package main
 
 import (

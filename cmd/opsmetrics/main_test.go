@@ -95,16 +95,16 @@ func TestHelpEverywhere(t *testing.T) {
 		t.Fatalf("--help exit %d", code)
 	}
 	top := out.String()
-	for _, c := range commands() {
-		if !strings.Contains(top, "  "+c.name+" ") {
-			t.Errorf("top-level help does not list %s", c.name)
+	for _, c := range newRoot(&env{getenv: getenvFrom(nil), stdout: io.Discard, stderr: io.Discard}).Commands() {
+		if !strings.Contains(top, "  "+c.Name()+" ") {
+			t.Errorf("top-level help does not list %s", c.Name())
 		}
 		out.Reset()
-		if code := run(t.Context(), []string{c.name, "--help"}, getenvFrom(nil), &out, &errb); code != 0 {
-			t.Errorf("%s --help: exit %d", c.name, code)
+		if code := run(t.Context(), []string{c.Name(), "--help"}, getenvFrom(nil), &out, &errb); code != 0 {
+			t.Errorf("%s --help: exit %d", c.Name(), code)
 		}
-		if !strings.Contains(out.String(), "Usage: opsmetrics "+c.name) {
-			t.Errorf("%s --help printed %q", c.name, out.String())
+		if !strings.Contains(out.String(), "Usage: opsmetrics "+c.Name()) {
+			t.Errorf("%s --help printed %q", c.Name(), out.String())
 		}
 	}
 	if code := run(t.Context(), []string{"frobnicate"}, getenvFrom(nil), &out, &errb); code != 2 {

@@ -3,23 +3,19 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
-func cmdOrg(ctx context.Context, e *env, args []string) int {
-	about := `Subcommands:
-  show   the org's settings
-  set    change some of them; the others stay:
-           --name "Acme Creative" --time-zone Europe/Berlin --currency EUR
-           --workdays mon-fri --business-hours 09:00-17:00 --grace-days 2
-           --overhead-per-hour 12.50 --stuck-review-hours 24
-
-The settings (also GET and PUT /api/v1/org):
+// orgSettings is what the org commands' help says about each setting.
+const orgSettings = `The settings (also GET and PUT /api/v1/org):
   name               what dashboards and alerts call the org (default: its id)
   time zone          days, weeks and months of every KPI start at midnight there (default UTC)
   currency           of every amount; set by the first import that has one, and it cannot
@@ -31,22 +27,32 @@ The settings (also GET and PUT /api/v1/org):
   overhead per hour  added to the cost of every hour worked, in the org's currency (default 0)
   stuck review hours how long a client review may wait for a decision before it counts as
                      stuck, on the approvals page and in the stuck-reviews alert (default 48)`
-	if code, done := subcommandUsage(e, args, "org show|set", about); done {
-		return code
-	}
-	if args[0] != "show" && args[0] != "set" {
-		fmt.Fprintf(e.stderr, "opsmetrics org: unknown subcommand %q\n\n%s\n", args[0], about)
-		return 2
-	}
+
+func cmdOrg(e *env) *cobra.Command {
+	cmd, _ := newCommand("org COMMAND", "show or change an org's settings (time zone, workdays, currency, ...)",
+		"Shows or changes an org's settings.\n\n"+orgSettings)
+	return group(cmd,
+		orgCommand(e, "show", "the org's settings", "Shows an org's settings.\n\n"+orgSettings),
+		orgCommand(e, "set", "change some of them; the others stay", `Changes the settings given as flags; the others stay:
+  --name "Acme Creative" --time-zone Europe/Berlin --currency EUR
+  --workdays mon-fri --business-hours 09:00-17:00 --grace-days 2
+  --overhead-per-hour 12.50 --stuck-review-hours 24
+
+`+orgSettings))
+}
+
+// orgCommand is org show or org set (name): set takes a flag for each setting.
+func orgCommand(e *env, name, short, long string) *cobra.Command {
 	var so storeOptions
 	var lo logOptions
-	fs := newFlags(e, "org "+args[0], "org "+args[0]+" [flags]", about)
+	cmd, fs := newCommand(name, short, long)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
 	format := fs.String("format", "table", "output: table or json")
+	fs.enum("format", "table", "json")
 	var p settings.Patch
 	var overhead string
 	var grace, stuck int
-	if args[0] == "set" {
+	if name == "set" {
 		p.Name, p.TimeZone, p.Currency = new(string), new(string), new(string)
 		p.Workdays, p.BusinessHours = new(string), new(string)
 		fs.StringVar(p.Name, "name", "", "the org's name")
@@ -60,82 +66,81 @@ The settings (also GET and PUT /api/v1/org):
 	}
 	so.register(fs, e)
 	lo.register(fs, e)
-	log, code := parseWithLog(e, fs, args[1:], &lo)
-	if code >= 0 {
-		return code
-	}
-	if *org == "" {
-		fmt.Fprintf(e.stderr, "opsmetrics org %s: --org is required\n", args[0])
-		return 2
-	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(e.stderr, "opsmetrics org %s: --format %q: want table or json\n", args[0], *format)
-		return 2
-	}
-	if args[0] == "set" {
-		// Only the flags given change a setting.
-		given := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-		for name, field := range map[string]**string{"name": &p.Name, "time-zone": &p.TimeZone, "currency": &p.Currency,
-			"workdays": &p.Workdays, "business-hours": &p.BusinessHours} {
-			if !given[name] {
-				*field = nil
-			}
-		}
-		if given["grace-days"] {
-			p.GraceDays = &grace
-		}
-		if given["stuck-review-hours"] {
-			p.StuckReviewHours = &stuck
-		}
-		if given["overhead-per-hour"] {
-			t := settings.Text(overhead)
-			p.OverheadPerHour = &t
-		}
-		if p == (settings.Patch{}) {
-			fmt.Fprintln(e.stderr, "opsmetrics org set: give at least one setting to change; see --help")
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
+		if *org == "" {
+			fmt.Fprintf(e.stderr, "opsmetrics org %s: --org is required\n", name)
 			return 2
 		}
-	}
-	s, err := so.openMigrated(ctx, log)
-	if err != nil {
-		return fail(e, err)
-	}
-	defer s.Close()
-	var o settings.Settings
-	if args[0] == "show" {
-		o, _, err = settings.Load(ctx, s, *org)
-	} else {
-		var w *ingest.Writer
-		var orgs *settings.Cache
-		if w, err = ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log}); err == nil {
-			orgs, err = settings.NewCache(settings.Config{Store: s, Writer: w})
+		if *format != "table" && *format != "json" {
+			fmt.Fprintf(e.stderr, "opsmetrics org %s: --format %q: want table or json\n", name, *format)
+			return 2
 		}
-		if err == nil {
-			o, err = orgs.Update(ctx, *org, p)
+		if name == "set" {
+			// Only the flags given change a setting.
+			given := map[string]bool{}
+			fs.Visit(func(f *pflag.Flag) { given[f.Name] = true })
+			for name, field := range map[string]**string{"name": &p.Name, "time-zone": &p.TimeZone, "currency": &p.Currency,
+				"workdays": &p.Workdays, "business-hours": &p.BusinessHours} {
+				if !given[name] {
+					*field = nil
+				}
+			}
+			if given["grace-days"] {
+				p.GraceDays = &grace
+			}
+			if given["stuck-review-hours"] {
+				p.StuckReviewHours = &stuck
+			}
+			if given["overhead-per-hour"] {
+				t := settings.Text(overhead)
+				p.OverheadPerHour = &t
+			}
+			if p == (settings.Patch{}) {
+				fmt.Fprintln(e.stderr, "opsmetrics org set: give at least one setting to change; see --help")
+				return 2
+			}
 		}
-	}
-	if errors.Is(err, settings.ErrBadSetting) {
-		fmt.Fprintf(e.stderr, "opsmetrics org set: %v\n", err)
-		return 2
-	}
-	if err != nil {
-		return fail(e, err)
-	}
-	set := o.Show()
-	if *format == "json" {
-		if err := printJSON(e.stdout, set); err != nil {
+		s, err := so.openMigrated(ctx, log)
+		if err != nil {
 			return fail(e, err)
 		}
-		return 0
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	for _, kv := range [][2]string{{"org", set.ID}, {"name", set.Name}, {"time zone", set.TimeZone}, {"currency", set.Currency},
-		{"workdays", set.Workdays}, {"business hours", set.BusinessHours}, {"grace days", fmt.Sprint(set.GraceDays)},
-		{"overhead per hour", set.OverheadPerHour}, {"stuck review hours", fmt.Sprint(set.StuckReviewHours)}} {
-		fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
-	}
-	return flushOr(e, tw)
+		defer s.Close()
+		var o settings.Settings
+		if name == "show" {
+			o, _, err = settings.Load(ctx, s, *org)
+		} else {
+			var w *ingest.Writer
+			var orgs *settings.Cache
+			if w, err = ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log}); err == nil {
+				orgs, err = settings.NewCache(settings.Config{Store: s, Writer: w})
+			}
+			if err == nil {
+				o, err = orgs.Update(ctx, *org, p)
+			}
+		}
+		if errors.Is(err, settings.ErrBadSetting) {
+			fmt.Fprintf(e.stderr, "opsmetrics org set: %v\n", err)
+			return 2
+		}
+		if err != nil {
+			return fail(e, err)
+		}
+		set := o.Show()
+		if *format == "json" {
+			if err := printJSON(e.stdout, set); err != nil {
+				return fail(e, err)
+			}
+			return 0
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		for _, kv := range [][2]string{{"org", set.ID}, {"name", set.Name}, {"time zone", set.TimeZone}, {"currency", set.Currency},
+			{"workdays", set.Workdays}, {"business hours", set.BusinessHours}, {"grace days", fmt.Sprint(set.GraceDays)},
+			{"overhead per hour", set.OverheadPerHour}, {"stuck review hours", fmt.Sprint(set.StuckReviewHours)}} {
+			fmt.Fprintf(tw, "%s\t%s\n", kv[0], kv[1])
+		}
+		return flushOr(e, tw)
+	})
+	return cmd
 }
 
 // flushOr flushes tw and returns 0, or fails with its error.

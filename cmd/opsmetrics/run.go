@@ -4,19 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-)
 
-// command is one subcommand. run returns the process exit code.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *env, args []string) int
-}
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
 
 // env is what every subcommand gets from main: its I/O and the environment.
 type env struct {
@@ -25,95 +20,220 @@ type env struct {
 	stderr io.Writer
 }
 
-func commands() []command {
-	return []command{
-		{"serve", "serve the HTTP API and dashboards", cmdServe},
-		{"migrate", "create or upgrade the schema", cmdMigrate},
-		{"demo", "load a generated demo agency", cmdDemo},
-		{"import", "import time exports and opsmetrics CSV/NDJSON files", cmdImport},
-		{"token", "create, list and revoke API tokens", cmdToken},
-		{"kpi", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", cmdKPI},
-		{"capacity", "free hours by week, and the earliest start for a job (for sales)", cmdCapacity},
-		{"org", "show or change an org's settings (time zone, workdays, currency, ...)", cmdOrg},
-		{"alerts", "alert rules and thresholds for Prometheus", cmdAlerts},
-		{"chdb", "install or locate the embedded engine library (libchdb)", cmdChdb},
-		{"healthcheck", "exit 0 when a running server is ready (for container healthchecks)", cmdHealthcheck},
-		{"version", "print version information", cmdVersion},
+// newRoot builds the command tree over e. Every flag's default is read from
+// e's environment here, so a flag given on the command line wins over its
+// OPSMETRICS_* variable, which wins over the built-in default.
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "opsmetrics COMMAND",
+		Short: "operations metrics and capacity analytics for agencies",
+		Long: `opsmetrics: operations metrics and capacity analytics for agencies.
+
+Every flag can also be set with an OPSMETRICS_* environment variable, shown in
+each command's help; a flag given wins over its variable.`,
+		SilenceErrors: true, // run prints errors, with the exit code it chooses
+		SilenceUsage:  true,
 	}
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetHelpTemplate(helpTemplate)
+	root.SetUsageTemplate(helpTemplate)
+	return group(root,
+		cmdServe(e),
+		cmdMigrate(e),
+		cmdDemo(e),
+		cmdImport(e),
+		cmdToken(e),
+		cmdKPI(e),
+		cmdCapacity(e),
+		cmdOrg(e),
+		cmdAlerts(e),
+		cmdChdb(e),
+		cmdHealthcheck(e),
+		cmdVersion(e),
+	)
 }
 
+// helpTemplate is every command's --help, on stdout: the usage line, what
+// the command does, its subcommands and its own flags with two dashes.
+const helpTemplate = `Usage: {{.UseLine}}
+
+{{with .Long}}{{.}}{{else}}{{.Short}}{{end}}
+{{- if .HasAvailableSubCommands}}
+
+Commands:
+{{- range .Commands}}{{if .IsAvailableCommand}}
+  {{rpad .Name .NamePadding}} {{.Short}}{{end}}{{end}}
+{{- end}}
+{{- if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}
+{{- end}}
+{{- if .HasAvailableSubCommands}}
+
+Run "{{.CommandPath}} COMMAND --help" for a command's flags.
+{{- end}}
+`
+
 // run is the whole program: main only adds signals and os.Exit, so tests can
-// start it in-process.
+// start it in-process. It returns 0, 1 when a command failed, or 2 for a
+// usage error (an unknown command or flag, a bad flag value, a missing
+// argument).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || isHelp(args[0]) {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
+	root := newRoot(&env{getenv: getenv, stdout: stdout, stderr: stderr})
+	root.SetArgs(singleDash(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
+	var code exitCode
+	switch {
+	case err == nil:
 		return 0
+	case errors.As(err, &code):
+		return int(code)
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
-		}
-	}
-	fmt.Fprintf(stderr, "opsmetrics: unknown command %q\n\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	return 2
 }
 
-func isHelp(s string) bool { return s == "-h" || s == "--help" || s == "-help" || s == "help" }
+// exitCode is what a command's action returns: cobra passes it up to run
+// as an error, and run exits with it.
+type exitCode int
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "opsmetrics: operations metrics and capacity analytics for agencies")
-	fmt.Fprintln(w, "\nUsage: opsmetrics <command> [flags]\n\nCommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
+
+// exit turns a command's exit code into the error cobra passes up to run.
+func exit(code int) error {
+	if code == 0 {
+		return nil
 	}
-	fmt.Fprintln(w, "\nRun `opsmetrics <command> --help` for a command's flags. Every flag can also be set")
-	fmt.Fprintln(w, "with an OPSMETRICS_* environment variable, shown in each command's help.")
+	return exitCode(code)
 }
 
-// newFlags returns a flag set whose usage names the command and what it does.
-func newFlags(e *env, name, synopsis, about string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: opsmetrics %s\n\n%s\n\nFlags:\n", synopsis, about)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(e.stderr)
-	}
-	return fs
+// newCommand returns a command and its flag set. use is its name and
+// arguments as the usage line shows them; short is its line in its parent's
+// list, long what its --help says (short when long is empty). The command
+// takes no arguments until its caller says otherwise.
+func newCommand(use, short, long string) (*cobra.Command, flags) {
+	cmd := &cobra.Command{Use: use, Short: short, Long: long, Args: noArgs}
+	return cmd, flags{cmd.Flags(), cmd}
 }
 
-// parse parses flags. It returns the exit code to stop with, or -1 to go on.
-func parse(fs *flag.FlagSet, args []string) int {
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case err != nil:
-		return 2
-	case fs.NArg() > 0:
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
-		return 2
-	}
-	return -1
+// flags is a command's own flag set, and the command, which keeps the
+// completions of its flags.
+type flags struct {
+	*pflag.FlagSet
+	cmd *cobra.Command
 }
 
-// parseWithLog parses flags and builds the logger they ask for. It returns
-// the exit code to stop with, or -1 to go on.
-func parseWithLog(e *env, fs *flag.FlagSet, args []string, lo *logOptions) (*slog.Logger, int) {
-	if code := parse(fs, args); code >= 0 {
-		return nil, code
-	}
-	log, err := lo.logger(e.stderr)
+// enum completes flag name with values, the fixed set it takes.
+func (fs flags) enum(name string, values ...string) {
+	err := fs.cmd.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
 	if err != nil {
-		return nil, fail(e, err)
+		panic(err) // a flag not declared, or completed twice: a mistake in the command's code
 	}
-	return log, -1
+}
+
+// noArgs refuses arguments beyond the flags, naming them.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(args, " "))
+	}
+	return nil
+}
+
+// runs makes body the command's action: cobra has parsed the flags, body
+// gets the arguments left and returns the exit code.
+func runs(cmd *cobra.Command, body func(ctx context.Context, args []string) int) {
+	cmd.RunE = func(c *cobra.Command, args []string) error { return exit(body(c.Context(), args)) }
+}
+
+// runsWithLog is runs for a command that logs: it builds the logger the
+// log flags of lo ask for (exit 1 when they are wrong) before body runs.
+func runsWithLog(e *env, cmd *cobra.Command, lo *logOptions, body func(ctx context.Context, log *slog.Logger, args []string) int) {
+	runs(cmd, func(ctx context.Context, args []string) int {
+		log, err := lo.logger(e.stderr)
+		if err != nil {
+			return fail(e, err)
+		}
+		return body(ctx, log, args)
+	})
+}
+
+// group makes cmd a command that only holds subs: without a subcommand it
+// prints its help and exits 2; a mistyped one is named with suggestions.
+func group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.AddCommand(subs...)
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.ValidArgsFunction = cobra.NoFileCompletions
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 || args[0] == "help" {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown subcommand %q", args[0])
+		if !c.HasParent() {
+			msg = fmt.Sprintf("unknown command %q", args[0])
+		}
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return errors.New(msg + "\n")
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		// "alerts thresholds lsit --org acme": the mistake is the
+		// subcommand, not the flags it was given.
+		if args := c.Flags().Args(); c == cmd && len(args) > 0 {
+			return cmd.Args(c, args)
+		}
+		return err
+	})
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if err := c.Help(); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			return exitCode(2)
+		}
+		return nil // "help"
+	}
+	return cmd
+}
+
+// singleDash rewrites "-name" and "-name=value" as "--name" when name is a
+// long flag of the command args call: the CLI was first built on the flag
+// package, which took one dash, and scripts written then still pass it.
+// A flag's value is never rewritten, even when it starts with a dash.
+func singleDash(root *cobra.Command, args []string) []string {
+	cmd, _, err := root.Find(args)
+	if err != nil {
+		return args
+	}
+	cmd.InitDefaultHelpFlag() // so that -help is --help
+	fs := cmd.Flags()
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		dashes := len(a) - len(strings.TrimLeft(a, "-"))
+		switch {
+		case f == nil || dashes == 0 || dashes > 2:
+		case dashes == 1 && len(name) > 1:
+			a = "-" + a
+			fallthrough
+		default:
+			if !hasValue && f.NoOptDefVal == "" && i+1 < len(args) {
+				out = append(out, a)
+				i++
+				a = args[i] // the value, as it is
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // logOptions are the logging flags every command takes.
@@ -122,9 +242,11 @@ type logOptions struct {
 	format string
 }
 
-func (o *logOptions) register(fs *flag.FlagSet, e *env) {
+func (o *logOptions) register(fs flags, e *env) {
 	fs.StringVar(&o.level, "log-level", envOr(e, "OPSMETRICS_LOG_LEVEL", "info"), "log level: debug, info, warn, error (OPSMETRICS_LOG_LEVEL)")
 	fs.StringVar(&o.format, "log-format", envOr(e, "OPSMETRICS_LOG_FORMAT", "text"), "log format: text or json (OPSMETRICS_LOG_FORMAT)")
+	fs.enum("log-level", "debug", "info", "warn", "error")
+	fs.enum("log-format", "text", "json")
 }
 
 func (o *logOptions) logger(w io.Writer) (*slog.Logger, error) {
@@ -155,20 +277,6 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false) // a terminal or a script reads it, not a browser
 	return enc.Encode(v)
-}
-
-// subcommandUsage prints "Usage: opsmetrics USAGE [flags]" and about when
-// args name no subcommand (exit code 2) or ask for help (0); done is false
-// when a subcommand is named.
-func subcommandUsage(e *env, args []string, usage, about string) (code int, done bool) {
-	if len(args) > 0 && !isHelp(args[0]) {
-		return 0, false
-	}
-	fmt.Fprintf(e.stdout, "Usage: opsmetrics %s [flags]\n\n%s\n", usage, about)
-	if len(args) == 0 {
-		return 2, true
-	}
-	return 0, true
 }
 
 // fail prints an error for the user and returns exit code 1.

@@ -3,17 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/opsmetrics/opsmetrics/app"
 )
 
-func cmdServe(ctx context.Context, e *env, args []string) int {
+func cmdServe(e *env) *cobra.Command {
 	var so storeOptions
 	var lo logOptions
-	fs := newFlags(e, "serve", "serve [flags]",
+	cmd, fs := newCommand("serve", "serve the HTTP API and dashboards",
 		"Serves the HTTP API and dashboards. Migrates the schema first. Stops gracefully on SIGTERM or Ctrl-C.")
 	addr := fs.String("addr", envOr(e, "OPSMETRICS_ADDR", ":8080"), "listen address (OPSMETRICS_ADDR)")
 	bodyLimit := fs.String("body-limit", envOr(e, "OPSMETRICS_BODY_LIMIT", "32M"), "largest request body accepted (OPSMETRICS_BODY_LIMIT)")
@@ -34,27 +37,26 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards (OPSMETRICS_PUBLIC_URL)")
 	so.register(fs, e)
 	lo.register(fs, e)
-	log, code := parseWithLog(e, fs, args, &lo)
-	if code >= 0 {
-		return code
-	}
-	if *publicURL != "" {
-		u, err := url.Parse(*publicURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			fmt.Fprintf(e.stderr, "opsmetrics serve: --public-url %q: want an http or https URL such as https://ops.example.com\n", *publicURL)
-			return 2
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
+		if *publicURL != "" {
+			u, err := url.Parse(*publicURL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				fmt.Fprintf(e.stderr, "opsmetrics serve: --public-url %q: want an http or https URL such as https://ops.example.com\n", *publicURL)
+				return 2
+			}
+			*publicURL = strings.TrimRight(u.String(), "/")
 		}
-		*publicURL = strings.TrimRight(u.String(), "/")
-	}
-	s, err := so.openMigrated(ctx, log)
-	if err != nil {
-		return fail(e, err)
-	}
-	err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
-		PublicURL: *publicURL, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
-		BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries})
-	if err != nil {
-		return fail(e, err)
-	}
-	return 0
+		s, err := so.openMigrated(ctx, log)
+		if err != nil {
+			return fail(e, err)
+		}
+		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
+			PublicURL: *publicURL, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
+			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries})
+		if err != nil {
+			return fail(e, err)
+		}
+		return 0
+	})
+	return cmd
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,7 +26,7 @@ type storeOptions struct {
 	jemallocConf string
 }
 
-func (o *storeOptions) register(fs *flag.FlagSet, e *env) {
+func (o *storeOptions) register(fs flags, e *env) {
 	fs.StringVar(&o.dataDir, "data-dir", envOr(e, "OPSMETRICS_DATA_DIR", "./data"), "embedded engine data directory (OPSMETRICS_DATA_DIR)")
 	fs.StringVar(&o.dsn, "clickhouse-dsn", e.getenv("OPSMETRICS_CLICKHOUSE_DSN"),
 		"use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/ops (OPSMETRICS_CLICKHOUSE_DSN)")
