@@ -393,16 +393,10 @@ func (im *Importer) finishRun(ctx context.Context, sum *Summary, rec ingest.Batc
 	if !sum.Written {
 		sum.nothingWritten()
 	}
-	finished := im.cfg.Now().UTC()
-	rec.FinishedAt, rec.Status = &finished, ingest.BatchDone
 	if runErr != nil {
-		rec.Status, rec.Error = ingest.BatchFailed, runErr.Error()
 		sum.KeptThroughLine = kept
 	}
-	if _, err := im.writer.Write(context.WithoutCancel(ctx), sum.BatchID, []ingest.BatchRecord{rec}); err != nil && runErr == nil {
-		runErr = err
-	}
-	return runErr
+	return im.finished(ctx, rec, runErr)
 }
 
 func isExport(format string) bool {
