@@ -59,8 +59,11 @@ allocations, booked time off and due dates lie ahead.`)
 		}
 	}
 	bar := newRowProgress(e.stderr, int64(cfg.Entries), "loading demo data")
-	_, err = demo.Load(ctx, cfg, demo.LoadConfig{Importer: im, Logger: log, Optimize: *optimize, OnRows: bar.add})
+	_, err = demo.Load(ctx, cfg, demo.LoadConfig{Importer: im, Logger: log, OnRows: bar.add})
 	bar.done()
+	if err == nil && *optimize {
+		err = im.Optimize(ctx)
+	}
 	if err != nil {
 		return fail(e, err)
 	}

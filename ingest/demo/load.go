@@ -35,9 +35,6 @@ func Loaded(ctx context.Context, im *importer.Importer, cfg Config) (bool, error
 type LoadConfig struct {
 	Importer *importer.Importer
 	Logger   *slog.Logger
-	// Optimize merges the tables' parts after loading (Importer.Optimize):
-	// reads of the fresh data are faster.
-	Optimize bool
 	// OnRows, if set, is told of the rows of every INSERT, for progress.
 	OnRows func(n int)
 }
@@ -53,8 +50,9 @@ func (c *LoadConfig) Validate() error {
 // Load generates the dataset of cfg and writes it through the importer as
 // one batch (Importer.Load) named BatchID(cfg), spanning orgs and of the
 // source Source. Loading a dataset again replaces its records, as their keys
-// are the same. It returns the counts generated, and Generate's error, the
-// store's or the configuration's.
+// are the same; Importer.Optimize afterwards makes reads of it faster. It
+// returns the counts generated, and Generate's error, the store's or the
+// configuration's.
 func Load(ctx context.Context, cfg Config, lc LoadConfig) (Counts, error) {
 	if err := lc.Validate(); err != nil {
 		return nil, err
@@ -80,8 +78,5 @@ func Load(ctx context.Context, cfg Config, lc LoadConfig) (Counts, error) {
 		return counts, fmt.Errorf("load demo data: %w", err)
 	}
 	lc.Logger.Info("demo_loaded", "batch", b.ID, "rows", rows, "seconds", time.Since(start).Seconds(), "records", counts)
-	if lc.Optimize {
-		return counts, lc.Importer.Optimize(ctx)
-	}
 	return counts, nil
 }

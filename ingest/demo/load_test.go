@@ -55,9 +55,12 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("Loaded before the load = %v, %v", loaded, err)
 	}
 	rows := 0
-	counts, err := Load(t.Context(), cfg, LoadConfig{Importer: im, Logger: slog.New(slog.DiscardHandler), Optimize: true,
+	counts, err := Load(t.Context(), cfg, LoadConfig{Importer: im, Logger: slog.New(slog.DiscardHandler),
 		OnRows: func(n int) { rows += n }})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.Optimize(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
