@@ -3,12 +3,13 @@
 // clients, retainer, fixed-fee, T&M and internal projects, holidays, time
 // off, allocations, deliverables with client review cycles, time entries in
 // every billing state, write-offs and invoice lines. `opsmetrics demo` loads
-// it so a fresh install has dashboards worth looking at, and benchmarks use it
-// to produce tens of millions of time entries in bounded memory.
+// it (Load, one batch through the importer) so a fresh install has dashboards
+// worth looking at, and benchmarks use it to produce tens of millions of time
+// entries in bounded memory.
 //
 // The same Seed and End always give the same records, byte for byte: all
-// randomness comes from PCG sources derived from Seed, and nothing reads the
-// clock.
+// randomness comes from PCG sources derived from Seed, and Generate never
+// reads the clock.
 package demo
 
 import (
@@ -91,10 +92,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Counts holds how many records Generate emitted per entity: "orgs", "roles",
-// "people", "clients", "projects", "holidays", "time_off", "allocations",
-// "deliverables", "task_events", "time_entries", "adjustments",
-// "invoice_lines". Effective-dated rows count one each.
+// Counts holds how many records Generate emitted, by the plural of their
+// entity (ingest.Entity.Plural: "people", "time_entries", ...) and as
+// "orgs" and "roles". Effective-dated rows count one each.
 type Counts map[string]int
 
 // The Counts keys of the records that are no entity; an entity's is its

@@ -1,6 +1,9 @@
 // Package importer runs one input (an export file, an upload or an API
 // body) through format detection, parsing, validation, name resolution and
-// batched, idempotent writes, and reports what happened to every row.
+// batched, idempotent writes, and reports what happened to every row. Every
+// write is one batch in ops.ingest_batches, recorded running (or staging)
+// before its first row and done or failed at the end; generated records (the
+// demo) are written as such a batch too (Load).
 package importer
 
 import (
