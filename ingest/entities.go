@@ -57,7 +57,8 @@ var entities = [...]Entity{
 	entity("invoice_line", "invoice_lines", 10, true, invoiceLineRows),
 }
 
-// entity makes a registry entry; tables are named for the plural.
+// entity makes a registry entry; tables are named for the plural. Its rows
+// fills the columns of a batch the entry has begun on its table.
 func entity[T any](name, plural string, listed int, externalIDs bool, rows func(*columns, []T, stamp)) Entity {
 	e := Entity{Name: name, Plural: plural, Table: plural, Staging: "staging_" + plural, Record: reflect.TypeFor[T](),
 		ExternalIDs: externalIDs, listed: listed}
@@ -71,6 +72,17 @@ func entity[T any](name, plural string, listed int, externalIDs bool, rows func(
 		return ok
 	}
 	return e
+}
+
+// entityRows fills c from records, a slice of an entity's Record type, and
+// reports whether it was one.
+func entityRows(c *columns, records any, st stamp) bool {
+	for i := range entities {
+		if entities[i].rows(c, records, st) {
+			return true
+		}
+	}
+	return false
 }
 
 // QualifiedTable is Table with its database, as an INSERT names it.

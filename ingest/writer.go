@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -69,7 +68,7 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 	case []BatchRecord:
 		batchRows(c, recs, st)
 	default:
-		if !slices.ContainsFunc(entities[:], func(e Entity) bool { return e.rows(c, records, st) }) {
+		if !entityRows(c, records, st) {
 			return 0, fmt.Errorf("ingest writer: cannot write %T", records)
 		}
 	}
