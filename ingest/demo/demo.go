@@ -122,9 +122,9 @@ func countKey[T any]() string {
 // Generate validates cfg and emits the dataset in this order: orgs, roles,
 // then the entities in write order (ingest.Entities): people, clients,
 // projects, holidays, time off, allocations, deliverables, task events, time
-// entries, adjustments, invoice lines. Each emit call gets
-// a non-empty slice of one record type ([]ingest.Org, []ingest.Person, ...)
-// of at most ChunkSize records.
+// entries, adjustments, invoice lines. Each emit call gets a non-empty slice
+// of one record type ([]ingest.Org, []ingest.Person, ...) of at most
+// ChunkSize records.
 //
 // The slice belongs to Generate and is reused once emit returns: emit must
 // copy what it keeps. Decimal and tag values may be shared between records
