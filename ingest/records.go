@@ -1,6 +1,8 @@
 // Package ingest turns what agencies export and send (time tracker CSVs, task
 // webhooks, API payloads, generated demo data) into the canonical records of
-// spec/formats.md and writes them to the store in batches.
+// spec/formats.md and writes them to the store in batches. Entities is the
+// one list of the kinds of record: names, URL plurals, tables, record types
+// and the order they are written in.
 package ingest
 
 import (

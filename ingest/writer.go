@@ -58,8 +58,8 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 
 var _ org.Writer = (*Writer)(nil)
 
-// Write inserts records, a slice of one canonical record type ([]TimeEntry,
-// []Person, ...), tagged with batchID. It returns the number of rows written.
+// Write inserts records, a slice of one entity's Record type ([]TimeEntry,
+// []Person, ...) or of org.Settings, Role or BatchRecord, tagged with batchID. It returns the number of rows written.
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	st := w.stamp(batchID)
 	c := &columns{pool: &w.spare}
@@ -68,32 +68,12 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 		orgRows(c, recs, st)
 	case []Role:
 		roleRows(c, recs, st)
-	case []Person:
-		personRows(c, recs, st)
-	case []Client:
-		clientRows(c, recs, st)
-	case []Project:
-		projectRows(c, recs, st)
-	case []TimeEntry:
-		timeEntryRows(c, recs, st)
-	case []Deliverable:
-		deliverableRows(c, recs, st)
-	case []TaskEvent:
-		taskEventRows(c, recs, st)
-	case []Allocation:
-		allocationRows(c, recs, st)
-	case []TimeOff:
-		timeOffRows(c, recs, st)
-	case []Holiday:
-		holidayRows(c, recs, st)
-	case []Adjustment:
-		adjustmentRows(c, recs, st)
-	case []InvoiceLine:
-		invoiceLineRows(c, recs, st)
 	case []BatchRecord:
 		batchRows(c, recs, st)
 	default:
-		return 0, fmt.Errorf("ingest writer: cannot write %T", records)
+		if !entityRows(c, records, st) {
+			return 0, fmt.Errorf("ingest writer: cannot write %T", records)
+		}
 	}
 	if c.n == 0 {
 		return 0, nil
@@ -165,7 +145,6 @@ func roleRows(c *columns, recs []Role, st stamp) {
 }
 
 func personRows(c *columns, recs []Person, st stamp) {
-	c.begin("ops.people", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
@@ -191,7 +170,6 @@ func personRows(c *columns, recs []Person, st stamp) {
 }
 
 func clientRows(c *columns, recs []Client, st stamp) {
-	c.begin("ops.clients", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
@@ -200,7 +178,6 @@ func clientRows(c *columns, recs []Client, st stamp) {
 }
 
 func projectRows(c *columns, recs []Project, st stamp) {
-	c.begin("ops.projects", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
@@ -218,7 +195,6 @@ func projectRows(c *columns, recs []Project, st stamp) {
 }
 
 func timeEntryRows(c *columns, recs []TimeEntry, st stamp) {
-	c.begin("ops.time_entries", len(recs))
 	// One pass over the records fills every column. Time entries come in
 	// the largest batches, which a pass per column would read 25 times.
 	cols := newTimeEntryCols(c)
@@ -286,6 +262,7 @@ type RowBinaryStore interface {
 // INSERT into ops.time_entries (Writer.WriteEncoded).
 type EntryEncoder struct {
 	row   *timeEntryCols // one row, which enc reads
+	table string
 	names []string
 	enc   *store.RowBinaryEncoder
 	st    stamp
@@ -302,8 +279,8 @@ func (w *Writer) NewEntryEncoder(ctx context.Context) (*EntryEncoder, error) {
 		return nil, nil
 	}
 	c := &columns{}
-	c.begin("ops.time_entries", 1)
-	e := &EntryEncoder{row: newTimeEntryCols(c), names: c.names}
+	c.begin(entityFor[TimeEntry]().QualifiedTable(), 1)
+	e := &EntryEncoder{row: newTimeEntryCols(c), table: c.table, names: c.names}
 	types, err := rs.ColumnTypes(ctx, c.table, c.names)
 	if err != nil {
 		return nil, err
@@ -369,8 +346,8 @@ func (w *Writer) WriteEncoded(ctx context.Context, e *EntryEncoder) (int, error)
 	if e.n == 0 {
 		return 0, nil
 	}
-	if err := w.cfg.Store.(RowBinaryStore).InsertRowBinary(ctx, "ops.time_entries", e.names, e.data); err != nil {
-		return 0, fmt.Errorf("write %d rows to ops.time_entries: %w", e.n, err)
+	if err := w.cfg.Store.(RowBinaryStore).InsertRowBinary(ctx, e.table, e.names, e.data); err != nil {
+		return 0, fmt.Errorf("write %d rows to %s: %w", e.n, e.table, err)
 	}
 	return e.n, nil
 }
@@ -392,7 +369,6 @@ func orEmpty(s []string) []string {
 }
 
 func deliverableRows(c *columns, recs []Deliverable, st stamp) {
-	c.begin("ops.deliverables", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "name", func(i int) string { return recs[i].Name })
@@ -408,7 +384,6 @@ func deliverableRows(c *columns, recs []Deliverable, st stamp) {
 }
 
 func taskEventRows(c *columns, recs []TaskEvent, st stamp) {
-	c.begin("ops.task_events", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "occurred_at", func(i int) time.Time { return orEpoch(recs[i].OccurredAt) })
@@ -426,7 +401,6 @@ func taskEventRows(c *columns, recs []TaskEvent, st stamp) {
 }
 
 func allocationRows(c *columns, recs []Allocation, st stamp) {
-	c.begin("ops.allocations", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
@@ -447,7 +421,6 @@ func allocationRows(c *columns, recs []Allocation, st stamp) {
 }
 
 func timeOffRows(c *columns, recs []TimeOff, st stamp) {
-	c.begin("ops.time_off", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "person_id", func(i int) string { return recs[i].PersonID })
@@ -458,7 +431,6 @@ func timeOffRows(c *columns, recs []TimeOff, st stamp) {
 }
 
 func holidayRows(c *columns, recs []Holiday, st stamp) {
-	c.begin("ops.holidays", len(recs))
 	col(c, "org_id", func(i int) string { return recs[i].Org })
 	col(c, "calendar", func(i int) string { return recs[i].Calendar })
 	col(c, "date", func(i int) time.Time { return orEpoch(recs[i].Date) })
@@ -470,7 +442,6 @@ func holidayRows(c *columns, recs []Holiday, st stamp) {
 }
 
 func adjustmentRows(c *columns, recs []Adjustment, st stamp) {
-	c.begin("ops.adjustments", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "kind", func(i int) string { return recs[i].Kind })
@@ -486,7 +457,6 @@ func adjustmentRows(c *columns, recs []Adjustment, st stamp) {
 }
 
 func invoiceLineRows(c *columns, recs []InvoiceLine, st stamp) {
-	c.begin("ops.invoice_lines", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
 	col(c, "invoice_id", func(i int) string { return recs[i].InvoiceID })

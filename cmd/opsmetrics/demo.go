@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
@@ -12,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/auth"
-	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -45,25 +43,29 @@ allocations, booked time off and due dates lie ahead.`)
 			return fail(e, err)
 		}
 		defer s.Close()
+		im, err := importer.New(importer.Config{Store: s, Logger: log})
+		if err != nil {
+			return fail(e, err)
+		}
 
-		batchID := demoBatchID(cfg)
 		if !*force {
-			done, err := batchDone(ctx, s, batchID)
+			loaded, err := demo.Loaded(ctx, im, cfg)
 			if err != nil {
 				return fail(e, err)
 			}
-			if done {
-				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", batchID)
+			if loaded {
+				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", demo.BatchID(cfg))
 				return demoSummary(ctx, e, s)
 			}
 		}
-		if err := loadDemo(ctx, e, s, log, cfg, batchID); err != nil {
-			return fail(e, err)
+		bar := newRowProgress(e.stderr, int64(cfg.Entries), "loading demo data")
+		_, err = demo.Load(ctx, cfg, demo.LoadConfig{Importer: im, Logger: log, OnRows: bar.add})
+		bar.done()
+		if err == nil && *optimize {
+			err = im.Optimize(ctx)
 		}
-		if *optimize {
-			if err := optimizeTables(ctx, s); err != nil {
-				return fail(e, err)
-			}
+		if err != nil {
+			return fail(e, err)
 		}
 		return demoSummary(ctx, e, s)
 	})
@@ -95,76 +97,6 @@ func demoSummary(ctx context.Context, e *env, s store.Store) int {
 	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read:\n  %s\n", org, name, plain)
 	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs on :8080, open this sign-in link (the token\nafter '#' never leaves your browser):\n  http://localhost:8080/login#%s\n", plain)
 	return 0
-}
-
-// demoBatchID names a demo load by everything that determines its records.
-func demoBatchID(cfg demo.Config) string {
-	h := sha256.Sum256(fmt.Appendf(nil, "%d/%d/%d/%d/%d/%s/%d", cfg.Seed, cfg.Orgs, cfg.People, cfg.Months,
-		cfg.Entries, cfg.End.Format(time.DateOnly), cfg.ForwardWeeks))
-	return "demo-" + hex.EncodeToString(h[:6])
-}
-
-func batchDone(ctx context.Context, s store.Store, id string) (bool, error) {
-	rows, err := s.Query(ctx, store.QueryText("ingest_batch_status"), store.Params{"org": "", "batch": id})
-	if err != nil {
-		return false, err
-	}
-	if rows.Len() == 0 {
-		return false, nil
-	}
-	var status string
-	var inserted uint64
-	var finished *time.Time
-	if err := rows.Scan(0, &status, &inserted, &finished); err != nil {
-		return false, err
-	}
-	return status == ingest.BatchDone, nil
-}
-
-func loadDemo(ctx context.Context, e *env, s store.Store, log *slog.Logger, cfg demo.Config, batchID string) error {
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log})
-	if err != nil {
-		return err
-	}
-	rec := ingest.BatchRecord{ID: batchID, Source: "demo", Format: "generated", StartedAt: time.Now().UTC(), Status: ingest.BatchRunning}
-	if _, err := w.Write(ctx, batchID, []ingest.BatchRecord{rec}); err != nil {
-		return err
-	}
-	bar := newRowProgress(e.stderr, int64(cfg.Entries), "loading demo data")
-	var written uint64
-	counts, err := demo.Generate(ctx, cfg, func(records any) error {
-		n, err := w.Write(ctx, batchID, records)
-		written += uint64(n)
-		bar.add(n)
-		return err
-	})
-	bar.done()
-	finished := time.Now().UTC()
-	rec.FinishedAt, rec.RowsRead, rec.RowsInserted = &finished, written, written
-	rec.Status = ingest.BatchDone
-	if err != nil {
-		rec.Status, rec.Error = ingest.BatchFailed, err.Error()
-	}
-	if _, werr := w.Write(context.WithoutCancel(ctx), batchID, []ingest.BatchRecord{rec}); werr != nil && err == nil {
-		err = werr
-	}
-	if err != nil {
-		return fmt.Errorf("load demo data: %w", err)
-	}
-	log.Info("demo_loaded", "batch", batchID, "rows", written, "seconds", finished.Sub(rec.StartedAt).Seconds(), "records", counts)
-	return nil
-}
-
-// optimizeTables merges each table's parts so reads of freshly loaded data
-// do not pay for many small parts or for FINAL across unmerged versions.
-func optimizeTables(ctx context.Context, s store.Store) error {
-	for _, t := range []string{"people", "clients", "projects", "time_entries", "deliverables", "task_events",
-		"allocations", "time_off", "holidays", "adjustments", "invoice_lines", "ingest_batches"} {
-		if err := s.Exec(ctx, "OPTIMIZE TABLE ops."+t+" FINAL", nil); err != nil {
-			return fmt.Errorf("optimize ops.%s: %w", t, err)
-		}
-	}
-	return nil
 }
 
 func printCounts(ctx context.Context, e *env, s store.Store) int {

@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
-	"github.com/opsmetrics/opsmetrics/ingest/canonical"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 )
 
@@ -35,14 +34,14 @@ Exits 1 when any row was rejected; each rejected row is reported with its file,
 line, field and value.`)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org the data belongs to; created on first import (OPSMETRICS_ORG)")
 	format := fs.String("format", "", "override detection: "+strings.Join(importer.Formats, ", "))
-	entity := fs.String("entity", "", "for opsmetrics' own ndjson/json/csv files: "+strings.Join(canonical.Entities, ", "))
+	entity := fs.String("entity", "", "for opsmetrics' own ndjson/json/csv files: "+strings.Join(ingest.EntityNames(), ", "))
 	dateOrder := fs.String("date-order", "", "for Clockify files whose dates are all ambiguous: mdy or dmy")
 	dryRun := fs.Bool("dry-run", false, "parse, validate and report, but write nothing")
 	strict := fs.Bool("strict", false, "write nothing from a file that has any rejected row")
 	rejectFile := fs.String("reject-file", "", "write every rejected row (file, line, field, value, reason) to this CSV file")
 	output := fs.String("output", "table", "summary format: table, json or csv")
 	fs.enum("format", importer.Formats...)
-	fs.enum("entity", canonical.Entities...)
+	fs.enum("entity", ingest.EntityNames()...)
 	fs.enum("date-order", "mdy", "dmy")
 	fs.enum("output", "table", "json", "csv")
 	so.register(fs, e)

@@ -35,7 +35,7 @@ const (
 // is rejected, so that memory stays bounded whatever the input.
 const maxRow = 1 << 20
 
-// New returns a parser of r holding records of entity (one of Entities) in
+// New returns a parser of r holding records of entity (one of ingest.EntityNames) in
 // format (FormatCSV, FormatNDJSON or FormatJSON). It reads nothing: the CSV
 // header and everything after it are read by Next, so every problem with the
 // input comes from Next. New returns a *ingest.FileError for an unknown
@@ -53,7 +53,7 @@ func New(r io.Reader, entity, format string, opts ingest.Options) (ingest.Parser
 	sch, ok := schemas[entity]
 	if !ok {
 		return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("unknown entity %q (one of %s)",
-			entity, strings.Join(entityOrder, ", "))}
+			entity, strings.Join(ingest.EntityNames(), ", "))}
 	}
 	b := base{file: opts.File, sch: sch, d: sch.desc(), vals: make([]raw, len(sch.desc().fields))}
 	switch format {
@@ -86,7 +86,7 @@ func DetectCSV(header []string) (entity string, ok bool) {
 		cols[i] = normHeader(h)
 	}
 	var fits, complete []string
-	for _, name := range entityOrder {
+	for _, name := range ingest.EntityNames() {
 		d := schemas[name].desc()
 		if checkHeader(d, cols) != "" {
 			continue

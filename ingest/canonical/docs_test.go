@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
 )
 
 // TestDocsFieldTables checks that docs/import.md has a field table for
@@ -45,7 +47,7 @@ func TestDocsFieldTables(t *testing.T) {
 		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
 		tables[section] = append(tables[section], docField{name, strings.HasPrefix(strings.TrimSpace(cells[3]), "**yes**")})
 	}
-	for _, e := range Entities {
+	for _, e := range ingest.EntityNames() {
 		d := schemas[e].desc()
 		var got []string
 		for _, f := range tables[e] {

@@ -1,7 +1,6 @@
 package canonical
 
 import (
-	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -9,16 +8,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 )
 
-// Entities lists the entity names in import order: everything a record
-// refers to comes before it (people before time entries, ...).
-var Entities = []string{"person", "client", "project", "time_entry", "deliverable", "task_event",
-	"allocation", "time_off", "holiday", "adjustment", "invoice_line"}
-
-// entityOrder is what the package itself iterates, safe from callers
-// changing Entities.
-var entityOrder = slices.Clone(Entities)
-
-// schemas holds the format of every entity in Entities.
+// schemas holds the format of every entity of ingest.Entities, by name.
 var schemas = map[string]schema{
 	"person":       personSpec,
 	"client":       clientSpec,

@@ -100,7 +100,7 @@ func TestExamples(t *testing.T) {
 			}
 		}
 	}
-	for _, e := range Entities {
+	for _, e := range ingest.EntityNames() {
 		byFormat := records[e]
 		if byFormat[FormatCSV] == "" || byFormat[FormatNDJSON] == "" {
 			t.Errorf("%s: want a CSV and an NDJSON example", e)

@@ -119,15 +119,15 @@ func TestNew(t *testing.T) {
 			t.Errorf("New(%s, %s) = %v, want a FileError containing %q", tc.entity, tc.format, err, tc.reason)
 		}
 	}
-	for _, e := range Entities {
+	for _, e := range ingest.EntityNames() {
 		for _, f := range []string{FormatCSV, FormatNDJSON, FormatJSON} {
 			if _, err := New(strings.NewReader(""), e, f, ingest.Options{}); err != nil {
 				t.Errorf("New(%s, %s): %v", e, f, err)
 			}
 		}
 	}
-	if len(schemas) != len(Entities) {
-		t.Errorf("%d schemas for %d entities", len(schemas), len(Entities))
+	if len(schemas) != len(ingest.EntityNames()) {
+		t.Errorf("%d schemas for %d entities", len(schemas), len(ingest.EntityNames()))
 	}
 }
 
@@ -291,7 +291,7 @@ func TestTombstones(t *testing.T) {
 		"adjustment":   {"external_id,deleted\nx,true\n", `{"external_id":"x","deleted":true}`, ingest.Adjustment{}},
 		"invoice_line": {"external_id,deleted\nx,true\n", `{"external_id":"x","deleted":true}`, ingest.InvoiceLine{}},
 	}
-	for _, e := range Entities {
+	for _, e := range ingest.EntityNames() {
 		k, ok := keys[e]
 		if !ok {
 			t.Errorf("no tombstone case for %s", e)

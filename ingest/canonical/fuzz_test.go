@@ -14,7 +14,7 @@ import (
 )
 
 // seed adds every example file of format to the corpus, with its entity's
-// index in Entities.
+// index in ingest.EntityNames().
 func seed(f *testing.F, format string) {
 	for _, ex := range exampleFiles(f) {
 		if ex.format != format {
@@ -24,7 +24,7 @@ func seed(f *testing.F, format string) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		for i, e := range Entities {
+		for i, e := range ingest.EntityNames() {
 			if e == ex.entity {
 				f.Add(b, uint8(i))
 			}
@@ -37,7 +37,8 @@ func seed(f *testing.F, format string) {
 // record, and on a parser that does not end. It reports whether the input
 // ended in a FileError.
 func drain(t *testing.T, data []byte, entity uint8, format string) (fileErr bool) {
-	e := Entities[int(entity)%len(Entities)]
+	names := ingest.EntityNames()
+	e := names[int(entity)%len(names)]
 	p, err := New(bytes.NewReader(data), e, format, ingest.Options{File: "fuzz", Org: "o"})
 	if err != nil {
 		t.Fatal(err)

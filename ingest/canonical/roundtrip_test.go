@@ -262,7 +262,7 @@ func TestRoundTrip(t *testing.T) {
 			})
 		}
 	}
-	for _, e := range Entities {
+	for _, e := range ingest.EntityNames() {
 		if !covered[e] {
 			t.Errorf("no round trip for %s", e)
 		}

@@ -3,18 +3,20 @@
 // clients, retainer, fixed-fee, T&M and internal projects, holidays, time
 // off, allocations, deliverables with client review cycles, time entries in
 // every billing state, write-offs and invoice lines. `opsmetrics demo` loads
-// it so a fresh install has dashboards worth looking at, and benchmarks use it
-// to produce tens of millions of time entries in bounded memory.
+// it (Load, one batch through the importer) so a fresh install has dashboards
+// worth looking at, and benchmarks use it to produce tens of millions of time
+// entries in bounded memory.
 //
 // The same Seed and End always give the same records, byte for byte: all
-// randomness comes from PCG sources derived from Seed, and nothing reads the
-// clock.
+// randomness comes from PCG sources derived from Seed, and Generate never
+// reads the clock.
 package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -91,34 +93,39 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Counts holds how many records Generate emitted per entity: "orgs", "roles",
-// "people", "clients", "projects", "holidays", "time_off", "allocations",
-// "deliverables", "task_events", "time_entries", "adjustments",
-// "invoice_lines". Effective-dated rows count one each.
+// Counts holds how many records Generate emitted, by the plural of their
+// entity (ingest.Entity.Plural: "people", "time_entries", ...) and as
+// "orgs" and "roles". Effective-dated rows count one each.
 type Counts map[string]int
 
-// Entity names, in emission order.
+// The Counts keys of the records that are no entity; an entity's is its
+// plural (countKey).
 const (
-	nameOrgs         = "orgs"
-	nameRoles        = "roles"
-	namePeople       = "people"
-	nameClients      = "clients"
-	nameProjects     = "projects"
-	nameHolidays     = "holidays"
-	nameTimeOff      = "time_off"
-	nameAllocations  = "allocations"
-	nameDeliverables = "deliverables"
-	nameTaskEvents   = "task_events"
-	nameTimeEntries  = "time_entries"
-	nameAdjustments  = "adjustments"
-	nameInvoiceLines = "invoice_lines"
+	nameOrgs  = "orgs"
+	nameRoles = "roles"
 )
 
+// countKey is the Counts key of records of type T.
+func countKey[T any]() string {
+	switch any(*new(T)).(type) {
+	case settings.Settings:
+		return nameOrgs
+	case ingest.Role:
+		return nameRoles
+	}
+	e, ok := ingest.EntityOf(reflect.TypeFor[T]())
+	if !ok {
+		panic(fmt.Sprintf("demo: %v is no record the writer takes", reflect.TypeFor[T]())) // a generator added without its entity
+	}
+	return e.Plural
+}
+
 // Generate validates cfg and emits the dataset in this order: orgs, roles,
-// people, clients, projects, holidays, time off, allocations, deliverables,
-// task events, time entries, adjustments, invoice lines. Each emit call gets
-// a non-empty slice of one record type ([]settings.Settings, []ingest.Person, ...)
-// of at most ChunkSize records.
+// then the entities in write order (ingest.Entities): people, clients,
+// projects, holidays, time off, allocations, deliverables, task events, time
+// entries, adjustments, invoice lines. Each emit call gets a non-empty slice
+// of one record type ([]settings.Settings, []ingest.Person, ...) of at most
+// ChunkSize records.
 //
 // The slice belongs to Generate and is reused once emit returns: emit must
 // copy what it keeps. Decimal and tag values may be shared between records
@@ -147,26 +154,26 @@ func Generate(ctx context.Context, cfg Config, emit func(records any) error) (Co
 	spread := &spreader{entries: int64(cfg.Entries), slots: slots}
 	steps := []func() error{
 		func() error {
-			return emitEach(out, nameOrgs, orgs, func(o *org) []settings.Settings { return []settings.Settings{o.rec} })
+			return emitEach(out, orgs, func(o *org) []settings.Settings { return []settings.Settings{o.rec} })
 		},
-		func() error { return emitEach(out, nameRoles, orgs, func(o *org) []ingest.Role { return o.roles }) },
-		func() error { return emitEach(out, namePeople, orgs, (*org).personRecords) },
-		func() error { return emitEach(out, nameClients, orgs, (*org).clientRecords) },
-		func() error { return emitEach(out, nameProjects, orgs, (*org).projectRecords) },
+		func() error { return emitEach(out, orgs, func(o *org) []ingest.Role { return o.roles }) },
+		func() error { return emitEach(out, orgs, (*org).personRecords) },
+		func() error { return emitEach(out, orgs, (*org).clientRecords) },
+		func() error { return emitEach(out, orgs, (*org).projectRecords) },
 		func() error {
-			return emitEach(out, nameHolidays, orgs, func(o *org) []ingest.Holiday { return o.holidays })
-		},
-		func() error {
-			return emitEach(out, nameTimeOff, orgs, func(o *org) []ingest.TimeOff { return o.timeOff })
+			return emitEach(out, orgs, func(o *org) []ingest.Holiday { return o.holidays })
 		},
 		func() error {
-			return emitEach(out, nameAllocations, orgs, func(o *org) []ingest.Allocation { return o.allocations })
+			return emitEach(out, orgs, func(o *org) []ingest.TimeOff { return o.timeOff })
 		},
-		func() error { return emitEach(out, nameDeliverables, orgs, (*org).deliverableRecords) },
-		func() error { return emitEach(out, nameTaskEvents, orgs, (*org).eventRecords) },
+		func() error {
+			return emitEach(out, orgs, func(o *org) []ingest.Allocation { return o.allocations })
+		},
+		func() error { return emitEach(out, orgs, (*org).deliverableRecords) },
+		func() error { return emitEach(out, orgs, (*org).eventRecords) },
 		func() error { return emitEntries(out, orgs, spread) },
-		func() error { return emitEach(out, nameAdjustments, orgs, (*org).adjustmentRecords) },
-		func() error { return emitEach(out, nameInvoiceLines, orgs, (*org).invoiceLineRecords) },
+		func() error { return emitEach(out, orgs, (*org).adjustmentRecords) },
+		func() error { return emitEach(out, orgs, (*org).invoiceLineRecords) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -186,11 +193,12 @@ type emitter struct {
 // batch collects records of one type across orgs into chunks of ChunkSize.
 type batch[T any] struct {
 	out  *emitter
-	name string
+	name string // its Counts key
 	buf  []T
 }
 
-func newBatch[T any](out *emitter, name string, capacity int) *batch[T] {
+func newBatch[T any](out *emitter, capacity int) *batch[T] {
+	name := countKey[T]()
 	out.counts[name] += 0 // every entity appears in Counts, even when empty
 	return &batch[T]{out: out, name: name, buf: make([]T, 0, min(capacity, ChunkSize))}
 }
@@ -242,8 +250,8 @@ func (b *batch[T]) flush() error {
 }
 
 // emitEach emits the records recs returns for every org, in chunks.
-func emitEach[T any](out *emitter, name string, orgs []*org, recs func(*org) []T) error {
-	b := newBatch[T](out, name, 1024)
+func emitEach[T any](out *emitter, orgs []*org, recs func(*org) []T) error {
+	b := newBatch[T](out, 1024)
 	for _, o := range orgs {
 		if err := b.add(recs(o)...); err != nil {
 			return err

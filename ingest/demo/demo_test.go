@@ -19,6 +19,22 @@ import (
 	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
+// The Counts keys of the entities, in emission order (orgs and roles are
+// demo.go's).
+const (
+	namePeople       = "people"
+	nameClients      = "clients"
+	nameProjects     = "projects"
+	nameHolidays     = "holidays"
+	nameTimeOff      = "time_off"
+	nameAllocations  = "allocations"
+	nameDeliverables = "deliverables"
+	nameTaskEvents   = "task_events"
+	nameTimeEntries  = "time_entries"
+	nameAdjustments  = "adjustments"
+	nameInvoiceLines = "invoice_lines"
+)
+
 var testEnd = time.Date(2026, time.May, 1, 0, 0, 0, 0, time.UTC)
 
 // dataset is everything one Generate call emitted, copied out of the reused chunks.

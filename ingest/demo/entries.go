@@ -20,7 +20,7 @@ func emitEntries(out *emitter, orgs []*org, spread *spreader) error {
 			total += o.natural
 		}
 	}
-	b := newBatch[ingest.TimeEntry](out, nameTimeEntries, int(min(total, ChunkSize)))
+	b := newBatch[ingest.TimeEntry](out, int(min(total, ChunkSize)))
 	var quarters [maxQuarters + 1]decimal.Decimal
 	for q := range quarters {
 		quarters[q] = decimal.New(int64(q)*25, -2)

@@ -81,7 +81,7 @@ func newParser(r io.Reader, format, entity string, opts ingest.Options) (ingest.
 		}
 		if entity == "" {
 			return nil, &ingest.FileError{File: opts.File, Reason: fmt.Sprintf("%s needs the entity it holds (--entity, one of %s)",
-				format, strings.Join(canonical.Entities, ", "))}
+				format, strings.Join(ingest.EntityNames(), ", "))}
 		}
 		return canonical.New(r, entity, format, opts)
 	}
@@ -95,18 +95,9 @@ func EntityFromName(file string) string {
 	base := strings.ToLower(filepath.Base(file))
 	base, _, _ = strings.Cut(base, ".")
 	base = strings.ReplaceAll(base, "-", "_")
-	for _, e := range canonical.Entities {
-		plural := e + "s"
-		switch e {
-		case "person":
-			plural = "people"
-		case "time_off":
-			plural = "time_off"
-		case "time_entry":
-			plural = "time_entries"
-		}
-		if base == e || base == plural {
-			return e
+	for _, e := range ingest.Entities() {
+		if base == e.Name || base == e.Plural {
+			return e.Name
 		}
 	}
 	return ""

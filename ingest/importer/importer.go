@@ -1,6 +1,9 @@
 // Package importer runs one input (an export file, an upload or an API
 // body) through format detection, parsing, validation, name resolution and
-// batched, idempotent writes, and reports what happened to every row.
+// batched, idempotent writes, and reports what happened to every row. Every
+// write is one batch in ops.ingest_batches, recorded running (or staging)
+// before its first row and done or failed at the end; generated records (the
+// demo) are written as such a batch too (Load).
 package importer
 
 import (
@@ -406,16 +409,10 @@ func (im *Importer) finishRun(ctx context.Context, sum *Summary, rec ingest.Batc
 	if !sum.Written {
 		sum.nothingWritten()
 	}
-	finished := im.cfg.Now().UTC()
-	rec.FinishedAt, rec.Status = &finished, ingest.BatchDone
 	if runErr != nil {
-		rec.Status, rec.Error = ingest.BatchFailed, runErr.Error()
 		sum.KeptThroughLine = kept
 	}
-	if _, err := im.writer.Write(context.WithoutCancel(ctx), sum.BatchID, []ingest.BatchRecord{rec}); err != nil && runErr == nil {
-		runErr = err
-	}
-	return runErr
+	return im.finished(ctx, rec, runErr)
 }
 
 func isExport(format string) bool {

@@ -61,7 +61,7 @@ var errUnsorted = errors.New("the export is not sorted by date")
 
 // pending holds one entity's valid rows until the next flush.
 type pending struct {
-	table   string
+	table   string               // where its stored keys are looked up (lookupTable)
 	source  string               // the source of the first record; one input has one source
 	records recordSlice          // nil while enc holds the rows
 	enc     *ingest.EntryEncoder // time entries encoded as they come, for a store that takes them
@@ -160,25 +160,25 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 		return r.addEntry(ctx, &rec, row.Line, row.Refs)
 	case ingest.Person:
 		// A person's key has its valid_from: each is one version.
-		push(r, "person", "people", rec, rec.Meta, version{key: rec.ValidFrom.Format(time.DateOnly)})
+		push(r, "person", rec, rec.Meta, version{key: rec.ValidFrom.Format(time.DateOnly)})
 	case ingest.Client:
-		push(r, "client", "clients", rec, rec.Meta, version{})
+		push(r, "client", rec, rec.Meta, version{})
 	case ingest.Project:
-		push(r, "project", "projects", rec, rec.Meta, version{})
+		push(r, "project", rec, rec.Meta, version{})
 	case ingest.Deliverable:
-		push(r, "deliverable", "deliverables", rec, rec.Meta, version{updatedAt: rec.UpdatedAt})
+		push(r, "deliverable", rec, rec.Meta, version{updatedAt: rec.UpdatedAt})
 	case ingest.TaskEvent:
-		push(r, "task_event", "task_events", rec, rec.Meta, version{})
+		push(r, "task_event", rec, rec.Meta, version{})
 	case ingest.Allocation:
-		push(r, "allocation", "allocations", rec, rec.Meta, version{})
+		push(r, "allocation", rec, rec.Meta, version{})
 	case ingest.TimeOff:
-		push(r, "time_off", "time_off", rec, rec.Meta, version{})
+		push(r, "time_off", rec, rec.Meta, version{})
 	case ingest.Adjustment:
-		push(r, "adjustment", "adjustments", rec, rec.Meta, version{})
+		push(r, "adjustment", rec, rec.Meta, version{})
 	case ingest.InvoiceLine:
-		push(r, "invoice_line", "invoice_lines", rec, rec.Meta, version{})
+		push(r, "invoice_line", rec, rec.Meta, version{})
 	case ingest.Holiday:
-		push(r, "holiday", "", rec, ingest.Meta{Deleted: rec.Deleted},
+		push(r, "holiday", rec, ingest.Meta{Deleted: rec.Deleted},
 			version{key: rec.Calendar + "\x00" + rec.Date.Format(time.DateOnly)}) // a holiday's key
 	default:
 		return fmt.Errorf("importer: parser returned %s, which has no table", reflect.TypeOf(row.Record))
@@ -210,7 +210,7 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 	if r.encode {
 		return r.pushEncoded(ctx, e, line)
 	}
-	push(r, "time_entry", "time_entries", *e, e.Meta, version{updatedAt: e.UpdatedAt})
+	push(r, "time_entry", *e, e.Meta, version{updatedAt: e.UpdatedAt})
 	r.bufferDay(r.pending["time_entry"], e, line)
 	return nil
 }
@@ -219,7 +219,7 @@ func (r *run) addEntry(ctx context.Context, e *ingest.TimeEntry, line int, refs 
 // batch then holds a compact copy of each row instead of the record, whose
 // strings keep the whole input line alive.
 func (r *run) pushEncoded(ctx context.Context, e *ingest.TimeEntry, line int) error {
-	p := r.pendingFor("time_entry", "time_entries", e.Source)
+	p := r.pendingFor("time_entry", e.Source)
 	if p.enc == nil {
 		var err error
 		if p.enc, err = r.writer.NewEntryEncoder(ctx); err != nil {
@@ -283,8 +283,8 @@ func (r *records[T]) slice() any { return r.s }
 func (r *records[T]) reset() { r.s = r.s[:0] }
 
 // push appends a record to its entity's pending batch.
-func push[T any](r *run, entity, table string, rec T, m ingest.Meta, v version) {
-	p := r.pendingFor(entity, table, m.Source)
+func push[T any](r *run, entity string, rec T, m ingest.Meta, v version) {
+	p := r.pendingFor(entity, m.Source)
 	if p.records == nil {
 		// Capacity for a whole batch: growing by appends would allocate
 		// about five times the batch over its life.
@@ -297,7 +297,7 @@ func push[T any](r *run, entity, table string, rec T, m ingest.Meta, v version) 
 
 // pendingFor returns entity's pending batch, a written one to fill again or
 // a new one.
-func (r *run) pendingFor(entity, table, source string) *pending {
+func (r *run) pendingFor(entity, source string) *pending {
 	if r.pending == nil {
 		r.pending = map[string]*pending{}
 	}
@@ -307,7 +307,7 @@ func (r *run) pendingFor(entity, table, source string) *pending {
 		p = r.spare[entity]
 		delete(r.spare, entity)
 		if p == nil {
-			p = &pending{table: table, keys: make([]string, 0, r.im.cfg.BatchRows), rows: make([]rowKey, 0, r.im.cfg.BatchRows),
+			p = &pending{table: lookupTable(entity), keys: make([]string, 0, r.im.cfg.BatchRows), rows: make([]rowKey, 0, r.im.cfg.BatchRows),
 				counts: r.sum.counts(entity)}
 		}
 		r.mu.Unlock()
@@ -315,6 +315,15 @@ func (r *run) pendingFor(entity, table, source string) *pending {
 		r.pending[entity] = p
 	}
 	return p
+}
+
+// lookupTable is the table in which an import looks up the stored keys of
+// entity's records, or "" when they have no external_id to look up.
+func lookupTable(entity string) string {
+	if e, ok := ingest.EntityNamed(entity); ok && e.ExternalIDs {
+		return e.Table
+	}
+	return ""
 }
 
 // buffer counts a row added to p.
@@ -338,9 +347,9 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 
 // job is one flush's worth of writes, in the order they must happen.
 type job struct {
-	org     []org.Settings // the org row, when it is new or its currency became known
+	org     []org.Settings        // the org row, when it is new or its currency became known
 	created []any          // people, clients and projects the resolver created
-	batches []*pending     // in entityOrder
+	batches []*pending     // in write order (ingest.Entities)
 	entity  []string
 	line    int // the line of its last row
 }
@@ -422,10 +431,10 @@ func (r *run) takeJob() job {
 		}
 	}
 	j.created = []any{people, clients, projects}
-	for _, entity := range entityOrder {
-		if p, ok := r.pending[entity]; ok {
+	for _, e := range ingest.Entities() {
+		if p, ok := r.pending[e.Name]; ok {
 			j.batches = append(j.batches, p)
-			j.entity = append(j.entity, entity)
+			j.entity = append(j.entity, e.Name)
 		}
 	}
 	r.pending, r.buffered = nil, 0
@@ -484,10 +493,6 @@ func (r *run) process(ctx context.Context, j job) error {
 	}
 	return nil
 }
-
-// entityOrder writes referenced records before the records that refer to them.
-var entityOrder = []string{"person", "client", "project", "holiday", "time_off", "allocation", "deliverable",
-	"task_event", "time_entry", "adjustment", "invoice_line"}
 
 func (r *run) write(ctx context.Context, recs any) error {
 	n, err := r.writer.Write(ctx, r.sum.BatchID, recs)

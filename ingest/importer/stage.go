@@ -19,16 +19,20 @@ import (
 // nothing visible. Its ingest_batches row goes staging -> committing -> done
 // (or failed), and Recover finishes or drops what a stopped process left.
 
-// stagedTables are the tables an import writes, each with its staging table,
-// in the order a batch is copied: referenced records before the records that
-// refer to them, as entityOrder.
-var stagedTables = []struct{ table, staging string }{
-	{"orgs", "staging_orgs"}, {"people", "staging_people"}, {"clients", "staging_clients"},
-	{"projects", "staging_projects"}, {"holidays", "staging_holidays"}, {"time_off", "staging_time_off"},
-	{"allocations", "staging_allocations"}, {"deliverables", "staging_deliverables"},
-	{"task_events", "staging_task_events"}, {"time_entries", "staging_time_entries"},
-	{"adjustments", "staging_adjustments"}, {"invoice_lines", "staging_invoice_lines"},
-}
+// stagedTables are the tables an import writes, each with its staging
+// table, in the order a batch is copied: the org first, then the entities in
+// write order (ingest.Entities), so that referenced records are visible
+// before the records that refer to them.
+var stagedTables = func() []stagedTable {
+	out := []stagedTable{{"orgs", "staging_orgs"}}
+	for _, e := range ingest.Entities() {
+		out = append(out, stagedTable{e.Table, e.Staging})
+	}
+	return out
+}()
+
+// stagedTable is a table and its staging table, unqualified.
+type stagedTable struct{ table, staging string }
 
 // stagingStore is the store a staged run writes through: every INSERT goes
 // to the staging table of its table, and the tables written are remembered,

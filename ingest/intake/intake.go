@@ -29,13 +29,6 @@ type Config struct {
 	Logger   *slog.Logger
 }
 
-// EntityPaths maps the URL name of each entity to its record name.
-var EntityPaths = map[string]string{
-	"people": "person", "clients": "client", "projects": "project", "time_entries": "time_entry",
-	"deliverables": "deliverable", "task_events": "task_event", "allocations": "allocation",
-	"time_off": "time_off", "holidays": "holiday", "adjustments": "adjustment", "invoice_lines": "invoice_line",
-}
-
 // Register adds the intake routes to g, which must already require a token
 // with the ingest scope (auth.Require).
 func Register(g *echo.Group, cfg Config) {
@@ -75,16 +68,16 @@ type RowError struct {
 const maxErrors = 100
 
 func (h *handlers) records(c echo.Context) error {
-	entity, ok := EntityPaths[c.Param("entity")]
+	entity, ok := ingest.EntityByPlural(c.Param("entity"))
 	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("no entity %q; POST to one of /api/v1/{%s}", c.Param("entity"), strings.Join(pathNames(), ",")))
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("no entity %q; POST to one of /api/v1/{%s}", c.Param("entity"), strings.Join(ingest.EntityPlurals(), ",")))
 	}
 	format, err := formatOf(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil {
 		return err
 	}
 	body := &limitedBody{ReadCloser: c.Request().Body}
-	return h.run(c, importer.Request{File: "request body", Body: body, Format: format, Entity: entity}, body)
+	return h.run(c, importer.Request{File: "request body", Body: body, Format: format, Entity: entity.Name}, body)
 }
 
 func (h *handlers) upload(c echo.Context) error {
@@ -249,9 +242,4 @@ func boolParam(c echo.Context, name string) (bool, error) {
 		return false, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s=%q: want true or false", name, v))
 	}
 	return b, nil
-}
-
-func pathNames() []string {
-	return []string{"people", "clients", "projects", "time_entries", "deliverables", "task_events",
-		"allocations", "time_off", "holidays", "adjustments", "invoice_lines"}
 }
