@@ -347,7 +347,7 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 
 // job is one flush's worth of writes, in the order they must happen.
 type job struct {
-	org     []org.Settings        // the org row, when it is new or its currency became known
+	org     []org.Settings // the org row, when it is new or its currency became known
 	created []any          // people, clients and projects the resolver created
 	batches []*pending     // in write order (ingest.Entities)
 	entity  []string
