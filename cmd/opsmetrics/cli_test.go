@@ -193,3 +193,19 @@ func TestSingleDash(t *testing.T) {
 		t.Errorf("token create -org acme -scope read -h: exit %d %q", code, errs)
 	}
 }
+
+// TestHelpHidesTheDSN: the ClickHouse DSN may hold a password, so help never
+// prints the variable's value as the flag's default; the variable is still
+// used, and the error of a server that cannot be reached does not print the
+// password either.
+func TestHelpHidesTheDSN(t *testing.T) {
+	env := map[string]string{"OPSMETRICS_CLICKHOUSE_DSN": "clickhouse://ops:s3cret-pw@127.0.0.1:1/ops"}
+	code, out, errs := cli(t, env, "migrate", "--help")
+	if code != 0 || strings.Contains(out+errs, "s3cret-pw") || !strings.Contains(out, "--clickhouse-dsn") {
+		t.Errorf("migrate --help: exit %d, the password shows or the flag is missing:\n%s%s", code, out, errs)
+	}
+	code, out, errs = cli(t, env, "migrate")
+	if code != 1 || strings.Contains(out+errs, "s3cret-pw") || !strings.Contains(errs, "127.0.0.1:1") {
+		t.Errorf("migrate against the variable's unreachable server: exit %d, want 1 naming the address without the password:\n%s%s", code, out, errs)
+	}
+}

@@ -28,8 +28,11 @@ type storeOptions struct {
 
 func (o *storeOptions) register(fs flags, e *env) {
 	fs.StringVar(&o.dataDir, "data-dir", envOr(e, "OPSMETRICS_DATA_DIR", "./data"), "embedded engine data directory (OPSMETRICS_DATA_DIR)")
-	fs.StringVar(&o.dsn, "clickhouse-dsn", e.getenv("OPSMETRICS_CLICKHOUSE_DSN"),
+	fs.StringVar(&o.dsn, "clickhouse-dsn", "",
 		"use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/ops (OPSMETRICS_CLICKHOUSE_DSN)")
+	// The DSN may hold a password: taken from the environment after the
+	// flag is declared, so that help never prints it as the default.
+	o.dsn = e.getenv("OPSMETRICS_CLICKHOUSE_DSN")
 	fs.StringVar(&o.cluster, "clickhouse-cluster", e.getenv("OPSMETRICS_CLICKHOUSE_CLUSTER"),
 		"ClickHouse cluster name: migrations run ON CLUSTER with replicated and distributed tables (OPSMETRICS_CLICKHOUSE_CLUSTER)")
 	fs.StringVar(&o.libPath, "chdb-lib", envOr(e, "CHDB_LIB_PATH", defaultLibPath(e)), "path to libchdb.so for the embedded engine (CHDB_LIB_PATH)")
