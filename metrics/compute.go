@@ -59,15 +59,10 @@ func (r *Request) Validate() (KPI, error) {
 	if !ok {
 		return k, badf("unknown KPI %q (GET /api/v1/kpis lists them)", r.KPI)
 	}
+	if err := r.validateRange(); err != nil {
+		return k, err
+	}
 	switch {
-	case r.Org == "":
-		return k, badf("no org")
-	case r.From.IsZero() || r.To.IsZero():
-		return k, badf("from and to are required dates (YYYY-MM-DD)")
-	case !r.From.Before(r.To):
-		return k, badf("from %s is not before to %s: the range is [from, to)", day(r.From), day(r.To))
-	case r.To.Sub(r.From) > MaxRange:
-		return k, badf("the range %s to %s is longer than 3 years", day(r.From), day(r.To))
 	case r.GroupBy != "" && !slices.Contains(k.GroupBy, r.GroupBy):
 		return k, badf("%s cannot be grouped by %q; it can be grouped by %v", k.Name, r.GroupBy, k.GroupBy)
 	case r.Interval != "" && !slices.Contains(Intervals, r.Interval):
@@ -79,6 +74,21 @@ func (r *Request) Validate() (KPI, error) {
 		}
 	}
 	return k, nil
+}
+
+// validateRange checks what every query of r needs: an org and a range.
+func (r *Request) validateRange() error {
+	switch {
+	case r.Org == "":
+		return badf("no org")
+	case r.From.IsZero() || r.To.IsZero():
+		return badf("from and to are required dates (YYYY-MM-DD)")
+	case !r.From.Before(r.To):
+		return badf("from %s is not before to %s: the range is [from, to)", day(r.From), day(r.To))
+	case r.To.Sub(r.From) > MaxRange:
+		return badf("the range %s to %s is longer than 3 years", day(r.From), day(r.To))
+	}
+	return nil
 }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
@@ -178,14 +188,20 @@ func loadOrg(ctx context.Context, q Querier, org string) (orgSettings, error) {
 	return settingsOf(ctx, q, o)
 }
 
+// settingsFrom returns o's settings for the queries as o states them: its
+// currency is "" when o names none (settingsOf then looks at the data).
+func settingsFrom(o ingest.Org) orgSettings {
+	return orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
+}
+
 // settingsOf returns o's settings for the queries. An org whose settings
 // name no currency (an org set up by importing clients, or through the
 // API) takes the one currency its clients and time entries name; with
 // none or several its currency stays unknown, never a guess: a label of
 // USD on amounts in EUR is worse than none.
 func settingsOf(ctx context.Context, q Querier, o ingest.Org) (orgSettings, error) {
-	s := orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
-		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
+	s := settingsFrom(o)
 	if s.currency != "" {
 		return s, nil
 	}
@@ -292,10 +308,38 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	if err != nil {
 		return nil, err
 	}
-	now := r.Now
-	if now.IsZero() {
-		now = time.Now()
+	now := r.now()
+	all, err := paramsOf(ctx, q, r, org, now)
+	if err != nil {
+		return nil, err
 	}
+	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query)}
+	placeholders := store.Placeholders(p.text)
+	if _, ok := placeholders["facts"]; ok {
+		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
+			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+		}
+	}
+	if p.params, err = pick(all, placeholders); err != nil {
+		return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+	}
+	return p, nil
+}
+
+// now is the request's "now": r.Now, or the clock's when unset.
+func (r Request) now() time.Time {
+	if r.Now.IsZero() {
+		return time.Now()
+	}
+	return r.Now
+}
+
+// paramsOf is every value a query of r can take: the request's own (org,
+// range, grouping, filters with names resolved to ids) and the org's
+// settings. It is the one mapping from settings to query parameters, for
+// the KPIs and the lists alike. Errors: *FilterError for a filter that
+// names nothing or several things; the store's otherwise.
+func paramsOf(ctx context.Context, q Querier, r Request, org orgSettings, now time.Time) (store.Params, error) {
 	all := store.Params{
 		"org": r.Org, "from": r.From, "to": r.To, "group_by": r.GroupBy, "interval": r.Interval,
 		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
@@ -308,21 +352,21 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	for _, d := range Dimensions {
 		all[d] = filters[d]
 	}
-	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
-	placeholders := store.Placeholders(p.text)
-	if _, ok := placeholders["facts"]; ok {
-		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
-			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
-		}
-	}
+	return all, nil
+}
+
+// pick returns the values of all that placeholders name. Errors: a
+// placeholder all has no value for (a query the code does not yet feed).
+func pick(all store.Params, placeholders map[string]string) (store.Params, error) {
+	out := store.Params{}
 	for name := range placeholders {
 		v, ok := all[name]
 		if !ok {
-			return nil, fmt.Errorf("kpi %s: query has a placeholder {%s} the KPI layer does not provide", k.Name, name)
+			return nil, fmt.Errorf("query has a placeholder {%s} the KPI layer does not provide", name)
 		}
-		p.params[name] = v
+		out[name] = v
 	}
-	return p, nil
+	return out, nil
 }
 
 // resolveFilters returns r's filters with every name resolved to its id;
