@@ -1,7 +1,8 @@
 // Package dashboards serves the pages partners, ops leads and sales read:
-// go-echarts charts inside opsmetrics' own templates, every number read
-// from the KPI layer (metrics), every chart with a table of the same
-// numbers, and the ECharts JavaScript embedded in the binary.
+// go-echarts charts inside opsmetrics' own templates, every number and
+// list read from the KPI layer (metrics; this package imports no sql
+// package), every chart with a table of the same numbers, and the ECharts
+// JavaScript embedded in the binary.
 package dashboards
 
 import (
