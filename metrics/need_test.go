@@ -2,8 +2,11 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
@@ -67,6 +70,23 @@ func TestCapacityDefaults(t *testing.T) {
 			}
 		case err != nil || !f.Equal(day(c.wantFrom)) || !to.Equal(day(c.wantTo)):
 			t.Errorf("%q %q: %v %v %v, want %s %s", c.from, c.to, f, to, err, c.wantFrom, c.wantTo)
+		}
+	}
+}
+
+func TestEarliestStartHoursAsNeeds(t *testing.T) {
+	// The API's JSON demand is held to the rule the CLI's and the page's
+	// needs are read by.
+	for hours, want := range map[string]string{
+		"0":     `demand: role "designer": hours per week must be more than 0 (got 0)`,
+		"10001": `demand: role "designer": 10001 hours per week is more than 10000`,
+		"20":    "",
+	} {
+		r := metrics.EarliestStartRequest{Org: "o", Demand: map[string]decimal.Decimal{"designer": decimal.RequireFromString(hours)},
+			Weeks: 2, NotBefore: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+		err := r.Validate()
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && (got != want || !errors.Is(err, metrics.ErrBadRequest))) {
+			t.Errorf("%s h: %v, want %q", hours, err, want)
 		}
 	}
 }
