@@ -307,12 +307,12 @@ type startForm struct {
 }
 
 // parseStartForm reads the earliest-start form from the query. Demand comes
-// as need=ROLE=HOURS (for links; ROLE:HOURS too, as the first links were
+// as need=designer=20 (for links; designer:20 too, as the first links were
 // written: metrics.SplitNeed) or as the form's role and hours fields, one
-// pair per row in order, each row's hours read by metrics.ParseNeedHours as
-// the CLI and the API read them. Whether the roles exist is checkRoles' to say, once
-// the grid is read. Pure: every mistake is a message in Errors, never an
-// error.
+// pair per row in order; each row's hours are read by metrics.ParseNeedHours,
+// as the CLI and the API read them. Whether the roles exist is checkRoles'
+// to say, once the grid is read. Pure: every mistake is a message in Errors,
+// never an error.
 func parseStartForm(q url.Values, today time.Time) startForm {
 	f := startForm{Tentative: tentativeOf(q), JobWeeks: q.Get("job_weeks"), NotBefore: q.Get("not_before")}
 	for _, k := range startFormKeys {
