@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // stuckLimit is how many waiting reviews the page lists, oldest first.
@@ -77,59 +75,30 @@ func (d *server) approvals(c echo.Context) error {
 		reqs = append(reqs, r)
 		dropped = dr
 	}
-	// The list of waiting reviews runs beside the KPIs.
-	type listed struct {
-		res   *metrics.Result
-		loc   *time.Location
-		hours int
-		err   error
-	}
-	stuck := make(chan listed, 1)
-	go func() {
-		res, loc, hours, err := d.stuckReviews(ctx, v, now)
-		stuck <- listed{res, loc, hours, err}
-	}()
-	res, err := d.kpis(ctx, reqs...)
-	s := <-stuck
+	// The list of waiting reviews (pending_reviews' filters, snapshot and
+	// stuck limit) runs beside the KPIs.
+	var stuck *metrics.Result
+	res, err := d.kpisBeside(ctx, func() (err error) {
+		stuck, err = metrics.StuckReviews(ctx, d.cfg.Store, reqs[4], stuckLimit)
+		return err
+	}, reqs...)
 	if err != nil {
 		return err
-	}
-	if s.err != nil {
-		return s.err
 	}
 	var notes []string
 	if slices.Contains(dropped, "team") {
 		notes = append(notes, "Client approvals belong to clients and projects, not teams: this page shows every team's.")
 	}
-	body, err := buildApprovals(v, n, now, s.loc, s.hours, res[0], res[1], res[2], res[3], res[4], s.res)
+	// Times are shown in the org's time zone.
+	loc, err := time.LoadLocation(v.Settings.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	body, err := buildApprovals(v, n, now, loc, int(v.Settings.StuckReviewHours), res[0], res[1], res[2], res[3], res[4], stuck)
 	if err != nil {
 		return err
 	}
 	return d.render(c, "approvals", pageData{View: v, Names: n, Body: body, Notes: notes})
-}
-
-// stuckReviews lists the reviews waiting at the view's cutoff
-// (sql/queries/dashboard_approvals_stuck.sql) as a result table, with the
-// org's time zone to show times in and its limit for a stuck review.
-func (d *server) stuckReviews(ctx context.Context, v View, now time.Time) (*metrics.Result, *time.Location, int, error) {
-	o := v.Settings
-	loc, err := time.LoadLocation(o.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_approvals_stuck"), store.Params{
-		"org": v.Org, "from": v.From, "to": v.To, "now": now.UTC(), "tz": o.TimeZone,
-		"client": v.Client, "project": "", "limit": uint64(stuckLimit),
-		"org_workdays": uint64(o.Workdays), "day_start": uint64(o.DayStart), "day_end": uint64(o.DayEnd),
-	})
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("waiting reviews: %w", err)
-	}
-	res := &metrics.Result{Rows: rows.Data}
-	for _, c := range rows.Columns {
-		res.Columns = append(res.Columns, metrics.Column{Name: c.Name})
-	}
-	return res, loc, int(o.StuckReviewHours), nil
 }
 
 // buildApprovals assembles the page from the KPIs grouped by client and the
@@ -456,7 +425,7 @@ func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending
 	return rows
 }
 
-// buildStuck lists the waiting reviews (dashboard_approvals_stuck rows),
+// buildStuck lists the waiting reviews (metrics.StuckReviews' rows),
 // oldest first, and how many more pending_reviews counts than were listed.
 // Pure.
 func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Result, stuckHours int) ([]stuckRow, int) {

@@ -26,9 +26,6 @@ const (
 	defaultCapacityWeeks = 26
 	// demandRows is how many role rows the earliest-start form shows.
 	demandRows = 5
-	// maxDemandHours bounds one role's hours per week, so a typo (or
-	// "1e9999") is a message, not a search.
-	maxDemandHours = 10000
 )
 
 // capacityMissing is the empty state of the capacity charts.
@@ -66,7 +63,7 @@ func (d *server) capacity(c echo.Context) error {
 	ctx := c.Request().Context()
 	q := c.QueryParams()
 	now := d.cfg.Now()
-	today := dateOnly(now)
+	today := metrics.Today(now)
 
 	var notes []string
 	weeks, msg := parseGridWeeks(q.Get("weeks"))
@@ -223,7 +220,7 @@ func trimGrid(g *metrics.CapacityGrid, to time.Time) *metrics.CapacityGrid {
 // firstWeekOn is the first Monday on or after d, where an earliest-start
 // search begins.
 func firstWeekOn(d time.Time) time.Time {
-	d = dateOnly(d)
+	d = metrics.Today(d)
 	if m := weekStart(d); !m.Equal(d) {
 		return m.AddDate(0, 0, 7)
 	}
@@ -305,21 +302,20 @@ type startForm struct {
 }
 
 // parseStartForm reads the earliest-start form from the query. Demand comes
-// as need=ROLE:HOURS (for links) or as the form's role and hours fields, one
-// pair per row in order. Whether the roles exist is checkRoles' to say, once
-// the grid is read. Pure: every mistake is a message in Errors, never an
-// error.
+// as need=designer=20 (for links; designer:20 too, as the first links were
+// written: metrics.SplitNeed) or as the form's role and hours fields, one
+// pair per row in order; each row's hours are read by metrics.ParseNeedHours,
+// as the CLI and the API read them. Whether the roles exist is checkRoles'
+// to say, once the grid is read. Pure: every mistake is a message in Errors,
+// never an error.
 func parseStartForm(q url.Values, today time.Time) startForm {
 	f := startForm{Tentative: tentativeOf(q), JobWeeks: q.Get("job_weeks"), NotBefore: q.Get("not_before")}
 	for _, k := range startFormKeys {
 		f.Submitted = f.Submitted || q.Has(k)
 	}
 	for _, s := range q["need"] {
-		role, hours := s, ""
-		if i := strings.LastIndex(s, ":"); i >= 0 {
-			role, hours = s[:i], s[i+1:]
-		}
-		f.Rows = append(f.Rows, demandRow{Role: strings.TrimSpace(role), Hours: strings.TrimSpace(hours)})
+		role, hours, _ := metrics.SplitNeed(s) // no hours: the row says to give them
+		f.Rows = append(f.Rows, demandRow{Role: role, Hours: hours})
 	}
 	rs, hs := q["role"], q["hours"]
 	for i := range max(len(rs), len(hs)) {
@@ -356,18 +352,10 @@ func parseStartForm(q url.Values, today time.Time) startForm {
 			continue
 		}
 		asked[r.Role] = true
-		h, err := strconv.ParseFloat(r.Hours, 64)
-		switch {
-		case r.Hours == "":
-			bad("Role %q: give its hours per week.", r.Role)
-		case err != nil && !errors.Is(err, strconv.ErrRange):
-			bad("Role %q: hours per week %q is not a number.", r.Role, r.Hours)
-		case !(h > 0): // also NaN
-			bad("Role %q: hours per week must be more than 0 (got %s).", r.Role, r.Hours)
-		case h > maxDemandHours:
-			bad("Role %q: %s hours per week is more than %d.", r.Role, r.Hours, maxDemandHours)
-		default:
-			demand[r.Role] = decimal.NewFromFloat(h)
+		if h, err := metrics.ParseNeedHours(r.Role, r.Hours); err != nil {
+			bad("%s.", sentence(err.Error()))
+		} else {
+			demand[r.Role] = h
 		}
 	}
 	if len(f.Rows) == 0 {
@@ -403,6 +391,14 @@ func parseStartForm(q url.Values, today time.Time) startForm {
 		f.Request = metrics.EarliestStartRequest{Demand: demand, Weeks: weeks, NotBefore: notBefore, IncludeTentative: f.Tentative}
 	}
 	return f
+}
+
+// sentence is s with a capital first letter, as the page writes messages.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // ok reports whether the form was sent and can be answered.
@@ -762,12 +758,6 @@ func sortedKeys(m map[string]decimal.Decimal) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// dateOnly is t's calendar date at midnight UTC.
-func dateOnly(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // weekStart is the Monday on or before d.

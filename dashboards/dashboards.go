@@ -1,7 +1,8 @@
 // Package dashboards serves the pages partners, ops leads and sales read:
-// go-echarts charts inside opsmetrics' own templates, every number read
-// from the KPI layer (metrics), every chart with a table of the same
-// numbers, and the ECharts JavaScript embedded in the binary.
+// go-echarts charts inside opsmetrics' own templates, every number and
+// list read from the KPI layer (metrics; this package imports no sql
+// package), every chart with a table of the same numbers, and the ECharts
+// JavaScript embedded in the binary.
 package dashboards
 
 import (
@@ -136,9 +137,29 @@ func (d *server) view(c echo.Context) (View, error) {
 			return v, err
 		}
 		v.Client, v.Team = f["client"], f["team"]
+		v.names = n // the page's requests resolve their filters with them, without reading them again
 	}
 	v.Settings, err = d.cfg.Settings.Get(c.Request().Context(), org)
 	return v, err
+}
+
+// viewWithout is the request's view (v) and the same view without the
+// filter dim ("client" or "team") that the page's numbers do not take (q),
+// with note for the reader when the view had it set.
+func (d *server) viewWithout(c echo.Context, dim, note string) (v, q View, notes []string, err error) {
+	if v, err = d.view(c); err != nil {
+		return v, v, nil, err
+	}
+	q = v
+	switch {
+	case dim == "client" && v.Client != "":
+		q.Client = ""
+	case dim == "team" && v.Team != "":
+		q.Team = ""
+	default:
+		return v, q, nil, nil
+	}
+	return v, q, []string{note}, nil
 }
 
 // pageData is what the layout template needs; Body is the page's own part.
@@ -271,7 +292,7 @@ func (d *server) kpisBeside(ctx context.Context, beside func() error, reqs ...me
 // request is a KPI request for the view.
 func (v View) request(kpi string, kv ...string) metrics.Request {
 	settings := v.Settings
-	r := metrics.Request{KPI: kpi, Org: v.Org, From: v.From, To: v.To, Filters: v.Filters(), Settings: &settings}
+	r := metrics.Request{KPI: kpi, Org: v.Org, From: v.From, To: v.To, Filters: v.Filters(), Settings: &settings, Names: v.names}
 	for i := 0; i+1 < len(kv); i += 2 {
 		switch kv[i] {
 		case "group_by":

@@ -1,19 +1,16 @@
 package dashboards
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // deliveryMissing says what to import when a range has no deliverables.
@@ -39,28 +36,17 @@ type LateRow struct {
 	Open                                               bool
 }
 
-// deliveryLists are the delivery page's own queries' results.
-type deliveryLists struct {
-	late, slips *metrics.Result
-	grace       uint64
-}
-
 // delivery answers "do we deliver on the dates we promise?": three KPI
 // requests (on-time rate by week or month, promise drift by month, slip days
-// over the range) run while the org settings, the slip distribution, the
-// late list and the names are read.
+// over the range) run while the slip distribution, the late list and the
+// names are read.
 func (d *server) delivery(c echo.Context) error {
-	v, err := d.view(c)
+	// The delivery KPIs take client filters, not team ones.
+	v, q, notes, err := d.viewWithout(c, "team", "Deliverables belong to clients and owners, not teams: the team filter does not apply to this page, which shows every team's deliverables.")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	var notes []string
-	q := v // the delivery KPIs take client filters, not team ones
-	if v.Team != "" {
-		q.Team = ""
-		notes = append(notes, "Deliverables belong to clients and owners, not teams: the team filter does not apply to this page, which shows every team's deliverables.")
-	}
 	trend, monthly := weeksOrMonths(v)
 	now := d.cfg.Now()
 	reqs := []metrics.Request{
@@ -71,28 +57,30 @@ func (d *server) delivery(c echo.Context) error {
 	for i := range reqs {
 		reqs[i].Now = now // the same "now" as the late list's
 	}
-	var lists deliveryLists
+	var slips, late *metrics.Result
 	var n *names
 	res, err := d.kpisBeside(ctx, func() error {
-		var lerr, nerr error
-		lists, lerr = d.deliveryLists(ctx, q, now)
+		var serr, lerr, nerr error
+		slips, serr = metrics.Slips(ctx, d.cfg.Store, reqs[2])
+		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
 		n, nerr = d.loadNames(ctx, v.Org)
-		return errors.Join(lerr, nerr)
+		return errors.Join(serr, lerr, nerr)
 	}, reqs...)
 	if err != nil {
 		return err
 	}
-	body := deliveryBody{SlipText: slipSummary(res[2]), GraceText: graceText(lists.grace)}
+	grace := uint64(v.Settings.GraceDays)
+	body := deliveryBody{SlipText: slipSummary(res[2]), GraceText: graceText(grace)}
 	if body.OnTime, err = buildOnTime(res[0], monthly); err != nil {
 		return err
 	}
-	if body.Slips, err = buildSlips(lists.slips, lists.grace); err != nil {
+	if body.Slips, err = buildSlips(slips, grace); err != nil {
 		return err
 	}
 	if body.Drift, err = buildDrift(res[1]); err != nil {
 		return err
 	}
-	body.Late, body.LateCut = buildLateList(v, lists.late, n)
+	body.Late, body.LateCut = buildLateList(v, late, n)
 	if len(body.Late) == 0 {
 		body.LateEmpty = deliveryMissing
 		if t := tableOf(res[0]); t.Len() > 0 {
@@ -100,46 +88,6 @@ func (d *server) delivery(c echo.Context) error {
 		}
 	}
 	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
-}
-
-// deliveryLists reads the slip distribution and the late list of the view,
-// with the org's time zone and grace days as the KPI layer uses them.
-func (d *server) deliveryLists(ctx context.Context, v View, now time.Time) (deliveryLists, error) {
-	var out deliveryLists
-	out.grace = uint64(v.Settings.GraceDays)
-	slips, late := deliveryParams(v, v.Settings.TimeZone, out.grace, now)
-	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_slips"), slips)
-	if err != nil {
-		return out, fmt.Errorf("delivery: slip distribution: %w", err)
-	}
-	out.slips = resultOf(rows)
-	if rows, err = d.cfg.Store.Query(ctx, store.QueryText("dashboard_delivery_late"), late); err != nil {
-		return out, fmt.Errorf("delivery: late list: %w", err)
-	}
-	out.late = resultOf(rows)
-	return out, nil
-}
-
-// deliveryParams are the parameters of dashboard_delivery_slips and
-// dashboard_delivery_late for a view (whose client filter they apply).
-func deliveryParams(v View, tz string, grace uint64, now time.Time) (slips, late store.Params) {
-	slips = store.Params{"org": v.Org, "tz": tz, "client": v.Client, "project": "", "person": "",
-		"from": v.From, "to": v.To, "grace_days": grace}
-	late = store.Params{"now": now.UTC(), "limit": uint64(deliveryLateLimit)}
-	for k, x := range slips {
-		late[k] = x
-	}
-	return slips, late
-}
-
-// resultOf wraps a dashboard query's rows as a KPI result, so the pure
-// builders read both the same way (tableOf).
-func resultOf(rows *store.Rows) *metrics.Result {
-	res := &metrics.Result{Rows: rows.Data}
-	for _, c := range rows.Columns {
-		res.Columns = append(res.Columns, metrics.Column{Name: c.Name, Type: c.Type})
-	}
-	return res
 }
 
 // graceText says what late means for the org.
@@ -229,7 +177,7 @@ func slipLabel(lo, hi int64) string {
 }
 
 // buildSlips is the histogram of days late of the late deliveries delivered
-// in the range, from the per-day counts of dashboard_delivery_slips. Days
+// in the range, from the per-day counts of metrics.Slips. Days
 // within the grace days are not late, so buckets start after them. Pure.
 func buildSlips(res *metrics.Result, grace uint64) (Chart, error) {
 	title := "Days late of late deliveries"

@@ -3,10 +3,8 @@ package dashboards
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // dtOnTime is on_time_rate by week:
@@ -52,7 +50,7 @@ func TestBuildOnTime(t *testing.T) {
 	}
 }
 
-// dtSlips is dashboard_delivery_slips: late deliveries by days late.
+// dtSlips is metrics.Slips: late deliveries by days late.
 //
 //	1 day: 2, 3 days: 1, 5 days: 4, 9 days: 1, 40 days: 2 (10 in all)
 func dtSlips() *metrics.Result {
@@ -132,7 +130,7 @@ func TestBuildDrift(t *testing.T) {
 	}
 }
 
-// dtLate is dashboard_delivery_late cut at 2 of 3 rows:
+// dtLate is metrics.LateDeliverables cut at 2 of 3 rows:
 //
 //	d1: no name, client c1 (the script name), due 2 Oct, open, 55 days late to today
 //	d2: "Logo", no client, due 9 Oct, delivered 20 Oct: 11 days late
@@ -190,21 +188,5 @@ func TestDeliveryPageEscapesNames(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}
-	}
-}
-
-func TestDeliveryQueriesBind(t *testing.T) {
-	// Every placeholder of the page's queries (their fragments included) gets
-	// a value of a type it takes, and no value is left over.
-	slips, late := deliveryParams(View{Org: "o", From: utDay("2026-10-01"), To: utDay("2026-11-01"), Client: "c1"},
-		"Europe/Berlin", 2, time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC))
-	for name, p := range map[string]store.Params{"dashboard_delivery_slips": slips, "dashboard_delivery_late": late,
-		"dashboard_utilization_teams": {"org": "o", "to": utDay("2026-11-01")}} {
-		if _, err := store.BindParams(store.QueryText(name), p); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-	if late["limit"] != uint64(deliveryLateLimit) || late["client"] != "c1" || slips["grace_days"] != uint64(2) {
-		t.Errorf("params: %v, %v", slips, late)
 	}
 }

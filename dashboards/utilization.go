@@ -2,7 +2,6 @@ package dashboards
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // utilizationMissing says what to import when a range has no capacity.
@@ -41,17 +39,12 @@ type PersonRow struct {
 // untracked hours by person), and beside them the names and each person's
 // team.
 func (d *server) utilization(c echo.Context) error {
-	v, err := d.view(c)
+	// The utilization KPIs take team filters, not client ones.
+	v, q, notes, err := d.viewWithout(c, "client", "Utilization is per person, not per client: the client filter does not apply to this page, which counts all of each person's work.")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	var notes []string
-	q := v // the utilization KPIs take team filters, not client ones
-	if v.Client != "" {
-		q.Client = ""
-		notes = append(notes, "Utilization is per person, not per client: the client filter does not apply to this page, which counts all of each person's work.")
-	}
 	grid, gridMonthly := heatmapInterval(v)
 	trend, monthly := weeksOrMonths(v)
 	// The two small lookups run beside the KPIs.
@@ -60,7 +53,7 @@ func (d *server) utilization(c echo.Context) error {
 	res, err := d.kpisBeside(ctx, func() error {
 		var nerr, terr error
 		n, nerr = d.loadNames(ctx, v.Org)
-		teams, terr = d.personTeams(ctx, v)
+		teams, terr = metrics.PersonTeams(ctx, d.cfg.Store, metrics.Request{Org: v.Org, From: v.From, To: v.To, Settings: &v.Settings})
 		return errors.Join(nerr, terr)
 	},
 		q.request("billable_utilization", "group_by", "person", "interval", grid),
@@ -101,23 +94,6 @@ func heatmapInterval(v View) (string, bool) {
 		return "month", true
 	}
 	return "week", false
-}
-
-// personTeams reads each person's team at the end of the view.
-func (d *server) personTeams(ctx context.Context, v View) (map[string]string, error) {
-	rows, err := d.cfg.Store.Query(ctx, store.QueryText("dashboard_utilization_teams"), store.Params{"org": v.Org, "to": v.To})
-	if err != nil {
-		return nil, fmt.Errorf("person teams: %w", err)
-	}
-	out := make(map[string]string, rows.Len())
-	for i := range rows.Len() {
-		var person, team string
-		if err := rows.Scan(i, &person, &team); err != nil {
-			return nil, fmt.Errorf("person teams: %w", err)
-		}
-		out[person] = team
-	}
-	return out, nil
 }
 
 // periodText labels a week (by its Monday) or a month.

@@ -20,6 +20,9 @@ type View struct {
 	// Settings are the org's, read once per page (server.view) for its KPI
 	// requests, its own lists and its footer.
 	Settings org.Settings
+	// names are the org's names when a filter was resolved with them
+	// (server.view); nil otherwise.
+	names *metrics.Names
 }
 
 // maxRange bounds a page's date range: the pages read day and week buckets.

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgs *org.Cache, orgOf OrgOf, now fun
 		r := EarliestStartRequest{Org: org, Demand: body.Demand, Weeks: body.Weeks, HorizonWeeks: body.HorizonWeeks,
 			IncludeTentative: body.IncludeTentative == nil || *body.IncludeTentative, Derate: body.Derate, Now: now()}
 		if body.NotBefore == "" {
-			r.NotBefore = now()
+			r.NotBefore = Today(r.Now)
 		} else {
 			t, why := ParseDay(body.NotBefore)
 			if why != "" {
@@ -183,27 +184,11 @@ func capacityFromQuery(c echo.Context, org string, now time.Time) (CapacityReque
 	if err := onlyKnown(q, capacityParams); err != nil {
 		return CapacityRequest{}, err
 	}
-	r := CapacityRequest{Org: org, By: q.Get("by"), IncludeTentative: q.Get("include_tentative") != "false",
+	r := CapacityRequest{Org: org, By: cmp.Or(q.Get("by"), DefaultCapacityBy), IncludeTentative: q.Get("include_tentative") != "false",
 		Derate: q.Get("derate") == "true", Now: now}
-	if r.By == "" {
-		r.By = "role"
-	}
-	from, to := q.Get("from"), q.Get("to")
-	if from == "" {
-		from = now.Format(time.DateOnly)
-	}
-	f, why := ParseDay(from)
-	if why != "" {
-		return r, badf("from %q: %s", from, why)
-	}
-	t := f.AddDate(0, 0, 7*12)
-	if to != "" {
-		if t, why = ParseDay(to); why != "" {
-			return r, badf("to %q: %s", to, why)
-		}
-	}
-	r.From, r.To = f, t
-	return r, nil
+	var err error
+	r.From, r.To, err = ParseCapacityRange(q.Get("from"), q.Get("to"), now)
+	return r, err
 }
 
 // onlyKnown refuses a query parameter that is not in known, so a misspelt

@@ -80,15 +80,10 @@ func (r *Request) Validate() (KPI, error) {
 	if !ok {
 		return k, badf("unknown KPI %q (GET /api/v1/kpis lists them)", r.KPI)
 	}
+	if err := r.validateRange(); err != nil {
+		return k, err
+	}
 	switch {
-	case r.Org == "":
-		return k, badf("no org")
-	case r.From.IsZero() || r.To.IsZero():
-		return k, badf("from and to are required dates (YYYY-MM-DD)")
-	case !r.From.Before(r.To):
-		return k, badf("from %s is not before to %s: the range is [from, to)", day(r.From), day(r.To))
-	case r.To.Sub(r.From) > MaxRange:
-		return k, badf("the range %s to %s is longer than 3 years", day(r.From), day(r.To))
 	case r.GroupBy != "" && !slices.Contains(k.GroupBy, r.GroupBy):
 		return k, badf("%s cannot be grouped by %q; it can be grouped by %v", k.Name, r.GroupBy, k.GroupBy)
 	case r.Interval != "" && !slices.Contains(Intervals, r.Interval):
@@ -100,6 +95,21 @@ func (r *Request) Validate() (KPI, error) {
 		}
 	}
 	return k, nil
+}
+
+// validateRange checks what every query of r needs: an org and a range.
+func (r *Request) validateRange() error {
+	switch {
+	case r.Org == "":
+		return badf("no org")
+	case r.From.IsZero() || r.To.IsZero():
+		return badf("from and to are required dates (YYYY-MM-DD)")
+	case !r.From.Before(r.To):
+		return badf("from %s is not before to %s: the range is [from, to)", day(r.From), day(r.To))
+	case r.To.Sub(r.From) > MaxRange:
+		return badf("the range %s to %s is longer than 3 years", day(r.From), day(r.To))
+	}
+	return nil
 }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
@@ -147,31 +157,40 @@ type orgSettings struct {
 	stuckHours       uint64
 }
 
-// settingsFor returns the settings r's KPI runs with: r.Settings when
-// given, else the org's from r.Orgs, with the org's currency as
-// org.Cache.Currency finds it.
-func settingsFor(ctx context.Context, q Querier, r Request) (orgSettings, error) {
+// orgFor returns the settings of r's org, r.Settings when given, and the
+// cache it was read through: r.Orgs, or one for this request.
+func orgFor(ctx context.Context, q Querier, r Request) (org.Settings, *org.Cache, error) {
 	orgs := r.Orgs
 	if orgs == nil {
 		var err error
 		if orgs, err = org.NewCache(org.Config{Store: q}); err != nil {
-			return orgSettings{}, err
+			return org.Settings{}, nil, err
 		}
 	}
-	var o org.Settings
 	if r.Settings != nil && r.Settings.ID == r.Org {
-		o = *r.Settings
-	} else {
-		var err error
-		if o, err = orgs.Get(ctx, r.Org); err != nil {
-			return orgSettings{}, err
-		}
+		return *r.Settings, orgs, nil
 	}
-	s := orgSettings{tz: o.TimeZone, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
-		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
-	var err error
+	o, err := orgs.Get(ctx, r.Org)
+	return o, orgs, err
+}
+
+// settingsFor returns the settings r's KPI runs with (orgFor), with the
+// org's currency as org.Cache.Currency finds it.
+func settingsFor(ctx context.Context, q Querier, r Request) (orgSettings, error) {
+	o, orgs, err := orgFor(ctx, q, r)
+	if err != nil {
+		return orgSettings{}, err
+	}
+	s := settingsFrom(o)
 	s.currency, s.currencyWhy, err = orgs.Currency(ctx, o)
 	return s, err
+}
+
+// settingsFrom returns o's settings for the queries as o states them: its
+// currency is "" when o names none (settingsFor then looks at the data).
+func settingsFrom(o org.Settings) orgSettings {
+	return orgSettings{tz: o.TimeZone, currency: o.Currency, grace: uint64(o.GraceDays), workdays: uint64(o.Workdays),
+		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
 }
 
 // Compute runs one KPI. An org with no data gives rows with null ratios or
@@ -245,10 +264,38 @@ func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := r.Now
-	if now.IsZero() {
-		now = time.Now()
+	now := r.now()
+	all, err := paramsOf(ctx, q, r, org, now)
+	if err != nil {
+		return nil, err
 	}
+	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query)}
+	placeholders := store.Placeholders(p.text)
+	if _, ok := placeholders["facts"]; ok {
+		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
+			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+		}
+	}
+	if p.params, err = pick(all, placeholders); err != nil {
+		return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
+	}
+	return p, nil
+}
+
+// now is the request's "now": r.Now, or the clock's when unset.
+func (r Request) now() time.Time {
+	if r.Now.IsZero() {
+		return time.Now()
+	}
+	return r.Now
+}
+
+// paramsOf is every value a query of r can take: the request's own (org,
+// range, grouping, filters with names resolved to ids) and the org's
+// settings. It is the one mapping from settings to query parameters, for
+// the KPIs and the lists alike. Errors: *FilterError for a filter that
+// names nothing or several things; the store's otherwise.
+func paramsOf(ctx context.Context, q Querier, r Request, org orgSettings, now time.Time) (store.Params, error) {
 	all := store.Params{
 		"org": r.Org, "from": r.From, "to": r.To, "group_by": r.GroupBy, "interval": r.Interval,
 		"tz": org.tz, "grace_days": org.grace, "org_workdays": org.workdays,
@@ -261,21 +308,21 @@ func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
 	for _, d := range Dimensions {
 		all[d] = filters[d]
 	}
-	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
-	placeholders := store.Placeholders(p.text)
-	if _, ok := placeholders["facts"]; ok {
-		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
-			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
-		}
-	}
+	return all, nil
+}
+
+// pick returns the values of all that placeholders name. Errors: a
+// placeholder all has no value for (a query the code does not yet feed).
+func pick(all store.Params, placeholders map[string]string) (store.Params, error) {
+	out := store.Params{}
 	for name := range placeholders {
 		v, ok := all[name]
 		if !ok {
-			return nil, fmt.Errorf("kpi %s: query has a placeholder {%s} the KPI layer does not provide", k.Name, name)
+			return nil, fmt.Errorf("query has a placeholder {%s} the KPI layer does not provide", name)
 		}
-		p.params[name] = v
+		out[name] = v
 	}
-	return p, nil
+	return out, nil
 }
 
 // resolveFilters returns r's filters with every name resolved to its id;

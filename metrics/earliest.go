@@ -20,7 +20,7 @@ type EarliestStartRequest struct {
 	Demand           map[string]decimal.Decimal `json:"demand"` // role -> hours per week
 	Weeks            int                        `json:"weeks"`
 	NotBefore        time.Time                  `json:"not_before"`
-	HorizonWeeks     int                        `json:"horizon_weeks"` // default 52
+	HorizonWeeks     int                        `json:"horizon_weeks"` // default DefaultHorizonWeeks
 	IncludeTentative bool                       `json:"include_tentative"`
 	Derate           bool                       `json:"derate"`
 	Now              time.Time                  `json:"-"`
@@ -35,7 +35,8 @@ const (
 	MaxJobWeeks     = 52
 )
 
-// Validate checks the request and fills the default horizon.
+// Validate checks the request and fills the default horizon. The CLI, the
+// API and the capacity page fill a missing NotBefore with Today.
 func (r *EarliestStartRequest) Validate() error {
 	switch {
 	case r.Org == "":
@@ -50,11 +51,15 @@ func (r *EarliestStartRequest) Validate() error {
 		return badf("horizon_weeks %d: want 1 to %d", r.HorizonWeeks, MaxHorizonWeeks)
 	}
 	if r.HorizonWeeks == 0 {
-		r.HorizonWeeks = 52
+		r.HorizonWeeks = DefaultHorizonWeeks
 	}
 	for role, h := range r.Demand {
-		if strings.TrimSpace(role) == "" || h.IsNegative() {
-			return badf("demand %q: %s hours per week: want a role and hours ≥ 0", role, h)
+		if strings.TrimSpace(role) == "" {
+			return badf("demand %q: %s hours per week: want a role", role, h)
+		}
+		// The hours as the CLI's and the page's are read.
+		if _, err := ParseNeedHours(role, h.String()); err != nil {
+			return fmt.Errorf("demand: %w", err)
 		}
 	}
 	return nil

@@ -30,9 +30,9 @@ type Named struct {
 	Name string `json:"name"`
 }
 
-// LoadNames reads an org's names (sql/queries/dashboard_names.sql).
+// LoadNames reads an org's names (sql/queries/org_names.sql).
 func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
-	rows, err := q.Query(ctx, store.QueryText("dashboard_names"), store.Params{"org": org})
+	rows, err := q.Query(ctx, store.QueryText("org_names"), store.Params{"org": org})
 	if err != nil {
 		return nil, fmt.Errorf("names of org %s: %w", org, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // needs collects --need role=hours flags.
@@ -24,13 +25,14 @@ func (n needs) String() string { return fmt.Sprint(map[string]decimal.Decimal(n)
 // Type names the flag's value in --help.
 func (n needs) Type() string { return "ROLE=HOURS" }
 
+// Set reads ROLE=HOURS (or ROLE:HOURS) as the API and the capacity page
+// read a need (metrics.ParseNeed).
 func (n needs) Set(v string) error {
-	role, hours, ok := strings.Cut(v, "=")
-	h, err := decimal.NewFromString(strings.TrimSpace(hours))
-	if !ok || strings.TrimSpace(role) == "" || err != nil || h.IsNegative() {
-		return fmt.Errorf("%q: want ROLE=HOURS_PER_WEEK, e.g. designer=20", v)
+	role, h, err := metrics.ParseNeed(v)
+	if err != nil {
+		return err
 	}
-	n[strings.TrimSpace(role)] = h
+	n[role] = h
 	return nil
 }
 
@@ -67,7 +69,7 @@ Example:
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		r := metrics.EarliestStartRequest{Org: *o, Demand: need, Weeks: *weeks, HorizonWeeks: *horizon,
 			IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
-		r.NotBefore = time.Now().UTC().Truncate(24 * time.Hour)
+		r.NotBefore = metrics.Today(r.Now.UTC())
 		if *notBefore != "" {
 			t, why := metrics.ParseDay(*notBefore)
 			if why != "" {
@@ -96,17 +98,13 @@ Example:
 			return 2
 		}
 		if err := r.Validate(); err != nil {
-			fmt.Fprintf(e.stderr, "opsmetrics capacity: %s\n", metrics.Message(err))
-			return 2
-		}
-		s, err := so.openMigrated(ctx, log)
-		if err != nil {
-			return fail(e, err)
-		}
-		defer s.Close()
-		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
 			return capacityFail(e, err)
 		}
+		s, code := openOrg(ctx, e, &so, log, r.Org)
+		if code >= 0 {
+			return code
+		}
+		defer s.Close()
 		a, err := metrics.EarliestStart(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)
@@ -145,30 +143,17 @@ func cmdCapacityGrid(e *env) *cobra.Command {
 			return 2
 		}
 		r := metrics.CapacityRequest{Org: *o, By: *by, IncludeTentative: !*noTentative, Derate: *derate, Now: time.Now()}
-		var why string
-		today := time.Now().UTC().Format(time.DateOnly)
-		if *from == "" {
-			*from = today
-		}
-		if r.From, why = metrics.ParseDay(*from); why != "" {
-			fmt.Fprintf(e.stderr, "opsmetrics capacity: --from %q: %s\n", *from, why)
+		var err error
+		if r.From, r.To, err = metrics.ParseCapacityRange(*from, *to, r.Now.UTC()); err != nil {
+			// The error starts with the date's name: say it as the flag.
+			fmt.Fprintf(e.stderr, "opsmetrics capacity: --%s\n", metrics.Message(err))
 			return 2
 		}
-		r.To = r.From.AddDate(0, 0, 7*12)
-		if *to != "" {
-			if r.To, why = metrics.ParseDay(*to); why != "" {
-				fmt.Fprintf(e.stderr, "opsmetrics capacity: --to %q: %s\n", *to, why)
-				return 2
-			}
-		}
-		s, err := so.openMigrated(ctx, log)
-		if err != nil {
-			return fail(e, err)
+		s, code := openOrg(ctx, e, &so, log, r.Org)
+		if code >= 0 {
+			return code
 		}
 		defer s.Close()
-		if err := metrics.CheckOrg(ctx, s, r.Org); err != nil {
-			return capacityFail(e, err)
-		}
 		g, err := metrics.Capacity(ctx, s, r)
 		if err != nil {
 			return capacityFail(e, err)
@@ -214,6 +199,21 @@ func capacityFail(e *env, err error) int {
 		return 2
 	}
 	return fail(e, err)
+}
+
+// openOrg opens the migrated store and checks that org exists. code is the
+// exit code when it cannot (2 for an unknown org), else -1; the caller
+// closes s.
+func openOrg(ctx context.Context, e *env, so *storeOptions, log *slog.Logger, org string) (s store.Store, code int) {
+	s, err := so.openMigrated(ctx, log)
+	if err != nil {
+		return nil, fail(e, err)
+	}
+	if err := metrics.CheckOrg(ctx, s, org); err != nil {
+		s.Close()
+		return nil, capacityFail(e, err)
+	}
+	return s, -1
 }
 
 // printAnswer writes the answer in plain words.

@@ -1,4 +1,4 @@
--- dashboard_delivery_late: the late and overdue deliverables the delivery
+-- list_late_deliverables: the late and overdue deliverables the delivery
 -- page lists, judged as kpi_on_time_rate.sql judges them: due in [from, to);
 -- late = delivered after the end of the due date + grace days; overdue = not
 -- delivered and that deadline passed at min(to, now). So the list is the part

@@ -1,5 +1,6 @@
--- dashboard_names: the names the dashboards show for ids, and the choices of
--- their client and team filters.
+-- org_names: an org's names (metrics.LoadNames): what the pages and the CLI show
+-- for ids, what filters resolve against, and the choices of the pages' client and
+-- team filters.
 -- Parameters: org {org:String}.
 -- Columns: kind String (client, project, person, team, role), id String, name String.
 SELECT kind, id, name

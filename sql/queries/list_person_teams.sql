@@ -1,4 +1,4 @@
--- dashboard_utilization_teams: each person's team at the end of a range (the
+-- list_person_teams: each person's team at the end of a range (the
 -- latest version that starts before it), so the utilization page can link a
 -- person to the team filter: people are not a filter of the pages.
 -- Parameters: org String, to Date.

@@ -1,4 +1,4 @@
--- dashboard_delivery_slips: the distribution behind slip_days, for the
+-- list_slips: the distribution behind slip_days, for the
 -- delivery page's histogram: how many late deliveries delivered in
 -- [from, to) slipped by each number of days. The late set is
 -- kpi_slip_days.sql's: delivered (as a date in the org's time zone) more than

@@ -1,4 +1,4 @@
--- dashboard_approvals_stuck: the client reviews still waiting for a decision, oldest
+-- list_stuck_reviews: the client reviews still waiting for a decision, oldest
 -- first, for the approvals page's list of what is stuck. The same snapshot as the
 -- pending_reviews KPI: a review cycle (fragments/review_cycles.sql) is waiting when it
 -- was requested before the cutoff, min(start of {to} in the org's time zone, now), and
