@@ -157,27 +157,31 @@ type orgSettings struct {
 	stuckHours       uint64
 }
 
-// orgFor returns the settings of r's org, r.Settings when given, and the
-// cache it was read through: r.Orgs, or one for this request.
-func orgFor(ctx context.Context, q Querier, r Request) (org.Settings, *org.Cache, error) {
-	orgs := r.Orgs
-	if orgs == nil {
-		var err error
-		if orgs, err = org.NewCache(org.Config{Store: q}); err != nil {
-			return org.Settings{}, nil, err
-		}
+// orgCache is r.Orgs, or a cache for this request alone.
+func orgCache(q Querier, r Request) (*org.Cache, error) {
+	if r.Orgs != nil {
+		return r.Orgs, nil
 	}
+	return org.NewCache(org.Config{Store: q})
+}
+
+// orgFor returns the settings of r's org: r.Settings when given, else read
+// through orgs.
+func orgFor(ctx context.Context, orgs *org.Cache, r Request) (org.Settings, error) {
 	if r.Settings != nil && r.Settings.ID == r.Org {
-		return *r.Settings, orgs, nil
+		return *r.Settings, nil
 	}
-	o, err := orgs.Get(ctx, r.Org)
-	return o, orgs, err
+	return orgs.Get(ctx, r.Org)
 }
 
 // settingsFor returns the settings r's KPI runs with (orgFor), with the
 // org's currency as org.Cache.Currency finds it.
 func settingsFor(ctx context.Context, q Querier, r Request) (orgSettings, error) {
-	o, orgs, err := orgFor(ctx, q, r)
+	orgs, err := orgCache(q, r)
+	if err != nil {
+		return orgSettings{}, err
+	}
+	o, err := orgFor(ctx, orgs, r)
 	if err != nil {
 		return orgSettings{}, err
 	}

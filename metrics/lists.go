@@ -102,11 +102,19 @@ func bindList(ctx context.Context, q Querier, l list, r Request, extra store.Par
 			return "", nil, badf("%s cannot be filtered by %q; its filters are %v", l.what, dim, l.filters)
 		}
 	}
-	o, _, err := orgFor(ctx, q, r)
-	if err != nil {
-		return "", nil, err
+	o := r.Settings
+	if o == nil || o.ID != r.Org {
+		orgs, err := orgCache(q, r)
+		if err != nil {
+			return "", nil, err
+		}
+		got, err := orgFor(ctx, orgs, r)
+		if err != nil {
+			return "", nil, err
+		}
+		o = &got
 	}
-	all, err := paramsOf(ctx, q, r, settingsFrom(o), r.now())
+	all, err := paramsOf(ctx, q, r, settingsFrom(*o), r.now())
 	if err != nil {
 		return "", nil, err
 	}
