@@ -20,6 +20,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/metrics"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
@@ -89,7 +90,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	if err := recoverIntake(ctx, im, s.Info().Name, time.Now()); err != nil {
+	if err := recoverIntake(ctx, im, store.IsExclusive(s), time.Now()); err != nil {
 		return fail(e, err)
 	}
 	if *metricsAddr != "" {
@@ -187,13 +188,14 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 
 // recoverIntake finishes the intake requests a stopped server left half
 // done (importer.Recover): those that were being made visible become
-// visible, those still being read are dropped. The embedded engine has this
-// process alone, so every request it finds was cut off; other processes may
-// be serving from a ClickHouse server, so there only a request that started
-// an hour ago counts as abandoned (the staging tables' TTL removes the rest).
-func recoverIntake(ctx context.Context, im *importer.Importer, engine string, now time.Time) error {
+// visible, those still being read are dropped. On an engine this process
+// has alone (store.IsExclusive) every request it finds was cut off; other
+// processes may be serving from a shared one, so there only a request that
+// started an hour ago counts as abandoned (the staging tables' TTL removes
+// the rest).
+func recoverIntake(ctx context.Context, im *importer.Importer, exclusive bool, now time.Time) error {
 	stale := now
-	if engine != "chdb" {
+	if !exclusive {
 		stale = now.Add(-time.Hour)
 	}
 	if _, _, err := im.Recover(ctx, stale); err != nil {
