@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -29,8 +30,12 @@ func BenchmarkPages(b *testing.B) {
 	if org == "" {
 		org = "acme"
 	}
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
 	e := echo.New()
-	if err := Register(e.Group(""), Config{Store: s, Logger: slog.New(slog.DiscardHandler),
+	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler),
 		Org: func(echo.Context) (string, bool) { return org, true }}); err != nil {
 		b.Fatal(err)
 	}

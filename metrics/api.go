@@ -27,8 +27,8 @@ type OrgOf func(c echo.Context) (string, bool)
 // The org is always the token's, never a parameter, so no org can read
 // another's numbers.
 // Org settings (time zone, currency, business hours) are cached for
-// OrgSettingsTTL.
-func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
+// OrgSettingsTTL. The money KPIs read the entry facts of facts.
+func RegisterAPI(g *echo.Group, q Querier, facts *Facts, orgOf OrgOf, now func() time.Time) {
 	orgs := newOrgCache(OrgSettingsTTL)
 	g.GET("/kpis", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"kpis": Catalog(), "dimensions": Dimensions, "intervals": Intervals})
@@ -101,7 +101,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgOf OrgOf, now func() time.Time) {
 			return badRequest(err)
 		}
 		req.WithNames = true
-		res, err := compute(c.Request().Context(), q, req, orgs)
+		res, err := compute(c.Request().Context(), q, facts, req, orgs)
 		var fe *FilterError
 		if errors.As(err, &fe) {
 			return c.JSON(http.StatusBadRequest, filterProblem{Error: fe.Error(), Filter: fe.Kind, Value: fe.Value,

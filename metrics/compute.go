@@ -212,14 +212,16 @@ func settingsOf(ctx context.Context, q Querier, o ingest.Org) (orgSettings, erro
 	return s, nil
 }
 
-// Compute runs one KPI. An org with no data gives rows with null ratios or
-// no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
-// mistakes; the store's typed errors otherwise.
-func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
-	return compute(ctx, q, r, nil)
+// Compute runs one KPI, reading the money KPIs' entry facts through facts
+// (which may be nil for a caller that never asks for one of those). An org
+// with no data gives rows with null ratios or no rows, not an error.
+// Errors: ErrBadRequest (wrapped) for the caller's mistakes; the store's
+// typed errors otherwise.
+func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, error) {
+	return compute(ctx, q, facts, r, nil)
 }
 
-func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result, error) {
+func compute(ctx context.Context, q Querier, facts *Facts, r Request, orgs *orgCache) (*Result, error) {
 	named := r.WithNames && slices.Contains(namedGroups, r.GroupBy)
 	if named && (r.Names == nil || r.Names.Org != r.Org) {
 		// Read once: the filters resolve with the same names.
@@ -229,7 +231,7 @@ func compute(ctx context.Context, q Querier, r Request, orgs *orgCache) (*Result
 		}
 		r.Names = n
 	}
-	p, err := prepare(ctx, q, r, orgs)
+	p, err := prepare(ctx, q, facts, r, orgs)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +280,7 @@ type prepared struct {
 	params store.Params
 }
 
-func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepared, error) {
+func prepare(ctx context.Context, q Querier, facts *Facts, r Request, orgs *orgCache) (*prepared, error) {
 	k, err := r.Validate()
 	if err != nil {
 		return nil, err
@@ -311,7 +313,10 @@ func prepare(ctx context.Context, q Querier, r Request, orgs *orgCache) (*prepar
 	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), params: store.Params{}}
 	placeholders := store.Placeholders(p.text)
 	if _, ok := placeholders["facts"]; ok {
-		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
+		if facts == nil {
+			return nil, fmt.Errorf("kpi %s reads entry facts, and none were given", k.Name)
+		}
+		if all["facts"], err = facts.current(ctx, r.Org); err != nil {
 			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
 		}
 	}

@@ -45,7 +45,7 @@ func TestParseRangeSaysWhatIsWrong(t *testing.T) {
 func TestCapacityDates(t *testing.T) {
 	e := echo.New()
 	g := e.Group("/api/v1")
-	RegisterAPI(g, nil, func(echo.Context) (string, bool) { return "acme", true },
+	RegisterAPI(g, nil, nil, func(echo.Context) (string, bool) { return "acme", true },
 		func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) })
 	for _, tc := range []struct{ method, target, body, want string }{
 		{http.MethodGet, "/api/v1/capacity?from=2026-11-31", "", `from \"2026-11-31\": there is no such day: November 2026 has 30 days`},
@@ -68,7 +68,7 @@ func TestCapacityDates(t *testing.T) {
 // object; a second value after it was ignored, and the first answered.
 func TestEarliestStartBodyIsOneObject(t *testing.T) {
 	e := echo.New()
-	RegisterAPI(e.Group("/api/v1"), nil, func(echo.Context) (string, bool) { return "acme", true },
+	RegisterAPI(e.Group("/api/v1"), nil, nil, func(echo.Context) (string, bool) { return "acme", true },
 		func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) })
 	for _, body := range []string{
 		`{"demand":{"designer":10},"weeks":2,"not_before":"2027-04-31"}{"weeks":3}`,

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -66,14 +67,15 @@ func TestFactsCutShortBuiltAgain(t *testing.T) {
 		WeeklyCapacityHours: dec("40"), BillRate: pdec("80"), StartDate: pd("2025-01-01")}},
 		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "bo", Date: d("2026-01-05"), Hours: dec("3"), Billable: true}})
 	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
-	if _, err := metrics.Compute(t.Context(), s, r); err != nil {
+	if _, err := metrics.Compute(t.Context(), s, testFacts(t), r); err != nil {
 		t.Fatal(err)
 	}
 	// Forget that the build finished, as if the process had died before
 	// recording it; a store seen for the first time (a new process) checks.
 	must(0, s.Exec(t.Context(), "ALTER TABLE ops.entry_fact_builds DELETE WHERE org_id = {org:String} SETTINGS mutations_sync = 1",
 		store.Params{"org": org}))
-	res, err := metrics.Compute(t.Context(), newProcess{s}, r)
+	other := must(metrics.NewFacts(metrics.FactsConfig{Store: newProcess{s}, Logger: slog.New(slog.DiscardHandler)}))
+	res, err := metrics.Compute(t.Context(), newProcess{s}, other, r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,11 +63,17 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+	if err != nil {
+		s.Close()
+		return fail(e, err)
+	}
 	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
 	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
 			refreshStopped()
+			facts.Wait()
 			s.Close()
 		}
 	}()
@@ -84,7 +90,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
 		[]string{"entity", "result"})
 	reg.MustRegister(ingested)
-	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: so.cluster != "", Rows: func(entity, result string, n int) {
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: so.cluster != "", Changed: facts.Changed, Rows: func(entity, result string, n int) {
 		ingested.WithLabelValues(entity, result).Add(float64(n))
 	}})
 	if err != nil {
@@ -93,8 +99,11 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	if err := recoverIntake(ctx, im, store.IsExclusive(s), time.Now()); err != nil {
 		return fail(e, err)
 	}
+	if err := facts.RefreshAll(ctx); err != nil { // what changed while no server ran
+		return fail(e, err)
+	}
 	if *metricsAddr != "" {
-		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: log, Registerer: reg, Interval: *refresh, MaxSeries: *maxSeries})
+		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: facts, Logger: log, Registerer: reg, Interval: *refresh, MaxSeries: *maxSeries})
 		if err != nil {
 			return fail(e, err)
 		}
@@ -119,7 +128,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", refresh.String())
 		fmt.Fprintf(e.stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Registerer: reg,
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: *bodyLimit, Tokens: auth.New(s, nil), Importer: im, Facts: facts, Registerer: reg,
 		BodyIdle: *bodyIdle, BodyTotal: *bodyTotal})
 	if err != nil {
 		return fail(e, err)
@@ -177,6 +186,7 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 	closeStore = false
 	stopped := within(func() {
 		refreshStopped() // the signal's context has stopped it
+		facts.Wait()     // a build under way ends first
 		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(shutdownMargin)))
 	if !stopped {

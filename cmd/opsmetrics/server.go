@@ -33,6 +33,7 @@ type serverConfig struct {
 	BodyLimit string // largest intake body, e.g. "32M"
 	Tokens    *auth.Tokens
 	Importer  *importer.Importer
+	Facts     *metrics.Facts // the store's, which Importer tells of its changes
 	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
 	Registerer prometheus.Registerer
 	// BodyIdle ends a request whose body sends no byte for this long, and
@@ -42,8 +43,8 @@ type serverConfig struct {
 }
 
 func (c serverConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil {
-		return errors.New("server: store, logger, tokens and importer are required")
+	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Facts == nil {
+		return errors.New("server: store, logger, tokens, importer and facts are required")
 	}
 	if c.BodyLimit == "" {
 		return errors.New("server: no body limit")
@@ -94,7 +95,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return tok.Org, ok
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
-	metrics.RegisterAPI(read, cfg.Store, orgOf, time.Now)
+	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: cfg.Store, Logger: cfg.Logger})
 	if err != nil {
@@ -108,7 +109,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf},
+	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err
