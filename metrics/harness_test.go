@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"sync"
@@ -69,8 +70,15 @@ func testFacts(tb testing.TB) *metrics.Facts {
 // write stores records (slices of canonical records) as the ingest writer does.
 func write(tb testing.TB, records ...any) {
 	tb.Helper()
+	writeTo(tb, testFacts(tb).Changed, records...)
+}
+
+// writeTo is write reporting the orgs written to changed; nil reports them
+// to nobody, as another process's writes.
+func writeTo(tb testing.TB, changed func(context.Context, []string), records ...any) {
+	tb.Helper()
 	s := chdbtest.Shared(tb)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: testFacts(tb).Changed})
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: changed})
 	if err != nil {
 		tb.Fatal(err)
 	}
