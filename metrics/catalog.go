@@ -1,7 +1,8 @@
 // Package metrics is the KPI layer: the catalog of KPIs defined in
 // spec/kpis.md, each computed by one query file (sql/queries/kpi_*.sql), and
 // the one function every surface (API, CLI, dashboards, Prometheus) calls to
-// compute them.
+// compute them, with the entry facts (Facts) that the money KPIs read and
+// that writers keep current.
 package metrics
 
 import (
