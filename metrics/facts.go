@@ -28,8 +28,8 @@ import (
 //
 // Facts are built when data changes, not when it is read: whoever writes
 // calls Changed (the importer after an import or intake batch is visible,
-// the ingest writer after each write, the demo after its load), and serve
-// calls RefreshAll at start for what changed while it was down. Changed
+// the ingest writer after each write), the demo calls RefreshAll after its
+// load, and serve at start, for what changed while it was down. Changed
 // hands the org to a refresh in the background, so a writer never waits
 // for a build; a refresh sums the sources up (a few milliseconds), and
 // builds only when they changed.
@@ -126,24 +126,10 @@ func (f *Facts) Changed(ctx context.Context, orgs []string) {
 	}
 }
 
-// Refresh brings orgs' facts up to date and returns once they are: for a
-// command that wrote and exits (the demo), or one that reads next.
-func (f *Facts) Refresh(ctx context.Context, orgs ...string) error {
-	var errs []error
-	for _, org := range orgs {
-		f.mu.Lock()
-		o, n := f.ask(ctx, org, true)
-		f.mu.Unlock()
-		if _, err := f.wait(ctx, o, n); err != nil {
-			errs = append(errs, fmt.Errorf("entry facts of org %s: %w", org, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// RefreshAll refreshes every org's facts in the background, for a server
-// that starts on data written while it was down. It returns once the orgs
-// are listed.
+// RefreshAll refreshes every org's facts in the background (Changed of
+// every org), for a server that starts on data written while it was down,
+// or after a bulk load. It returns once the orgs are listed; Wait waits for
+// the refreshes.
 func (f *Facts) RefreshAll(ctx context.Context) error {
 	rows, err := f.cfg.Store.Query(ctx, store.QueryText("org_list"), nil)
 	if err != nil {
