@@ -120,22 +120,37 @@ func (b *builds) Exec(ctx context.Context, q string, params store.Params) error 
 	return b.newProcess.Exec(ctx, q, params)
 }
 
+// newFactsOrg gives org one person billed at rate with one entry of hours
+// on 2026-01-05, and returns Facts of their own over a store that counts
+// builds, and a revenue request for January. With report the writes are
+// reported to those Facts (Changed); without, they are another process's.
+func newFactsOrg(t *testing.T, org, rate, hours string, report bool) (*builds, *metrics.Facts, metrics.Request) {
+	t.Helper()
+	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
+	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+	var changed func(context.Context, []string)
+	if report {
+		changed = facts.Changed
+	}
+	writeTo(t, changed, []ingest.Person{{Meta: factsMeta(org, "p"), ValidFrom: d("2025-01-01"), Name: "P", Role: "dev",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec(rate), StartDate: pd("2025-01-01")}},
+		[]ingest.TimeEntry{{Meta: factsMeta(org, "e1"), PersonID: "p", Date: d("2026-01-05"), Hours: dec(hours), Billable: true}})
+	return s, facts, metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
+}
+
+func factsMeta(org, id string) ingest.Meta {
+	return ingest.Meta{Org: org, Source: "test", ExternalID: id}
+}
+
 // A KPI read does not build entry facts: a write that reports its org
 // (Changed) has them built, and the reads after it find them current.
 func TestFactsReadDoesNotBuild(t *testing.T) {
-	const org = "facts-read"
-	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
-	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
-	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
-	writeTo(t, facts.Changed, []ingest.Person{{Meta: meta("cy"), ValidFrom: d("2025-01-01"), Name: "Cy", Role: "dev",
-		WeeklyCapacityHours: dec("40"), BillRate: pdec("90"), StartDate: pd("2025-01-01")}},
-		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "cy", Date: d("2026-01-05"), Hours: dec("2"), Billable: true}})
+	s, facts, r := newFactsOrg(t, "facts-read", "90", "2", true)
 	facts.Wait()
 	built := s.n.Load()
 	if built == 0 {
 		t.Fatal("the writes built no entry facts")
 	}
-	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
 	for range 3 {
 		res, err := metrics.Compute(t.Context(), s, facts, r)
 		if err != nil {
@@ -153,17 +168,11 @@ func TestFactsReadDoesNotBuild(t *testing.T) {
 // them, however many there are.
 func TestFactsUnreportedWrite(t *testing.T) {
 	const org = "facts-unreported"
-	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
-	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
-	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
-	writeTo(t, nil, []ingest.Person{{Meta: meta("di"), ValidFrom: d("2025-01-01"), Name: "Di", Role: "dev",
-		WeeklyCapacityHours: dec("40"), BillRate: pdec("100"), StartDate: pd("2025-01-01")}},
-		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "di", Date: d("2026-01-05"), Hours: dec("1"), Billable: true}})
-	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
+	s, facts, r := newFactsOrg(t, org, "100", "1", false)
 	res := must(metrics.Compute(t.Context(), s, facts, r))
 	exact(t, "revenue", cell(t, res, "", "", "value"), "100")
 
-	writeTo(t, nil, []ingest.TimeEntry{{Meta: meta("e2"), PersonID: "di", Date: d("2026-01-06"), Hours: dec("2"), Billable: true}})
+	writeTo(t, nil, []ingest.TimeEntry{{Meta: factsMeta(org, "e2"), PersonID: "p", Date: d("2026-01-06"), Hours: dec("2"), Billable: true}})
 	before := s.n.Load()
 	var wg sync.WaitGroup
 	for range 8 {
@@ -184,19 +193,12 @@ func TestFactsUnreportedWrite(t *testing.T) {
 
 // A read that stops waiting does not stop the build it waits for.
 func TestFactsCancelledRead(t *testing.T) {
-	const org = "facts-cancelled"
-	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
-	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
-	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
-	writeTo(t, nil, []ingest.Person{{Meta: meta("ed"), ValidFrom: d("2025-01-01"), Name: "Ed", Role: "dev",
-		WeeklyCapacityHours: dec("40"), BillRate: pdec("50"), StartDate: pd("2025-01-01")}},
-		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "ed", Date: d("2026-01-05"), Hours: dec("4"), Billable: true}})
+	s, facts, r := newFactsOrg(t, "facts-cancelled", "50", "4", false)
 	// The read is cancelled once the build has begun, and the build goes
 	// on only after the read has returned.
 	ctx, cancel := context.WithCancel(t.Context())
 	returned := make(chan struct{})
 	s.onBuild = func() { cancel(); <-returned }
-	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
 	_, err := metrics.Compute(ctx, s, facts, r)
 	close(returned)
 	if !errors.Is(err, context.Canceled) {
