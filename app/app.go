@@ -86,11 +86,17 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	s, log := o.Store, o.Logger
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+	if err != nil {
+		s.Close()
+		return err
+	}
 	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
 	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
 			refreshStopped()
+			facts.Wait()
 			s.Close()
 		}
 	}()
@@ -107,7 +113,7 @@ func Run(ctx context.Context, o Options) error {
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
 		[]string{"entity", "result"})
 	reg.MustRegister(ingested)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log})
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log, Changed: facts.Changed})
 	if err != nil {
 		return err
 	}
@@ -115,16 +121,19 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: o.Distributed, Settings: settings,
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Distributed: o.Distributed, Settings: settings, Changed: facts.Changed,
 		Rows: func(entity, result string, n int) { ingested.WithLabelValues(entity, result).Add(float64(n)) }})
 	if err != nil {
 		return err
 	}
-	if err := recoverIntake(ctx, im, s.Info().Name, time.Now()); err != nil {
+	if err := recoverIntake(ctx, im, store.IsExclusive(s), time.Now()); err != nil {
+		return err
+	}
+	if err := facts.RefreshAll(ctx); err != nil { // what changed while no server ran
 		return err
 	}
 	if o.MetricsAddr != "" {
-		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
+		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: facts, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
 			MaxSeries: o.MaxSeries, Settings: settings})
 		if err != nil {
 			return err
@@ -151,7 +160,7 @@ func Run(ctx context.Context, o Options) error {
 		fmt.Fprintf(o.Stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
 	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
-		Settings: settings, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout})
+		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout})
 	if err != nil {
 		return err
 	}
@@ -208,6 +217,7 @@ func Run(ctx context.Context, o Options) error {
 	closeStore = false
 	stopped := within(func() {
 		refreshStopped() // ctx's end has stopped it
+		facts.Wait()     // a build under way ends first
 		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(ShutdownMargin)))
 	if !stopped {
@@ -219,13 +229,14 @@ func Run(ctx context.Context, o Options) error {
 
 // recoverIntake finishes the intake requests a stopped server left half
 // done (importer.Recover): those that were being made visible become
-// visible, those still being read are dropped. The embedded engine has this
-// process alone, so every request it finds was cut off; other processes may
-// be serving from a ClickHouse server, so there only a request that started
-// an hour ago counts as abandoned (the staging tables' TTL removes the rest).
-func recoverIntake(ctx context.Context, im *importer.Importer, engine string, now time.Time) error {
+// visible, those still being read are dropped. On an engine this process
+// has alone (store.IsExclusive) every request it finds was cut off; other
+// processes may be serving from a shared one, so there only a request that
+// started an hour ago counts as abandoned (the staging tables' TTL removes
+// the rest).
+func recoverIntake(ctx context.Context, im *importer.Importer, exclusive bool, now time.Time) error {
 	stale := now
-	if engine != "chdb" {
+	if !exclusive {
 		stale = now.Add(-time.Hour)
 	}
 	if _, _, err := im.Recover(ctx, stale); err != nil {

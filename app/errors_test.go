@@ -24,7 +24,7 @@ func TestCapacityDates(t *testing.T) {
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
 	g := e.Group("/api/v1")
-	metrics.RegisterAPI(g, nil, nil, func(echo.Context) (string, bool) { return "acme", true },
+	metrics.RegisterAPI(g, nil, nil, nil, func(echo.Context) (string, bool) { return "acme", true },
 		func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) })
 	for _, tc := range []struct{ method, target, body, want string }{
 		{http.MethodGet, "/api/v1/capacity?from=2026-11-31", "", `from \"2026-11-31\": there is no such day: November 2026 has 30 days`},

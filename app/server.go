@@ -34,6 +34,7 @@ type serverConfig struct {
 	Importer  *importer.Importer
 	// Settings is the process's one cache of org settings.
 	Settings *org.Cache
+	Facts    *metrics.Facts // the store's, which Importer tells of its changes
 	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
 	Registerer prometheus.Registerer
 	// BodyIdle ends a request whose body sends no byte for this long, and
@@ -43,8 +44,8 @@ type serverConfig struct {
 }
 
 func (c serverConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Settings == nil {
-		return errors.New("server: store, logger, tokens, importer and settings are required")
+	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Settings == nil || c.Facts == nil {
+		return errors.New("server: store, logger, tokens, importer, settings and facts are required")
 	}
 	if c.BodyLimit == "" {
 		return errors.New("server: no body limit")
@@ -95,7 +96,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return tok.Org, ok
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
-	metrics.RegisterAPI(read, cfg.Store, cfg.Settings, orgOf, time.Now)
+	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
 	registerOrg(read, admin, cfg.Settings)
 	api.GET("/openapi.json", openAPIHandler(), small)
@@ -105,7 +106,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
+	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err

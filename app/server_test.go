@@ -19,6 +19,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/org"
+	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
@@ -35,11 +36,15 @@ func TestPanicIsA500(t *testing.T) {
 	defer s.Close()
 	var logs strings.Builder
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Settings: settingsOf(t, s)})
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Changed: facts.Changed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,11 +165,15 @@ func TestClientGoneIsNot500(t *testing.T) {
 func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.Echo {
 	t.Helper()
 	var s store.Store = nopStore{}
-	im, err := importer.New(importer.Config{Store: s, Logger: log})
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Settings: settingsOf(t, s),
+	im, err := importer.New(importer.Config{Store: s, Logger: log, Changed: facts.Changed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s),
 		Registerer: reg})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ var assetFS embed.FS
 // Config configures the pages.
 type Config struct {
 	Store  metrics.Querier
+	Facts  *metrics.Facts // the store's entry facts, for the money KPIs
 	Logger *slog.Logger
 	// Org returns the signed-in org of a request (the session's token).
 	Org func(echo.Context) (string, bool)
@@ -46,8 +47,8 @@ type Config struct {
 
 // Validate reports what is missing.
 func (c *Config) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Org == nil {
-		return errors.New("dashboards: store, logger and org are required")
+	if c.Store == nil || c.Facts == nil || c.Logger == nil || c.Org == nil {
+		return errors.New("dashboards: store, facts, logger and org are required")
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -245,7 +246,7 @@ func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.
 		}
 		r.Orgs = d.cfg.Settings
 		jobs[i] = func(ctx context.Context) (err error) {
-			out[i], err = metrics.Compute(ctx, d.cfg.Store, r)
+			out[i], err = metrics.Compute(ctx, d.cfg.Store, d.cfg.Facts, r)
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +50,25 @@ func column[T any](c *columns, name string) []T {
 	c.names = append(c.names, name)
 	c.vals = append(c.vals, v)
 	return v
+}
+
+// orgs returns the distinct values of the batch's org_id column, in the
+// order they first appear.
+func (c *columns) orgs() []string {
+	for k, name := range c.names {
+		ids, ok := c.vals[k].([]string)
+		if name != "org_id" || !ok {
+			continue
+		}
+		var out []string
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // columnPool keeps the columns of written batches, by table, for later

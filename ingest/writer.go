@@ -25,6 +25,12 @@ type WriterConfig struct {
 	// Now is the ingest clock; it stamps ingested_at and the version of records
 	// without an updated_at. Defaults to time.Now.
 	Now func() time.Time
+	// Changed, when set, is told the orgs of every Write once it is stored,
+	// so that what is derived from their data (metrics' entry facts) is
+	// brought up to date before anyone reads it. It is for writers of a few
+	// records at a time; a bulk load (the importer, the demo) leaves it nil
+	// and reports once, when it is done.
+	Changed func(ctx context.Context, orgs []string)
 }
 
 // Validate reports a missing store or logger.
@@ -46,6 +52,7 @@ func (c *WriterConfig) Validate() error {
 type Writer struct {
 	cfg   WriterConfig
 	spare columnPool
+	rb    store.RowBinaryInserter // the store's, or nil when it takes only columns
 }
 
 // NewWriter returns a Writer, or the configuration error.
@@ -53,7 +60,9 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Writer{cfg: cfg}, nil
+	w := &Writer{cfg: cfg}
+	w.rb, _ = cfg.Store.(store.RowBinaryInserter)
+	return w, nil
 }
 
 var _ org.Writer = (*Writer)(nil)
@@ -82,7 +91,14 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 		// Not reused: the store may still be reading a batch it gave up on.
 		return 0, fmt.Errorf("write %d rows to %s: %w", c.n, c.table, err)
 	}
+	var orgs []string
+	if w.cfg.Changed != nil {
+		orgs = c.orgs() // before the pool hands the columns on
+	}
 	w.spare.put(c)
+	if w.cfg.Changed != nil {
+		w.cfg.Changed(ctx, orgs)
+	}
 	return c.n, nil
 }
 
@@ -249,15 +265,6 @@ func (t *timeEntryCols) set(i int, r *TimeEntry, st stamp) {
 	t.ingestedAt[i], t.batch[i] = st.at, st.batch
 }
 
-// RowBinaryStore is a store that takes rows already encoded as RowBinary
-// (the embedded engine). An import into one encodes each time entry as it is
-// parsed (EntryEncoder), so a batch waiting to be written is held once, as
-// compact bytes, rather than as records and then again as columns.
-type RowBinaryStore interface {
-	ColumnTypes(ctx context.Context, table string, cols []string) ([]string, error)
-	InsertRowBinary(ctx context.Context, table string, cols []string, data []byte) error
-}
-
 // EntryEncoder encodes time entries as RowBinary one at a time, for one
 // INSERT into ops.time_entries (Writer.WriteEncoded).
 type EntryEncoder struct {
@@ -271,17 +278,23 @@ type EntryEncoder struct {
 	n     int
 }
 
+// TakesEncoded reports whether the Writer's store takes rows encoded as
+// RowBinary (store.RowBinaryInserter). An import into one encodes each time
+// entry as it is parsed (EntryEncoder), so a batch waiting to be written is
+// held once, as compact bytes, rather than as records and then again as
+// columns.
+func (w *Writer) TakesEncoded() bool { return w.rb != nil }
+
 // NewEntryEncoder returns an encoder of time entries for the Writer's store,
 // or nil when the store does not take encoded rows.
 func (w *Writer) NewEntryEncoder(ctx context.Context) (*EntryEncoder, error) {
-	rs, ok := w.cfg.Store.(RowBinaryStore)
-	if !ok {
+	if w.rb == nil {
 		return nil, nil
 	}
 	c := &columns{}
 	c.begin(entityFor[TimeEntry]().QualifiedTable(), 1)
 	e := &EntryEncoder{row: newTimeEntryCols(c), table: c.table, names: c.names}
-	types, err := rs.ColumnTypes(ctx, c.table, c.names)
+	types, err := w.rb.ColumnTypes(ctx, c.table, c.names)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +359,7 @@ func (w *Writer) WriteEncoded(ctx context.Context, e *EntryEncoder) (int, error)
 	if e.n == 0 {
 		return 0, nil
 	}
-	if err := w.cfg.Store.(RowBinaryStore).InsertRowBinary(ctx, e.table, e.names, e.data); err != nil {
+	if err := w.rb.InsertRowBinary(ctx, e.table, e.names, e.data); err != nil {
 		return 0, fmt.Errorf("write %d rows to %s: %w", e.n, e.table, err)
 	}
 	return e.n, nil

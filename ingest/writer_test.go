@@ -184,3 +184,26 @@ func TestEntryEncoder(t *testing.T) {
 		t.Errorf("encoded %s (%v), %d bytes; the batch path: %s (%v), %d bytes", rec.table, rec.cols, len(rec.data), b.Table, b.Columns, len(want))
 	}
 }
+
+// Changed hears the orgs of every stored Write, once each, and nothing of
+// a Write that was not stored.
+func TestWriterChanged(t *testing.T) {
+	var heard [][]string
+	w, err := NewWriter(WriterConfig{Store: &recorder{}, Logger: slog.New(slog.DiscardHandler),
+		Changed: func(_ context.Context, orgs []string) { heard = append(heard, orgs) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := func(org, id string) TimeEntry {
+		return TimeEntry{Meta: Meta{Org: org, Source: "test", ExternalID: id}, PersonID: "p", Date: time.Now(), Hours: decimal.NewFromInt(1)}
+	}
+	if _, err := w.Write(t.Context(), "b", []TimeEntry{entry("a", "1"), entry("b", "2"), entry("a", "3")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(t.Context(), "b", []Person{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != 1 || strings.Join(heard[0], ",") != "a,b" {
+		t.Errorf("heard %v, want [[a b]]", heard)
+	}
+}

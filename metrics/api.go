@@ -31,8 +31,9 @@ type OrgOf func(c echo.Context) (string, bool)
 // another's numbers. A request's mistakes are returned as they are
 // (ErrBadRequest, *FilterError), for the server's error table to answer.
 // Org settings (time zone, currency, business hours) are read through
-// orgs; nil reads them from q on every request.
-func RegisterAPI(g *echo.Group, q Querier, orgs *org.Cache, orgOf OrgOf, now func() time.Time) {
+// orgs; nil reads them from q on every request. The money KPIs read the
+// entry facts of facts.
+func RegisterAPI(g *echo.Group, q Querier, facts *Facts, orgs *org.Cache, orgOf OrgOf, now func() time.Time) {
 	g.GET("/kpis", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"kpis": Catalog(), "dimensions": Dimensions, "intervals": Intervals})
 	})
@@ -104,7 +105,7 @@ func RegisterAPI(g *echo.Group, q Querier, orgs *org.Cache, orgOf OrgOf, now fun
 			return err
 		}
 		req.WithNames, req.Orgs = true, orgs
-		res, err := Compute(c.Request().Context(), q, req)
+		res, err := Compute(c.Request().Context(), q, facts, req)
 		if err != nil {
 			return err
 		}

@@ -246,7 +246,7 @@ func TestStuckReviewLimit(t *testing.T) {
 	// The default 48 h: only the 60-hour one.
 	exact(t, "stuck at 48 h", cell(t, compute(t, r), "", "", "stuck"), "1")
 	s := chdbtest.Shared(t)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: testFacts(t).Changed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,19 +46,20 @@ func BenchmarkKPIs(b *testing.B) {
 	}
 	b.Logf("org %s: %d time entries from %s to %s", org, n, day(from), day(to))
 
+	facts := must(NewFacts(FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
 	e := echo.New()
 	orgs, err := settings.NewCache(settings.Config{Store: s, TTL: settings.DefaultTTL})
 	if err != nil {
 		b.Fatal(err)
 	}
-	RegisterAPI(e.Group("/api/v1"), s, orgs, func(echo.Context) (string, bool) { return org, true }, time.Now)
+	RegisterAPI(e.Group("/api/v1"), s, facts, orgs, func(echo.Context) (string, bool) { return org, true }, time.Now)
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 
 	for _, k := range Catalog() {
 		b.Run(k.Name, func(b *testing.B) {
 			r := Request{KPI: k.Name, Org: org, From: from, To: to}
-			p, err := prepare(ctx, s, r)
+			p, err := prepare(ctx, s, facts, r)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -114,7 +115,7 @@ func BenchmarkFactsBuild(b *testing.B) {
 	var all []time.Duration
 	for i := range b.N {
 		start := time.Now()
-		if err := buildFacts(b.Context(), s, org, fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)); err != nil {
+		if _, err := buildFacts(b.Context(), s, org, fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)); err != nil {
 			b.Fatal(err)
 		}
 		all = append(all, time.Since(start))
@@ -139,7 +140,8 @@ func BenchmarkCollector(b *testing.B) {
 	if o := os.Getenv("OPSMETRICS_BENCH_ORG"); o != "" {
 		orgs = []string{o}
 	}
-	c, err := NewCollector(CollectorConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Registerer: reg, Orgs: orgs, MaxSeries: 1_000_000})
+	facts := must(NewFacts(FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+	c, err := NewCollector(CollectorConfig{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler), Registerer: reg, Orgs: orgs, MaxSeries: 1_000_000})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,11 +1,12 @@
 // Package metrics is the KPI layer: the catalog of KPIs defined in
 // spec/kpis.md, each computed by one query file (sql/queries/kpi_*.sql), and
 // the one function every surface (API, CLI, dashboards, Prometheus) calls to
-// compute them. The lists the pages show beside the KPIs (lists.go) take the
-// same request and the same org settings as query parameters, so the
-// dashboards read nothing from the store but through this package; a
-// capacity question (need.go) is read here once for the CLI, the API and
-// the capacity page.
+// compute them, with the entry facts (Facts) that the money KPIs read and
+// that writers keep current. The lists the pages show beside the KPIs
+// (lists.go) take the same request and the same org settings as query
+// parameters, so the dashboards read nothing from the store but through
+// this package; a capacity question (need.go) is read here once for the
+// CLI, the API and the capacity page.
 package metrics
 
 import (

@@ -19,6 +19,7 @@ import (
 // CollectorConfig configures the KPI collector.
 type CollectorConfig struct {
 	Store      Querier
+	Facts      *Facts // the store's entry facts, for the money KPIs
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // the collector and its own metrics register here
 	// Interval between refreshes; default 5 minutes. A scrape never runs a
@@ -38,8 +39,8 @@ type CollectorConfig struct {
 
 // Validate fills defaults and reports what is missing.
 func (c *CollectorConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Registerer == nil {
-		return errors.New("kpi collector: store, logger and registerer are required")
+	if c.Store == nil || c.Facts == nil || c.Logger == nil || c.Registerer == nil {
+		return errors.New("kpi collector: store, facts, logger and registerer are required")
 	}
 	if c.Interval <= 0 {
 		c.Interval = 5 * time.Minute
@@ -316,7 +317,7 @@ func (c *Collector) capped() []sample {
 func (c *Collector) compute(ctx context.Context, r Request) (*Result, error) {
 	start := time.Now()
 	r.Orgs = c.cfg.Settings
-	res, err := Compute(ctx, c.cfg.Store, r)
+	res, err := Compute(ctx, c.cfg.Store, c.cfg.Facts, r)
 	c.queryDuration.WithLabelValues(r.KPI).Observe(time.Since(start).Seconds())
 	return res, err
 }

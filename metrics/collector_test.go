@@ -46,7 +46,7 @@ func TestCollector(t *testing.T) {
 	}
 
 	reg := prometheus.NewRegistry()
-	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Registerer: reg,
+	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: testFacts(t), Logger: slog.New(slog.DiscardHandler), Registerer: reg,
 		Orgs: []string{org}, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
 
 	// A cap of 3 series keeps org-level ones and counts the rest as dropped.
 	reg2 := prometheus.NewRegistry()
-	c2, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Registerer: reg2,
+	c2, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: testFacts(t), Logger: slog.New(slog.DiscardHandler), Registerer: reg2,
 		Orgs: []string{org}, MaxSeries: 3, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)

@@ -197,10 +197,12 @@ func settingsFrom(o org.Settings) orgSettings {
 		dayStart: uint64(o.DayStart), dayEnd: uint64(o.DayEnd), overhead: o.OverheadPerHour, stuckHours: uint64(o.StuckReviewHours)}
 }
 
-// Compute runs one KPI. An org with no data gives rows with null ratios or
-// no rows, not an error. Errors: ErrBadRequest (wrapped) for the caller's
-// mistakes; the store's typed errors otherwise.
-func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
+// Compute runs one KPI, reading the money KPIs' entry facts through facts
+// (which may be nil for a caller that never asks for one of those). An org
+// with no data gives rows with null ratios or no rows, not an error.
+// Errors: ErrBadRequest (wrapped) for the caller's mistakes; the store's
+// typed errors otherwise.
+func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, error) {
 	named := r.WithNames && slices.Contains(namedGroups, r.GroupBy)
 	if named && (r.Names == nil || r.Names.Org != r.Org) {
 		// Read once: the filters resolve with the same names.
@@ -210,7 +212,7 @@ func Compute(ctx context.Context, q Querier, r Request) (*Result, error) {
 		}
 		r.Names = n
 	}
-	p, err := prepare(ctx, q, r)
+	p, err := prepare(ctx, q, facts, r)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +261,7 @@ type prepared struct {
 	params store.Params
 }
 
-func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
+func prepare(ctx context.Context, q Querier, facts *Facts, r Request) (*prepared, error) {
 	k, err := r.Validate()
 	if err != nil {
 		return nil, err
@@ -276,7 +278,10 @@ func prepare(ctx context.Context, q Querier, r Request) (*prepared, error) {
 	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query)}
 	placeholders := store.Placeholders(p.text)
 	if _, ok := placeholders["facts"]; ok {
-		if all["facts"], err = ensureFacts(ctx, q, r.Org); err != nil {
+		if facts == nil {
+			return nil, fmt.Errorf("kpi %s reads entry facts, and none were given", k.Name)
+		}
+		if all["facts"], err = facts.current(ctx, r.Org); err != nil {
 			return nil, fmt.Errorf("kpi %s: %w", k.Name, err)
 		}
 	}

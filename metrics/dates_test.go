@@ -44,7 +44,7 @@ func TestParseRangeSaysWhatIsWrong(t *testing.T) {
 // object; a second value after it was ignored, and the first answered.
 func TestEarliestStartBodyIsOneObject(t *testing.T) {
 	e := echo.New()
-	RegisterAPI(e.Group("/api/v1"), nil, nil, func(echo.Context) (string, bool) { return "acme", true },
+	RegisterAPI(e.Group("/api/v1"), nil, nil, nil, func(echo.Context) (string, bool) { return "acme", true },
 		func() time.Time { return time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC) })
 	for _, body := range []string{
 		`{"demand":{"designer":10},"weeks":2,"not_before":"2027-04-31"}{"weeks":3}`,

@@ -308,7 +308,7 @@ func TestPromiseDrift(t *testing.T) {
 func TestDeliveryOrgSettings(t *testing.T) {
 	const org = "delivery-grace-test"
 	s := chdbtest.Shared(t)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: testFacts(t).Changed})
 	if err != nil {
 		t.Fatal(err)
 	}

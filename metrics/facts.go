@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -22,41 +24,90 @@ import (
 // A build is named by a hash of what it was built from: per source table,
 // the org's stored rows, newest ingest time and newest version
 // (sql/queries/entry_facts_sources.sql), and the text of the build query.
-// Any write to those tables, or a new build query, gives a new name, and
-// the next KPI that reads the facts builds them first (both tables). Before every such
-// KPI the sources are summed up again (a few milliseconds), except on a
-// store that knows nobody else writes: the embedded engine counts its own
-// writes (chdb.Store.Writes), and while that count stands the last answer
-// holds.
+// Any write to those tables, or a new build query, gives a new name.
+//
+// Facts are built when data changes, not when it is read: whoever writes
+// calls Changed (the importer after an import or intake batch is visible,
+// the ingest writer after each write), the demo calls RefreshAll after its
+// load, and serve at start, for what changed while it was down. Changed
+// hands the org to a refresh in the background, so a writer never waits
+// for a build; a refresh sums the sources up (a few milliseconds), and
+// builds only when they changed.
+//
+// A KPI read never builds. It takes the org's current build when nothing
+// can have changed since: on a store that counts its own writes
+// (store.WriteCounter: the embedded engine, which nobody else writes),
+// while that count stands. Otherwise it asks for a refresh and waits for
+// it: one under way already (a write's) is joined, and one that finds the
+// sources as they were ends after the sum. So a read right after a write
+// waits for that write's build and its numbers include it, and numbers are
+// never silently stale: when a process without the callback wrote (another
+// replica on a ClickHouse server, a crash between commit and rebuild), the
+// read finds the sources changed, takes a whole build that matches them if
+// another process made one (entry_facts_built), and otherwise waits for
+// the refresh to build it, outside the request: a cancelled request stops
+// waiting, not the build, and the refresh is logged as a read's.
 
 // Execer runs statements without a result; the build needs it.
 type Execer interface {
 	Exec(ctx context.Context, query string, params store.Params) error
 }
 
-// writeCounter is a store that is the only writer of its data.
-type writeCounter interface {
-	Writes() uint64
+// FactsStore is the part of the store entry facts are built in.
+type FactsStore interface {
+	Querier
+	Execer
 }
 
-type factsKey struct {
-	q   Querier
-	org string
+// FactsConfig configures Facts.
+type FactsConfig struct {
+	Store  FactsStore
+	Logger *slog.Logger
 }
 
-// orgFacts is what is known of one org's facts in one store. mu is held
-// while they are checked or built, so one org is built once at a time.
+// Validate reports what is missing.
+func (c *FactsConfig) Validate() error {
+	if c.Store == nil || c.Logger == nil {
+		return errors.New("entry facts: store and logger are required")
+	}
+	return nil
+}
+
+// Facts keeps each org's entry facts built for the KPIs that read them. It
+// is safe for concurrent use; one Facts serves one store, for every reader
+// of it in the process (the API, the pages, the collector).
+type Facts struct {
+	cfg    FactsConfig
+	counts store.WriteCounter // nil unless the store counts its writes
+	mu     sync.Mutex
+	orgs   map[string]*orgFacts // one per org asked about: bounded by the store's orgs
+	wg     sync.WaitGroup       // refreshes running
+}
+
+// orgFacts is what is known of one org's facts. Refreshes are numbered:
+// asking for one raises want, and one runs while done < want, taking in
+// every ask made before it started, so that many changes and reads share
+// one refresh.
 type orgFacts struct {
-	mu      sync.Mutex
-	writes  uint64 // the store's write count when sources was read
-	sources string
-	build   string
+	want, done uint64
+	running    bool
+	changed    bool          // Changed asked since the last refresh started
+	ended      chan struct{} // closed, and replaced, when a refresh ends
+	writes     uint64        // the store's write count when sources were read
+	sources    string
+	build      string
+	err        error // of the last refresh
 }
 
-var (
-	factsMu  sync.Mutex
-	factsFor = map[factsKey]*orgFacts{}
-)
+// NewFacts returns Facts for cfg's store, or the configuration error.
+func NewFacts(cfg FactsConfig) (*Facts, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Facts{cfg: cfg, orgs: map[string]*orgFacts{}}
+	f.counts, _ = cfg.Store.(store.WriteCounter)
+	return f, nil
+}
 
 // factsBuildHash names the build query, so a changed query builds anew.
 var factsBuildHash = sync.OnceValue(func() string {
@@ -64,46 +115,139 @@ var factsBuildHash = sync.OnceValue(func() string {
 	return hex.EncodeToString(sum[:8])
 })
 
-// ensureFacts returns the id of the org's current entry facts build,
-// building it when the data changed since the last one.
-func ensureFacts(ctx context.Context, q Querier, org string) (string, error) {
-	factsMu.Lock()
-	if len(factsFor) > 10_000 { // bounded: forgetting only costs a check
-		clear(factsFor)
-	}
-	f := factsFor[factsKey{q, org}]
-	if f == nil {
-		f = &orgFacts{}
-		factsFor[factsKey{q, org}] = f
-	}
-	factsMu.Unlock()
-
+// Changed says that orgs' data may have changed: their facts are refreshed
+// in the background, and a KPI read of them waits for that. It has the
+// signature of ingest.WriterConfig.Changed and importer.Config.Changed.
+func (f *Facts) Changed(ctx context.Context, orgs []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	wc, sole := q.(writeCounter)
-	var writes uint64
-	if sole {
-		writes = wc.Writes()
-		if f.build != "" && f.writes == writes {
-			return f.build, nil
-		}
+	for _, org := range orgs {
+		f.ask(ctx, org, true)
 	}
-	sources, err := factSources(ctx, q, org)
+}
+
+// RefreshAll refreshes every org's facts in the background (Changed of
+// every org), for a server that starts on data written while it was down,
+// or after a bulk load. It returns once the orgs are listed; Wait waits for
+// the refreshes.
+func (f *Facts) RefreshAll(ctx context.Context) error {
+	rows, err := f.cfg.Store.Query(ctx, store.QueryText("org_list"), nil)
 	if err != nil {
-		return "", err
+		return fmt.Errorf("entry facts: list orgs: %w", err)
 	}
-	if f.build == "" || sources != f.sources {
-		sum := sha256.Sum256([]byte(factsBuildHash() + "\n" + org + "\n" + sources))
-		build := hex.EncodeToString(sum[:12])
-		if err := buildFacts(ctx, q, org, build); err != nil {
-			return "", err
+	orgs := make([]string, rows.Len())
+	for i := range orgs {
+		var name string
+		if err := rows.Scan(i, &orgs[i], &name); err != nil {
+			return fmt.Errorf("entry facts: list orgs: %w", err)
 		}
-		f.sources, f.build = sources, build
 	}
-	if sole {
-		f.writes = writes
+	f.Changed(ctx, orgs)
+	return nil
+}
+
+// Wait returns once no refresh runs: before the store closes, or before a
+// command that changed data exits.
+func (f *Facts) Wait() { f.wg.Wait() }
+
+// current returns the id of the org's build for a KPI read: the last one
+// while the store's write count stands, else the one a refresh asked for
+// now finds or makes.
+func (f *Facts) current(ctx context.Context, org string) (string, error) {
+	f.mu.Lock()
+	o := f.orgs[org]
+	if o != nil && f.counts != nil && !o.running && o.done == o.want && o.build != "" && o.err == nil &&
+		o.writes == f.counts.Writes() {
+		b := o.build
+		f.mu.Unlock()
+		return b, nil
 	}
-	return f.build, nil
+	o, n := f.ask(ctx, org, false)
+	f.mu.Unlock()
+	return f.wait(ctx, o, n)
+}
+
+// ask asks for a refresh of org that starts after this call, starting one
+// unless one runs (which then goes on), and returns the number to wait
+// for; changed says a write asks, not a read. f.mu must be held.
+func (f *Facts) ask(ctx context.Context, org string, changed bool) (*orgFacts, uint64) {
+	o := f.orgs[org]
+	if o == nil {
+		o = &orgFacts{ended: make(chan struct{})}
+		f.orgs[org] = o
+	}
+	o.changed = o.changed || changed
+	o.want++
+	if !o.running {
+		o.running = true
+		f.wg.Add(1)
+		// Outside the caller's request: a caller that stops waiting does
+		// not cut the build short.
+		go f.refresh(context.WithoutCancel(ctx), org, o)
+	}
+	return o, o.want
+}
+
+// wait returns the outcome of the refresh that took in ask number n, or
+// ctx's error when ctx ends first.
+func (f *Facts) wait(ctx context.Context, o *orgFacts, n uint64) (string, error) {
+	for {
+		f.mu.Lock()
+		done, build, err, ended := o.done, o.build, o.err, o.ended
+		f.mu.Unlock()
+		if done >= n {
+			return build, err
+		}
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// refresh runs refreshes of org until every ask is taken in.
+func (f *Facts) refresh(ctx context.Context, org string, o *orgFacts) {
+	defer f.wg.Done()
+	f.mu.Lock()
+	for o.done < o.want {
+		target, changed := o.want, o.changed
+		o.changed = false
+		sources, build := o.sources, o.build
+		f.mu.Unlock()
+
+		var writes uint64
+		if f.counts != nil {
+			writes = f.counts.Writes() // before the sum: a write during it moves the count
+		}
+		newSources, err := factSources(ctx, f.cfg.Store, org)
+		if err == nil && (build == "" || newSources != sources) {
+			sum := sha256.Sum256([]byte(factsBuildHash() + "\n" + org + "\n" + newSources))
+			build = hex.EncodeToString(sum[:12])
+			start := time.Now()
+			var built bool
+			if built, err = buildFacts(ctx, f.cfg.Store, org, build); built && err == nil {
+				// Asked by a read alone, it follows a write no Changed
+				// reported: another process's, or one whose process
+				// stopped before its refresh.
+				f.cfg.Logger.Info("entry_facts_built", "org", org, "build", build, "seconds", time.Since(start).Seconds(),
+					"asked_by_change", changed)
+			}
+		}
+		if err != nil {
+			f.cfg.Logger.Warn("entry_facts_refresh_failed", "org", org, "err", err)
+		}
+
+		f.mu.Lock()
+		o.done, o.err = target, err
+		if err == nil {
+			o.sources, o.build, o.writes = newSources, build, writes
+		}
+		close(o.ended)
+		o.ended = make(chan struct{})
+	}
+	o.running = false
+	f.mu.Unlock()
 }
 
 // factSources sums up the tables the org's facts are built from.
@@ -126,39 +270,35 @@ func factSources(ctx context.Context, q Querier, org string) (string, error) {
 }
 
 // buildFacts makes sure the build exists and is whole: built by this or
-// another process already, or built now. Then it drops the org's other
-// builds.
-func buildFacts(ctx context.Context, q Querier, org, build string) error {
-	ex, ok := q.(Execer)
-	if !ok {
-		return fmt.Errorf("entry facts: the store cannot run statements")
-	}
+// another process already, or built now (then it reports built). Then it
+// drops the org's other builds.
+func buildFacts(ctx context.Context, s FactsStore, org, build string) (built bool, err error) {
 	p := store.Params{"org": org, "facts": build}
-	rows, err := q.Query(ctx, store.QueryText("entry_facts_built"), p)
+	rows, err := s.Query(ctx, store.QueryText("entry_facts_built"), p)
 	if err != nil {
-		return fmt.Errorf("entry facts: %w", err)
+		return false, fmt.Errorf("entry facts: %w", err)
 	}
 	var recorded, want, present uint64
 	if err := rows.Scan(0, &recorded, &want, &present); err != nil {
-		return err
+		return false, err
 	}
 	if recorded > 0 && want == present {
-		return nil
+		return false, nil
 	}
-	// A build cut short (a crash, a cancelled request) left some rows: the
+	// A build cut short (a crash, a stopped process) left some rows: the
 	// same rows are written again, and FINAL reads each once.
 	for _, name := range []string{"entry_facts_build", "adjustment_facts_build", "entry_facts_record"} {
-		if err := ex.Exec(ctx, store.QueryText(name), p); err != nil {
-			return fmt.Errorf("entry facts (%s): %w", name, err)
+		if err := s.Exec(ctx, store.QueryText(name), p); err != nil {
+			return false, fmt.Errorf("entry facts (%s): %w", name, err)
 		}
 	}
 	// Dropping the other builds is housekeeping: no query reads them. It
 	// fails where the tables take no mutations (a Distributed table on a
 	// cluster), and then they stay; the build rows go first, so a build row
 	// never outlives its facts.
-	if ex.Exec(ctx, store.QueryText("entry_facts_prune_builds"), p) == nil {
-		_ = ex.Exec(ctx, store.QueryText("entry_facts_prune"), p)
-		_ = ex.Exec(ctx, store.QueryText("adjustment_facts_prune"), p)
+	if s.Exec(ctx, store.QueryText("entry_facts_prune_builds"), p) == nil {
+		_ = s.Exec(ctx, store.QueryText("entry_facts_prune"), p)
+		_ = s.Exec(ctx, store.QueryText("adjustment_facts_prune"), p)
 	}
-	return nil
+	return true, nil
 }

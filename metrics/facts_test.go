@@ -2,6 +2,10 @@ package metrics_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -66,14 +70,15 @@ func TestFactsCutShortBuiltAgain(t *testing.T) {
 		WeeklyCapacityHours: dec("40"), BillRate: pdec("80"), StartDate: pd("2025-01-01")}},
 		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "bo", Date: d("2026-01-05"), Hours: dec("3"), Billable: true}})
 	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
-	if _, err := metrics.Compute(t.Context(), s, r); err != nil {
+	if _, err := metrics.Compute(t.Context(), s, testFacts(t), r); err != nil {
 		t.Fatal(err)
 	}
 	// Forget that the build finished, as if the process had died before
 	// recording it; a store seen for the first time (a new process) checks.
 	must(0, s.Exec(t.Context(), "ALTER TABLE ops.entry_fact_builds DELETE WHERE org_id = {org:String} SETTINGS mutations_sync = 1",
 		store.Params{"org": org}))
-	res, err := metrics.Compute(t.Context(), newProcess{s}, r)
+	other := must(metrics.NewFacts(metrics.FactsConfig{Store: newProcess{s}, Logger: slog.New(slog.DiscardHandler)}))
+	res, err := metrics.Compute(t.Context(), newProcess{s}, other, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +100,115 @@ func (p newProcess) Query(ctx context.Context, q string, params store.Params) (*
 
 func (p newProcess) Exec(ctx context.Context, q string, params store.Params) error {
 	return p.s.Exec(ctx, q, params)
+}
+
+// builds counts the entry facts builds run through a store that, as a
+// ClickHouse server, does not count its writes.
+type builds struct {
+	newProcess
+	n       atomic.Int64
+	onBuild func() // when set, runs as a build begins
+}
+
+func (b *builds) Exec(ctx context.Context, q string, params store.Params) error {
+	if q == store.QueryText("entry_facts_build") {
+		b.n.Add(1)
+		if b.onBuild != nil {
+			b.onBuild()
+		}
+	}
+	return b.newProcess.Exec(ctx, q, params)
+}
+
+// newFactsOrg gives org one person billed at rate with one entry of hours
+// on 2026-01-05, and returns Facts of their own over a store that counts
+// builds, and a revenue request for January. With report the writes are
+// reported to those Facts (Changed); without, they are another process's.
+func newFactsOrg(t *testing.T, org, rate, hours string, report bool) (*builds, *metrics.Facts, metrics.Request) {
+	t.Helper()
+	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
+	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+	var changed func(context.Context, []string)
+	if report {
+		changed = facts.Changed
+	}
+	writeTo(t, changed, []ingest.Person{{Meta: factsMeta(org, "p"), ValidFrom: d("2025-01-01"), Name: "P", Role: "dev",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec(rate), StartDate: pd("2025-01-01")}},
+		[]ingest.TimeEntry{{Meta: factsMeta(org, "e1"), PersonID: "p", Date: d("2026-01-05"), Hours: dec(hours), Billable: true}})
+	return s, facts, metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
+}
+
+func factsMeta(org, id string) ingest.Meta {
+	return ingest.Meta{Org: org, Source: "test", ExternalID: id}
+}
+
+// A KPI read does not build entry facts: a write that reports its org
+// (Changed) has them built, and the reads after it find them current.
+func TestFactsReadDoesNotBuild(t *testing.T) {
+	s, facts, r := newFactsOrg(t, "facts-read", "90", "2", true)
+	facts.Wait()
+	built := s.n.Load()
+	if built == 0 {
+		t.Fatal("the writes built no entry facts")
+	}
+	for range 3 {
+		res, err := metrics.Compute(t.Context(), s, facts, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact(t, "revenue", cell(t, res, "", "", "value"), "180") // 2 h × 90
+	}
+	if n := s.n.Load(); n != built {
+		t.Errorf("reads built entry facts %d times", n-built)
+	}
+}
+
+// A write no Changed reports (another process's) is in the next answer:
+// the reads find the sources moved and wait for one build, made outside
+// them, however many there are.
+func TestFactsUnreportedWrite(t *testing.T) {
+	const org = "facts-unreported"
+	s, facts, r := newFactsOrg(t, org, "100", "1", false)
+	res := must(metrics.Compute(t.Context(), s, facts, r))
+	exact(t, "revenue", cell(t, res, "", "", "value"), "100")
+
+	writeTo(t, nil, []ingest.TimeEntry{{Meta: factsMeta(org, "e2"), PersonID: "p", Date: d("2026-01-06"), Hours: dec("2"), Billable: true}})
+	before := s.n.Load()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			res, err := metrics.Compute(t.Context(), s, facts, r)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			exact(t, "revenue after another process wrote", cell(t, res, "", "", "value"), "300") // 3 h × 100
+		})
+	}
+	wg.Wait()
+	if n := s.n.Load() - before; n != 1 {
+		t.Errorf("8 reads after one write built %d times, want 1", n)
+	}
+}
+
+// A read that stops waiting does not stop the build it waits for.
+func TestFactsCancelledRead(t *testing.T) {
+	s, facts, r := newFactsOrg(t, "facts-cancelled", "50", "4", false)
+	// The read is cancelled once the build has begun, and the build goes
+	// on only after the read has returned.
+	ctx, cancel := context.WithCancel(t.Context())
+	returned := make(chan struct{})
+	s.onBuild = func() { cancel(); <-returned }
+	_, err := metrics.Compute(ctx, s, facts, r)
+	close(returned)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled read: %v, want context.Canceled", err)
+	}
+	facts.Wait()
+	s.onBuild = nil
+	res := must(metrics.Compute(t.Context(), s, facts, r))
+	exact(t, "revenue", cell(t, res, "", "", "value"), "200") // 4 h × 50
+	if s.n.Load() != 1 {
+		t.Errorf("builds = %d, want 1: the cancelled read's build was whole", s.n.Load())
+	}
 }

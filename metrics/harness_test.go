@@ -1,8 +1,10 @@
 package metrics_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,9 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if sharedFacts != nil {
+		sharedFacts.Wait()
+	}
 	chdbtest.Close()
 	os.Exit(code)
 }
@@ -47,11 +52,33 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// sharedFacts are the shared store's entry facts: every write of the tests
+// reports its orgs to them (Changed), as serve's writes do.
+var (
+	factsOnce   sync.Once
+	sharedFacts *metrics.Facts
+)
+
+func testFacts(tb testing.TB) *metrics.Facts {
+	s := chdbtest.Shared(tb)
+	factsOnce.Do(func() {
+		sharedFacts = must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+	})
+	return sharedFacts
+}
+
 // write stores records (slices of canonical records) as the ingest writer does.
 func write(tb testing.TB, records ...any) {
 	tb.Helper()
+	writeTo(tb, testFacts(tb).Changed, records...)
+}
+
+// writeTo is write reporting the orgs written to changed; nil reports them
+// to nobody, as another process's writes.
+func writeTo(tb testing.TB, changed func(context.Context, []string), records ...any) {
+	tb.Helper()
 	s := chdbtest.Shared(tb)
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: changed})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,7 +95,7 @@ func compute(tb testing.TB, r metrics.Request) *metrics.Result {
 	if r.Now.IsZero() {
 		r.Now = testNow
 	}
-	res, err := metrics.Compute(tb.Context(), chdbtest.Shared(tb), r)
+	res, err := metrics.Compute(tb.Context(), chdbtest.Shared(tb), testFacts(tb), r)
 	if err != nil {
 		tb.Fatalf("%s: %v", r.KPI, err)
 	}

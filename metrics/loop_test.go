@@ -369,7 +369,7 @@ func TestDataQuality(t *testing.T) {
 func writeAt(tb testing.TB, at time.Time, records ...any) {
 	tb.Helper()
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: chdbtest.Shared(tb), Logger: slog.New(slog.DiscardHandler),
-		Now: func() time.Time { return at }})
+		Now: func() time.Time { return at }, Changed: testFacts(tb).Changed})
 	if err != nil {
 		tb.Fatal(err)
 	}

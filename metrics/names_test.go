@@ -67,7 +67,7 @@ func TestFiltersByName(t *testing.T) {
 
 	refused := func(filters map[string]string) *metrics.FilterError {
 		t.Helper()
-		_, err := metrics.Compute(t.Context(), chdbtest.Shared(t), metrics.Request{KPI: "logged_hours", Org: namesOrg,
+		_, err := metrics.Compute(t.Context(), chdbtest.Shared(t), testFacts(t), metrics.Request{KPI: "logged_hours", Org: namesOrg,
 			From: d("2026-02-01"), To: d("2026-03-01"), Filters: filters})
 		var fe *metrics.FilterError
 		if !errors.As(err, &fe) || !errors.Is(err, metrics.ErrBadRequest) {

@@ -148,7 +148,7 @@ func TestThresholdsStoredListedExported(t *testing.T) {
 	}
 
 	reg := prometheus.NewRegistry()
-	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Registerer: reg,
+	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: testFacts(t), Logger: slog.New(slog.DiscardHandler), Registerer: reg,
 		Orgs: []string{org}, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func loadTrust(tb testing.TB) {
 	trustOnce.Do(func() {
 		write(tb, []ingest.Person{{Meta: ingest.Meta{Org: trustOrg, Source: "api", ExternalID: "p-ben"}, ValidFrom: d("2025-01-01"),
 			Name: "Ben Jones", Role: "developer", WeeklyCapacityHours: dec("30"), CostRate: pdec("50"), UtilizationTarget: pdec("0.8")}})
-		im, err := importer.New(importer.Config{Store: chdbtest.Shared(tb), Logger: slog.New(slog.DiscardHandler)})
+		im, err := importer.New(importer.Config{Store: chdbtest.Shared(tb), Logger: slog.New(slog.DiscardHandler), Changed: testFacts(tb).Changed})
 		if err != nil {
 			tb.Fatal(err)
 		}

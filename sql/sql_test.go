@@ -230,3 +230,18 @@ func TestQueryFilesExist(t *testing.T) {
 		}
 	}
 }
+
+type exclusive bool
+
+func (e exclusive) Exclusive() bool { return bool(e) }
+
+func TestIsExclusive(t *testing.T) {
+	for _, tc := range []struct {
+		s    any
+		want bool
+	}{{exclusive(true), true}, {exclusive(false), false}, {struct{}{}, false}, {nil, false}} {
+		if got := IsExclusive(tc.s); got != tc.want {
+			t.Errorf("IsExclusive(%#v) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}

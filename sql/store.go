@@ -2,6 +2,9 @@
 // ClickHouse engines (embedded chDB and a ClickHouse server) implement, the
 // typed errors every engine error is classified into, the embedded schema
 // migrations and the query files. The same SQL text runs on both engines.
+// What only some engines can do (RowBinary inserts, pausing merges, counting
+// writes, being this process's alone) are the small interfaces of
+// abilities.go, which callers ask for instead of an engine's name.
 //
 // Import it under an alias (for example store) where database/sql is also used.
 package sql

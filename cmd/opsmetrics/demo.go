@@ -12,6 +12,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -63,6 +64,15 @@ allocations, booked time off and due dates lie ahead.`)
 		bar.done()
 		if err == nil && *optimize {
 			err = im.Optimize(ctx)
+		}
+		if err != nil {
+			return fail(e, err)
+		}
+		// The money KPIs read entry facts built after the last write.
+		facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+		if err == nil {
+			err = facts.RefreshAll(ctx)
+			facts.Wait()
 		}
 		if err != nil {
 			return fail(e, err)

@@ -83,11 +83,11 @@ line, field and value.`)
 			return fail(e, err)
 		}
 		defer s.Close()
-		// The embedded engine belongs to this process alone, so its merges can
-		// wait while a file is written (importer.Config.PauseMerges);
+		// Files are imported one at a time, so an engine this process has alone
+		// can hold its merges while a file is written (importer.Config.PauseMerges);
 		// OPSMETRICS_IMPORT_MERGES=on keeps them running.
 		im, err := importer.New(importer.Config{Store: s, Logger: log, BatchRows: envInt(e, "OPSMETRICS_IMPORT_BATCH_ROWS", 0),
-			PauseMerges: s.Info().Name == "chdb" && e.getenv("OPSMETRICS_IMPORT_MERGES") != "on"})
+			PauseMerges: e.getenv("OPSMETRICS_IMPORT_MERGES") != "on"})
 		if err != nil {
 			return fail(e, err)
 		}

@@ -84,13 +84,18 @@ Examples:
 			return fail(e, err)
 		}
 		defer s.Close()
+		facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+		if err != nil {
+			return fail(e, err)
+		}
+		defer facts.Wait() // a build the read stopped waiting for ends before the store closes
 		if err := metrics.CheckOrg(ctx, s, req.Org); errors.Is(err, metrics.ErrBadRequest) {
 			fmt.Fprintf(e.stderr, "opsmetrics kpi: --org: %v\n", err)
 			return 2
 		} else if err != nil {
 			return fail(e, err)
 		}
-		res, err := metrics.Compute(ctx, s, req)
+		res, err := metrics.Compute(ctx, s, facts, req)
 		if errors.Is(err, metrics.ErrBadRequest) {
 			fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
 			return 2

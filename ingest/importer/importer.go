@@ -39,8 +39,9 @@ type Config struct {
 	BatchRows int // rows per INSERT; default 25,000
 	Now       func() time.Time
 	// PauseMerges stops the engine's background merges while an import
-	// writes, for a process that owns its engine alone and imports one input
-	// at a time (the CLI on the embedded engine). An import writes
+	// writes, for a process that imports one input at a time (the CLI), on
+	// an engine that can pause them (store.MergePauser: one this process
+	// has alone); on any other it does nothing. An import writes
 	// one part per batch, and merging those parts as they arrive takes a third
 	// of a large import's time; paused, they are merged afterwards, in the
 	// background. The engine's memory grows with its unmerged parts, so
@@ -60,6 +61,11 @@ type Config struct {
 	// it ends, since it may have written them or the currencies the org's
 	// data names. nil: a cache of the importer's own.
 	Settings *org.Cache
+	// Changed, when set, is told the org of every import that wrote rows,
+	// once they are visible (and of every batch Recover makes visible), so
+	// that what is derived from the org's data (metrics' entry facts) is
+	// brought up to date before anyone reads it.
+	Changed func(ctx context.Context, orgs []string)
 }
 
 // MaxPausedParts is the active part count at which a paused import lets
@@ -96,6 +102,7 @@ func (c *Config) Validate() error {
 type Importer struct {
 	cfg    Config
 	writer *ingest.Writer
+	merges store.MergePauser // nil unless Config.PauseMerges and the engine can
 }
 
 // New returns an Importer.
@@ -107,7 +114,18 @@ func New(cfg Config) (*Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{cfg: cfg, writer: w}, nil
+	im := &Importer{cfg: cfg, writer: w}
+	if cfg.PauseMerges {
+		im.merges, _ = cfg.Store.(store.MergePauser)
+	}
+	return im, nil
+}
+
+// changed tells Config.Changed that org's visible data changed.
+func (im *Importer) changed(ctx context.Context, org string) {
+	if im.cfg.Changed != nil {
+		im.cfg.Changed(ctx, []string{org})
+	}
 }
 
 // Request is one input to import.
@@ -286,9 +304,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	}
 	run.dayLimit = newDayLimit()
 	// A store that takes RowBinary gets time entries encoded as they are
-	// parsed: a batch is then held once, compactly (ingest.RowBinaryStore).
+	// parsed: a batch is then held once, compactly (Writer.TakesEncoded).
 	// A dry run encodes too, so that it rejects what the real run would.
-	_, run.encode = im.cfg.Store.(ingest.RowBinaryStore)
+	run.encode = im.writer.TakesEncoded()
 	run.resolver = ingest.NewResolver(im.cfg.Store, req.Org)
 	if err := run.loadOrg(ctx); err != nil {
 		return sum, err
@@ -367,6 +385,9 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		sum.nothingWritten()
 	default:
 		runErr = im.finishRun(ctx, sum, rec, run, runErr)
+	}
+	if sum.Written {
+		im.changed(ctx, req.Org)
 	}
 	if im.cfg.Rows != nil {
 		for entity, c := range sum.Entities {

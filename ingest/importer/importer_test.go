@@ -169,6 +169,28 @@ func TestRejectsStrictDryRun(t *testing.T) {
 	}
 }
 
+// TestChanged: Config.Changed hears the org of an import that wrote, and
+// not of a dry run.
+func TestChanged(t *testing.T) {
+	s := chdbtest.Shared(t)
+	var heard []string
+	im, err := importer.New(importer.Config{Store: s, Logger: slog.New(slog.DiscardHandler),
+		Changed: func(_ context.Context, orgs []string) { heard = append(heard, orgs...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := harvestHeader + harvestRow("2026-01-05", "ok", "1")
+	importString(t, im, importer.Request{Org: "changed", DryRun: true}, body)
+	if len(heard) != 0 {
+		t.Fatalf("a dry run was heard: %v", heard)
+	}
+	importString(t, im, importer.Request{Org: "changed"}, body)
+	importString(t, im, importer.Request{Org: "changed-staged", Stage: true}, body)
+	if strings.Join(heard, ",") != "changed,changed-staged" {
+		t.Errorf("heard %v, want [changed changed-staged]", heard)
+	}
+}
+
 // TestRateTooLarge: a rate with more digits than its column keeps
 // (Decimal(18, 4): 14 before the point) rejects its row alone, naming the
 // line, column and value; a strict import or a dry run reports it too.

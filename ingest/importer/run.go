@@ -42,7 +42,7 @@ type run struct {
 	maxDate    time.Time // the latest entry date so far
 	paused     bool      // background merges are stopped (Config.PauseMerges)
 	written    int       // batches written
-	encode     bool      // time entries are encoded as they come (ingest.RowBinaryStore)
+	encode     bool      // time entries are encoded as they come (ingest.Writer.TakesEncoded)
 	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
 	seen       keys      // the keys of the rows counted so far, unless distinct; its map is count's alone
 	dayLimit   *dayLimit // what this input wrote per person-day
@@ -505,7 +505,7 @@ func (r *run) write(ctx context.Context, recs any) error {
 // wrote keeps the engine's merges paused or lets them run, after an INSERT
 // of n rows.
 func (r *run) wrote(ctx context.Context, n int) error {
-	if n == 0 || !r.im.cfg.PauseMerges {
+	if n == 0 || r.im.merges == nil {
 		return nil
 	}
 	r.written++
@@ -539,7 +539,7 @@ func (r *run) wrote(ctx context.Context, n int) error {
 }
 
 func (r *run) pauseMerges(ctx context.Context) error {
-	if _, err := r.im.cfg.Store.Query(ctx, "SYSTEM STOP MERGES", nil); err != nil {
+	if err := r.im.merges.PauseMerges(ctx); err != nil {
 		return err
 	}
 	r.paused = true
@@ -555,7 +555,7 @@ func (r *run) resumeMerges(ctx context.Context) error {
 	if !r.paused {
 		return nil
 	}
-	if _, err := r.im.cfg.Store.Query(context.WithoutCancel(ctx), "SYSTEM START MERGES", nil); err != nil {
+	if err := r.im.merges.ResumeMerges(context.WithoutCancel(ctx)); err != nil {
 		r.im.cfg.Logger.Error("import_resume_merges", "err", err)
 		return err
 	}

@@ -100,10 +100,10 @@ func (s *stagingStore) tables() []int {
 // stagingRowBinary is a stagingStore over a store that takes RowBinary.
 type stagingRowBinary struct {
 	*stagingStore
-	rb ingest.RowBinaryStore
+	rb store.RowBinaryInserter
 }
 
-var _ ingest.RowBinaryStore = stagingRowBinary{}
+var _ store.RowBinaryInserter = stagingRowBinary{}
 
 func (s stagingRowBinary) ColumnTypes(ctx context.Context, table string, cols []string) ([]string, error) {
 	staged, err := s.staging(table)
@@ -125,8 +125,9 @@ func (s stagingRowBinary) InsertRowBinary(ctx context.Context, table string, col
 func (im *Importer) stager(batch string) (*ingest.Writer, *stagingStore, error) {
 	ss := &stagingStore{Store: im.cfg.Store, batch: batch, written: map[string]bool{}}
 	var ins ingest.Inserter = ss
-	if rb, ok := im.cfg.Store.(ingest.RowBinaryStore); ok {
-		// The time entries of a staged run are encoded as they come too.
+	if rb, ok := im.cfg.Store.(store.RowBinaryInserter); ok {
+		// The time entries of a staged run are encoded as they come too:
+		// the staging store passes the engine's ability on.
 		ins = stagingRowBinary{stagingStore: ss, rb: rb}
 	}
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: ins, Logger: im.cfg.Logger, Now: im.cfg.Now})
@@ -237,6 +238,7 @@ func (im *Importer) Recover(ctx context.Context, staleBefore time.Time) (committ
 			}
 			committed++
 			im.cfg.Logger.Info("ingest_batch_recovered", "org", rec.Org, "batch", rec.ID, "rows", rec.RowsInserted)
+			im.changed(ctx, rec.Org)
 		case rec.StartedAt.Before(staleBefore):
 			if err := im.abandon(ctx, rec, allStaged(), "the process stopped before the batch was complete; nothing of it was written"); err != nil {
 				return committed, dropped, err

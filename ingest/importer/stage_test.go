@@ -72,8 +72,8 @@ type dyingStore struct {
 }
 
 var (
-	_ importer.Store        = (*dyingStore)(nil)
-	_ ingest.RowBinaryStore = (*dyingStore)(nil)
+	_ importer.Store          = (*dyingStore)(nil)
+	_ store.RowBinaryInserter = (*dyingStore)(nil)
 )
 
 var errKilled = errors.New("killed")

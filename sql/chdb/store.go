@@ -78,7 +78,13 @@ type Store struct {
 	wg        sync.WaitGroup // queries still running in the engine
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store             = (*Store)(nil)
+	_ store.RowBinaryInserter = (*Store)(nil)
+	_ store.MergePauser       = (*Store)(nil)
+	_ store.WriteCounter      = (*Store)(nil)
+	_ store.Exclusive         = (*Store)(nil)
+)
 
 var (
 	openMu   sync.Mutex
@@ -249,6 +255,22 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 	})
 }
 
+// Exclusive reports true: Open locks the data directory, so this process is
+// the engine's only user.
+func (s *Store) Exclusive() bool { return true }
+
+// PauseMerges stops the engine's background merges. This process has the
+// engine alone, so a large import may hold them back and have its parts
+// merged after it (docs/benchmarks.md).
+func (s *Store) PauseMerges(ctx context.Context) error {
+	return s.Exec(ctx, "SYSTEM STOP MERGES", nil)
+}
+
+// ResumeMerges starts the background merges PauseMerges stopped.
+func (s *Store) ResumeMerges(ctx context.Context) error {
+	return s.Exec(ctx, "SYSTEM START MERGES", nil)
+}
+
 // Writes counts the statements that may have changed data, twice each: as
 // they start and as they end, so that a count read while a write runs moves
 // again when it lands. Every statement but SELECT, WITH ... SELECT, SHOW,
@@ -405,7 +427,7 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 }
 
 // InsertRowBinary writes rows already encoded as RowBinary for cols
-// (ingest.RowBinaryStore): an import encodes each row as it is parsed and
+// (store.RowBinaryInserter): an import encodes each row as it is parsed and
 // holds a batch only as these bytes.
 func (s *Store) InsertRowBinary(ctx context.Context, table string, cols []string, data []byte) error {
 	if len(data) == 0 {

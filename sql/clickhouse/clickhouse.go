@@ -94,7 +94,10 @@ type Store struct {
 	log      *slog.Logger
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.Exclusive = (*Store)(nil)
+)
 
 // Open connects to the server, pings it and checks its version before
 // anything needs a database: the DSN's database is not used, as every
@@ -304,6 +307,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // Info names the engine, the server version (major.minor.patch) and its
 // addresses. It never contains the password.
 func (s *Store) Info() store.EngineInfo { return s.info }
+
+// Exclusive reports false: a server may be shared by other replicas of
+// opsmetrics and by other tools.
+func (s *Store) Exclusive() bool { return false }
 
 // Close closes every pooled connection. The Store must not be used afterwards.
 func (s *Store) Close() error {
