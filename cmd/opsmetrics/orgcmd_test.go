@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
 // TestOrgSettings: the CLI sets some settings and leaves the others; the API
@@ -46,7 +48,7 @@ func TestOrgSettings(t *testing.T) {
 	base, stop := serveInProcess(t, env)
 	defer stop()
 	do := func(method, token, body string) (int, string) {
-		code, _, reply := send(t, method, base+"/api/v1/org", token, body, "Content-Type", "application/json")
+		code, _, reply := apptest.Send(t, method, base+"/api/v1/org", token, body, "Content-Type", "application/json")
 		return code, reply
 	}
 	if code, body := do(http.MethodGet, read, ""); code != 200 || !strings.Contains(body, `"time_zone":"Europe/Berlin"`) {
