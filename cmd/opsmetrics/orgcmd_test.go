@@ -110,3 +110,14 @@ func TestServeRejectsBadPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicURLTrimmed: serve hands app.Run --public-url without its
+// trailing slash (the alert texts append /margin to it).
+func TestPublicURLTrimmed(t *testing.T) {
+	for raw, want := range map[string]string{"": "", "https://ops.example.com/": "https://ops.example.com",
+		"http://ops.example.com/opsmetrics/": "http://ops.example.com/opsmetrics", "https://ops.example.com": "https://ops.example.com"} {
+		if got, err := parsePublicURL(raw); err != nil || got != want {
+			t.Errorf("parsePublicURL(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+}
