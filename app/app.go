@@ -5,7 +5,8 @@
 // table, serves /metrics on a listener of its own with the KPI collector,
 // and shuts down gracefully when its context ends. Modelled on
 // Alertmanager's app.Run(ctx, Options): cmd/opsmetrics turns flags into
-// Options, and a test runs the whole service on :0.
+// Options, and a test runs the whole service on :0 (app/apptest), learning
+// its ports through Options.Listening.
 package app
 
 import (
