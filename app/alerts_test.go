@@ -2,27 +2,17 @@ package app_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
-// call sends a request with a bearer token and returns the status and body.
+// call sends a JSON body with a bearer token and returns the status and body.
 func call(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, reply := apptest.Send(t, method, url, token, body, "Content-Type", "application/json")
+	return code, reply
 }
 
 // TestThresholdAPI: an admin token sets, lists and deletes its org's
