@@ -5,7 +5,8 @@
 // table, serves /metrics on a listener of its own with the KPI collector,
 // and shuts down gracefully when its context ends. Modelled on
 // Alertmanager's app.Run(ctx, Options): cmd/opsmetrics turns flags into
-// Options, and a test runs the whole service on :0.
+// Options, and a test runs the whole service on :0 (app/apptest), learning
+// its ports through Options.Listening.
 package app
 
 import (
@@ -57,6 +58,11 @@ type Options struct {
 	ShutdownTimeout   time.Duration // how long in-flight requests may finish once ctx ends
 	KPIRefresh        time.Duration // how often the KPI gauges are recomputed
 	MaxSeries         int           // most KPI series /metrics exports
+
+	// Listening, when set, is called once the HTTP server accepts requests,
+	// with the addresses it and /metrics listen on (metrics nil when
+	// MetricsAddr is ""): how a caller that asked for port 0 learns the port.
+	Listening func(http, metrics net.Addr)
 }
 
 // Validate reports what is missing or out of range.
@@ -132,6 +138,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := facts.RefreshAll(ctx); err != nil { // what changed while no server ran
 		return err
 	}
+	var metricsAt net.Addr
 	if o.MetricsAddr != "" {
 		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: facts, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
 			MaxSeries: o.MaxSeries, Settings: settings})
@@ -142,6 +149,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return fmt.Errorf("listen on %s for /metrics: %w", o.MetricsAddr, err)
 		}
+		metricsAt = mln.Addr()
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -190,6 +198,9 @@ func Run(ctx context.Context, o Options) error {
 	info := s.Info()
 	log.Info("http_listening", "addr", ln.Addr().String(), "engine", info.Name, "engine_version", info.Version)
 	fmt.Fprintf(o.Stdout, "opsmetrics listening on %s\n", browsable(ln.Addr()))
+	if o.Listening != nil {
+		o.Listening(ln.Addr(), metricsAt)
+	}
 
 	select {
 	case err := <-errc:

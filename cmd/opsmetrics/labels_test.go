@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
@@ -174,7 +175,7 @@ func TestKPINamesBesideIDs(t *testing.T) {
 	base, stop := serveInProcess(t, env)
 	defer stop()
 	url := base + "/api/v1/kpis/logged_hours?from=2026-04-01&to=2026-05-01&group_by=client"
-	code, _, body := get(t, url, read, "")
+	code, _, body := apptest.Get(t, url, read, "")
 	var res struct{ Rows []map[string]any }
 	if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil || len(res.Rows) != 2 {
 		t.Fatalf("GET %s: %d %v\n%s", url, code, err, body)
@@ -185,7 +186,7 @@ func TestKPINamesBesideIDs(t *testing.T) {
 	if r := res.Rows[1]; r["client"] != "cl-404" || r["name"] != nil {
 		t.Errorf("row %v: want client cl-404 with name null (no client record)", r)
 	}
-	if code, _, body := get(t, url, read, "text/csv"); code != 200 || body != want {
+	if code, _, body := apptest.Get(t, url, read, "text/csv"); code != 200 || body != want {
 		t.Errorf("GET csv: %d\n%s\nwant\n%s", code, body, want)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
 // TestOrgSettings: the CLI sets some settings and leaves the others; the API
@@ -46,7 +48,7 @@ func TestOrgSettings(t *testing.T) {
 	base, stop := serveInProcess(t, env)
 	defer stop()
 	do := func(method, token, body string) (int, string) {
-		code, _, reply := send(t, method, base+"/api/v1/org", token, body, "Content-Type", "application/json")
+		code, _, reply := apptest.Send(t, method, base+"/api/v1/org", token, body, "Content-Type", "application/json")
 		return code, reply
 	}
 	if code, body := do(http.MethodGet, read, ""); code != 200 || !strings.Contains(body, `"time_zone":"Europe/Berlin"`) {
@@ -105,6 +107,17 @@ func TestServeRejectsBadPublicURL(t *testing.T) {
 		code := run(t.Context(), []string{"serve", "--public-url", bad}, getenvFrom(testEnv(t)), &out, &errb)
 		if code != 2 || !strings.Contains(errb.String(), "--public-url") {
 			t.Errorf("%q: exit %d, %s", bad, code, errb.String())
+		}
+	}
+}
+
+// TestPublicURLTrimmed: serve hands app.Run --public-url without its
+// trailing slash (the alert texts append /margin to it).
+func TestPublicURLTrimmed(t *testing.T) {
+	for raw, want := range map[string]string{"": "", "https://ops.example.com/": "https://ops.example.com",
+		"http://ops.example.com/opsmetrics/": "http://ops.example.com/opsmetrics", "https://ops.example.com": "https://ops.example.com"} {
+		if got, err := parsePublicURL(raw); err != nil || got != want {
+			t.Errorf("parsePublicURL(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
 }

@@ -38,20 +38,17 @@ func cmdServe(e *env) *cobra.Command {
 	so.register(fs, e)
 	lo.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
-		if *publicURL != "" {
-			u, err := url.Parse(*publicURL)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-				fmt.Fprintf(e.stderr, "opsmetrics serve: --public-url %q: want an http or https URL such as https://ops.example.com\n", *publicURL)
-				return 2
-			}
-			*publicURL = strings.TrimRight(u.String(), "/")
+		public, err := parsePublicURL(*publicURL)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics serve: %v\n", err)
+			return 2
 		}
 		s, err := so.openMigrated(ctx, log)
 		if err != nil {
 			return fail(e, err)
 		}
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
-			PublicURL: *publicURL, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
+			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries})
 		if err != nil {
 			return fail(e, err)
@@ -59,4 +56,17 @@ func cmdServe(e *env) *cobra.Command {
 		return 0
 	})
 	return cmd
+}
+
+// parsePublicURL checks --public-url and drops its trailing slash, as the
+// alert texts append paths to it; "" stays "".
+func parsePublicURL(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--public-url %q: want an http or https URL such as https://ops.example.com", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

@@ -1,8 +1,6 @@
-package main
+package app_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsmetrics/opsmetrics/app"
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
 // prometheusBinary finds Debian's prometheus (make test-deps installs it).
@@ -44,31 +44,21 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// TestWriteOffAlertFiresInPrometheus is the alerting path end to end: run()
+// TestWriteOffAlertFiresInPrometheus is the alerting path end to end: app.Run
 // serves the demo agency with its KPI gauges refreshed every second; an
 // ops lead sets a low write-off threshold through the API; a real
 // Prometheus scrapes /metrics with the shipped rules (deploy/prometheus/
 // rules.yml) and the write-off alert fires, with the threshold's labels.
 func TestWriteOffAlertFiresInPrometheus(t *testing.T) {
 	prom := prometheusBinary(t)
-	env := testEnv(t)
-	var out, errb strings.Builder
-	if code := run(t.Context(), []string{"demo", "--months", "3", "--log-level", "warn"}, getenvFrom(env), &out, &errb); code != 0 {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	admin := createToken(t, env, "acme", "admin")
+	svc := apptest.New(t)
+	svc.Demo(3)
+	admin := svc.Token("acme", "admin")
 
-	ctx, cancel := context.WithCancel(t.Context())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--kpi-refresh", "1s",
-			"--public-url", "https://ops.example.com/",
-			"--log-level", "warn"}, getenvFrom(env), pw, io.Discard)
-		pw.Close()
-	}()
-	defer func() { cancel(); <-done }()
-	base, metricsURL := serveURLs(t, pr)
+	// The public URL as serve passes on --public-url https://ops.example.com/.
+	base, stop := svc.Serve(func(o *app.Options) { o.KPIRefresh, o.PublicURL = time.Second, "https://ops.example.com" })
+	defer stop()
+	metricsURL := svc.MetricsURL
 
 	code, body := call(t, "PUT", base+"/api/v1/alerts/thresholds/wo-low", admin,
 		`{"kpi":"write_off_ratio","comparator":"gt","value":0.0001,"for":"0s","severity":"warning"}`)
@@ -76,7 +66,7 @@ func TestWriteOffAlertFiresInPrometheus(t *testing.T) {
 		t.Fatalf("set threshold: %d %s", code, body)
 	}
 
-	rules, err := filepath.Abs(filepath.Join("..", "..", "deploy", "prometheus", "rules.yml"))
+	rules, err := filepath.Abs(filepath.Join("..", "deploy", "prometheus", "rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,35 +137,4 @@ scrape_configs:
 		}
 	}
 	t.Fatalf("no firing write-off alert within 90 s; last /api/v1/alerts: %s\nprometheus log:\n%s", last, plog.String())
-}
-
-// serveURLs reads the API and metrics addresses serve prints.
-func serveURLs(t *testing.T, r io.Reader) (base, metrics string) {
-	t.Helper()
-	api, met := regexp.MustCompile(`listening on (http://\S+)`), regexp.MustCompile(`metrics on (http://\S+)`)
-	found := make(chan [2]string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		var got [2]string
-		for sc.Scan() {
-			if m := met.FindStringSubmatch(sc.Text()); m != nil {
-				got[1] = m[1]
-			}
-			if m := api.FindStringSubmatch(sc.Text()); m != nil {
-				got[0] = m[1]
-			}
-			if got[0] != "" && got[1] != "" {
-				found <- got
-				break
-			}
-		}
-		io.Copy(io.Discard, r)
-	}()
-	select {
-	case u := <-found:
-		return u[0], u[1]
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not print its addresses")
-	}
-	return "", ""
 }

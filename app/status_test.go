@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"io"
@@ -6,22 +6,24 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
 // TestStatusShowsOnlyTheCallersOrg: /status shows engine health to anyone,
 // and row counts only to a signed-in session or an admin token, and then
 // only for that token's org.
 func TestStatusShowsOnlyTheCallersOrg(t *testing.T) {
-	env := testEnv(t)
-	acmeIn, acmeRead := createToken(t, env, "st-acme", "ingest"), createToken(t, env, "st-acme", "read")
-	globexIn, globexAdmin := createToken(t, env, "st-globex", "ingest"), createToken(t, env, "st-globex", "admin")
-	base, stop := serveInProcess(t, env)
+	svc := apptest.New(t)
+	acmeIn, acmeRead := svc.Token("st-acme", "ingest"), svc.Token("st-acme", "read")
+	globexIn, globexAdmin := svc.Token("st-globex", "ingest"), svc.Token("st-globex", "admin")
+	base, stop := svc.Serve(nil)
 	defer stop()
 	// acme logs 2 time entries, globex 3.
-	if code, r := post(t, base+"/api/v1/time_entries", acmeIn, "application/x-ndjson", strings.NewReader(ndjsonEntries("a1", "a2"))); code != 200 {
+	if code, r := apptest.Post(t, base+"/api/v1/time_entries", acmeIn, "application/x-ndjson", strings.NewReader(apptest.NDJSONEntries("a1", "a2"))); code != 200 {
 		t.Fatalf("post acme: %d %+v", code, r)
 	}
-	if code, r := post(t, base+"/api/v1/time_entries", globexIn, "application/x-ndjson", strings.NewReader(ndjsonEntries("g1", "g2", "g3"))); code != 200 {
+	if code, r := apptest.Post(t, base+"/api/v1/time_entries", globexIn, "application/x-ndjson", strings.NewReader(apptest.NDJSONEntries("g1", "g2", "g3"))); code != 200 {
 		t.Fatalf("post globex: %d %+v", code, r)
 	}
 	status := func(cookie, bearer string) string {

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"io"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 )
 
@@ -22,9 +23,9 @@ var (
 // the same security headers: no framing, no sniffing, no inline script or
 // style (and none in the pages either), no referrer sent elsewhere.
 func TestSecurityHeadersOnEveryPage(t *testing.T) {
-	env := testEnv(t)
-	read := createToken(t, env, "hdr-acme", "read")
-	base, stop := serveInProcess(t, env)
+	svc := apptest.New(t)
+	read := svc.Token("hdr-acme", "read")
+	base, stop := svc.Serve(nil)
 	defer stop()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	session := &http.Cookie{Name: "opsmetrics_session", Value: read}

@@ -1,42 +1,34 @@
-package main
+package app_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
-// call sends a request with a bearer token and returns the status and body.
+// call sends a JSON body with a bearer token and returns the status and body.
 func call(t *testing.T, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, reply := apptest.Send(t, method, url, token, body, "Content-Type", "application/json")
+	return code, reply
 }
 
 // TestThresholdAPI: an admin token sets, lists and deletes its org's
 // thresholds; a read token lists but cannot set; another org sees none of
 // them; bad thresholds are 400s that say what to send.
 func TestThresholdAPI(t *testing.T) {
-	env := testEnv(t)
-	admin := createToken(t, env, "acme", "admin")
-	reader := createToken(t, env, "acme", "read")
-	other := createToken(t, env, "globex", "admin")
-	ingestTok := createToken(t, env, "acme", "ingest")
-	base, stop := serveInProcess(t, env)
+	svc := apptest.New(t)
+	admin := svc.Token("acme", "admin")
+	reader := svc.Token("acme", "read")
+	other := svc.Token("globex", "admin")
+	ingestTok := svc.Token("acme", "ingest")
+	base, stop := svc.Serve(nil)
 	defer stop()
 	url := base + "/api/v1/alerts/thresholds"
 
-	if code, r := post(t, base+"/api/v1/clients", ingestTok, "application/x-ndjson",
+	if code, r := apptest.Post(t, base+"/api/v1/clients", ingestTok, "application/x-ndjson",
 		strings.NewReader(`{"external_id":"c-1","name":"Nordlicht GmbH"}`+"\n")); code != 200 {
 		t.Fatalf("post client: %d %+v", code, r)
 	}

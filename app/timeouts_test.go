@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsmetrics/opsmetrics/app"
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
 // trickle posts an NDJSON body of time entries, one line every interval,
@@ -54,18 +57,12 @@ func trickle(ctx context.Context, url, token string, interval time.Duration, lin
 // or still trickles at --body-timeout, ends in a 408; one that arrives slowly
 // but steadily within both is imported.
 func TestBodyReadTimeouts(t *testing.T) {
-	env := testEnv(t)
-	token := createToken(t, env, "slow", "ingest")
-	ctx, cancel := context.WithCancel(t.Context())
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--log-level", "warn",
-			"--body-idle-timeout", "700ms", "--body-timeout", "2s"}, getenvFrom(env), pw, io.Discard)
-		pw.Close()
-	}()
-	base := listening(t, pr)
-	defer func() { cancel(); <-done }()
+	svc := apptest.New(t)
+	token := svc.Token("slow", "ingest")
+	base, stopServe := svc.Serve(func(o *app.Options) {
+		o.MetricsAddr, o.BodyIdleTimeout, o.BodyTimeout = "", 700*time.Millisecond, 2*time.Second
+	})
+	defer stopServe()
 	url := base + "/api/v1/time_entries"
 	bounded, stop := context.WithTimeout(t.Context(), 15*time.Second) // without the limits, the trickle never ends
 	defer stop()

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/opsmetrics/opsmetrics/app/apptest"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 )
 
@@ -48,7 +49,7 @@ func chromium(t *testing.T) string {
 func artifacts(t *testing.T) string {
 	dir := os.Getenv("OPSMETRICS_TEST_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "test-artifacts")
+		dir = filepath.Join("..", "test-artifacts")
 	}
 	dir = filepath.Join(dir, "browser")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -77,14 +78,11 @@ func (l *browserLog) add(list *[]string, s string) {
 // screenshot of each page is kept.
 func TestDashboardsInBrowser(t *testing.T) {
 	chrome := chromium(t)
-	env := testEnv(t)
-	var out, errb strings.Builder
-	if code := run(t.Context(), []string{"demo", "--months", "6", "--log-level", "warn"}, getenvFrom(env), &out, &errb); code != 0 {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	ingestTok := createToken(t, env, "acme", "ingest")
-	readTok := createToken(t, env, "acme", "read")
-	base, stop := serveInProcess(t, env)
+	svc := apptest.New(t)
+	svc.Demo(6)
+	ingestTok := svc.Token("acme", "ingest")
+	readTok := svc.Token("acme", "read")
+	base, stop := svc.Serve(nil)
 	defer stop()
 
 	// Two clients named as script, with billable work last month (the
@@ -100,7 +98,7 @@ func TestDashboardsInBrowser(t *testing.T) {
 			`{"external_id":"te-xss-2","person":"p-xss","date":%q,"hours":3,"project":"pr-xss-2","billable":true}`+"\n",
 			last.AddDate(0, 0, 3).Format(time.DateOnly), last.AddDate(0, 0, 4).Format(time.DateOnly))},
 	} {
-		if code, r := post(t, base+p.path, ingestTok, "application/x-ndjson", strings.NewReader(p.body)); code != 200 || r.Rejected != 0 {
+		if code, r := apptest.Post(t, base+p.path, ingestTok, "application/x-ndjson", strings.NewReader(p.body)); code != 200 || r.Rejected != 0 {
 			t.Fatalf("POST %s: %d %+v", p.path, code, r)
 		}
 	}
@@ -287,13 +285,10 @@ func browser(t *testing.T, chrome string, log *browserLog) context.Context {
 // card, and each sentence in it, was cut at the screen's edge.
 func TestDashboardsFitPhoneWidth(t *testing.T) {
 	chrome := chromium(t)
-	env := testEnv(t)
-	var out, errb strings.Builder
-	if code := run(t.Context(), []string{"demo", "--months", "2", "--log-level", "warn"}, getenvFrom(env), &out, &errb); code != 0 {
-		t.Fatalf("demo: %d %s", code, errb.String())
-	}
-	readTok := createToken(t, env, "acme", "read")
-	base, stop := serveInProcess(t, env)
+	svc := apptest.New(t)
+	svc.Demo(2)
+	readTok := svc.Token("acme", "read")
+	base, stop := svc.Serve(nil)
 	defer stop()
 
 	log := &browserLog{}
