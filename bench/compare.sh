@@ -28,3 +28,17 @@ for round in $(seq "$rounds"); do
     echo "round $round $side: $out"
   done
 done
+
+# Summary: per benchmark, the p50_ms of each round (base / head), and the
+# ratio of head's sum to base's over all rounds.
+awk '
+  FNR == 1 { side = (FILENAME ~ /\/base-/) ? "base" : "head" }
+  /^Benchmark/ {
+    for (i = 3; i < NF; i++) if ($(i + 1) == "p50_ms") { v[$1, side] = v[$1, side] " " $i; s[$1, side] += $i; tot[side] += $i }
+    names[$1] = 1
+  }
+  END {
+    printf "%-48s %-24s %-24s %s\n", "benchmark", "base p50 ms", "head p50 ms", "head/base"
+    for (n in names) if (s[n, "base"] > 0) printf "%-48s %-24s %-24s %.3f\n", n, v[n, "base"], v[n, "head"], s[n, "head"] / s[n, "base"]
+    if (tot["base"] > 0) printf "%-48s %-24.1f %-24.1f %.3f\n", "all (sum of p50s)", tot["base"], tot["head"], tot["head"] / tot["base"]
+  }' $(ls "$work"/base-*.txt "$work"/head-*.txt) | sort
