@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -20,7 +21,15 @@ import (
 // needs collects --need role=hours flags.
 type needs map[string]decimal.Decimal
 
-func (n needs) String() string { return fmt.Sprint(map[string]decimal.Decimal(n)) }
+// String is the needs as given, ROLE=HOURS comma-separated; none is "", so
+// --help shows no default (pflag prints any other as "(default ...)").
+func (n needs) String() string {
+	roles := slices.Sorted(maps.Keys(n))
+	for i, r := range roles {
+		roles[i] = r + "=" + n[r].String()
+	}
+	return strings.Join(roles, ",")
+}
 
 // Type names the flag's value in --help.
 func (n needs) Type() string { return "ROLE=HOURS" }

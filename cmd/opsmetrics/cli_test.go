@@ -51,6 +51,12 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		if !strings.Contains(out, "Usage: opsmetrics "+name) || !strings.Contains(out, "--help") {
 			t.Errorf("%s --help printed %q", name, out)
 		}
+		// A flag without a default shows none, not its Go zero value.
+		for _, zero := range []string{"(default map[])", "(default [])", "(default <nil>)"} {
+			if strings.Contains(out, zero) {
+				t.Errorf("%s --help shows %s:\n%s", name, zero, out)
+			}
+		}
 		c, _, err := root.Find(path)
 		if err != nil {
 			t.Fatal(err)
