@@ -35,9 +35,14 @@ func (n needs) String() string {
 func (n needs) Type() string { return "ROLE=HOURS" }
 
 // Set reads ROLE=HOURS (or ROLE:HOURS) as the API and the capacity page
-// read a need (metrics.ParseNeed).
+// read a need (metrics.ParseNeed). A role with "=" in it is two needs in one
+// flag ("designer=20,developer=10"), refused as not ROLE=HOURS, as --need
+// always refused it, rather than looked up as a role.
 func (n needs) Set(v string) error {
 	role, h, err := metrics.ParseNeed(v)
+	if err == nil && strings.Contains(role, "=") {
+		err = &metrics.NeedError{Need: v, Role: role, Part: "need"}
+	}
 	if err != nil {
 		return err
 	}
