@@ -113,6 +113,8 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"tokn"}, "unknown command \"tokn\"\n\nDid you mean this?\n\ttoken\n"},
 		{[]string{"capacity", "gird"}, "unknown subcommand \"gird\"\n\nDid you mean this?\n\tgrid\n"},
 		{[]string{"alerts", "thresholds", "lsit", "--org", "acme"}, "Did you mean this?\n\tlist\n"},
+		{[]string{"completion", "bsh"}, "unknown subcommand \"bsh\"\n\nDid you mean this?\n\tbash\n"},
+		{[]string{"completion", "tcsh"}, "unknown subcommand \"tcsh\"\n"},
 	} {
 		code, out, errs := cli(t, nil, c.args...)
 		if code != 2 || out != "" || !strings.Contains(errs, c.says) {
