@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -20,15 +21,28 @@ import (
 // needs collects --need role=hours flags.
 type needs map[string]decimal.Decimal
 
-func (n needs) String() string { return fmt.Sprint(map[string]decimal.Decimal(n)) }
+// String is the needs as given, ROLE=HOURS comma-separated; none is "", so
+// --help shows no default (pflag prints any other as "(default ...)").
+func (n needs) String() string {
+	roles := slices.Sorted(maps.Keys(n))
+	for i, r := range roles {
+		roles[i] = r + "=" + n[r].String()
+	}
+	return strings.Join(roles, ",")
+}
 
 // Type names the flag's value in --help.
 func (n needs) Type() string { return "ROLE=HOURS" }
 
 // Set reads ROLE=HOURS (or ROLE:HOURS) as the API and the capacity page
-// read a need (metrics.ParseNeed).
+// read a need (metrics.ParseNeed). A role with "=" in it is two needs in one
+// flag ("designer=20,developer=10"), refused as not ROLE=HOURS, as --need
+// always refused it, rather than looked up as a role.
 func (n needs) Set(v string) error {
 	role, h, err := metrics.ParseNeed(v)
+	if err == nil && strings.Contains(role, "=") {
+		err = &metrics.NeedError{Need: v, Role: role, Part: "need"}
+	}
 	if err != nil {
 		return err
 	}

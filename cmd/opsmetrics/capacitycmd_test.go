@@ -93,3 +93,24 @@ func TestCapacityCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsFlag: --need reads ROLE=HOURS or ROLE:HOURS, one role a flag. Two
+// needs in one flag ("designer=20,developer=10") are a usage error in the
+// flag's own words, not a search for the role "designer=20,developer".
+func TestNeedsFlag(t *testing.T) {
+	n := needs{}
+	for _, v := range []string{"designer=20", "Developer:10", "ux:lead=5"} {
+		if err := n.Set(v); err != nil {
+			t.Errorf("--need %s: %v", v, err)
+		}
+	}
+	if got, want := n.String(), "Developer=10,designer=20,ux:lead=5"; got != want {
+		t.Errorf("needs: %q, want %q", got, want)
+	}
+	for _, v := range []string{"designer=20,developer=10", "designer=20=5", "designer", "=20"} {
+		err := needs{}.Set(v)
+		if err == nil || !strings.Contains(err.Error(), "want ROLE=HOURS_PER_WEEK, e.g. designer=20") {
+			t.Errorf("--need %s: %v, want the ROLE=HOURS usage error", v, err)
+		}
+	}
+}

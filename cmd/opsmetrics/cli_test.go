@@ -51,6 +51,12 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		if !strings.Contains(out, "Usage: opsmetrics "+name) || !strings.Contains(out, "--help") {
 			t.Errorf("%s --help printed %q", name, out)
 		}
+		// A flag without a default shows none, not its Go zero value.
+		for _, zero := range []string{"(default map[])", "(default [])", "(default <nil>)"} {
+			if strings.Contains(out, zero) {
+				t.Errorf("%s --help shows %s:\n%s", name, zero, out)
+			}
+		}
 		c, _, err := root.Find(path)
 		if err != nil {
 			t.Fatal(err)
@@ -107,6 +113,8 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"tokn"}, "unknown command \"tokn\"\n\nDid you mean this?\n\ttoken\n"},
 		{[]string{"capacity", "gird"}, "unknown subcommand \"gird\"\n\nDid you mean this?\n\tgrid\n"},
 		{[]string{"alerts", "thresholds", "lsit", "--org", "acme"}, "Did you mean this?\n\tlist\n"},
+		{[]string{"completion", "bsh"}, "unknown subcommand \"bsh\"\n\nDid you mean this?\n\tbash\n"},
+		{[]string{"completion", "tcsh"}, "unknown subcommand \"tcsh\"\n"},
 	} {
 		code, out, errs := cli(t, nil, c.args...)
 		if code != 2 || out != "" || !strings.Contains(errs, c.says) {

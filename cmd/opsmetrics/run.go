@@ -38,7 +38,7 @@ each command's help; a flag given wins over its variable.`,
 	root.SetErr(e.stderr)
 	root.SetHelpTemplate(helpTemplate)
 	root.SetUsageTemplate(helpTemplate)
-	return group(root,
+	group(root,
 		cmdServe(e),
 		cmdMigrate(e),
 		cmdDemo(e),
@@ -52,6 +52,16 @@ each command's help; a flag given wins over its variable.`,
 		cmdHealthcheck(e),
 		cmdVersion(e),
 	)
+	// cobra's completion command, made here rather than when the root runs,
+	// so that it is a group like the others: a shell it does not know
+	// ("completion bsh") is a usage error with a suggestion, not its help
+	// and exit 0.
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Short = "print a shell completion script: bash, zsh, fish or powershell"
+		group(c)
+	}
+	return root
 }
 
 // helpTemplate is every command's --help, on stdout: the usage line, what
