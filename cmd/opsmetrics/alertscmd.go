@@ -91,11 +91,8 @@ func thresholdsCommand(e *env, name, short, long string) *cobra.Command {
 			return fail(e, err)
 		}
 		defer s.Close()
-		if err := metrics.CheckOrg(ctx, s, *org); errors.Is(err, metrics.ErrBadRequest) {
-			fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds: --org: %v\n", err)
-			return 2
-		} else if err != nil {
-			return fail(e, err)
+		if code := checkOrg(ctx, e, s, "alerts thresholds", *org); code >= 0 {
+			return code
 		}
 		switch name {
 		case "list":

@@ -89,11 +89,8 @@ Examples:
 			return fail(e, err)
 		}
 		defer facts.Wait() // a build the read stopped waiting for ends before the store closes
-		if err := metrics.CheckOrg(ctx, s, req.Org); errors.Is(err, metrics.ErrBadRequest) {
-			fmt.Fprintf(e.stderr, "opsmetrics kpi: --org: %v\n", err)
-			return 2
-		} else if err != nil {
-			return fail(e, err)
+		if code := checkOrg(ctx, e, s, "kpi", req.Org); code >= 0 {
+			return code
 		}
 		res, err := metrics.Compute(ctx, s, facts, req)
 		if errors.Is(err, metrics.ErrBadRequest) {

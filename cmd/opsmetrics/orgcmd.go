@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
 )
 
@@ -107,7 +108,15 @@ func orgCommand(e *env, name, short, long string) *cobra.Command {
 		defer s.Close()
 		var o settings.Settings
 		if name == "show" {
-			o, _, err = settings.Load(ctx, s, *org)
+			var found bool
+			o, found, err = settings.Load(ctx, s, *org)
+			if err == nil && !found {
+				// Never created: say so, with the close ids, rather than show
+				// the defaults an org would get.
+				if code := checkOrg(ctx, e, s, "org show", *org); code >= 0 {
+					return code
+				}
+			}
 		} else {
 			var w *ingest.Writer
 			var orgs *settings.Cache
@@ -149,4 +158,19 @@ func flushOr(e *env, tw *tabwriter.Writer) int {
 		return fail(e, err)
 	}
 	return 0
+}
+
+// checkOrg checks that org exists (metrics.CheckOrg). It returns -1 when it
+// does; else the exit code after saying so: 2 with the close ids for an
+// unknown org, 1 when the store failed.
+func checkOrg(ctx context.Context, e *env, s metrics.Querier, command, org string) int {
+	err := metrics.CheckOrg(ctx, s, org)
+	switch {
+	case errors.Is(err, metrics.ErrBadRequest):
+		fmt.Fprintf(e.stderr, "opsmetrics %s: --org: %v\n", command, err)
+		return 2
+	case err != nil:
+		return fail(e, err)
+	}
+	return -1
 }

@@ -121,3 +121,24 @@ func TestPublicURLTrimmed(t *testing.T) {
 		}
 	}
 }
+
+// TestOrgShowUnknown: `org show` of an org that nothing ever created is an
+// error naming it, with the close ids, not the default settings and exit 0.
+func TestOrgShowUnknown(t *testing.T) {
+	env := testEnv(t)
+	cli := func(args ...string) (int, string, string) {
+		var out, errb strings.Builder
+		code := run(t.Context(), append(args, "--log-level", "warn"), getenvFrom(env), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	if code, out, errs := cli("org", "set", "--org", "acme", "--name", "Acme"); code != 0 {
+		t.Fatalf("org set: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := cli("org", "show", "--org", "acme"); code != 0 || !strings.Contains(out, "Acme") {
+		t.Errorf("org show of a known org: %d %s %s", code, out, errs)
+	}
+	code, out, errs := cli("org", "show", "--org", "acmee")
+	if code != 2 || out != "" || !strings.Contains(errs, `"acmee"`) || !strings.Contains(errs, "acme") {
+		t.Errorf("org show of an unknown org: exit %d, stdout %q, stderr %q; want 2 naming it and the close id", code, out, errs)
+	}
+}
