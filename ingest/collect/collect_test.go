@@ -94,7 +94,7 @@ func (r *rig) add(t *testing.T, orgID, baseURL string) collect.Source {
 // totals are an org's live time entries: count, hours, billable hours and
 // billable amount.
 type totals struct {
-	n                        int
+	n                       int
 	hours, billable, amount string
 }
 
