@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -35,6 +36,40 @@ type Config struct {
 // then advances the source's cursor.
 type Collector struct {
 	cfg Config
+
+	mu       sync.Mutex
+	statuses map[string]Status // org/id -> the latest known status, for Statuses
+}
+
+// Statuses returns the latest status of every source the scheduler (Run)
+// has listed or any sync of this Collector has finished, for the service's
+// metrics; nil before either.
+func (c *Collector) Statuses() []Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Status, 0, len(c.statuses))
+	for _, st := range c.statuses {
+		out = append(out, st)
+	}
+	return out
+}
+
+func (c *Collector) setStatuses(list []Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.statuses = map[string]Status{}
+	for _, st := range list {
+		c.statuses[st.Org+"/"+st.ID] = st
+	}
+}
+
+func (c *Collector) setStatus(st Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.statuses == nil {
+		c.statuses = map[string]Status{}
+	}
+	c.statuses[st.Org+"/"+st.ID] = st
 }
 
 // New returns a Collector.
@@ -85,6 +120,9 @@ func (c *Collector) sync(ctx context.Context, st Status, full bool) (Result, err
 		res, next, err = c.pull(ctx, st, token, full, started)
 	}
 	err = Redact(err, token)
+	if err != nil && ctx.Err() != nil {
+		return res, err // stopped (a shutdown): not the source's failure, and the state stays as it was
+	}
 	s := st.State
 	s.LastAttempt = &started
 	if err == nil {
@@ -108,6 +146,7 @@ func (c *Collector) sync(ctx context.Context, st Status, full bool) (Result, err
 		c.cfg.Logger.Info("source_synced", "org", st.Org, "source", st.ID, "kind", st.Kind,
 			"added", res.Added, "updated", res.Updated, "deleted", res.Deleted, "rejected", res.Rejected)
 	}
+	c.setStatus(st)
 	if c.cfg.Synced != nil {
 		c.cfg.Synced(st, res, err)
 	}
