@@ -42,7 +42,11 @@ type rig struct {
 	sleeps  []time.Duration
 }
 
-func newRig(t *testing.T, orgID string) *rig {
+func newRig(t testing.TB, orgID string) *rig { return newRigRows(t, orgID, 3) }
+
+// newRigRows is newRig with batchRows rows per INSERT (3: every test
+// crosses batch boundaries; 0: the importer's default).
+func newRigRows(t testing.TB, orgID string, batchRows int) *rig {
 	t.Helper()
 	s := chdbtest.Shared(t)
 	r := &rig{s: s, log: &bytes.Buffer{}}
@@ -64,7 +68,7 @@ func newRig(t *testing.T, orgID string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.im, err = importer.New(importer.Config{Store: s, Logger: logger, BatchRows: 3})
+	r.im, err = importer.New(importer.Config{Store: s, Logger: logger, BatchRows: batchRows})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +85,7 @@ func newRig(t *testing.T, orgID string) *rig {
 	return r
 }
 
-func (r *rig) add(t *testing.T, orgID, baseURL string) collect.Source {
+func (r *rig) add(t testing.TB, orgID, baseURL string) collect.Source {
 	t.Helper()
 	src, err := r.sources.Add(t.Context(), collect.Source{Org: orgID, Kind: "harvest", AccountID: "123456", BaseURL: baseURL,
 		Since: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)}, testToken)
