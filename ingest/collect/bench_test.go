@@ -28,10 +28,10 @@ func benchHarvest(b *testing.B) *httptest.Server {
 		for i := (p - 1) * benchPage; i < p*benchPage; i++ {
 			day := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i/50)%730)
 			items = append(items, map[string]any{"id": 1_000_000 + i, "spent_date": day.Format(time.DateOnly),
-				"user": map[string]any{"id": 100 + i%50, "name": fmt.Sprintf("Person %d", i%50)},
-				"client": map[string]any{"id": 200 + i%5, "name": fmt.Sprintf("Client %d", i%5)},
+				"user":    map[string]any{"id": 100 + i%50, "name": fmt.Sprintf("Person %d", i%50)},
+				"client":  map[string]any{"id": 200 + i%5, "name": fmt.Sprintf("Client %d", i%5)},
 				"project": map[string]any{"id": 300 + i%10, "name": fmt.Sprintf("Project %d", i%10)},
-				"task": map[string]any{"id": 1, "name": "Design"}, "hours": 0.25 + float64(i%8)*0.25, "notes": "work " + strconv.Itoa(i),
+				"task":    map[string]any{"id": 1, "name": "Design"}, "hours": 0.25 + float64(i%8)*0.25, "notes": "work " + strconv.Itoa(i),
 				"updated_at": "2024-12-31T10:00:00Z", "is_billed": false, "is_running": false, "billable": i%3 != 0,
 				"billable_rate": 120.0, "cost_rate": 60.0, "invoice": nil})
 		}

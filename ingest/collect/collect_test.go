@@ -310,3 +310,48 @@ func TestAddErrors(t *testing.T) {
 		t.Errorf("Get of an unknown source: %v", err)
 	}
 }
+
+// TestHarvestKilledMidway: a sync stopped while it reads the third page of
+// entries (its context cancelled, as a shutdown does) leaves nothing
+// visible and its cursor where it was; the next sync ends with the totals
+// of an uninterrupted one.
+func TestHarvestKilledMidway(t *testing.T) {
+	const orgID = "hv-killed"
+	r := newRig(t, orgID)
+	fake, srv := newFakeHarvest(t, testToken, "123456")
+	src := r.add(t, orgID, srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	fake.set(func(f *fakeHarvest) {
+		f.maxPage = 1
+		f.onPage = func(page int) {
+			if page == 3 {
+				cancel()
+			}
+		}
+	})
+	if _, err := r.col.Sync(ctx, orgID, src.ID, false); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled sync: %v", err)
+	}
+	if got := sums(t, r.s, orgID); got.n != 0 {
+		t.Fatalf("a cancelled sync left %+v visible", got)
+	}
+	fake.set(func(f *fakeHarvest) { f.onPage = nil })
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sums(t, r.s, orgID), (totals{4, "6.46", "5.46", "546"}); got != want {
+		t.Fatalf("after the rerun: %+v, want %+v", got, want)
+	}
+	// The cancelled one is recorded failed, or not at all when it was
+	// stopped before its first write; none is left half done.
+	rows, err := r.s.Query(t.Context(), `SELECT countIf(status = 'done'), countIf(status NOT IN ('done', 'failed'))
+		FROM ops.ingest_batches FINAL WHERE org_id = {org:String}`, store.Params{"org": orgID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done, open uint64
+	rows.Scan(0, &done, &open)
+	if done != 1 || open != 0 {
+		t.Errorf("batches: %d done, %d neither done nor failed; want 1 and 0", done, open)
+	}
+}

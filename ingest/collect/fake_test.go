@@ -31,6 +31,7 @@ type fakeHarvest struct {
 	after    string                      // their Retry-After
 	refuse   bool                        // answer 401
 	failPage int                         // answer 500 for this page of time entries
+	onPage   func(page int)              // called before a page of time entries is answered
 	requests int
 	agents   []string
 }
@@ -113,6 +114,9 @@ func (f *fakeHarvest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page, _ := strconv.Atoi(q.Get("page"))
 	if page <= 0 {
 		page = 1
+	}
+	if name == "time_entries" && f.onPage != nil {
+		f.onPage(page)
 	}
 	if name == "time_entries" && page == f.failPage {
 		w.WriteHeader(http.StatusBadGateway)
