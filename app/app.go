@@ -27,6 +27,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
@@ -58,6 +59,11 @@ type Options struct {
 	ShutdownTimeout   time.Duration // how long in-flight requests may finish once ctx ends
 	KPIRefresh        time.Duration // how often the KPI gauges are recomputed
 	MaxSeries         int           // most KPI series /metrics exports
+
+	// SecretKey seals and opens the tokens of connected sources
+	// (auth.Sealer): with it Run serves the sources API and syncs every
+	// source on its schedule; nil turns both off.
+	SecretKey []byte
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -98,10 +104,12 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
+	syncsStopped := func() {}   // returns once no source sync runs: the store closes after that too
 	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
 			refreshStopped()
+			syncsStopped()
 			facts.Wait()
 			s.Close()
 		}
@@ -167,8 +175,19 @@ func Run(ctx context.Context, o Options) error {
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", o.KPIRefresh.String())
 		fmt.Fprintf(o.Stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
+	var col *collect.Collector
+	if o.SecretKey != nil {
+		if col, err = newCollector(s, im, log, o.SecretKey, reg); err != nil {
+			return err
+		}
+		sctx, stopSyncs := context.WithCancel(ctx)
+		synced := make(chan struct{})
+		go func() { col.Run(sctx); close(synced) }()
+		syncsStopped = func() { <-synced }
+		defer stopSyncs()
+	}
 	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
-		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout})
+		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col})
 	if err != nil {
 		return err
 	}
@@ -228,6 +247,7 @@ func Run(ctx context.Context, o Options) error {
 	closeStore = false
 	stopped := within(func() {
 		refreshStopped() // ctx's end has stopped it
+		syncsStopped()   // and the source syncs, whose staged batches it drops
 		facts.Wait()     // a build under way ends first
 		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(ShutdownMargin)))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -61,6 +62,16 @@ var errorTable = []struct {
 	{as[*org.BadSettingError], func(err error) (int, apiError) {
 		bad, _ := errors.AsType[*org.BadSettingError](err)
 		return http.StatusBadRequest, apiError{Error: bad.Msg}
+	}},
+	{is(collect.ErrNotFound), func(err error) (int, apiError) {
+		return http.StatusNotFound, apiError{Error: err.Error()}
+	}},
+	{as[*collect.BadSourceError], func(err error) (int, apiError) {
+		return http.StatusBadRequest, apiError{Error: err.Error()}
+	}},
+	{collect.IsSyncError, func(err error) (int, apiError) {
+		// The tool's answer, token redacted: what the admin must act on.
+		return http.StatusBadGateway, apiError{Error: err.Error()}
 	}},
 	{is(store.ErrUnavailable, store.ErrAuth, store.ErrTooOld, store.ErrNoLibrary), func(error) (int, apiError) {
 		return http.StatusServiceUnavailable, apiError{Error: "database unavailable"}

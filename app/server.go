@@ -18,6 +18,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
@@ -41,6 +42,8 @@ type serverConfig struct {
 	// BodyTotal one whose body has not all arrived this long after its
 	// headers: each with a 408. Zero means no limit.
 	BodyIdle, BodyTotal time.Duration
+	// Collector, when set, serves the sources API (admin scope).
+	Collector *collect.Collector
 }
 
 func (c serverConfig) Validate() error {
@@ -99,6 +102,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
 	registerOrg(read, admin, cfg.Settings)
+	if cfg.Collector != nil {
+		collect.Register(admin, cfg.Collector, orgOf)
+	}
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.

@@ -23,6 +23,9 @@ const (
 	// which OpsmetricsKPIRefreshFailing fires: three refreshes at the
 	// collector's default 5-minute interval.
 	refreshStaleAfter = 15 * time.Minute
+	// sourceFailingAfter is how long a connected source's syncs may fail
+	// before OpsmetricsSourceSyncFailing fires.
+	sourceFailingAfter = time.Hour
 	// scrapeJob is the job name of opsmetrics in deploy/prometheus/prometheus.yml.
 	scrapeJob = "opsmetrics"
 )
@@ -406,6 +409,22 @@ func fixedRules() []rule {
 					"may be stale; the dashboards and the API are not affected. Check the opsmetrics logs for kpi_refresh_failed "+
 					"and kpi_refresh_org_failed first (the org and the query that failed), then the database.",
 					int(refreshStaleAfter.Minutes()))},
+				{"dashboard", statusPage},
+			},
+		},
+		{
+			alert: "OpsmetricsSourceSyncFailing",
+			expr: fmt.Sprintf("time() - max by(org, source, kind) (opsmetrics_source_sync_failing_since_timestamp_seconds > 0) > %d",
+				int(sourceFailingAfter.Seconds())),
+			forDur: "5m",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "The {{ $labels.kind }} source {{ $labels.source }} of org {{ $labels.org }} has failed to sync for {{ $value | humanizeDuration }}."},
+				{"description", "Every sync of {{ $labels.kind }} source {{ $labels.source }} (org {{ $labels.org }}) has failed for " +
+					"{{ $value | humanizeDuration }}, so its time entries stop arriving and the KPIs miss recent work. " +
+					"Run `opsmetrics source list --org {{ $labels.org }}` first: it shows the last error in words. A refused token " +
+					"(needs-token) needs a new one (`source remove`, then `source add`); a rate limit or an outage of the tool " +
+					"clears by itself; anything else is in the opsmetrics logs under source_sync_failed."},
 				{"dashboard", statusPage},
 			},
 		},

@@ -35,13 +35,19 @@ func cmdServe(e *env) *cobra.Command {
 	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards (OPSMETRICS_PUBLIC_URL)")
+	var sec secretOptions
 	so.register(fs, e)
 	lo.register(fs, e)
+	sec.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		public, err := parsePublicURL(*publicURL)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "opsmetrics serve: %v\n", err)
 			return 2
+		}
+		key, err := sec.key(e, &so)
+		if err != nil {
+			return fail(e, err)
 		}
 		s, err := so.openMigrated(ctx, log)
 		if err != nil {
@@ -49,7 +55,8 @@ func cmdServe(e *env) *cobra.Command {
 		}
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
-			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries})
+			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
+			SecretKey: key})
 		if err != nil {
 			return fail(e, err)
 		}

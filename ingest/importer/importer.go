@@ -154,6 +154,12 @@ type Request struct {
 	OnReject func(*ingest.RowError)
 	// OnProgress, if set, receives the bytes read so far and the rows read.
 	OnProgress func(bytes int64, rows int)
+	// Records, when set, is read instead of Body: rows already parsed into
+	// canonical records, such as a collector's (ingest/collect), which
+	// then go through the same checks, resolving, counting and batch
+	// lifecycle as a file's. Format names them in ops.ingest_batches and
+	// must be set; Body is not read.
+	Records ingest.Parser
 
 	exact   bool   // read again after an export turned out unsorted: keep every date's keys
 	batchID string // the batch of the first attempt, on that second reading
@@ -245,6 +251,14 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	counter := &countingReader{r: io.TeeReader(req.Body, hash)}
 	body := bufio.NewReaderSize(counter, 256<<10)
 	format, entity := req.Format, req.Entity
+	if req.Records != nil && format == "" {
+		return nil, errors.New("importer: records without a format")
+	}
+	if req.Records != nil {
+		req.Body = eof{}
+		counter = &countingReader{r: eof{}}
+		body = bufio.NewReaderSize(counter, 16)
+	}
 	if format == "" {
 		var err error
 		if format, entity, err = detect(body, req.File); err != nil {
@@ -268,7 +282,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if req.DryRun {
 		req.CountChanges = false // what is new is counted only once it is written
 	}
-	if req.Strict && !req.DryRun && !req.Stage {
+	if req.Strict && !req.DryRun && !req.Stage && req.Records == nil {
 		// Validate everything first; write only a clean input. A staged
 		// import instead drops its stage when a row was rejected.
 		rs, cleanup, err := rewindable(req.Body, body)
@@ -293,9 +307,12 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		body = bufio.NewReaderSize(counter, 256<<10)
 	}
 
-	parser, err := newParser(body, format, entity, opts)
-	if err != nil {
-		return sum, err
+	parser := req.Records
+	if parser == nil {
+		var err error
+		if parser, err = newParser(body, format, entity, opts); err != nil {
+			return sum, err
+		}
 	}
 	run := &run{im: im, req: req, sum: sum, entity: entity, input: counter, watchDates: opts.ForgetPastDays, writer: im.writer,
 		distinct: isExport(format)}
@@ -468,6 +485,11 @@ func rewindable(orig io.Reader, buffered *bufio.Reader) (io.ReadSeeker, func(), 
 	}
 	return f, cleanup, nil
 }
+
+// eof is an empty body: a Request with Records reads none.
+type eof struct{}
+
+func (eof) Read([]byte) (int, error) { return 0, io.EOF }
 
 // countingReader counts the bytes read, for progress.
 type countingReader struct {

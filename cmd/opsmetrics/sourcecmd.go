@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+)
+
+func cmdSource(e *env) *cobra.Command {
+	cmd, _ := newCommand("source COMMAND", "connect time trackers (Harvest, ...) that opsmetrics pulls from", "")
+	return group(cmd, cmdSourceAdd(e), cmdSourceList(e), cmdSourceRemove(e), cmdSourceSync(e))
+}
+
+// secretOptions say where the key that seals sources' tokens is.
+type secretOptions struct {
+	file string
+}
+
+func (o *secretOptions) register(fs flags, e *env) {
+	fs.StringVar(&o.file, "secret-key-file", e.getenv("OPSMETRICS_SECRET_KEY_FILE"),
+		"file holding the key that encrypts sources' tokens, made (mode 0600) on first use; default <data-dir>/secret.key. "+
+			"OPSMETRICS_SECRET_KEY (base64 of 32 bytes) wins over it. Back it up: without it the tokens cannot be read (OPSMETRICS_SECRET_KEY_FILE)")
+}
+
+// key loads the sealing key (auth.LoadKey).
+func (o *secretOptions) key(e *env, so *storeOptions) ([]byte, error) {
+	file := o.file
+	if file == "" {
+		file = filepath.Join(so.dataDir, "secret.key")
+	}
+	return auth.LoadKey(e.getenv("OPSMETRICS_SECRET_KEY"), file)
+}
+
+// withCollector adds the flags every source subcommand takes and runs do
+// with a Collector over the opened store.
+func withCollector(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context, col *collect.Collector, org string, args []string) int) {
+	var so storeOptions
+	var lo logOptions
+	var sec secretOptions
+	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
+	so.register(fs, e)
+	lo.register(fs, e)
+	sec.register(fs, e)
+	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, args []string) int {
+		key, err := sec.key(e, &so)
+		if err != nil {
+			return fail(e, err)
+		}
+		sealer, err := auth.NewSealer(key)
+		if err != nil {
+			return fail(e, err)
+		}
+		s, err := so.openMigrated(ctx, log)
+		if err != nil {
+			return fail(e, err)
+		}
+		defer s.Close()
+		sources, err := collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
+		if err != nil {
+			return fail(e, err)
+		}
+		im, err := importer.New(importer.Config{Store: s, Logger: log})
+		if err != nil {
+			return fail(e, err)
+		}
+		col, err := collect.New(collect.Config{Sources: sources, Importer: im, Store: s, Logger: log})
+		if err != nil {
+			return fail(e, err)
+		}
+		return do(ctx, col, *org, args)
+	})
+}
+
+func cmdSourceAdd(e *env) *cobra.Command {
+	cmd, fs := newCommand("add", "connect a tool's account to an org and print the new source's id",
+		`Connects a tool's account to an org and prints the new source's id. The token is
+read from --token-file, stored encrypted and never shown again. docs/sources.md
+says where each tool shows its token and account id.`)
+	kind := fs.String("kind", "", "the tool: "+strings.Join(collect.Kinds(), ", "))
+	tokenFile := fs.String("token-file", "", "file holding the tool's API token (its first line)")
+	account := fs.String("account-id", "", "the tool's account id (Harvest-Account-Id)")
+	workspace := fs.String("workspace", "", "the tool's workspace id (Toggl, Clockify)")
+	baseURL := fs.String("base-url", "", "the tool's API root, for self-hosted or regional endpoints ('' is the tool's own)")
+	since := fs.String("since", "", "first date to pull, YYYY-MM-DD (default: a year ago)")
+	every := fs.Duration("every", 15*time.Minute, "how often serve syncs it")
+	fs.enum("kind", collect.Kinds()...)
+	withCollector(e, cmd, fs, func(ctx context.Context, col *collect.Collector, org string, _ []string) int {
+		if org == "" || *kind == "" || *tokenFile == "" {
+			fmt.Fprintln(e.stderr, "opsmetrics source add: --org, --kind and --token-file are required")
+			return 2
+		}
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fail(e, fmt.Errorf("read --token-file: %w", err))
+		}
+		token, _, _ := strings.Cut(string(b), "\n")
+		src := collect.Source{Org: org, Kind: *kind, AccountID: *account, Workspace: *workspace, BaseURL: *baseURL, Every: *every}
+		if *since != "" {
+			if src.Since, err = time.Parse(time.DateOnly, *since); err != nil {
+				fmt.Fprintf(e.stderr, "opsmetrics source add: --since %q: want YYYY-MM-DD\n", *since)
+				return 2
+			}
+		}
+		src, err = col.Sources().Add(ctx, src, token)
+		if err != nil {
+			return fail(e, err)
+		}
+		fmt.Fprintln(e.stdout, src.ID)
+		fmt.Fprintf(e.stderr, "source %s: %s account %s of org %s, synced every %s by serve; run `opsmetrics source sync --org %s --source %s` now\n",
+			src.ID, src.Kind, src.Account(), src.Org, src.Every, src.Org, src.ID)
+		return 0
+	})
+	return cmd
+}
+
+func cmdSourceList(e *env) *cobra.Command {
+	cmd, fs := newCommand("list", "list sources and how their syncs went (never their tokens)", "")
+	format := fs.String("format", "table", "table or json")
+	fs.enum("format", "table", "json")
+	withCollector(e, cmd, fs, func(ctx context.Context, col *collect.Collector, org string, _ []string) int {
+		list, err := col.Sources().List(ctx, org)
+		if err != nil {
+			return fail(e, err)
+		}
+		switch *format {
+		case "json":
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(list); err != nil {
+				return fail(e, err)
+			}
+		case "table":
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tORG\tKIND\tACCOUNT\tEVERY\tLAST SUCCESS\tADDED\tUPDATED\tDELETED\tSTATE")
+			for _, s := range list {
+				last := "never"
+				if s.State.LastSuccess != nil {
+					last = s.State.LastSuccess.Format(time.RFC3339)
+				}
+				state := "ok"
+				switch {
+				case s.State.NeedsToken:
+					state = "needs-token: " + s.State.LastError
+				case s.State.LastError != "":
+					state = "failing: " + s.State.LastError
+				case s.State.LastAttempt == nil:
+					state = "not synced yet"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Org, s.Kind, s.Account(), s.Every, last,
+					s.State.RowsAdded, s.State.RowsUpdated, s.State.RowsDeleted, state)
+			}
+			tw.Flush()
+		default:
+			fmt.Fprintf(e.stderr, "opsmetrics source list: --format %q: want table or json\n", *format)
+			return 2
+		}
+		return 0
+	})
+	return cmd
+}
+
+func cmdSourceRemove(e *env) *cobra.Command {
+	cmd, fs := newCommand("remove ID", "remove a source: it is not synced again; what it imported stays", "")
+	cmd.Args = cobra.ExactArgs(1)
+	withCollector(e, cmd, fs, func(ctx context.Context, col *collect.Collector, org string, args []string) int {
+		if org == "" {
+			fmt.Fprintln(e.stderr, "opsmetrics source remove: --org is required")
+			return 2
+		}
+		if err := col.Sources().Remove(ctx, org, args[0]); err != nil {
+			return fail(e, err)
+		}
+		fmt.Fprintf(e.stdout, "removed %s\n", args[0])
+		return 0
+	})
+	return cmd
+}
+
+func cmdSourceSync(e *env) *cobra.Command {
+	cmd, fs := newCommand("sync", "sync an org's sources once, in the foreground; exits 1 if one failed", "")
+	id := fs.String("source", "", "only this source (default: every source of the org)")
+	full := fs.Bool("full", false, "re-list everything since the source's --since, not only what changed and the last 60 days")
+	withCollector(e, cmd, fs, func(ctx context.Context, col *collect.Collector, org string, _ []string) int {
+		if org == "" {
+			fmt.Fprintln(e.stderr, "opsmetrics source sync: --org is required")
+			return 2
+		}
+		list, err := col.Sources().List(ctx, org)
+		if err != nil {
+			return fail(e, err)
+		}
+		var ids []string
+		for _, s := range list {
+			if *id == "" || s.ID == *id {
+				ids = append(ids, s.ID)
+			}
+		}
+		if *id != "" && len(ids) == 0 {
+			return fail(e, fmt.Errorf("%w %q in org %q (source list shows them)", collect.ErrNotFound, *id, org))
+		}
+		if len(ids) == 0 {
+			fmt.Fprintf(e.stderr, "org %s has no sources; add one with `opsmetrics source add`\n", org)
+			return 0
+		}
+		code := 0
+		for i, sid := range ids {
+			fmt.Fprintf(e.stderr, "[%d/%d] syncing %s ...\n", i+1, len(ids), sid)
+			started := time.Now()
+			res, err := col.Sync(ctx, org, sid, *full)
+			if err != nil {
+				fmt.Fprintf(e.stderr, "[%d/%d] %s failed after %s: %v\n", i+1, len(ids), sid, time.Since(started).Round(time.Millisecond), err)
+				if errors.Is(err, collect.ErrNeedsToken) {
+					fmt.Fprintf(e.stderr, "  give it a new token: opsmetrics source remove %s, then source add\n", sid)
+				}
+				code = 1
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s: %d read, %d added, %d updated, %d deleted, %d rejected in %s\n", sid, res.Read, res.Added,
+				res.Updated, res.Deleted, res.Rejected, time.Since(started).Round(time.Millisecond))
+			for _, re := range res.Errors {
+				fmt.Fprintf(e.stderr, "  rejected: %v\n", re)
+			}
+		}
+		return code
+	})
+	return cmd
+}

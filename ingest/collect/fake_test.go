@@ -1,0 +1,172 @@
+package collect_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeHarvest is a Harvest API v2 shaped like the documentation: bearer and
+// account headers, per_page and page, next_page and links.next, the
+// updated_since, from and to filters, and on demand a 429 with
+// Retry-After, a 401, or a 500 on one page of time entries.
+type fakeHarvest struct {
+	t       *testing.T
+	token   string
+	account string
+
+	mu       sync.Mutex
+	entries  []map[string]any
+	lists    map[string][]map[string]any // users, clients, projects
+	maxPage  int                         // the most entries a page holds (Harvest: 2000)
+	tooMany  int                         // answer this many next requests with 429
+	after    string                      // their Retry-After
+	refuse   bool                        // answer 401
+	failPage int                         // answer 500 for this page of time entries
+	onPage   func(page int)              // called before a page of time entries is answered
+	requests int
+	agents   []string
+}
+
+func newFakeHarvest(t *testing.T, token, account string) (*fakeHarvest, *httptest.Server) {
+	f := &fakeHarvest{t: t, token: token, account: account, maxPage: 2000, lists: map[string][]map[string]any{}}
+	f.entries = load(t, "time_entries")
+	for _, l := range []string{"users", "clients", "projects"} {
+		f.lists[l] = load(t, l)
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func load(t *testing.T, name string) []map[string]any {
+	b, err := os.ReadFile("testdata/harvest/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page map[string]json.RawMessage
+	if err := json.Unmarshal(b, &page); err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(page[name], &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (f *fakeHarvest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests++
+	f.agents = append(f.agents, r.UserAgent())
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case f.refuse || r.Header.Get("Authorization") != "Bearer "+f.token:
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed or invalid for other reasons."}`)
+		return
+	case r.Header.Get("Harvest-Account-Id") != f.account:
+		w.WriteHeader(http.StatusForbidden)
+		return
+	case f.tooMany > 0:
+		f.tooMany--
+		w.Header().Set("Retry-After", f.after)
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	q := r.URL.Query()
+	name := strings.TrimPrefix(r.URL.Path, "/v2/")
+	var items []map[string]any
+	if name == "time_entries" {
+		items = f.entries
+	} else if l, ok := f.lists[name]; ok {
+		items = l
+	} else {
+		http.NotFound(w, r)
+		return
+	}
+	var sel []map[string]any
+	for _, it := range items {
+		if s := q.Get("updated_since"); s != "" && it["updated_at"].(string) < s {
+			continue
+		}
+		if d := q.Get("from"); d != "" && it["spent_date"].(string) < d {
+			continue
+		}
+		if d := q.Get("to"); d != "" && it["spent_date"].(string) > d {
+			continue
+		}
+		sel = append(sel, it)
+	}
+	per, _ := strconv.Atoi(q.Get("per_page"))
+	if per <= 0 || per > f.maxPage {
+		per = f.maxPage
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	if page <= 0 {
+		page = 1
+	}
+	if name == "time_entries" && f.onPage != nil {
+		f.onPage(page)
+	}
+	if name == "time_entries" && page == f.failPage {
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	pages := max((len(sel)+per-1)/per, 1)
+	lo, hi := min((page-1)*per, len(sel)), min(page*per, len(sel))
+	link := func(p int) any {
+		if p < 1 || p > pages {
+			return nil
+		}
+		v := r.URL.Query()
+		v.Set("page", strconv.Itoa(p))
+		return "http://" + r.Host + r.URL.Path + "?" + v.Encode()
+	}
+	nextPage := any(nil)
+	if page < pages {
+		nextPage = page + 1
+	}
+	body := map[string]any{name: sel[lo:hi], "per_page": per, "total_pages": pages, "total_entries": len(sel),
+		"next_page": nextPage, "previous_page": nil, "page": page,
+		"links": map[string]any{"first": link(1), "next": link(page + 1), "previous": link(page - 1), "last": link(pages)}}
+	json.NewEncoder(w).Encode(body)
+}
+
+// edit sets fields of entry id and stamps its updated_at now.
+func (f *fakeHarvest) edit(id float64, fields map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.entries {
+		if e["id"] == id {
+			for k, v := range fields {
+				e[k] = v
+			}
+			e["updated_at"] = time.Now().UTC().Format(time.RFC3339)
+			return
+		}
+	}
+	f.t.Fatalf("no entry %v", id)
+}
+
+// remove deletes entry id, which Harvest then no longer lists.
+func (f *fakeHarvest) remove(id float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entries = slices.DeleteFunc(f.entries, func(e map[string]any) bool { return e["id"] == id })
+}
+
+func (f *fakeHarvest) set(change func(f *fakeHarvest)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}

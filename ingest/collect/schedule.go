@@ -1,0 +1,105 @@
+package collect
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Tick is how often the scheduler looks for sources due a sync.
+const Tick = 30 * time.Second
+
+// Run syncs every source of every org on its own interval (Source.Every,
+// plus up to a tenth of it of jitter, so sources added together do not
+// sync together) until ctx ends, then waits for the syncs under way, which
+// ctx's end cancels: a cancelled sync writes nothing (its batch is staged)
+// and its cursor stays. A source is synced by one goroutine at a time; a
+// source that needs a new token is not synced. Before each sync it takes
+// the source's lease in the store for twice the source's interval, so
+// several serve replicas on one ClickHouse server mostly do not sync the
+// same source twice (see Sources.lease for what the lease does not
+// promise; the records' keys keep even a double sync from doubling rows).
+func (c *Collector) Run(ctx context.Context) {
+	owner := make([]byte, 8)
+	crand.Read(owner)
+	s := &scheduler{c: c, owner: hex.EncodeToString(owner), running: map[string]bool{}, due: map[string]time.Time{}}
+	s.loop(ctx)
+}
+
+type scheduler struct {
+	c     *Collector
+	owner string
+	wg    sync.WaitGroup
+
+	mu      sync.Mutex
+	running map[string]bool      // org/id -> a sync is under way
+	due     map[string]time.Time // org/id -> next sync
+}
+
+func (s *scheduler) loop(ctx context.Context) {
+	defer s.wg.Wait()
+	t := time.NewTicker(Tick)
+	defer t.Stop()
+	for {
+		s.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *scheduler) tick(ctx context.Context) {
+	list, err := s.c.cfg.Sources.List(ctx, "")
+	if err != nil {
+		if ctx.Err() == nil {
+			s.c.cfg.Logger.Warn("source_schedule_list_failed", "err", err.Error())
+		}
+		return
+	}
+	s.c.setStatuses(list)
+	now := s.c.cfg.Now()
+	for _, st := range list {
+		key := st.Org + "/" + st.ID
+		s.mu.Lock()
+		next, known := s.due[key]
+		if !known {
+			next = now // never synced by this process: at once, unless the state says it ran lately
+			if st.State.LastAttempt != nil {
+				next = st.State.LastAttempt.Add(st.Every)
+			}
+			next = next.Add(jitter(st.Every))
+			s.due[key] = next
+		}
+		busy := s.running[key]
+		s.mu.Unlock()
+		if busy || st.State.NeedsToken || now.Before(next) {
+			continue
+		}
+		s.mu.Lock()
+		s.running[key] = true
+		s.due[key] = now.Add(st.Every + jitter(st.Every))
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { s.mu.Lock(); delete(s.running, key); s.mu.Unlock() }()
+			ok, err := s.c.cfg.Sources.lease(ctx, st.Org, st.ID, s.owner, now.Add(2*st.Every))
+			if err != nil || !ok {
+				return // another replica has it, or the store is down: the next tick tries again
+			}
+			s.c.sync(ctx, st, false)
+		}()
+	}
+}
+
+func jitter(every time.Duration) time.Duration {
+	if every <= 0 {
+		return 0
+	}
+	return rand.N(every/10 + 1)
+}

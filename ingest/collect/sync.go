@@ -1,0 +1,448 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	store "github.com/opsmetrics/opsmetrics/sql"
+)
+
+// Config configures a Collector.
+type Config struct {
+	Sources  *Sources
+	Importer *importer.Importer
+	Store    ingest.Querier // where the stored entries of a window are read
+	Logger   *slog.Logger
+	HTTP     *http.Client                                     // nil: a client with a 60 s timeout
+	Now      func() time.Time                                 // nil: time.Now
+	Sleep    func(ctx context.Context, d time.Duration) error // nil: real waits (tests make them instant)
+	// Synced, when set, is told every sync's outcome, for the service's
+	// metrics.
+	Synced func(st Status, r Result, err error)
+}
+
+// Collector runs syncs: it pulls a source with its Tool and writes what
+// the Tool emits as one staged import (visible all at once, or not at all),
+// then advances the source's cursor.
+type Collector struct {
+	cfg Config
+
+	mu       sync.Mutex
+	statuses map[string]Status // org/id -> the latest known status, for Statuses
+}
+
+// Statuses returns the latest status of every source the scheduler (Run)
+// has listed or any sync of this Collector has finished, for the service's
+// metrics; nil before either.
+func (c *Collector) Statuses() []Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Status, 0, len(c.statuses))
+	for _, st := range c.statuses {
+		out = append(out, st)
+	}
+	return out
+}
+
+func (c *Collector) setStatuses(list []Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.statuses = map[string]Status{}
+	for _, st := range list {
+		c.statuses[st.Org+"/"+st.ID] = st
+	}
+}
+
+func (c *Collector) setStatus(st Status) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.statuses == nil {
+		c.statuses = map[string]Status{}
+	}
+	c.statuses[st.Org+"/"+st.ID] = st
+}
+
+// New returns a Collector.
+func New(cfg Config) (*Collector, error) {
+	if cfg.Sources == nil || cfg.Importer == nil || cfg.Store == nil || cfg.Logger == nil {
+		return nil, errors.New("collect: sources, importer, store and logger are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Collector{cfg: cfg}, nil
+}
+
+// Sources returns the Collector's sources.
+func (c *Collector) Sources() *Sources { return c.cfg.Sources }
+
+// Result is what one sync did.
+type Result struct {
+	Source   string             `json:"source"`
+	BatchID  string             `json:"batch_id,omitempty"`
+	Read     int                `json:"read"`     // records the tool gave
+	Added    int                `json:"added"`    // records stored for the first time
+	Updated  int                `json:"updated"`  // records replaced (an edit in the tool, or a re-listing)
+	Deleted  int                `json:"deleted"`  // tombstones: deleted in the tool, or CSV rows the API replaced
+	Rejected int                `json:"rejected"` // records that failed validation
+	Errors   []*ingest.RowError `json:"errors,omitempty"`
+}
+
+// Sync pulls source id of org once: everything since the source's Since
+// when full (or on its first sync), else what changed since its cursor plus
+// a re-listing of the last DefaultWindow. It records the outcome in the
+// source's state and returns it; the error is the sync's, token redacted
+// (ErrNeedsToken wrapped when the tool refused the token).
+func (c *Collector) Sync(ctx context.Context, orgID, id string, full bool) (Result, error) {
+	st, err := c.cfg.Sources.Get(ctx, orgID, id)
+	if err != nil {
+		return Result{Source: id}, err
+	}
+	return c.sync(ctx, st, full)
+}
+
+func (c *Collector) sync(ctx context.Context, st Status, full bool) (Result, error) {
+	res := Result{Source: st.ID}
+	started := c.cfg.Now().UTC()
+	token, err := c.cfg.Sources.token(st)
+	var next Cursor
+	if err == nil {
+		res, next, err = c.pull(ctx, st, token, full, started)
+	}
+	err = Redact(err, token)
+	if err != nil && ctx.Err() != nil {
+		return res, err // stopped (a shutdown): not the source's failure, and the state stays as it was
+	}
+	s := st.State
+	s.LastAttempt = &started
+	if err == nil {
+		s.LastSuccess, s.FailingSince, s.LastError, s.NeedsToken = &started, nil, "", false
+		s.RowsAdded, s.RowsUpdated, s.RowsDeleted = uint64(res.Added), uint64(res.Updated), uint64(res.Deleted)
+		s.Cursor = next
+	} else {
+		if s.FailingSince == nil {
+			s.FailingSince = &started
+		}
+		s.LastError = err.Error()
+		s.NeedsToken = errors.Is(err, ErrNeedsToken)
+	}
+	st.State = s
+	if serr := c.cfg.Sources.saveState(ctx, st); serr != nil && err == nil {
+		err = fmt.Errorf("record the sync of %s: %w", st.ID, serr)
+	}
+	if err != nil {
+		c.cfg.Logger.Warn("source_sync_failed", "org", st.Org, "source", st.ID, "kind", st.Kind, "err", err.Error())
+	} else {
+		c.cfg.Logger.Info("source_synced", "org", st.Org, "source", st.ID, "kind", st.Kind,
+			"added", res.Added, "updated", res.Updated, "deleted", res.Deleted, "rejected", res.Rejected)
+	}
+	c.setStatus(st)
+	if c.cfg.Synced != nil {
+		c.cfg.Synced(st, res, err)
+	}
+	return res, err
+}
+
+// pull runs the Tool and the import, and returns the cursor the next sync
+// starts from.
+func (c *Collector) pull(ctx context.Context, st Status, token string, full bool, now time.Time) (Result, Cursor, error) {
+	res := Result{Source: st.ID}
+	tool, err := Lookup(st.Kind)
+	if err != nil {
+		return res, Cursor{}, err
+	}
+	today := now.Truncate(24 * time.Hour)
+	since := st.Since
+	if since.IsZero() {
+		since = today.Add(-DefaultSince)
+	}
+	cursor := st.State.Cursor
+	if full {
+		cursor = Cursor{}
+	}
+	win := Window{From: today.Add(-DefaultWindow), To: today.Add(24 * time.Hour)} // tomorrow: time zones ahead of UTC
+	if since.After(win.From) || cursor.UpdatedSince.IsZero() {
+		win.From = since
+	}
+	p := Pull{Source: st.Source, Token: token, Cursor: cursor, Window: win, Full: full || cursor.UpdatedSince.IsZero(), Now: now,
+		Client: NewClient(ClientConfig{HTTP: c.cfg.HTTP, Kind: st.Kind, Secret: token, Limit: limitOf(st.Kind), Per: 15 * time.Second,
+			Sleep: c.cfg.Sleep})}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rs := newRecords(pctx, c.cfg.Store, st, now)
+	if err := rs.load(win); err != nil {
+		return res, Cursor{}, err
+	}
+	var next Cursor
+	go func() {
+		var perr error
+		next, perr = tool.Pull(pctx, p, rs)
+		rs.close(perr)
+	}()
+	sum, err := c.cfg.Importer.Import(ctx, importer.Request{Org: st.Org, File: st.Kind + " " + st.ID, Format: st.Kind + "_api",
+		Records: rs, Stage: true, CountChanges: true})
+	cancel()
+	rs.drain()
+	if err != nil {
+		return res, Cursor{}, err
+	}
+	if sum != nil {
+		res.BatchID = sum.BatchID
+		res.Errors = sum.Errors
+		for _, n := range sum.Entities {
+			res.Read += n.Read
+			res.Added += n.New
+			res.Updated += n.Updated
+			res.Deleted += n.Deleted
+			res.Rejected += n.Rejected
+		}
+	}
+	if !sum.Written && res.Read-res.Rejected > 0 {
+		return res, Cursor{}, errors.New("the sync's batch was not written")
+	}
+	return res, next, nil
+}
+
+// limitOf is a tool's documented request limit per 15 s.
+func limitOf(kind string) int {
+	if kind == "harvest" {
+		return 100
+	}
+	return 0
+}
+
+// records is the Emitter a Tool writes to and the ingest.Parser the
+// importer reads from: a channel between the Tool's goroutine and the
+// import, then the tombstones found once the Tool is done.
+type records struct {
+	ctx   context.Context
+	q     ingest.Querier
+	src   Status
+	now   time.Time
+	rows  chan item
+	done  chan struct{}
+	err   error // the Tool's, once done is closed
+	seed  maphash.Seed
+	seen  map[uint64]struct{} // every emitted time entry's key
+	dates map[time.Time]bool  // the dates of the emitted entries
+	lists []Window            // time-entry windows the Tool re-listed
+	win   Window              // the window whose stored entries are in stored
+	// stored holds the live time entries of this tool stored on win's
+	// dates when the sync began: an entry the Tool gives again unchanged
+	// (the same updated_at) is not written again.
+	stored map[uint64]stored
+	tail   []ingest.Row // tombstones, after the Tool's rows
+	n      int
+	ended  bool
+}
+
+type stored struct {
+	id      string
+	date    time.Time
+	version uint64
+}
+
+// load reads the stored live entries of this tool on w's dates.
+func (r *records) load(w Window) error {
+	r.win, r.stored = w, map[uint64]stored{}
+	return r.query(w, func(s stored) { r.stored[r.key(s.id)] = s })
+}
+
+func (r *records) query(w Window, each func(stored)) error {
+	rows, err := r.q.Query(r.ctx, store.QueryText("source_entries_window"), store.Params{"org": r.src.Org, "source": r.src.Kind,
+		"from": w.From, "to": w.To})
+	if err != nil {
+		return fmt.Errorf("read the stored entries of %s: %w", r.src.Kind, err)
+	}
+	for i := range rows.Len() {
+		var s stored
+		if err := rows.Scan(i, &s.id, &s.date, &s.version); err != nil {
+			return err
+		}
+		each(s)
+	}
+	return nil
+}
+
+type item struct {
+	row ingest.Row
+	err error
+}
+
+var _ Emitter = (*records)(nil)
+var _ ingest.Parser = (*records)(nil)
+
+func newRecords(ctx context.Context, q ingest.Querier, src Status, now time.Time) *records {
+	return &records{ctx: ctx, q: q, src: src, now: now, rows: make(chan item, 256), done: make(chan struct{}),
+		seed: maphash.MakeSeed(), seen: map[uint64]struct{}{}, dates: map[time.Time]bool{}}
+}
+
+func (r *records) key(id string) uint64 { return maphash.String(r.seed, id) }
+
+// Emit implements Emitter.
+func (r *records) Emit(record any, refs *ingest.Refs) error {
+	var it item
+	r.n++
+	line := r.n
+	switch rec := record.(type) {
+	case ingest.TimeEntry:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		bad := func(field, value, why string) {
+			it.err = &ingest.RowError{File: r.src.Kind + " " + r.src.ID, Line: line, Field: field, Value: value,
+				Reason: why + " (entry " + rec.ExternalID + ")"}
+		}
+		if why := ingest.CheckDate(rec.Date, r.now); why != "" && !rec.Deleted {
+			bad("spent_date", rec.Date.Format(time.DateOnly), why)
+		} else if why := ingest.CheckHours(rec.Hours); why != "" && !rec.Deleted {
+			bad("hours", rec.Hours.String(), why)
+		}
+		k := r.key(rec.ExternalID)
+		r.seen[k] = struct{}{}
+		r.dates[rec.Date] = true
+		if s, ok := r.stored[k]; ok && it.err == nil && !rec.Deleted && rec.UpdatedAt != nil &&
+			uint64(rec.UpdatedAt.UnixMicro()) == s.version && s.date.Equal(rec.Date) {
+			return nil // unchanged since it was stored
+		}
+		record = rec
+	case ingest.Person:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	case ingest.Client:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	case ingest.Project:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	case ingest.InvoiceLine:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	case ingest.Allocation:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	case ingest.TimeOff:
+		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		record = rec
+	default:
+		return fmt.Errorf("collect: a tool emitted %T, which is no canonical record", record)
+	}
+	if it.err == nil {
+		it.row = ingest.Row{Line: line, Record: record, Refs: refs}
+	}
+	select {
+	case r.rows <- it:
+		return nil
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	}
+}
+
+// Listed implements Emitter.
+func (r *records) Listed(entity string, w Window) {
+	if entity == "time_entry" {
+		r.lists = append(r.lists, w)
+	}
+}
+
+// close ends the Tool's rows with its error (nil: it listed everything).
+func (r *records) close(err error) {
+	r.err = err
+	close(r.done)
+}
+
+// drain lets a Tool still emitting after the import stopped return.
+func (r *records) drain() {
+	for {
+		select {
+		case <-r.rows:
+		case <-r.done:
+			return
+		}
+	}
+}
+
+// Next implements ingest.Parser: the Tool's rows, then the tombstones of
+// what it no longer lists and of the CSV rows its entries replace.
+func (r *records) Next() (ingest.Row, error) {
+	for !r.ended {
+		select {
+		case it := <-r.rows:
+			return it.row, it.err
+		case <-r.done:
+			select { // rows sent before done
+			case it := <-r.rows:
+				return it.row, it.err
+			default:
+			}
+			if r.err != nil {
+				return ingest.Row{}, r.err
+			}
+			r.ended = true
+			if err := r.tombstones(); err != nil {
+				return ingest.Row{}, err
+			}
+		case <-r.ctx.Done():
+			return ingest.Row{}, r.ctx.Err()
+		}
+	}
+	if len(r.tail) == 0 {
+		return ingest.Row{}, io.EOF
+	}
+	row := r.tail[0]
+	r.tail = r.tail[1:]
+	return row, nil
+}
+
+// tombstones finds the stored time entries of this tool to delete:
+//   - an entry of this account (an "api:<account>:" key) on a date the Tool
+//     re-listed in full, which the listing did not give: deleted in the tool;
+//   - a row of a CSV export of the same tool (a key without "api:") on a date
+//     the Tool re-listed or gave an entry on: the API's entries replace the
+//     CSV's on the dates the API covers, so no hour is counted twice.
+func (r *records) tombstones() error {
+	mine := "api:" + r.src.Account() + ":"
+	bury := func(s stored) {
+		r.n++
+		r.tail = append(r.tail, ingest.Row{Line: r.n, Record: ingest.TimeEntry{
+			Meta: ingest.Meta{Org: r.src.Org, Source: r.src.Kind, ExternalID: s.id, Deleted: true}, Date: s.date}})
+	}
+	for _, s := range r.stored {
+		listed := false
+		for _, w := range r.lists {
+			listed = listed || w.Contains(s.date)
+		}
+		switch {
+		case strings.HasPrefix(s.id, mine):
+			if _, seen := r.seen[r.key(s.id)]; listed && !seen {
+				bury(s)
+			}
+		case !strings.HasPrefix(s.id, "api:"):
+			if listed || r.dates[s.date] {
+				bury(s)
+			}
+		}
+	}
+	// CSV rows on dates outside the window that an updated entry names.
+	for d := range r.dates {
+		if r.win.Contains(d) {
+			continue
+		}
+		if err := r.query(Window{From: d, To: d}, func(s stored) {
+			if !strings.HasPrefix(s.id, "api:") {
+				bury(s)
+			}
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
