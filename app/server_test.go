@@ -173,8 +173,16 @@ func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.
 	if err != nil {
 		t.Fatal(err)
 	}
+	colReg := reg
+	if colReg == nil {
+		colReg = prometheus.NewRegistry()
+	}
+	col, err := newCollector(s, im, log, make([]byte, 32), colReg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s),
-		Registerer: reg})
+		Registerer: reg, Collector: col})
 	if err != nil {
 		t.Fatal(err)
 	}

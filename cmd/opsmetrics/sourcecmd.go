@@ -107,7 +107,7 @@ says where each tool shows its token and account id.`)
 			return fail(e, fmt.Errorf("read --token-file: %w", err))
 		}
 		token, _, _ := strings.Cut(string(b), "\n")
-		src := collect.Source{Org: org, Kind: *kind, AccountID: *account, Workspace: *workspace, BaseURL: *baseURL, Every: *every}
+		src := collect.Source{Org: org, Kind: *kind, AccountID: *account, Workspace: *workspace, BaseURL: *baseURL, Every: collect.Every(*every)}
 		if *since != "" {
 			if src.Since, err = time.Parse(time.DateOnly, *since); err != nil {
 				fmt.Fprintf(e.stderr, "opsmetrics source add: --since %q: want YYYY-MM-DD\n", *since)

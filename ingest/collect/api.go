@@ -70,9 +70,11 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 			}
 		}
 		if req.Every != "" {
-			if src.Every, err = time.ParseDuration(req.Every); err != nil {
+			every, err := time.ParseDuration(req.Every)
+			if err != nil {
 				return &BadSourceError{Msg: "every: want a duration such as 15m"}
 			}
+			src.Every = Every(every)
 		}
 		src, err = c.Sources().Add(ec.Request().Context(), src, req.Token)
 		if err != nil {

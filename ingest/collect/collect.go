@@ -11,6 +11,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -38,10 +39,20 @@ type Source struct {
 	// Since is the first date pulled; the zero time lets the tool choose
 	// (DefaultSince before the first sync).
 	Since time.Time     `json:"since,omitzero"`
-	Every time.Duration `json:"every"` // how often serve syncs it
+	Every Every `json:"every"` // how often serve syncs it
 	// CreatedAt is when it was added.
 	CreatedAt time.Time `json:"created_at"`
 }
+
+// Every is how often a source is synced. JSON shows it as a duration
+// such as "15m0s", as the CLI prints it, not as nanoseconds.
+type Every time.Duration
+
+// String is the duration as Go writes it: 15m0s.
+func (e Every) String() string { return time.Duration(e).String() }
+
+// MarshalJSON writes e as a string such as "15m0s".
+func (e Every) MarshalJSON() ([]byte, error) { return json.Marshal(e.String()) }
 
 // Account is what scopes the tool's ids: two accounts of one tool in one
 // org never share a record key (see Pull.Key).

@@ -70,9 +70,9 @@ func (s *scheduler) tick(ctx context.Context) {
 		if !known {
 			next = now // never synced by this process: at once, unless the state says it ran lately
 			if st.State.LastAttempt != nil {
-				next = st.State.LastAttempt.Add(st.Every)
+				next = st.State.LastAttempt.Add(time.Duration(st.Every))
 			}
-			next = next.Add(jitter(st.Every))
+			next = next.Add(jitter(time.Duration(st.Every)))
 			s.due[key] = next
 		}
 		busy := s.running[key]
@@ -82,13 +82,13 @@ func (s *scheduler) tick(ctx context.Context) {
 		}
 		s.mu.Lock()
 		s.running[key] = true
-		s.due[key] = now.Add(st.Every + jitter(st.Every))
+		s.due[key] = now.Add(time.Duration(st.Every) + jitter(time.Duration(st.Every)))
 		s.mu.Unlock()
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			defer func() { s.mu.Lock(); delete(s.running, key); s.mu.Unlock() }()
-			ok, err := s.c.cfg.Sources.lease(ctx, st.Org, st.ID, s.owner, now.Add(2*st.Every))
+			ok, err := s.c.cfg.Sources.lease(ctx, st.Org, st.ID, s.owner, now.Add(2*time.Duration(st.Every)))
 			if err != nil || !ok {
 				return // another replica has it, or the store is down: the next tick tries again
 			}

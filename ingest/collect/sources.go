@@ -98,8 +98,8 @@ func (ss *Sources) Add(ctx context.Context, s Source, token string) (Source, err
 	case token == "":
 		return Source{}, &BadSourceError{Msg: "no token given (--token-file)"}
 	case s.Every == 0:
-		s.Every = 15 * time.Minute
-	case s.Every < MinEvery:
+		s.Every = Every(15 * time.Minute)
+	case time.Duration(s.Every) < MinEvery:
 		return Source{}, &BadSourceError{Msg: fmt.Sprintf("every %s is too often; at least %s", s.Every, MinEvery)}
 	}
 	if s.BaseURL != "" {
@@ -142,7 +142,7 @@ func (ss *Sources) write(ctx context.Context, s Source, sealed string, deleted b
 		Columns: []string{"org_id", "source_id", "kind", "account_id", "workspace", "base_url", "since", "every_seconds",
 			"token_sealed", "created_at", "version", "deleted"},
 		Values: []any{[]string{s.Org}, []string{s.ID}, []string{s.Kind}, []string{s.AccountID}, []string{s.Workspace},
-			[]string{s.BaseURL}, []*time.Time{since}, []uint32{uint32(s.Every / time.Second)}, []string{sealed},
+			[]string{s.BaseURL}, []*time.Time{since}, []uint32{uint32(time.Duration(s.Every) / time.Second)}, []string{sealed},
 			[]time.Time{s.CreatedAt}, []uint64{uint64(ss.cfg.Now().UnixMicro())}, []uint8{del}},
 	})
 }
@@ -165,7 +165,7 @@ func (ss *Sources) List(ctx context.Context, orgID string) ([]Status, error) {
 			&st.State.LastError, &needs, &st.State.RowsAdded, &st.State.RowsUpdated, &st.State.RowsDeleted); err != nil {
 			return nil, err
 		}
-		st.Every = time.Duration(every) * time.Second
+		st.Every = Every(time.Duration(every) * time.Second)
 		if since != nil {
 			st.Since = *since
 		}
