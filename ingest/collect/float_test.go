@@ -186,8 +186,8 @@ func sumBookings(t *testing.T, s *chdb.Store, orgID string) bookings {
 	t.Helper()
 	rows, err := s.Query(t.Context(), `WITH hours_per_day * arrayCount(d -> toDayOfWeek(start_date + d) <= 5,
 			range(toUInt32(dateDiff('day', start_date, end_date) + 1))) AS h
-		SELECT count(), sum(h), sumIf(h, status = 'confirmed'), sumIf(h, status = 'tentative'), sum(h * probability),
-			sumIf(h, person_id = '' AND role != ''),
+		SELECT count(), ifNull(sum(h), 0), ifNull(sumIf(h, status = 'confirmed'), 0), ifNull(sumIf(h, status = 'tentative'), 0),
+			ifNull(sum(h * probability), 0), ifNull(sumIf(h, person_id = '' AND role != ''), 0),
 			(SELECT count() FROM ops.time_off FINAL WHERE org_id = {org:String} AND deleted = 0)
 		FROM ops.allocations FINAL WHERE org_id = {org:String} AND deleted = 0`, store.Params{"org": orgID})
 	if err != nil {
