@@ -6,4 +6,5 @@ var tools = [...]Tool{
 	harvestTool{},
 	floatTool{},
 	runnTool{},
+	forecastTool{},
 }
