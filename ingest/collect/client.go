@@ -80,23 +80,31 @@ func sleep(ctx context.Context, d time.Duration) error {
 // ctx's error, or a network error after the last retry; none holds the
 // token.
 func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header, v any) error {
-	err := c.get(ctx, rawURL, header, v)
+	_, err := c.get(ctx, rawURL, header, v)
 	return c.redact(err)
 }
 
-func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v any) error {
+// GetJSONHeader is GetJSON that also returns the 2xx answer's headers, for
+// a tool that pages by response headers (Float's X-Pagination-*). Errors
+// are GetJSON's.
+func (c *Client) GetJSONHeader(ctx context.Context, rawURL string, header http.Header, v any) (http.Header, error) {
+	h, err := c.get(ctx, rawURL, header, v)
+	return h, c.redact(err)
+}
+
+func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v any) (http.Header, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return fmt.Errorf("%s: bad URL: %w", c.cfg.Kind, err)
+		return nil, fmt.Errorf("%s: bad URL: %w", c.cfg.Kind, err)
 	}
 	backoff := time.Second
 	for attempt := 0; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header = header.Clone()
 		if req.Header == nil {
@@ -110,27 +118,30 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v a
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return nil, ctx.Err()
 			}
 			var ne net.Error
 			if !errors.As(err, &ne) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 				var ue *url.Error
 				if !errors.As(err, &ue) {
-					return err
+					return nil, err
 				}
 			}
 			last, wait = fmt.Errorf("%s GET %s: %w", c.cfg.Kind, u.Path, err), backoff
 		default:
 			last, wait, err = c.answer(resp, u, v, backoff)
-			if err != nil || last == nil {
-				return err
+			if err != nil {
+				return nil, err
+			}
+			if last == nil {
+				return resp.Header, nil
 			}
 		}
 		if attempt >= c.cfg.Retries {
-			return last
+			return nil, last
 		}
 		if err := c.cfg.Sleep(ctx, min(wait, c.cfg.MaxWait)); err != nil {
-			return err
+			return nil, err
 		}
 		backoff *= 2
 	}

@@ -4,4 +4,7 @@ package collect
 // with its Tool and a line here.
 var tools = [...]Tool{
 	harvestTool{},
+	floatTool{},
+	runnTool{},
+	forecastTool{},
 }

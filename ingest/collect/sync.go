@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -215,8 +217,11 @@ func (c *Collector) pull(ctx context.Context, st Status, token string, full bool
 
 // limitOf is a tool's documented request limit per 15 s.
 func limitOf(kind string) int {
-	if kind == "harvest" {
+	switch kind {
+	case "harvest":
 		return 100
+	case "float":
+		return 50 // 200 GETs a minute
 	}
 	return 0
 }
@@ -236,7 +241,11 @@ type records struct {
 	seen  map[uint64]struct{} // every emitted time entry's key
 	dates map[time.Time]bool  // the dates of the emitted entries
 	lists []Window            // time-entry windows the Tool re-listed
-	win   Window              // the window whose stored entries are in stored
+	// spans are the allocation and time-off windows the Tool re-listed, by
+	// entity; spanSeen the keys of the allocations and time off it emitted.
+	spans    map[string][]Window
+	spanSeen map[uint64]struct{}
+	win      Window // the window whose stored entries are in stored
 	// stored holds the live time entries of this tool stored on win's
 	// dates when the sync began: an entry the Tool gives again unchanged
 	// (the same updated_at) is not written again.
@@ -284,7 +293,8 @@ var _ ingest.Parser = (*records)(nil)
 
 func newRecords(ctx context.Context, q ingest.Querier, src Status, now time.Time) *records {
 	return &records{ctx: ctx, q: q, src: src, now: now, rows: make(chan item, 256), done: make(chan struct{}),
-		seed: maphash.MakeSeed(), seen: map[uint64]struct{}{}, dates: map[time.Time]bool{}}
+		seed: maphash.MakeSeed(), seen: map[uint64]struct{}{}, dates: map[time.Time]bool{},
+		spans: map[string][]Window{}, spanSeen: map[uint64]struct{}{}}
 }
 
 func (r *records) key(id string) uint64 { return maphash.String(r.seed, id) }
@@ -328,9 +338,17 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 		record = rec
 	case ingest.Allocation:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		r.spanSeen[r.key("allocation\x00"+rec.ExternalID)] = struct{}{}
+		if !rec.Deleted {
+			it.err = r.checkSpan(line, rec.ExternalID, rec.StartDate, rec.EndDate, rec.HoursPerDay, rec.HoursPerWeek)
+		}
 		record = rec
 	case ingest.TimeOff:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		r.spanSeen[r.key("time_off\x00"+rec.ExternalID)] = struct{}{}
+		if !rec.Deleted {
+			it.err = r.checkSpan(line, rec.ExternalID, rec.StartDate, rec.EndDate, rec.HoursPerDay, nil)
+		}
 		record = rec
 	default:
 		return fmt.Errorf("collect: a tool emitted %T, which is no canonical record", record)
@@ -346,10 +364,35 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 	}
 }
 
+// checkSpan is the canonical format's check of an allocation's or a time
+// off's dates and hours (ingest/canonical: end_date not before start_date,
+// at most 24 hours a day and 168 a week, none negative): a RowError naming
+// the record, or nil.
+func (r *records) checkSpan(line int, id string, start, end time.Time, perDay, perWeek *decimal.Decimal) error {
+	bad := func(field, value, why string) error {
+		return &ingest.RowError{File: r.src.Kind + " " + r.src.ID, Line: line, Field: field, Value: value,
+			Reason: why + " (" + id + ")"}
+	}
+	switch {
+	case start.IsZero():
+		return bad("start_date", "", "no start date")
+	case end.Before(start):
+		return bad("end_date", end.Format(time.DateOnly), "before start_date "+start.Format(time.DateOnly))
+	case perDay != nil && ingest.CheckHours(*perDay) != "":
+		return bad("hours_per_day", perDay.String(), ingest.CheckHours(*perDay))
+	case perWeek != nil && (perWeek.Sign() < 0 || perWeek.GreaterThan(decimal.NewFromInt(168))):
+		return bad("hours_per_week", perWeek.String(), "not between 0 and 168 hours in one week")
+	}
+	return nil
+}
+
 // Listed implements Emitter.
 func (r *records) Listed(entity string, w Window) {
-	if entity == "time_entry" {
+	switch entity {
+	case "time_entry":
 		r.lists = append(r.lists, w)
+	case "allocation", "time_off":
+		r.spans[entity] = append(r.spans[entity], w)
 	}
 }
 
@@ -431,6 +474,9 @@ func (r *records) tombstones() error {
 			}
 		}
 	}
+	if err := r.spanTombstones(); err != nil {
+		return err
+	}
 	// CSV rows on dates outside the window that an updated entry names.
 	for d := range r.dates {
 		if r.win.Contains(d) {
@@ -445,4 +491,70 @@ func (r *records) tombstones() error {
 		}
 	}
 	return nil
+}
+
+// spanTombstones finds the stored allocations and time off of this account
+// that overlap a window the Tool re-listed and that the listing did not
+// give: removed in the tool (Float, Runn and Forecast list only what is
+// live).
+func (r *records) spanTombstones() error {
+	mine := "api:" + r.src.Account() + ":"
+	for _, entity := range []string{"allocation", "time_off"} {
+		wins := r.spans[entity]
+		if len(wins) == 0 {
+			continue
+		}
+		e, _ := ingest.EntityNamed(entity)
+		all := wins[0]
+		for _, w := range wins[1:] {
+			all.From, all.To = minTime(all.From, w.From), maxTime(all.To, w.To)
+		}
+		rows, err := r.q.Query(r.ctx, store.QueryText("source_spans_window"), store.Params{"table": e.Table, "org": r.src.Org,
+			"source": r.src.Kind, "from": all.From, "to": all.To})
+		if err != nil {
+			return fmt.Errorf("read the stored %s of %s: %w", e.Plural, r.src.Kind, err)
+		}
+		for i := range rows.Len() {
+			var id string
+			var start, end time.Time
+			if err := rows.Scan(i, &id, &start, &end); err != nil {
+				return err
+			}
+			if !strings.HasPrefix(id, mine) {
+				continue
+			}
+			if _, seen := r.spanSeen[r.key(entity+"\x00"+id)]; seen {
+				continue
+			}
+			listed := false
+			for _, w := range wins {
+				listed = listed || (!start.After(w.To) && !end.Before(w.From))
+			}
+			if !listed {
+				continue
+			}
+			r.n++
+			meta := ingest.Meta{Org: r.src.Org, Source: r.src.Kind, ExternalID: id, Deleted: true}
+			var rec any = ingest.Allocation{Meta: meta, StartDate: start, EndDate: end}
+			if entity == "time_off" {
+				rec = ingest.TimeOff{Meta: meta, StartDate: start, EndDate: end}
+			}
+			r.tail = append(r.tail, ingest.Row{Line: r.n, Record: rec})
+		}
+	}
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

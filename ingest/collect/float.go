@@ -1,0 +1,391 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+)
+
+// floatTool pulls Float API v3 (https://developer.float.com): people,
+// clients and projects (those modified since the cursor), then every
+// allocation (a Float "task") and time off that overlaps the booking
+// window, which tells the Collector what was removed (Float lists only what
+// is live). docs/sources.md has the field mapping.
+type floatTool struct{}
+
+var _ Tool = floatTool{}
+
+// FloatURL is Float's API root.
+const FloatURL = "https://api.float.com"
+
+// floatPerPage is the largest page Float gives.
+const floatPerPage = 200
+
+// BookingHorizon is how far past the sync a bookings tool (Float, Runn,
+// Forecast) re-lists: the capacity grid looks ahead, so bookings removed in
+// the next year must be removed here too.
+const BookingHorizon = 365 * 24 * time.Hour
+
+// Float's person types and allocation statuses (developer.float.com: people
+// people_type_id 1 employee, 2 contractor, 3 placeholder; tasks status 1
+// tentative, 2 confirmed, 3 complete).
+const (
+	floatPlaceholder = 3
+	floatTentative   = 1
+)
+
+func (floatTool) Kind() string { return "float" }
+
+func (floatTool) Check(s Source) error {
+	if s.Workspace == "" {
+		return errors.New("float needs --workspace: a name for the Float team, unique in the org (the acme of acme.float.com); " +
+			"it scopes the ids of its records")
+	}
+	return nil
+}
+
+// floatDate is a Float date: "YYYY-MM-DD", or null.
+type floatDate string
+
+func (d floatDate) time() (time.Time, bool) {
+	t, err := time.Parse(time.DateOnly, string(d))
+	return t, err == nil
+}
+
+func (d floatDate) ptr() *time.Time {
+	if t, ok := d.time(); ok {
+		return &t
+	}
+	return nil
+}
+
+type floatPerson struct {
+	ID            int64     `json:"people_id"`
+	Name          string    `json:"name"`
+	Email         *string   `json:"email"`
+	JobTitle      *string   `json:"job_title"`
+	Department    *floatRef `json:"department"`
+	Active        int       `json:"active"`
+	PeopleTypeID  int       `json:"people_type_id"`
+	WorkDaysHours []float64 `json:"work_days_hours"` // per weekday; null: the team's default week
+	HourlyRate    jsonNum   `json:"default_hourly_rate"`
+	StartDate     floatDate `json:"start_date"`
+	EndDate       floatDate `json:"end_date"`
+	Modified      string    `json:"modified"`
+}
+
+type floatRef struct {
+	ID   int64  `json:"department_id"`
+	Name string `json:"name"`
+}
+
+type floatClient struct {
+	ID   int64  `json:"client_id"`
+	Name string `json:"name"`
+}
+
+type floatProject struct {
+	ID          int64     `json:"project_id"`
+	Name        string    `json:"name"`
+	ClientID    *int64    `json:"client_id"`
+	BudgetType  int       `json:"budget_type"` // 0 none, 1 total hours, 2 total fee, 3 hourly fee
+	BudgetTotal jsonNum   `json:"budget_total"`
+	HourlyRate  jsonNum   `json:"default_hourly_rate"`
+	NonBillable int       `json:"non_billable"`
+	Tentative   int       `json:"tentative"`
+	StartDate   floatDate `json:"start_date"`
+	EndDate     floatDate `json:"end_date"`
+	Modified    string    `json:"modified"`
+}
+
+type floatTask struct {
+	ID        int64     `json:"task_id"`
+	ProjectID int64     `json:"project_id"`
+	PeopleID  *int64    `json:"people_id"`
+	PeopleIDs []int64   `json:"people_ids"`
+	StartDate floatDate `json:"start_date"`
+	EndDate   floatDate `json:"end_date"`
+	Hours     jsonNum   `json:"hours"` // per day
+	Status    int       `json:"status"`
+}
+
+type floatTimeOff struct {
+	ID        int64     `json:"timeoff_id"`
+	PeopleID  *int64    `json:"people_id"`
+	PeopleIDs []int64   `json:"people_ids"`
+	StartDate floatDate `json:"start_date"`
+	EndDate   floatDate `json:"end_date"`
+	Hours     jsonNum   `json:"hours"` // per day; with full_day 1 the whole day
+	FullDay   int       `json:"full_day"`
+}
+
+// floatPull is one Pull's state.
+type floatPull struct {
+	p    Pull
+	out  Emitter
+	base string
+	// placeholders maps a placeholder's people_id to the role it stands
+	// for: its allocations are role demand, not a person's bookings.
+	placeholders map[int64]string
+	tentative    map[int64]bool // projects Float marks tentative
+}
+
+func (floatTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
+	base := p.Source.BaseURL
+	if base == "" {
+		base = FloatURL
+	}
+	fp := &floatPull{p: p, out: out, base: strings.TrimRight(base, "/"), placeholders: map[int64]string{}, tentative: map[int64]bool{}}
+	next := Cursor{UpdatedSince: p.Now.Add(-cursorOverlap).UTC().Truncate(time.Second)}
+	if err := fp.references(ctx); err != nil {
+		return Cursor{}, err
+	}
+	w := Window{From: p.Window.From, To: p.Now.Add(BookingHorizon).Truncate(24 * time.Hour)}
+	span := url.Values{"start_date": {w.From.Format(time.DateOnly)}, "end_date": {w.To.Format(time.DateOnly)}}
+	if err := floatList(ctx, fp, "/v3/tasks", span, fp.task); err != nil {
+		return Cursor{}, err
+	}
+	out.Listed("allocation", w)
+	if err := floatList(ctx, fp, "/v3/timeoffs", span, fp.timeOff); err != nil {
+		return Cursor{}, err
+	}
+	out.Listed("time_off", w)
+	return next, nil
+}
+
+// references emits the people, clients and projects modified since the
+// cursor (all of them when full). People and projects are read whole every
+// sync, as an allocation needs to know whether its person is a placeholder
+// and its project tentative; only the changed ones are written.
+func (fp *floatPull) references(ctx context.Context) error {
+	changed := func(modified string) bool {
+		if fp.p.Full {
+			return true
+		}
+		t, ok := floatTime(modified)
+		return !ok || !t.Before(fp.p.Cursor.UpdatedSince)
+	}
+	err := floatList(ctx, fp, "/v3/people", nil, func(pr floatPerson) error {
+		if pr.PeopleTypeID == floatPlaceholder {
+			fp.placeholders[pr.ID] = placeholderRole(pr)
+			return nil // a placeholder is demand for a role, not a person with capacity
+		}
+		if !changed(pr.Modified) {
+			return nil
+		}
+		return fp.out.Emit(fp.person(pr), nil)
+	})
+	if err == nil {
+		q := url.Values{}
+		if !fp.p.Full {
+			q.Set("modified_since", fp.p.Cursor.UpdatedSince.UTC().Format(time.DateTime))
+		}
+		err = floatList(ctx, fp, "/v3/clients", q, func(c floatClient) error {
+			return fp.out.Emit(ingest.Client{Meta: ingest.Meta{ExternalID: fp.key("client", c.ID)}, Name: c.Name}, nil)
+		})
+	}
+	if err == nil {
+		err = floatList(ctx, fp, "/v3/projects", nil, func(pr floatProject) error {
+			fp.tentative[pr.ID] = pr.Tentative == 1
+			if !changed(pr.Modified) {
+				return nil
+			}
+			return fp.out.Emit(fp.project(pr), nil)
+		})
+	}
+	return err
+}
+
+func placeholderRole(pr floatPerson) string {
+	if pr.JobTitle != nil && strings.TrimSpace(*pr.JobTitle) != "" {
+		return strings.TrimSpace(*pr.JobTitle)
+	}
+	return strings.TrimSpace(pr.Name)
+}
+
+func (fp *floatPull) key(kind string, id int64) string {
+	return fp.p.Key(kind, strconv.FormatInt(id, 10))
+}
+
+// floatDefaultDay is the hours of a Float workday when a person has no
+// work_days_hours of their own (Float's default schedule: 8 hours, Monday
+// to Friday).
+var floatDefaultWeek = decimal.NewFromInt(40)
+
+func (fp *floatPull) person(pr floatPerson) ingest.Person {
+	per := ingest.Person{Meta: ingest.Meta{ExternalID: fp.key("user", pr.ID)},
+		ValidFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Name: strings.TrimSpace(pr.Name),
+		WeeklyCapacityHours: floatDefaultWeek, BillRate: num(pr.HourlyRate),
+		StartDate: pr.StartDate.ptr(), EndDate: pr.EndDate.ptr()}
+	if pr.Email != nil {
+		per.Email = *pr.Email
+	}
+	if pr.JobTitle != nil {
+		per.Role = *pr.JobTitle
+	}
+	if pr.Department != nil {
+		per.Team = pr.Department.Name
+	}
+	if len(pr.WorkDaysHours) == 7 {
+		week := decimal.Zero
+		for _, h := range pr.WorkDaysHours {
+			week = week.Add(decimal.NewFromFloat(h))
+		}
+		per.WeeklyCapacityHours = week.Round(4)
+	}
+	return per
+}
+
+func (fp *floatPull) project(pr floatProject) ingest.Project {
+	out := ingest.Project{Meta: ingest.Meta{ExternalID: fp.key("project", pr.ID)}, Name: pr.Name,
+		Kind: ingest.KindTM, BillableDefault: true, BillRate: num(pr.HourlyRate),
+		StartDate: pr.StartDate.ptr(), EndDate: pr.EndDate.ptr()}
+	if pr.NonBillable == 1 {
+		out.Kind, out.BillableDefault = ingest.KindInternal, false
+	}
+	if pr.ClientID != nil && *pr.ClientID != 0 {
+		out.ClientID = fp.key("client", *pr.ClientID)
+	}
+	switch pr.BudgetType {
+	case 1:
+		out.BudgetHours = num(pr.BudgetTotal)
+	case 2:
+		out.BudgetAmount = num(pr.BudgetTotal)
+	}
+	return out
+}
+
+// task emits an allocation per person the Float task books.
+func (fp *floatPull) task(t floatTask) error {
+	hours, err := decimal.NewFromString(string(t.Hours))
+	if err != nil {
+		return fmt.Errorf("float task %d: hours %q: %w", t.ID, t.Hours, err)
+	}
+	start, _ := t.StartDate.time()
+	end, _ := t.EndDate.time()
+	base := ingest.Allocation{ProjectID: fp.key("project", t.ProjectID), StartDate: start, EndDate: end,
+		HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1)}
+	if t.Status == floatTentative || fp.tentative[t.ProjectID] {
+		// The canonical weight of a tentative booking that gives none.
+		base.Status, base.Probability = ingest.Tentative, decimal.RequireFromString("0.5")
+	}
+	people := t.PeopleIDs
+	if len(people) == 0 && t.PeopleID != nil {
+		people = []int64{*t.PeopleID}
+	}
+	for _, id := range people {
+		a := base
+		a.ExternalID = fp.p.Key("task", fmt.Sprintf("%d-%d", t.ID, id))
+		if role, ok := fp.placeholders[id]; ok {
+			a.Role = role
+		} else {
+			a.PersonID = fp.key("user", id)
+		}
+		if err := fp.out.Emit(a, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeOff emits a time off per person a Float time off names.
+func (fp *floatPull) timeOff(t floatTimeOff) error {
+	start, _ := t.StartDate.time()
+	end, _ := t.EndDate.time()
+	base := ingest.TimeOff{StartDate: start, EndDate: end}
+	if t.FullDay != 1 {
+		base.HoursPerDay = num(t.Hours)
+	}
+	people := t.PeopleIDs
+	if len(people) == 0 && t.PeopleID != nil {
+		people = []int64{*t.PeopleID}
+	}
+	for _, id := range people {
+		if _, ok := fp.placeholders[id]; ok {
+			continue
+		}
+		o := base
+		o.ExternalID = fp.p.Key("timeoff", fmt.Sprintf("%d-%d", t.ID, id))
+		o.PersonID = fp.key("user", id)
+		if err := fp.out.Emit(o, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// floatList GETs every page of a Float list at path (a JSON array a page),
+// decoding each element into T. Float pages with page and per-page and says
+// how many pages there are in X-Pagination-Page-Count; without it a short
+// page is the last.
+func floatList[T any](ctx context.Context, fp *floatPull, path string, q url.Values, each func(T) error) error {
+	q = cloneValues(q)
+	q.Set("per-page", strconv.Itoa(floatPerPage))
+	header := http.Header{"Authorization": {"Bearer " + fp.p.Token}}
+	for page := 1; ; page++ {
+		q.Set("page", strconv.Itoa(page))
+		var items []T
+		h, err := fp.p.Client.GetJSONHeader(ctx, fp.base+path+"?"+q.Encode(), header, &items)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := each(it); err != nil {
+				return err
+			}
+		}
+		if pages, err := strconv.Atoi(h.Get("X-Pagination-Page-Count")); err == nil {
+			if page >= pages {
+				return nil
+			}
+			continue
+		}
+		if len(items) < floatPerPage {
+			return nil
+		}
+	}
+}
+
+// floatTime reads a Float timestamp ("2024-05-01 09:30:00", UTC, or RFC 3339).
+func floatTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.DateTime, time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// jsonNum is a number Float or Runn may send as a JSON number, a numeric
+// string, "" or null.
+type jsonNum string
+
+func (n *jsonNum) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" {
+		s = ""
+	}
+	*n = jsonNum(s)
+	return nil
+}
+
+// num is n as a decimal; nil when empty or not a number.
+func num(n jsonNum) *decimal.Decimal {
+	if n == "" {
+		return nil
+	}
+	d, err := decimal.NewFromString(string(n))
+	if err != nil {
+		return nil
+	}
+	return &d
+}

@@ -1,0 +1,247 @@
+package collect_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
+)
+
+// fakeRunn is a Runn API v1 shaped like its reference (developer.runn.io,
+// testdata/runn/README.md): a bearer token, the mandatory Accept-Version
+// header, {"values", "nextCursor"} pages by limit and cursor, and on demand
+// a 429 with Retry-After or a 401.
+type fakeRunn struct {
+	t     *testing.T
+	token string
+
+	mu       sync.Mutex
+	lists    map[string][]map[string]any
+	maxPage  int
+	tooMany  int
+	after    string
+	refuse   bool
+	requests []string
+}
+
+func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
+	f := &fakeRunn{t: t, token: token, maxPage: 200, lists: map[string][]map[string]any{}}
+	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
+	for _, name := range []string{"people", "contracts", "roles", "clients", "projects", "assignments"} {
+		b, err := os.ReadFile("testdata/runn/" + name + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []map[string]any
+		if err := json.Unmarshal(b, &items); err != nil {
+			t.Fatal(err)
+		}
+		if name == "assignments" {
+			for _, it := range items {
+				for _, k := range []string{"startDate", "endDate"} {
+					d, _ := time.Parse(time.DateOnly, it[k].(string))
+					it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
+				}
+			}
+		}
+		f.lists[name] = items
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeRunn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, r.URL.Path+"?"+r.URL.RawQuery)
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case f.refuse || r.Header.Get("Authorization") != "Bearer "+f.token:
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"statusCode":401,"error":"Unauthorized","message":"Invalid API token"}`)
+		return
+	case r.Header.Get("Accept-Version") != "1.0.0":
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"statusCode":400,"error":"Bad Request","message":"Accept-Version header is required"}`)
+		return
+	case f.tooMany > 0:
+		f.tooMany--
+		w.Header().Set("Retry-After", f.after)
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	items, ok := f.lists[strings.Trim(r.URL.Path, "/")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	q := r.URL.Query()
+	per, _ := strconv.Atoi(q.Get("limit"))
+	if per <= 0 || per > f.maxPage {
+		per = f.maxPage
+	}
+	lo := 0
+	if c := q.Get("cursor"); c != "" { // an opaque cursor: here the offset, base64
+		b, err := base64.StdEncoding.DecodeString(c)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		lo, _ = strconv.Atoi(string(b))
+	}
+	lo = min(lo, len(items))
+	hi := min(lo+per, len(items))
+	var next any
+	if hi < len(items) {
+		next = base64.StdEncoding.EncodeToString([]byte(strconv.Itoa(hi)))
+	}
+	json.NewEncoder(w).Encode(map[string]any{"values": append([]map[string]any{}, items[lo:hi]...), "nextCursor": next})
+}
+
+func (f *fakeRunn) edit(list string, id float64, fields map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, it := range f.lists[list] {
+		if it["id"] == id {
+			for k, v := range fields {
+				it[k] = v
+			}
+			it["updatedAt"] = time.Now().UTC().Format(time.RFC3339Nano)
+			return
+		}
+	}
+	f.t.Fatalf("no %s %v", list, id)
+}
+
+func (f *fakeRunn) remove(list string, id float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists[list] = slices.DeleteFunc(f.lists[list], func(it map[string]any) bool { return it["id"] == id })
+}
+
+func (f *fakeRunn) set(change func(f *fakeRunn)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// TestRunnTotals: testdata/runn books, in the week of Monday W (all
+// Monday-to-Friday days; minutesPerDay ÷ 60 is hours_per_day):
+//
+//	assignment 61  Ana on Website relaunch (confirmed)  W+0..W+11 (10 days) × 360 min = 6 h   = 60
+//	assignment 62  Ben on Brand refresh (isConfirmed false: tentative)
+//	                                                    W+0..W+4  (5 days)  × 270 min = 4.5 h = 22.5
+//	assignment 63  a Senior Developer placeholder on Website relaunch
+//	                                                    W+7..W+18 (10 days) × 480 min = 8 h   = 80
+//	assignment 64  on a project template: skipped
+//
+// 3 allocations, 162.5 hours: 140 confirmed (60 + 80), 22.5 tentative
+// weighted 0.5, so 140 + 11.25 = 151.25 expected; 80 on the placeholder.
+// People: Ana's contract 480 min a day = 40 h a week, Ben's 360 = 30.
+//
+// Then 61 is edited to 300 min (5 h × 10 = 50) and 62 removed in Runn:
+// 2 allocations, 130 hours, all confirmed, 80 on the placeholder.
+func TestRunnTotals(t *testing.T) {
+	const orgID = "rn-totals"
+	r := newRig(t, orgID)
+	fake, srv := newFakeRunn(t, testToken)
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
+
+	res, err := r.col.Sync(t.Context(), orgID, src.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bookings{3, "162.5", "140", "22.5", "151.25", "80", 0}
+	if got := sumBookings(t, r.s, orgID); got != want {
+		t.Fatalf("after the first sync: %+v, want %+v (%+v)", got, want, res)
+	}
+	if res.Added != 2+1+2+3 || res.Rejected != 0 { // people, clients, projects, allocations
+		t.Errorf("first sync: %+v, want 8 added", res)
+	}
+	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', toString(weekly_capacity_hours), '|', toString(valid_from)))
+		FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
+	if people != "['Ana Silva|Designer|40|2024-01-15','Ben Okafor|Developer|30|2024-01-15']" {
+		t.Errorf("people: %s", people)
+	}
+	placeholder := query1(t, r.s, `SELECT groupArray(concat(person_id, '|', role)) FROM
+		(SELECT * FROM ops.allocations FINAL WHERE org_id = {org:String} AND external_id = 'api:acme:assignment:63')`, orgID)
+	if placeholder != "['|Senior Developer']" {
+		t.Errorf("the placeholder's allocation: %s", placeholder)
+	}
+
+	fake.edit("assignments", 61, map[string]any{"minutesPerDay": 300})
+	fake.remove("assignments", 62)
+	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = bookings{2, "130", "130", "0", "130", "80", 0}
+	if got := sumBookings(t, r.s, orgID); got != want {
+		t.Fatalf("after the edit and the removal: %+v, want %+v (%+v)", got, want, res)
+	}
+	if res.Deleted != 1 || res.Added != 0 {
+		t.Errorf("the second sync: %+v, want 1 deleted and nothing added", res)
+	}
+}
+
+// TestRunnPolite: Runn's cursor pages are followed (one value a page), a
+// 429 waits its Retry-After, and a 401 marks the source needs-token with
+// the token in no error, state or log line.
+func TestRunnPolite(t *testing.T) {
+	const orgID = "rn-polite"
+	r := newRig(t, orgID)
+	fake, srv := newFakeRunn(t, testToken)
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
+	fake.set(func(f *fakeRunn) { f.maxPage, f.tooMany, f.after = 1, 2, "11" })
+
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "162.5", "140", "22.5", "151.25", "80", 0}); got != want {
+		t.Fatalf("paged one a page: %+v, want %+v", got, want)
+	}
+	fake.mu.Lock()
+	pages := 0
+	for _, q := range fake.requests {
+		if strings.HasPrefix(q, "/assignments/") {
+			pages++
+		}
+	}
+	fake.mu.Unlock()
+	if pages != 4 {
+		t.Errorf("%d pages of assignments read, want 4", pages)
+	}
+	r.mu.Lock()
+	waited := durations(r.sleeps)
+	r.mu.Unlock()
+	if !strings.Contains(waited, "11s 11s") {
+		t.Errorf("waits %s; want two of 11s (Retry-After)", waited)
+	}
+
+	fake.set(func(f *fakeRunn) { f.refuse = true })
+	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
+	if !errors.Is(err, collect.ErrNeedsToken) {
+		t.Fatalf("a 401 gave %v", err)
+	}
+	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
+	if !st.State.NeedsToken {
+		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
+	}
+	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
+		if strings.Contains(text, testToken) {
+			t.Errorf("the token is in the %s: %s", what, text)
+		}
+	}
+}
