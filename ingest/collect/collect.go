@@ -38,8 +38,8 @@ type Source struct {
 	BaseURL string `json:"base_url,omitempty"`
 	// Since is the first date pulled; the zero time lets the tool choose
 	// (DefaultSince before the first sync).
-	Since time.Time     `json:"since,omitzero"`
-	Every Every `json:"every"` // how often serve syncs it
+	Since time.Time `json:"since,omitzero"`
+	Every Every     `json:"every"` // how often serve syncs it
 	// CreatedAt is when it was added.
 	CreatedAt time.Time `json:"created_at"`
 }
