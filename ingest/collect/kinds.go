@@ -4,4 +4,5 @@ package collect
 // with its Tool and a line here.
 var tools = [...]Tool{
 	harvestTool{},
+	togglTool{},
 }

@@ -215,8 +215,11 @@ func (c *Collector) pull(ctx context.Context, st Status, token string, full bool
 
 // limitOf is a tool's documented request limit per 15 s.
 func limitOf(kind string) int {
-	if kind == "harvest" {
+	switch kind {
+	case "harvest":
 		return 100
+	case "toggl":
+		return 15 // one a second per token
 	}
 	return 0
 }
