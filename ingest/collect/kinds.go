@@ -5,4 +5,5 @@ package collect
 var tools = [...]Tool{
 	harvestTool{},
 	togglTool{},
+	clockifyTool{},
 }

@@ -3,6 +3,7 @@ package collect
 import (
 	"encoding/json"
 	"hash/fnv"
+	"time"
 )
 
 // refDigests keeps, in a Cursor's Token, a digest of every person, client
@@ -56,4 +57,16 @@ func (d *refDigests) emit(out Emitter, key string, rec any) error {
 func (d *refDigests) token() string {
 	b, _ := json.Marshal(refsToken{Refs: d.next})
 	return string(b)
+}
+
+// startDay is the date of an entry's start as the tool writes it (Toggl
+// and Clockify: in the profile's time zone, as their CSV exports' start
+// date); the zero time, which the Collector rejects naming the entry, when
+// it is not an RFC 3339 time.
+func startDay(start string) time.Time {
+	t, err := time.Parse(time.RFC3339, start)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }

@@ -301,7 +301,7 @@ func (tp *togglPull) row(r togglRow) error {
 		rec := ingest.TimeEntry{
 			Meta:          ingest.Meta{ExternalID: tp.key("entry", e.ID)},
 			PersonID:      tp.key("user", r.UserID),
-			Date:          togglDay(e.Start),
+			Date:          startDay(e.Start),
 			Hours:         ingest.SecondsToHours(e.Seconds), // as the CSV parser reads its H:MM:SS
 			Notes:         r.Description,
 			Billable:      r.Billable,
@@ -345,17 +345,6 @@ func (tp *togglPull) row(r togglRow) error {
 	return nil
 }
 
-// togglDay is the date of a start time as Toggl writes it (in the
-// profile's time zone, as a CSV export's Start date); the zero time, which
-// the Collector rejects naming the entry, when it is not a time.
-func togglDay(start string) time.Time {
-	t, err := time.Parse(time.RFC3339, start)
-	if err != nil {
-		return time.Time{}
-	}
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // mine reads the token owner's entries changed since the cursor, deleted
 // ones included: a deletion on a date the window did not re-list becomes a
 // tombstone, and an edit there is read again through the report search.
@@ -369,7 +358,7 @@ func (tp *togglPull) mine(ctx context.Context) error {
 	var edited []int64
 	var from, to time.Time
 	for _, e := range entries {
-		day := togglDay(e.Start)
+		day := startDay(e.Start)
 		if strconv.FormatInt(e.WorkspaceID, 10) != ws || day.IsZero() || tp.p.Window.Contains(day) {
 			continue // another workspace's, or the listing had it
 		}
