@@ -193,6 +193,9 @@ type clockifyPull struct {
 	header        http.Header
 	refs          *refDigests
 	projectClient map[string]string
+	// byName: the key may not list users, clients or projects (a 403 for
+	// a member's), so entries name them and the importer resolves.
+	byName bool
 }
 
 func (clockifyTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
@@ -280,6 +283,11 @@ func (cp *clockifyPull) references(ctx context.Context) error {
 			}
 			return cp.refs.emit(cp.out, rec.ExternalID, rec)
 		})
+	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden {
+		cp.byName = true
+		return nil
 	}
 	return err
 }
@@ -381,5 +389,11 @@ func (cp *clockifyPull) entry(e clockifyEntry) error {
 	for _, t := range e.Tags {
 		rec.Tags = append(rec.Tags, t.Name)
 	}
-	return cp.out.Emit(rec, nil)
+	if !cp.byName {
+		return cp.out.Emit(rec, nil)
+	}
+	refs := &ingest.Refs{PersonID: rec.PersonID, PersonName: e.UserName, PersonEmail: e.UserEmail, Client: e.ClientName,
+		Project: e.ProjectName}
+	rec.PersonID, rec.ClientID, rec.ProjectID = "", "", ""
+	return cp.out.Emit(rec, refs)
 }

@@ -40,6 +40,7 @@ type fakeClockify struct {
 	tooMany                           int    // answer this many next requests with 429
 	after                             string // their Retry-After
 	refuse                            bool   // answer 401
+	forbid                            bool   // answer 403 to the lists, as for a member's key
 	reports                           []map[string]any
 }
 
@@ -77,6 +78,9 @@ func (f *fakeClockify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	api := "/api/v1/workspaces/" + clockifyWS + "/"
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, api) && f.forbid:
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"Access Denied","code":403}`)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, api):
 		var items []map[string]any
 		switch strings.TrimPrefix(r.URL.Path, api) {
@@ -367,5 +371,22 @@ func TestClockifyCheck(t *testing.T) {
 		if _, err := r.sources.Add(t.Context(), tc.src, clockifyToken); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Add(%+v) = %v, want %q", tc.src, err, tc.want)
 		}
+	}
+}
+
+// TestClockifyMemberKey: a key that may not list users, clients or
+// projects (403) still syncs: entries name them (userName, clientName,
+// projectName) and the importer resolves them, with the same totals.
+func TestClockifyMemberKey(t *testing.T) {
+	const orgID = "ck-member"
+	r := newRig(t, orgID)
+	fake, srv := newFakeClockify(t)
+	fake.set(func(f *fakeClockify) { f.forbid = true })
+	src := addClockify(t, r, orgID, srv.URL)
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sums(t, r.s, orgID), (totals{4, "5.583334", "4.916667", "509.17"}); got != want {
+		t.Fatalf("a member's key: %+v, want %+v", got, want)
 	}
 }
