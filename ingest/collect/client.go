@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,7 +81,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // ctx's error, or a network error after the last retry; none holds the
 // token.
 func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header, v any) error {
-	_, err := c.get(ctx, rawURL, header, v)
+	_, err := c.send(ctx, http.MethodGet, rawURL, header, nil, v)
 	return c.redact(err)
 }
 
@@ -88,11 +89,24 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header,
 // a tool that pages by response headers (Float's X-Pagination-*). Errors
 // are GetJSON's.
 func (c *Client) GetJSONHeader(ctx context.Context, rawURL string, header http.Header, v any) (http.Header, error) {
-	h, err := c.get(ctx, rawURL, header, v)
+	h, err := c.send(ctx, http.MethodGet, rawURL, header, nil, v)
 	return h, c.redact(err)
 }
 
-func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v any) (http.Header, error) {
+// PostJSON sends POST rawURL with the JSON of body (a search, as Toggl's
+// and Clockify's report APIs take one) and decodes a 2xx JSON answer into
+// v, as GetJSON does, with the same retries and errors. It returns the
+// answer's headers, which may name the next page (Toggl's X-Next-ID).
+func (c *Client) PostJSON(ctx context.Context, rawURL string, header http.Header, body, v any) (http.Header, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode the request: %w", c.cfg.Kind, err)
+	}
+	h, err := c.send(ctx, http.MethodPost, rawURL, header, b, v)
+	return h, c.redact(err)
+}
+
+func (c *Client) send(ctx context.Context, method, rawURL string, header http.Header, body []byte, v any) (http.Header, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad URL: %w", c.cfg.Kind, err)
@@ -102,7 +116,11 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v a
 		if err := c.wait(ctx); err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body) // anew for every attempt
+		}
+		req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +130,9 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v a
 		}
 		req.Header.Set("User-Agent", UserAgent)
 		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := c.cfg.HTTP.Do(req)
 		var wait time.Duration
 		var last error
@@ -127,14 +148,11 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v a
 					return nil, err
 				}
 			}
-			last, wait = fmt.Errorf("%s GET %s: %w", c.cfg.Kind, u.Path, err), backoff
+			last, wait = fmt.Errorf("%s %s %s: %w", c.cfg.Kind, method, u.Path, err), backoff
 		default:
-			last, wait, err = c.answer(resp, u, v, backoff)
-			if err != nil {
-				return nil, err
-			}
-			if last == nil {
-				return resp.Header, nil
+			last, wait, err = c.answer(resp, method, u, v, backoff)
+			if err != nil || last == nil {
+				return resp.Header, err
 			}
 		}
 		if attempt >= c.cfg.Retries {
@@ -149,22 +167,22 @@ func (c *Client) get(ctx context.Context, rawURL string, header http.Header, v a
 
 // answer reads one response: a final error (err), or one to retry after
 // wait (last), or neither when v was filled.
-func (c *Client) answer(resp *http.Response, u *url.URL, v any, backoff time.Duration) (last error, wait time.Duration, err error) {
+func (c *Client) answer(resp *http.Response, method string, u *url.URL, v any, backoff time.Duration) (last error, wait time.Duration, err error) {
 	defer resp.Body.Close()
 	apiErr := func() *APIError {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return &APIError{Kind: c.cfg.Kind, Method: http.MethodGet, Path: u.Path, Status: resp.StatusCode,
+		return &APIError{Kind: c.cfg.Kind, Method: method, Path: u.Path, Status: resp.StatusCode,
 			Body: strings.TrimSpace(string(b))}
 	}
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300:
 		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 			// A cut answer: retried like a network error.
-			return fmt.Errorf("%s GET %s: read the answer: %w", c.cfg.Kind, u.Path, err), backoff, nil
+			return fmt.Errorf("%s %s %s: read the answer: %w", c.cfg.Kind, method, u.Path, err), backoff, nil
 		}
 		return nil, 0, nil
 	case s == http.StatusUnauthorized:
-		return nil, 0, fmt.Errorf("%s GET %s: %w (%w)", c.cfg.Kind, u.Path, ErrNeedsToken, apiErr())
+		return nil, 0, fmt.Errorf("%s %s %s: %w (%w)", c.cfg.Kind, method, u.Path, ErrNeedsToken, apiErr())
 	case s == http.StatusTooManyRequests:
 		return apiErr(), retryAfter(resp.Header.Get("Retry-After"), backoff), nil
 	case s >= 500:

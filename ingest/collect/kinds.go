@@ -7,4 +7,6 @@ var tools = [...]Tool{
 	floatTool{},
 	runnTool{},
 	forecastTool{},
+	togglTool{},
+	clockifyTool{},
 }

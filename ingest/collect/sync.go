@@ -222,6 +222,8 @@ func limitOf(kind string) int {
 		return 100
 	case "float":
 		return 50 // 200 GETs a minute
+	case "toggl":
+		return 15 // one a second per token
 	}
 	return 0
 }
