@@ -338,7 +338,11 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 		rec.Status = ingest.BatchStaging
 	}
 	if !req.DryRun {
-		if _, err := im.writer.Write(ctx, sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
+		// Written whole even when ctx ends meanwhile: the engine may have
+		// stored the row when the call returns ctx's error, and a batch left
+		// "staging" would wait for the next start to be recorded failed. A
+		// cancelled ctx stops the run below, which records it failed.
+		if _, err := im.writer.Write(context.WithoutCancel(ctx), sum.BatchID, []ingest.BatchRecord{rec}); err != nil {
 			return sum, err
 		}
 	}

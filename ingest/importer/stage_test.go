@@ -277,3 +277,51 @@ func TestUnstagedBrokenFile(t *testing.T) {
 		t.Errorf("stored: %+v, want the 7 rows before the break, the batch failed", got)
 	}
 }
+
+// lateCancel is the embedded engine when a request's context ends while
+// its first INSERT into ops.ingest_batches runs: the engine cannot be
+// interrupted, so the row is written, and the call returns the context's
+// error (chdb.Store.withConn).
+type lateCancel struct {
+	*chdb.Store
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func (l *lateCancel) Insert(ctx context.Context, b *store.Batch) error {
+	if b.Table != "ops.ingest_batches" {
+		return l.Store.Insert(ctx, b)
+	}
+	hit := false
+	l.once.Do(func() { hit = true })
+	if !hit {
+		return l.Store.Insert(ctx, b)
+	}
+	if err := l.Store.Insert(context.WithoutCancel(ctx), b); err != nil {
+		return err
+	}
+	l.cancel()
+	return ctx.Err()
+}
+
+// TestCancelledWhileRecorded: a staged import whose context ends while its
+// batch is being recorded (the record written, the call cancelled) leaves
+// its batch failed, not "staging" until the next start; a sync of a
+// connected source cancelled early showed it.
+func TestCancelledWhileRecorded(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s := &lateCancel{Store: chdbtest.Shared(t), cancel: cancel}
+	im, err := importer.New(importer.Config{Store: s, Logger: slog.New(slog.DiscardHandler), BatchRows: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = im.Import(ctx, importer.Request{Org: "late-cancel", File: "h.csv", Body: strings.NewReader(harvestDays(5)),
+		Format: importer.FormatHarvest, Stage: true})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import: %v, want context.Canceled", err)
+	}
+	if got := storedOf(t, s.Store, "late-cancel"); got != (stored{status: "failed"}) {
+		t.Errorf("cancelled while recorded: %+v, want nothing visible or staged, the batch failed", got)
+	}
+}
