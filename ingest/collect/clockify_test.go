@@ -2,7 +2,6 @@ package collect_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -334,27 +333,10 @@ func TestClockifyPolite(t *testing.T) {
 	if pages != 3 { // March's 4 entries (a break too), one a page: pages 2 to 4; April's 1 is all its totals count
 		t.Errorf("%d reports asked for a page after the first, want 3", pages)
 	}
-	r.mu.Lock()
-	waited := durations(r.sleeps)
-	r.mu.Unlock()
-	if !strings.Contains(waited, "7s 7s") {
-		t.Errorf("waits %s; want two of 7s (Retry-After)", waited)
-	}
+	r.waitedTwice(t, "7s")
 
 	fake.set(func(f *fakeClockify) { f.refuse = true })
-	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
-	if !errors.Is(err, collect.ErrNeedsToken) {
-		t.Fatalf("a 401 gave %v", err)
-	}
-	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
-	if !st.State.NeedsToken {
-		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
-	}
-	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, clockifyToken) {
-			t.Errorf("the key is in the %s: %s", what, text)
-		}
-	}
+	r.refusedToken(t, orgID, src.ID, clockifyToken)
 }
 
 // TestClockifyCheck: a Clockify source needs a workspace id of 24 hex

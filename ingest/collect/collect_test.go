@@ -257,25 +257,43 @@ func TestHarvestPolite(t *testing.T) {
 	if got, want := sums(t, r.s, orgID), (totals{4, "6.46", "5.46", "546"}); got != want {
 		t.Fatalf("after the rerun: %+v, want %+v", got, want)
 	}
+	r.waitedTwice(t, "7s")
+
+	fake.set(func(f *fakeHarvest) { f.refuse = true })
+	r.refusedToken(t, orgID, src.ID, testToken)
+}
+
+// waitedTwice checks that the rig's syncs slept twice for d (such as "7s"):
+// the Retry-After of the two 429s a fake answered.
+func (r *rig) waitedTwice(t *testing.T, d string) {
+	t.Helper()
 	r.mu.Lock()
 	waited := durations(r.sleeps)
 	r.mu.Unlock()
-	if !strings.Contains(waited, "7s 7s") {
-		t.Errorf("waits %s; want two of 7s (Retry-After)", waited)
+	if !strings.Contains(waited, d+" "+d) {
+		t.Errorf("waits %s; want two of %s (Retry-After)", waited, d)
 	}
+}
 
-	fake.set(func(f *fakeHarvest) { f.refuse = true })
-	_, err = r.col.Sync(t.Context(), orgID, src.ID, false)
+// refusedToken syncs source srcID of orgID, whose fake now answers 401,
+// and checks that the sync fails with ErrNeedsToken, the source is marked
+// needs-token, and no secret (the token, an encoding of it) is in the
+// error, the source's state or the log.
+func (r *rig) refusedToken(t *testing.T, orgID, srcID string, secrets ...string) {
+	t.Helper()
+	_, err := r.col.Sync(t.Context(), orgID, srcID, false)
 	if !errors.Is(err, collect.ErrNeedsToken) {
 		t.Fatalf("a 401 gave %v", err)
 	}
-	st, _ = r.sources.Get(t.Context(), orgID, src.ID)
+	st, _ := r.sources.Get(t.Context(), orgID, srcID)
 	if !st.State.NeedsToken {
 		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
 	}
 	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, testToken) {
-			t.Errorf("the token is in the %s: %s", what, text)
+		for _, secret := range secrets {
+			if strings.Contains(text, secret) {
+				t.Errorf("a secret is in the %s: %s", what, text)
+			}
 		}
 	}
 }

@@ -2,7 +2,6 @@ package collect_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -312,27 +311,10 @@ func TestFloatPolite(t *testing.T) {
 	if len(taskPages) != 3 { // 5 tasks, 2 a page
 		t.Errorf("task pages read: %v", taskPages)
 	}
-	r.mu.Lock()
-	waited := durations(r.sleeps)
-	r.mu.Unlock()
-	if !strings.Contains(waited, "9s 9s") {
-		t.Errorf("waits %s; want two of 9s (Retry-After)", waited)
-	}
+	r.waitedTwice(t, "9s")
 
 	fake.set(func(f *fakeFloat) { f.refuse = true })
-	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
-	if !errors.Is(err, collect.ErrNeedsToken) {
-		t.Fatalf("a 401 gave %v", err)
-	}
-	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
-	if !st.State.NeedsToken {
-		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
-	}
-	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, testToken) {
-			t.Errorf("the token is in the %s: %s", what, text)
-		}
-	}
+	r.refusedToken(t, orgID, src.ID, testToken)
 	if got := sumBookings(t, r.s, orgID); got.n != 6 {
 		t.Errorf("a refused sync changed the bookings: %+v", got)
 	}

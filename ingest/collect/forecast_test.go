@@ -193,12 +193,7 @@ func TestForecastPolite(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	r.mu.Lock()
-	waited := durations(r.sleeps)
-	r.mu.Unlock()
-	if !strings.Contains(waited, "13s 13s") {
-		t.Errorf("waits %s; want two of 13s (Retry-After)", waited)
-	}
+	r.waitedTwice(t, "13s")
 
 	fake.set(func(f *fakeForecast) { f.changed = true })
 	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
@@ -210,17 +205,5 @@ func TestForecastPolite(t *testing.T) {
 	}
 
 	fake.set(func(f *fakeForecast) { f.changed, f.refuse = false, true })
-	_, err = r.col.Sync(t.Context(), orgID, src.ID, false)
-	if !errors.Is(err, collect.ErrNeedsToken) {
-		t.Fatalf("a 401 gave %v", err)
-	}
-	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
-	if !st.State.NeedsToken {
-		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
-	}
-	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, testToken) {
-			t.Errorf("the token is in the %s: %s", what, text)
-		}
-	}
+	r.refusedToken(t, orgID, src.ID, testToken)
 }

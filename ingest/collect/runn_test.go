@@ -3,7 +3,6 @@ package collect_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -223,25 +222,8 @@ func TestRunnPolite(t *testing.T) {
 	if pages != 4 {
 		t.Errorf("%d pages of assignments read, want 4", pages)
 	}
-	r.mu.Lock()
-	waited := durations(r.sleeps)
-	r.mu.Unlock()
-	if !strings.Contains(waited, "11s 11s") {
-		t.Errorf("waits %s; want two of 11s (Retry-After)", waited)
-	}
+	r.waitedTwice(t, "11s")
 
 	fake.set(func(f *fakeRunn) { f.refuse = true })
-	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
-	if !errors.Is(err, collect.ErrNeedsToken) {
-		t.Fatalf("a 401 gave %v", err)
-	}
-	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
-	if !st.State.NeedsToken {
-		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
-	}
-	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, testToken) {
-			t.Errorf("the token is in the %s: %s", what, text)
-		}
-	}
+	r.refusedToken(t, orgID, src.ID, testToken)
 }

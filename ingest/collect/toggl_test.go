@@ -3,7 +3,6 @@ package collect_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -397,27 +396,10 @@ func TestTogglPolite(t *testing.T) {
 	if paged != 4 { // 5 rows (the running one too), one a page: 4 next pages
 		t.Errorf("%d searches named a next page, want 4", paged)
 	}
-	r.mu.Lock()
-	waited := durations(r.sleeps)
-	r.mu.Unlock()
-	if !strings.Contains(waited, "7s 7s") {
-		t.Errorf("waits %s; want two of 7s (Retry-After)", waited)
-	}
+	r.waitedTwice(t, "7s")
 
 	fake.set(func(f *fakeToggl) { f.refuse = true })
-	_, err := r.col.Sync(t.Context(), orgID, src.ID, false)
-	if !errors.Is(err, collect.ErrNeedsToken) {
-		t.Fatalf("a 401 gave %v", err)
-	}
-	st, _ := r.sources.Get(t.Context(), orgID, src.ID)
-	if !st.State.NeedsToken {
-		t.Errorf("a 401 did not mark the source needs-token: %+v", st.State)
-	}
-	for what, text := range map[string]string{"error": err.Error(), "state": st.State.LastError, "log": r.log.String()} {
-		if strings.Contains(text, togglToken) || strings.Contains(text, base64.StdEncoding.EncodeToString([]byte(togglToken+":api_token"))) {
-			t.Errorf("the token is in the %s: %s", what, text)
-		}
-	}
+	r.refusedToken(t, orgID, src.ID, togglToken, base64.StdEncoding.EncodeToString([]byte(togglToken+":api_token")))
 }
 
 // TestTogglCheck: a Toggl source needs a numeric workspace.
