@@ -70,6 +70,7 @@ type overviewBody struct {
 	Tiles    []Tile
 	Quality  Quality
 	Maturity Maturity
+	Data     sourcesPanel // data freshness and the connected sources
 	PrevText string
 }
 
@@ -163,6 +164,21 @@ func (d *server) overview(c echo.Context) error {
 		return err
 	}
 	body.Maturity = buildMaturity(res[i+1])
+	ctx := c.Request().Context()
+	states, err := metrics.Sources(ctx, d.cfg.Store, v.Org)
+	if err != nil {
+		return err
+	}
+	last, imported, err := metrics.LastIngest(ctx, d.cfg.Store, v.Org)
+	if err != nil {
+		return err
+	}
+	// Times are shown in the org's time zone, as on the approvals page.
+	loc, err := time.LoadLocation(v.Settings.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	body.Data = buildSources(v.Org, d.cfg.Now(), loc, last, imported, states)
 	return d.render(c, "overview", pageData{View: v, Body: body, Notes: notes})
 }
 
