@@ -34,7 +34,7 @@ type fakeHarvest struct {
 	onPage   func(page int)              // called before a page of time entries is answered
 	// at: a status to answer, once, for the next request of a path
 	// (/v2/invoices): 429 (with Retry-After after), 401, 403.
-	at map[string]int
+	at       map[string]int
 	requests int
 	agents   []string
 }
