@@ -32,6 +32,9 @@ type fakeHarvest struct {
 	refuse   bool                        // answer 401
 	failPage int                         // answer 500 for this page of time entries
 	onPage   func(page int)              // called before a page of time entries is answered
+	// at: a status to answer, once, for the next request of a path
+	// (/v2/invoices): 429 (with Retry-After after), 401, 403.
+	at       map[string]int
 	requests int
 	agents   []string
 }
@@ -42,6 +45,7 @@ func newFakeHarvest(t *testing.T, token, account string) (*fakeHarvest, *httptes
 	for _, l := range []string{"users", "clients", "projects"} {
 		f.lists[l] = load(t, l)
 	}
+	f.lists["invoices"] = []map[string]any{} // none unless a test loads them (invoices_test.go)
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -74,6 +78,15 @@ func (f *fakeHarvest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed or invalid for other reasons."}`)
 		return
+	case f.at[r.URL.Path] != 0:
+		status := f.at[r.URL.Path]
+		delete(f.at, r.URL.Path)
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", f.after)
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"error":%q}`, http.StatusText(status))
+		return
 	case r.Header.Get("Harvest-Account-Id") != f.account:
 		w.WriteHeader(http.StatusForbidden)
 		return
@@ -94,15 +107,25 @@ func (f *fakeHarvest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	dated := "spent_date" // from and to: an entry's spent_date, an invoice's issue_date
+	if name == "invoices" {
+		dated = "issue_date"
+	}
 	var sel []map[string]any
 	for _, it := range items {
 		if s := q.Get("updated_since"); s != "" && it["updated_at"].(string) < s {
 			continue
 		}
-		if d := q.Get("from"); d != "" && it["spent_date"].(string) < d {
+		if d := q.Get("from"); d != "" && it[dated].(string) < d {
 			continue
 		}
-		if d := q.Get("to"); d != "" && it["spent_date"].(string) > d {
+		if d := q.Get("to"); d != "" && it[dated].(string) > d {
+			continue
+		}
+		if c := q.Get("client_id"); c != "" && strconv.FormatFloat(it["client"].(map[string]any)["id"].(float64), 'f', -1, 64) != c {
+			continue
+		}
+		if b := q.Get("is_billed"); b != "" && fmt.Sprint(it["is_billed"]) != b {
 			continue
 		}
 		sel = append(sel, it)
@@ -156,6 +179,28 @@ func (f *fakeHarvest) edit(id float64, fields map[string]any) {
 		}
 	}
 	f.t.Fatalf("no entry %v", id)
+}
+
+// editInvoice changes invoice id (change gets it whole) and stamps its
+// updated_at now, as an edit in Harvest does.
+func (f *fakeHarvest) editInvoice(id float64, change func(inv map[string]any)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, inv := range f.lists["invoices"] {
+		if inv["id"] == id {
+			change(inv)
+			inv["updated_at"] = time.Now().UTC().Format(time.RFC3339)
+			return
+		}
+	}
+	f.t.Fatalf("no invoice %v", id)
+}
+
+// removeInvoice deletes invoice id, which Harvest then no longer lists.
+func (f *fakeHarvest) removeInvoice(id float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lists["invoices"] = slices.DeleteFunc(f.lists["invoices"], func(inv map[string]any) bool { return inv["id"] == id })
 }
 
 // remove deletes entry id, which Harvest then no longer lists.

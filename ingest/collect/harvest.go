@@ -19,7 +19,8 @@ import (
 // harvestTool pulls Harvest API v2 (https://help.getharvest.com/api-v2/):
 // users, clients and projects (those changed since the cursor), then time
 // entries changed since the cursor and every entry of the window, which
-// tells the Collector what was deleted (Harvest does not report deletions).
+// tells the Collector what was deleted (Harvest does not report deletions),
+// then invoices the same way, as invoice lines (harvest_invoices.go).
 // docs/sources.md has the field mapping.
 type harvestTool struct{}
 
@@ -120,6 +121,9 @@ type harvestPull struct {
 	// byName: the token may not list users, clients or projects (a 403 for
 	// a member's token), so entries name them and the importer resolves.
 	byName bool
+	// billed: the entries read so far that name an invoice, for the
+	// invoice lines (harvest_invoices.go).
+	billed billedWork
 }
 
 func (h harvestTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
@@ -127,7 +131,7 @@ func (h harvestTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, err
 	if base == "" {
 		base = HarvestURL
 	}
-	hp := &harvestPull{p: p, out: out, base: strings.TrimRight(base, "/")}
+	hp := &harvestPull{p: p, out: out, base: strings.TrimRight(base, "/"), billed: billedWork{}}
 	next := Cursor{UpdatedSince: p.Now.Add(-cursorOverlap).UTC().Truncate(time.Second)}
 	changed := url.Values{}
 	if !p.Full {
@@ -146,6 +150,9 @@ func (h harvestTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, err
 		return Cursor{}, err
 	}
 	out.Listed("time_entry", p.Window)
+	if err := hp.invoices(ctx, changed); err != nil {
+		return Cursor{}, err
+	}
 	return next, nil
 }
 
@@ -265,6 +272,7 @@ func (hp *harvestPull) entry(e harvestEntry) (ingest.TimeEntry, *ingest.Refs, er
 	}
 	if e.Invoice != nil {
 		rec.InvoiceID = key("invoice", e.Invoice.ID)
+		hp.billed.add(e.Invoice.ID, e.Project.ID, rec.ExternalID)
 	}
 	if !hp.byName {
 		return rec, nil, nil

@@ -337,6 +337,11 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 		record = rec
 	case ingest.InvoiceLine:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
+		r.spanSeen[r.key("invoice_line\x00"+rec.ExternalID)] = struct{}{}
+		if why := ingest.CheckDate(rec.Date, r.now); why != "" && !rec.Deleted {
+			it.err = &ingest.RowError{File: r.src.Kind + " " + r.src.ID, Line: line, Field: "date",
+				Value: rec.Date.Format(time.DateOnly), Reason: why + " (" + rec.ExternalID + ")"}
+		}
 		record = rec
 	case ingest.Allocation:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
@@ -393,7 +398,7 @@ func (r *records) Listed(entity string, w Window) {
 	switch entity {
 	case "time_entry":
 		r.lists = append(r.lists, w)
-	case "allocation", "time_off":
+	case "allocation", "time_off", "invoice_line":
 		r.spans[entity] = append(r.spans[entity], w)
 	}
 }
@@ -498,10 +503,11 @@ func (r *records) tombstones() error {
 // spanTombstones finds the stored allocations and time off of this account
 // that overlap a window the Tool re-listed and that the listing did not
 // give: removed in the tool (Float, Runn and Forecast list only what is
-// live).
+// live); and the invoice lines dated in such a window (Harvest: an invoice
+// deleted, or a line removed from it).
 func (r *records) spanTombstones() error {
 	mine := "api:" + r.src.Account() + ":"
-	for _, entity := range []string{"allocation", "time_off"} {
+	for _, entity := range []string{"allocation", "time_off", "invoice_line"} {
 		wins := r.spans[entity]
 		if len(wins) == 0 {
 			continue
@@ -511,7 +517,11 @@ func (r *records) spanTombstones() error {
 		for _, w := range wins[1:] {
 			all.From, all.To = minTime(all.From, w.From), maxTime(all.To, w.To)
 		}
-		rows, err := r.q.Query(r.ctx, store.QueryText("source_spans_window"), store.Params{"table": e.Table, "org": r.src.Org,
+		query := "source_spans_window"
+		if entity == "invoice_line" {
+			query = "source_dates_window"
+		}
+		rows, err := r.q.Query(r.ctx, store.QueryText(query), store.Params{"table": e.Table, "org": r.src.Org,
 			"source": r.src.Kind, "from": all.From, "to": all.To})
 		if err != nil {
 			return fmt.Errorf("read the stored %s of %s: %w", e.Plural, r.src.Kind, err)
@@ -538,8 +548,11 @@ func (r *records) spanTombstones() error {
 			r.n++
 			meta := ingest.Meta{Org: r.src.Org, Source: r.src.Kind, ExternalID: id, Deleted: true}
 			var rec any = ingest.Allocation{Meta: meta, StartDate: start, EndDate: end}
-			if entity == "time_off" {
+			switch entity {
+			case "time_off":
 				rec = ingest.TimeOff{Meta: meta, StartDate: start, EndDate: end}
+			case "invoice_line":
+				rec = ingest.InvoiceLine{Meta: meta, Date: start}
 			}
 			r.tail = append(r.tail, ingest.Row{Line: r.n, Record: rec})
 		}
