@@ -113,3 +113,14 @@ func TestAgo(t *testing.T) {
 		}
 	}
 }
+
+// TestOverviewEmptyTileSaysItOnce: a tile without data says what is
+// missing once, not again under it as its empty sparkline's note.
+func TestOverviewEmptyTileSaysItOnce(t *testing.T) {
+	const missing = "No capacity in this range: import people."
+	tile := Tile{Name: "billable utilization", Value: "–", Empty: missing, Spark: emptyChart("spark-u", "", missing)}
+	page := mtRender(t, "overview", mtView, mtNames("client"), overviewBody{Tiles: []Tile{tile}})
+	if n := strings.Count(page, missing); n != 1 {
+		t.Errorf("the empty tile says %q %d times, want once", missing, n)
+	}
+}
