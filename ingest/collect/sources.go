@@ -50,7 +50,17 @@ type SourcesConfig struct {
 	Store  Store
 	Sealer *auth.Sealer
 	Now    func() time.Time // nil: time.Now
+	// Settle is how long a replica waits after claiming a sync lease
+	// before it reads who holds it, so that a claim another replica writes
+	// meanwhile is seen (lease); 0 means DefaultSettle.
+	Settle time.Duration
+	// Sleep waits d or until ctx ends; nil: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultSettle is SourcesConfig.Settle's default: far longer than an
+// INSERT of one row takes to become visible, far shorter than a sync.
+const DefaultSettle = 2 * time.Second
 
 // Sources keeps an org's sources in the store (ops.sources,
 // ops.source_state, ops.source_leases), their tokens sealed.
@@ -65,6 +75,21 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = DefaultSettle
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
 	return &Sources{cfg: cfg}, nil
 }
@@ -239,38 +264,50 @@ func (ss *Sources) saveState(ctx context.Context, st Status) error {
 	})
 }
 
-// lease tries to take the sync lease of a source for owner until until:
-// it writes its claim unless another owner's lease is still running, then
-// reads back who holds it. Two replicas that claim at the same moment both
-// write and the later version wins for both readers; one that reads before
-// the other writes may sync too (the keys make that harmless: no double
-// rows, only double work).
+// lease tries to take the sync lease of a source for owner until until.
+// Unless another owner's lease is still running, it writes its claim,
+// waits Settle, and reads back who holds it: the claim with the greatest
+// version. Two replicas that both found the lease free write their claims
+// within a few milliseconds of each other, well inside the wait, so both
+// read the same holder and only that one syncs. Only a replica that stalls
+// longer than Settle between finding the lease free and writing its claim
+// can still sync beside the holder; the records' keys make even that
+// harmless (no double rows, only double work).
 func (ss *Sources) lease(ctx context.Context, orgID, id, owner string, until time.Time) (bool, error) {
-	holder := func() (string, time.Time, error) {
-		rows, err := ss.cfg.Store.Query(ctx, store.QueryText("source_lease"), store.Params{"org": orgID, "source": id})
-		if err != nil || rows.Len() == 0 {
-			return "", time.Time{}, err
-		}
-		var who string
-		var till time.Time
-		err = rows.Scan(0, &who, &till)
-		return who, till, err
-	}
-	who, till, err := holder()
+	who, till, err := ss.holder(ctx, orgID, id)
 	if err != nil {
 		return false, err
 	}
-	now := ss.cfg.Now()
-	if who != "" && who != owner && till.After(now) {
+	if who != "" && who != owner && till.After(ss.cfg.Now()) {
 		return false, nil
 	}
-	if err := ss.cfg.Store.Insert(ctx, &store.Batch{
-		Table:   "ops.source_leases",
-		Columns: []string{"org_id", "source_id", "owner", "lease_until", "version"},
-		Values:  []any{[]string{orgID}, []string{id}, []string{owner}, []time.Time{until.UTC()}, []uint64{uint64(now.UnixMicro())}},
-	}); err != nil {
+	if err := ss.claim(ctx, orgID, id, owner, until); err != nil {
 		return false, err
 	}
-	who, _, err = holder()
+	if err := ss.cfg.Sleep(ctx, ss.cfg.Settle); err != nil {
+		return false, err
+	}
+	who, _, err = ss.holder(ctx, orgID, id)
 	return who == owner, err
+}
+
+// holder returns who holds a source's lease and until when ("" for none).
+func (ss *Sources) holder(ctx context.Context, orgID, id string) (string, time.Time, error) {
+	rows, err := ss.cfg.Store.Query(ctx, store.QueryText("source_lease"), store.Params{"org": orgID, "source": id})
+	if err != nil || rows.Len() == 0 {
+		return "", time.Time{}, err
+	}
+	var who string
+	var till time.Time
+	err = rows.Scan(0, &who, &till)
+	return who, till, err
+}
+
+// claim writes owner's claim on a source's lease, versioned by the clock.
+func (ss *Sources) claim(ctx context.Context, orgID, id, owner string, until time.Time) error {
+	return ss.cfg.Store.Insert(ctx, &store.Batch{
+		Table:   "ops.source_leases",
+		Columns: []string{"org_id", "source_id", "owner", "lease_until", "version"},
+		Values:  []any{[]string{orgID}, []string{id}, []string{owner}, []time.Time{until.UTC()}, []uint64{uint64(ss.cfg.Now().UnixMicro())}},
+	})
 }
