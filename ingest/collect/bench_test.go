@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,12 +20,12 @@ import (
 
 const benchEntries, benchPage = 100_000, 2000
 
-// benchHarvest serves benchEntries entries of 50 people on 10 projects over
+// benchHarvest serves entries time entries of 50 people on 10 projects over
 // 2023 and 2024 (about three a person-day), 2,000 a page, the pages encoded once beforehand so the server's
 // time is not measured; an updated_since list is empty.
-func benchHarvest(b *testing.B) *httptest.Server {
+func benchHarvest(b *testing.B, entries int) *httptest.Server {
 	var pages [][]byte
-	pageCount := benchEntries / benchPage
+	pageCount := entries / benchPage
 	for p := 1; p <= pageCount; p++ {
 		items := make([]map[string]any, 0, benchPage)
 		for i := (p - 1) * benchPage; i < p*benchPage; i++ {
@@ -40,7 +43,7 @@ func benchHarvest(b *testing.B) *httptest.Server {
 			next = p + 1
 		}
 		body, _ := json.Marshal(map[string]any{"time_entries": items, "per_page": benchPage, "page": p, "total_pages": pageCount,
-			"total_entries": benchEntries, "next_page": next, "links": map[string]any{"next": nil}})
+			"total_entries": entries, "next_page": next, "links": map[string]any{"next": nil}})
 		pages = append(pages, body)
 	}
 	empty := func(name string) []byte { return []byte(`{"` + name + `":[],"next_page":null,"links":{"next":null}}`) }
@@ -62,7 +65,7 @@ func benchHarvest(b *testing.B) *httptest.Server {
 // then an incremental sync with nothing new (the last 60 days hold none of
 // them); and the baseline, the CSV import of the same 100k entries.
 func BenchmarkHarvestSync(b *testing.B) {
-	srv := benchHarvest(b)
+	srv := benchHarvest(b, benchEntries)
 	b.Run("full-100k", func(b *testing.B) {
 		for i := range b.N {
 			orgID := fmt.Sprintf("bench-full-%d-%d", time.Now().UnixNano(), i)
@@ -118,6 +121,56 @@ func BenchmarkHarvestSync(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHarvestSyncMemory: the most live Go heap a full sync adds, for
+// 20k, 50k and 100k entries: the runtime's live heap as its last GC
+// marked it (/gc/heap/live:bytes), sampled every 5 ms, less the live heap
+// after a GC before the sync, which holds the fake server's encoded pages
+// (peak_live_MB). Flat in the entries means pages are dropped as they are
+// written.
+func BenchmarkHarvestSyncMemory(b *testing.B) {
+	for _, n := range []int{20_000, 50_000, 100_000, 200_000} {
+		srv := benchHarvest(b, n)
+		b.Run(fmt.Sprintf("full-%dk", n/1000), func(b *testing.B) {
+			for i := range b.N {
+				orgID := fmt.Sprintf("bench-mem-%d-%d", time.Now().UnixNano(), i)
+				r := newBenchRig(b, orgID)
+				src := r.addBench(b, orgID, srv.URL)
+				live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+				runtime.GC()
+				metrics.Read(live)
+				base := live[0].Value.Uint64()
+				var peak atomic.Uint64
+				stop := make(chan struct{})
+				sampled := make(chan struct{})
+				go func() {
+					defer close(sampled)
+					s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+					for {
+						metrics.Read(s)
+						if v := s[0].Value.Uint64(); v > peak.Load() {
+							peak.Store(v)
+						}
+						select {
+						case <-stop:
+							return
+						case <-time.After(5 * time.Millisecond):
+						}
+					}
+				}()
+				b.StartTimer()
+				res, err := r.col.Sync(b.Context(), orgID, src.ID, false)
+				b.StopTimer()
+				close(stop)
+				<-sampled
+				if err != nil || res.Added != n {
+					b.Fatalf("full sync: %v %+v", err, res.Added)
+				}
+				b.ReportMetric(float64(peak.Load()-min(base, peak.Load()))/1e6, "peak_live_MB")
+			}
+		})
+	}
 }
 
 func newBenchRig(b *testing.B, orgID string) *rig {
