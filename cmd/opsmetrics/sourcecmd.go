@@ -115,6 +115,12 @@ says where each tool shows its token and account id.`)
 			}
 		}
 		src, err = col.Sources().Add(ctx, src, token)
+		var bad *collect.BadSourceError
+		if errors.As(err, &bad) || errors.Is(err, collect.ErrUnknownKind) {
+			// The command was given something it cannot take: a usage error.
+			fmt.Fprintf(e.stderr, "opsmetrics source add: %v\n", err)
+			return 2
+		}
 		if err != nil {
 			return fail(e, err)
 		}

@@ -92,9 +92,10 @@ func TestSourceCommands(t *testing.T) {
 		}
 		return out
 	}
-	do(1, "source", "add", "--org", "acme", "--kind", "harvest", "--token-file", tokenFile, "--account-id", "123456")
+	// An unknown org or kind is a usage error (2), as for every command.
+	do(2, "source", "add", "--org", "acme", "--kind", "harvest", "--token-file", tokenFile, "--account-id", "123456")
 	do(0, "org", "set", "--org", "acme", "--name", "Acme")
-	do(1, "source", "add", "--org", "acme", "--kind", "harvst", "--token-file", tokenFile, "--account-id", "123456")
+	do(2, "source", "add", "--org", "acme", "--kind", "harvst", "--token-file", tokenFile, "--account-id", "123456")
 	id := strings.TrimSpace(do(0, "source", "add", "--org", "acme", "--kind", "harvest", "--token-file", tokenFile,
 		"--account-id", "123456", "--base-url", srv.URL, "--since", "2017-01-01"))
 	if !strings.HasPrefix(id, "src_") {
