@@ -33,13 +33,11 @@ const (
 type fakeClockify struct {
 	t  *testing.T
 	mu sync.Mutex
+	gate
 
 	users, clients, projects, entries []map[string]any
-	maxPage                           int    // entries a report page holds at most
-	tooMany                           int    // answer this many next requests with 429
-	after                             string // their Retry-After
-	refuse                            bool   // answer 401
-	forbid                            bool   // answer 403 to the lists, as for a member's key
+	maxPage                           int  // entries a report page holds at most
+	forbid                            bool // answer 403 to the lists, as for a member's key
 	reports                           []map[string]any
 }
 
@@ -63,16 +61,8 @@ func newFakeClockify(t *testing.T) (*fakeClockify, *httptest.Server) {
 func (f *fakeClockify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case f.refuse || r.Header.Get("X-Api-Key") != clockifyToken:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"message":"Full authentication is required to access this resource","code":1000}`)
-		return
-	case f.tooMany > 0:
-		f.tooMany--
-		w.Header().Set("Retry-After", f.after)
-		w.WriteHeader(http.StatusTooManyRequests)
+	if !f.pass(w, r.Header.Get("X-Api-Key") == clockifyToken,
+		`{"message":"Full authentication is required to access this resource","code":1000}`) {
 		return
 	}
 	api := "/api/v1/workspaces/" + clockifyWS + "/"

@@ -215,3 +215,44 @@ func (f *fakeHarvest) set(change func(f *fakeHarvest)) {
 	defer f.mu.Unlock()
 	change(f)
 }
+
+// gate is what every fake tool but Harvest answers before its own routes:
+// a 401 with the tool's own refusal body, and on demand 429s with
+// Retry-After. Its fields are set under the fake's lock (set).
+type gate struct {
+	tooMany int    // answer this many next requests with 429
+	after   string // their Retry-After
+	refuse  bool   // answer 401
+}
+
+// pass sets the JSON content type and answers w itself, returning false,
+// when g refuses the request (refuse, or authorized false: not the fake's
+// credential) or a 429 is due; true lets the fake answer.
+func (g *gate) pass(w http.ResponseWriter, authorized bool, refusal string) bool {
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case g.refuse || !authorized:
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, refusal)
+		return false
+	case g.tooMany > 0:
+		g.tooMany--
+		w.Header().Set("Retry-After", g.after)
+		w.WriteHeader(http.StatusTooManyRequests)
+		return false
+	}
+	return true
+}
+
+// shiftDates moves the YYYY-MM-DD fields keys of items from the week of
+// floatAnchor, around which the bookings' testdata is written, to this
+// week, so that they lie in the window a sync re-lists.
+func shiftDates(items []map[string]any, keys ...string) {
+	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
+	for _, it := range items {
+		for _, k := range keys {
+			d, _ := time.Parse(time.DateOnly, it[k].(string))
+			it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
+		}
+	}
+}

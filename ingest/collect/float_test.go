@@ -2,7 +2,6 @@ package collect_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,12 +28,10 @@ type fakeFloat struct {
 	t     *testing.T
 	token string
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	gate
 	lists    map[string][]map[string]any // people, clients, projects, tasks, timeoffs
 	maxPage  int                         // the most items a page holds (Float: 200)
-	tooMany  int                         // answer this many next requests with 429
-	after    string                      // their Retry-After
-	refuse   bool                        // answer 401
 	requests []string                    // path?query of each request
 }
 
@@ -49,7 +46,6 @@ func thisMonday() time.Time {
 
 func newFakeFloat(t *testing.T, token string) (*fakeFloat, *httptest.Server) {
 	f := &fakeFloat{t: t, token: token, maxPage: 200, lists: map[string][]map[string]any{}}
-	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
 	for _, name := range []string{"people", "clients", "projects", "tasks", "timeoffs"} {
 		b, err := os.ReadFile("testdata/float/" + name + ".json")
 		if err != nil {
@@ -60,12 +56,7 @@ func newFakeFloat(t *testing.T, token string) (*fakeFloat, *httptest.Server) {
 			t.Fatal(err)
 		}
 		if name == "tasks" || name == "timeoffs" {
-			for _, it := range items {
-				for _, k := range []string{"start_date", "end_date"} {
-					d, _ := time.Parse(time.DateOnly, it[k].(string))
-					it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
-				}
-			}
+			shiftDates(items, "start_date", "end_date")
 		}
 		f.lists[name] = items
 	}
@@ -78,16 +69,8 @@ func (f *fakeFloat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r.URL.Path+"?"+r.URL.RawQuery)
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case f.refuse || r.Header.Get("Authorization") != "Bearer "+f.token:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"name":"Unauthorized","message":"Your request was made with invalid credentials.","code":0,"status":401}`)
-		return
-	case f.tooMany > 0:
-		f.tooMany--
-		w.Header().Set("Retry-After", f.after)
-		w.WriteHeader(http.StatusTooManyRequests)
+	if !f.pass(w, r.Header.Get("Authorization") == "Bearer "+f.token,
+		`{"name":"Unauthorized","message":"Your request was made with invalid credentials.","code":0,"status":401}`) {
 		return
 	}
 	items, ok := f.lists[strings.TrimPrefix(r.URL.Path, "/v3/")]

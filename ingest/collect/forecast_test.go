@@ -26,17 +26,14 @@ type fakeForecast struct {
 	token   string
 	account string
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	gate
 	lists   map[string][]map[string]any
-	tooMany int
-	after   string
-	refuse  bool
 	changed bool // answer /assignments with a shape it no longer has
 }
 
 func newFakeForecast(t *testing.T, token, account string) (*fakeForecast, *httptest.Server) {
 	f := &fakeForecast{t: t, token: token, account: account, lists: map[string][]map[string]any{}}
-	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
 	for _, name := range []string{"people", "placeholders", "clients", "projects", "assignments"} {
 		b, err := os.ReadFile("testdata/forecast/" + name + ".json")
 		if err != nil {
@@ -47,12 +44,7 @@ func newFakeForecast(t *testing.T, token, account string) (*fakeForecast, *httpt
 			t.Fatal(err)
 		}
 		if name == "assignments" {
-			for _, it := range page[name] {
-				for _, k := range []string{"start_date", "end_date"} {
-					d, _ := time.Parse(time.DateOnly, it[k].(string))
-					it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
-				}
-			}
+			shiftDates(page[name], "start_date", "end_date")
 		}
 		f.lists[name] = page[name]
 	}
@@ -64,19 +56,11 @@ func newFakeForecast(t *testing.T, token, account string) (*fakeForecast, *httpt
 func (f *fakeForecast) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case f.refuse || r.Header.Get("Authorization") != "Bearer "+f.token:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"reason":"Unauthorized"}`)
+	if !f.pass(w, r.Header.Get("Authorization") == "Bearer "+f.token, `{"reason":"Unauthorized"}`) {
 		return
-	case r.Header.Get("Forecast-Account-ID") != f.account:
+	}
+	if r.Header.Get("Forecast-Account-ID") != f.account {
 		w.WriteHeader(http.StatusForbidden)
-		return
-	case f.tooMany > 0:
-		f.tooMany--
-		w.Header().Set("Retry-After", f.after)
-		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
 	name := strings.Trim(r.URL.Path, "/")

@@ -25,18 +25,15 @@ type fakeRunn struct {
 	t     *testing.T
 	token string
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	gate
 	lists    map[string][]map[string]any
 	maxPage  int
-	tooMany  int
-	after    string
-	refuse   bool
 	requests []string
 }
 
 func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 	f := &fakeRunn{t: t, token: token, maxPage: 200, lists: map[string][]map[string]any{}}
-	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
 	for _, name := range []string{"people", "contracts", "roles", "clients", "projects", "assignments"} {
 		b, err := os.ReadFile("testdata/runn/" + name + ".json")
 		if err != nil {
@@ -47,12 +44,7 @@ func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 			t.Fatal(err)
 		}
 		if name == "assignments" {
-			for _, it := range items {
-				for _, k := range []string{"startDate", "endDate"} {
-					d, _ := time.Parse(time.DateOnly, it[k].(string))
-					it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
-				}
-			}
+			shiftDates(items, "startDate", "endDate")
 		}
 		f.lists[name] = items
 	}
@@ -65,20 +57,13 @@ func (f *fakeRunn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r.URL.Path+"?"+r.URL.RawQuery)
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case f.refuse || r.Header.Get("Authorization") != "Bearer "+f.token:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"statusCode":401,"error":"Unauthorized","message":"Invalid API token"}`)
+	if !f.pass(w, r.Header.Get("Authorization") == "Bearer "+f.token,
+		`{"statusCode":401,"error":"Unauthorized","message":"Invalid API token"}`) {
 		return
-	case r.Header.Get("Accept-Version") != "1.0.0":
+	}
+	if r.Header.Get("Accept-Version") != "1.0.0" {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprint(w, `{"statusCode":400,"error":"Bad Request","message":"Accept-Version header is required"}`)
-		return
-	case f.tooMany > 0:
-		f.tooMany--
-		w.Header().Set("Retry-After", f.after)
-		w.WriteHeader(http.StatusTooManyRequests)
 		return
 	}
 	items, ok := f.lists[strings.Trim(r.URL.Path, "/")]

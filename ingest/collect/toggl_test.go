@@ -3,7 +3,6 @@ package collect_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -40,16 +39,14 @@ type fakeToggl struct {
 	workspace string
 	me        float64 // the token owner's user id
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	gate
 	ws       map[string]any
 	users    []map[string]any
 	clients  []map[string]any
 	projects []map[string]any
 	entries  []map[string]any
-	maxPage  int    // rows per report page (Toggl: 50)
-	tooMany  int    // answer this many next requests with 429
-	after    string // their Retry-After
-	refuse   bool   // answer 401
+	maxPage  int // rows per report page (Toggl: 50)
 	searches []map[string]any
 	agents   []string
 }
@@ -79,17 +76,8 @@ func (f *fakeToggl) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.agents = append(f.agents, r.UserAgent())
-	w.Header().Set("Content-Type", "application/json")
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(f.token+":api_token"))
-	switch {
-	case f.refuse || r.Header.Get("Authorization") != auth:
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `"Incorrect username and/or password"`)
-		return
-	case f.tooMany > 0:
-		f.tooMany--
-		w.Header().Set("Retry-After", f.after)
-		w.WriteHeader(http.StatusTooManyRequests)
+	if !f.pass(w, r.Header.Get("Authorization") == auth, `"Incorrect username and/or password"`) {
 		return
 	}
 	wsPath := "/api/v9/workspaces/" + f.workspace
