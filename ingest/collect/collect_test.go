@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -371,5 +374,22 @@ func TestHarvestKilledMidway(t *testing.T) {
 	rows.Scan(0, &done, &open)
 	if done != 1 || open != 0 {
 		t.Errorf("batches: %d done, %d neither done nor failed; want 1 and 0", done, open)
+	}
+}
+
+// TestHarvestBadPaging: a page whose next_page or links are not what
+// Harvest documents fails the sync, rather than ending the listing there,
+// which would read the rest of the account as deleted.
+func TestHarvestBadPaging(t *testing.T) {
+	const orgID = "hv-bad-paging"
+	r := newRig(t, orgID)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		name := strings.TrimPrefix(req.URL.Path, "/v2/")
+		fmt.Fprintf(w, `{%q:[],"next_page":"two","links":{"next":null}}`, name)
+	}))
+	t.Cleanup(srv.Close)
+	src := r.add(t, orgID, srv.URL)
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err == nil || !strings.Contains(err.Error(), "next_page") {
+		t.Errorf("a page with next_page \"two\": %v, want the sync to fail naming next_page", err)
 	}
 }

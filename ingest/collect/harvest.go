@@ -307,12 +307,20 @@ func list[T any](ctx context.Context, hp *harvestPull, path, field string, q url
 				return err
 			}
 		}
+		// A page that names its next one in a shape Harvest does not
+		// document fails the sync: ending the listing there would read the
+		// rest of the account as deleted, and a next page that is not
+		// after this one would never end.
 		var pg harvestPage
-		if raw, ok := body["next_page"]; ok {
-			_ = json.Unmarshal(raw, &pg.NextPage)
+		for key, v := range map[string]any{"next_page": &pg.NextPage, "links": &pg.Links} {
+			if raw, ok := body[key]; ok {
+				if err := json.Unmarshal(raw, v); err != nil {
+					return fmt.Errorf("harvest %s page %d: %s: %w", path, page, key, err)
+				}
+			}
 		}
-		if raw, ok := body["links"]; ok {
-			_ = json.Unmarshal(raw, &pg.Links)
+		if pg.NextPage != nil && *pg.NextPage <= page {
+			return fmt.Errorf("harvest %s page %d: next_page %d is not after it", path, page, *pg.NextPage)
 		}
 		next = ""
 		switch {
