@@ -93,3 +93,17 @@ type Mapped struct {
 type Mapper interface {
 	Map(ctx context.Context, d Delivery, m Mapping) (Mapped, error)
 }
+
+// API reads the tool's REST API with the hook's token, for what events
+// leave out (Asana's carry only ids). Path is relative to the tool's API
+// base ("/tasks/1204"); v is the decoded JSON answer.
+type API interface {
+	Get(ctx context.Context, path string, v any) error
+}
+
+// MapperOf returns tool's Mapper; api is nil when the hook has no token.
+func MapperOf(tool string, api API) (Mapper, bool) {
+	switch tool {
+	}
+	return nil, false
+}
