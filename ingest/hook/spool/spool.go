@@ -126,6 +126,17 @@ type mark struct {
 	off int64
 }
 
+// file is what the committer writes a segment through: an *os.File, or in
+// tests one whose writes fail.
+type file interface {
+	io.WriterAt
+	Sync() error
+	Truncate(size int64) error
+	Close() error
+}
+
+var _ file = (*os.File)(nil)
+
 // request is one waiting Append.
 type request struct {
 	data     []byte
@@ -158,8 +169,8 @@ type Spool struct {
 	exited chan struct{} // closed when the committer returns
 
 	// The committer's own.
-	w        *os.File // the last segment's write handle
-	next     uint64   // the seq the next record gets
+	w        file   // the last segment's write handle
+	next     uint64 // the seq the next record gets
 	buf      []byte
 	maxBatch int // records a group may hold; 0 is any (1 makes the fsync-per-record baseline)
 

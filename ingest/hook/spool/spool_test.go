@@ -504,3 +504,10 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// queued is how many Appends wait for the committer.
+func (s *Spool) queued() int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return len(s.queue)
+}
