@@ -511,3 +511,46 @@ func (s *Spool) queued() int {
 	defer s.qmu.Unlock()
 	return len(s.queue)
 }
+
+// Damage in an earlier segment cuts only the rest of that segment: later
+// segments are whole and their records are still delivered.
+func TestDamageInEarlierSegment(t *testing.T) {
+	dir := t.TempDir()
+	cfg, _ := testConfig(t, dir)
+	cfg.SegmentBytes = 4096
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As in TestSegmentsRotateAndAckedOnesAreDeleted: segments 1-4, 5-8, 9-10.
+	appendN(t, s, 1, 10, 1000)
+	s.Close()
+	// Record 2 starts at 8 + 1024 = 1032; a byte of its data at 1032 + 24 + 100.
+	path := filepath.Join(dir, segName(1))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[1032+24+100] ^= 0x80
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2 := mustOpen(t, cfg)
+	want := append([]uint64{1}, seqRange(5, 10)...)
+	equalSeqs(t, "after damage in record 2", seqs(t, readAll(t, s2), 1000), want)
+	got, _ := s2.Read(2, 2)
+	equalSeqs(t, "Read(2, 2) from inside the cut", seqs(t, got, 1000), []uint64{5, 6})
+	// 7 pending of 1024 bytes.
+	if st := s2.Stats(); st.Pending != 7 || st.PendingBytes != 7*1024 {
+		t.Errorf("Stats: %+v, want 7 pending, 7168 bytes", st)
+	}
+	appendN(t, s2, 11, 1, 1000)
+	if err := s2.Ack(3); err != nil {
+		t.Fatalf("Ack(3) inside the cut: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("segment 1 is wholly acked and still there: %v", err)
+	}
+	got, _ = s2.Read(0, 1)
+	equalSeqs(t, "Read after Ack(3)", seqs(t, got, 1000), []uint64{5})
+}
