@@ -280,6 +280,9 @@ func (s *Spool) replay() error {
 		s.w = w
 	}
 	s.oldest = s.recordAt(s.acked + 1)
+	if s.committed > s.acked {
+		s.notify <- struct{}{} // what a past process left is work too
+	}
 	return nil
 }
 
@@ -595,15 +598,17 @@ func (s *Spool) setBroken(err error) {
 	s.mu.Unlock()
 }
 
-// Notify returns a channel that receives after records are appended. Sends
-// never block and coalesce: one receive may stand for many Appends, so the
-// reader reads until Read returns nothing.
+// Notify returns a channel that receives after records are appended, and
+// once after Open when records are pending from before. Sends never block
+// and coalesce: one receive may stand for many Appends, so the reader reads
+// until Read returns nothing.
 func (s *Spool) Notify() <-chan struct{} { return s.notify }
 
 // Read returns up to max unacked records with seq > after, in seq order;
 // none when there are none. The records' Data are copies. It returns
 // ErrClosed after Close, and an error naming the segment when a record
-// written since Open no longer matches its CRC.
+// written since Open no longer matches its CRC. New records wait to become
+// readable while a Read copies, so max should be what one apply takes.
 func (s *Spool) Read(after uint64, max int) ([]Record, error) {
 	if max <= 0 {
 		return nil, fmt.Errorf("spool: read max %d is not positive", max)

@@ -201,6 +201,11 @@ func TestReopenKeepsUnacked(t *testing.T) {
 	}
 
 	s2 := mustOpen(t, cfg)
+	select {
+	case <-s2.Notify():
+	default:
+		t.Error("no signal after reopening with 6 pending records")
+	}
 	equalSeqs(t, "after reopen", seqs(t, readAll(t, s2), 100), seqRange(5, 10))
 	// 6 pending of 24 + 100 bytes: 6 × 124 = 744.
 	if st := s2.Stats(); st.Pending != 6 || st.PendingBytes != 744 {
@@ -215,6 +220,11 @@ func TestReopenKeepsUnacked(t *testing.T) {
 	}
 	s2.Close()
 	s3 := mustOpen(t, cfg)
+	select {
+	case <-s3.Notify():
+		t.Error("signalled after reopening with nothing pending")
+	default:
+	}
 	if recs := readAll(t, s3); len(recs) != 0 {
 		t.Errorf("reopen after acking all: %d records", len(recs))
 	}
