@@ -241,15 +241,36 @@ func lastSegment(t *testing.T, dir string) string {
 	return m[len(m)-1]
 }
 
-func TestTornTailIsCut(t *testing.T) {
-	dir := t.TempDir()
-	cfg, lb := testConfig(t, dir)
+// fill writes records 1 to n of size bytes into a new spool and closes it.
+func fill(t *testing.T, cfg Config, n, size int) {
+	t.Helper()
 	s, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, s, 1, 5, 50)
-	s.Close()
+	appendN(t, s, 1, n, size)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flipBit damages the byte at off in path.
+func flipBit(t *testing.T, path string, off int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[off] ^= 0x01
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTornTailIsCut(t *testing.T) {
+	dir := t.TempDir()
+	cfg, lb := testConfig(t, dir)
+	fill(t, cfg, 5, 50)
 	// Each record is 24 + 50 = 74 bytes after the 8-byte magic: the file is
 	// 8 + 5 × 74 = 378 bytes; cutting 30 leaves record 5 with 44 of its 74.
 	seg := lastSegment(t, dir)
@@ -276,22 +297,9 @@ func TestTornTailIsCut(t *testing.T) {
 func TestFlippedByteCutsRestOfSegment(t *testing.T) {
 	dir := t.TempDir()
 	cfg, lb := testConfig(t, dir)
-	s, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	appendN(t, s, 1, 5, 50)
-	s.Close()
+	fill(t, cfg, 5, 50)
 	// Record 3 starts at 8 + 2 × 74 = 156; its data at 156 + 24 = 180.
-	seg := lastSegment(t, dir)
-	b, err := os.ReadFile(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[180+7] ^= 0x01
-	if err := os.WriteFile(seg, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	flipBit(t, lastSegment(t, dir), 180+7)
 	s2 := mustOpen(t, cfg)
 	equalSeqs(t, "after a flipped byte in record 3", seqs(t, readAll(t, s2), 50), seqRange(1, 2))
 	if log := lb.String(); !strings.Contains(log, "crc mismatch at seq 3") || !strings.Contains(log, "kept_through_seq=2") {
@@ -528,23 +536,11 @@ func TestDamageInEarlierSegment(t *testing.T) {
 	dir := t.TempDir()
 	cfg, _ := testConfig(t, dir)
 	cfg.SegmentBytes = 4096
-	s, err := Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// As in TestSegmentsRotateAndAckedOnesAreDeleted: segments 1-4, 5-8, 9-10.
-	appendN(t, s, 1, 10, 1000)
-	s.Close()
+	fill(t, cfg, 10, 1000)
 	// Record 2 starts at 8 + 1024 = 1032; a byte of its data at 1032 + 24 + 100.
 	path := filepath.Join(dir, segName(1))
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[1032+24+100] ^= 0x80
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	flipBit(t, path, 1032+24+100)
 	s2 := mustOpen(t, cfg)
 	want := append([]uint64{1}, seqRange(5, 10)...)
 	equalSeqs(t, "after damage in record 2", seqs(t, readAll(t, s2), 1000), want)
