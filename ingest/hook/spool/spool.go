@@ -20,7 +20,7 @@
 // Appends that wait at the same time share one write and one fsync (group
 // commit). An Append that returned an error left nothing readable: a failed
 // write is truncated away (if even that fails, the spool refuses every
-// later call). On Open, a segment's tail that is short (a write a crash cut)
+// later Append). On Open, a segment's tail that is short (a write a crash cut)
 // or fails its CRC is cut off and logged, never returned; records after it
 // in that segment are cut with it, earlier ones are kept. Records at or
 // below the acked seq are never returned again, and segments holding only
