@@ -256,14 +256,7 @@ func asanaSection(t *asanaTask, project string) string {
 }
 
 func asanaDue(t *asanaTask) (*time.Time, error) {
-	if t.DueOn == nil || *t.DueOn == "" {
-		return nil, nil
-	}
-	due, err := parseDate(*t.DueOn)
-	if err != nil {
-		return nil, fmt.Errorf("asana: task %s: field due_on: bad value %q", t.GID, *t.DueOn)
-	}
-	return due, nil
+	return optDate("asana", "data.due_on of task "+t.GID, t.DueOn, parseDate)
 }
 
 // asanaDeliverable is the fetched task's deliverable: delivered when

@@ -92,7 +92,10 @@ func (githubMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error
 		out.Records = append(out.Records, tombstone(key, at))
 		return out, nil
 	}
-	due, err := githubDue("issue.milestone.due_on", is.Milestone)
+	var due *time.Time
+	if is.Milestone != nil {
+		due, err = optDate("github", "issue.milestone.due_on", is.Milestone.DueOn, instantDate)
+	}
 	if err != nil {
 		return Mapped{}, err
 	}
@@ -127,7 +130,10 @@ func (githubMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error
 		// the payload's milestone is the one added or removed
 		var moved *time.Time
 		if p.Action == "milestoned" {
-			if moved, err = githubDue("milestone.due_on", p.Milestone); err != nil {
+			if p.Milestone == nil {
+				return Mapped{}, errField("github", "milestone", nil)
+			}
+			if moved, err = optDate("github", "milestone.due_on", p.Milestone.DueOn, instantDate); err != nil {
 				return Mapped{}, err
 			}
 		}
@@ -158,18 +164,4 @@ func (githubMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error
 	}
 	out.Records = append(out.Records, deliverable(key, is.Title, target, due, deliveredAt, at))
 	return out, nil
-}
-
-// githubDue reads a milestone's due_on as its date.
-func githubDue(field string, ms *struct {
-	DueOn *string `json:"due_on"`
-}) (*time.Time, error) {
-	if ms == nil || ms.DueOn == nil || *ms.DueOn == "" {
-		return nil, nil
-	}
-	t, err := parseTime(*ms.DueOn)
-	if err != nil {
-		return nil, errField("github", field, *ms.DueOn)
-	}
-	return dateOf(t), nil
 }

@@ -94,7 +94,7 @@ func (jiraMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error) 
 	if p.User != nil {
 		actor = p.User.DisplayName
 	}
-	due, err := jiraDate("issue.fields.duedate", f.DueDate)
+	due, err := optDate("jira", "issue.fields.duedate", f.DueDate, parseDate)
 	if err != nil {
 		return Mapped{}, err
 	}
@@ -132,7 +132,7 @@ func (jiraMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error) 
 				m.apply(transition{id: id, typ: ingest.EventStatusChanged, at: at, deliverable: key, target: target,
 					from: from, to: *it.ToString, done: done && *it.ToString == f.Status.Name, actor: actor}, &out)
 			case "duedate":
-				to, err := jiraDate("changelog.items["+strconv.Itoa(i)+"].to", it.To)
+				to, err := optDate("jira", "changelog.items["+strconv.Itoa(i)+"].to", it.To, parseDate)
 				if err != nil {
 					return Mapped{}, err
 				}
@@ -161,16 +161,4 @@ func (jiraMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error) 
 	}
 	out.Records = append(out.Records, deliverable(key, f.Summary, target, due, deliveredAt, at))
 	return out, nil
-}
-
-// jiraDate reads a Jira date field ("2025-03-14", or null).
-func jiraDate(field string, s *string) (*time.Time, error) {
-	if s == nil || *s == "" {
-		return nil, nil
-	}
-	d, err := parseDate(*s)
-	if err != nil {
-		return nil, errField("jira", field, *s)
-	}
-	return d, nil
 }

@@ -194,6 +194,28 @@ func dateOf(t time.Time) *time.Time {
 	return &d
 }
 
+// instantDate reads an RFC 3339 due instant as its date (dateOf).
+func instantDate(s string) (*time.Time, error) {
+	t, err := parseTime(s)
+	if err != nil {
+		return nil, err
+	}
+	return dateOf(t), nil
+}
+
+// optDate reads an optional due field of tool with parse: null or "" is no
+// due date, a value parse rejects an error naming field.
+func optDate(tool, field string, s *string, parse func(string) (*time.Time, error)) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	d, err := parse(*s)
+	if err != nil {
+		return nil, errField(tool, field, *s)
+	}
+	return d, nil
+}
+
 // parseDate reads a "2006-01-02" date (Jira duedate, Asana due_on).
 func parseDate(s string) (*time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
