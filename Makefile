@@ -13,7 +13,8 @@ APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 FUZZ_TARGETS := ./ingest/harvest:FuzzHarvest ./ingest/toggl:FuzzToggl ./ingest/clockify:FuzzClockify \
 	./ingest/canonical:FuzzCSV ./ingest/canonical:FuzzNDJSON ./ingest/canonical:FuzzJSON \
 	./ingest/canonical:FuzzScanObject ./ingest:FuzzParseDecimal ./ingest:FuzzParseDuration \
-	./ingest:FuzzParseDate ./ingest:FuzzParseClock ./ingest:FuzzCSVReader ./ingest:FuzzScanPlain
+	./ingest:FuzzParseDate ./ingest:FuzzParseClock ./ingest:FuzzCSVReader ./ingest:FuzzScanPlain \
+	./ingest/hook:FuzzJira ./ingest/hook:FuzzClickUp ./ingest/hook:FuzzAsana ./ingest/hook:FuzzTrello ./ingest/hook:FuzzGitHub
 # A count, not a duration: with a duration, Go 1.26's fuzzer can fail a
 # clean run with "context deadline exceeded" when the time runs out while a
 # worker is busy (go.dev/issue/75804, fixed in Go 1.27). 50,000 inputs take

@@ -102,8 +102,21 @@ type API interface {
 }
 
 // MapperOf returns tool's Mapper; api is nil when the hook has no token.
+// Jira's and GitHub's events carry the whole issue and need no API; ClickUp,
+// Trello and Asana send only what changed, and write deliverable rows only
+// with api (docs/hook-mapping.md).
 func MapperOf(tool string, api API) (Mapper, bool) {
 	switch tool {
+	case "jira":
+		return jiraMapper{}, true
+	case "clickup":
+		return clickupMapper{api: api}, true
+	case "asana":
+		return asanaMapper{api: api}, true
+	case "trello":
+		return trelloMapper{api: api}, true
+	case "github":
+		return githubMapper{}, true
 	}
 	return nil, false
 }
