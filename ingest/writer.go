@@ -68,7 +68,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 var _ org.Writer = (*Writer)(nil)
 
 // Write inserts records, a slice of one entity's Record type ([]TimeEntry,
-// []Person, ...) or of org.Settings, Role or BatchRecord, tagged with batchID. It returns the number of rows written.
+// []Person, ...) or of org.Settings, Role, BatchRecord or PersonAlias, tagged with batchID. It returns the number of rows written.
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	st := w.stamp(batchID)
 	c := &columns{pool: &w.spare}
@@ -79,6 +79,8 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 		roleRows(c, recs, st)
 	case []BatchRecord:
 		batchRows(c, recs, st)
+	case []PersonAlias:
+		aliasRows(c, recs, st)
 	default:
 		if !entityRows(c, records, st) {
 			return 0, fmt.Errorf("ingest writer: cannot write %T", records)
@@ -183,6 +185,17 @@ func personRows(c *columns, recs []Person, st stamp) {
 	col(c, "holiday_calendar", func(i int) string { return recs[i].HolidayCalendar })
 	col(c, "capacity_assumed", func(i int) uint8 { return flag(recs[i].CapacityAssumed) })
 	c.bookkeeping(st, meta, nil)
+}
+
+func aliasRows(c *columns, recs []PersonAlias, st stamp) {
+	c.begin("ops.person_aliases", len(recs))
+	col(c, "org_id", func(i int) string { return recs[i].Org })
+	col(c, "source", func(i int) string { return recs[i].Source })
+	col(c, "external_id", func(i int) string { return recs[i].ExternalID })
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	col(c, "version", func(int) uint64 { return st.version })
+	col(c, "ingested_at", func(int) time.Time { return st.at })
+	col(c, "batch_id", func(int) string { return st.batch })
 }
 
 func clientRows(c *columns, recs []Client, st stamp) {

@@ -163,6 +163,9 @@ func importFile(ctx context.Context, e *env, im *importer.Importer, path string,
 		if n := sum.Rejected(); n > 20 {
 			fmt.Fprintf(e.stderr, "  ... and %d more rejected rows (--reject-file lists them all)\n", n-20)
 		}
+		for _, w := range sum.Warnings {
+			fmt.Fprintf(e.stderr, "  warning: %s\n", w)
+		}
 	}
 	var fe *ingest.FileError
 	if errors.As(err, &fe) {

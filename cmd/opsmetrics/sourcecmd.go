@@ -239,6 +239,9 @@ func cmdSourceSync(e *env) *cobra.Command {
 			for _, re := range res.Errors {
 				fmt.Fprintf(e.stderr, "  rejected: %v\n", re)
 			}
+			for _, w := range res.Warnings {
+				fmt.Fprintf(e.stderr, "  warning: %s\n", w)
+			}
 		}
 		return code
 	})

@@ -98,6 +98,9 @@ type Result struct {
 	Deleted  int                `json:"deleted"`  // tombstones: deleted in the tool, or CSV rows the API replaced
 	Rejected int                `json:"rejected"` // records that failed validation
 	Errors   []*ingest.RowError `json:"errors,omitempty"`
+	// Warnings: people the sync could not tell apart by name (see
+	// ingest.Resolver), kept apart.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Sync pulls source id of org once: everything since the source's Since
@@ -200,7 +203,7 @@ func (c *Collector) pull(ctx context.Context, st Status, token string, full bool
 	}
 	if sum != nil {
 		res.BatchID = sum.BatchID
-		res.Errors = sum.Errors
+		res.Errors, res.Warnings = sum.Errors, sum.Warnings
 		for _, n := range sum.Entities {
 			res.Read += n.Read
 			res.Added += n.New

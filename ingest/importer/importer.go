@@ -192,6 +192,9 @@ type Summary struct {
 	// Created counts the people, clients and projects created on first sight.
 	Created map[string]int     `json:"created,omitempty"`
 	Errors  []*ingest.RowError `json:"errors,omitempty"` // the first MaxErrors rejected rows
+	// Warnings are what the import could not decide but did not reject:
+	// a person whose name two stored people have (ingest.Resolver).
+	Warnings []string `json:"warnings,omitempty"`
 	// Written says the rows counted as written are in the store: false for
 	// a dry run, a strict run with rejected rows, and an import that failed
 	// before it wrote anything (a staged one writes nothing when it fails).
@@ -372,6 +375,7 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if err := run.finish(); runErr == nil {
 		runErr = err
 	}
+	sum.Warnings = run.resolver.Warnings()
 	staged := run.staged
 	if c, ok := parser.(io.Closer); ok {
 		c.Close() // the Clockify parser's spool file

@@ -661,3 +661,44 @@ func TestDayLimitStoredVersions(t *testing.T) {
 		t.Fatalf("b after a was deleted: %+v, errors %+v; want b written", c, sum.Errors)
 	}
 }
+
+// TestPeopleSameName: an org's people file has two Sam Lees and no emails;
+// a Harvest export then names Sam Lee. Either could be meant, so the
+// export's Sam Lee is a third person, and the import's warning names the
+// two. The file's third row, Ana García with 30 h, takes the place of the
+// export's Ana García (created with an assumed 40 h week by the first
+// export): one Ana, with 30 h, not two.
+func TestPeopleSameName(t *testing.T) {
+	im, s := newImporter(t)
+	orgID := fmt.Sprintf("same-name-%d", time.Now().UnixNano())
+	importString(t, im, importer.Request{Org: orgID}, harvestHeader+harvestRow("2026-01-15", "Logo", "2"))
+	people := "external_id,valid_from,name,email,role,team,weekly_capacity_hours\n" +
+		"p-sam1,2000-01-01,Sam Lee,,designer,,40\n" +
+		"p-sam2,2000-01-01,Sam  lee,,developer,,40\n" +
+		"p-ana,2000-01-01,Ana García,,designer,,30\n"
+	sum := importString(t, im, importer.Request{Org: orgID, Format: "csv", Entity: "person", File: "people.csv"}, people)
+	if len(sum.Warnings) != 0 || sum.Rejected() != 0 {
+		t.Fatalf("people: %q %v", sum.Warnings, sum.Errors)
+	}
+	sam := "2026-01-16,Acme Corp,Website,ACME,Design,Copy,1,Yes,No,Sam,Lee,Designer,Yes,150,0,60,0,United States Dollar - USD\n"
+	sum = importString(t, im, importer.Request{Org: orgID}, harvestHeader+sam)
+	if len(sum.Warnings) != 1 || !strings.Contains(sum.Warnings[0], "(p-sam1, p-sam2)") {
+		t.Errorf("warnings: %q", sum.Warnings)
+	}
+	if sum.Created["person"] != 1 {
+		t.Errorf("created %v, want Sam Lee apart", sum.Created)
+	}
+	rows, err := s.Query(t.Context(), `SELECT arraySort(groupArray(concat(name, ' ', toString(weekly_capacity_hours),
+			if(capacity_assumed = 1, ' assumed', '')))) FROM ops.people FINAL WHERE org_id = {org:String}`, store.Params{"org": orgID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := rows.Scan(0, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Ana García 30", "Sam  lee 40", "Sam Lee 40", "Sam Lee 40 assumed"} // sorted bytewise
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("people: %q, want %q", got, want)
+	}
+}

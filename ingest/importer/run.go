@@ -159,6 +159,10 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 	case ingest.TimeEntry:
 		return r.addEntry(ctx, &rec, row.Line, row.Refs)
 	case ingest.Person:
+		keep, err := r.resolver.Person(ctx, &rec)
+		if err != nil || !keep {
+			return err // not kept: the person is another source's (ingest.Resolver.Person)
+		}
 		// A person's key has its valid_from: each is one version.
 		push(r, "person", rec, rec.Meta, version{key: rec.ValidFrom.Format(time.DateOnly)})
 	case ingest.Client:
@@ -170,10 +174,19 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 	case ingest.TaskEvent:
 		push(r, "task_event", rec, rec.Meta, version{})
 	case ingest.Allocation:
+		if err := r.personID(ctx, rec.Source, &rec.PersonID); err != nil {
+			return err
+		}
 		push(r, "allocation", rec, rec.Meta, version{})
 	case ingest.TimeOff:
+		if err := r.personID(ctx, rec.Source, &rec.PersonID); err != nil {
+			return err
+		}
 		push(r, "time_off", rec, rec.Meta, version{})
 	case ingest.Adjustment:
+		if err := r.personID(ctx, rec.Source, &rec.PersonID); err != nil {
+			return err
+		}
 		push(r, "adjustment", rec, rec.Meta, version{})
 	case ingest.InvoiceLine:
 		push(r, "invoice_line", rec, rec.Meta, version{})
@@ -184,6 +197,14 @@ func (r *run) add(ctx context.Context, row ingest.Row) error {
 		return fmt.Errorf("importer: parser returned %s, which has no table", reflect.TypeOf(row.Record))
 	}
 	return nil
+}
+
+// personID maps a record's person id to the org's person (an alias the
+// resolver knows), so every record of one human carries one id.
+func (r *run) personID(ctx context.Context, source string, id *string) error {
+	var err error
+	*id, err = r.resolver.PersonID(ctx, source, *id)
+	return err
 }
 
 // addEntry is add for a time entry.
@@ -348,7 +369,7 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 // job is one flush's worth of writes, in the order they must happen.
 type job struct {
 	org     []org.Settings // the org row, when it is new or its currency became known
-	created []any          // people, clients and projects the resolver created
+	created []any          // people, clients and projects the resolver created, people it retired, aliases
 	batches []*pending     // in write order (ingest.Entities)
 	entity  []string
 	line    int // the line of its last row
@@ -430,7 +451,8 @@ func (r *run) takeJob() job {
 			r.sum.Created[entity] += n
 		}
 	}
-	j.created = []any{people, clients, projects}
+	aliases, retired := r.resolver.TakeLinks()
+	j.created = []any{people, clients, projects, retired, aliases}
 	for _, e := range ingest.Entities() {
 		if p, ok := r.pending[e.Name]; ok {
 			j.batches = append(j.batches, p)
