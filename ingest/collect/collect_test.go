@@ -37,6 +37,7 @@ const testToken = "hv-pat-0123456789abcdef-SECRET"
 
 type rig struct {
 	s       *chdb.Store
+	sealer  *auth.Sealer
 	sources *collect.Sources
 	col     *collect.Collector
 	im      *importer.Importer
@@ -63,11 +64,11 @@ func newRigRows(t testing.TB, orgID string, batchRows int) *rig {
 	}
 	key := make([]byte, auth.KeySize)
 	rand.Read(key)
-	sealer, err := auth.NewSealer(key)
+	r.sealer, err = auth.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.sources, err = collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
+	r.sources, err = collect.NewSources(collect.SourcesConfig{Store: s, Sealer: r.sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
