@@ -66,6 +66,10 @@ var errorTable = []struct {
 	{is(collect.ErrNotFound), func(err error) (int, apiError) {
 		return http.StatusNotFound, apiError{Error: err.Error()}
 	}},
+	{is(collect.ErrBusy, collect.ErrLeaseLost), func(err error) (int, apiError) {
+		// Another sync of the source runs (or took over): try again later.
+		return http.StatusConflict, apiError{Error: err.Error()}
+	}},
 	{as[*collect.BadSourceError], func(err error) (int, apiError) {
 		return http.StatusBadRequest, apiError{Error: err.Error()}
 	}},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -58,6 +59,7 @@ func TestErrorTable(t *testing.T) {
 		{&org.BadSettingError{Msg: `grace_days "61": must be from 0 to 60`}, 400, `grace_days "61": must be from 0 to 60`},
 		{fmt.Errorf("query: %w", store.ErrTimeout), 504, "query timed out"},
 		{store.ErrUnavailable, 503, "database unavailable"},
+		{fmt.Errorf("source src_1 of org o: %w", collect.ErrBusy), 409, "source src_1 of org o: " + collect.ErrBusy.Error()},
 		{errors.New("engine said something private"), 500, "internal error"},
 	} {
 		status, body := answer(tc.err)

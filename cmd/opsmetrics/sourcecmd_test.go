@@ -109,6 +109,12 @@ func TestSourceCommands(t *testing.T) {
 	if out := do(0, kpi...); !strings.Contains(out, "6.46,5.46,1,4") {
 		t.Errorf("after the first sync: %s", out)
 	}
+	// The billable amounts: 2.11 h + 1.35 h + 2.0 h billable at 100.0 = 546.00
+	// of revenue (time and materials at standard value, nothing written off).
+	revenue := []string{"kpi", "revenue", "--org", "acme", "--from", "2017-03-01", "--to", "2017-04-01", "--format", "json"}
+	if out := do(0, revenue...); !strings.Contains(out, "\"value\": 546\n") {
+		t.Errorf("revenue after the first sync: %s", out)
+	}
 	if out := do(0, "source", "sync", "--org", "acme", "--source", id); !strings.Contains(out, "0 added, 0 updated, 0 deleted") {
 		t.Errorf("second sync: %s", out)
 	}
@@ -123,6 +129,10 @@ func TestSourceCommands(t *testing.T) {
 	do(0, "source", "sync", "--org", "acme", "--full")
 	if out := do(0, kpi...); !strings.Contains(out, "4.96,3.46,1.5,3") {
 		t.Errorf("after an edit, a deletion and sync --full: %s", out)
+	}
+	// 2.0 h billable deleted: 546.00 - 200.00 = 346.00; the edited entry is not billable.
+	if out := do(0, revenue...); !strings.Contains(out, "\"value\": 346\n") {
+		t.Errorf("revenue after an edit, a deletion and sync --full: %s", out)
 	}
 	list := do(0, "source", "list", "--org", "acme", "--format", "json")
 	var got []map[string]any

@@ -199,7 +199,7 @@ func addClockify(t *testing.T, r *rig, orgID, baseURL string) collect.Source {
 // 7200 s (2 h, 220.00) and …005 deleted, both older than the window; a
 // full sync: 3 entries, 2 + 2 + 0.666667 = 4.666667 h, 4 billable, 420.00.
 func TestClockifyTotals(t *testing.T) {
-	const orgID = "ck-totals"
+	orgID := uniq("ck-totals")
 	r := newRig(t, orgID)
 	fake, srv := newFakeClockify(t)
 	src := addClockify(t, r, orgID, srv.URL)
@@ -300,7 +300,7 @@ func checkClockify(t *testing.T, r *rig, orgID string) {
 // totals' count; a 429 waits its Retry-After; a 401 marks the source
 // needs-token; the key is in no error, state or log line.
 func TestClockifyPolite(t *testing.T) {
-	const orgID = "ck-polite"
+	orgID := uniq("ck-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeClockify(t)
 	src := addClockify(t, r, orgID, srv.URL)
@@ -332,13 +332,14 @@ func TestClockifyPolite(t *testing.T) {
 // TestClockifyCheck: a Clockify source needs a workspace id of 24 hex
 // digits.
 func TestClockifyCheck(t *testing.T) {
-	r := newRig(t, "ck-add")
+	orgID := uniq("ck-add")
+	r := newRig(t, orgID)
 	for _, tc := range []struct {
 		src  collect.Source
 		want string
 	}{
-		{collect.Source{Org: "ck-add", Kind: "clockify"}, "--workspace"},
-		{collect.Source{Org: "ck-add", Kind: "clockify", Workspace: "studio"}, "24 hexadecimal"},
+		{collect.Source{Org: orgID, Kind: "clockify"}, "--workspace"},
+		{collect.Source{Org: orgID, Kind: "clockify", Workspace: "studio"}, "24 hexadecimal"},
 	} {
 		if _, err := r.sources.Add(t.Context(), tc.src, clockifyToken); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Add(%+v) = %v, want %q", tc.src, err, tc.want)
@@ -350,7 +351,7 @@ func TestClockifyCheck(t *testing.T) {
 // projects (403) still syncs: entries name them (userName, clientName,
 // projectName) and the importer resolves them, with the same totals.
 func TestClockifyMemberKey(t *testing.T) {
-	const orgID = "ck-member"
+	orgID := uniq("ck-member")
 	r := newRig(t, orgID)
 	fake, srv := newFakeClockify(t)
 	fake.set(func(f *fakeClockify) { f.forbid = true })

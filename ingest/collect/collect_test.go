@@ -37,6 +37,7 @@ const testToken = "hv-pat-0123456789abcdef-SECRET"
 
 type rig struct {
 	s       *chdb.Store
+	sealer  *auth.Sealer
 	sources *collect.Sources
 	col     *collect.Collector
 	im      *importer.Importer
@@ -63,11 +64,11 @@ func newRigRows(t testing.TB, orgID string, batchRows int) *rig {
 	}
 	key := make([]byte, auth.KeySize)
 	rand.Read(key)
-	sealer, err := auth.NewSealer(key)
+	r.sealer, err = auth.NewSealer(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.sources, err = collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
+	r.sources, err = collect.NewSources(collect.SourcesConfig{Store: s, Sealer: r.sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func sums(t *testing.T, s *chdb.Store, orgID string) totals {
 // edited to 1.5 h and 636707831 deleted: 3 entries, 4.96 h, 3.46 billable,
 // 346.00.
 func TestHarvestDoneWhen(t *testing.T) {
-	const orgID = "hv-done"
+	orgID := uniq("hv-done")
 	r := newRig(t, orgID)
 	fake, srv := newFakeHarvest(t, testToken, "123456")
 	src := r.add(t, orgID, srv.URL)
@@ -191,7 +192,7 @@ func TestHarvestDoneWhen(t *testing.T) {
 // documented entries, then connects the API: the API's entries replace the
 // CSV's on the dates the API covers, and the hours are counted once.
 func TestHarvestCSVThenAPI(t *testing.T) {
-	const orgID = "hv-csv"
+	orgID := uniq("hv-csv")
 	r := newRig(t, orgID)
 	csv := "Date,Client,Project,Project Code,Task,Notes,Hours,Billable?,Invoiced?,First Name,Last Name,Roles,Employee?,Billable Rate,Billable Amount,Cost Rate,Cost Amount,Currency\n" +
 		"2017-03-02,ABC Corp,Marketing Website,,Graphic Design,Adding CSS styling,2.11,Yes,No,Kim,Allen,Designer,Yes,100,211,50,105.5,\n" +
@@ -235,7 +236,7 @@ func TestHarvestCSVThenAPI(t *testing.T) {
 // totals, and a 401 marks the source needs-token. The token appears in no
 // error, state or log line.
 func TestHarvestPolite(t *testing.T) {
-	const orgID = "hv-polite"
+	orgID := uniq("hv-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeHarvest(t, testToken, "123456")
 	src := r.add(t, orgID, srv.URL)
@@ -313,21 +314,22 @@ func durations(ds []time.Duration) string {
 }
 
 func TestAddErrors(t *testing.T) {
-	r := newRig(t, "hv-add")
+	orgID := uniq("hv-add")
+	r := newRig(t, orgID)
 	for _, tc := range []struct {
 		src  collect.Source
 		want string
 	}{
-		{collect.Source{Org: "hv-add", Kind: "harvet", AccountID: "1"}, `unknown source kind "harvet"`},
+		{collect.Source{Org: orgID, Kind: "harvet", AccountID: "1"}, `unknown source kind "harvet"`},
 		{collect.Source{Org: "nobody", Kind: "harvest", AccountID: "1"}, `no org "nobody"`},
-		{collect.Source{Org: "hv-add", Kind: "harvest"}, "--account-id"},
+		{collect.Source{Org: orgID, Kind: "harvest"}, "--account-id"},
 	} {
 		_, err := r.sources.Add(t.Context(), tc.src, testToken)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Add(%+v) = %v, want %q", tc.src, err, tc.want)
 		}
 	}
-	if _, err := r.sources.Get(t.Context(), "hv-add", "src_nope"); !errors.Is(err, collect.ErrNotFound) || !strings.Contains(err.Error(), "src_nope") {
+	if _, err := r.sources.Get(t.Context(), orgID, "src_nope"); !errors.Is(err, collect.ErrNotFound) || !strings.Contains(err.Error(), "src_nope") {
 		t.Errorf("Get of an unknown source: %v", err)
 	}
 }
@@ -337,7 +339,7 @@ func TestAddErrors(t *testing.T) {
 // visible and its cursor where it was; the next sync ends with the totals
 // of an uninterrupted one.
 func TestHarvestKilledMidway(t *testing.T) {
-	const orgID = "hv-killed"
+	orgID := uniq("hv-killed")
 	r := newRig(t, orgID)
 	fake, srv := newFakeHarvest(t, testToken, "123456")
 	src := r.add(t, orgID, srv.URL)
@@ -381,7 +383,7 @@ func TestHarvestKilledMidway(t *testing.T) {
 // Harvest documents fails the sync, rather than ending the listing there,
 // which would read the rest of the account as deleted.
 func TestHarvestBadPaging(t *testing.T) {
-	const orgID = "hv-bad-paging"
+	orgID := uniq("hv-bad-paging")
 	r := newRig(t, orgID)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		name := strings.TrimPrefix(req.URL.Path, "/v2/")

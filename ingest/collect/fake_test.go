@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -37,6 +38,20 @@ type fakeHarvest struct {
 	at       map[string]int
 	requests int
 	agents   []string
+}
+
+// runs counts uniq's names, so a test run again in one process (-count=2)
+// gets a new one; started tells this process's names from an earlier
+// process's in a store that outlived it.
+var (
+	runs    atomic.Int64
+	started = time.Now().UnixNano()
+)
+
+// uniq returns an org name made of name, unique per run of a test, so
+// that a test run again finds none of its earlier run's rows.
+func uniq(name string) string {
+	return fmt.Sprintf("%s-%x-%d", name, started, runs.Add(1))
 }
 
 func newFakeHarvest(t *testing.T, token, account string) (*fakeHarvest, *httptest.Server) {

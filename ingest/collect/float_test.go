@@ -205,7 +205,7 @@ func sumBookings(t *testing.T, s *chdb.Store, orgID string) bookings {
 // 502 are removed in Float: 5 allocations, 182 hours = 172 confirmed
 // (50 + 120 + 2) + 10 tentative, weighted 172 + 5 = 177; one time off.
 func TestFloatTotals(t *testing.T) {
-	const orgID = "fl-totals"
+	orgID := uniq("fl-totals")
 	r := newRig(t, orgID)
 	fake, srv := newFakeFloat(t, testToken)
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "float", Workspace: "acme", BaseURL: srv.URL})
@@ -271,7 +271,7 @@ func query1(t *testing.T, s *chdb.Store, q, orgID string) string {
 // Retry-After, and a 401 marks the source needs-token with the token in no
 // error, state or log line.
 func TestFloatPolite(t *testing.T) {
-	const orgID = "fl-polite"
+	orgID := uniq("fl-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeFloat(t, testToken)
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "float", Workspace: "acme", BaseURL: srv.URL})
@@ -305,8 +305,9 @@ func TestFloatPolite(t *testing.T) {
 
 // TestFloatCheck: a Float source needs a workspace, which scopes its keys.
 func TestFloatCheck(t *testing.T) {
-	r := newRig(t, "fl-check")
-	_, err := r.sources.Add(t.Context(), collect.Source{Org: "fl-check", Kind: "float"}, testToken)
+	orgID := uniq("fl-check")
+	r := newRig(t, orgID)
+	_, err := r.sources.Add(t.Context(), collect.Source{Org: orgID, Kind: "float"}, testToken)
 	if err == nil || !strings.Contains(err.Error(), "--workspace") {
 		t.Errorf("a Float source without a workspace: %v", err)
 	}

@@ -127,7 +127,7 @@ func (f *fakeForecast) set(change func(f *fakeForecast)) {
 // Then 19858217 is edited to 18000 s (5 h × 10 = 50) and 19858218 removed:
 // 2 allocations, 90 hours, 40 on the placeholder.
 func TestForecastTotals(t *testing.T) {
-	const orgID = "fc-totals"
+	orgID := uniq("fc-totals")
 	r := newRig(t, orgID)
 	fake, srv := newFakeForecast(t, testToken, "987654")
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "forecast", AccountID: "987654", BaseURL: srv.URL})
@@ -169,7 +169,7 @@ func TestForecastTotals(t *testing.T) {
 // changes nothing; a 401 marks the source needs-token, the token in no
 // error, state or log line.
 func TestForecastPolite(t *testing.T) {
-	const orgID = "fc-polite"
+	orgID := uniq("fc-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeForecast(t, testToken, "987654")
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "forecast", AccountID: "987654", BaseURL: srv.URL})

@@ -123,7 +123,7 @@ func newFacts(t *testing.T, r *rig) *metrics.Facts {
 // Deletion (then a full sync): invoice 1000 is deleted in Harvest: 3 lines,
 // Σ amount 301.5, Σ hours 3.35, realization still 0.9.
 func TestHarvestInvoices(t *testing.T) {
-	const orgID = "hv-invoices"
+	orgID := uniq("hv-invoices")
 	r := newRig(t, orgID)
 	facts := newFacts(t, r)
 	fake, srv := newFakeHarvest(t, testToken, "123456")
@@ -226,7 +226,7 @@ func TestHarvestInvoices(t *testing.T) {
 // that may not see invoices) syncs the time and leaves the invoice lines
 // as they were, none deleted.
 func TestHarvestInvoicesRefused(t *testing.T) {
-	const orgID = "hv-invoices-401"
+	orgID := uniq("hv-invoices-401")
 	r := newRig(t, orgID)
 	fake, srv := newFakeHarvest(t, testToken, "123456")
 	fake.set(func(f *fakeHarvest) {

@@ -138,7 +138,7 @@ func (f *fakeRunn) set(change func(f *fakeRunn)) {
 // Then 61 is edited to 300 min (5 h × 10 = 50) and 62 removed in Runn:
 // 2 allocations, 130 hours, all confirmed, 80 on the placeholder.
 func TestRunnTotals(t *testing.T) {
-	const orgID = "rn-totals"
+	orgID := uniq("rn-totals")
 	r := newRig(t, orgID)
 	fake, srv := newFakeRunn(t, testToken)
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
@@ -184,7 +184,7 @@ func TestRunnTotals(t *testing.T) {
 // 429 waits its Retry-After, and a 401 marks the source needs-token with
 // the token in no error, state or log line.
 func TestRunnPolite(t *testing.T) {
-	const orgID = "rn-polite"
+	orgID := uniq("rn-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeRunn(t, testToken)
 	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})

@@ -2,8 +2,6 @@ package collect
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/hex"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -16,23 +14,19 @@ const Tick = 30 * time.Second
 // plus up to a tenth of it of jitter, so sources added together do not
 // sync together) until ctx ends, then waits for the syncs under way, which
 // ctx's end cancels: a cancelled sync writes nothing (its batch is staged)
-// and its cursor stays. A source is synced by one goroutine at a time; a
-// source that needs a new token is not synced. Before each sync it takes
-// the source's lease in the store for twice the source's interval, so
-// several serve replicas on one ClickHouse server mostly do not sync the
-// same source twice (see Sources.lease for what the lease does not
-// promise; the records' keys keep even a double sync from doubling rows).
+// and its cursor stays. A source that needs a new token is not synced.
+// Each sync holds the source's lease (Sources.acquire), so one sync of a
+// source runs at a time across every serve replica and CLI on one
+// ClickHouse server; one that finds the source synced by another since it
+// listed it does not sync it again.
 func (c *Collector) Run(ctx context.Context) {
-	owner := make([]byte, 8)
-	crand.Read(owner)
-	s := &scheduler{c: c, owner: hex.EncodeToString(owner), running: map[string]bool{}, due: map[string]time.Time{}}
+	s := &scheduler{c: c, running: map[string]bool{}, due: map[string]time.Time{}}
 	s.loop(ctx)
 }
 
 type scheduler struct {
-	c     *Collector
-	owner string
-	wg    sync.WaitGroup
+	c  *Collector
+	wg sync.WaitGroup
 
 	mu      sync.Mutex
 	running map[string]bool      // org/id -> a sync is under way
@@ -88,11 +82,14 @@ func (s *scheduler) tick(ctx context.Context) {
 		go func() {
 			defer s.wg.Done()
 			defer func() { s.mu.Lock(); delete(s.running, key); s.mu.Unlock() }()
-			ok, err := s.c.cfg.Sources.lease(ctx, st.Org, st.ID, s.owner, now.Add(2*time.Duration(st.Every)))
-			if err != nil || !ok {
-				return // another replica has it, or the store is down: the next tick tries again
-			}
-			s.c.sync(ctx, st, false)
+			// Under the lease, the state read afresh says whether another
+			// replica synced it since this one listed it: then not again.
+			// The sync records and logs its own outcome; a lease another
+			// holds, or a store that is down, waits for the next tick.
+			listed := st.State.LastAttempt
+			s.c.leased(ctx, st.Org, st.ID, false, func(cur Status) bool {
+				return cur.State.LastAttempt != nil && (listed == nil || cur.State.LastAttempt.After(*listed))
+			})
 		}()
 	}
 }

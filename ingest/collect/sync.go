@@ -2,12 +2,15 @@ package collect
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +40,8 @@ type Config struct {
 // the Tool emits as one staged import (visible all at once, or not at all),
 // then advances the source's cursor.
 type Collector struct {
-	cfg Config
+	cfg   Config
+	owner string // names this Collector's claims on sync leases
 
 	mu       sync.Mutex
 	statuses map[string]Status // org/id -> the latest known status, for Statuses
@@ -82,7 +86,12 @@ func New(cfg Config) (*Collector, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Collector{cfg: cfg}, nil
+	owner := make([]byte, 8)
+	if _, err := rand.Read(owner); err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname() // for people reading ops.source_leases
+	return &Collector{cfg: cfg, owner: host + "/" + hex.EncodeToString(owner)}, nil
 }
 
 // Sources returns the Collector's sources.
@@ -105,28 +114,68 @@ type Result struct {
 
 // Sync pulls source id of org once: everything since the source's Since
 // when full (or on its first sync), else what changed since its cursor plus
-// a re-listing of the last DefaultWindow. It records the outcome in the
-// source's state and returns it; the error is the sync's, token redacted
-// (ErrNeedsToken wrapped when the tool refused the token).
+// a re-listing of the last DefaultWindow. It holds the source's sync lease
+// while it runs. It records the outcome in the source's state and returns
+// it; the error is the sync's, token redacted (ErrNeedsToken wrapped when
+// the tool refused the token), or ErrBusy (wrapped) when another sync of
+// the source is under way, or ErrLeaseLost (wrapped) when another sync
+// took the source over meanwhile: then nothing of this one was written.
 func (c *Collector) Sync(ctx context.Context, orgID, id string, full bool) (Result, error) {
-	st, err := c.cfg.Sources.Get(ctx, orgID, id)
-	if err != nil {
+	if _, err := c.cfg.Sources.Get(ctx, orgID, id); err != nil {
 		return Result{Source: id}, err
 	}
-	return c.sync(ctx, st, full)
+	res, ran, err := c.leased(ctx, orgID, id, full, nil)
+	if err == nil && !ran {
+		err = fmt.Errorf("source %s of org %s: %w; try again once it ends", id, orgID, ErrBusy)
+	}
+	return res, err
 }
 
-func (c *Collector) sync(ctx context.Context, st Status, full bool) (Result, error) {
+// leased takes the sync lease of source id of org, reads the source's
+// state afresh under it and syncs it unless skip (if set) says that state
+// needs no sync, renewing the lease meanwhile, then releases it. ran is
+// false when another sync holds the lease or skip said so.
+func (c *Collector) leased(ctx context.Context, orgID, id string, full bool, skip func(Status) bool) (res Result, ran bool, err error) {
+	res = Result{Source: id}
+	l, err := c.cfg.Sources.acquire(ctx, orgID, id, c.owner)
+	if err != nil || l == nil {
+		return res, false, err
+	}
+	defer l.release(ctx)
+	st, err := c.cfg.Sources.Get(ctx, orgID, id)
+	if err != nil || (skip != nil && skip(st)) {
+		return res, false, err
+	}
+	stop := l.keep(ctx)
+	defer stop()
+	res, err = c.sync(ctx, st, l, full)
+	return res, true, err
+}
+
+// sync runs a sync of st under l, which it checks before the batch is made
+// visible and before the state is saved: a sync that lost it saves nothing.
+func (c *Collector) sync(ctx context.Context, st Status, l *Lease, full bool) (Result, error) {
 	res := Result{Source: st.ID}
 	started := c.cfg.Now().UTC()
 	token, err := c.cfg.Sources.token(st)
 	var next Cursor
 	if err == nil {
-		res, next, err = c.pull(ctx, st, token, full, started)
+		res, next, err = c.pull(ctx, st, l, token, full, started)
 	}
 	err = Redact(err, token)
 	if err != nil && ctx.Err() != nil {
 		return res, err // stopped (a shutdown): not the source's failure, and the state stays as it was
+	}
+	if lerr := l.check(ctx); lerr != nil {
+		// Another sync holds the source now (or the store cannot say):
+		// the state is its to write, and this sync's batch was dropped,
+		// unless it was committed before the lease was lost, which the
+		// records' keys make harmless.
+		c.cfg.Logger.Warn("source_sync_dropped", "org", st.Org, "source", st.ID, "kind", st.Kind, "err", lerr.Error())
+		if err != nil && !errors.Is(err, ErrLeaseLost) {
+			lerr = fmt.Errorf("%w (the sync had failed: %v)", lerr, err)
+		}
+		return res, fmt.Errorf("sync of %s dropped: %w", st.ID, lerr)
 	}
 	s := st.State
 	s.LastAttempt = &started
@@ -160,7 +209,7 @@ func (c *Collector) sync(ctx context.Context, st Status, full bool) (Result, err
 
 // pull runs the Tool and the import, and returns the cursor the next sync
 // starts from.
-func (c *Collector) pull(ctx context.Context, st Status, token string, full bool, now time.Time) (Result, Cursor, error) {
+func (c *Collector) pull(ctx context.Context, st Status, l *Lease, token string, full bool, now time.Time) (Result, Cursor, error) {
 	res := Result{Source: st.ID}
 	tool, err := Lookup(st.Kind)
 	if err != nil {
@@ -195,7 +244,7 @@ func (c *Collector) pull(ctx context.Context, st Status, token string, full bool
 		rs.close(perr)
 	}()
 	sum, err := c.cfg.Importer.Import(ctx, importer.Request{Org: st.Org, File: st.Kind + " " + st.ID, Format: st.Kind + "_api",
-		Records: rs, Stage: true, CountChanges: true})
+		Records: rs, Stage: true, CountChanges: true, BeforeCommit: l.check})
 	cancel()
 	rs.drain()
 	if err != nil {

@@ -39,8 +39,10 @@ const TogglURL = "https://api.track.toggl.com"
 const togglPerPage = 200
 
 // togglReportSpan is the longest span one detailed-report search covers;
-// a longer window is searched a span at a time (not verified: Toggl's
-// report pages offer a year at most, so the API is not asked for more).
+// a longer window is searched a span at a time. Toggl's Reports API docs
+// (v2, reports.md) allow until - since of one year at most, and answer a
+// longer one with an empty list (toggl_api_docs issue #302); v3 states no
+// limit, so v2's is kept: an end 365 days after the start is within it.
 const togglReportSpan = 366 * 24 * time.Hour
 
 func (togglTool) Kind() string { return "toggl" }

@@ -269,7 +269,7 @@ func addToggl(t *testing.T, r *rig, orgID, baseURL string) collect.Source {
 // deletion: only a re-listing shows it); a full sync: 2 entries, 3.5 h,
 // 1.5 billable, 120.00.
 func TestTogglTotals(t *testing.T) {
-	const orgID = "tg-totals"
+	orgID := uniq("tg-totals")
 	r := newRig(t, orgID)
 	fake, srv := newFakeToggl(t, togglToken, "4567890")
 	src := addToggl(t, r, orgID, srv.URL)
@@ -361,7 +361,7 @@ func checkToggl(t *testing.T, r *rig, orgID string) {
 // end; a 429 waits its Retry-After; a 401 marks the source needs-token;
 // the token is in no error, state or log line.
 func TestTogglPolite(t *testing.T) {
-	const orgID = "tg-polite"
+	orgID := uniq("tg-polite")
 	r := newRig(t, orgID)
 	fake, srv := newFakeToggl(t, togglToken, "4567890")
 	src := addToggl(t, r, orgID, srv.URL)
@@ -392,13 +392,14 @@ func TestTogglPolite(t *testing.T) {
 
 // TestTogglCheck: a Toggl source needs a numeric workspace.
 func TestTogglCheck(t *testing.T) {
-	r := newRig(t, "tg-add")
+	orgID := uniq("tg-add")
+	r := newRig(t, orgID)
 	for _, tc := range []struct {
 		src  collect.Source
 		want string
 	}{
-		{collect.Source{Org: "tg-add", Kind: "toggl"}, "--workspace"},
-		{collect.Source{Org: "tg-add", Kind: "toggl", Workspace: "abc"}, "not a number"},
+		{collect.Source{Org: orgID, Kind: "toggl"}, "--workspace"},
+		{collect.Source{Org: orgID, Kind: "toggl", Workspace: "abc"}, "not a number"},
 	} {
 		if _, err := r.sources.Add(t.Context(), tc.src, togglToken); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Add(%+v) = %v, want %q", tc.src, err, tc.want)

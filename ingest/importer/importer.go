@@ -150,6 +150,12 @@ type Request struct {
 	// one key lookup per batch when the source already has rows. Without it
 	// Counts.Written alone is set.
 	CountChanges bool
+	// BeforeCommit, if set, runs right before a staged import's rows are
+	// made visible (Stage only; with it, every write is staged, even one
+	// that would fit one INSERT). An error drops the staged batch: nothing
+	// of it is written, and Import returns that error. A collector checks
+	// there that it still holds its source's sync lease (ingest/collect).
+	BeforeCommit func(ctx context.Context) error
 	// OnReject, if set, receives every rejected row as it is found.
 	OnReject func(*ingest.RowError)
 	// OnProgress, if set, receives the bytes read so far and the rows read.
@@ -432,6 +438,11 @@ func (im *Importer) finishStaged(ctx context.Context, req Request, sum *Summary,
 		why = runErr.Error()
 	case req.Strict && sum.Rejected() > 0:
 		why = fmt.Sprintf("strict: %d rows were rejected", sum.Rejected())
+	}
+	if why == "" && req.BeforeCommit != nil {
+		if err := req.BeforeCommit(ctx); err != nil {
+			runErr, why = err, err.Error()
+		}
 	}
 	if why == "" {
 		runErr = im.commit(ctx, rec, tables)

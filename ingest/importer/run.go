@@ -386,10 +386,12 @@ func (r *run) flush(ctx context.Context) error {
 	if r.req.DryRun {
 		return r.process(ctx, j)
 	}
-	if r.stage != nil && r.staged == nil && !(r.final && j.single()) {
+	if r.stage != nil && r.staged == nil && !(r.final && j.single() && r.req.BeforeCommit == nil) {
 		// A request whose rows all fit in one job of one table is written
 		// with one INSERT, which the store applies whole; anything larger
 		// is staged, so that it becomes visible only once it is complete.
+		// With BeforeCommit everything is staged: the check runs before
+		// the commit, and an unstaged INSERT has none.
 		if err := r.stage(); err != nil {
 			return err
 		}

@@ -325,3 +325,43 @@ func TestCancelledWhileRecorded(t *testing.T) {
 		t.Errorf("cancelled while recorded: %+v, want nothing visible or staged, the batch failed", got)
 	}
 }
+
+// TestStagedBeforeCommit: a staged import whose BeforeCommit refuses writes
+// nothing, says why in its batch and returns the refusal; one it allows is
+// written. The second refused import would fit one INSERT (its person,
+// client and project exist), which without BeforeCommit is written
+// unstaged, with no point to check before: with it, it is staged too.
+func TestStagedBeforeCommit(t *testing.T) {
+	s := chdbtest.Shared(t)
+	im, err := importer.New(importer.Config{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgID := fmt.Sprintf("before-commit-%d", time.Now().UnixNano())
+	errLost := errors.New("lease lost")
+	calls := 0
+	refuse := func(context.Context) error { calls++; return errLost }
+	imp := func(days int, check func(context.Context) error) (*importer.Summary, error) {
+		return im.Import(t.Context(), importer.Request{Org: orgID, File: "h.csv", Body: strings.NewReader(harvestDays(days)),
+			Stage: true, BeforeCommit: check})
+	}
+
+	sum, err := imp(1, refuse)
+	if !errors.Is(err, errLost) || sum.Written || calls != 1 {
+		t.Fatalf("refused import: written %v, %d checks, %v; want not written, 1 check, the refusal", sum.Written, calls, err)
+	}
+	if got := storedOf(t, s, orgID); got != (stored{status: "failed"}) {
+		t.Fatalf("after the refused import: %+v, want nothing anywhere, the batch failed", got)
+	}
+	if _, err := imp(1, func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// One new entry (2026-01-02) of the person the first import created.
+	sum, err = imp(2, refuse)
+	if !errors.Is(err, errLost) || sum.Written || calls != 2 {
+		t.Fatalf("refused one-INSERT import: written %v, %d checks, %v; want not written, 2 checks, the refusal", sum.Written, calls, err)
+	}
+	if got := storedOf(t, s, orgID); got.entries != 1 || got.staged != 0 || strings.Count(got.status, "failed") != 2 || strings.Count(got.status, "done") != 1 {
+		t.Errorf("after the refused one-INSERT import: %+v, want 1 entry, nothing staged, batches failed twice and done once", got)
+	}
+}
