@@ -259,9 +259,10 @@ type records struct {
 	err  error // the Tool's, once done is closed
 
 	// The block being filled, and the keys of its records for ops.sync_seen.
-	block  []item
-	seen   seenBlock
-	stored bool // the source had time entries stored when the sync began: look versions up
+	block   []item
+	seen    seenBlock
+	writing chan error // the last block's keys being written to ops.sync_seen
+	stored  bool       // the source had time entries stored when the sync began: look versions up
 
 	lists []Window // time-entry windows the Tool re-listed
 	gave  bool     // the Tool gave a time entry: CSV rows on its date are replaced
@@ -388,22 +389,25 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 	return r.flush()
 }
 
-// flush writes the block's keys to ops.sync_seen, drops the time entries
-// given again unchanged since they were stored (the same updated_at and
-// date: not written again), and hands the rest to the import.
+// flush drops the block's time entries given again unchanged since they
+// were stored (the same updated_at and date: not written again), hands the
+// rest to the import, and writes the block's keys to ops.sync_seen in the
+// background, one block at a time: the import need not wait for it, and
+// the deletion queries run only once close has waited for the last.
 func (r *records) flush() error {
-	if len(r.seen.id) > 0 {
-		n := len(r.seen.id)
-		err := r.q.Insert(r.ctx, &store.Batch{Table: store.Database + ".sync_seen",
-			Columns: []string{"org_id", "sync_id", "entity", "external_id", "date"},
-			Values:  []any{repeat(r.src.Org, n), repeat(r.sync, n), r.seen.entity, r.seen.id, r.seen.date}})
-		if err != nil {
-			return fmt.Errorf("record the keys %s listed: %w", r.src.Kind, err)
-		}
-		r.seen.reset()
-	}
 	if err := r.skipUnchanged(); err != nil {
 		return err
+	}
+	if err := r.wait(); err != nil {
+		return err
+	}
+	if n := len(r.seen.id); n > 0 {
+		b := &store.Batch{Table: store.Database + ".sync_seen",
+			Columns: []string{"org_id", "sync_id", "entity", "external_id", "date"},
+			Values:  []any{repeat(r.src.Org, n), repeat(r.sync, n), r.seen.entity, r.seen.id, r.seen.date}}
+		r.seen = seenBlock{} // the batch keeps the block's slices
+		r.writing = make(chan error, 1)
+		go func() { r.writing <- r.q.Insert(r.ctx, b) }()
 	}
 	for i, it := range r.block {
 		if it.row.Record == nil && it.err == nil {
@@ -417,6 +421,19 @@ func (r *records) flush() error {
 		r.block[i] = item{}
 	}
 	r.block = r.block[:0]
+	return nil
+}
+
+// wait waits for the keys being written to ops.sync_seen, if any.
+func (r *records) wait() error {
+	if r.writing == nil {
+		return nil
+	}
+	err := <-r.writing
+	r.writing = nil
+	if err != nil {
+		return fmt.Errorf("record the keys %s listed: %w", r.src.Kind, err)
+	}
 	return nil
 }
 
@@ -511,6 +528,10 @@ func (r *records) Listed(entity string, w Window) {
 func (r *records) close(err error) {
 	if err == nil {
 		err = r.flush()
+	}
+	// Always waited for: forget must not drop the keys before they land.
+	if werr := r.wait(); err == nil {
+		err = werr
 	}
 	r.err = err
 	close(r.done)
