@@ -8,8 +8,8 @@
 --     dated in such a window or on a date the sync gave an entry on: the API's
 --     entries replace the CSV's on the dates the API covers.
 -- Other accounts' entries are never touched. The latest version of each key
--- decides (an edit may have moved an entry's date); FINAL would merge the
--- whole table. The anti-join runs in the engine, so the caller holds one page.
+-- decides (an edit may have moved an entry's date), over the keys with a row
+-- on such a date; FINAL would merge the whole table. The anti-join runs in the engine, so the caller holds one page.
 -- Parameters: org {org:String}, source {source:String}, mine {mine:String},
 -- sync {sync:String} (the sync's id in ops.sync_seen), froms {froms:Array(Date)}
 -- and tos {tos:Array(Date)} (the re-listed windows, both ends inclusive, pairwise),
@@ -19,6 +19,12 @@ SELECT external_id, argMax(date, version) AS d
 FROM ops.time_entries
 WHERE org_id = {org:String} AND source = {source:String} AND external_id > {after:String}
   AND (startsWith(external_id, {mine:String}) OR NOT startsWith(external_id, 'api:'))
+  AND external_id IN ( -- only keys with a row on such a date: an incremental sync need not group every row of the source
+      SELECT external_id FROM ops.time_entries
+      WHERE org_id = {org:String} AND source = {source:String}
+        AND (arrayExists((f, t) -> date >= f AND date <= t, {froms:Array(Date)}, {tos:Array(Date)})
+             OR date IN (SELECT date FROM ops.sync_seen
+                         WHERE org_id = {org:String} AND sync_id = {sync:String} AND entity = 'time_entry')))
 GROUP BY external_id
 HAVING argMax(deleted, version) = 0
    AND if(startsWith(external_id, 'api:'),
