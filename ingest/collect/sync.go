@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,7 +25,7 @@ import (
 type Config struct {
 	Sources  *Sources
 	Importer *importer.Importer
-	Store    ingest.Querier // where the stored entries of a window are read
+	Store    SyncStore // where stored versions are read and a sync's keys written
 	Logger   *slog.Logger
 	HTTP     *http.Client                                     // nil: a client with a 60 s timeout
 	Now      func() time.Time                                 // nil: time.Now
@@ -233,10 +232,11 @@ func (c *Collector) pull(ctx context.Context, st Status, l *Lease, token string,
 			Sleep: c.cfg.Sleep})}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	rs := newRecords(pctx, c.cfg.Store, st, now)
-	if err := rs.load(win); err != nil {
+	rs, err := newRecords(pctx, c.cfg.Store, st, now)
+	if err != nil {
 		return res, Cursor{}, err
 	}
+	defer rs.forget(c.cfg.Logger)
 	var next Cursor
 	go func() {
 		var perr error
@@ -280,62 +280,63 @@ func limitOf(kind string) int {
 	return 0
 }
 
+// blockRows is how many records the Tool emits before records checks them
+// against the store and hands them on: one lookup of stored versions and
+// one INSERT into ops.sync_seen a block. It bounds what a sync holds, which
+// is otherwise independent of the number of entries.
+var blockRows = 2000
+
+// goneRows is how many tombstones one page of a deletion query holds.
+var goneRows = 5000
+
 // records is the Emitter a Tool writes to and the ingest.Parser the
 // importer reads from: a channel between the Tool's goroutine and the
 // import, then the tombstones found once the Tool is done.
+//
+// Its memory does not grow with the entries: the Tool's records go in
+// blocks (blockRows), each checked against the store for entries given
+// again unchanged and its keys written to ops.sync_seen, and the deletion
+// pass is an anti-join in the engine against those keys, read a page at a
+// time (goneRows).
 type records struct {
-	ctx   context.Context
-	q     ingest.Querier
-	src   Status
-	now   time.Time
-	rows  chan item
-	done  chan struct{}
-	err   error // the Tool's, once done is closed
-	seed  maphash.Seed
-	seen  map[uint64]struct{} // every emitted time entry's key
-	dates map[time.Time]bool  // the dates of the emitted entries
-	lists []Window            // time-entry windows the Tool re-listed
-	// spans are the allocation and time-off windows the Tool re-listed, by
-	// entity; spanSeen the keys of the allocations and time off it emitted.
-	spans    map[string][]Window
-	spanSeen map[uint64]struct{}
-	win      Window // the window whose stored entries are in stored
-	// stored holds the live time entries of this tool stored on win's
-	// dates when the sync began: an entry the Tool gives again unchanged
-	// (the same updated_at) is not written again.
-	stored map[uint64]stored
-	tail   []ingest.Row // tombstones, after the Tool's rows
-	n      int
-	ended  bool
+	ctx  context.Context
+	q    SyncStore
+	src  Status
+	now  time.Time
+	sync string // this sync's id in ops.sync_seen
+	rows chan item
+	done chan struct{}
+	err  error // the Tool's, once done is closed
+
+	// The block being filled, and the keys of its records for ops.sync_seen.
+	block   []item
+	seen    seenBlock
+	writing chan error // the last block's keys being written to ops.sync_seen
+	stored  bool       // the source had time entries stored when the sync began: look versions up
+
+	lists []Window // time-entry windows the Tool re-listed
+	gave  bool     // the Tool gave a time entry: CSV rows on its date are replaced
+	// spans are the allocation, time-off and invoice-line windows the Tool
+	// re-listed, by entity.
+	spans map[string][]Window
+
+	tail  []ingest.Row // the current page of tombstones
+	gone  []goneQuery  // the deletion queries still to read
+	n     int
+	ended bool
 }
 
-type stored struct {
-	id      string
-	date    time.Time
-	version uint64
+// seenBlock is a block's keys, as the columns of ops.sync_seen.
+type seenBlock struct {
+	entity, id []string
+	date       []time.Time
 }
 
-// load reads the stored live entries of this tool on w's dates.
-func (r *records) load(w Window) error {
-	r.win, r.stored = w, map[uint64]stored{}
-	return r.query(w, func(s stored) { r.stored[r.key(s.id)] = s })
+func (b *seenBlock) add(entity, id string, d time.Time) {
+	b.entity, b.id, b.date = append(b.entity, entity), append(b.id, id), append(b.date, d)
 }
 
-func (r *records) query(w Window, each func(stored)) error {
-	rows, err := r.q.Query(r.ctx, store.QueryText("source_entries_window"), store.Params{"org": r.src.Org, "source": r.src.Kind,
-		"from": w.From, "to": w.To})
-	if err != nil {
-		return fmt.Errorf("read the stored entries of %s: %w", r.src.Kind, err)
-	}
-	for i := range rows.Len() {
-		var s stored
-		if err := rows.Scan(i, &s.id, &s.date, &s.version); err != nil {
-			return err
-		}
-		each(s)
-	}
-	return nil
-}
+func (b *seenBlock) reset() { b.entity, b.id, b.date = b.entity[:0], b.id[:0], b.date[:0] }
 
 type item struct {
 	row ingest.Row
@@ -345,13 +346,34 @@ type item struct {
 var _ Emitter = (*records)(nil)
 var _ ingest.Parser = (*records)(nil)
 
-func newRecords(ctx context.Context, q ingest.Querier, src Status, now time.Time) *records {
-	return &records{ctx: ctx, q: q, src: src, now: now, rows: make(chan item, 256), done: make(chan struct{}),
-		seed: maphash.MakeSeed(), seen: map[uint64]struct{}{}, dates: map[time.Time]bool{},
-		spans: map[string][]Window{}, spanSeen: map[uint64]struct{}{}}
+// SyncStore is what a sync needs of the store: the reads and writes of
+// Store, and Exec to drop its keys from ops.sync_seen when it ends.
+type SyncStore interface {
+	Store
+	Exec(ctx context.Context, query string, params store.Params) error
 }
 
-func (r *records) key(id string) uint64 { return maphash.String(r.seed, id) }
+var _ SyncStore = store.Store(nil)
+
+// newRecords returns the records of one sync, which asks the store once
+// whether the source has time entries stored.
+func newRecords(ctx context.Context, q SyncStore, src Status, now time.Time) (*records, error) {
+	id := make([]byte, 12)
+	if _, err := rand.Read(id); err != nil {
+		return nil, err
+	}
+	r := &records{ctx: ctx, q: q, src: src, now: now, sync: "sync_" + hex.EncodeToString(id), rows: make(chan item, 256),
+		done: make(chan struct{}), spans: map[string][]Window{}}
+	rows, err := q.Query(ctx, store.QueryText("source_has_rows"), store.Params{"table": "time_entries", "org": src.Org,
+		"source": src.Kind})
+	if err == nil {
+		err = rows.Scan(0, &r.stored)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read whether %s has stored entries: %w", src.Kind, err)
+	}
+	return r, nil
+}
 
 // Emit implements Emitter.
 func (r *records) Emit(record any, refs *ingest.Refs) error {
@@ -370,13 +392,8 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 		} else if why := ingest.CheckHours(rec.Hours); why != "" && !rec.Deleted {
 			bad("hours", rec.Hours.String(), why)
 		}
-		k := r.key(rec.ExternalID)
-		r.seen[k] = struct{}{}
-		r.dates[rec.Date] = true
-		if s, ok := r.stored[k]; ok && it.err == nil && !rec.Deleted && rec.UpdatedAt != nil &&
-			uint64(rec.UpdatedAt.UnixMicro()) == s.version && s.date.Equal(rec.Date) {
-			return nil // unchanged since it was stored
-		}
+		r.seen.add("time_entry", rec.ExternalID, rec.Date)
+		r.gave = true
 		record = rec
 	case ingest.Person:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
@@ -389,7 +406,7 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 		record = rec
 	case ingest.InvoiceLine:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
-		r.spanSeen[r.key("invoice_line\x00"+rec.ExternalID)] = struct{}{}
+		r.seen.add("invoice_line", rec.ExternalID, rec.Date)
 		if why := ingest.CheckDate(rec.Date, r.now); why != "" && !rec.Deleted {
 			it.err = &ingest.RowError{File: r.src.Kind + " " + r.src.ID, Line: line, Field: "date",
 				Value: rec.Date.Format(time.DateOnly), Reason: why + " (" + rec.ExternalID + ")"}
@@ -397,14 +414,14 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 		record = rec
 	case ingest.Allocation:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
-		r.spanSeen[r.key("allocation\x00"+rec.ExternalID)] = struct{}{}
+		r.seen.add("allocation", rec.ExternalID, rec.StartDate)
 		if !rec.Deleted {
 			it.err = r.checkSpan(line, rec.ExternalID, rec.StartDate, rec.EndDate, rec.HoursPerDay, rec.HoursPerWeek)
 		}
 		record = rec
 	case ingest.TimeOff:
 		rec.Org, rec.Source = r.src.Org, r.src.Kind
-		r.spanSeen[r.key("time_off\x00"+rec.ExternalID)] = struct{}{}
+		r.seen.add("time_off", rec.ExternalID, rec.StartDate)
 		if !rec.Deleted {
 			it.err = r.checkSpan(line, rec.ExternalID, rec.StartDate, rec.EndDate, rec.HoursPerDay, nil)
 		}
@@ -415,12 +432,113 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 	if it.err == nil {
 		it.row = ingest.Row{Line: line, Record: record, Refs: refs}
 	}
-	select {
-	case r.rows <- it:
+	r.block = append(r.block, it)
+	if len(r.block) < blockRows {
 		return nil
-	case <-r.ctx.Done():
-		return r.ctx.Err()
 	}
+	return r.flush()
+}
+
+// flush drops the block's time entries given again unchanged since they
+// were stored (the same updated_at and date: not written again), hands the
+// rest to the import, and writes the block's keys to ops.sync_seen in the
+// background, one block at a time: the import need not wait for it, and
+// the deletion queries run only once close has waited for the last.
+func (r *records) flush() error {
+	if err := r.skipUnchanged(); err != nil {
+		return err
+	}
+	if err := r.wait(); err != nil {
+		return err
+	}
+	if n := len(r.seen.id); n > 0 {
+		b := &store.Batch{Table: store.Database + ".sync_seen",
+			Columns: []string{"org_id", "sync_id", "entity", "external_id", "date"},
+			Values:  []any{repeat(r.src.Org, n), repeat(r.sync, n), r.seen.entity, r.seen.id, r.seen.date}}
+		r.seen = seenBlock{} // the batch keeps the block's slices
+		r.writing = make(chan error, 1)
+		go func() { r.writing <- r.q.Insert(r.ctx, b) }()
+	}
+	for i, it := range r.block {
+		if it.row.Record == nil && it.err == nil {
+			continue // skipped
+		}
+		select {
+		case r.rows <- it:
+		case <-r.ctx.Done():
+			return r.ctx.Err()
+		}
+		r.block[i] = item{}
+	}
+	r.block = r.block[:0]
+	return nil
+}
+
+// wait waits for the keys being written to ops.sync_seen, if any.
+func (r *records) wait() error {
+	if r.writing == nil {
+		return nil
+	}
+	err := <-r.writing
+	r.writing = nil
+	if err != nil {
+		return fmt.Errorf("record the keys %s listed: %w", r.src.Kind, err)
+	}
+	return nil
+}
+
+// skipUnchanged empties the items of the block's time entries that are
+// stored live with the same version (updated_at) and date.
+func (r *records) skipUnchanged() error {
+	if !r.stored {
+		return nil // a first sync: nothing is stored to compare with
+	}
+	var ids strings.Builder
+	for _, it := range r.block {
+		if e, ok := it.row.Record.(ingest.TimeEntry); ok && !e.Deleted && e.UpdatedAt != nil && !strings.Contains(e.ExternalID, "\n") {
+			ids.WriteString(e.ExternalID)
+			ids.WriteByte('\n')
+		}
+	}
+	if ids.Len() == 0 {
+		return nil
+	}
+	rows, err := r.q.Query(r.ctx, store.QueryText("source_versions"), store.Params{"org": r.src.Org, "source": r.src.Kind,
+		"ids": strings.TrimSuffix(ids.String(), "\n")})
+	if err != nil {
+		return fmt.Errorf("read the stored versions of %s entries: %w", r.src.Kind, err)
+	}
+	type version struct {
+		date time.Time
+		v    uint64
+	}
+	stored := make(map[string]version, rows.Len()) // one block's: at most blockRows
+	for i := range rows.Len() {
+		var id string
+		var s version
+		if err := rows.Scan(i, &id, &s.date, &s.v); err != nil {
+			return err
+		}
+		stored[id] = s
+	}
+	for i, it := range r.block {
+		e, ok := it.row.Record.(ingest.TimeEntry)
+		if !ok || e.Deleted || e.UpdatedAt == nil {
+			continue
+		}
+		if s, ok := stored[e.ExternalID]; ok && uint64(e.UpdatedAt.UnixMicro()) == s.v && s.date.Equal(e.Date) {
+			r.block[i] = item{} // unchanged since it was stored
+		}
+	}
+	return nil
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }
 
 // checkSpan is the canonical format's check of an allocation's or a time
@@ -455,8 +573,16 @@ func (r *records) Listed(entity string, w Window) {
 	}
 }
 
-// close ends the Tool's rows with its error (nil: it listed everything).
+// close ends the Tool's rows with its error (nil: it listed everything),
+// after handing on the last block.
 func (r *records) close(err error) {
+	if err == nil {
+		err = r.flush()
+	}
+	// Always waited for: forget must not drop the keys before they land.
+	if werr := r.wait(); err == nil {
+		err = werr
+	}
 	r.err = err
 	close(r.done)
 }
@@ -469,6 +595,15 @@ func (r *records) drain() {
 		case <-r.done:
 			return
 		}
+	}
+}
+
+// forget removes this sync's keys from ops.sync_seen. They are never read
+// again, so a failure is only logged: the table's TTL removes them a day later.
+func (r *records) forget(log *slog.Logger) {
+	err := r.q.Exec(context.WithoutCancel(r.ctx), store.QueryText("sync_seen_drop"), store.Params{"sync": r.sync})
+	if err != nil {
+		log.Debug("sync_seen_drop_failed", "sync", r.sync, "err", err)
 	}
 }
 
@@ -489,139 +624,111 @@ func (r *records) Next() (ingest.Row, error) {
 				return ingest.Row{}, r.err
 			}
 			r.ended = true
-			if err := r.tombstones(); err != nil {
-				return ingest.Row{}, err
-			}
+			r.gone = r.goneQueries()
 		case <-r.ctx.Done():
 			return ingest.Row{}, r.ctx.Err()
 		}
 	}
-	if len(r.tail) == 0 {
-		return ingest.Row{}, io.EOF
+	for len(r.tail) == 0 {
+		if len(r.gone) == 0 {
+			return ingest.Row{}, io.EOF
+		}
+		if err := r.nextGone(); err != nil {
+			return ingest.Row{}, err
+		}
 	}
 	row := r.tail[0]
+	r.tail[0] = ingest.Row{}
 	r.tail = r.tail[1:]
 	return row, nil
 }
 
-// tombstones finds the stored time entries of this tool to delete:
-//   - an entry of this account (an "api:<account>:" key) on a date the Tool
-//     re-listed in full, which the listing did not give: deleted in the tool;
-//   - a row of a CSV export of the same tool (a key without "api:") on a date
-//     the Tool re-listed or gave an entry on: the API's entries replace the
-//     CSV's on the dates the API covers, so no hour is counted twice.
-func (r *records) tombstones() error {
-	mine := "api:" + r.src.Account() + ":"
-	bury := func(s stored) {
-		r.n++
-		r.tail = append(r.tail, ingest.Row{Line: r.n, Record: ingest.TimeEntry{
-			Meta: ingest.Meta{Org: r.src.Org, Source: r.src.Kind, ExternalID: s.id, Deleted: true}, Date: s.date}})
-	}
-	for _, s := range r.stored {
-		listed := false
-		for _, w := range r.lists {
-			listed = listed || w.Contains(s.date)
-		}
-		switch {
-		case strings.HasPrefix(s.id, mine):
-			if _, seen := r.seen[r.key(s.id)]; listed && !seen {
-				bury(s)
-			}
-		case !strings.HasPrefix(s.id, "api:"):
-			if listed || r.dates[s.date] {
-				bury(s)
-			}
-		}
-	}
-	if err := r.spanTombstones(); err != nil {
-		return err
-	}
-	// CSV rows on dates outside the window that an updated entry names.
-	for d := range r.dates {
-		if r.win.Contains(d) {
-			continue
-		}
-		if err := r.query(Window{From: d, To: d}, func(s stored) {
-			if !strings.HasPrefix(s.id, "api:") {
-				bury(s)
-			}
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+// goneQuery is one deletion query of a sync, read a page at a time.
+type goneQuery struct {
+	entity string
+	query  string
+	params store.Params
+	after  string // the last external_id read; "" before the first page
 }
 
-// spanTombstones finds the stored allocations and time off of this account
-// that overlap a window the Tool re-listed and that the listing did not
-// give: removed in the tool (Float, Runn and Forecast list only what is
-// live); and the invoice lines dated in such a window (Harvest: an invoice
-// deleted, or a line removed from it).
-func (r *records) spanTombstones() error {
-	mine := "api:" + r.src.Account() + ":"
+// goneQueries are the deletion queries of this sync, which the engine
+// answers against the keys in ops.sync_seen:
+//   - time entries (source_entries_gone): an entry of this account on a
+//     date the Tool re-listed in full that the listing did not give; a CSV
+//     row of the same tool on a date the Tool re-listed or gave an entry on,
+//     so no hour is counted twice;
+//   - allocations and time off that overlap a window the Tool re-listed,
+//     and invoice lines dated in one, that the listing did not give
+//     (source_spans_gone, source_dates_gone).
+func (r *records) goneQueries() []goneQuery {
+	var out []goneQuery
+	add := func(entity, query string, wins []Window) {
+		froms, tos := make([]string, len(wins)), make([]string, len(wins))
+		for i, w := range wins {
+			froms[i], tos[i] = w.From.Format(time.DateOnly), w.To.Format(time.DateOnly)
+		}
+		params := store.Params{"org": r.src.Org, "source": r.src.Kind, "mine": "api:" + r.src.Account() + ":", "sync": r.sync,
+			"froms": froms, "tos": tos, "limit": goneRows}
+		if entity != "time_entry" { // source_entries_gone names its table and entity itself
+			e, _ := ingest.EntityNamed(entity)
+			params["table"], params["entity"] = e.Table, entity
+		}
+		out = append(out, goneQuery{entity: entity, query: query, params: params})
+	}
+	if len(r.lists) > 0 || r.gave {
+		add("time_entry", "source_entries_gone", r.lists)
+	}
 	for _, entity := range []string{"allocation", "time_off", "invoice_line"} {
-		wins := r.spans[entity]
-		if len(wins) == 0 {
-			continue
+		if wins := r.spans[entity]; len(wins) > 0 {
+			query := "source_spans_gone"
+			if entity == "invoice_line" {
+				query = "source_dates_gone"
+			}
+			add(entity, query, wins)
 		}
-		e, _ := ingest.EntityNamed(entity)
-		all := wins[0]
-		for _, w := range wins[1:] {
-			all.From, all.To = minTime(all.From, w.From), maxTime(all.To, w.To)
-		}
-		query := "source_spans_window"
-		if entity == "invoice_line" {
-			query = "source_dates_window"
-		}
-		rows, err := r.q.Query(r.ctx, store.QueryText(query), store.Params{"table": e.Table, "org": r.src.Org,
-			"source": r.src.Kind, "from": all.From, "to": all.To})
-		if err != nil {
-			return fmt.Errorf("read the stored %s of %s: %w", e.Plural, r.src.Kind, err)
-		}
-		for i := range rows.Len() {
-			var id string
-			var start, end time.Time
-			if err := rows.Scan(i, &id, &start, &end); err != nil {
+	}
+	return out
+}
+
+// nextGone reads the next page of the first deletion query into tail, and
+// moves on to the next query after its last page.
+func (r *records) nextGone() error {
+	g := &r.gone[0]
+	g.params["after"] = g.after
+	rows, err := r.q.Query(r.ctx, store.QueryText(g.query), g.params)
+	if err != nil {
+		return fmt.Errorf("find the %s deleted in %s: %w", g.entity, r.src.Kind, err)
+	}
+	if rows.Len() < goneRows {
+		r.gone = r.gone[1:]
+	}
+	for i := range rows.Len() {
+		meta := ingest.Meta{Org: r.src.Org, Source: r.src.Kind, Deleted: true}
+		var rec any
+		switch g.entity {
+		case "time_entry":
+			var d time.Time
+			if err := rows.Scan(i, &meta.ExternalID, &d); err != nil {
 				return err
 			}
-			if !strings.HasPrefix(id, mine) {
-				continue
+			rec = ingest.TimeEntry{Meta: meta, Date: d}
+		default:
+			var start, end time.Time
+			if err := rows.Scan(i, &meta.ExternalID, &start, &end); err != nil {
+				return err
 			}
-			if _, seen := r.spanSeen[r.key(entity+"\x00"+id)]; seen {
-				continue
-			}
-			listed := false
-			for _, w := range wins {
-				listed = listed || (!start.After(w.To) && !end.Before(w.From))
-			}
-			if !listed {
-				continue
-			}
-			r.n++
-			meta := ingest.Meta{Org: r.src.Org, Source: r.src.Kind, ExternalID: id, Deleted: true}
-			var rec any = ingest.Allocation{Meta: meta, StartDate: start, EndDate: end}
-			switch entity {
+			switch g.entity {
+			case "allocation":
+				rec = ingest.Allocation{Meta: meta, StartDate: start, EndDate: end}
 			case "time_off":
 				rec = ingest.TimeOff{Meta: meta, StartDate: start, EndDate: end}
 			case "invoice_line":
 				rec = ingest.InvoiceLine{Meta: meta, Date: start}
 			}
-			r.tail = append(r.tail, ingest.Row{Line: r.n, Record: rec})
 		}
+		g.after = meta.ExternalID
+		r.n++
+		r.tail = append(r.tail, ingest.Row{Line: r.n, Record: rec})
 	}
 	return nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
