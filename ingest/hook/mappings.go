@@ -70,7 +70,12 @@ type MappingError struct {
 	Field, Value, Why string
 }
 
-func (e *MappingError) Error() string { return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Why) }
+func (e *MappingError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Why
+	}
+	return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Why)
+}
 
 func badMapping(field, value, why string, args ...any) *MappingError {
 	return &MappingError{Field: field, Value: value, Why: fmt.Sprintf(why, args...)}
