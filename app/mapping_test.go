@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/app/apptest"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 // TestHookMappingAPI: an admin token reads its org's mapping of a tool
@@ -84,5 +87,13 @@ func TestHookMappingAPI(t *testing.T) {
 	send("PUT", "jira", admin, `{"phases":{"Blocked":null,"Done":null},"outcomes":{"Approved":null},"targets":{"WEB":null}}`, 200)
 	if got := send("GET", "jira", admin, "", 200); got != before {
 		t.Errorf("after removing every override:\n%s\nwant the defaults:\n%s", got, before)
+	}
+}
+
+// TestHookToolsAgree: metrics names the task tools `hook map` maps without
+// importing ingest; it must name ingest/hook's.
+func TestHookToolsAgree(t *testing.T) {
+	if !slices.Equal(metrics.HookTools, hook.Tools) {
+		t.Errorf("metrics.HookTools %v, hook.Tools %v", metrics.HookTools, hook.Tools)
 	}
 }
