@@ -212,9 +212,10 @@ func TestDeliveryPageUnmapped(t *testing.T) {
 	page := utRender(t, "delivery", utView, utNames("client", "c1", "Gamma"), body)
 	for _, want := range []string{
 		`<h2>Unmapped statuses</h2>`,
-		`<td>jira</td><td>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="n">1234</td><td>14 Oct 2026</td>` +
-			`<td><code>opsmetrics hook map --org o --tool jira --status &#39;&lt;/script&gt;`,
-		`<td>csv</td><td>Waiting</td><td class="n">1</td><td>14 Oct 2026</td><td><code>give its task events a phase in the import</code></td>`,
+		`<td>jira</td><td>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="n">1234</td><td>14 Oct 2026</td></tr>
+  <tr class="fix"><td colspan="4"><code>opsmetrics hook map --org o --tool jira --status &#39;&lt;/script&gt;`,
+		`<td>csv</td><td>Waiting</td><td class="n">1</td><td>14 Oct 2026</td></tr>
+  <tr class="fix"><td colspan="4"><code>give its task events a phase in the import</code></td></tr>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
