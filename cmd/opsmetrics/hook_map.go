@@ -107,9 +107,9 @@ Examples:
 				p.Outcomes[*status] = outcome
 			}
 		case *container != "" && *reset:
-			p = hook.MappingPatch{Targets: map[string]*hook.TargetPatch{*container: nil}}
+			p = hook.MappingPatch{Targets: map[string]*hook.Target{*container: nil}}
 		case *container != "":
-			p = hook.MappingPatch{Targets: map[string]*hook.TargetPatch{*container: {Client: *client, Project: *project}}}
+			p = hook.MappingPatch{Targets: map[string]*hook.Target{*container: {Client: *client, Project: *project}}}
 		}
 		if !p.Empty() {
 			err = ms.Apply(ctx, *orgID, *tool, p)

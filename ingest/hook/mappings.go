@@ -88,20 +88,14 @@ const (
 	ruleTarget  = "target"
 )
 
-// TargetPatch is a target as a caller gives it: a client and project each
-// by id or name.
-type TargetPatch struct {
-	Client  string `json:"client"`
-	Project string `json:"project,omitempty"`
-}
-
 // MappingPatch is a change to an org's mapping of one tool. A key with a
 // nil value removes the org's override, so the default applies again.
-// Status keys are compared as NormalizeStatus leaves them.
+// Status keys are compared as NormalizeStatus leaves them; a target's
+// client and project are each an id or a name (Apply stores the ids).
 type MappingPatch struct {
 	Phases   map[string]*string      `json:"phases,omitempty"`
 	Outcomes map[string]*string      `json:"outcomes,omitempty"`
-	Targets  map[string]*TargetPatch `json:"targets,omitempty"`
+	Targets  map[string]*Target `json:"targets,omitempty"`
 }
 
 // Empty reports whether p changes nothing.
@@ -196,7 +190,7 @@ func (ms *Mappings) SetOutcome(ctx context.Context, orgID, tool, status, outcome
 // under a client and, optionally, one of its projects, each given by id or
 // name. Errors as Apply's.
 func (ms *Mappings) SetTarget(ctx context.Context, orgID, tool, container, client, project string) error {
-	return ms.Apply(ctx, orgID, tool, MappingPatch{Targets: map[string]*TargetPatch{container: {Client: client, Project: project}}})
+	return ms.Apply(ctx, orgID, tool, MappingPatch{Targets: map[string]*Target{container: {Client: client, Project: project}}})
 }
 
 // ResetStatus removes the org's phase and outcome of status: the default
@@ -208,7 +202,7 @@ func (ms *Mappings) ResetStatus(ctx context.Context, orgID, tool, status string)
 // ResetTarget removes the org's target of container: its tasks go to the
 // hook's default again. Errors as Apply's.
 func (ms *Mappings) ResetTarget(ctx context.Context, orgID, tool, container string) error {
-	return ms.Apply(ctx, orgID, tool, MappingPatch{Targets: map[string]*TargetPatch{container: nil}})
+	return ms.Apply(ctx, orgID, tool, MappingPatch{Targets: map[string]*Target{container: nil}})
 }
 
 // Apply checks every change of p and then writes them all in one INSERT,

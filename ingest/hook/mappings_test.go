@@ -171,11 +171,11 @@ func TestMappingsRefuse(t *testing.T) {
 		{"empty status", orgID, "jira", hook.MappingPatch{Phases: map[string]*string{"  ": str(hook.PhaseBrief)}}, "phases status", "  ", "is empty"},
 		{"unknown client", orgID, "jira", hook.MappingPatch{
 			Phases:  map[string]*string{"Blocked": str(hook.PhaseProduction)},
-			Targets: map[string]*hook.TargetPatch{"WEB": {Client: "Nordlict"}}}, "client", "Nordlict", "no such client in org " + orgID},
-		{"no client", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.TargetPatch{"WEB": {Project: "p-1"}}}, "client", "", "needs a client"},
-		{"unknown project", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.TargetPatch{"WEB": {Client: "c-1", Project: "Intranet"}}}, "project", "Intranet", "no such project"},
-		{"another client's project", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.TargetPatch{"WEB": {Client: "c-1", Project: "Rebrand"}}}, "project", "Rebrand", "belongs to client c-2 (Acme <Brands>), not to c-1 (Nordlicht GmbH)"},
-		{"empty container", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.TargetPatch{"": {Client: "c-1"}}}, "container", "", "is empty"},
+			Targets: map[string]*hook.Target{"WEB": {Client: "Nordlict"}}}, "client", "Nordlict", "no such client in org " + orgID},
+		{"no client", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.Target{"WEB": {Project: "p-1"}}}, "client", "", "needs a client"},
+		{"unknown project", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.Target{"WEB": {Client: "c-1", Project: "Intranet"}}}, "project", "Intranet", "no such project"},
+		{"another client's project", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.Target{"WEB": {Client: "c-1", Project: "Rebrand"}}}, "project", "Rebrand", "belongs to client c-2 (Acme <Brands>), not to c-1 (Nordlicht GmbH)"},
+		{"empty container", orgID, "jira", hook.MappingPatch{Targets: map[string]*hook.Target{"": {Client: "c-1"}}}, "container", "", "is empty"},
 		{"empty patch", orgID, "jira", hook.MappingPatch{}, "patch", "{}", "changes nothing"},
 	} {
 		err := ms.Apply(ctx, c.org, c.tool, c.patch)
