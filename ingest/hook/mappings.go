@@ -93,8 +93,8 @@ const (
 // Status keys are compared as NormalizeStatus leaves them; a target's
 // client and project are each an id or a name (Apply stores the ids).
 type MappingPatch struct {
-	Phases   map[string]*string      `json:"phases,omitempty"`
-	Outcomes map[string]*string      `json:"outcomes,omitempty"`
+	Phases   map[string]*string `json:"phases,omitempty"`
+	Outcomes map[string]*string `json:"outcomes,omitempty"`
 	Targets  map[string]*Target `json:"targets,omitempty"`
 }
 
