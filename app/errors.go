@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -71,6 +72,9 @@ var errorTable = []struct {
 		return http.StatusConflict, apiError{Error: err.Error()}
 	}},
 	{as[*collect.BadSourceError], func(err error) (int, apiError) {
+		return http.StatusBadRequest, apiError{Error: err.Error()}
+	}},
+	{as[*hook.MappingError], func(err error) (int, apiError) {
 		return http.StatusBadRequest, apiError{Error: err.Error()}
 	}},
 	{collect.IsSyncError, func(err error) (int, apiError) {

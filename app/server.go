@@ -19,6 +19,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
@@ -105,6 +106,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if cfg.Collector != nil {
 		collect.Register(admin, cfg.Collector, orgOf)
 	}
+	mappings, merr := hook.NewMappings(hook.MappingsConfig{Store: cfg.Store})
+	if merr != nil {
+		return nil, merr
+	}
+	hook.RegisterMappingAPI(admin, mappings, orgOf)
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.

@@ -28,6 +28,14 @@ type deliveryBody struct {
 	Late                 []LateRow
 	LateCut              string // set when the list is cut at deliveryLateLimit
 	LateEmpty            string // why the list is empty
+	Unmapped             []UnmappedRow
+	UnmappedEmpty        string // what an empty list means
+}
+
+// UnmappedRow is a status task events moved to that maps to no phase.
+type UnmappedRow struct {
+	Source, Status, Events, LastSeen string
+	Fix                              string // the command that maps it, or what to change in the import
 }
 
 // LateRow is one late or overdue deliverable.
@@ -58,13 +66,15 @@ func (d *server) delivery(c echo.Context) error {
 		reqs[i].Now = now // the same "now" as the late list's
 	}
 	var slips, late *metrics.Result
+	var unmapped []metrics.UnmappedStatus
 	var n *names
 	res, err := d.kpisBeside(ctx, func() error {
-		var serr, lerr, nerr error
+		var serr, lerr, uerr, nerr error
 		slips, serr = metrics.Slips(ctx, d.cfg.Store, reqs[2])
 		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
+		unmapped, uerr = metrics.UnmappedStatuses(ctx, d.cfg.Store, reqs[2])
 		n, nerr = d.loadNames(ctx, v.Org)
-		return errors.Join(serr, lerr, nerr)
+		return errors.Join(serr, lerr, uerr, nerr)
 	}, reqs...)
 	if err != nil {
 		return err
@@ -87,7 +97,22 @@ func (d *server) delivery(c echo.Context) error {
 			body.LateEmpty = "Nothing due in this range was late or is overdue."
 		}
 	}
+	body.Unmapped, body.UnmappedEmpty = buildUnmapped(unmapped)
 	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
+}
+
+// buildUnmapped turns the unmapped statuses into the page's table, with
+// what an empty one means. Pure.
+func buildUnmapped(list []metrics.UnmappedStatus) ([]UnmappedRow, string) {
+	if len(list) == 0 {
+		return nil, "Every status your task events moved to in this range maps to a phase of the loop."
+	}
+	out := make([]UnmappedRow, len(list))
+	for i, u := range list {
+		out[i] = UnmappedRow{Source: u.Source, Status: u.Status, Events: fmtNum(float64(u.Events), true, "count"),
+			LastSeen: u.LastSeen.Format("2 Jan 2006"), Fix: u.Fix}
+	}
+	return out, ""
 }
 
 // graceText says what late means for the org.

@@ -3,6 +3,7 @@ package dashboards
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
@@ -188,5 +189,45 @@ func TestDeliveryPageEscapesNames(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}
+	}
+}
+
+// TestDeliveryPageUnmapped: the unmapped statuses show with their counts
+// and the command that maps each, names as text; none says all are mapped.
+func TestDeliveryPageUnmapped(t *testing.T) {
+	seen := time.Date(2026, 10, 14, 9, 0, 0, 0, time.UTC)
+	rows, empty := buildUnmapped([]metrics.UnmappedStatus{
+		{Source: "jira", Status: utScript, Events: 1234, LastSeen: seen, Fix: "opsmetrics hook map --org o --tool jira --status '" + utScript + "' --phase PHASE"},
+		{Source: "csv", Status: "Waiting", Events: 1, LastSeen: seen, Fix: "give its task events a phase in the import"},
+	})
+	if empty != "" || len(rows) != 2 || rows[0].Events != "1234" || rows[0].LastSeen != "14 Oct 2026" {
+		t.Fatalf("rows %+v, empty %q", rows, empty)
+	}
+	onTime, err := buildOnTime(dtOnTime(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := deliveryBody{OnTime: onTime, Slips: emptyChart("delivery-slips", "s", "x"), Drift: emptyChart("delivery-drift", "d", "y"),
+		GraceText: graceText(0), LateEmpty: "none late", Unmapped: rows}
+	page := utRender(t, "delivery", utView, utNames("client", "c1", "Gamma"), body)
+	for _, want := range []string{
+		`<h2>Unmapped statuses</h2>`,
+		`<td>jira</td><td>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</td><td class="n">1234</td><td>14 Oct 2026</td></tr>
+  <tr class="fix"><td colspan="4"><code>opsmetrics hook map --org o --tool jira --status &#39;&lt;/script&gt;`,
+		`<td>csv</td><td>Waiting</td><td class="n">1</td><td>14 Oct 2026</td></tr>
+  <tr class="fix"><td colspan="4"><code>give its task events a phase in the import</code></td></tr>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "<script>alert(1)") {
+		t.Error("a status is markup on the page")
+	}
+	rows, empty = buildUnmapped(nil)
+	body.Unmapped, body.UnmappedEmpty = rows, empty
+	page = utRender(t, "delivery", utView, utNames("client", "c1", "Gamma"), body)
+	if !strings.Contains(page, `<p class="empty">Every status your task events moved to in this range maps to a phase of the loop.</p>`) {
+		t.Error("no empty state for no unmapped statuses")
 	}
 }

@@ -137,6 +137,10 @@ type Result struct {
 	// Notes say in words what the flags and an unknown currency mean for
 	// these numbers, one sentence each.
 	Notes []string `json:"notes,omitempty"`
+	// Unmapped are, on data_quality only, the statuses task events moved
+	// to in the range that map to no phase ([] for none; nil, and absent
+	// from JSON, on every other KPI).
+	Unmapped *[]UnmappedStatus `json:"unmapped_statuses,omitempty"`
 }
 
 // Column is one result column. Value is the KPI itself; the others are its
@@ -221,6 +225,11 @@ func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, 
 		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 	}
 	res := p.result(r, rows)
+	if p.kpi.Name == "data_quality" {
+		if err := res.addUnmapped(ctx, q, r); err != nil {
+			return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
+		}
+	}
 	if named {
 		res.addNames(r.Names)
 	}
