@@ -40,14 +40,14 @@ func (w *Worker) Deliveries(ctx context.Context, orgID, id string, since time.Ti
 		return nil, err
 	}
 	rows, err := w.cfg.Store.Query(ctx, store.QueryText("hook_deliveries_list"), store.Params{"org": h.Org, "hook": h.ID,
-		"since": since.UTC(), "lim": uint32(MaxListed)})
+		"since": since.UTC(), "lim": MaxListed})
 	if err != nil {
 		return nil, err
 	}
 	out := pending
 	for i := range rows.Len() {
 		r := Received{d: Delivery{Hook: h.ID, Org: h.Org, Tool: h.Tool}}
-		var records uint32
+		var records uint64
 		var hdr, body string
 		if err := rows.Scan(i, &r.Received, &r.ID, &r.Event, &r.Status, &r.Reason, &records, &hdr, &body); err != nil {
 			return nil, err
