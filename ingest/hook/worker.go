@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -416,11 +417,7 @@ func (p *rowsParser) Next() (ingest.Row, error) {
 }
 
 // Record is one spooled delivery as the Queue gives it back.
-type Record struct {
-	Seq  uint64
-	Data []byte
-	At   time.Time
-}
+type Record = spool.Record
 
 // Queue is the spool as the Worker reads it (spool.Spool): Read returns
 // the unacked records after seq after, in order; Notify is signalled after
@@ -430,6 +427,9 @@ type Queue interface {
 	Notify() <-chan struct{}
 	Ack(seq uint64) error
 }
+
+var _ Queue = (*spool.Spool)(nil)
+var _ Appender = (*spool.Spool)(nil)
 
 // Run applies the Queue's deliveries in order until ctx ends. While the
 // store fails it tries the same batch again, waiting longer each time up
@@ -500,4 +500,12 @@ func wait(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// WithQueue returns a Worker like w over q: one that lists q's pending
+// deliveries (the CLI, with serve stopped).
+func (w *Worker) WithQueue(q Queue) *Worker {
+	cfg := w.cfg
+	cfg.Queue = q
+	return &Worker{cfg: cfg}
 }
