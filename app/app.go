@@ -28,6 +28,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
@@ -68,6 +69,8 @@ type Options struct {
 	// and SecretKey (which seals the hooks' secrets) Run receives the task
 	// tools' webhooks at /hooks/{id} and serves the hooks API.
 	SpoolDir string
+	// HookMappers gives a tool's webhook Mapper; nil: hook.MapperOf.
+	HookMappers func(tool string, api hook.API) (hook.Mapper, bool)
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -194,7 +197,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	var wh *webhooks
 	if o.SecretKey != nil && o.SpoolDir != "" {
-		if wh, err = newWebhooks(s, im, log, o.SecretKey, o.SpoolDir, reg); err != nil {
+		if wh, err = newWebhooks(s, im, log, o.SecretKey, o.SpoolDir, o.HookMappers, reg); err != nil {
 			return fmt.Errorf("webhooks: %w", err)
 		}
 		hctx, stopWorker := context.WithCancel(ctx)

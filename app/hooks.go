@@ -26,7 +26,8 @@ type webhooks struct {
 // and registers their metrics: opsmetrics_hook_deliveries_total{tool,
 // status} and the spool's pending gauges. The caller runs the worker and
 // closes the spool.
-func newWebhooks(s store.Store, im *importer.Importer, log *slog.Logger, key []byte, dir string, reg prometheus.Registerer) (*webhooks, error) {
+func newWebhooks(s store.Store, im *importer.Importer, log *slog.Logger, key []byte, dir string,
+	mappers func(string, hook.API) (hook.Mapper, bool), reg prometheus.Registerer) (*webhooks, error) {
 	sealer, err := auth.NewSealer(key)
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func newWebhooks(s store.Store, im *importer.Importer, log *slog.Logger, key []b
 	if err != nil {
 		return fail(err)
 	}
-	w, err := hook.NewWorker(hook.WorkerConfig{Hooks: hooks, Store: s, Importer: im, Logger: log, Queue: sp, Counted: count})
+	w, err := hook.NewWorker(hook.WorkerConfig{Hooks: hooks, Store: s, Importer: im, Logger: log, Queue: sp, Mappers: mappers, Counted: count})
 	if err != nil {
 		return fail(err)
 	}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
+	"github.com/opsmetrics/opsmetrics/ingest/hook/hooktest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -122,56 +121,12 @@ func (q *memQueue) pending() int {
 	return len(q.recs)
 }
 
-// issuesMapper is a tiny GitHub Mapper for the worker's tests: an
-// `issues` event becomes one status_changed task event keyed by the
-// delivery; other events are ignored; a body that is not JSON fails.
-type issuesMapper struct {
-	mu   sync.Mutex
-	seen []string // delivery ids in the order mapped
-}
-
-func (m *issuesMapper) Map(_ context.Context, d hook.Delivery, mp hook.Mapping) (hook.Mapped, error) {
-	m.mu.Lock()
-	m.seen = append(m.seen, d.ID)
-	m.mu.Unlock()
-	event := d.Header.Get("X-GitHub-Event")
-	var b struct {
-		Action string `json:"action"`
-		Issue  struct {
-			Number int    `json:"number"`
-			State  string `json:"state"`
-		} `json:"issue"`
-		Repository struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-	}
-	if err := json.Unmarshal(d.Body, &b); err != nil {
-		return hook.Mapped{Event: event}, fmt.Errorf("body is not JSON: %w", err)
-	}
-	if event != "issues" {
-		return hook.Mapped{Event: event, Ignored: "event " + event + " is not read"}, nil
-	}
-	phase, _ := mp.Phase(b.Issue.State)
-	t := mp.Target(b.Repository.FullName)
-	return hook.Mapped{Event: "issues." + b.Action, Records: []any{ingest.TaskEvent{
-		Meta:       ingest.Meta{ExternalID: "gh:" + d.ID},
-		OccurredAt: d.Received, Type: ingest.EventStatusChanged, TaskID: strconv.Itoa(b.Issue.Number),
-		ClientID: t.Client, ProjectID: t.Project, ToStatus: b.Issue.State, Phase: phase,
-	}}}, nil
-}
-
-func (m *issuesMapper) order() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.seen...)
-}
-
 type rig struct {
 	org    string
 	store  *flaky
 	hooks  *hook.Hooks
 	queue  *memQueue
-	mapper *issuesMapper
+	mapper *hooktest.IssuesMapper
 	worker *hook.Worker
 	counts sync.Map // tool/status -> *atomic.Int64
 }
@@ -182,7 +137,7 @@ func newRig(t *testing.T) *rig {
 	t.Helper()
 	b := make([]byte, 6)
 	rand.Read(b)
-	r := &rig{org: "hk-" + hex.EncodeToString(b), store: &flaky{s: chdbtest.Shared(t)}, queue: newQueue(), mapper: &issuesMapper{}}
+	r := &rig{org: "hk-" + hex.EncodeToString(b), store: &flaky{s: chdbtest.Shared(t)}, queue: newQueue(), mapper: &hooktest.IssuesMapper{}}
 	log := slog.New(slog.DiscardHandler)
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: r.store, Logger: log})
 	if err != nil {
@@ -205,12 +160,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r.worker, err = hook.NewWorker(hook.WorkerConfig{Hooks: r.hooks, Store: r.store, Importer: im, Logger: log, Queue: r.queue,
-		Mappers: func(tool string, _ hook.API) (hook.Mapper, bool) {
-			if tool == "github" {
-				return r.mapper, true
-			}
-			return hook.MapperOf(tool, nil)
-		},
+		Mappers:   r.mapper.Mappers,
 		BatchWait: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		Counted: func(tool, status string) {
 			n, _ := r.counts.LoadOrStore(tool+"/"+status, &atomic.Int64{})

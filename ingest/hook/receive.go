@@ -275,7 +275,7 @@ func (r *Receiver) receive(ec echo.Context) error {
 		Header: http.Header{}, Body: body}
 	for _, k := range keptHeaders {
 		if v := hdr.Values(k); len(v) > 0 {
-			d.Header[k] = v
+			d.Header[http.CanonicalHeaderKey(k)] = v
 		}
 	}
 	data, err := json.Marshal(d)

@@ -278,7 +278,7 @@ func TestWorkerStoreDown(t *testing.T) {
 	if n := r.taskEvents(t); n != 5 {
 		t.Errorf("task events: %d, want 5", n)
 	}
-	order := slices.Compact(r.mapper.order()) // a retried batch maps again, in the same order
+	order := slices.Compact(r.mapper.Seen()) // a retried batch maps again, in the same order
 	if want := []string{"down-a", "down-b", "down-c", "down-d", "down-e"}; !slices.Equal(order, want) {
 		t.Errorf("mapped in order %v, want %v", order, want)
 	}
