@@ -49,16 +49,21 @@ func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bo
 		}
 		return o, nil
 	}
-	since := func(ec echo.Context) (time.Time, error) {
+	// orgSince gives the token's org and the ?since= of a request.
+	orgSince := func(ec echo.Context) (string, time.Time, error) {
+		o, err := org(ec)
+		if err != nil {
+			return "", time.Time{}, err
+		}
 		s := ec.QueryParam("since")
 		if s == "" {
-			return time.Time{}, nil
+			return o, time.Time{}, nil
 		}
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return time.Time{}, &BadHookError{Msg: "since " + s + ": want an RFC 3339 time such as 2026-04-01T00:00:00Z"}
+			return "", time.Time{}, &BadHookError{Msg: "since " + s + ": want an RFC 3339 time such as 2026-04-01T00:00:00Z"}
 		}
-		return t, nil
+		return o, t, nil
 	}
 	tell := func() {
 		if changed != nil {
@@ -113,11 +118,7 @@ func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bo
 		return ec.NoContent(http.StatusNoContent)
 	})
 	admin.GET("/hooks/:id/deliveries", func(ec echo.Context) error {
-		o, err := org(ec)
-		if err != nil {
-			return err
-		}
-		t, err := since(ec)
+		o, t, err := orgSince(ec)
 		if err != nil {
 			return err
 		}
@@ -128,11 +129,7 @@ func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bo
 		return ec.JSON(http.StatusOK, map[string]any{"deliveries": list})
 	})
 	admin.POST("/hooks/:id/replay", func(ec echo.Context) error {
-		o, err := org(ec)
-		if err != nil {
-			return err
-		}
-		t, err := since(ec)
+		o, t, err := orgSince(ec)
 		if err != nil {
 			return err
 		}
