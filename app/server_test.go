@@ -181,7 +181,7 @@ func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh, err := newWebhooks(s, im, log, make([]byte, 32), t.TempDir(), nil, colReg)
+	wh, err := newWebhooks(s, im, log, make([]byte, 32), t.TempDir(), nil, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
