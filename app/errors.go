@@ -77,6 +77,15 @@ var errorTable = []struct {
 	{as[*hook.MappingError], func(err error) (int, apiError) {
 		return http.StatusBadRequest, apiError{Error: err.Error()}
 	}},
+	{is(hook.ErrNotFound), func(err error) (int, apiError) {
+		return http.StatusNotFound, apiError{Error: err.Error()}
+	}},
+	{is(hook.ErrBadSignature), func(err error) (int, apiError) {
+		return http.StatusUnauthorized, apiError{Error: err.Error()}
+	}},
+	{as[*hook.BadHookError], func(err error) (int, apiError) {
+		return http.StatusBadRequest, apiError{Error: err.Error()}
+	}},
 	{collect.IsSyncError, func(err error) (int, apiError) {
 		// The tool's answer, token redacted: what the admin must act on.
 		return http.StatusBadGateway, apiError{Error: err.Error()}
@@ -163,7 +172,7 @@ const statusClientClosed = 499
 // isPage reports whether a path is a page a person opens (the dashboards),
 // whose errors are shown as a page rather than JSON.
 func isPage(path string) bool {
-	for _, p := range []string{"/api/", "/healthz", "/readyz", "/assets/"} {
+	for _, p := range []string{"/api/", "/hooks/", "/healthz", "/readyz", "/assets/"} {
 		if strings.HasPrefix(path, p) {
 			return false
 		}

@@ -45,6 +45,10 @@ type serverConfig struct {
 	BodyIdle, BodyTotal time.Duration
 	// Collector, when set, serves the sources API (admin scope).
 	Collector *collect.Collector
+	// Webhooks, when set, receive the tools' webhooks at /hooks/{id} and
+	// serve the hooks API (admin scope); PublicURL makes the hooks' URLs.
+	Webhooks  *webhooks
+	PublicURL string
 }
 
 func (c serverConfig) Validate() error {
@@ -111,6 +115,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return nil, merr
 	}
 	hook.RegisterMappingAPI(admin, mappings, orgOf)
+	if wh := cfg.Webhooks; wh != nil {
+		// No API token: each tool's signature authenticates its deliveries.
+		wh.receiver.Register(e.Group(""))
+		hook.Register(admin, wh.worker, orgOf, cfg.PublicURL, wh.receiver.Invalidate)
+	}
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session signed in with a read token.

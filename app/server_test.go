@@ -181,8 +181,13 @@ func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.
 	if err != nil {
 		t.Fatal(err)
 	}
+	wh, err := newWebhooks(s, im, log, make([]byte, 32), t.TempDir(), nil, prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.spool.Close() })
 	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s),
-		Registerer: reg, Collector: col})
+		Registerer: reg, Collector: col, Webhooks: wh})
 	if err != nil {
 		t.Fatal(err)
 	}

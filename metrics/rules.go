@@ -26,6 +26,10 @@ const (
 	// sourceFailingAfter is how long a connected source's syncs may fail
 	// before OpsmetricsSourceSyncFailing fires.
 	sourceFailingAfter = time.Hour
+	// spoolStuckAfter is how long a webhook delivery may wait in the spool
+	// before OpsmetricsHookSpoolStuck fires; the worker applies one within
+	// seconds while the database answers.
+	spoolStuckAfter = 10 * time.Minute
 	// scrapeJob is the job name of opsmetrics in deploy/prometheus/prometheus.yml.
 	scrapeJob = "opsmetrics"
 )
@@ -425,6 +429,20 @@ func fixedRules() []rule {
 					"Run `opsmetrics source list --org {{ $labels.org }}` first: it shows the last error in words. A refused token " +
 					"(needs-token) needs a new one (`source remove`, then `source add`); a rate limit or an outage of the tool " +
 					"clears by itself; anything else is in the opsmetrics logs under source_sync_failed."},
+				{"dashboard", statusPage},
+			},
+		},
+		{
+			alert:  "OpsmetricsHookSpoolStuck",
+			expr:   fmt.Sprintf("max by(instance) (opsmetrics_hook_spool_oldest_pending_age_seconds) > %d", int(spoolStuckAfter.Seconds())),
+			forDur: "1m",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "Webhook deliveries of opsmetrics {{ $labels.instance }} have waited {{ $value | humanizeDuration }} to be applied."},
+				{"description", "The oldest webhook delivery in the spool of {{ $labels.instance }} has waited {{ $value | humanizeDuration }}: " +
+					"the tools' task events are kept (nothing is lost) but do not reach the KPIs. The worker retries while the database " +
+					"is down; check /readyz and the opsmetrics logs under hook_deliveries_not_applied, then " +
+					"opsmetrics_hook_spool_pending for how many wait."},
 				{"dashboard", statusPage},
 			},
 		},

@@ -33,7 +33,7 @@ import (
 // Service is one opsmetrics service of a test: its store, and once Serve
 // runs it, the URLs it answers on.
 type Service struct {
-	t                *testing.T
+	t                testing.TB
 	store            store.Store
 	LibPath, DataDir string // the embedded engine's library and data directory
 	URL              string // the API and pages, such as http://127.0.0.1:41234; set by Serve
@@ -43,7 +43,7 @@ type Service struct {
 // New opens the embedded engine on a fresh data directory in t.TempDir()
 // and migrates it. The store is closed when the test ends, or by app.Run
 // once Serve has handed it over.
-func New(t *testing.T) *Service {
+func New(t testing.TB) *Service {
 	t.Helper()
 	s := &Service{t: t, LibPath: chdbtest.LibPath(t), DataDir: filepath.Join(t.TempDir(), "data")}
 	st, err := chdb.Open(chdb.Config{LibPath: s.LibPath, DataDir: s.DataDir, Logger: slog.New(slog.DiscardHandler)})
@@ -160,7 +160,7 @@ func (s *Service) Stored(org string) (entries int, batches map[string]int) {
 // Stored opens the embedded engine's data directory dir (with the library
 // lib) and returns org's stored time entries and its ingest batches by
 // status. No other process may have the directory open.
-func Stored(t *testing.T, lib, dir, org string) (entries int, batches map[string]int) {
+func Stored(t testing.TB, lib, dir, org string) (entries int, batches map[string]int) {
 	t.Helper()
 	s, err := chdb.Open(chdb.Config{LibPath: lib, DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -206,7 +206,7 @@ type IntakeReply struct {
 
 // Post sends body to url with a bearer token (none for "") and returns the
 // status and the intake's answer; an answer that is not JSON fails the test.
-func Post(t *testing.T, url, token, contentType string, body io.Reader) (int, IntakeReply) {
+func Post(t testing.TB, url, token, contentType string, body io.Reader) (int, IntakeReply) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, body)
 	req.Header.Set("Content-Type", contentType)
@@ -228,7 +228,7 @@ func Post(t *testing.T, url, token, contentType string, body io.Reader) (int, In
 
 // Get sends a GET with a bearer token and an Accept header (none for "")
 // and returns the status, the Content-Type and the body.
-func Get(t *testing.T, url, token, accept string) (int, string, string) {
+func Get(t testing.TB, url, token, accept string) (int, string, string) {
 	t.Helper()
 	return Send(t, http.MethodGet, url, token, "", "Accept", accept)
 }
@@ -236,7 +236,7 @@ func Get(t *testing.T, url, token, accept string) (int, string, string) {
 // Send makes one request with a bearer token (none for "") and header pairs
 // (an empty value is left out), and returns the status, the Content-Type and
 // the body.
-func Send(t *testing.T, method, url, token, body string, header ...string) (int, string, string) {
+func Send(t testing.TB, method, url, token, body string, header ...string) (int, string, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,12 +13,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	chdbtest.Close()
-	os.Exit(code)
-}
 
 // mapOrg creates an org unique to this run with two clients, each with a
 // project named "Website", and returns its id and Mappings over the
