@@ -64,6 +64,10 @@ type Options struct {
 	// (auth.Sealer): with it Run serves the sources API and syncs every
 	// source on its schedule; nil turns both off.
 	SecretKey []byte
+	// SpoolDir is where webhook deliveries are kept until applied: with it
+	// and SecretKey (which seals the hooks' secrets) Run receives the task
+	// tools' webhooks at /hooks/{id} and serves the hooks API.
+	SpoolDir string
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -105,11 +109,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
 	syncsStopped := func() {}   // returns once no source sync runs: the store closes after that too
+	hooksStopped := func() {}   // returns once the webhook worker has stopped and the spool is closed
 	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
 			refreshStopped()
 			syncsStopped()
+			hooksStopped()
 			facts.Wait()
 			s.Close()
 		}
@@ -186,8 +192,26 @@ func Run(ctx context.Context, o Options) error {
 		syncsStopped = func() { <-synced }
 		defer stopSyncs()
 	}
+	var wh *webhooks
+	if o.SecretKey != nil && o.SpoolDir != "" {
+		if wh, err = newWebhooks(s, im, log, o.SecretKey, o.SpoolDir, reg); err != nil {
+			return fmt.Errorf("webhooks: %w", err)
+		}
+		hctx, stopWorker := context.WithCancel(ctx)
+		applied := make(chan struct{})
+		go func() { wh.worker.Run(hctx); close(applied) }()
+		hooksStopped = func() {
+			stopWorker()
+			<-applied
+			if err := wh.spool.Close(); err != nil { // after the last request's Append
+				log.Error("hook_spool_close_failed", "err", err)
+			}
+		}
+		defer stopWorker()
+	}
 	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
-		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col})
+		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
+		Webhooks: wh, PublicURL: o.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -248,6 +272,7 @@ func Run(ctx context.Context, o Options) error {
 	stopped := within(func() {
 		refreshStopped() // ctx's end has stopped it
 		syncsStopped()   // and the source syncs, whose staged batches it drops
+		hooksStopped()   // and the webhook worker; what it did not apply stays in the spool
 		facts.Wait()     // a build under way ends first
 		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(ShutdownMargin)))

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -67,6 +68,15 @@ var errorTable = []struct {
 		return http.StatusNotFound, apiError{Error: err.Error()}
 	}},
 	{as[*collect.BadSourceError], func(err error) (int, apiError) {
+		return http.StatusBadRequest, apiError{Error: err.Error()}
+	}},
+	{is(hook.ErrNotFound), func(err error) (int, apiError) {
+		return http.StatusNotFound, apiError{Error: err.Error()}
+	}},
+	{is(hook.ErrBadSignature), func(err error) (int, apiError) {
+		return http.StatusUnauthorized, apiError{Error: err.Error()}
+	}},
+	{as[*hook.BadHookError], func(err error) (int, apiError) {
 		return http.StatusBadRequest, apiError{Error: err.Error()}
 	}},
 	{collect.IsSyncError, func(err error) (int, apiError) {
@@ -155,7 +165,7 @@ const statusClientClosed = 499
 // isPage reports whether a path is a page a person opens (the dashboards),
 // whose errors are shown as a page rather than JSON.
 func isPage(path string) bool {
-	for _, p := range []string{"/api/", "/healthz", "/readyz", "/assets/"} {
+	for _, p := range []string{"/api/", "/hooks/", "/healthz", "/readyz", "/assets/"} {
 		if strings.HasPrefix(path, p) {
 			return false
 		}

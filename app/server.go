@@ -19,6 +19,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/ingest/intake"
 	"github.com/opsmetrics/opsmetrics/metrics"
@@ -44,6 +45,10 @@ type serverConfig struct {
 	BodyIdle, BodyTotal time.Duration
 	// Collector, when set, serves the sources API (admin scope).
 	Collector *collect.Collector
+	// Webhooks, when set, receive the tools' webhooks at /hooks/{id} and
+	// serve the hooks API (admin scope); PublicURL makes the hooks' URLs.
+	Webhooks  *webhooks
+	PublicURL string
 }
 
 func (c serverConfig) Validate() error {
@@ -104,6 +109,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	registerOrg(read, admin, cfg.Settings)
 	if cfg.Collector != nil {
 		collect.Register(admin, cfg.Collector, orgOf)
+	}
+	if wh := cfg.Webhooks; wh != nil {
+		// No API token: each tool's signature authenticates its deliveries.
+		wh.receiver.Register(e.Group(""))
+		hook.Register(admin, wh.worker, orgOf, cfg.PublicURL, wh.receiver.Invalidate)
 	}
 	api.GET("/openapi.json", openAPIHandler(), small)
 

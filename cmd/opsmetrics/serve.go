@@ -34,11 +34,13 @@ func cmdServe(e *env) *cobra.Command {
 		"how often the KPI gauges of /metrics are recomputed (OPSMETRICS_KPI_REFRESH)")
 	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
-		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards (OPSMETRICS_PUBLIC_URL)")
+		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
 	var sec secretOptions
+	var sp spoolOptions
 	so.register(fs, e)
 	lo.register(fs, e)
 	sec.register(fs, e)
+	sp.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		public, err := parsePublicURL(*publicURL)
 		if err != nil {
@@ -56,7 +58,7 @@ func cmdServe(e *env) *cobra.Command {
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
-			SecretKey: key})
+			SecretKey: key, SpoolDir: sp.path(&so)})
 		if err != nil {
 			return fail(e, err)
 		}
