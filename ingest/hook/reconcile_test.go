@@ -315,3 +315,107 @@ func TestReconcileClickUp(t *testing.T) {
 		t.Errorf("second run = %+v, %v; want nothing written", res, err)
 	}
 }
+
+// TestReconcileTrello: a board's actions go through the webhook Mapper with
+// their own ids; the createCard the webhook stored is not written again.
+//
+// Shapes: GET /1/boards/{id}/actions answers the actions newest first
+// (developer.atlassian.com/cloud/trello/rest/api-group-boards, "Get Actions
+// of a Board"), each as a webhook's action: {id, type, date, data{card,
+// list, board, listBefore, listAfter, old}, memberCreator}.
+func TestReconcileTrello(t *testing.T) {
+	rc := newRecon(t)
+	cursor := rc.now.Add(-2 * time.Hour)
+	board := map[string]any{"id": "B1", "name": "Acme"}
+	card := map[string]any{"id": "c1", "name": "Banner", "idShort": 7}
+	created := map[string]any{"id": "a1", "type": "createCard", "date": cursor.Add(time.Minute).Format(time.RFC3339),
+		"data":          map[string]any{"card": card, "list": map[string]any{"id": "l1", "name": "To Do"}, "board": board},
+		"memberCreator": map[string]any{"fullName": "Ana"}}
+	moved := map[string]any{"id": "a2", "type": "updateCard", "date": cursor.Add(time.Hour).Format(time.RFC3339),
+		"data": map[string]any{"card": card, "board": board, "old": map[string]any{"idList": "l1"},
+			"listBefore": map[string]any{"id": "l1", "name": "To Do"}, "listAfter": map[string]any{"id": "l2", "name": "Doing"}},
+		"memberCreator": map[string]any{"fullName": "Ana"}}
+	api := toolAPI(t, "trello", "key:tok", map[string]http.HandlerFunc{
+		"/boards/B1/actions": func(w http.ResponseWriter, r *http.Request) {
+			if q := r.URL.Query(); q.Get("filter") != "createCard,updateCard" || q.Get("since") != cursor.Format(time.RFC3339) {
+				t.Errorf("query %v", q)
+			}
+			json.NewEncoder(w).Encode([]any{moved, created})
+		},
+		"/cards/c1": func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(map[string]any{"name": "Banner", "due": nil, "idBoard": "B1", "list": map[string]any{"id": "l2", "name": "Doing"}})
+		},
+	})
+	rc.webhook(t, "trello", ingest.TaskEvent{Meta: ingest.Meta{ExternalID: "trello:a1:status"}, OccurredAt: cursor.Add(time.Minute),
+		Type: ingest.EventCreated, DeliverableID: "c1", TaskID: "c1", ToStatus: "To Do", Phase: PhaseIntake})
+	res, _, err := rc.r.Reconcile(t.Context(), ReconcileTarget{Org: rc.org, Hook: "h1", Tool: "trello", API: api,
+		Mapping: DefaultMapping(), Containers: []string{"B1"}, Cursor: cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a1: its created event, known; a2: the move To Do → Doing (production:
+	// one event); one deliverable. Added 1, written 1+1 = 2.
+	if res.Known != 1 || res.Added != 1 || res.Written != 2 {
+		t.Errorf("result = %+v; want known 1, added 1, written 2", res)
+	}
+	if got, want := strings.Join(rc.events(t), " "), "trello:a1:status trello:a2:status"; got != want {
+		t.Errorf("stored events = %q; want %q", got, want)
+	}
+}
+
+// TestReconcileAsana: tasks (two pages) compared with the stored state: a
+// section move, a due date set, a completion the store already has.
+//
+// Shapes: GET /api/1.0/tasks?project=&modified_since=&opt_fields= answers
+// {data[{gid, name, completed, completed_at, due_on, memberships[{project,
+// section{gid, name}}], modified_at}], next_page{offset, path, uri} | null}
+// (developers.asana.com/reference/gettasks, pagination in
+// developers.asana.com/docs/pagination).
+func TestReconcileAsana(t *testing.T) {
+	rc := newRecon(t)
+	cursor := rc.now.Add(-2 * time.Hour)
+	mod := rc.now.Add(-time.Hour).Format(time.RFC3339)
+	task := func(gid, section string, completed bool, due any) map[string]any {
+		return map[string]any{"gid": gid, "name": "Task " + gid, "completed": completed, "completed_at": nil, "due_on": due,
+			"memberships": []any{map[string]any{"project": map[string]any{"gid": "P1"}, "section": map[string]any{"gid": "s-" + section, "name": section}}},
+			"modified_at": mod}
+	}
+	api := toolAPI(t, "asana", "pat", map[string]http.HandlerFunc{"/tasks": func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("project") != "P1" || q.Get("modified_since") != cursor.Format(time.RFC3339) {
+			t.Errorf("query %v", q)
+		}
+		if q.Get("offset") == "" {
+			json.NewEncoder(w).Encode(map[string]any{"data": []any{task("T1", "In Progress", false, "2026-03-20")},
+				"next_page": map[string]any{"offset": "eyJ0eXAiOJiKV1iQLCJhbGciOiJIUzI1NiJ9", "path": "/tasks?offset=eyJ0", "uri": "https://app.asana.com/api/1.0/tasks?offset=eyJ0"}})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"data": []any{task("T2", "Done", true, nil)}, "next_page": nil})
+	}})
+	at := cursor.Add(-time.Hour)
+	rc.webhook(t, "asana",
+		ingest.TaskEvent{Meta: ingest.Meta{ExternalID: "asana:T1:x:added:status"}, OccurredAt: at, Type: ingest.EventCreated,
+			DeliverableID: "T1", TaskID: "T1", ToStatus: "To Do", Phase: PhaseIntake},
+		ingest.TaskEvent{Meta: ingest.Meta{ExternalID: "asana:T2:x:added:status"}, OccurredAt: at, Type: ingest.EventStatusChanged,
+			DeliverableID: "T2", TaskID: "T2", ToStatus: "Done", Phase: PhaseDelivered},
+		ingest.TaskEvent{Meta: ingest.Meta{ExternalID: "asana:T2:x:added:delivered"}, OccurredAt: at, Type: ingest.EventDelivered,
+			DeliverableID: "T2", TaskID: "T2", ToStatus: "Done"})
+	target := ReconcileTarget{Org: rc.org, Hook: "h1", Tool: "asana", API: api, Mapping: DefaultMapping(),
+		Containers: []string{"P1"}, Cursor: cursor}
+	res, _, err := rc.r.Reconcile(t.Context(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// T1: To Do → In Progress (1) and the due date 2026-03-20 the store
+	// lacks (1), and its deliverable: written 3, added 2. T2: in Done,
+	// delivered, no due date, as stored: nothing.
+	if res.Added != 2 || res.Written != 3 {
+		t.Errorf("result = %+v; want added 2, written 3", res)
+	}
+	if res, _, err = rc.r.Reconcile(t.Context(), target); err != nil || res.Written != 0 {
+		t.Errorf("second run = %+v, %v; want nothing written", res, err)
+	}
+	if got := rc.events(t); len(got) != 5 {
+		t.Errorf("stored events = %v; want the 3 webhook events and 2 added", got)
+	}
+}
