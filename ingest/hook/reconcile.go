@@ -38,17 +38,20 @@ type ReconcileTarget struct {
 	Until time.Time
 }
 
-// containers are the target's containers, sorted.
-func (t ReconcileTarget) containers() []string {
-	if t.Containers != nil {
-		return t.Containers
+// containers are the target's containers (what names one in tool, such as
+// "board"), sorted; an error when there are none.
+func (t ReconcileTarget) containers(what string) ([]string, error) {
+	out := t.Containers
+	if out == nil {
+		for k := range t.Mapping.Targets {
+			out = append(out, k)
+		}
+		slices.Sort(out)
 	}
-	out := make([]string, 0, len(t.Mapping.Targets))
-	for k := range t.Mapping.Targets {
-		out = append(out, k)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no %s to read: map a %s to a client (hook map) first", t.Tool, what, what)
 	}
-	slices.Sort(out)
-	return out
+	return out, nil
 }
 
 // Reconciler polls one tool. Poll returns the records (ingest.TaskEvent and

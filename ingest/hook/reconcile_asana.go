@@ -29,9 +29,9 @@ type asanaListed struct {
 
 // Poll implements Reconciler.
 func (asanaReconciler) Poll(ctx context.Context, t ReconcileTarget, state TaskState) ([]any, time.Time, error) {
-	projects := t.containers()
-	if len(projects) == 0 {
-		return nil, t.Cursor, fmt.Errorf("asana: no project to read: map a project to a client (hook map) first")
+	projects, err := t.containers("project")
+	if err != nil {
+		return nil, t.Cursor, err
 	}
 	type changed struct {
 		task    asanaListed

@@ -29,9 +29,9 @@ type clickupListed struct {
 
 // Poll implements Reconciler.
 func (clickupReconciler) Poll(ctx context.Context, t ReconcileTarget, state TaskState) ([]any, time.Time, error) {
-	lists := t.containers()
-	if len(lists) == 0 {
-		return nil, t.Cursor, fmt.Errorf("clickup: no list to read: map a list to a client (hook map) first")
+	lists, err := t.containers("list")
+	if err != nil {
+		return nil, t.Cursor, err
 	}
 	var tasks []clickupListed
 	for _, list := range lists {

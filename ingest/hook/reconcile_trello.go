@@ -23,9 +23,9 @@ const trelloPage = 1000
 
 // Poll implements Reconciler.
 func (trelloReconciler) Poll(ctx context.Context, t ReconcileTarget, _ TaskState) ([]any, time.Time, error) {
-	boards := t.containers()
-	if len(boards) == 0 {
-		return nil, t.Cursor, fmt.Errorf("trello: no board to read: map a board to a client (hook map) first")
+	boards, err := t.containers("board")
+	if err != nil {
+		return nil, t.Cursor, err
 	}
 	m := trelloMapper{api: t.API}
 	var out []any
