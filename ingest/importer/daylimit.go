@@ -65,11 +65,14 @@ type written struct {
 // It remembers what this input wrote: the hours per person-day, and where
 // each key's hours went, so that a key given again replaces them. An export
 // read in date order forgets the days before each batch, as its keyer does;
-// other inputs keep every day.
+// other inputs keep every day, and keep where each key's hours went in the
+// store (spill): keys holds the keys of the batch being checked alone, and
+// of the stored entries on its person-days.
 type dayLimit struct {
 	people map[string]string   // interned person ids: a record's strings hold its whole input line
 	days   map[personDay]int64 // hours in millionths
 	keys   map[uint64]written
+	spill  *spill          // nil for an export read in date order, whose keys forget past days
 	window *storedEntries  // an export read in date order: the stored entries of the days ahead
 	length int32           // the next window's length in days
 	next   chan windowRead // the window after, being read
@@ -77,6 +80,8 @@ type dayLimit struct {
 	stored  map[personDay]int64 // checkDays' maps, kept for the next batch
 	inBatch map[uint64]bool
 	persons map[string]bool // the batch's people, when it asks for its own person-days
+	hashes  []uint64        // load's and save's buffers, one batch's worth
+	states  []spillRow
 }
 
 func newDayLimit() *dayLimit {
@@ -147,11 +152,17 @@ func (r *run) checkDays(ctx context.Context) error {
 			persons[row.person] = true
 		}
 	}
+	var st *storedEntries
 	if len(stored) > 0 { // else the batch holds tombstones alone
-		st, err := r.storedFor(ctx, from, to, stored, persons)
-		if err != nil {
+		var err error
+		if st, err = r.storedFor(ctx, from, to, stored, persons); err != nil {
 			return err
 		}
+	}
+	if err := d.load(ctx, p.days, st, stored); err != nil {
+		return err
+	}
+	if st != nil {
 		for pd := range stored {
 			for _, e := range st.on(pd) {
 				if !inBatch[e.key] && !d.wrote(e.key) {
@@ -190,6 +201,9 @@ func (r *run) checkDays(ctx context.Context) error {
 				hours(row.micros), hours(stored[row.pd]+mine+row.micros))})
 	}
 	r.dropPending(p, drop)
+	if d.spill != nil && !r.final {
+		return d.save(ctx)
+	}
 	if r.watchDates {
 		// Sorted by date: no later batch comes back to a day before its last.
 		for pd := range d.days {
@@ -428,6 +442,42 @@ func le64(s string) uint64 {
 	_ = s[7]
 	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// load empties keys and fills it with where earlier batches put the hours
+// of the keys of rows and of the entries st stores on the person-days asked:
+// those a batch moves, and those whose stored hours it must not count when
+// this input wrote them. An export read in date order keeps its keys.
+func (d *dayLimit) load(ctx context.Context, rows []dayRow, st *storedEntries, asked map[personDay]int64) error {
+	if d.spill == nil {
+		return nil
+	}
+	clear(d.keys)
+	d.hashes = d.hashes[:0]
+	for _, row := range rows {
+		d.hashes = append(d.hashes, row.key)
+	}
+	if st != nil {
+		for pd := range asked {
+			for _, e := range st.on(pd) {
+				d.hashes = append(d.hashes, e.key)
+			}
+		}
+	}
+	return d.spill.load(ctx, spillDay, d.hashes, func(key uint64, r spillRow) {
+		d.keys[key] = written{personDay{r.person, r.day}, r.value}
+	})
+}
+
+// save writes keys, where the batch left the hours of its keys, for the
+// batches after it.
+func (d *dayLimit) save(ctx context.Context) error {
+	d.hashes, d.states = d.hashes[:0], d.states[:0]
+	for k, w := range d.keys {
+		d.hashes = append(d.hashes, k)
+		d.states = append(d.states, spillRow{value: w.micros, person: w.pd.person, day: w.pd.day})
+	}
+	return d.spill.write(ctx, spillDay, d.hashes, d.states)
 }
 
 // wrote reports whether this input wrote key: the hours it gave it count

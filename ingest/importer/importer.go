@@ -328,7 +328,14 @@ func (im *Importer) Import(ctx context.Context, req Request) (*Summary, error) {
 	if !run.distinct {
 		run.seen = newKeys()
 	}
+	run.spill = newSpill(im.cfg.Store)
+	defer run.spill.drop(im)
 	run.dayLimit = newDayLimit()
+	if !run.watchDates {
+		// An export read in date order forgets the keys of past days; any
+		// other input would keep every key it gave.
+		run.dayLimit.spill = run.spill
+	}
 	// A store that takes RowBinary gets time entries encoded as they are
 	// parsed: a batch is then held once, compactly (Writer.TakesEncoded).
 	// A dry run encodes too, so that it rejects what the real run would.

@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"context"
 	"hash/maphash"
 	"time"
 
@@ -24,12 +25,15 @@ type rowKey struct {
 }
 
 // keys remembers the key of every row an input gave so far, as a 64-bit
-// hash: about 30 bytes a key. Two different keys of one input share a hash
-// with a probability of n²/2⁶⁵ (below 10⁻⁷ for a million keys); the seed is
-// random, so no input can aim for it.
+// hash. Two different keys of one input share a hash with a probability of
+// n²/2⁶⁵ (below 10⁻⁷ for a million keys); the seed is random, so no input
+// can aim for it. m holds the keys of the job being counted alone: the
+// earlier jobs' are in the store (spill), read back for the keys a job has.
 type keys struct {
-	seed maphash.Seed
-	m    map[uint64]keyState
+	seed   maphash.Seed
+	m      map[uint64]keyState
+	hashes []uint64   // load's and save's buffers, one job's worth
+	states []spillRow //
 }
 
 // keyState is the row of a key that the store keeps: the one with the
@@ -42,6 +46,38 @@ type keyState struct {
 }
 
 func newKeys() keys { return keys{seed: maphash.MakeSeed(), m: map[uint64]keyState{}} }
+
+// load empties m and fills it with what earlier jobs gave the keys of
+// batches' rows.
+func (k *keys) load(ctx context.Context, sp *spill, batches []*pending) error {
+	clear(k.m)
+	k.hashes = k.hashes[:0]
+	for _, p := range batches {
+		for _, row := range p.rows {
+			k.hashes = append(k.hashes, row.hash)
+		}
+	}
+	return sp.load(ctx, spillCount, k.hashes, func(key uint64, r spillRow) {
+		k.m[key] = keyState{micros: r.value, deleted: r.flags&1 != 0, existed: r.flags&2 != 0}
+	})
+}
+
+// save writes m, the states of a job's keys, for the jobs after it.
+func (k *keys) save(ctx context.Context, sp *spill) error {
+	k.hashes, k.states = k.hashes[:0], k.states[:0]
+	for h, st := range k.m {
+		var flags uint8
+		if st.deleted {
+			flags |= 1
+		}
+		if st.existed {
+			flags |= 2
+		}
+		k.hashes = append(k.hashes, h)
+		k.states = append(k.states, spillRow{value: st.micros, flags: flags})
+	}
+	return sp.write(ctx, spillCount, k.hashes, k.states)
+}
 
 func (k *keys) rowKey(m ingest.Meta, v version) rowKey {
 	var h maphash.Hash

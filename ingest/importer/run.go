@@ -46,6 +46,7 @@ type run struct {
 	distinct   bool      // every row has its own key (an export's keyer numbers identical rows)
 	seen       keys      // the keys of the rows counted so far, unless distinct; its map is count's alone
 	dayLimit   *dayLimit // what this input wrote per person-day
+	spill      *spill    // where seen and dayLimit keep the keys of the jobs before the current one
 
 	writer   *ingest.Writer // the Importer's, or a staged run's (Request.Stage)
 	staged   *stagingStore  // set once a staged run stages its first job
@@ -372,7 +373,8 @@ type job struct {
 	created []any          // people, clients and projects the resolver created, people it retired, aliases
 	batches []*pending     // in write order (ingest.Entities)
 	entity  []string
-	line    int // the line of its last row
+	line    int  // the line of its last row
+	final   bool // the run's last job: no job reads the key states it leaves
 }
 
 // flush hands the buffered rows to the writer goroutine, which counts and
@@ -462,7 +464,7 @@ func (r *run) takeJob() job {
 		}
 	}
 	r.pending, r.buffered = nil, 0
-	j.line = r.line
+	j.line, j.final = r.line, r.final
 	return j
 }
 
@@ -474,6 +476,11 @@ func (r *run) process(ctx context.Context, j job) error {
 			if err := r.write(ctx, recs); err != nil {
 				return err
 			}
+		}
+	}
+	if !r.distinct {
+		if err := r.seen.load(ctx, r.spill, j.batches); err != nil {
+			return err
 		}
 	}
 	for i, p := range j.batches {
@@ -495,6 +502,11 @@ func (r *run) process(ctx context.Context, j job) error {
 		}
 		if err != nil {
 			r.setCounts(j.entity[i], before) // not written: the summary must not count it
+			return err
+		}
+	}
+	if !r.distinct && !j.final {
+		if err := r.seen.save(ctx, r.spill); err != nil {
 			return err
 		}
 	}
@@ -608,7 +620,8 @@ func (r *run) setCounts(entity string, c Counts) {
 // records: a row whose key an earlier row of the input had is repeated, and
 // the two are one record, counted by the row the store keeps (the input's
 // keys are remembered unless they are distinct, as an export's are). With
-// CountChanges it asks which keys are stored already.
+// CountChanges it asks which keys are stored already. The keys of earlier
+// jobs are in r.seen.m as process loaded them.
 func (r *run) count(ctx context.Context, entity string, p *pending) error {
 	firsts := p.keys // the rows whose key the input had not given before
 	if !r.distinct {
