@@ -136,7 +136,16 @@ func (r *Resolver) load(ctx context.Context) error {
 		r.index(c[0], c[1], c[2])
 	})
 	if err == nil {
-		err = r.query(ctx, "resolve_person_words", r.loadWord)
+		// The source's id of each person it wrote, through its alias; the
+		// lowest when a source has several, so the choice never depends on
+		// map order.
+		ids := map[[2]string]string{}
+		for k, id := range r.aliases {
+			if cur, ok := ids[[2]string{k[0], id}]; !ok || k[1] < cur {
+				ids[[2]string{k[0], id}] = k[1]
+			}
+		}
+		err = r.query(ctx, "resolve_person_words", func(c []string) { r.loadWord(c, ids) })
 	}
 	if err == nil {
 		err = r.query(ctx, "resolve_clients", func(c []string) { r.remember(r.clients, org.NormalizeName(c[1]), c[0]) })
@@ -401,8 +410,9 @@ func (r *Resolver) tell(w PersonSource) bool {
 
 // loadWord files one row of resolve_person_words. A row of ops.people that
 // stands in for its source's word is filed under the source's id of the
-// person, through the source's alias, as that source names it.
-func (r *Resolver) loadWord(c []string) {
+// person, ids (source and person id -> the source's id, from the aliases),
+// as that source names it.
+func (r *Resolver) loadWord(c []string, ids map[[2]string]string) {
 	w := PersonSource{PersonID: c[0], Person: Person{Meta: Meta{Org: r.org, Source: c[1], ExternalID: c[2]},
 		Name: c[4], Email: c[5], Role: c[6], Team: c[7], HolidayCalendar: c[15], CapacityAssumed: c[16] == "1"}}
 	w.ValidFrom, _ = time.Parse(time.DateOnly, c[3])
@@ -414,13 +424,8 @@ func (r *Resolver) loadWord(c []string) {
 	w.StartDate, w.EndDate = optDate(c[13]), optDate(c[14])
 	if c[17] == "1" {
 		r.linked[w.PersonID] = true
-	} else {
-		for k, id := range r.aliases {
-			if k[0] == w.Source && id == w.PersonID {
-				w.ExternalID = k[1]
-				break
-			}
-		}
+	} else if own, ok := ids[[2]string{w.Source, w.PersonID}]; ok {
+		w.ExternalID = own
 	}
 	r.words[w.PersonID] = append(r.words[w.PersonID], w)
 }
