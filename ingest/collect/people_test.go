@@ -183,9 +183,13 @@ func capacityKeys(t *testing.T, r *rig, orgID string) map[string]string {
 // harvestAndFloat is a Harvest fake with Jim and Kim Allen only, and a
 // Float fake whose people 101 and 102 are Kim and Jim, by email (one in
 // other capitals and with spaces: emails match case- and space-blind).
-func harvestAndFloat(t *testing.T) (harvestURL string, fl *fakeFloat, floatURL string) {
+// edit, if any, changes the Harvest fake before it serves.
+func harvestAndFloat(t *testing.T, edit ...func(*fakeHarvest)) (harvestURL string, fl *fakeFloat, floatURL string) {
 	hv, hsrv := newFakeHarvest(t, testToken, "123456")
 	hv.lists["users"] = hv.lists["users"][:2]
+	for _, e := range edit {
+		e(hv)
+	}
 	fl, fsrv := newFakeFloat(t, testToken)
 	fl.lists["people"][0]["name"], fl.lists["people"][0]["email"] = "Kim Allen", " KimAllen@Example.com"
 	fl.lists["people"][1]["name"], fl.lists["people"][1]["email"] = "Jim Allen", "jimallen@example.com"

@@ -75,7 +75,11 @@ func syncBoth(t *testing.T, name string, floatFirst bool) (*rig, string) {
 	t.Helper()
 	orgID := peopleOrg(name)
 	r := newRig(t, orgID)
-	hvURL, _, flURL := harvestAndFloatNoEntryCost(t)
+	hvURL, _, flURL := harvestAndFloat(t, func(hv *fakeHarvest) {
+		for _, e := range hv.entries {
+			e["cost_rate"] = nil
+		}
+	})
 	hv := r.add(t, orgID, hvURL)
 	fl := r.addSource(t, collect.Source{Org: orgID, Kind: "float", Workspace: "acme", BaseURL: flURL})
 	order := []collect.Source{hv, fl}
@@ -88,21 +92,6 @@ func syncBoth(t *testing.T, name string, floatFirst bool) (*rig, string) {
 		}
 	}
 	return r, orgID
-}
-
-// harvestAndFloatNoEntryCost is harvestAndFloat with Harvest's entries
-// without a cost rate.
-func harvestAndFloatNoEntryCost(t *testing.T) (harvestURL string, fl *fakeFloat, floatURL string) {
-	t.Helper()
-	hv, hsrv := newFakeHarvest(t, testToken, "123456")
-	hv.lists["users"] = hv.lists["users"][:2]
-	for _, e := range hv.entries {
-		e["cost_rate"] = nil
-	}
-	fl, fsrv := newFakeFloat(t, testToken)
-	fl.lists["people"][0]["name"], fl.lists["people"][0]["email"] = "Kim Allen", " KimAllen@Example.com"
-	fl.lists["people"][1]["name"], fl.lists["people"][1]["email"] = "Jim Allen", "jimallen@example.com"
-	return hsrv.URL, fl, fsrv.URL
 }
 
 // TestPeopleMergeBothOrders: Float then Harvest and Harvest then Float end
