@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,9 +75,16 @@ type Resolver struct {
 	newClients  []Client
 	newProjects []Project
 	newAliases  []PersonAlias
-	retired     []Person // tombstones of assumed people a real one replaced
-	warnings    []string
-	warned      map[string]bool
+	rewritten   []Person // merged versions of linked people, and tombstones of versions gone
+	newWords    []PersonSource
+
+	// words is what each source says of each person (MergePerson), by the
+	// org's person id: ops.person_sources for a linked person, else the
+	// rows of the one source that wrote the person (see linked).
+	words    map[string][]PersonSource
+	linked   map[string]bool // persons whose words are in ops.person_sources
+	warnings []string
+	warned   map[string]bool
 }
 
 // PersonAlias says that the person Source calls ExternalID is the org's
@@ -111,6 +119,7 @@ func (r *Resolver) load(ctx context.Context) error {
 	r.loaded = true
 	r.people, r.clients, r.projects = map[string]string{}, map[string]string{}, map[string]string{}
 	r.byKey, r.owners = map[string][]string{}, map[string]*owner{}
+	r.words, r.linked = map[string][]PersonSource{}, map[string]bool{}
 	r.personRaw, r.clientRaw, r.projectRaw = map[[3]string]string{}, map[string]string{}, map[[2]string]string{}
 	if err := r.loadAliases(ctx); err != nil {
 		return err
@@ -126,6 +135,18 @@ func (r *Resolver) load(ctx context.Context) error {
 		r.owners[c[0]] = o
 		r.index(c[0], c[1], c[2])
 	})
+	if err == nil {
+		// The source's id of each person it wrote, through its alias; the
+		// lowest when a source has several, so the choice never depends on
+		// map order.
+		ids := map[[2]string]string{}
+		for k, id := range r.aliases {
+			if cur, ok := ids[[2]string{k[0], id}]; !ok || k[1] < cur {
+				ids[[2]string{k[0], id}] = k[1]
+			}
+		}
+		err = r.query(ctx, "resolve_person_words", func(c []string) { r.loadWord(c, ids) })
+	}
 	if err == nil {
 		err = r.query(ctx, "resolve_clients", func(c []string) { r.remember(r.clients, org.NormalizeName(c[1]), c[0]) })
 	}
@@ -253,12 +274,16 @@ func (r *Resolver) PersonID(ctx context.Context, source, id string) (string, err
 // own. A match is remembered as an alias (TakeLinks), so the source's
 // records that name the person by id land on the same person.
 //
-// A person's row belongs to the source that wrote it. A record of another
-// source replaces it only when that row's capacity is assumed and p's is
-// not (an API user with a weekly capacity replaces a person a CSV export
-// created with an assumed 40-hour week): the assumed row is deleted
-// (TakeLinks). Otherwise p is not written: the person keeps the row of the
-// source that brought them first, so no person is counted twice.
+// A person's rows carry the source that wrote them first, except that a
+// person whose capacity is assumed (created on first sight by a CSV export)
+// passes to the first source that knows it; the assumed rows are deleted
+// (TakeLinks). A person only one source knows is that source's rows. Once a
+// second source names the person, every source's word is kept
+// (ops.person_sources) and the person's rows are their merge (MergePerson):
+// p, when it is a record of the rows' source, becomes the merged version
+// of its date and is written; any other version that changed is written
+// with the links (TakeLinks). Either way one person is one set of rows, so
+// no one is counted twice.
 func (r *Resolver) Person(ctx context.Context, p *Person) (bool, error) {
 	if !r.loaded {
 		if err := r.load(ctx); err != nil {
@@ -276,32 +301,150 @@ func (r *Resolver) Person(ctx context.Context, p *Person) (bool, error) {
 		r.people["id:"+own] = id
 	}
 	p.ExternalID = id
+	word := PersonSource{Person: *p, PersonID: id}
+	word.ExternalID, word.Workdays = own, workdaysOf(p.Workdays)
 	o := r.owners[id]
 	switch {
-	case p.Deleted:
-		return o == nil || o.source == p.Source, nil
+	case o == nil && p.Deleted:
+		return true, nil
 	case o == nil:
 		r.owners[id] = &owner{source: p.Source, email: p.Email, assumed: p.CapacityAssumed, from: []time.Time{p.ValidFrom}}
 		r.people["id:"+id] = id
 		r.index(id, p.Email, p.Name)
+		r.note(word)
 		return true, nil
-	case o.source == p.Source:
+	case o.source == p.Source && !r.linked[id] && !slices.ContainsFunc(r.words[id], func(w PersonSource) bool {
+		return w.Source != p.Source
+	}):
+		// One source's person: its rows are its word.
+		r.note(word)
+		if p.Deleted {
+			return true, nil
+		}
 		o.assumed = p.CapacityAssumed
 		if !slices.ContainsFunc(o.from, p.ValidFrom.Equal) {
 			o.from = append(o.from, p.ValidFrom)
 		}
 		r.index(id, p.Email, p.Name)
 		return true, nil
-	case o.assumed && !p.CapacityAssumed:
+	}
+	if !p.Deleted && o.source != p.Source && o.assumed && !p.CapacityAssumed {
+		// The assumed person's rows pass to the source that knows the
+		// capacity: written again under it, merged, below.
 		for _, from := range o.from {
-			r.retired = append(r.retired, Person{Meta: Meta{Org: r.org, Source: o.source, ExternalID: id, Deleted: true},
+			r.rewritten = append(r.rewritten, Person{Meta: Meta{Org: r.org, Source: o.source, ExternalID: id, Deleted: true},
 				ValidFrom: from})
 		}
-		*o = owner{source: p.Source, email: p.Email, from: []time.Time{p.ValidFrom}}
-		r.index(id, p.Email, p.Name)
-		return true, nil
+		*o = owner{source: p.Source, email: p.Email}
 	}
-	return false, nil
+	if !p.Deleted {
+		r.index(id, p.Email, p.Name)
+	}
+	return r.merge(id, o, p, r.tell(word)), nil
+}
+
+// merge sets the person id's rows to the merge of its words. p is the
+// record that brought the change: when it is a version of the rows' source,
+// it becomes that version and merge reports true (the caller writes it);
+// the other versions are written with the links when changed is true, and
+// versions no source gives any more are deleted.
+func (r *Resolver) merge(id string, o *owner, p *Person, changed bool) bool {
+	versions := MergePerson(Meta{Org: r.org, Source: o.source, ExternalID: id}, r.words[id])
+	keep := false
+	var from []time.Time
+	for _, v := range versions {
+		from = append(from, v.ValidFrom)
+		if !p.Deleted && p.Source == o.source && v.ValidFrom.Equal(p.ValidFrom) {
+			*p, keep = v, true
+		} else if changed {
+			r.rewritten = append(r.rewritten, v)
+		}
+	}
+	for _, f := range o.from {
+		if !slices.ContainsFunc(from, f.Equal) {
+			r.rewritten = append(r.rewritten, Person{Meta: Meta{Org: r.org, Source: o.source, ExternalID: id, Deleted: true},
+				ValidFrom: f})
+		}
+	}
+	o.from = from
+	if n := len(versions); n > 0 {
+		o.assumed = versions[n-1].CapacityAssumed
+	}
+	return keep
+}
+
+// note files w among its person's words, replacing the version of its
+// source and date, or removing it when w is a deletion, and reports whether
+// that changed anything.
+func (r *Resolver) note(w PersonSource) bool {
+	ws := r.words[w.PersonID]
+	i := slices.IndexFunc(ws, func(x PersonSource) bool { return sameSource(&x, &w) && x.ValidFrom.Equal(w.ValidFrom) })
+	switch {
+	case i >= 0 && sameWord(&ws[i].Person, &w.Person), i < 0 && w.Deleted:
+		return false
+	case w.Deleted:
+		ws = slices.Delete(ws, i, i+1)
+	case i >= 0:
+		ws[i] = w
+	default:
+		ws = append(ws, w)
+	}
+	r.words[w.PersonID] = ws
+	return true
+}
+
+// tell is note for a person of several sources: their words are kept in
+// ops.person_sources from now on (TakeLinks), those that stood in for the
+// first source's included.
+func (r *Resolver) tell(w PersonSource) bool {
+	changed := false
+	if !r.linked[w.PersonID] {
+		r.linked[w.PersonID], changed = true, true
+		r.newWords = append(r.newWords, r.words[w.PersonID]...)
+	}
+	if r.note(w) {
+		r.newWords, changed = append(r.newWords, w), true
+	}
+	return changed
+}
+
+// loadWord files one row of resolve_person_words. A row of ops.people that
+// stands in for its source's word is filed under the source's id of the
+// person, ids (source and person id -> the source's id, from the aliases),
+// as that source names it.
+func (r *Resolver) loadWord(c []string, ids map[[2]string]string) {
+	w := PersonSource{PersonID: c[0], Person: Person{Meta: Meta{Org: r.org, Source: c[1], ExternalID: c[2]},
+		Name: c[4], Email: c[5], Role: c[6], Team: c[7], HolidayCalendar: c[15], CapacityAssumed: c[16] == "1"}}
+	w.ValidFrom, _ = time.Parse(time.DateOnly, c[3])
+	w.WeeklyCapacityHours, _ = decimal.NewFromString(c[8])
+	if n, err := strconv.ParseUint(c[9], 10, 8); err == nil {
+		w.Workdays = uint8(n)
+	}
+	w.CostRate, w.BillRate, w.UtilizationTarget = optDecimal(c[10]), optDecimal(c[11]), optDecimal(c[12])
+	w.StartDate, w.EndDate = optDate(c[13]), optDate(c[14])
+	if c[17] == "1" {
+		r.linked[w.PersonID] = true
+	} else if own, ok := ids[[2]string{w.Source, w.PersonID}]; ok {
+		w.ExternalID = own
+	}
+	r.words[w.PersonID] = append(r.words[w.PersonID], w)
+}
+
+// optDecimal and optDate read a column of resolve_person_words: "" is NULL.
+func optDecimal(s string) *decimal.Decimal {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return nil
+	}
+	return &d
+}
+
+func optDate(s string) *time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil
+	}
+	return &d
 }
 
 // match is the org's person id for p (see Person).
@@ -409,6 +552,7 @@ func (r *Resolver) person(source string, refs *Refs) string {
 		// `docs/import.md` says how to correct it.
 		WeeklyCapacityHours: decimal.NewFromInt(40), CapacityAssumed: true,
 	})
+	r.note(PersonSource{Person: r.newPeople[len(r.newPeople)-1], PersonID: id}) // its row is its word
 	return id
 }
 
@@ -454,11 +598,12 @@ func (r *Resolver) TakeCreated() ([]Person, []Client, []Project) {
 	return p, c, pr
 }
 
-// TakeLinks returns the aliases Person made since the last call, and the
-// tombstones of the assumed people's rows it replaced, and forgets them:
-// the caller writes them with the records that Person let through.
-func (r *Resolver) TakeLinks() ([]PersonAlias, []Person) {
-	a, p := r.newAliases, r.retired
-	r.newAliases, r.retired = nil, nil
-	return a, p
+// TakeLinks returns, and forgets, what Person decided since the last call
+// besides the records it let through: the aliases it made, the people's
+// versions it merged or deleted, and the sources' words it kept. The caller
+// writes them with the records that Person let through.
+func (r *Resolver) TakeLinks() ([]PersonAlias, []Person, []PersonSource) {
+	a, p, w := r.newAliases, r.rewritten, r.newWords
+	r.newAliases, r.rewritten, r.newWords = nil, nil, nil
+	return a, p, w
 }

@@ -68,7 +68,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 var _ org.Writer = (*Writer)(nil)
 
 // Write inserts records, a slice of one entity's Record type ([]TimeEntry,
-// []Person, ...) or of org.Settings, Role, BatchRecord or PersonAlias, tagged with batchID. It returns the number of rows written.
+// []Person, ...) or of org.Settings, Role, BatchRecord, PersonAlias or PersonSource, tagged with batchID. It returns the number of rows written.
 func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, error) {
 	st := w.stamp(batchID)
 	c := &columns{pool: &w.spare}
@@ -81,6 +81,8 @@ func (w *Writer) Write(ctx context.Context, batchID string, records any) (int, e
 		batchRows(c, recs, st)
 	case []PersonAlias:
 		aliasRows(c, recs, st)
+	case []PersonSource:
+		personSourceRows(c, recs, st)
 	default:
 		if !entityRows(c, records, st) {
 			return 0, fmt.Errorf("ingest writer: cannot write %T", records)
@@ -165,26 +167,37 @@ func roleRows(c *columns, recs []Role, st stamp) {
 func personRows(c *columns, recs []Person, st stamp) {
 	meta := func(i int) *Meta { return &recs[i].Meta }
 	c.source(meta)
-	col(c, "valid_from", func(i int) time.Time { return orEpoch(recs[i].ValidFrom) })
-	col(c, "name", func(i int) string { return recs[i].Name })
-	col(c, "email", func(i int) string { return recs[i].Email })
-	col(c, "role", func(i int) string { return recs[i].Role })
-	col(c, "team", func(i int) string { return recs[i].Team })
-	col(c, "weekly_capacity_hours", func(i int) dec { return recs[i].WeeklyCapacityHours })
-	col(c, "workdays", func(i int) uint8 {
-		if recs[i].Workdays == 0 {
-			return 0b0011111 // Monday to Friday
-		}
-		return recs[i].Workdays
-	})
-	col(c, "cost_rate", func(i int) pdec { return recs[i].CostRate })
-	col(c, "bill_rate", func(i int) pdec { return recs[i].BillRate })
-	col(c, "utilization_target", func(i int) pdec { return recs[i].UtilizationTarget })
-	col(c, "start_date", func(i int) ptm { return recs[i].StartDate })
-	col(c, "end_date", func(i int) ptm { return recs[i].EndDate })
-	col(c, "holiday_calendar", func(i int) string { return recs[i].HolidayCalendar })
-	col(c, "capacity_assumed", func(i int) uint8 { return flag(recs[i].CapacityAssumed) })
+	personFields(c, func(i int) *Person { return &recs[i] })
 	c.bookkeeping(st, meta, nil)
+}
+
+// personSourceRows writes the sources' words of people
+// (sql/schema/0014_person_sources.sql).
+func personSourceRows(c *columns, recs []PersonSource, st stamp) {
+	c.begin("ops.person_sources", len(recs))
+	meta := func(i int) *Meta { return &recs[i].Meta }
+	c.source(meta)
+	col(c, "person_id", func(i int) string { return recs[i].PersonID })
+	personFields(c, func(i int) *Person { return &recs[i].Person })
+	c.bookkeeping(st, meta, nil)
+}
+
+// personFields adds the columns ops.people and ops.person_sources share.
+func personFields(c *columns, rec func(i int) *Person) {
+	col(c, "valid_from", func(i int) time.Time { return orEpoch(rec(i).ValidFrom) })
+	col(c, "name", func(i int) string { return rec(i).Name })
+	col(c, "email", func(i int) string { return rec(i).Email })
+	col(c, "role", func(i int) string { return rec(i).Role })
+	col(c, "team", func(i int) string { return rec(i).Team })
+	col(c, "weekly_capacity_hours", func(i int) dec { return rec(i).WeeklyCapacityHours })
+	col(c, "workdays", func(i int) uint8 { return workdaysOf(rec(i).Workdays) })
+	col(c, "cost_rate", func(i int) pdec { return rec(i).CostRate })
+	col(c, "bill_rate", func(i int) pdec { return rec(i).BillRate })
+	col(c, "utilization_target", func(i int) pdec { return rec(i).UtilizationTarget })
+	col(c, "start_date", func(i int) ptm { return rec(i).StartDate })
+	col(c, "end_date", func(i int) ptm { return rec(i).EndDate })
+	col(c, "holiday_calendar", func(i int) string { return rec(i).HolidayCalendar })
+	col(c, "capacity_assumed", func(i int) uint8 { return flag(rec(i).CapacityAssumed) })
 }
 
 func aliasRows(c *columns, recs []PersonAlias, st stamp) {

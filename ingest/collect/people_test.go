@@ -183,9 +183,13 @@ func capacityKeys(t *testing.T, r *rig, orgID string) map[string]string {
 // harvestAndFloat is a Harvest fake with Jim and Kim Allen only, and a
 // Float fake whose people 101 and 102 are Kim and Jim, by email (one in
 // other capitals and with spaces: emails match case- and space-blind).
-func harvestAndFloat(t *testing.T) (harvestURL string, fl *fakeFloat, floatURL string) {
+// edit, if any, changes the Harvest fake before it serves.
+func harvestAndFloat(t *testing.T, edit ...func(*fakeHarvest)) (harvestURL string, fl *fakeFloat, floatURL string) {
 	hv, hsrv := newFakeHarvest(t, testToken, "123456")
 	hv.lists["users"] = hv.lists["users"][:2]
+	for _, e := range edit {
+		e(hv)
+	}
 	fl, fsrv := newFakeFloat(t, testToken)
 	fl.lists["people"][0]["name"], fl.lists["people"][0]["email"] = "Kim Allen", " KimAllen@Example.com"
 	fl.lists["people"][1]["name"], fl.lists["people"][1]["email"] = "Jim Allen", "jimallen@example.com"
@@ -193,13 +197,14 @@ func harvestAndFloat(t *testing.T) (harvestURL string, fl *fakeFloat, floatURL s
 }
 
 // TestPeopleHarvestThenFloat: Harvest's Jim and Kim, then Float's people
-// 101 (Kim) and 102 (Jim): the grid has two people, Harvest's, with
-// Harvest's 35 h (7 h a day), and Float's bookings on them. This week
-// (testdata/float, moved to this Monday): Kim has task 401, 6 h a day
-// confirmed: 30 h booked of 35; Jim has time off 502, 3 h on Wednesday:
-// 35 − 3 = 32 h available, and task 402, 4 h a day tentative at Float's
-// 0.5, which books a day's hours × available ÷ contracted (kpis.md §8): 4 ×
-// (4 full days + 4/7 on Wednesday) × 0.5 = 9.142857 h tentative.
+// 101 (Kim) and 102 (Jim): the grid has two people, with Harvest's ids and
+// Float's capacity (the booking tool's wins over the tracker's, whichever
+// came first: the same grid as TestPeopleFloatThenHarvest). This week
+// (testdata/float, moved to this Monday): Kim (Float's default 40 h, 8 h a
+// day) has task 401, 6 h a day confirmed: 30 h booked; Jim has Float's 24 h
+// (work_days_hours), 4.8 h on each day Monday to Friday, less the 3 h of
+// time off on Wednesday: 21 h; task 402, 4 h a day tentative at Float's
+// 0.5, books 4 × (4 + 1.8/4.8) × 0.5 = 8.75 h tentative (kpis.md §8).
 func TestPeopleHarvestThenFloat(t *testing.T) {
 	orgID := peopleOrg("hvfl")
 	r := newRig(t, orgID)
@@ -211,7 +216,7 @@ func TestPeopleHarvestThenFloat(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, fl.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"api:123456:user:1782959": "35/30/0", "api:123456:user:3230547": "32/0/9.142857"}
+	want := map[string]string{"api:123456:user:1782959": "40/30/0", "api:123456:user:3230547": "21/0/8.75"}
 	if got := capacityKeys(t, r, orgID); !maps.Equal(got, want) {
 		t.Errorf("grid: %v, want %v", got, want)
 	}
@@ -224,9 +229,8 @@ func TestPeopleHarvestThenFloat(t *testing.T) {
 	}
 }
 
-// TestPeopleFloatThenHarvest: Float first, then Harvest: the people are
-// Float's (the first real capacity an org has for a person stays), with
-// Harvest's entries on them. This week: Kim (Float's default 40 h, 8 h a
+// TestPeopleFloatThenHarvest: Float first, then Harvest: the people have
+// Float's ids and capacity, with Harvest's entries on them. This week: Kim (Float's default 40 h, 8 h a
 // day) has 30 h booked; Jim has Float's 24 h (work_days_hours), 4.8 h on
 // each day Monday to Friday, less the 3 h of time off on Wednesday: 21 h;
 // tentative 4 × (4 + 1.8/4.8) × 0.5 = 8.75 h. Kim's documented entries land

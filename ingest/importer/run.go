@@ -370,7 +370,7 @@ func (r *run) buffer(p *pending, m ingest.Meta, v version) {
 // job is one flush's worth of writes, in the order they must happen.
 type job struct {
 	org     []org.Settings // the org row, when it is new or its currency became known
-	created []any          // people, clients and projects the resolver created, people it retired, aliases
+	created []any          // people, clients and projects the resolver created, people it merged or retired, aliases, words
 	batches []*pending     // in write order (ingest.Entities)
 	entity  []string
 	line    int  // the line of its last row
@@ -455,8 +455,8 @@ func (r *run) takeJob() job {
 			r.sum.Created[entity] += n
 		}
 	}
-	aliases, retired := r.resolver.TakeLinks()
-	j.created = []any{people, clients, projects, retired, aliases}
+	aliases, rewritten, words := r.resolver.TakeLinks()
+	j.created = []any{people, clients, projects, rewritten, aliases, words}
 	for _, e := range ingest.Entities() {
 		if p, ok := r.pending[e.Name]; ok {
 			j.batches = append(j.batches, p)

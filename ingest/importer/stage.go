@@ -20,12 +20,13 @@ import (
 // (or failed), and Recover finishes or drops what a stopped process left.
 
 // stagedTables are the tables an import writes, each with its staging
-// table, in the order a batch is copied: the org and the person aliases
-// (ingest.Resolver) first, then the entities in write order
+// table, in the order a batch is copied: the org, the person aliases and
+// the sources' words of people (ingest.Resolver) first, then the entities in write order
 // (ingest.Entities), so that referenced records are visible before the
 // records that refer to them.
 var stagedTables = func() []stagedTable {
-	out := []stagedTable{{"orgs", "staging_orgs"}, {"person_aliases", "staging_person_aliases"}}
+	out := []stagedTable{{"orgs", "staging_orgs"}, {"person_aliases", "staging_person_aliases"},
+		{"person_sources", "staging_person_sources"}}
 	for _, e := range ingest.Entities() {
 		out = append(out, stagedTable{e.Table, e.Staging})
 	}
