@@ -288,9 +288,15 @@ func (fp *floatPull) person(pr floatPerson) ingest.Person {
 		per.Team = pr.Department.Name
 	}
 	if len(pr.WorkDaysHours) == 7 {
+		// Sunday first, as Float's default week [0, 8, 8, 8, 8, 8, 0]
+		// shows; the days with hours are the person's workdays (bit 0 is
+		// Monday), over which the capacity grid spreads the week evenly.
 		week := decimal.Zero
-		for _, h := range pr.WorkDaysHours {
+		for i, h := range pr.WorkDaysHours {
 			week = week.Add(decimal.NewFromFloat(h))
+			if h > 0 {
+				per.Workdays |= 1 << ((i + 6) % 7)
+			}
 		}
 		per.WeeklyCapacityHours = week.Round(4)
 	}

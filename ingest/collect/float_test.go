@@ -229,9 +229,12 @@ func TestFloatTotals(t *testing.T) {
 	if res.Added != 2+2+3+6+2 || res.Rejected != 0 { // people (not the placeholder), clients, projects, allocations, time off
 		t.Errorf("first sync: %+v, want 15 added", res)
 	}
-	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', team, '|', toString(weekly_capacity_hours)))
-		FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
-	if people != "['Ana Silva|Designer|Studio|40','Ben Okafor|Developer|Engineering|24']" {
+	// Ben's work_days_hours [0, 6, 6, 6, 6, 0, 0] (Sunday first): 24 h
+	// over Monday to Thursday (workdays 0b0001111 = 15); Ana has none,
+	// Float's default week: 40 h Monday to Friday (0b0011111 = 31).
+	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', team, '|', toString(weekly_capacity_hours), '|',
+		toString(workdays))) FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
+	if people != "['Ana Silva|Designer|Studio|40|31','Ben Okafor|Developer|Engineering|24|15']" {
 		t.Errorf("people: %s", people)
 	}
 	keys := query1(t, r.s, `SELECT groupArray(concat(external_id, '>', person_id, '|', role, '|', project_id)) FROM
