@@ -288,3 +288,30 @@ func TestRunnPolite(t *testing.T) {
 	fake.set(func(f *fakeRunn) { f.refuse = true })
 	r.refusedToken(t, orgID, src.ID, testToken)
 }
+
+// TestRunnBookingBack: an assignment Runn stops listing is deleted here; when
+// Runn lists it again unchanged (its updatedAt older than the deletion), it
+// is booked again: a tombstone does not outrank it.
+func TestRunnBookingBack(t *testing.T) {
+	orgID := uniq("rn-back")
+	r := newRig(t, orgID)
+	fake, srv := newFakeRunn(t, testToken)
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	var saved map[string]any
+	fake.set(func(f *fakeRunn) { saved = f.lists["assignments"][0] }) // 61: Ana, 60 h
+	fake.remove("assignments", 61)
+	if res, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil || res.Deleted != 1 {
+		t.Fatalf("the removal: %+v, %v", res, err)
+	}
+	fake.set(func(f *fakeRunn) { f.lists["assignments"] = append(f.lists["assignments"], saved) })
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	// As after the first sync (TestRunnTotals): 3 allocations, 162.5 hours.
+	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "162.5", "140", "22.5", "151.25", "80", 3}); got != want {
+		t.Fatalf("listed again: %+v, want %+v", got, want)
+	}
+}
