@@ -227,10 +227,11 @@ func TestPeopleHarvestThenFloat(t *testing.T) {
 // TestPeopleFloatThenHarvest: Float first, then Harvest: the people are
 // Float's (the first real capacity an org has for a person stays), with
 // Harvest's entries on them. This week: Kim (Float's default 40 h, 8 h a
-// day) has 30 h booked; Jim has Float's 24 h (work_days_hours), 4.8 h on
-// each day Monday to Friday, less the 3 h of time off on Wednesday: 21 h;
-// tentative 4 × (4 + 1.8/4.8) × 0.5 = 8.75 h. Kim's documented entries land
-// on Float's Kim.
+// day) has 30 h booked; Jim has Float's 24 h (work_days_hours
+// [0, 6, 6, 6, 6, 0, 0]: 6 h on each day Monday to Thursday), less the 3 h
+// of time off on Wednesday: 21 h; task 402's 4 h a day tentative books his
+// contracted days only, Wednesday × 3/6 available: 4 × (3 + 3/6) × 0.5 =
+// 7 h. Kim's documented entries land on Float's Kim.
 func TestPeopleFloatThenHarvest(t *testing.T) {
 	orgID := peopleOrg("flhv")
 	r := newRig(t, orgID)
@@ -242,7 +243,7 @@ func TestPeopleFloatThenHarvest(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, r.add(t, orgID, hvURL).ID, false); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"api:acme:user:101": "40/30/0", "api:acme:user:102": "21/0/8.75"}
+	want := map[string]string{"api:acme:user:101": "40/30/0", "api:acme:user:102": "21/0/7"}
 	if got := capacityKeys(t, r, orgID); !maps.Equal(got, want) {
 		t.Errorf("grid: %v, want %v", got, want)
 	}
