@@ -264,20 +264,31 @@ func TestFloatTotals(t *testing.T) {
 	}
 }
 
-// rowsStored counts the rows of an org's allocations and time off, every
-// version of them: a booking written again adds one.
-func rowsStored(t *testing.T, s *chdb.Store, orgID string) int {
+// syncUnchanged syncs source srcID of orgID again, nothing having changed
+// in the tool, and checks that the sync added, updated and deleted nothing
+// and that the org still has rows rows of allocations and time off, every
+// version of them counted: a booking written again would add one.
+func (r *rig) syncUnchanged(t *testing.T, orgID, srcID string, rows int) {
 	t.Helper()
-	rows, err := s.Query(t.Context(), `SELECT (SELECT count() FROM ops.allocations WHERE org_id = {org:String})
+	res, err := r.col.Sync(t.Context(), orgID, srcID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 0 || res.Updated != 0 || res.Deleted != 0 {
+		t.Errorf("a sync with nothing changed: %+v, want nothing added, updated or deleted", res)
+	}
+	got, err := r.s.Query(t.Context(), `SELECT (SELECT count() FROM ops.allocations WHERE org_id = {org:String})
 		+ (SELECT count() FROM ops.time_off WHERE org_id = {org:String})`, store.Params{"org": orgID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n uint64
-	if err := rows.Scan(0, &n); err != nil {
+	if err := got.Scan(0, &n); err != nil {
 		t.Fatal(err)
 	}
-	return int(n)
+	if int(n) != rows {
+		t.Errorf("%d rows of allocations and time off stored, want %d: a booking given again unchanged was written again", n, rows)
+	}
 }
 
 func query1(t *testing.T, s *chdb.Store, q, orgID string) string {
@@ -396,16 +407,7 @@ func TestFloatRepeats(t *testing.T) {
 		t.Errorf("task 601's occurrences: %s, want %s", keys, want)
 	}
 
-	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Added != 0 || res.Updated != 0 || res.Deleted != 0 {
-		t.Errorf("a second sync with nothing changed: %+v, want nothing added, updated or deleted", res)
-	}
-	if n := rowsStored(t, r.s, orgID); n != 7+2 {
-		t.Errorf("%d rows of allocations and time off stored, want 9: a booking given again unchanged was written again", n)
-	}
+	r.syncUnchanged(t, orgID, src.ID, 7+2)
 
 	fake.edit("tasks", "task_id", 601, map[string]any{"repeat_end_date": day(8)})
 	fake.remove("tasks", "task_id", 602)

@@ -150,16 +150,7 @@ func TestForecastTotals(t *testing.T) {
 		t.Errorf("people: %s", people)
 	}
 
-	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Added != 0 || res.Updated != 0 || res.Deleted != 0 {
-		t.Errorf("a second sync with nothing changed: %+v, want nothing added, updated or deleted", res)
-	}
-	if n := rowsStored(t, r.s, orgID); n != 3 {
-		t.Errorf("%d rows of allocations stored, want 3: a booking given again unchanged was written again", n)
-	}
+	r.syncUnchanged(t, orgID, src.ID, 3)
 
 	fake.edit("assignments", 19858217, map[string]any{"allocation": 18000})
 	fake.remove("assignments", 19858218)

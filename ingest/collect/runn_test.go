@@ -34,8 +34,12 @@ type fakeRunn struct {
 
 func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 	f := &fakeRunn{t: t, token: token, maxPage: 200, lists: map[string][]map[string]any{}}
-	for _, name := range []string{"people", "contracts", "roles", "clients", "projects", "assignments"} {
-		b, err := os.ReadFile("testdata/runn/" + name + ".json")
+	// The lists by path, read from testdata/runn/<file>.json.
+	files := map[string]string{"people": "people", "contracts": "contracts", "roles": "roles", "clients": "clients",
+		"projects": "projects", "assignments": "assignments", "time-offs/leave": "timeoffs_leave",
+		"time-offs/rostered": "timeoffs_rostered", "time-offs/holidays": "timeoffs_holidays"}
+	for name, file := range files {
+		b, err := os.ReadFile("testdata/runn/" + file + ".json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,22 +47,10 @@ func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 		if err := json.Unmarshal(b, &items); err != nil {
 			t.Fatal(err)
 		}
-		if name == "assignments" {
+		if name == "assignments" || strings.HasPrefix(name, "time-offs/") {
 			shiftDates(items, "startDate", "endDate")
 		}
 		f.lists[name] = items
-	}
-	for _, kind := range []string{"leave", "rostered", "holidays"} {
-		b, err := os.ReadFile("testdata/runn/timeoffs_" + kind + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var items []map[string]any
-		if err := json.Unmarshal(b, &items); err != nil {
-			t.Fatal(err)
-		}
-		shiftDates(items, "startDate", "endDate")
-		f.lists["time-offs/"+kind] = items
 	}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -179,16 +171,7 @@ func TestRunnTotals(t *testing.T) {
 		t.Errorf("the placeholder's allocation: %s", placeholder)
 	}
 
-	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Added != 0 || res.Updated != 0 || res.Deleted != 0 {
-		t.Errorf("a second sync with nothing changed: %+v, want nothing added, updated or deleted", res)
-	}
-	if n := rowsStored(t, r.s, orgID); n != 3+3 {
-		t.Errorf("%d rows of allocations and time off stored, want 6: a booking given again unchanged was written again", n)
-	}
+	r.syncUnchanged(t, orgID, src.ID, 3+3)
 
 	fake.edit("assignments", 61, map[string]any{"minutesPerDay": 300})
 	fake.remove("assignments", 62)
