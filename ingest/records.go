@@ -175,6 +175,10 @@ type Allocation struct {
 	HoursPerDay  *decimal.Decimal
 	Status       string
 	Probability  decimal.Decimal
+	// UpdatedAt is when the tool last changed the booking (or what it is
+	// read from), nil when it does not say: it versions the row, so a
+	// booking given again unchanged can be skipped (see TimeEntry).
+	UpdatedAt *time.Time
 }
 
 // TimeOff is leave, inclusive of both dates.
@@ -184,6 +188,7 @@ type TimeOff struct {
 	StartDate   time.Time
 	EndDate     time.Time
 	HoursPerDay *decimal.Decimal // nil: the full contracted day
+	UpdatedAt   *time.Time       // as Allocation's
 }
 
 // Holiday is a day off on a calendar ("" is the org calendar).

@@ -456,7 +456,7 @@ func allocationRows(c *columns, recs []Allocation, st stamp) {
 		}
 		return recs[i].Probability
 	})
-	c.bookkeeping(st, meta, nil)
+	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
 }
 
 func timeOffRows(c *columns, recs []TimeOff, st stamp) {
@@ -466,7 +466,7 @@ func timeOffRows(c *columns, recs []TimeOff, st stamp) {
 	col(c, "start_date", func(i int) time.Time { return orEpoch(recs[i].StartDate) })
 	col(c, "end_date", func(i int) time.Time { return orEpoch(recs[i].EndDate) })
 	col(c, "hours_per_day", func(i int) pdec { return recs[i].HoursPerDay })
-	c.bookkeeping(st, meta, nil)
+	c.bookkeeping(st, meta, func(i int) *time.Time { return recs[i].UpdatedAt })
 }
 
 func holidayRows(c *columns, recs []Holiday, st stamp) {

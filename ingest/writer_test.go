@@ -45,8 +45,9 @@ func TestWriteEveryRecordType(t *testing.T) {
 		{[]TimeEntry{{Meta: m, PersonID: "p", Date: day, Hours: one, UpdatedAt: &edited}}, "ops.time_entries"},
 		{[]Deliverable{{Meta: m, Name: "Logo"}}, "ops.deliverables"},
 		{[]TaskEvent{{Meta: m, OccurredAt: now, Type: EventCreated}}, "ops.task_events"},
-		{[]Allocation{{Meta: m, StartDate: day, EndDate: day, Status: Tentative, Probability: decimal.RequireFromString("0.5")}}, "ops.allocations"},
-		{[]TimeOff{{Meta: m, PersonID: "p", StartDate: day, EndDate: day}}, "ops.time_off"},
+		{[]Allocation{{Meta: m, StartDate: day, EndDate: day, Status: Tentative, Probability: decimal.RequireFromString("0.5"),
+			UpdatedAt: &edited}}, "ops.allocations"},
+		{[]TimeOff{{Meta: m, PersonID: "p", StartDate: day, EndDate: day, UpdatedAt: &edited}}, "ops.time_off"},
 		{[]Holiday{{Org: "acme", Date: day, Name: "Founders' day"}}, "ops.holidays"},
 		{[]Adjustment{{Meta: m, Kind: WriteOff, Date: day, Amount: &one, Reason: "goodwill"}}, "ops.adjustments"},
 		{[]InvoiceLine{{Meta: m, Date: day, Amount: one}}, "ops.invoice_lines"},
@@ -72,17 +73,20 @@ func TestWriteEveryRecordType(t *testing.T) {
 			seen[col] = true
 		}
 	}
-	// The version of an entry with updated_at is that time, not the ingest time.
-	te := rec.batches[5]
-	for i, col := range te.Columns {
-		switch col {
-		case "version":
-			if v := te.Values[i].([]uint64)[0]; v != uint64(edited.UnixMicro()) {
-				t.Errorf("version %d, want updated_at %d", v, edited.UnixMicro())
-			}
-		case "billing_status":
-			if s := te.Values[i].([]string)[0]; s != Unbilled {
-				t.Errorf("empty billing status stored as %q", s)
+	// The version of an entry, an allocation and a time off with
+	// updated_at is that time, not the ingest time.
+	for _, k := range []int{5, 8, 9} {
+		b := rec.batches[k]
+		for i, col := range b.Columns {
+			switch col {
+			case "version":
+				if v := b.Values[i].([]uint64)[0]; v != uint64(edited.UnixMicro()) {
+					t.Errorf("%s: version %d, want updated_at %d", b.Table, v, edited.UnixMicro())
+				}
+			case "billing_status":
+				if s := b.Values[i].([]string)[0]; s != Unbilled {
+					t.Errorf("empty billing status stored as %q", s)
+				}
 			}
 		}
 	}

@@ -126,8 +126,10 @@ type Emitter interface {
 	// what the Tool could not give as ids (nil when PersonID, ClientID and
 	// ProjectID are set); they are resolved like an export's. Records that
 	// others refer to must be emitted first (people, clients and projects
-	// before the entries on them). Emit returns an error only when the sync
-	// must stop (its context ended, the store failed).
+	// before the entries on them). A *ingest.RowError is a record the tool
+	// could not read in full: counted as rejected and shown in the sync's
+	// errors (its File and Line are set here). Emit returns an error only
+	// when the sync must stop (its context ended, the store failed).
 	Emit(record any, refs *ingest.Refs) error
 	// Listed declares that the Tool emitted every live record of entity
 	// (an ingest.Entity Name: "time_entry", "allocation") whose date lies

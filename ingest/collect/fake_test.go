@@ -259,14 +259,18 @@ func (g *gate) pass(w http.ResponseWriter, authorized bool, refusal string) bool
 	return true
 }
 
-// shiftDates moves the YYYY-MM-DD fields keys of items from the week of
+// shiftDates moves the YYYY-MM-DD fields keys of items (those not null) from the week of
 // floatAnchor, around which the bookings' testdata is written, to this
 // week, so that they lie in the window a sync re-lists.
 func shiftDates(items []map[string]any, keys ...string) {
 	shift := int(thisMonday().Sub(floatAnchor).Hours() / 24)
 	for _, it := range items {
 		for _, k := range keys {
-			d, _ := time.Parse(time.DateOnly, it[k].(string))
+			s, ok := it[k].(string)
+			if !ok {
+				continue
+			}
+			d, _ := time.Parse(time.DateOnly, s)
 			it[k] = d.AddDate(0, 0, shift).Format(time.DateOnly)
 		}
 	}

@@ -108,24 +108,74 @@ type floatProject struct {
 }
 
 type floatTask struct {
-	ID        int64     `json:"task_id"`
-	ProjectID int64     `json:"project_id"`
-	PeopleID  *int64    `json:"people_id"`
-	PeopleIDs []int64   `json:"people_ids"`
-	StartDate floatDate `json:"start_date"`
-	EndDate   floatDate `json:"end_date"`
-	Hours     jsonNum   `json:"hours"` // per day
-	Status    int       `json:"status"`
+	ID        int64   `json:"task_id"`
+	ProjectID int64   `json:"project_id"`
+	PeopleID  *int64  `json:"people_id"`
+	PeopleIDs []int64 `json:"people_ids"`
+	floatSpan
+	Hours    jsonNum `json:"hours"` // per day
+	Status   int     `json:"status"`
+	Modified string  `json:"modified"`
 }
 
 type floatTimeOff struct {
-	ID        int64     `json:"timeoff_id"`
-	PeopleID  *int64    `json:"people_id"`
-	PeopleIDs []int64   `json:"people_ids"`
-	StartDate floatDate `json:"start_date"`
-	EndDate   floatDate `json:"end_date"`
-	Hours     jsonNum   `json:"hours"` // per day; with full_day 1 the whole day
-	FullDay   int       `json:"full_day"`
+	ID        int64   `json:"timeoff_id"`
+	PeopleID  *int64  `json:"people_id"`
+	PeopleIDs []int64 `json:"people_ids"`
+	floatSpan
+	Hours    jsonNum `json:"hours"` // per day; with full_day 1 the whole day
+	FullDay  int     `json:"full_day"`
+	Modified string  `json:"modified"`
+}
+
+// floatSpan is the dates of a Float allocation or time off, both of which
+// may repeat.
+type floatSpan struct {
+	StartDate     floatDate `json:"start_date"`
+	EndDate       floatDate `json:"end_date"`
+	RepeatState   int       `json:"repeat_state"` // 0 or null: no repeat; see floatRepeats
+	RepeatEndDate floatDate `json:"repeat_end_date"`
+}
+
+// floatRepeats are the repeat_state values of a Float allocation and how
+// far apart their occurrences start. Float's tutorial "Scheduling your
+// team" (dev.float.com/tutorial_assigning_tasks_to_your_team.html) says
+// allocations repeat "on a regular weekly, fortnightly or monthly basis"
+// with repeat_state and repeat_end_date; 1 weekly, 2 monthly and 3 every
+// two weeks is the order of Float's reference. Other values are not
+// expanded (see floatPull.task).
+var floatRepeats = map[int]struct{ weeks, months int }{1: {weeks: 1}, 2: {months: 1}, 3: {weeks: 2}}
+
+// occurrences are the spans t books that overlap w: its own, and when it
+// repeats every later one that starts by its repeat_end_date (or by w.To,
+// when it repeats without end). A repeat_state not in floatRepeats gives
+// t's own span and known false.
+func (t floatSpan) occurrences(w Window) (spans []Window, known bool) {
+	start, _ := t.StartDate.time()
+	end, _ := t.EndDate.time()
+	every, known := floatRepeats[t.RepeatState]
+	if t.RepeatState == 0 || !known {
+		return []Window{{From: start, To: end}}, t.RepeatState == 0
+	}
+	last := w.To
+	if d, ok := t.RepeatEndDate.time(); ok && d.Before(last) {
+		last = d
+	}
+	length := end.Sub(start)
+	for k := 0; ; k++ {
+		// From the first start each time: a month added k times drifts
+		// (31 January, 3 March, 3 April) where k months at once does not.
+		from := start.AddDate(0, k*every.months, 7*k*every.weeks)
+		if k > 0 && from.After(last) {
+			return spans, true
+		}
+		if to := from.Add(length); !to.Before(w.From) && !from.After(w.To) {
+			spans = append(spans, Window{From: from, To: to})
+		}
+		if from.After(w.To) {
+			return spans, true
+		}
+	}
 }
 
 // floatPull is one Pull's state.
@@ -135,8 +185,9 @@ type floatPull struct {
 	base string
 	// placeholders maps a placeholder's people_id to the role it stands
 	// for: its allocations are role demand, not a person's bookings.
-	placeholders map[int64]string
-	tentative    map[int64]bool // projects Float marks tentative
+	placeholders map[int64]floatPerson
+	projects     map[int64]floatProject // every project: an allocation is tentative when its project is
+	window       Window                 // what the allocations are listed for: occurrences outside are not emitted
 }
 
 func (floatTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
@@ -144,12 +195,13 @@ func (floatTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) 
 	if base == "" {
 		base = FloatURL
 	}
-	fp := &floatPull{p: p, out: out, base: strings.TrimRight(base, "/"), placeholders: map[int64]string{}, tentative: map[int64]bool{}}
+	w := Window{From: p.Window.From, To: p.Now.Add(BookingHorizon).Truncate(24 * time.Hour)}
+	fp := &floatPull{p: p, out: out, base: strings.TrimRight(base, "/"), placeholders: map[int64]floatPerson{},
+		projects: map[int64]floatProject{}, window: w}
 	next := Cursor{UpdatedSince: p.Now.Add(-cursorOverlap).UTC().Truncate(time.Second)}
 	if err := fp.references(ctx); err != nil {
 		return Cursor{}, err
 	}
-	w := Window{From: p.Window.From, To: p.Now.Add(BookingHorizon).Truncate(24 * time.Hour)}
 	span := url.Values{"start_date": {w.From.Format(time.DateOnly)}, "end_date": {w.To.Format(time.DateOnly)}}
 	if err := floatList(ctx, fp, "/v3/tasks", span, fp.task); err != nil {
 		return Cursor{}, err
@@ -176,7 +228,7 @@ func (fp *floatPull) references(ctx context.Context) error {
 	}
 	err := floatList(ctx, fp, "/v3/people", nil, func(pr floatPerson) error {
 		if pr.PeopleTypeID == floatPlaceholder {
-			fp.placeholders[pr.ID] = placeholderRole(pr)
+			fp.placeholders[pr.ID] = pr
 			return nil // a placeholder is demand for a role, not a person with capacity
 		}
 		if !changed(pr.Modified) {
@@ -195,7 +247,7 @@ func (fp *floatPull) references(ctx context.Context) error {
 	}
 	if err == nil {
 		err = floatList(ctx, fp, "/v3/projects", nil, func(pr floatProject) error {
-			fp.tentative[pr.ID] = pr.Tentative == 1
+			fp.projects[pr.ID] = pr
 			if !changed(pr.Modified) {
 				return nil
 			}
@@ -236,9 +288,15 @@ func (fp *floatPull) person(pr floatPerson) ingest.Person {
 		per.Team = pr.Department.Name
 	}
 	if len(pr.WorkDaysHours) == 7 {
+		// Sunday first, as Float's default week [0, 8, 8, 8, 8, 8, 0]
+		// shows; the days with hours are the person's workdays (bit 0 is
+		// Monday), over which the capacity grid spreads the week evenly.
 		week := decimal.Zero
-		for _, h := range pr.WorkDaysHours {
+		for i, h := range pr.WorkDaysHours {
 			week = week.Add(decimal.NewFromFloat(h))
+			if h > 0 {
+				per.Workdays |= 1 << ((i + 6) % 7)
+			}
 		}
 		per.WeeklyCapacityHours = week.Round(4)
 	}
@@ -264,19 +322,24 @@ func (fp *floatPull) project(pr floatProject) ingest.Project {
 	return out
 }
 
-// task emits an allocation per person the Float task books.
+// task emits an allocation per person the Float task books, one an
+// occurrence when it repeats (keyed by the occurrence's start, so that an
+// edit of the series replaces them all and a deletion removes them all).
 func (fp *floatPull) task(t floatTask) error {
 	hours, err := decimal.NewFromString(string(t.Hours))
 	if err != nil {
 		return fmt.Errorf("float task %d: hours %q: %w", t.ID, t.Hours, err)
 	}
-	start, _ := t.StartDate.time()
-	end, _ := t.EndDate.time()
-	base := ingest.Allocation{ProjectID: fp.key("project", t.ProjectID), StartDate: start, EndDate: end,
-		HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1)}
-	if t.Status == floatTentative || fp.tentative[t.ProjectID] {
+	project := fp.projects[t.ProjectID]
+	base := ingest.Allocation{ProjectID: fp.key("project", t.ProjectID), HoursPerDay: &hours, Status: ingest.Confirmed,
+		Probability: decimal.NewFromInt(1)}
+	if t.Status == floatTentative || project.Tentative == 1 {
 		// The canonical weight of a tentative booking that gives none.
 		base.Status, base.Probability = ingest.Tentative, decimal.RequireFromString("0.5")
+	}
+	spans, err := fp.occurrences("task", t.ID, t.floatSpan)
+	if err != nil {
+		return err
 	}
 	people := t.PeopleIDs
 	if len(people) == 0 && t.PeopleID != nil {
@@ -284,24 +347,78 @@ func (fp *floatPull) task(t floatTask) error {
 	}
 	for _, id := range people {
 		a := base
-		a.ExternalID = fp.p.Key("task", fmt.Sprintf("%d-%d", t.ID, id))
-		if role, ok := fp.placeholders[id]; ok {
-			a.Role = role
+		// The allocation's version: the latest change to the task or to
+		// what it is read with (its project's tentative flag, a
+		// placeholder's role).
+		modified := []time.Time{floatStamp(t.Modified), floatStamp(project.Modified)}
+		if ph, ok := fp.placeholders[id]; ok {
+			a.Role = placeholderRole(ph)
+			modified = append(modified, floatStamp(ph.Modified))
 		} else {
 			a.PersonID = fp.key("user", id)
 		}
-		if err := fp.out.Emit(a, nil); err != nil {
-			return err
+		a.UpdatedAt = latest(modified...)
+		for _, s := range spans {
+			a.ExternalID = fp.p.Key("task", fmt.Sprintf("%d-%d", t.ID, id)) + s.suffix
+			a.StartDate, a.EndDate = s.From, s.To
+			if err := fp.out.Emit(a, nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// timeOff emits a time off per person a Float time off names.
+// occurrence is one occurrence of a Float allocation or time off, and
+// what its key ends with: "" when it does not repeat, else "@" and its
+// start date.
+type occurrence struct {
+	Window
+	suffix string
+}
+
+// occurrences are the occurrences of the Float kind ("task", "timeoff")
+// id in the window the sync lists. A repeat_state floatRepeats does not
+// know books the first occurrence only and is reported as a row error.
+func (fp *floatPull) occurrences(kind string, id int64, sp floatSpan) ([]occurrence, error) {
+	spans, known := sp.occurrences(fp.window)
+	if !known {
+		err := &ingest.RowError{Field: "repeat_state", Value: strconv.Itoa(sp.RepeatState),
+			Reason: fmt.Sprintf("a repeat not known to opsmetrics: only the first occurrence of %s %d is booked", kind, id)}
+		if err := fp.out.Emit(err, nil); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]occurrence, len(spans))
+	for i, w := range spans {
+		out[i].Window = w
+		if sp.RepeatState != 0 && known {
+			out[i].suffix = "@" + w.From.Format(time.DateOnly)
+		}
+	}
+	return out, nil
+}
+
+// latest is the latest of times that are not zero, nil when all are: a
+// booking's version when it is read with other records.
+func latest(times ...time.Time) *time.Time {
+	var out *time.Time
+	for _, t := range times {
+		if !t.IsZero() && (out == nil || t.After(*out)) {
+			out = &t
+		}
+	}
+	return out
+}
+
+// timeOff emits a time off per person a Float time off names, one an
+// occurrence when it repeats (as task).
 func (fp *floatPull) timeOff(t floatTimeOff) error {
-	start, _ := t.StartDate.time()
-	end, _ := t.EndDate.time()
-	base := ingest.TimeOff{StartDate: start, EndDate: end}
+	spans, err := fp.occurrences("timeoff", t.ID, t.floatSpan)
+	if err != nil {
+		return err
+	}
+	base := ingest.TimeOff{UpdatedAt: latest(floatStamp(t.Modified))}
 	if t.FullDay != 1 {
 		base.HoursPerDay = num(t.Hours)
 	}
@@ -313,11 +430,14 @@ func (fp *floatPull) timeOff(t floatTimeOff) error {
 		if _, ok := fp.placeholders[id]; ok {
 			continue
 		}
-		o := base
-		o.ExternalID = fp.p.Key("timeoff", fmt.Sprintf("%d-%d", t.ID, id))
-		o.PersonID = fp.key("user", id)
-		if err := fp.out.Emit(o, nil); err != nil {
-			return err
+		for _, s := range spans {
+			o := base
+			o.ExternalID = fp.p.Key("timeoff", fmt.Sprintf("%d-%d", t.ID, id)) + s.suffix
+			o.PersonID = fp.key("user", id)
+			o.StartDate, o.EndDate = s.From, s.To
+			if err := fp.out.Emit(o, nil); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -363,6 +483,12 @@ func floatTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// floatStamp is a Float timestamp, zero when s is none (null).
+func floatStamp(s string) time.Time {
+	t, _ := floatTime(s)
+	return t
 }
 
 // jsonNum is a number Float or Runn may send as a JSON number, a numeric

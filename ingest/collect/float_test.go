@@ -56,7 +56,7 @@ func newFakeFloat(t *testing.T, token string) (*fakeFloat, *httptest.Server) {
 			t.Fatal(err)
 		}
 		if name == "tasks" || name == "timeoffs" {
-			shiftDates(items, "start_date", "end_date")
+			shiftDates(items, "start_date", "end_date", "repeat_end_date")
 		}
 		f.lists[name] = items
 	}
@@ -81,9 +81,17 @@ func (f *fakeFloat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var sel []map[string]any
 	for _, it := range items {
-		// start_date and end_date select what overlaps [start_date, end_date].
-		if d := q.Get("start_date"); d != "" && it["end_date"].(string) < d {
-			continue
+		// start_date and end_date select what overlaps [start_date,
+		// end_date], a repeating allocation up to its repeat_end_date
+		// (developer.float.com/tutorial_exporting_the_schedule_data.html).
+		if d := q.Get("start_date"); d != "" {
+			last := it["end_date"].(string)
+			if r, ok := it["repeat_end_date"].(string); ok && r > last {
+				last = r
+			}
+			if last < d {
+				continue
+			}
 		}
 		if d := q.Get("end_date"); d != "" && it["start_date"].(string) > d {
 			continue
@@ -221,9 +229,12 @@ func TestFloatTotals(t *testing.T) {
 	if res.Added != 2+2+3+6+2 || res.Rejected != 0 { // people (not the placeholder), clients, projects, allocations, time off
 		t.Errorf("first sync: %+v, want 15 added", res)
 	}
-	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', team, '|', toString(weekly_capacity_hours)))
-		FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
-	if people != "['Ana Silva|Designer|Studio|40','Ben Okafor|Developer|Engineering|24']" {
+	// Ben's work_days_hours [0, 6, 6, 6, 6, 0, 0] (Sunday first): 24 h
+	// over Monday to Thursday (workdays 0b0001111 = 15); Ana has none,
+	// Float's default week: 40 h Monday to Friday (0b0011111 = 31).
+	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', team, '|', toString(weekly_capacity_hours), '|',
+		toString(workdays))) FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
+	if people != "['Ana Silva|Designer|Studio|40|31','Ben Okafor|Developer|Engineering|24|15']" {
 		t.Errorf("people: %s", people)
 	}
 	keys := query1(t, r.s, `SELECT groupArray(concat(external_id, '>', person_id, '|', role, '|', project_id)) FROM
@@ -250,6 +261,33 @@ func TestFloatTotals(t *testing.T) {
 	// the cursor were not written again.
 	if res.Added != 0 {
 		t.Errorf("the second sync added %d: %+v", res.Added, res)
+	}
+}
+
+// syncUnchanged syncs source srcID of orgID again, nothing having changed
+// in the tool, and checks that the sync added, updated and deleted nothing
+// and that the org still has rows rows of allocations and time off, every
+// version of them counted: a booking written again would add one.
+func (r *rig) syncUnchanged(t *testing.T, orgID, srcID string, rows int) {
+	t.Helper()
+	res, err := r.col.Sync(t.Context(), orgID, srcID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 0 || res.Updated != 0 || res.Deleted != 0 {
+		t.Errorf("a sync with nothing changed: %+v, want nothing added, updated or deleted", res)
+	}
+	got, err := r.s.Query(t.Context(), `SELECT (SELECT count() FROM ops.allocations WHERE org_id = {org:String})
+		+ (SELECT count() FROM ops.time_off WHERE org_id = {org:String})`, store.Params{"org": orgID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	if err := got.Scan(0, &n); err != nil {
+		t.Fatal(err)
+	}
+	if int(n) != rows {
+		t.Errorf("%d rows of allocations and time off stored, want %d: a booking given again unchanged was written again", n, rows)
 	}
 }
 
@@ -310,5 +348,77 @@ func TestFloatCheck(t *testing.T) {
 	_, err := r.sources.Add(t.Context(), collect.Source{Org: orgID, Kind: "float"}, testToken)
 	if err == nil || !strings.Contains(err.Error(), "--workspace") {
 		t.Errorf("a Float source without a workspace: %v", err)
+	}
+}
+
+// TestFloatRepeats: repeating allocations are booked at every occurrence,
+// each keyed by its start, in tasks shaped as Float's reference gives them
+// (repeat_state, repeat_end_date: the fields of the tasks in
+// developer.float.com/tutorial_exporting_the_schedule_data.html), in the
+// week of Monday W (all Monday-to-Friday days):
+//
+//	task 601  Ana on Website relaunch, W+0..W+1 (Mon-Tue) × 4 h, weekly (1) until W+15:
+//	          W, W+7, W+14: 3 occurrences × 2 days × 4 h = 24
+//	task 602  Ben on Internal tooling, W+2 (Wed) × 2 h, every 2 weeks (3) until W+30:
+//	          W+2, W+16, W+30: 3 occurrences × 1 day × 2 h = 6
+//	task 603  Ana on Internal tooling, W+3 (Thu) × 1 h, repeat_state 9 (not known):
+//	          its first occurrence, 1 h, and a row error naming repeat_state
+//
+// 7 allocations, 31 hours, all confirmed. A second sync with nothing
+// changed writes nothing. Then 601 ends at W+8 (its third occurrence goes,
+// the other two are rewritten) and 602 is removed (its three go): 3
+// allocations, 2 × 2 × 4 + 1 = 17 hours.
+func TestFloatRepeats(t *testing.T) {
+	orgID := uniq("fl-repeats")
+	r := newRig(t, orgID)
+	fake, srv := newFakeFloat(t, testToken)
+	w := thisMonday()
+	day := func(n int) string { return w.AddDate(0, 0, n).Format(time.DateOnly) }
+	task := func(id, person, project float64, from, to int, hours float64, state float64, until any) map[string]any {
+		return map[string]any{"task_id": id, "project_id": project, "phase_id": 0, "start_date": day(from), "end_date": day(to),
+			"start_time": nil, "hours": hours, "people_id": person, "status": 2, "priority": 0, "name": "Weekly review",
+			"notes": "", "billable": 1, "repeat_state": state, "repeat_end_date": until, "created_by": 1,
+			"created": "2024-05-02 09:00:00", "modified_by": 1, "modified": "2024-05-02 09:00:00"}
+	}
+	fake.set(func(f *fakeFloat) {
+		f.lists["tasks"] = []map[string]any{task(601, 101, 301, 0, 1, 4, 1, day(15)), task(602, 102, 303, 2, 2, 2, 3, day(30)),
+			task(603, 101, 303, 3, 3, 1, 9, nil)}
+		// Clients with a modified time, which modified_since then filters
+		// (testdata's have none, so the fake gives them every sync).
+		for _, c := range f.lists["clients"] {
+			c["modified"] = "2024-05-01 10:00:00"
+		}
+	})
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "float", Workspace: "acme", BaseURL: srv.URL})
+
+	res, err := r.col.Sync(t.Context(), orgID, src.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sumBookings(t, r.s, orgID), (bookings{7, "31", "31", "0", "31", "0", 2}); got != want {
+		t.Fatalf("after the first sync: %+v, want %+v (%+v)", got, want, res)
+	}
+	if res.Rejected != 1 || len(res.Errors) != 1 || res.Errors[0].Field != "repeat_state" || res.Errors[0].Value != "9" {
+		t.Errorf("the unknown repeat: %+v, errors %v", res, res.Errors)
+	}
+	keys := query1(t, r.s, `SELECT groupArray(external_id) FROM (SELECT external_id FROM ops.allocations FINAL
+		WHERE org_id = {org:String} AND external_id LIKE '%task:601%' ORDER BY external_id)`, orgID)
+	if want := "['api:acme:task:601-101@" + day(0) + "','api:acme:task:601-101@" + day(7) + "','api:acme:task:601-101@" + day(14) + "']"; keys != want {
+		t.Errorf("task 601's occurrences: %s, want %s", keys, want)
+	}
+
+	r.syncUnchanged(t, orgID, src.ID, 7+2)
+
+	fake.edit("tasks", "task_id", 601, map[string]any{"repeat_end_date": day(8)})
+	fake.remove("tasks", "task_id", 602)
+	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "17", "17", "0", "17", "0", 2}); got != want {
+		t.Fatalf("after the edit and the removal: %+v, want %+v (%+v)", got, want, res)
+	}
+	if res.Updated != 2 || res.Deleted != 4 || res.Added != 0 {
+		t.Errorf("the third sync: %+v, want 2 updated (601's first two) and 4 deleted (601's third, 602's three)", res)
 	}
 }

@@ -58,9 +58,10 @@ type forecastPerson struct {
 }
 
 type forecastPlaceholder struct {
-	ID    int64    `json:"id"`
-	Name  string   `json:"name"`
-	Roles []string `json:"roles"`
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Roles     []string  `json:"roles"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type forecastClient struct {
@@ -86,6 +87,7 @@ type forecastAssignment struct {
 	StartDate     floatDate `json:"start_date"`
 	EndDate       floatDate `json:"end_date"`
 	Allocation    int64     `json:"allocation"` // seconds a working day
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func (forecastTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
@@ -179,11 +181,13 @@ func forecastPull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
 		}
 	}
 	roles := map[int64]string{}
+	placeholderAt := map[int64]time.Time{} // a placeholder's assignments are read with its role
 	for _, ph := range placeholders {
 		roles[ph.ID] = strings.TrimSpace(ph.Name)
 		if len(ph.Roles) > 0 {
 			roles[ph.ID] = ph.Roles[0]
 		}
+		placeholderAt[ph.ID] = ph.UpdatedAt
 	}
 
 	w := Window{From: p.Window.From, To: p.Now.Add(BookingHorizon).Truncate(24 * time.Hour)}
@@ -197,12 +201,14 @@ func forecastPull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
 		end, _ := a.EndDate.time()
 		hours := ingest.SecondsToHours(a.Allocation)
 		rec := ingest.Allocation{Meta: ingest.Meta{ExternalID: key("assignment", a.ID)}, ProjectID: key("project", a.ProjectID),
-			StartDate: start, EndDate: end, HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1)}
+			StartDate: start, EndDate: end, HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1),
+			UpdatedAt: latest(a.UpdatedAt)}
 		switch {
 		case a.PersonID != nil:
 			rec.PersonID = key("person", *a.PersonID)
 		case a.PlaceholderID != nil && roles[*a.PlaceholderID] != "":
 			rec.Role = roles[*a.PlaceholderID]
+			rec.UpdatedAt = latest(a.UpdatedAt, placeholderAt[*a.PlaceholderID])
 		default:
 			continue // neither a person nor a placeholder we know: nobody to book
 		}

@@ -124,6 +124,7 @@ func (f *fakeForecast) set(change func(f *fakeForecast)) {
 //
 // 3 allocations, 120 hours, all confirmed (Forecast has no tentative), 40
 // on the placeholder. People: Ana 144000 s a week = 40 h, Ben 115200 = 32.
+// A second sync with nothing changed writes nothing.
 // Then 19858217 is edited to 18000 s (5 h × 10 = 50) and 19858218 removed:
 // 2 allocations, 90 hours, 40 on the placeholder.
 func TestForecastTotals(t *testing.T) {
@@ -149,6 +150,8 @@ func TestForecastTotals(t *testing.T) {
 		t.Errorf("people: %s", people)
 	}
 
+	r.syncUnchanged(t, orgID, src.ID, 3)
+
 	fake.edit("assignments", 19858217, map[string]any{"allocation": 18000})
 	fake.remove("assignments", 19858218)
 	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
@@ -159,8 +162,8 @@ func TestForecastTotals(t *testing.T) {
 	if got := sumBookings(t, r.s, orgID); got != want {
 		t.Fatalf("after the edit and the removal: %+v, want %+v (%+v)", got, want, res)
 	}
-	if res.Deleted != 1 || res.Added != 0 {
-		t.Errorf("the second sync: %+v, want 1 deleted and nothing added", res)
+	if res.Deleted != 1 || res.Added != 0 || res.Updated != 1 {
+		t.Errorf("the third sync: %+v, want 1 deleted, 1 updated and nothing added", res)
 	}
 }
 

@@ -202,9 +202,10 @@ func harvestAndFloat(t *testing.T, edit ...func(*fakeHarvest)) (harvestURL strin
 // came first: the same grid as TestPeopleFloatThenHarvest). This week
 // (testdata/float, moved to this Monday): Kim (Float's default 40 h, 8 h a
 // day) has task 401, 6 h a day confirmed: 30 h booked; Jim has Float's 24 h
-// (work_days_hours), 4.8 h on each day Monday to Friday, less the 3 h of
-// time off on Wednesday: 21 h; task 402, 4 h a day tentative at Float's
-// 0.5, books 4 × (4 + 1.8/4.8) × 0.5 = 8.75 h tentative (kpis.md §8).
+// (work_days_hours [0, 6, 6, 6, 6, 0, 0]: 6 h on each day Monday to
+// Thursday), less the 3 h of time off on Wednesday: 21 h; task 402, 4 h a
+// day tentative at Float's 0.5, books his contracted days only, Wednesday
+// × 3/6 available: 4 × (3 + 3/6) × 0.5 = 7 h tentative (kpis.md §8).
 func TestPeopleHarvestThenFloat(t *testing.T) {
 	orgID := peopleOrg("hvfl")
 	r := newRig(t, orgID)
@@ -216,7 +217,7 @@ func TestPeopleHarvestThenFloat(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, fl.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"api:123456:user:1782959": "40/30/0", "api:123456:user:3230547": "21/0/8.75"}
+	want := map[string]string{"api:123456:user:1782959": "40/30/0", "api:123456:user:3230547": "21/0/7"}
 	if got := capacityKeys(t, r, orgID); !maps.Equal(got, want) {
 		t.Errorf("grid: %v, want %v", got, want)
 	}
@@ -230,11 +231,12 @@ func TestPeopleHarvestThenFloat(t *testing.T) {
 }
 
 // TestPeopleFloatThenHarvest: Float first, then Harvest: the people have
-// Float's ids and capacity, with Harvest's entries on them. This week: Kim (Float's default 40 h, 8 h a
-// day) has 30 h booked; Jim has Float's 24 h (work_days_hours), 4.8 h on
-// each day Monday to Friday, less the 3 h of time off on Wednesday: 21 h;
-// tentative 4 × (4 + 1.8/4.8) × 0.5 = 8.75 h. Kim's documented entries land
-// on Float's Kim.
+// Float's ids and capacity, with Harvest's entries on them. This week: Kim
+// (Float's default 40 h, 8 h a day) has 30 h booked; Jim has Float's 24 h
+// (work_days_hours [0, 6, 6, 6, 6, 0, 0]: 6 h on each day Monday to
+// Thursday), less the 3 h of time off on Wednesday: 21 h; task 402's 4 h a
+// day tentative books his contracted days only, Wednesday × 3/6 available:
+// 4 × (3 + 3/6) × 0.5 = 7 h. Kim's documented entries land on Float's Kim.
 func TestPeopleFloatThenHarvest(t *testing.T) {
 	orgID := peopleOrg("flhv")
 	r := newRig(t, orgID)
@@ -246,7 +248,7 @@ func TestPeopleFloatThenHarvest(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, r.add(t, orgID, hvURL).ID, false); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"api:acme:user:101": "40/30/0", "api:acme:user:102": "21/0/8.75"}
+	want := map[string]string{"api:acme:user:101": "40/30/0", "api:acme:user:102": "21/0/7"}
 	if got := capacityKeys(t, r, orgID); !maps.Equal(got, want) {
 		t.Errorf("grid: %v, want %v", got, want)
 	}

@@ -36,10 +36,11 @@ func personRows(t *testing.T, r *rig, orgID string) []string {
 // mergedRows: name from the tracker (Harvest), email Harvest's (Float's
 // is in other capitals), role the tracker's, team Float's (Harvest has
 // none), capacity Float's, cost and bill rate Harvest's (100 over Float's
-// 120 for Kim), start date Float's (Harvest has none); workdays 31 is
-// Monday to Friday.
+// 120 for Kim), start date Float's (Harvest has none); workdays Float's:
+// 31 is Monday to Friday (Kim: Float's default week), 15 Monday to
+// Thursday (Jim's work_days_hours [0, 6, 6, 6, 6, 0, 0]).
 var mergedRows = []string{
-	"Jim Allen|jimallen@example.com|Developer|Engineering|2000-01-01|24|31|50|100|-|0",
+	"Jim Allen|jimallen@example.com|Developer|Engineering|2000-01-01|24|15|50|100|-|0",
 	"Kim Allen|kimallen@example.com|Designer|Studio|2000-01-01|40|31|50|100|2023-01-09|0",
 }
 

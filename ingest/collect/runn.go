@@ -64,9 +64,10 @@ type runnContract struct {
 }
 
 type runnRole struct {
-	ID           int64   `json:"id"`
-	Name         string  `json:"name"`
-	StandardRate jsonNum `json:"standardRate"`
+	ID           int64     `json:"id"`
+	Name         string    `json:"name"`
+	StandardRate jsonNum   `json:"standardRate"`
+	UpdatedAt    time.Time `json:"updatedAt"`
 }
 
 type runnClient struct {
@@ -95,14 +96,32 @@ type runnAssignment struct {
 	MinutesPerDay int64     `json:"minutesPerDay"`
 	IsTemplate    bool      `json:"isTemplate"`
 	IsPlaceholder bool      `json:"isPlaceholder"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
+// runnTimeOff is a time off of any of Runn's three kinds (leave, rostered
+// days off, public holidays: developer.runn.io/docs/time-offs-1), whose
+// minutesPerDay is null for whole days "as per person's contract"
+// (developer.runn.io/docs/post_time-offs-leave).
+type runnTimeOff struct {
+	ID            int64     `json:"id"`
+	PersonID      int64     `json:"personId"`
+	StartDate     floatDate `json:"startDate"`
+	EndDate       floatDate `json:"endDate"`
+	MinutesPerDay *int64    `json:"minutesPerDay"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// runnTimeOffs are Runn's time-off lists and the kind each one's keys name.
+var runnTimeOffs = []struct{ path, kind string }{
+	{"/time-offs/leave/", "leave"}, {"/time-offs/rostered/", "rostered"}, {"/time-offs/holidays/", "holiday"}}
+
 type runnPull struct {
-	p         Pull
-	out       Emitter
-	base      string
-	roles     map[int64]runnRole
-	tentative map[int64]bool // projects not confirmed
+	p        Pull
+	out      Emitter
+	base     string
+	roles    map[int64]runnRole
+	projects map[int64]runnProject // an assignment is tentative when its project is not confirmed
 }
 
 func (runnTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
@@ -110,17 +129,21 @@ func (runnTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
 	if base == "" {
 		base = RunnURL
 	}
-	rp := &runnPull{p: p, out: out, base: strings.TrimRight(base, "/"), roles: map[int64]runnRole{}, tentative: map[int64]bool{}}
+	rp := &runnPull{p: p, out: out, base: strings.TrimRight(base, "/"), roles: map[int64]runnRole{}, projects: map[int64]runnProject{}}
 	next := Cursor{UpdatedSince: p.Now.Add(-cursorOverlap).UTC().Truncate(time.Second)}
 	if err := rp.references(ctx); err != nil {
 		return Cursor{}, err
 	}
 	w := Window{From: p.Window.From, To: p.Now.Add(BookingHorizon).Truncate(24 * time.Hour)}
+	// Outside the window: not re-listed, as Float and Forecast do not.
+	outside := func(from, to floatDate) bool {
+		start, ok1 := from.time()
+		end, ok2 := to.time()
+		return ok1 && ok2 && (start.After(w.To) || end.Before(w.From))
+	}
 	err := runnList(ctx, rp, "/assignments/", func(a runnAssignment) error {
-		start, ok1 := a.StartDate.time()
-		end, ok2 := a.EndDate.time()
-		if a.IsTemplate || (ok1 && ok2 && (start.After(w.To) || end.Before(w.From))) {
-			return nil // a template books nobody; outside the window: not re-listed
+		if a.IsTemplate || outside(a.StartDate, a.EndDate) {
+			return nil // a template books nobody
 		}
 		return rp.assignment(a)
 	})
@@ -128,7 +151,32 @@ func (runnTool) Pull(ctx context.Context, p Pull, out Emitter) (Cursor, error) {
 		return Cursor{}, err
 	}
 	out.Listed("allocation", w)
+	for _, l := range runnTimeOffs {
+		err := runnList(ctx, rp, l.path, func(o runnTimeOff) error {
+			if outside(o.StartDate, o.EndDate) {
+				return nil
+			}
+			return rp.timeOff(l.kind, o)
+		})
+		if err != nil {
+			return Cursor{}, err
+		}
+	}
+	out.Listed("time_off", w)
 	return next, nil
+}
+
+// timeOff emits a Runn time off of kind (runnTimeOffs).
+func (rp *runnPull) timeOff(kind string, o runnTimeOff) error {
+	start, _ := o.StartDate.time()
+	end, _ := o.EndDate.time()
+	rec := ingest.TimeOff{Meta: ingest.Meta{ExternalID: rp.key("timeoff-"+kind, o.ID)}, PersonID: rp.key("user", o.PersonID),
+		StartDate: start, EndDate: end, UpdatedAt: latest(o.UpdatedAt)}
+	if o.MinutesPerDay != nil {
+		hours := ingest.SecondsToHours(*o.MinutesPerDay * 60)
+		rec.HoursPerDay = &hours
+	}
+	return rp.out.Emit(rec, nil)
 }
 
 func (rp *runnPull) key(kind string, id int64) string {
@@ -179,7 +227,7 @@ func (rp *runnPull) references(ctx context.Context) error {
 	}
 	if err == nil {
 		err = runnList(ctx, rp, "/projects/", func(pr runnProject) error {
-			rp.tentative[pr.ID] = !pr.IsConfirmed
+			rp.projects[pr.ID] = pr
 			if !rp.changed(pr.UpdatedAt) {
 				return nil
 			}
@@ -189,9 +237,11 @@ func (rp *runnPull) references(ctx context.Context) error {
 	return err
 }
 
-// person is a version of pr per contract, valid from its start (a contract
-// is Runn's effective-dated role, hours and cost); one from 2000-01-01 with
-// the default 40-hour week when pr has none.
+// person is a version of pr per contract, valid from its start and ending
+// with the contract (a contract is Runn's effective-dated role, hours and
+// cost: between two contracts, and after the last one's end, the person
+// has no capacity); one from 2000-01-01 with the default 40-hour week when
+// pr has none.
 func (rp *runnPull) person(pr runnPerson, cs []runnContract) []ingest.Person {
 	base := ingest.Person{Meta: ingest.Meta{ExternalID: rp.key("user", pr.ID)},
 		ValidFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Name: strings.TrimSpace(pr.FirstName + " " + pr.LastName),
@@ -208,6 +258,7 @@ func (rp *runnPull) person(pr runnPerson, cs []runnContract) []ingest.Person {
 		if d, ok := c.StartDate.time(); ok {
 			per.ValidFrom = d
 		}
+		per.EndDate = c.EndDate.ptr()
 		// A contract's hours a day over Runn's Monday-to-Friday week.
 		per.WeeklyCapacityHours = ingest.SecondsToHours(c.MinutesPerDay * 60 * 5)
 		per.CostRate = num(c.CostPerHour)
@@ -240,13 +291,17 @@ func (rp *runnPull) assignment(a runnAssignment) error {
 	start, _ := a.StartDate.time()
 	end, _ := a.EndDate.time()
 	hours := ingest.SecondsToHours(a.MinutesPerDay * 60)
-	rec := ingest.Allocation{Meta: ingest.Meta{ExternalID: rp.key("assignment", a.ID)}, ProjectID: rp.key("project", a.ProjectID),
-		StartDate: start, EndDate: end, HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1)}
-	if rp.tentative[a.ProjectID] {
-		rec.Status, rec.Probability = ingest.Tentative, decimal.RequireFromString("0.5")
-	}
+	project, role := rp.projects[a.ProjectID], runnRole{}
 	if a.RoleID != nil {
-		rec.Role = rp.roles[*a.RoleID].Name
+		role = rp.roles[*a.RoleID]
+	}
+	// The assignment's version: the latest change to it or to what it is
+	// read with (its project's confirmation, its role's name).
+	rec := ingest.Allocation{Meta: ingest.Meta{ExternalID: rp.key("assignment", a.ID)}, ProjectID: rp.key("project", a.ProjectID),
+		StartDate: start, EndDate: end, HoursPerDay: &hours, Status: ingest.Confirmed, Probability: decimal.NewFromInt(1),
+		Role: role.Name, UpdatedAt: latest(a.UpdatedAt, project.UpdatedAt, role.UpdatedAt)}
+	if project.ID != 0 && !project.IsConfirmed {
+		rec.Status, rec.Probability = ingest.Tentative, decimal.RequireFromString("0.5")
 	}
 	if !a.IsPlaceholder {
 		rec.PersonID = rp.key("user", a.PersonID)

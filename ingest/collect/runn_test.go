@@ -34,8 +34,12 @@ type fakeRunn struct {
 
 func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 	f := &fakeRunn{t: t, token: token, maxPage: 200, lists: map[string][]map[string]any{}}
-	for _, name := range []string{"people", "contracts", "roles", "clients", "projects", "assignments"} {
-		b, err := os.ReadFile("testdata/runn/" + name + ".json")
+	// The lists by path, read from testdata/runn/<file>.json.
+	files := map[string]string{"people": "people", "contracts": "contracts", "roles": "roles", "clients": "clients",
+		"projects": "projects", "assignments": "assignments", "time-offs/leave": "timeoffs_leave",
+		"time-offs/rostered": "timeoffs_rostered", "time-offs/holidays": "timeoffs_holidays"}
+	for name, file := range files {
+		b, err := os.ReadFile("testdata/runn/" + file + ".json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +47,7 @@ func newFakeRunn(t *testing.T, token string) (*fakeRunn, *httptest.Server) {
 		if err := json.Unmarshal(b, &items); err != nil {
 			t.Fatal(err)
 		}
-		if name == "assignments" {
+		if name == "assignments" || strings.HasPrefix(name, "time-offs/") {
 			shiftDates(items, "startDate", "endDate")
 		}
 		f.lists[name] = items
@@ -134,6 +138,8 @@ func (f *fakeRunn) set(change func(f *fakeRunn)) {
 // 3 allocations, 162.5 hours: 140 confirmed (60 + 80), 22.5 tentative
 // weighted 0.5, so 140 + 11.25 = 151.25 expected; 80 on the placeholder.
 // People: Ana's contract 480 min a day = 40 h a week, Ben's 360 = 30.
+// Three time offs, one of each kind (testdata/runn/timeoffs_*.json).
+// A second sync with nothing changed writes nothing.
 //
 // Then 61 is edited to 300 min (5 h × 10 = 50) and 62 removed in Runn:
 // 2 allocations, 130 hours, all confirmed, 80 on the placeholder.
@@ -147,12 +153,12 @@ func TestRunnTotals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bookings{3, "162.5", "140", "22.5", "151.25", "80", 0}
+	want := bookings{3, "162.5", "140", "22.5", "151.25", "80", 3}
 	if got := sumBookings(t, r.s, orgID); got != want {
 		t.Fatalf("after the first sync: %+v, want %+v (%+v)", got, want, res)
 	}
-	if res.Added != 2+1+2+3 || res.Rejected != 0 { // people, clients, projects, allocations
-		t.Errorf("first sync: %+v, want 8 added", res)
+	if res.Added != 2+1+2+3+3 || res.Rejected != 0 { // people, clients, projects, allocations, time off
+		t.Errorf("first sync: %+v, want 11 added", res)
 	}
 	people := query1(t, r.s, `SELECT groupArray(concat(name, '|', role, '|', toString(weekly_capacity_hours), '|', toString(valid_from)))
 		FROM (SELECT * FROM ops.people FINAL WHERE org_id = {org:String} ORDER BY name)`, orgID)
@@ -165,18 +171,71 @@ func TestRunnTotals(t *testing.T) {
 		t.Errorf("the placeholder's allocation: %s", placeholder)
 	}
 
+	r.syncUnchanged(t, orgID, src.ID, 3+3)
+
 	fake.edit("assignments", 61, map[string]any{"minutesPerDay": 300})
 	fake.remove("assignments", 62)
 	res, err = r.col.Sync(t.Context(), orgID, src.ID, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = bookings{2, "130", "130", "0", "130", "80", 0}
+	want = bookings{2, "130", "130", "0", "130", "80", 3}
 	if got := sumBookings(t, r.s, orgID); got != want {
 		t.Fatalf("after the edit and the removal: %+v, want %+v (%+v)", got, want, res)
 	}
-	if res.Deleted != 1 || res.Added != 0 {
-		t.Errorf("the second sync: %+v, want 1 deleted and nothing added", res)
+	if res.Deleted != 1 || res.Added != 0 || res.Updated != 1 {
+		t.Errorf("the third sync: %+v, want 1 deleted (62), 1 updated (61) and nothing added", res)
+	}
+}
+
+// TestRunnTimeOffAndContracts: Runn's three kinds of time off are read
+// (testdata/runn/timeoffs_*.json, in the week of Monday W): Ana's leave
+// W+1..W+2 whole days, Ben's rostered day off W+4, a half-day holiday of
+// Ana's on W+7 (240 min = 4 h); removing the leave in Runn deletes it.
+// A contract's end ends its person version: Ben's contract 32 (360 min a
+// day = 30 h a week) is ended on W+4 and a contract 33 of 240 min a day
+// (20 h a week) starts on W+14, so Ben is two versions, the first ending
+// on W+4, the second from W+14 without end, and no capacity in between.
+func TestRunnTimeOffAndContracts(t *testing.T) {
+	orgID := uniq("rn-timeoff")
+	r := newRig(t, orgID)
+	fake, srv := newFakeRunn(t, testToken)
+	w := thisMonday()
+	day := func(n int) string { return w.AddDate(0, 0, n).Format(time.DateOnly) }
+	fake.edit("contracts", 32, map[string]any{"endDate": day(4)})
+	fake.set(func(f *fakeRunn) {
+		f.lists["contracts"] = append(f.lists["contracts"], map[string]any{"id": float64(33), "personId": float64(12),
+			"roleId": float64(22), "startDate": day(14), "endDate": nil, "minutesPerDay": float64(240),
+			"employmentType": "contractor", "costPerHour": 75.5, "jobTitle": "Developer",
+			"createdAt": "2024-01-10T09:00:00.000Z", "updatedAt": "2024-01-10T09:00:00.000Z"})
+	})
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
+	if res, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil || res.Rejected != 0 {
+		t.Fatalf("first sync: %+v, %v", res, err)
+	}
+	offs := `SELECT groupArray(concat(external_id, '|', person_id, '|', toString(start_date), '|', toString(end_date), '|',
+		ifNull(toString(hours_per_day), 'day'))) FROM (SELECT * FROM ops.time_off FINAL
+		WHERE org_id = {org:String} AND deleted = 0 ORDER BY external_id)`
+	want := "['api:acme:timeoff-holiday:73|api:acme:user:11|" + day(7) + "|" + day(7) + "|4'," +
+		"'api:acme:timeoff-leave:71|api:acme:user:11|" + day(1) + "|" + day(2) + "|day'," +
+		"'api:acme:timeoff-rostered:72|api:acme:user:12|" + day(4) + "|" + day(4) + "|day']"
+	if got := query1(t, r.s, offs, orgID); got != want {
+		t.Errorf("time off:\n got %s\nwant %s", got, want)
+	}
+	ben := query1(t, r.s, `SELECT groupArray(concat(toString(valid_from), '|', toString(weekly_capacity_hours), '|',
+		ifNull(toString(end_date), 'none'))) FROM (SELECT * FROM ops.people FINAL
+		WHERE org_id = {org:String} AND external_id = 'api:acme:user:12' ORDER BY valid_from)`, orgID)
+	if want := "['2024-01-15|30|" + day(4) + "','" + day(14) + "|20|none']"; ben != want {
+		t.Errorf("Ben's versions: %s, want %s", ben, want)
+	}
+
+	fake.remove("time-offs/leave", 71)
+	res, err := r.col.Sync(t.Context(), orgID, src.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sumBookings(t, r.s, orgID).timeOff; got != 2 || res.Deleted != 1 {
+		t.Errorf("after the leave was removed: %d time offs, %+v; want 2 and 1 deleted", got, res)
 	}
 }
 
@@ -193,7 +252,7 @@ func TestRunnPolite(t *testing.T) {
 	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "162.5", "140", "22.5", "151.25", "80", 0}); got != want {
+	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "162.5", "140", "22.5", "151.25", "80", 3}); got != want {
 		t.Fatalf("paged one a page: %+v, want %+v", got, want)
 	}
 	fake.mu.Lock()
@@ -211,4 +270,31 @@ func TestRunnPolite(t *testing.T) {
 
 	fake.set(func(f *fakeRunn) { f.refuse = true })
 	r.refusedToken(t, orgID, src.ID, testToken)
+}
+
+// TestRunnBookingBack: an assignment Runn stops listing is deleted here; when
+// Runn lists it again unchanged (its updatedAt older than the deletion), it
+// is booked again: a tombstone does not outrank it.
+func TestRunnBookingBack(t *testing.T) {
+	orgID := uniq("rn-back")
+	r := newRig(t, orgID)
+	fake, srv := newFakeRunn(t, testToken)
+	src := r.addSource(t, collect.Source{Org: orgID, Kind: "runn", Workspace: "acme", BaseURL: srv.URL})
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	var saved map[string]any
+	fake.set(func(f *fakeRunn) { saved = f.lists["assignments"][0] }) // 61: Ana, 60 h
+	fake.remove("assignments", 61)
+	if res, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil || res.Deleted != 1 {
+		t.Fatalf("the removal: %+v, %v", res, err)
+	}
+	fake.set(func(f *fakeRunn) { f.lists["assignments"] = append(f.lists["assignments"], saved) })
+	if _, err := r.col.Sync(t.Context(), orgID, src.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	// As after the first sync (TestRunnTotals): 3 allocations, 162.5 hours.
+	if got, want := sumBookings(t, r.s, orgID), (bookings{3, "162.5", "140", "22.5", "151.25", "80", 3}); got != want {
+		t.Fatalf("listed again: %+v, want %+v", got, want)
+	}
 }

@@ -311,8 +311,8 @@ type records struct {
 	// The block being filled, and the keys of its records for ops.sync_seen.
 	block   []item
 	seen    seenBlock
-	writing chan error // the last block's keys being written to ops.sync_seen
-	stored  bool       // the source had time entries stored when the sync began: look versions up
+	writing chan error      // the last block's keys being written to ops.sync_seen
+	stored  map[string]bool // entities the source had records of when the sync began: look versions up
 
 	lists []Window // time-entry windows the Tool re-listed
 	gave  bool     // the Tool gave a time entry: CSV rows on its date are replaced
@@ -356,21 +356,27 @@ type SyncStore interface {
 var _ SyncStore = store.Store(nil)
 
 // newRecords returns the records of one sync, which asks the store once
-// whether the source has time entries stored.
+// an entity whether the source has time entries, allocations and time off
+// stored.
 func newRecords(ctx context.Context, q SyncStore, src Status, now time.Time) (*records, error) {
 	id := make([]byte, 12)
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
 	r := &records{ctx: ctx, q: q, src: src, now: now, sync: "sync_" + hex.EncodeToString(id), rows: make(chan item, 256),
-		done: make(chan struct{}), spans: map[string][]Window{}}
-	rows, err := q.Query(ctx, store.QueryText("source_has_rows"), store.Params{"table": "time_entries", "org": src.Org,
-		"source": src.Kind})
-	if err == nil {
-		err = rows.Scan(0, &r.stored)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read whether %s has stored entries: %w", src.Kind, err)
+		done: make(chan struct{}), spans: map[string][]Window{}, stored: map[string]bool{}}
+	for _, entity := range []string{"time_entry", "allocation", "time_off"} {
+		e, _ := ingest.EntityNamed(entity)
+		var found bool
+		rows, err := q.Query(ctx, store.QueryText("source_has_rows"), store.Params{"table": e.Table, "org": src.Org,
+			"source": src.Kind})
+		if err == nil {
+			err = rows.Scan(0, &found)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read whether %s has stored %ss: %w", src.Kind, entity, err)
+		}
+		r.stored[entity] = found
 	}
 	return r, nil
 }
@@ -426,6 +432,11 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 			it.err = r.checkSpan(line, rec.ExternalID, rec.StartDate, rec.EndDate, rec.HoursPerDay, nil)
 		}
 		record = rec
+	case *ingest.RowError:
+		// A record the tool could not read in full: rejected, and named
+		// in the sync's errors.
+		rec.File, rec.Line = r.src.Kind+" "+r.src.ID, line
+		it.err = rec
 	default:
 		return fmt.Errorf("collect: a tool emitted %T, which is no canonical record", record)
 	}
@@ -439,8 +450,8 @@ func (r *records) Emit(record any, refs *ingest.Refs) error {
 	return r.flush()
 }
 
-// flush drops the block's time entries given again unchanged since they
-// were stored (the same updated_at and date: not written again), hands the
+// flush drops the block's time entries and bookings given again unchanged
+// since they were stored (skipUnchanged: not written again), hands the
 // rest to the import, and writes the block's keys to ops.sync_seen in the
 // background, one block at a time: the import need not wait for it, and
 // the deletion queries run only once close has waited for the last.
@@ -487,50 +498,133 @@ func (r *records) wait() error {
 	return nil
 }
 
-// skipUnchanged empties the items of the block's time entries that are
-// stored live with the same version (updated_at) and date.
+// skipUnchanged empties the items of the block's records that are stored
+// live with the same version: time entries with the same updated_at and
+// date, allocations and time off with a stored version at least theirs (the
+// tool's modified time: a row written before bookings were versioned has
+// its ingest time, later than an unchanged booking's). A booking whose
+// latest stored row is a tombstone at least as recent as it (removed from
+// the window, then given again unchanged) loses its UpdatedAt, so that it
+// is written with the ingest time and outranks the tombstone.
 func (r *records) skipUnchanged() error {
-	if !r.stored {
-		return nil // a first sync: nothing is stored to compare with
-	}
-	var ids strings.Builder
-	for _, it := range r.block {
-		if e, ok := it.row.Record.(ingest.TimeEntry); ok && !e.Deleted && e.UpdatedAt != nil && !strings.Contains(e.ExternalID, "\n") {
-			ids.WriteString(e.ExternalID)
-			ids.WriteByte('\n')
+	for _, entity := range []string{"time_entry", "allocation", "time_off"} {
+		if !r.stored[entity] {
+			continue // nothing stored to compare with (a first sync)
 		}
-	}
-	if ids.Len() == 0 {
-		return nil
-	}
-	rows, err := r.q.Query(r.ctx, store.QueryText("source_versions"), store.Params{"org": r.src.Org, "source": r.src.Kind,
-		"ids": strings.TrimSuffix(ids.String(), "\n")})
-	if err != nil {
-		return fmt.Errorf("read the stored versions of %s entries: %w", r.src.Kind, err)
-	}
-	type version struct {
-		date time.Time
-		v    uint64
-	}
-	stored := make(map[string]version, rows.Len()) // one block's: at most blockRows
-	for i := range rows.Len() {
-		var id string
-		var s version
-		if err := rows.Scan(i, &id, &s.date, &s.v); err != nil {
-			return err
+		var ids strings.Builder
+		for _, it := range r.block {
+			if id, _, _, ok := versioned(it.row.Record, entity); ok {
+				ids.WriteString(id)
+				ids.WriteByte('\n')
+			}
 		}
-		stored[id] = s
-	}
-	for i, it := range r.block {
-		e, ok := it.row.Record.(ingest.TimeEntry)
-		if !ok || e.Deleted || e.UpdatedAt == nil {
+		if ids.Len() == 0 {
 			continue
 		}
-		if s, ok := stored[e.ExternalID]; ok && uint64(e.UpdatedAt.UnixMicro()) == s.v && s.date.Equal(e.Date) {
-			r.block[i] = item{} // unchanged since it was stored
+		stored, err := r.versions(entity, strings.TrimSuffix(ids.String(), "\n"))
+		if err != nil {
+			return fmt.Errorf("read the stored versions of %s %ss: %w", r.src.Kind, entity, err)
+		}
+		for i, it := range r.block {
+			id, v, d, ok := versioned(it.row.Record, entity)
+			s, found := stored[id]
+			switch {
+			case !ok || !found:
+			case entity == "time_entry":
+				if v == s.v && s.date.Equal(d) {
+					r.block[i] = item{} // unchanged since it was stored
+				}
+			case s.deleted:
+				if s.v >= v {
+					r.block[i].row.Record = unversioned(it.row.Record)
+				}
+			case s.v >= v:
+				r.block[i] = item{}
+			}
 		}
 	}
 	return nil
+}
+
+// stored is the latest stored row of a key.
+type stored struct {
+	date    time.Time // a time entry's
+	v       uint64
+	deleted bool // a booking's; a time entry's tombstones are not read
+}
+
+// versions reads the stored versions of the entity's ids (one a line),
+// at most a block's.
+func (r *records) versions(entity, ids string) (map[string]stored, error) {
+	params := store.Params{"org": r.src.Org, "source": r.src.Kind, "ids": ids}
+	query := "source_versions"
+	if entity != "time_entry" {
+		e, _ := ingest.EntityNamed(entity)
+		query, params["table"] = "source_span_versions", e.Table
+	}
+	rows, err := r.q.Query(r.ctx, store.QueryText(query), params)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]stored, rows.Len())
+	for i := range rows.Len() {
+		var id string
+		var s stored
+		if entity == "time_entry" {
+			err = rows.Scan(i, &id, &s.date, &s.v)
+		} else {
+			err = rows.Scan(i, &id, &s.v, &s.deleted)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, nil
+}
+
+// versioned is rec's key, version and date when rec is a live record of
+// entity that carries the tool's change time (and a key fit for the ids
+// parameter); ok false otherwise.
+func versioned(rec any, entity string) (id string, v uint64, date time.Time, ok bool) {
+	var at *time.Time
+	switch e := rec.(type) {
+	case ingest.TimeEntry:
+		if entity != "time_entry" || e.Deleted {
+			return "", 0, date, false
+		}
+		id, at, date = e.ExternalID, e.UpdatedAt, e.Date
+	case ingest.Allocation:
+		if entity != "allocation" || e.Deleted {
+			return "", 0, date, false
+		}
+		id, at = e.ExternalID, e.UpdatedAt
+	case ingest.TimeOff:
+		if entity != "time_off" || e.Deleted {
+			return "", 0, date, false
+		}
+		id, at = e.ExternalID, e.UpdatedAt
+	default:
+		return "", 0, date, false
+	}
+	if at == nil || strings.Contains(id, "\n") {
+		return "", 0, date, false
+	}
+	return id, uint64(at.UnixMicro()), date, true
+}
+
+// unversioned is the booking rec without its UpdatedAt: written, it is
+// versioned by the ingest time.
+func unversioned(rec any) any {
+	switch e := rec.(type) {
+	case ingest.Allocation:
+		e.UpdatedAt = nil
+		return e
+	case ingest.TimeOff:
+		e.UpdatedAt = nil
+		return e
+	}
+	return rec
 }
 
 func repeat(s string, n int) []string {
