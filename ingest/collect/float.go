@@ -68,6 +68,18 @@ func (d floatDate) ptr() *time.Time {
 	return nil
 }
 
+// endPtr is a last working day (Float's and Runn's end_date: the person
+// still works that day) as the canonical person's end_date, the first day
+// not employed: employment is [start_date, end_date) (spec/kpis.md
+// contracted_hours).
+func (d floatDate) endPtr() *time.Time {
+	if t, ok := d.time(); ok {
+		t = t.AddDate(0, 0, 1)
+		return &t
+	}
+	return nil
+}
+
 type floatPerson struct {
 	ID            int64     `json:"people_id"`
 	Name          string    `json:"name"`
@@ -277,7 +289,7 @@ func (fp *floatPull) person(pr floatPerson) ingest.Person {
 	per := ingest.Person{Meta: ingest.Meta{ExternalID: fp.key("user", pr.ID)},
 		ValidFrom: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), Name: strings.TrimSpace(pr.Name),
 		WeeklyCapacityHours: floatDefaultWeek, BillRate: num(pr.HourlyRate),
-		StartDate: pr.StartDate.ptr(), EndDate: pr.EndDate.ptr()}
+		StartDate: pr.StartDate.ptr(), EndDate: pr.EndDate.endPtr()}
 	if pr.Email != nil {
 		per.Email = *pr.Email
 	}

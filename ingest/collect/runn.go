@@ -258,7 +258,7 @@ func (rp *runnPull) person(pr runnPerson, cs []runnContract) []ingest.Person {
 		if d, ok := c.StartDate.time(); ok {
 			per.ValidFrom = d
 		}
-		per.EndDate = c.EndDate.ptr()
+		per.EndDate = c.EndDate.endPtr()
 		// A contract's hours a day over Runn's Monday-to-Friday week.
 		per.WeeklyCapacityHours = ingest.SecondsToHours(c.MinutesPerDay * 60 * 5)
 		per.CostRate = num(c.CostPerHour)

@@ -195,7 +195,10 @@ func TestRunnTotals(t *testing.T) {
 // A contract's end ends its person version: Ben's contract 32 (360 min a
 // day = 30 h a week) is ended on W+4 and a contract 33 of 240 min a day
 // (20 h a week) starts on W+14, so Ben is two versions, the first ending
-// on W+4, the second from W+14 without end, and no capacity in between.
+// after W+4 (Runn's endDate is his last working day; the canonical
+// end_date is the first day not employed, W+5: employment is
+// [start_date, end_date)), the second from W+14 without end, and no
+// capacity in between.
 func TestRunnTimeOffAndContracts(t *testing.T) {
 	orgID := uniq("rn-timeoff")
 	r := newRig(t, orgID)
@@ -225,7 +228,7 @@ func TestRunnTimeOffAndContracts(t *testing.T) {
 	ben := query1(t, r.s, `SELECT groupArray(concat(toString(valid_from), '|', toString(weekly_capacity_hours), '|',
 		ifNull(toString(end_date), 'none'))) FROM (SELECT * FROM ops.people FINAL
 		WHERE org_id = {org:String} AND external_id = 'api:acme:user:12' ORDER BY valid_from)`, orgID)
-	if want := "['2024-01-15|30|" + day(4) + "','" + day(14) + "|20|none']"; ben != want {
+	if want := "['2024-01-15|30|" + day(5) + "','" + day(14) + "|20|none']"; ben != want {
 		t.Errorf("Ben's versions: %s, want %s", ben, want)
 	}
 
