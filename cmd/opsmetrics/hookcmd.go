@@ -26,7 +26,8 @@ import (
 func cmdHook(e *env) *cobra.Command {
 	cmd, _ := newCommand("hook COMMAND", "receive task tools' webhooks (Jira, ClickUp, Asana, Trello, GitHub)",
 		"Hooks receive the task tools' webhooks at <public URL>/hooks/{id} on serve. docs/hooks.md says\nhow to add the webhook in each tool, which events to tick and where the secret comes from.")
-	return group(cmd, cmdHookAdd(e), cmdHookList(e), cmdHookRemove(e), cmdHookDeliveries(e), cmdHookReplay(e))
+	return group(cmd, cmdHookAdd(e), cmdHookList(e), cmdHookRemove(e), cmdHookDeliveries(e), cmdHookReplay(e),
+		newHookMapCommand(e))
 }
 
 // spoolOptions say where serve keeps webhook deliveries until applied.
