@@ -5,7 +5,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -14,15 +13,7 @@ import (
 // newCollector builds the collector of connected sources and registers its
 // metrics: opsmetrics_source_sync_* with the labels org, source (the id)
 // and kind only; never a token, an account or an error text.
-func newCollector(s store.Store, im *importer.Importer, log *slog.Logger, key []byte, reg prometheus.Registerer) (*collect.Collector, error) {
-	sealer, err := auth.NewSealer(key)
-	if err != nil {
-		return nil, err
-	}
-	sources, err := collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
-	if err != nil {
-		return nil, err
-	}
+func newCollector(sources *collect.Sources, s store.Store, im *importer.Importer, log *slog.Logger, reg prometheus.Registerer) (*collect.Collector, error) {
 	labels := []string{"org", "source", "kind"}
 	failures := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_source_sync_failures_total",
 		Help: "Syncs of a connected source that failed."}, labels)

@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,6 +109,26 @@ func (hs *Hooks) saveState(ctx context.Context, h Hook, st ReconcileState) error
 	})
 }
 
+// markNeedsToken records that the tool refused h's token (err, which
+// collect.Client has redacted) when the worker fetched with it: `hook
+// list` shows it, and the schedule stops reconciling h.
+func (hs *Hooks) markNeedsToken(ctx context.Context, h Hook, err error) error {
+	states, serr := hs.states(ctx, h.Org)
+	if serr != nil {
+		return serr
+	}
+	st, known := states[h.ID]
+	if !known {
+		st.Cursor = h.CreatedAt
+	}
+	now := hs.cfg.Now().UTC()
+	if st.FailingSince == nil {
+		st.FailingSince = &now
+	}
+	st.NeedsToken, st.LastError = true, err.Error()
+	return hs.saveState(ctx, h, st)
+}
+
 // Leases take the fenced lease of a key per org, so one job of it runs at
 // a time across replicas: collect.Sources, whose sync leases the
 // reconciler shares (a hook's key is its id).
@@ -171,6 +192,15 @@ type Scheduler struct {
 	mu      sync.Mutex
 	running map[string]bool      // hook id -> a run is under way here
 	due     map[string]time.Time // hook id -> next run
+	listed  []Listed             // the reconcilable hooks, as the last look found them
+}
+
+// Statuses returns the reconcilable hooks with their states as the
+// schedule last read them (every Tick), for the metrics.
+func (s *Scheduler) Statuses() []Listed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.listed)
 }
 
 // NewScheduler returns a Scheduler.
@@ -323,10 +353,14 @@ func (s *Scheduler) tick(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		return
 	}
+	list = slices.DeleteFunc(list, func(l Listed) bool { return Reconcilable(l.Hook, s.cfg.Reconciliation.cfg.Reconcilers) != nil })
+	s.mu.Lock()
+	s.listed = list
+	s.mu.Unlock()
 	now := s.cfg.Now()
 	for _, l := range list {
 		h := l.Hook
-		if Reconcilable(h, s.cfg.Reconciliation.cfg.Reconcilers) != nil || (l.Reconcile != nil && l.Reconcile.NeedsToken) {
+		if l.Reconcile != nil && l.Reconcile.NeedsToken {
 			continue
 		}
 		s.mu.Lock()

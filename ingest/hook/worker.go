@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/org"
@@ -216,6 +217,7 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 	var order []string
 	apis := map[string]API{}
 	mappings := map[string]Mapping{} // by hook
+	refused := map[string]bool{}     // hooks whose token the tool refused in this batch
 	for i, d := range ds {
 		if skip[i] || outs[i].status != "" {
 			continue
@@ -264,6 +266,13 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if errors.Is(err, collect.ErrNeedsToken) && !refused[h.ID] {
+				// `hook list` says so, and the schedule stops reconciling it.
+				refused[h.ID] = true
+				if merr := w.cfg.Hooks.markNeedsToken(ctx, h, err); merr != nil {
+					w.cfg.Logger.Warn("hook_needs_token_not_recorded", "hook", h.ID, "err", merr.Error())
+				}
 			}
 			fail("%v", err)
 			continue
