@@ -225,7 +225,7 @@ func Run(ctx context.Context, o Options) error {
 		hooksStopped = func() {
 			stopWorker()
 			<-applied
-			<-reconciled // a cancelled reconciliation writes nothing and keeps its cursor
+			<-reconciled                             // a cancelled reconciliation writes nothing and keeps its cursor
 			if err := wh.spool.Close(); err != nil { // after the last request's Append
 				log.Error("hook_spool_close_failed", "err", err)
 			}
