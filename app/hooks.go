@@ -146,20 +146,11 @@ func (g *reconcileGauges) Describe(ch chan<- *prometheus.Desc) {
 
 func (g *reconcileGauges) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range g.s.Statuses() {
-		var last, failing, needs float64
-		if st := l.Reconcile; st != nil {
-			if st.LastSuccess != nil {
-				last = float64(st.LastSuccess.Unix())
-			}
-			if st.FailingSince != nil {
-				failing = float64(st.FailingSince.Unix())
-			}
-			if st.NeedsToken {
-				needs = 1
-			}
+		var st hook.ReconcileState // never run: no success, not failing
+		if l.Reconcile != nil {
+			st = *l.Reconcile
 		}
-		ch <- prometheus.MustNewConstMetric(reconcileLastSuccessDesc, prometheus.GaugeValue, last, l.Org, l.ID, l.Tool)
-		ch <- prometheus.MustNewConstMetric(reconcileFailingDesc, prometheus.GaugeValue, failing, l.Org, l.ID, l.Tool)
-		ch <- prometheus.MustNewConstMetric(reconcileNeedsTokenDesc, prometheus.GaugeValue, needs, l.Org, l.ID, l.Tool)
+		stateGauges(ch, [3]*prometheus.Desc{reconcileLastSuccessDesc, reconcileFailingDesc, reconcileNeedsTokenDesc},
+			st.LastSuccess, st.FailingSince, st.NeedsToken, l.Org, l.ID, l.Tool)
 	}
 }
