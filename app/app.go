@@ -71,6 +71,9 @@ type Options struct {
 	SpoolDir string
 	// HookMappers gives a tool's webhook Mapper; nil: hook.MapperOf.
 	HookMappers func(tool string, api hook.API) (hook.Mapper, bool)
+	// ReconcileEvery is how often each hook with an API token is
+	// reconciled with the tool's API; 0 is hook.Scheduler's default (15 min).
+	ReconcileEvery time.Duration
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -184,9 +187,23 @@ func Run(ctx context.Context, o Options) error {
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", o.KPIRefresh.String())
 		fmt.Fprintf(o.Stdout, "opsmetrics metrics on %s/metrics\n", browsable(mln.Addr()))
 	}
+	// One mapping store for the mapping API and the webhook worker, so a
+	// change through the one applies to the next delivery of the other.
+	mappings, err := hook.NewMappings(hook.MappingsConfig{Store: s})
+	if err != nil {
+		return err
+	}
 	var col *collect.Collector
+	var sealer *auth.Sealer
+	var sources *collect.Sources
 	if o.SecretKey != nil {
-		if col, err = newCollector(s, im, log, o.SecretKey, reg); err != nil {
+		if sealer, err = auth.NewSealer(o.SecretKey); err != nil {
+			return err
+		}
+		if sources, err = collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer}); err != nil {
+			return err
+		}
+		if col, err = newCollector(sources, s, im, log, reg); err != nil {
 			return err
 		}
 		sctx, stopSyncs := context.WithCancel(ctx)
@@ -197,15 +214,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	var wh *webhooks
 	if o.SecretKey != nil && o.SpoolDir != "" {
-		if wh, err = newWebhooks(s, im, log, o.SecretKey, o.SpoolDir, o.HookMappers, reg); err != nil {
+		if wh, err = newWebhooks(webhooksConfig{Store: s, Importer: im, Logger: log, Sealer: sealer, Sources: sources, Dir: o.SpoolDir,
+			Mappers: o.HookMappers, Mappings: mappings, Settings: settings, ReconcileEvery: o.ReconcileEvery, Registerer: reg}); err != nil {
 			return fmt.Errorf("webhooks: %w", err)
 		}
 		hctx, stopWorker := context.WithCancel(ctx)
-		applied := make(chan struct{})
+		applied, reconciled := make(chan struct{}), make(chan struct{})
 		go func() { wh.worker.Run(hctx); close(applied) }()
+		go func() { wh.scheduler.Run(hctx); close(reconciled) }()
 		hooksStopped = func() {
 			stopWorker()
 			<-applied
+			<-reconciled                             // a cancelled reconciliation writes nothing and keeps its cursor
 			if err := wh.spool.Close(); err != nil { // after the last request's Append
 				log.Error("hook_spool_close_failed", "err", err)
 			}
@@ -214,7 +234,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
-		Webhooks: wh, PublicURL: o.PublicURL})
+		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL})
 	if err != nil {
 		return err
 	}

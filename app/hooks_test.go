@@ -86,13 +86,8 @@ func TestHooks(t *testing.T) {
 	}
 	add := func(tool string) (id, secret, url string) {
 		t.Helper()
-		code, reply := call(t, "POST", base+"/api/v1/hooks", admin, `{"tool":"`+tool+`","client":"Nordlicht GmbH"}`)
-		if code != 201 {
-			t.Fatalf("add %s: %d %s", tool, code, reply)
-		}
-		var h struct{ ID, Secret, URL string }
-		json.Unmarshal([]byte(reply), &h)
-		return h.ID, h.Secret, h.URL
+		hc := addHook(t, base, admin, tool)
+		return hc.id, hc.secret, hc.callback
 	}
 	if code, reply := call(t, "POST", base+"/api/v1/hooks", admin, `{"tool":"gitlab"}`); code != 400 || !strings.Contains(reply, `unknown tool \"gitlab\"`) {
 		t.Errorf("unknown tool: %d %s", code, reply)

@@ -49,11 +49,14 @@ type serverConfig struct {
 	// serve the hooks API (admin scope); PublicURL makes the hooks' URLs.
 	Webhooks  *webhooks
 	PublicURL string
+	// Mappings serves the hooks' mapping API (admin scope); the webhook
+	// worker maps with the same one.
+	Mappings *hook.Mappings
 }
 
 func (c serverConfig) Validate() error {
-	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Settings == nil || c.Facts == nil {
-		return errors.New("server: store, logger, tokens, importer, settings and facts are required")
+	if c.Store == nil || c.Logger == nil || c.Tokens == nil || c.Importer == nil || c.Settings == nil || c.Facts == nil || c.Mappings == nil {
+		return errors.New("server: store, logger, tokens, importer, settings, facts and mappings are required")
 	}
 	if c.BodyLimit == "" {
 		return errors.New("server: no body limit")
@@ -110,15 +113,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if cfg.Collector != nil {
 		collect.Register(admin, cfg.Collector, orgOf)
 	}
-	mappings, merr := hook.NewMappings(hook.MappingsConfig{Store: cfg.Store})
-	if merr != nil {
-		return nil, merr
-	}
-	hook.RegisterMappingAPI(admin, mappings, orgOf)
+	hook.RegisterMappingAPI(admin, cfg.Mappings, orgOf)
 	if wh := cfg.Webhooks; wh != nil {
 		// No API token: each tool's signature authenticates its deliveries.
 		wh.receiver.Register(e.Group(""))
-		hook.Register(admin, wh.worker, orgOf, cfg.PublicURL, wh.receiver.Invalidate)
+		hook.Register(admin, wh.worker, wh.scheduler, orgOf, cfg.PublicURL, wh.receiver.Invalidate)
 	}
 	api.GET("/openapi.json", openAPIHandler(), small)
 

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
@@ -44,7 +46,8 @@ func TestPanicIsA500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s)})
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s),
+		Mappings: mappingsOf(t, s)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,21 +180,41 @@ func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.
 	if colReg == nil {
 		colReg = prometheus.NewRegistry()
 	}
-	col, err := newCollector(s, im, log, make([]byte, 32), colReg)
+	sealer, err := auth.NewSealer(make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh, err := newWebhooks(s, im, log, make([]byte, 32), t.TempDir(), nil, prometheus.NewRegistry())
+	sources, err := collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := newCollector(sources, s, im, log, colReg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, mappings := settingsOf(t, s), mappingsOf(t, s)
+	wh, err := newWebhooks(webhooksConfig{Store: s, Importer: im, Logger: log, Sealer: sealer, Sources: sources, Dir: t.TempDir(),
+		Mappings: mappings, Settings: settings, Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.spool.Close() })
-	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settingsOf(t, s),
-		Registerer: reg, Collector: col, Webhooks: wh})
+	e, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: "1M", Tokens: auth.New(s, nil), Importer: im, Facts: facts, Settings: settings,
+		Registerer: reg, Collector: col, Webhooks: wh, Mappings: mappings})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// mappingsOf is the hooks' mapping store over s, as Run makes one.
+func mappingsOf(t *testing.T, s store.Store) *hook.Mappings {
+	t.Helper()
+	m, err := hook.NewMappings(hook.MappingsConfig{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // settingsOf is a settings cache over s, as Run makes one.

@@ -2,10 +2,10 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	store "github.com/opsmetrics/opsmetrics/sql"
@@ -14,15 +14,7 @@ import (
 // newCollector builds the collector of connected sources and registers its
 // metrics: opsmetrics_source_sync_* with the labels org, source (the id)
 // and kind only; never a token, an account or an error text.
-func newCollector(s store.Store, im *importer.Importer, log *slog.Logger, key []byte, reg prometheus.Registerer) (*collect.Collector, error) {
-	sealer, err := auth.NewSealer(key)
-	if err != nil {
-		return nil, err
-	}
-	sources, err := collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
-	if err != nil {
-		return nil, err
-	}
+func newCollector(sources *collect.Sources, s store.Store, im *importer.Importer, log *slog.Logger, reg prometheus.Registerer) (*collect.Collector, error) {
 	labels := []string{"org", "source", "kind"}
 	failures := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_source_sync_failures_total",
 		Help: "Syncs of a connected source that failed."}, labels)
@@ -71,18 +63,27 @@ func (g *sourceGauges) Describe(ch chan<- *prometheus.Desc) {
 
 func (g *sourceGauges) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range g.col.Statuses() {
-		var last, failing, needs float64
-		if st.State.LastSuccess != nil {
-			last = float64(st.State.LastSuccess.Unix())
-		}
-		if st.State.FailingSince != nil {
-			failing = float64(st.State.FailingSince.Unix())
-		}
-		if st.State.NeedsToken {
-			needs = 1
-		}
-		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, last, st.Org, st.ID, st.Kind)
-		ch <- prometheus.MustNewConstMetric(failingSinceDesc, prometheus.GaugeValue, failing, st.Org, st.ID, st.Kind)
-		ch <- prometheus.MustNewConstMetric(needsTokenDesc, prometheus.GaugeValue, needs, st.Org, st.ID, st.Kind)
+		stateGauges(ch, [3]*prometheus.Desc{lastSuccessDesc, failingSinceDesc, needsTokenDesc},
+			st.State.LastSuccess, st.State.FailingSince, st.State.NeedsToken, st.Org, st.ID, st.Kind)
 	}
+}
+
+// stateGauges sends the gauges of a scheduled job's state (a source's
+// syncs, a hook's reconciliations) with labels: descs are its last
+// success, its failing since (each a Unix time, 0 for none) and its
+// needs-token (1 or 0).
+func stateGauges(ch chan<- prometheus.Metric, descs [3]*prometheus.Desc, lastSuccess, failingSince *time.Time, needsToken bool, labels ...string) {
+	unix := func(t *time.Time) float64 {
+		if t == nil {
+			return 0
+		}
+		return float64(t.Unix())
+	}
+	var needs float64
+	if needsToken {
+		needs = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descs[0], prometheus.GaugeValue, unix(lastSuccess), labels...)
+	ch <- prometheus.MustNewConstMetric(descs[1], prometheus.GaugeValue, unix(failingSince), labels...)
+	ch <- prometheus.MustNewConstMetric(descs[2], prometheus.GaugeValue, needs, labels...)
 }

@@ -30,6 +30,10 @@ const (
 	// before OpsmetricsHookSpoolStuck fires; the worker applies one within
 	// seconds while the database answers.
 	spoolStuckAfter = 10 * time.Minute
+	// reconcileFailingAfter is how long every reconciliation of a hook may
+	// fail before OpsmetricsHookReconcileFailing fires: four runs at the
+	// default --reconcile-every of 15 min.
+	reconcileFailingAfter = time.Hour
 	// scrapeJob is the job name of opsmetrics in deploy/prometheus/prometheus.yml.
 	scrapeJob = "opsmetrics"
 )
@@ -443,6 +447,22 @@ func fixedRules() []rule {
 					"the tools' task events are kept (nothing is lost) but do not reach the KPIs. The worker retries while the database " +
 					"is down; check /readyz and the opsmetrics logs under hook_deliveries_not_applied, then " +
 					"opsmetrics_hook_spool_pending for how many wait."},
+				{"dashboard", statusPage},
+			},
+		},
+		{
+			alert: "OpsmetricsHookReconcileFailing",
+			expr: fmt.Sprintf("time() - max by(org, hook, tool) (opsmetrics_hook_reconcile_failing_since_timestamp_seconds > 0) > %d",
+				int(reconcileFailingAfter.Seconds())),
+			forDur: "5m",
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "The {{ $labels.tool }} hook {{ $labels.hook }} of org {{ $labels.org }} has failed to reconcile for {{ $value | humanizeDuration }}."},
+				{"description", "Every reconciliation of {{ $labels.tool }} hook {{ $labels.hook }} (org {{ $labels.org }}) with the tool's API has " +
+					"failed for {{ $value | humanizeDuration }}, so the transitions its webhooks miss (ClickUp's dropped retries, Asana's " +
+					"at-most-once deliveries) are not added. Run `opsmetrics hook list --org {{ $labels.org }}` first: it shows the last " +
+					"error in words. A refused token (needs-token) needs the hook added again with a new one; a rate limit or an outage " +
+					"of the tool clears by itself; anything else is in the opsmetrics logs under hook_reconcile_failed."},
 				{"dashboard", statusPage},
 			},
 		},

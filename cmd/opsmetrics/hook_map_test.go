@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,25 +11,12 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
 )
 
-// hookMapCLI runs `hook map` from its builder, as run runs a command: the
-// exit code (2 for cobra's own usage errors), stdout and stderr.
+// hookMapCLI runs `hook map` through the CLI's root, as a user types it
+// (`opsmetrics hook map ...`): the exit code, stdout and stderr.
 func hookMapCLI(t *testing.T, vars map[string]string) func(args ...string) (int, string, string) {
+	cli := cliWith(t, vars)
 	return func(args ...string) (int, string, string) {
-		var out, errb strings.Builder
-		cmd := newHookMapCommand(&env{getenv: getenvFrom(vars), stdout: &out, stderr: &errb})
-		cmd.SetArgs(append(args, "--log-level", "warn"))
-		cmd.SetOut(&out)
-		cmd.SetErr(&errb)
-		cmd.SilenceErrors, cmd.SilenceUsage = true, true
-		err := cmd.ExecuteContext(t.Context())
-		var code exitCode
-		switch {
-		case errors.As(err, &code):
-			return int(code), out.String(), errb.String()
-		case err != nil:
-			return 2, out.String(), errb.String() + err.Error()
-		}
-		return 0, out.String(), errb.String()
+		return cli(append([]string{"hook", "map"}, args...)...)
 	}
 }
 
@@ -145,5 +131,9 @@ func TestHookMapCommand(t *testing.T) {
 	if out, _ := do(0, "--help"); !strings.Contains(out, "Phases: intake, brief, production, internal_review, client_review, delivered, reported") ||
 		!strings.Contains(out, "--container") {
 		t.Errorf("help: %s", out)
+	}
+	var help strings.Builder
+	if code, out := run(t.Context(), []string{"hook", "--help"}, getenvFrom(vars), &help, &help), help.String(); code != 0 || !regexp.MustCompile(`(?m)^\s+map\s+list or change what a task tool's statuses mean`).MatchString(out) {
+		t.Errorf("hook --help does not list map: %d\n%s", code, out)
 	}
 }

@@ -17,16 +17,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
-	"github.com/opsmetrics/opsmetrics/ingest/importer"
 )
 
 func cmdHook(e *env) *cobra.Command {
 	cmd, _ := newCommand("hook COMMAND", "receive task tools' webhooks (Jira, ClickUp, Asana, Trello, GitHub)",
 		"Hooks receive the task tools' webhooks at <public URL>/hooks/{id} on serve. docs/hooks.md says\nhow to add the webhook in each tool, which events to tick and where the secret comes from.")
-	return group(cmd, cmdHookAdd(e), cmdHookList(e), cmdHookRemove(e), cmdHookDeliveries(e), cmdHookReplay(e))
+	return group(cmd, cmdHookAdd(e), cmdHookList(e), cmdHookRemove(e), cmdHookDeliveries(e), cmdHookReplay(e),
+		cmdHookReconcile(e), newHookMapCommand(e))
 }
 
 // spoolOptions say where serve keeps webhook deliveries until applied.
@@ -47,54 +46,45 @@ func (o *spoolOptions) path(so *storeOptions) string {
 // hookRun is what a hook subcommand's body gets.
 type hookRun struct {
 	w     *hook.Worker
+	sched *hook.Scheduler
 	org   string
 	spool string // the spool's directory
 	log   *slog.Logger
 }
 
 // withHooks adds the flags every hook subcommand takes and runs do with a
-// Worker over the opened store (without a spool: serve applies it).
+// Worker (without a spool: serve applies it) and a Scheduler over
+// withSealed's store, mapping with the org's mappings as serve does.
 func withHooks(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context, r hookRun, args []string) int) {
-	var so storeOptions
-	var lo logOptions
-	var sec secretOptions
 	var sp spoolOptions
-	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
-	so.register(fs, e)
-	lo.register(fs, e)
-	sec.register(fs, e)
 	sp.register(fs, e)
-	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, args []string) int {
-		if *org == "" {
+	withSealed(e, cmd, fs, func(ctx context.Context, sr sealedRun, args []string) int {
+		if sr.org == "" {
 			fmt.Fprintf(e.stderr, "opsmetrics %s: --org is required\n", cmd.CommandPath()[len("opsmetrics "):])
 			return 2
 		}
-		key, err := sec.key(e, &so)
+		hooks, err := hook.NewHooks(hook.HooksConfig{Store: sr.store, Sealer: sr.sealer})
 		if err != nil {
 			return fail(e, err)
 		}
-		sealer, err := auth.NewSealer(key)
+		mappings, err := hook.NewMappings(hook.MappingsConfig{Store: sr.store})
 		if err != nil {
 			return fail(e, err)
 		}
-		s, err := so.openMigrated(ctx, log)
+		w, err := hook.NewWorker(hook.WorkerConfig{Hooks: hooks, Store: sr.store, Importer: sr.im, Logger: sr.log, Mappings: mappings})
 		if err != nil {
 			return fail(e, err)
 		}
-		defer s.Close()
-		hooks, err := hook.NewHooks(hook.HooksConfig{Store: s, Sealer: sealer})
+		recon, err := hook.NewReconciliation(hook.ReconcileConfig{Importer: sr.im, Store: sr.store, Logger: sr.log})
 		if err != nil {
 			return fail(e, err)
 		}
-		im, err := importer.New(importer.Config{Store: s, Logger: log})
+		sched, err := hook.NewScheduler(hook.SchedulerConfig{Hooks: hooks, Reconciliation: recon, Leases: sr.sources, Logger: sr.log,
+			Mappings: mappings})
 		if err != nil {
 			return fail(e, err)
 		}
-		w, err := hook.NewWorker(hook.WorkerConfig{Hooks: hooks, Store: s, Importer: im, Logger: log})
-		if err != nil {
-			return fail(e, err)
-		}
-		return do(ctx, hookRun{w: w, org: *org, spool: sp.path(&so), log: log}, args)
+		return do(ctx, hookRun{w: w, sched: sched, org: sr.org, spool: sp.path(sr.so), log: sr.log}, args)
 	})
 }
 
@@ -232,7 +222,7 @@ func cmdHookList(e *env) *cobra.Command {
 		if badFormat(e, "list", *format) {
 			return 2
 		}
-		list, err := r.w.Hooks().List(ctx, r.org)
+		list, err := r.w.Hooks().Listed(ctx, r.org)
 		if err != nil {
 			return fail(e, err)
 		}
@@ -253,11 +243,69 @@ func cmdHookList(e *env) *cobra.Command {
 				secret = "waiting for the handshake"
 			}
 			rows = append(rows, []string{h.ID, h.Tool, h.Client, h.Project, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
-				h.CreatedAt.Format(time.RFC3339)})
+				h.CreatedAt.Format(time.RFC3339), reconcileState(h)})
 		}
-		if err := printRows(e.stdout, *format, []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED"}, rows); err != nil {
+		if err := printRows(e.stdout, *format, []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}, rows); err != nil {
 			return fail(e, err)
 		}
+		return 0
+	})
+	return cmd
+}
+
+// reconcileState is a hook's reconciler state in a few words: needs-token
+// when the tool refused its token, failing since when with the error, the
+// last success and the events it added, never, or "-" for a hook that is
+// not reconciled (no token, or GitHub's).
+func reconcileState(l hook.Listed) string {
+	st := l.Reconcile
+	switch {
+	case st != nil && st.NeedsToken:
+		return "needs-token: " + st.LastError
+	case hook.Reconcilable(l.Hook, hook.ReconcilerOf) != nil:
+		return "-"
+	case st == nil || st.LastAttempt == nil:
+		return "never"
+	case st.FailingSince != nil:
+		return "failing since " + st.FailingSince.Format(time.RFC3339) + ": " + st.LastError
+	}
+	return fmt.Sprintf("%s (+%d events)", st.LastSuccess.Format(time.RFC3339), st.Added)
+}
+
+func cmdHookReconcile(e *env) *cobra.Command {
+	cmd, fs := newCommand("reconcile ID", "read the tool's API now for the transitions the hook's webhooks missed, and add them",
+		`Reads the tool's API with the hook's token for the tasks changed since the hook's cursor
+and adds the transitions its webhooks missed (ClickUp drops a delivery after 5 failed
+retries, Asana delivers at most once), never one twice; then moves the cursor. Serve does
+this every --reconcile-every for every hook with a token; this runs one now, in the
+foreground, under the same lease (exit 1 while a run of it is under way elsewhere, or when
+the run fails). Jira, ClickUp, Asana and Trello hooks with a token (hook add --token-file);
+the boards, lists or projects read are the tool's containers mapped with hook map.
+docs/hooks-reconcile.md has the details.`)
+	cmd.Args = cobra.ExactArgs(1)
+	format := fs.String("format", "table", "output: table or json")
+	fs.enum("format", "table", "json")
+	withHooks(e, cmd, fs, func(ctx context.Context, r hookRun, args []string) int {
+		if *format != "table" && *format != "json" {
+			fmt.Fprintf(e.stderr, "opsmetrics hook reconcile: --format %q: want table or json\n", *format)
+			return 2
+		}
+		fmt.Fprintf(e.stderr, "reconciling hook %s of org %s ...\n", args[0], r.org)
+		res, st, err := r.sched.Reconcile(ctx, r.org, args[0])
+		if err != nil {
+			if st.LastAttempt != nil {
+				fmt.Fprintf(e.stderr, "the run is recorded: opsmetrics hook list --org %s shows it\n", r.org)
+			}
+			return hookFail(e, "reconcile", err)
+		}
+		if *format == "json" {
+			if err := printJSON(e.stdout, hook.Reconciled{ReconcileResult: res, State: st}); err != nil {
+				return fail(e, err)
+			}
+			return 0
+		}
+		fmt.Fprintf(e.stdout, "%s: %d records read, %d events already stored, %d events added (%d records written); next from %s\n",
+			res.Hook, res.Read, res.Known, res.Added, res.Written, st.Cursor.Format(time.RFC3339))
 		return 0
 	})
 	return cmd

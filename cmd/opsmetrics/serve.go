@@ -35,6 +35,8 @@ func cmdServe(e *env) *cobra.Command {
 	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
+	reconcileEvery := fs.Duration("reconcile-every", envDuration(e, "OPSMETRICS_RECONCILE_EVERY", 15*time.Minute),
+		"how often each hook with an API token is reconciled with the tool's API, for the transitions its webhooks missed (OPSMETRICS_RECONCILE_EVERY)")
 	var sec secretOptions
 	var sp spoolOptions
 	so.register(fs, e)
@@ -58,7 +60,7 @@ func cmdServe(e *env) *cobra.Command {
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
-			SecretKey: key, SpoolDir: sp.path(&so)})
+			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery})
 		if err != nil {
 			return fail(e, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 func cmdSource(e *env) *cobra.Command {
@@ -44,9 +45,22 @@ func (o *secretOptions) key(e *env, so *storeOptions) ([]byte, error) {
 	return auth.LoadKey(e.getenv("OPSMETRICS_SECRET_KEY"), file)
 }
 
-// withCollector adds the flags every source subcommand takes and runs do
-// with a Collector over the opened store.
-func withCollector(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context, col *collect.Collector, org string, args []string) int) {
+// sealedRun is what a subcommand over the store and the sealed tokens of
+// sources and hooks gets.
+type sealedRun struct {
+	store   store.Store
+	sealer  *auth.Sealer
+	sources *collect.Sources // hooks share its fenced leases
+	im      *importer.Importer
+	log     *slog.Logger
+	org     string        // --org, "" when not given
+	so      *storeOptions // where the store is (the hooks' spool is beside it)
+}
+
+// withSealed adds the flags every source and hook subcommand takes (--org,
+// the store's, the log's, the secret key's) and runs do over the opened,
+// migrated store with the sealer, the sources and an importer.
+func withSealed(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context, r sealedRun, args []string) int) {
 	var so storeOptions
 	var lo logOptions
 	var sec secretOptions
@@ -76,11 +90,18 @@ func withCollector(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Con
 		if err != nil {
 			return fail(e, err)
 		}
-		col, err := collect.New(collect.Config{Sources: sources, Importer: im, Store: s, Logger: log})
+		return do(ctx, sealedRun{store: s, sealer: sealer, sources: sources, im: im, log: log, org: *org, so: &so}, args)
+	})
+}
+
+// withCollector runs do with a Collector over withSealed's store.
+func withCollector(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context, col *collect.Collector, org string, args []string) int) {
+	withSealed(e, cmd, fs, func(ctx context.Context, r sealedRun, args []string) int {
+		col, err := collect.New(collect.Config{Sources: r.sources, Importer: r.im, Store: r.store, Logger: r.log})
 		if err != nil {
 			return fail(e, err)
 		}
-		return do(ctx, col, *org, args)
+		return do(ctx, col, r.org, args)
 	})
 }
 

@@ -365,6 +365,28 @@ func (ss *Sources) acquire(ctx context.Context, orgID, id, owner string) (*Lease
 	return l, nil
 }
 
+// Hold takes the lease of key of org for owner, as a sync takes its
+// source's, for another job that must run once at a time across replicas
+// (a hook's reconciliation; key is the hook's id, which no source id
+// equals): nil (and no error) while another hold is live. The caller
+// renews it with Keep while it works, passes Check as its import's
+// BeforeCommit and checks it again before it saves its state, then calls
+// Release.
+func (ss *Sources) Hold(ctx context.Context, orgID, key, owner string) (*Lease, error) {
+	return ss.acquire(ctx, orgID, key, owner)
+}
+
+// Check returns nil while l holds its lease. Errors: ErrLeaseLost
+// (wrapped), the store's.
+func (l *Lease) Check(ctx context.Context) error { return l.check(ctx) }
+
+// Keep renews l every third of its TTL until the returned stop is called
+// (which waits for it) or l is lost.
+func (l *Lease) Keep(ctx context.Context) (stop func()) { return l.keep(ctx) }
+
+// Release ends l, if it still holds it.
+func (l *Lease) Release(ctx context.Context) error { return l.release(ctx) }
+
 // check returns nil while l holds its lease: it has not run out by this
 // replica's clock and the newest claim is l's owner and token. Errors:
 // ErrLeaseLost (wrapped, and from then on always), the store's.

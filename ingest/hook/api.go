@@ -38,10 +38,13 @@ type Added struct {
 //	DELETE /hooks/:id              remove one; 204
 //	GET    /hooks/:id/deliveries   its recent deliveries (?since=RFC 3339); 200
 //	POST   /hooks/:id/replay       map its kept deliveries again (?since=); 200 with Replayed
+//	POST   /hooks/:id/reconcile    reconcile it now (with rc); 200 with Reconciled
 //
 // Errors are returned for the service's error table: ErrNotFound,
-// *BadHookError and the store's.
-func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bool), publicURL string, changed func()) {
+// *BadHookError, collect.ErrBusy (a reconciliation under way), the
+// tool's (collect.ErrNeedsToken, *collect.APIError: a failed run, which
+// the hook's state records) and the store's.
+func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Context) (string, bool), publicURL string, changed func()) {
 	org := func(ec echo.Context) (string, error) {
 		o, ok := orgOf(ec)
 		if !ok {
@@ -75,7 +78,7 @@ func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bo
 		if err != nil {
 			return err
 		}
-		list, err := w.Hooks().List(ec.Request().Context(), o)
+		list, err := w.Hooks().Listed(ec.Request().Context(), o)
 		if err != nil {
 			return err
 		}
@@ -139,4 +142,25 @@ func Register(admin *echo.Group, w *Worker, orgOf func(echo.Context) (string, bo
 		}
 		return ec.JSON(http.StatusOK, res)
 	})
+	if rc == nil {
+		return
+	}
+	admin.POST("/hooks/:id/reconcile", func(ec echo.Context) error {
+		o, err := org(ec)
+		if err != nil {
+			return err
+		}
+		res, st, err := rc.Reconcile(ec.Request().Context(), o, ec.Param("id"))
+		if err != nil {
+			return err
+		}
+		return ec.JSON(http.StatusOK, Reconciled{ReconcileResult: res, State: st})
+	})
+}
+
+// Reconciled is the answer to POST /hooks/{id}/reconcile: what the run did
+// and the hook's state after it.
+type Reconciled struct {
+	ReconcileResult
+	State ReconcileState `json:"state"`
 }

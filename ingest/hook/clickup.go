@@ -120,17 +120,13 @@ func (c clickupMapper) Map(ctx context.Context, d Delivery, m Mapping) (Mapped, 
 			}
 			m.apply(t, &out)
 		case "due_date":
-			var due *time.Time
 			var after *string
 			if err := unmarshalOpt(it.After, &after); err != nil {
 				return Mapped{}, errField("clickup", field("after"), string(it.After))
 			}
-			if after != nil && *after != "" {
-				t, err := parseMillis(*after)
-				if err != nil {
-					return Mapped{}, errField("clickup", field("after"), *after)
-				}
-				due = dateOf(t)
+			due, err := optDate("clickup", field("after"), after, m.millisDate)
+			if err != nil {
+				return Mapped{}, err
 			}
 			out.Records = append(out.Records, dueChanged(id, at, p.TaskID, target, due, actor))
 		case "section_moved":
@@ -170,14 +166,11 @@ func (c clickupMapper) fetch(ctx context.Context, id string, m Mapping, at time.
 	if err := c.api.Get(ctx, "/task/"+id, &t); err != nil {
 		return ingest.Deliverable{}, fmt.Errorf("clickup: fetch task %s: %w", id, err)
 	}
-	var due, deliveredAt *time.Time
-	if t.DueDate != nil && *t.DueDate != "" {
-		ts, err := parseMillis(*t.DueDate)
-		if err != nil {
-			return ingest.Deliverable{}, fmt.Errorf("clickup: task %s: field due_date: bad value %q", id, *t.DueDate)
-		}
-		due = dateOf(ts)
+	due, err := optDate("clickup", "due_date of task "+id, t.DueDate, m.millisDate)
+	if err != nil {
+		return ingest.Deliverable{}, err
 	}
+	var deliveredAt *time.Time
 	if m.delivers(t.Status.Status, t.Status.Type == "closed" || t.Status.Type == "done") {
 		deliveredAt = &at
 		for _, s := range []*string{t.DateClosed, t.DateDone} {

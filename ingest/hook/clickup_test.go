@@ -1,7 +1,11 @@
 package hook
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 )
@@ -67,4 +71,40 @@ func TestClickUpMapper(t *testing.T) {
 		name: "tag not read", file: "taskTagUpdated.json",
 		want: Mapped{Event: "taskTagUpdated", Ignored: "event taskTagUpdated is not read: no status, due_date or section_moved history item"},
 	}})
+}
+
+// TestClickUpDueDateInOrgZone: ClickUp sends an all-day due date as the
+// user's local midnight. 31 January in Berlin (CET, UTC+1) is
+// 2022-01-30T23:00:00Z = 1643583600000 ms (the documented example's
+// 1643608800000 = 2022-01-31T06:00:00Z, less 7 h = 25,200,000 ms): under
+// the org's zone Europe/Berlin it is the 31st; taken in UTC it would be
+// the 30th.
+func TestClickUpDueDateInOrgZone(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "clickup", "taskDueDateUpdated.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(strings.Replace(string(b), `"after": "1643608800000"`, `"after": "1643583600000"`, 1))
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		zone *time.Location
+		want string
+	}{{berlin, "2022-01-31"}, {nil, "2022-01-30"}} {
+		m := testMapping()
+		m.Zone = c.zone
+		got, err := clickupMapper{}.Map(t.Context(), Delivery{Tool: "clickup", Body: body}, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Records) != 1 {
+			t.Fatalf("zone %v: %+v, want one due_date_changed", c.zone, got)
+		}
+		ev := got.Records[0].(ingest.TaskEvent)
+		if ev.Type != ingest.EventDueDateChanged || ev.DueDate == nil || ev.DueDate.Format(time.DateOnly) != c.want {
+			t.Errorf("zone %v: %+v, want due %s", c.zone, ev, c.want)
+		}
+	}
 }

@@ -94,7 +94,7 @@ func (githubMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error
 	}
 	var due *time.Time
 	if is.Milestone != nil {
-		due, err = optDate("github", "issue.milestone.due_on", is.Milestone.DueOn, instantDate)
+		due, err = optDate("github", "issue.milestone.due_on", is.Milestone.DueOn, m.instantDate)
 	}
 	if err != nil {
 		return Mapped{}, err
@@ -133,7 +133,7 @@ func (githubMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error
 			if p.Milestone == nil {
 				return Mapped{}, errField("github", "milestone", nil)
 			}
-			if moved, err = optDate("github", "milestone.due_on", p.Milestone.DueOn, instantDate); err != nil {
+			if moved, err = optDate("github", "milestone.due_on", p.Milestone.DueOn, m.instantDate); err != nil {
 				return Mapped{}, err
 			}
 		}

@@ -67,6 +67,9 @@ type Mapping struct {
 	Outcomes map[string]string `json:"outcomes"` // status → Outcome*
 	Targets  map[string]Target `json:"targets"`  // tool container → client and project
 	Default  Target            `json:"default"`  // the hook's default, for containers not in Targets
+	// Zone is the org's time zone, in which a due instant is taken as a
+	// date; nil is UTC. The worker sets it from the org's settings.
+	Zone *time.Location `json:"-"`
 }
 
 // Mapped is what a Mapper makes of one delivery.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/auth"
@@ -62,6 +63,18 @@ func (c *HooksConfig) Validate() error {
 // tokens sealed: to webhooks what collect.Sources is to pulls.
 type Hooks struct {
 	cfg HooksConfig
+
+	mu   sync.Mutex
+	last uint64 // the last version written, so that two writes in one microsecond still order
+}
+
+// version is the version of a row written now: the clock's, and above
+// every one written before.
+func (hs *Hooks) version() uint64 {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	hs.last = max(hs.last+1, uint64(hs.cfg.Now().UnixMicro()))
+	return hs.last
 }
 
 // NewHooks returns Hooks.
@@ -189,7 +202,7 @@ func (hs *Hooks) write(ctx context.Context, h Hook, deleted bool) error {
 			"created_at", "version", "deleted"},
 		Values: []any{[]string{h.Org}, []string{h.ID}, []string{h.Tool}, []string{h.secret}, []string{h.token}, []string{h.BaseURL},
 			[]string{h.CallbackURL}, []string{h.Client}, []string{h.Project}, []time.Time{h.CreatedAt},
-			[]uint64{uint64(hs.cfg.Now().UnixMicro())}, []uint8{del}},
+			[]uint64{hs.version()}, []uint8{del}},
 	})
 }
 

@@ -112,12 +112,12 @@ func (jiraMapper) Map(_ context.Context, d Delivery, m Mapping) (Mapped, error) 
 			out.Records = append(out.Records, dueChanged(id, at, key, target, due, actor))
 		}
 	} else if p.Changelog != nil {
-		base := "jira:" + string(p.Changelog.ID)
-		if p.Changelog.ID == "" {
-			base = "jira:" + d.ID
+		history := string(p.Changelog.ID)
+		if history == "" {
+			history = d.ID
 		}
 		for i, it := range p.Changelog.Items {
-			id := base + ":" + strconv.Itoa(i)
+			id := JiraEventID(history, i)
 			switch it.Field {
 			case "status":
 				if it.ToString == nil {

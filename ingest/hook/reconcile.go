@@ -36,6 +36,10 @@ type ReconcileTarget struct {
 	// Until is where this poll ends: a change after it is left for the next
 	// poll (Reconciliation sets it: now minus the settle time).
 	Until time.Time
+	// BeforeCommit, when set, runs right before the batch is made visible
+	// (importer.Request.BeforeCommit): the Scheduler checks there that it
+	// still holds the hook's lease.
+	BeforeCommit func(ctx context.Context) error
 }
 
 // containers are the target's containers (what names one in tool, such as
@@ -258,7 +262,7 @@ func (r *Reconciliation) Reconcile(ctx context.Context, t ReconcileTarget) (Reco
 	res.Known = known
 	if len(rows) > 0 {
 		sum, err := r.cfg.Importer.Import(ctx, importer.Request{Org: t.Org, File: t.Tool + " reconcile " + t.Hook,
-			Format: t.Tool + "_reconcile", Records: &rowsParser{rows: rows}, Stage: true})
+			Format: t.Tool + "_reconcile", Records: &rowsParser{rows: rows}, Stage: true, BeforeCommit: t.BeforeCommit})
 		if err == nil && !sum.Written {
 			err = errNotWritten
 		}

@@ -81,13 +81,9 @@ func (clickupReconciler) Poll(ctx context.Context, t ReconcileTarget, state Task
 	var out Mapped
 	for _, c := range todo {
 		ts := c.task
-		var due *time.Time
-		if ts.DueDate != nil && *ts.DueDate != "" {
-			d, err := parseMillis(*ts.DueDate)
-			if err != nil {
-				return nil, t.Cursor, errField("clickup", "tasks[].due_date of task "+ts.ID, *ts.DueDate)
-			}
-			due = dateOf(d)
+		due, err := optDate("clickup", "tasks[].due_date of task "+ts.ID, ts.DueDate, t.Mapping.millisDate)
+		if err != nil {
+			return nil, t.Cursor, err
 		}
 		n := len(out.Records)
 		t.Mapping.catchUp(transition{id: "clickup:recon:" + ts.ID + ":" + ts.DateUpdated, typ: ingest.EventStatusChanged,

@@ -186,21 +186,37 @@ func parseMillis(s string) (time.Time, error) {
 	return time.UnixMilli(ms).UTC(), nil
 }
 
-// dateOf is the calendar date of a due instant, in UTC: deliverables keep
-// due dates as dates. Jira and Asana send dates already; GitHub's milestone
-// due_on, Trello's due and ClickUp's due_date are instants.
-func dateOf(t time.Time) *time.Time {
+// dateOf is the calendar date of a due instant in the org's time zone
+// (Zone; UTC when nil): deliverables keep due dates as dates, and an
+// all-day due date a tool sends as midnight in the user's zone
+// (2026-03-19T23:00Z for Berlin's 20 March) is that zone's date. Jira and
+// Asana send dates already; GitHub's milestone due_on, Trello's due and
+// ClickUp's due_date are instants.
+func (m Mapping) dateOf(t time.Time) *time.Time {
+	if m.Zone != nil {
+		t = t.In(m.Zone)
+	}
 	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return &d
 }
 
 // instantDate reads an RFC 3339 due instant as its date (dateOf).
-func instantDate(s string) (*time.Time, error) {
+func (m Mapping) instantDate(s string) (*time.Time, error) {
 	t, err := parseTime(s)
 	if err != nil {
 		return nil, err
 	}
-	return dateOf(t), nil
+	return m.dateOf(t), nil
+}
+
+// millisDate reads an epoch-millisecond due instant (ClickUp's due_date)
+// as its date (dateOf).
+func (m Mapping) millisDate(s string) (*time.Time, error) {
+	t, err := parseMillis(s)
+	if err != nil {
+		return nil, err
+	}
+	return m.dateOf(t), nil
 }
 
 // optDate reads an optional due field of tool with parse: null or "" is no

@@ -119,7 +119,7 @@ func (c trelloMapper) Map(ctx context.Context, d Delivery, m Mapping) (Mapped, e
 		deliveredNow = m.delivers(a.Data.ListAfter.Name, false) && fromPhase != PhaseDelivered
 	}
 	if _, ok := a.Data.Old["due"]; ok {
-		due, err := optDate("trello", "action.data.card.due", card.Due, instantDate)
+		due, err := optDate("trello", "action.data.card.due", card.Due, m.instantDate)
 		if err != nil {
 			return Mapped{}, err
 		}
@@ -154,7 +154,7 @@ func (c trelloMapper) fetch(ctx context.Context, id string, m Mapping, at time.T
 	if err := c.api.Get(ctx, "/cards/"+id+"?fields=name,due,idBoard&list=true", &card); err != nil {
 		return ingest.Deliverable{}, false, fmt.Errorf("trello: fetch card %s: %w", id, err)
 	}
-	due, err := optDate("trello", "due", card.Due, instantDate)
+	due, err := optDate("trello", "due", card.Due, m.instantDate)
 	if err != nil {
 		return ingest.Deliverable{}, false, fmt.Errorf("trello: card %s: %w", id, err)
 	}

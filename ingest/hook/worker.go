@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -48,6 +50,44 @@ func (Defaults) Mapping(context.Context, string, string) (Mapping, error) {
 	return DefaultMapping(), nil
 }
 
+// OrgSettings gives an org's settings (org.Cache): the worker reads the
+// org's time zone from them.
+type OrgSettings interface {
+	Get(ctx context.Context, id string) (org.Settings, error)
+}
+
+var _ OrgSettings = (*org.Cache)(nil)
+
+// loadSettings is OrgSettings straight from the store (org.Load), for a
+// process with no cache of them (the CLI).
+type loadSettings struct{ q org.Querier }
+
+func (l loadSettings) Get(ctx context.Context, id string) (org.Settings, error) {
+	s, _, err := org.Load(ctx, l.q, id)
+	return s, err
+}
+
+// mappingOf is the Mapping h's deliveries and reconciliations are mapped
+// under: the org's mapping of h's tool, h's client and project as its
+// Default, and the org's time zone as its Zone. Errors are ms's and
+// settings' (the store's), or an org time zone this Go cannot load.
+func mappingOf(ctx context.Context, ms MappingSource, settings OrgSettings, h Hook) (Mapping, error) {
+	m, err := ms.Mapping(ctx, h.Org, h.Tool)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("read the mapping of %s in org %s: %w", h.Tool, h.Org, err)
+	}
+	m.Default = Target{Client: h.Client, Project: h.Project}
+	s, err := settings.Get(ctx, h.Org)
+	if err != nil {
+		return Mapping{}, fmt.Errorf("read the settings of org %s: %w", h.Org, err)
+	}
+	tz := s.WithDefaults().TimeZone
+	if m.Zone, err = time.LoadLocation(tz); err != nil {
+		return Mapping{}, fmt.Errorf("org %s: time zone %q: %w", h.Org, tz, err)
+	}
+	return m, nil
+}
+
 // WorkerConfig configures a Worker.
 type WorkerConfig struct {
 	Hooks    *Hooks
@@ -61,6 +101,8 @@ type WorkerConfig struct {
 	Mappers func(tool string, api API) (Mapper, bool)
 	// Mappings gives an org's mapping of a tool; nil: Defaults.
 	Mappings MappingSource
+	// Settings gives an org's time zone; nil: read from Store each batch.
+	Settings OrgSettings
 	HTTP     *http.Client     // for the tools' APIs; nil: a client with a 60 s timeout
 	Now      func() time.Time // nil: time.Now
 	// BatchMax deliveries are applied together, waiting at most BatchWait
@@ -84,6 +126,9 @@ func (c *WorkerConfig) Validate() error {
 	}
 	if c.Mappings == nil {
 		c.Mappings = Defaults{}
+	}
+	if c.Settings == nil {
+		c.Settings = loadSettings{q: c.Store}
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -171,6 +216,8 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 	groups := map[string]*group{}
 	var order []string
 	apis := map[string]API{}
+	mappings := map[string]Mapping{} // by hook
+	refused := map[string]bool{}     // hooks whose token the tool refused in this batch
 	for i, d := range ds {
 		if skip[i] || outs[i].status != "" {
 			continue
@@ -201,15 +248,17 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 			fail("no mapper for tool %q", d.Tool)
 			continue
 		}
-		m, err := w.cfg.Mappings.Mapping(ctx, d.Org, d.Tool)
-		if err != nil {
-			if transient(err) {
-				return nil, &TransientError{Err: fmt.Errorf("read the mapping of %s in org %s: %w", d.Tool, d.Org, err)}
+		m, ok := mappings[h.ID]
+		if !ok {
+			if m, err = mappingOf(ctx, w.cfg.Mappings, w.cfg.Settings, h); err != nil {
+				if transient(err) {
+					return nil, &TransientError{Err: err}
+				}
+				fail("%v", err)
+				continue
 			}
-			fail("the mapping of %s: %v", d.Tool, err)
-			continue
+			mappings[h.ID] = m // read once a batch: a batch holds up to BatchMax deliveries
 		}
-		m.Default = Target{Client: h.Client, Project: h.Project}
 		mapped, err := mapper.Map(ctx, d, m)
 		if mapped.Event != "" {
 			outs[i].event = mapped.Event
@@ -217,6 +266,13 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if errors.Is(err, collect.ErrNeedsToken) && !refused[h.ID] {
+				// `hook list` says so, and the schedule stops reconciling it.
+				refused[h.ID] = true
+				if merr := w.cfg.Hooks.markNeedsToken(ctx, h, err); merr != nil {
+					w.cfg.Logger.Warn("hook_needs_token_not_recorded", "hook", h.ID, "err", merr.Error())
+				}
 			}
 			fail("%v", err)
 			continue
