@@ -261,6 +261,14 @@ func TestHarvestPolite(t *testing.T) {
 	if got, want := sums(t, r.s, orgID), (totals{4, "6.46", "5.46", "546"}); got != want {
 		t.Fatalf("after the rerun: %+v, want %+v", got, want)
 	}
+	// The rerun's success clears the failure: the state's newest row has no
+	// failing_since (NULL), which an argMax over the column would skip,
+	// showing the older failure again (and firing the failing alert).
+	st, _ = r.sources.Get(t.Context(), orgID, src.ID)
+	if st.State.FailingSince != nil || st.State.LastError != "" || st.State.LastSuccess == nil {
+		t.Errorf("state after the rerun succeeded: failing since %v, error %q, last success %v",
+			st.State.FailingSince, st.State.LastError, st.State.LastSuccess)
+	}
 	r.waitedTwice(t, "7s")
 
 	fake.set(func(f *fakeHarvest) { f.refuse = true })

@@ -15,8 +15,8 @@ LEFT JOIN
 (
     SELECT source_id,
            toNullable(argMax(last_attempt, version)) AS last_attempt,
-           argMax(last_success, version) AS last_success,
-           argMax(failing_since, version) AS failing_since,
+           argMax(tuple(last_success), version).1 AS last_success,
+           argMax(tuple(failing_since), version).1 AS failing_since,
            argMax(last_error, version) AS last_error,
            argMax(needs_token, version) AS needs_token
     FROM ops.source_state

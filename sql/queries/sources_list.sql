@@ -1,6 +1,8 @@
 -- sources_list: the live sources of one org, or of every org when org is
 -- empty (the scheduler), with their sealed tokens and latest state.
 -- Parameters: org {org:String} ('' for all).
+-- The nullable columns are read as argMax(tuple(x), version).1: argMax skips
+-- NULLs, so a cleared failing_since would show the older failure again.
 -- Columns: org_id String, source_id String, kind String, account_id String,
 --   workspace String, base_url String, since Nullable(Date), every_seconds UInt32,
 --   token_sealed String, created_at DateTime64(3, 'UTC'), cursor String,
@@ -17,8 +19,8 @@ LEFT JOIN
     SELECT org_id, source_id,
            argMax(cursor, version) AS cursor,
            toNullable(argMax(last_attempt, version)) AS last_attempt,
-           argMax(last_success, version) AS last_success,
-           argMax(failing_since, version) AS failing_since,
+           argMax(tuple(last_success), version).1 AS last_success,
+           argMax(tuple(failing_since), version).1 AS failing_since,
            argMax(last_error, version) AS last_error,
            argMax(needs_token, version) AS needs_token,
            argMax(rows_added, version) AS rows_added,
