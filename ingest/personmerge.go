@@ -9,7 +9,7 @@ import (
 )
 
 // PersonSource is what one source says of one of the org's people: its
-// version of the person's fields from its ValidFrom (sql/schema/0014).
+// version of the person's fields from its ValidFrom (sql/schema/0013).
 // Person.Source and Person.ExternalID are the source's own; PersonID is the
 // org's person it is.
 type PersonSource struct {

@@ -172,7 +172,7 @@ func personRows(c *columns, recs []Person, st stamp) {
 }
 
 // personSourceRows writes the sources' words of people
-// (sql/schema/0014_person_sources.sql).
+// (sql/schema/0013_person_sources.sql).
 func personSourceRows(c *columns, recs []PersonSource, st stamp) {
 	c.begin("ops.person_sources", len(recs))
 	meta := func(i int) *Meta { return &recs[i].Meta }

@@ -66,7 +66,7 @@ func (hs *Hooks) states(ctx context.Context, orgID string) (map[string]Reconcile
 	if err != nil {
 		return nil, fmt.Errorf("read the hooks' reconcile state: %w", err)
 	}
-	set := func(t time.Time) *time.Time { // the epoch is "not set" (0015_hook_cursors.sql)
+	set := func(t time.Time) *time.Time { // the epoch is "not set" (0014_hook_cursors.sql)
 		if t.UnixMilli() == 0 {
 			return nil
 		}
