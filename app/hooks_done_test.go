@@ -236,7 +236,8 @@ func TestHooksDone(t *testing.T) {
 // TestHooksMappingAndReplay: the mapping API's store is the worker's: a
 // custom status mapped to client_review makes the next delivery's event
 // client_review; after the mapping changes, a replay maps the kept
-// delivery again, and its event's phase changes in place (no new row).
+// delivery again: its event's phase changes in place (no new row), and the
+// review request the old mapping made is removed.
 func TestHooksMappingAndReplay(t *testing.T) {
 	base, admin, orgID, st := served(t)
 	hc := addHook(t, base, admin, "clickup")
@@ -272,11 +273,23 @@ func TestHooksMappingAndReplay(t *testing.T) {
 	if code != 200 || !strings.Contains(reply, `"applied":1`) {
 		t.Fatalf("replay: %d %s", code, reply)
 	}
-	// The status event is now internal_review; the review request the first
-	// mapping made stays (a replay rewrites what it maps, and removes
-	// nothing): still 2 rows, none new.
-	want[1] = id + ":status status_changed internal_review c-1"
+	// The status event is now internal_review, in place; the review request
+	// the first mapping made is gone (the new mapping makes none, and it
+	// would count as a client review that never happened): 1 row.
+	want = []string{id + ":status status_changed internal_review c-1"}
+	if got, n := storedEvents(t, st, orgID, "clickup"); strings.Join(got, "|") != strings.Join(want, "|") || n != 1 {
+		t.Errorf("after the replay: %v (count %d); want %v, 1", got, n, want)
+	}
+	// Mapped back, the review request returns, and a second replay of the
+	// same mapping changes nothing.
+	setPhase("client_review")
+	for range 2 {
+		if code, reply := call(t, "POST", base+"/api/v1/hooks/"+hc.id+"/replay", admin, ""); code != 200 || !strings.Contains(reply, `"applied":1`) {
+			t.Fatalf("replay: %d %s", code, reply)
+		}
+	}
+	want = []string{id + ":review client_review_requested c-1", id + ":status status_changed client_review c-1"}
 	if got, n := storedEvents(t, st, orgID, "clickup"); strings.Join(got, "|") != strings.Join(want, "|") || n != 2 {
-		t.Errorf("after the replay: %v (count %d); want %v, 2", got, n, want)
+		t.Errorf("mapped back: %v (count %d); want %v, 2", got, n, want)
 	}
 }

@@ -21,7 +21,8 @@ type Received struct {
 	Reason   string    `json:"reason,omitempty"` // why ignored or failed; unmapped statuses of an applied one
 	Records  int       `json:"records"`
 
-	d Delivery // with its body and headers, for a replay
+	d      Delivery // with its body and headers, for a replay
+	events []string // the task events it wrote, which a replay may remove
 }
 
 // MaxListed is the most deliveries Deliveries returns.
@@ -49,7 +50,7 @@ func (w *Worker) Deliveries(ctx context.Context, orgID, id string, since time.Ti
 		r := Received{d: Delivery{Hook: h.ID, Org: h.Org, Tool: h.Tool}}
 		var records uint64
 		var hdr, body string
-		if err := rows.Scan(i, &r.Received, &r.ID, &r.Event, &r.Status, &r.Reason, &records, &hdr, &body); err != nil {
+		if err := rows.Scan(i, &r.Received, &r.ID, &r.Event, &r.Status, &r.Reason, &records, &hdr, &body, &r.events); err != nil {
 			return nil, err
 		}
 		r.Records = int(records)
@@ -94,8 +95,9 @@ type Replayed struct {
 
 // Replay maps the recorded deliveries of hook id of org received at or
 // after since again (after a change of the mapping or of a Mapper) and
-// writes their records, which replace the rows they wrote before; each
-// delivery's record shows the new outcome. A duplicate stays a duplicate.
+// writes their records, which replace the rows they wrote before, and
+// removes the task events they wrote before that the new mapping no longer
+// makes; each delivery's record shows the new outcome. A duplicate stays a duplicate.
 // Errors: ErrNotFound (wrapped), the store's.
 func (w *Worker) Replay(ctx context.Context, orgID, id string, since time.Time) (Replayed, error) {
 	list, err := w.Deliveries(ctx, orgID, id, since)
@@ -103,17 +105,18 @@ func (w *Worker) Replay(ctx context.Context, orgID, id string, since time.Time) 
 		return Replayed{}, err
 	}
 	var ds []Delivery
+	var before [][]string
 	for _, r := range slices.Backward(list) { // oldest first, as they came
 		if r.Status == StatusPending || (r.Status == StatusIgnored && strings.HasPrefix(r.Reason, "duplicate of ")) {
 			continue
 		}
-		ds = append(ds, r.d)
+		ds, before = append(ds, r.d), append(before, r.events)
 	}
 	res := Replayed{Deliveries: len(ds)}
 	if len(ds) == 0 {
 		return res, nil
 	}
-	outs, err := w.apply(ctx, ds, false)
+	outs, err := w.apply(ctx, ds, false, before)
 	if err != nil {
 		return Replayed{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -170,6 +171,7 @@ type outcome struct {
 	status  string
 	reason  string
 	records int
+	events  []string // the ExternalIDs of the task events it wrote
 }
 
 // TransientError is a failure of the store (down, timed out): the
@@ -192,7 +194,11 @@ func transient(err error) bool {
 // a replay maps every delivery again and replaces its record. The error
 // is a *TransientError (nothing or only part written: apply ds again) or
 // ctx's; a delivery's own failure is its outcome, not an error.
-func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outcome, error) {
+// apply maps ds and writes their records. dedupe skips deliveries already
+// applied (the spool's path); before, on a replay, holds the task events
+// each delivery wrote the last time (by index into ds): those its new
+// mapping no longer makes are removed.
+func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool, before [][]string) ([]outcome, error) {
 	hooks, err := w.cfg.Hooks.List(ctx, "")
 	if err != nil {
 		return nil, &TransientError{Err: fmt.Errorf("read the hooks: %w", err)}
@@ -297,6 +303,7 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 			case ingest.TaskEvent:
 				r.Org, r.Source = d.Org, d.Tool
 				rec = r
+				outs[i].events = append(outs[i].events, r.ExternalID)
 			case ingest.Deliverable:
 				r.Org, r.Source = d.Org, d.Tool
 				rec = r
@@ -311,6 +318,7 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 			for len(g.owner) > 0 && g.owner[len(g.owner)-1] == i {
 				g.rows, g.owner = g.rows[:len(g.rows)-1], g.owner[:len(g.owner)-1]
 			}
+			outs[i].events = nil
 			fail("%v", bad)
 			continue
 		}
@@ -319,8 +327,39 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 			outs[i].reason = "unmapped statuses: " + strings.Join(mapped.Unmapped, ", ")
 		}
 	}
+	// A replay removes the events a delivery wrote before that its new
+	// mapping no longer makes (or all of them, when it now fails or is
+	// ignored). They are not the delivery's records: not counted, and a
+	// rejected one (none is: a tombstone needs only its key) says nothing.
+	gone := map[string]*group{}
+	for i, prev := range before {
+		if skip[i] || len(prev) == 0 {
+			continue
+		}
+		d := ds[i]
+		key := d.Org + "\x00" + d.Tool
+		g := groups[key]
+		if g == nil {
+			g = gone[key]
+		}
+		if g == nil {
+			g = &group{org: d.Org, tool: d.Tool}
+			gone[key] = g
+			order = append(order, key)
+		}
+		for _, id := range prev {
+			if !slices.Contains(outs[i].events, id) {
+				g.rows = append(g.rows, ingest.Row{Line: len(g.rows) + 1, Record: ingest.TaskEvent{
+					Meta: ingest.Meta{Org: d.Org, Source: d.Tool, ExternalID: id, Deleted: true}}})
+				g.owner = append(g.owner, -1)
+			}
+		}
+	}
 	for _, key := range order {
 		g := groups[key]
+		if g == nil {
+			g = gone[key]
+		}
 		sum, err := w.cfg.Importer.Import(ctx, importer.Request{Org: g.org, File: g.tool + " webhooks", Format: g.tool + "_webhook",
 			Records: &rowsParser{rows: g.rows}, Stage: true})
 		if err == nil && !sum.Written && rejected(sum) < len(g.rows) {
@@ -334,12 +373,14 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool) ([]outco
 				return nil, &TransientError{Err: fmt.Errorf("write the %s deliveries of org %s: %w", g.tool, g.org, err)}
 			}
 			for _, i := range g.owner {
-				outs[i].status, outs[i].reason, outs[i].records = StatusFailed, err.Error(), 0
+				if i >= 0 {
+					outs[i].status, outs[i].reason, outs[i].records, outs[i].events = StatusFailed, err.Error(), 0, nil
+				}
 			}
 			continue
 		}
 		for _, re := range sum.Errors {
-			if re.Line < 1 || re.Line > len(g.owner) {
+			if re.Line < 1 || re.Line > len(g.owner) || g.owner[re.Line-1] < 0 {
 				continue
 			}
 			o := &outs[g.owner[re.Line-1]]
@@ -418,6 +459,7 @@ func (w *Worker) record(ctx context.Context, outs []outcome) error {
 		received                                                 []time.Time
 		records                                                  []uint32
 		version                                                  []uint64
+		events                                                   [][]string
 	}{}
 	version := uint64(w.cfg.Now().UnixMicro())
 	for _, o := range outs {
@@ -434,14 +476,16 @@ func (w *Worker) record(ctx context.Context, outs []outcome) error {
 		cols.reason, cols.header, cols.body = append(cols.reason, o.reason), append(cols.header, string(hdr)), append(cols.body, string(o.d.Body))
 		cols.received, cols.records, cols.version = append(cols.received, o.d.Received), append(cols.records, uint32(max(o.records, 0))),
 			append(cols.version, version)
+		cols.events = append(cols.events, append([]string{}, o.events...))
 	}
 	if n == 0 {
 		return nil
 	}
 	err := w.cfg.Store.Insert(ctx, &store.Batch{Table: "ops.hook_deliveries",
-		Columns: []string{"org_id", "hook_id", "received", "delivery_id", "tool", "event", "status", "reason", "records", "header", "body", "version"},
+		Columns: []string{"org_id", "hook_id", "received", "delivery_id", "tool", "event", "status", "reason", "records", "header", "body",
+			"version", "events"},
 		Values: []any{cols.org, cols.hook, cols.received, cols.id, cols.tool, cols.event, cols.status, cols.reason, cols.records,
-			cols.header, cols.body, cols.version}})
+			cols.header, cols.body, cols.version, cols.events}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -524,7 +568,7 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		backoff := min(time.Second, w.cfg.MaxBackoff/10)
 		for {
-			_, err := w.apply(ctx, ds, true)
+			_, err := w.apply(ctx, ds, true, nil)
 			if err == nil {
 				break
 			}

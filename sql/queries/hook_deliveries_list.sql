@@ -3,8 +3,9 @@
 -- Parameters: org {org:String}, hook {hook:String}, since {since:DateTime64(6, 'UTC')},
 --   lim {lim:UInt32}.
 -- Columns: received DateTime64(6, 'UTC'), delivery_id String, event String,
---   status String, reason String, records UInt32, header String, body String.
-SELECT received, delivery_id, event, toString(status), reason, records, header, body
+--   status String, reason String, records UInt32, header String, body String,
+--   events Array(String) (the task events it wrote).
+SELECT received, delivery_id, event, toString(status), reason, records, header, body, events
 FROM ops.hook_deliveries FINAL
 WHERE org_id = {org:String} AND hook_id = {hook:String} AND received >= {since:DateTime64(6, 'UTC')}
 ORDER BY received DESC, delivery_id
