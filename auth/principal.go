@@ -179,3 +179,18 @@ func CSRFToken(c echo.Context) string {
 func CSRFInput(c echo.Context) template.HTML {
 	return template.HTML(`<input type="hidden" name="` + CSRFField + `" value="` + template.HTMLEscapeString(CSRFToken(c)) + `">`)
 }
+
+// User is a person who signs in to an org. One email may be a user of
+// several orgs (an agency group), once in each.
+type User struct {
+	Org   string `json:"org"`
+	ID    string `json:"id"`
+	Email string `json:"email"` // lower case
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+// Principal is the user as the principal of their requests.
+func (u User) Principal() Principal {
+	return Principal{Org: u.Org, UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role}
+}

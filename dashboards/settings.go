@@ -1,0 +1,96 @@
+package dashboards
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/org"
+)
+
+// Section is one page of the settings area: its path, its name in the
+// settings navigation, and the permission needed to open it (changing
+// things may need more, which each page checks).
+type Section struct {
+	Path, Name string
+	Perm       auth.Perm
+}
+
+// Sections lists the settings area in navigation order.
+var Sections = []Section{
+	{"/settings", "Organization", auth.PermRead},
+	{"/settings/people", "People", auth.PermRead},
+	{"/settings/clients", "Clients and projects", auth.PermRead},
+	{"/settings/alerts", "Alerts", auth.PermRead},
+	{"/settings/sources", "Sources", auth.PermSources},
+	{"/settings/hooks", "Hooks", auth.PermSources},
+	{"/settings/users", "Users", auth.PermUsers},
+	{"/settings/tokens", "API tokens", auth.PermUsers},
+	{"/settings/audit", "Change log", auth.PermSettings},
+	{"/account", "Your account", auth.PermRead},
+}
+
+// settingsData is what the settings chrome needs; Body is the page's own
+// part. Error names the field and value that was refused; Fields holds
+// the same per form field, for the field's own message.
+type settingsData struct {
+	Section   Section
+	Sections  []Section // those the principal may open
+	Pages     []Page    // the top navigation
+	View      View      // for the top navigation's links
+	Org       org.Shown
+	Principal auth.Principal
+	CSRF      template.HTML
+	Flash     string
+	Error     string
+	Fields    map[string]string
+	Body      any
+}
+
+// settingsPage returns the request's principal, the chrome of the section
+// at path, and 403 when the principal may not open it.
+func (d *server) settingsPage(c echo.Context, path string) (settingsData, error) {
+	p, ok := auth.PrincipalOf(c)
+	if !ok {
+		return settingsData{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
+	}
+	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: Pages, Flash: c.QueryParam("saved")}
+	for _, s := range Sections {
+		if p.Can(s.Perm) {
+			data.Sections = append(data.Sections, s)
+		}
+		if s.Path == path {
+			data.Section = s
+		}
+	}
+	if data.Section.Path == "" {
+		return data, fmt.Errorf("no settings section %s", path)
+	}
+	if !p.Can(data.Section.Perm) {
+		return data, echo.NewHTTPError(http.StatusForbidden, "your role may not open "+data.Section.Name+"; ask an admin")
+	}
+	settings, err := d.cfg.Settings.Get(c.Request().Context(), p.Org)
+	if err != nil {
+		return data, err
+	}
+	data.Org = settings.Show()
+	data.View = View{Org: p.Org, Settings: settings}
+	return data, nil
+}
+
+// renderSettings writes a settings page with status (200, or 400 or 422
+// for a refused form shown again with its errors).
+func (d *server) renderSettings(c echo.Context, status int, name string, data settingsData) error {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "private, no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
