@@ -36,7 +36,7 @@ func TestHookCLI(t *testing.T) {
 	if code, _, errb := cli("hook", "add", "--org", "acme", "--tool", "gitlab"); code != 2 || !strings.Contains(errb, `unknown tool "gitlab"`) {
 		t.Errorf("unknown tool: %d %s", code, errb)
 	}
-	if code, _, errb := cli("hook", "add", "--org", "nobody", "--tool", "jira"); code != 2 || !strings.Contains(errb, `no org "nobody"`) {
+	if code, _, errb := cli("hook", "add", "--org", "nobody", "--tool", "jira"); code != 2 || !strings.Contains(errb, `org "nobody" not found`) {
 		t.Errorf("unknown org: %d %s", code, errb)
 	}
 	code, out, errb := cli("hook", "add", "--org", "acme", "--tool", "jira", "--public-url", "https://ops.example.com")

@@ -82,6 +82,13 @@ func withSealed(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Contex
 			return fail(e, err)
 		}
 		defer s.Close()
+		// An org this store does not have is an error naming it (exit 2),
+		// never an empty list or "no sources" with exit 0.
+		if *org != "" {
+			if code := checkOrg(ctx, e, s, strings.TrimPrefix(cmd.CommandPath(), "opsmetrics "), *org); code >= 0 {
+				return code
+			}
+		}
 		sources, err := collect.NewSources(collect.SourcesConfig{Store: s, Sealer: sealer})
 		if err != nil {
 			return fail(e, err)

@@ -94,6 +94,13 @@ func TestSourceCommands(t *testing.T) {
 	}
 	// An unknown org or kind is a usage error (2), as for every command.
 	do(2, "source", "add", "--org", "acme", "--kind", "harvest", "--token-file", tokenFile, "--account-id", "123456")
+	// Listing or syncing an org the store does not have names it (exit 2),
+	// never "no sources" or an empty list with exit 0.
+	for _, args := range [][]string{{"source", "list", "--org", "acme"}, {"source", "sync", "--org", "acme"}, {"hook", "list", "--org", "acme"}} {
+		if code, _, errs := cli(args...); code != 2 || !strings.Contains(errs, `org "acme" not found`) {
+			t.Errorf("%s: exit %d %s", strings.Join(args, " "), code, errs)
+		}
+	}
 	do(0, "org", "set", "--org", "acme", "--name", "Acme")
 	do(2, "source", "add", "--org", "acme", "--kind", "harvst", "--token-file", tokenFile, "--account-id", "123456")
 	id := strings.TrimSpace(do(0, "source", "add", "--org", "acme", "--kind", "harvest", "--token-file", tokenFile,
