@@ -257,7 +257,7 @@ func cmdSourceSync(e *env) *cobra.Command {
 			if err != nil {
 				fmt.Fprintf(e.stderr, "[%d/%d] %s failed after %s: %v\n", i+1, len(ids), sid, time.Since(started).Round(time.Millisecond), err)
 				if errors.Is(err, collect.ErrNeedsToken) {
-					fmt.Fprintf(e.stderr, "  give it a new token: opsmetrics source remove %s, then source add\n", sid)
+					fmt.Fprintf(e.stderr, "  give it a new token: opsmetrics source remove %s --org %s, then opsmetrics source add --org %s with a new --token-file\n", sid, org, org)
 				}
 				code = 1
 				continue

@@ -182,7 +182,7 @@ func (c *Client) answer(resp *http.Response, method string, u *url.URL, v any, b
 		}
 		return nil, 0, nil
 	case s == http.StatusUnauthorized:
-		return nil, 0, fmt.Errorf("%s %s %s: %w (%w)", c.cfg.Kind, method, u.Path, ErrNeedsToken, apiErr())
+		return nil, 0, fmt.Errorf("%w: %w", apiErr(), ErrNeedsToken)
 	case s == http.StatusTooManyRequests:
 		return apiErr(), retryAfter(resp.Header.Get("Retry-After"), backoff), nil
 	case s >= 500:
