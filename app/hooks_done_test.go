@@ -133,6 +133,7 @@ func TestHooksDone(t *testing.T) {
 		header     http.Header // the tool's own headers besides its signature
 		records    int         // the records the delivery writes: its events and any deliverable
 		events     []string    // "external_id type phase client", by external_id
+		wrote      []string    // the deliveries list's words for each record it wrote
 	}{{
 		// changelog 10124, item 1: In Review (internal_review) → Client
 		// Review (client_review): a review request and the status; item 0
@@ -140,10 +141,13 @@ func TestHooksDone(t *testing.T) {
 		tool: "jira", file: "issue_updated_status.json",
 		header: http.Header{"X-Atlassian-Webhook-Identifier": {"jira-done-1"}}, records: 3,
 		events: []string{"jira:10124:1:review client_review_requested c-1", "jira:10124:1:status status_changed client_review c-1"},
+		wrote: []string{"task JRA-20002 client review requested", "task JRA-20002 status In Review → Client Review",
+			"deliverable JRA-20002 (I feel the need for speed) due 2018-05-11"},
 	}, {
 		// history item 2800787326392370170: to do → in progress (production).
 		tool: "clickup", file: "taskStatusUpdated.json", records: 1,
 		events: []string{"clickup:2800787326392370170:status status_changed production c-1"},
+		wrote:  []string{"task 1vj38vv status to do → in progress"},
 	}, {
 		// task 1202178854270531 added to section Client Review at
 		// 2026-05-20T14:00:00Z (its name is in the event; no token needed).
@@ -151,11 +155,13 @@ func TestHooksDone(t *testing.T) {
 		events: []string{
 			"asana:1202178854270531:20260520T140000.000Z:added:1202178854270600:review client_review_requested c-1",
 			"asana:1202178854270531:20260520T140000.000Z:added:1202178854270600:status status_changed client_review c-1"},
+		wrote: []string{"task 1202178854270531 client review requested", "task 1202178854270531 status (none) → Client Review"},
 	}, {
 		// action 5a95b43cbeb31d9c8b2c8a30: Doing (production) → Client Review.
 		tool: "trello", file: "updateCard_list.json", records: 2,
 		events: []string{"trello:5a95b43cbeb31d9c8b2c8a30:review client_review_requested c-1",
 			"trello:5a95b43cbeb31d9c8b2c8a30:status status_changed client_review c-1"},
+		wrote: []string{"task 54a1844d304d9736e54d2546 client review requested", "task 54a1844d304d9736e54d2546 status Doing → Client Review"},
 	}, {
 		// issue #2 closed (completed): open (intake) → closed (delivered):
 		// delivered and the status; plus its deliverable.
@@ -163,6 +169,8 @@ func TestHooksDone(t *testing.T) {
 			"X-Github-Delivery": {"72d3162e-cc78-11e3-81ab-4c9367dc0958"}}, records: 3,
 		events: []string{"github:72d3162e-cc78-11e3-81ab-4c9367dc0958:delivered delivered c-1",
 			"github:72d3162e-cc78-11e3-81ab-4c9367dc0958:status status_changed delivered c-1"},
+		wrote: []string{"task Codertocat/Hello-World#2 delivered", "task Codertocat/Hello-World#2 status open → closed",
+			"deliverable Codertocat/Hello-World#2 (Update the README with new information.) due 2019-05-23, delivered 2019-05-22"},
 	}}
 	total := 0
 	for _, c := range cases {
@@ -208,6 +216,8 @@ func TestHooksDone(t *testing.T) {
 			l := hc.wait(1)
 			if d := l.Deliveries[0]; d.Status != "applied" || d.Records != c.records {
 				t.Errorf("delivery %+v; want applied with %d records", d, c.records)
+			} else if got := strings.Join(d.Wrote, "\n"); got != strings.Join(c.wrote, "\n") {
+				t.Errorf("delivery wrote:\n%s\nwant:\n%s", got, strings.Join(c.wrote, "\n"))
 			}
 			got, n := storedEvents(t, st, orgID, c.tool)
 			if strings.Join(got, "\n") != strings.Join(c.events, "\n") {

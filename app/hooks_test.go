@@ -57,6 +57,7 @@ type deliveryList struct {
 	Deliveries []struct {
 		ID, Event, Status, Reason string
 		Records                   int
+		Wrote                     []string
 	}
 }
 

@@ -368,9 +368,10 @@ are read from the spool, which a running serve holds: ask its API then
 		}
 		rows := make([][]string, 0, len(list))
 		for _, d := range list {
-			rows = append(rows, []string{d.Received.Format(time.RFC3339Nano), d.ID, d.Event, d.Status, strconv.Itoa(d.Records), d.Reason})
+			rows = append(rows, []string{d.Received.Format(time.RFC3339Nano), d.ID, d.Event, d.Status, strconv.Itoa(d.Records),
+				strings.Join(d.Wrote, "; "), d.Reason})
 		}
-		if err := printRows(e.stdout, *format, []string{"RECEIVED", "DELIVERY", "EVENT", "STATUS", "RECORDS", "WHY"}, rows); err != nil {
+		if err := printRows(e.stdout, *format, []string{"RECEIVED", "DELIVERY", "EVENT", "STATUS", "RECORDS", "WROTE", "WHY"}, rows); err != nil {
 			return fail(e, err)
 		}
 		return 0

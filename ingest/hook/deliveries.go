@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsmetrics/opsmetrics/ingest"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -20,6 +21,7 @@ type Received struct {
 	Status   string    `json:"status"`           // applied, ignored, failed or pending
 	Reason   string    `json:"reason,omitempty"` // why ignored or failed; unmapped statuses of an applied one
 	Records  int       `json:"records"`
+	Wrote    []string  `json:"wrote"` // each record it wrote, in words
 
 	d      Delivery // with its body and headers, for a replay
 	events []string // the task events it wrote, which a replay may remove
@@ -50,7 +52,7 @@ func (w *Worker) Deliveries(ctx context.Context, orgID, id string, since time.Ti
 		r := Received{d: Delivery{Hook: h.ID, Org: h.Org, Tool: h.Tool}}
 		var records uint64
 		var hdr, body string
-		if err := rows.Scan(i, &r.Received, &r.ID, &r.Event, &r.Status, &r.Reason, &records, &hdr, &body, &r.events); err != nil {
+		if err := rows.Scan(i, &r.Received, &r.ID, &r.Event, &r.Status, &r.Reason, &records, &hdr, &body, &r.events, &r.Wrote); err != nil {
 			return nil, err
 		}
 		r.Records = int(records)
@@ -132,4 +134,41 @@ func (w *Worker) Replay(ctx context.Context, orgID, id string, since time.Time) 
 		}
 	}
 	return res, nil
+}
+
+// describeEvent is a task event in words, for the deliveries list: "task
+// PROJ-7 status Doing → Client Review", "task PROJ-7 due 2026-12-10".
+func describeEvent(e ingest.TaskEvent) string {
+	words := strings.ReplaceAll(e.Type, "_", " ")
+	task := "task " + e.TaskID
+	switch e.Type {
+	case ingest.EventStatusChanged:
+		from := e.FromStatus
+		if from == "" {
+			from = "(none)"
+		}
+		return fmt.Sprintf("%s status %s → %s", task, from, e.ToStatus)
+	case ingest.EventDueDateChanged:
+		if e.DueDate == nil {
+			return task + " due date removed"
+		}
+		return task + " due " + e.DueDate.Format(time.DateOnly)
+	}
+	return task + " " + words
+}
+
+// describeDeliverable is a deliverable in words: "deliverable PROJ-7
+// (Landing page) due 2026-12-10, delivered 2026-12-09".
+func describeDeliverable(d ingest.Deliverable) string {
+	s := "deliverable " + d.ExternalID
+	if d.Name != "" && d.Name != d.ExternalID {
+		s += " (" + d.Name + ")"
+	}
+	if d.DueDate != nil {
+		s += " due " + d.DueDate.Format(time.DateOnly)
+	}
+	if d.DeliveredAt != nil {
+		s += ", delivered " + d.DeliveredAt.Format(time.DateOnly)
+	}
+	return s
 }

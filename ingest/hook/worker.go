@@ -172,6 +172,7 @@ type outcome struct {
 	reason  string
 	records int
 	events  []string // the ExternalIDs of the task events it wrote
+	wrote   []string // each record it wrote, in words
 }
 
 // TransientError is a failure of the store (down, timed out): the
@@ -304,9 +305,11 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool, before [
 				r.Org, r.Source = d.Org, d.Tool
 				rec = r
 				outs[i].events = append(outs[i].events, r.ExternalID)
+				outs[i].wrote = append(outs[i].wrote, describeEvent(r))
 			case ingest.Deliverable:
 				r.Org, r.Source = d.Org, d.Tool
 				rec = r
+				outs[i].wrote = append(outs[i].wrote, describeDeliverable(r))
 			default:
 				bad = fmt.Errorf("the %s mapper made a %T; only task events and deliverables are kept", d.Tool, rec)
 			}
@@ -318,7 +321,7 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool, before [
 			for len(g.owner) > 0 && g.owner[len(g.owner)-1] == i {
 				g.rows, g.owner = g.rows[:len(g.rows)-1], g.owner[:len(g.owner)-1]
 			}
-			outs[i].events = nil
+			outs[i].events, outs[i].wrote = nil, nil
 			fail("%v", bad)
 			continue
 		}
@@ -374,7 +377,7 @@ func (w *Worker) apply(ctx context.Context, ds []Delivery, dedupe bool, before [
 			}
 			for _, i := range g.owner {
 				if i >= 0 {
-					outs[i].status, outs[i].reason, outs[i].records, outs[i].events = StatusFailed, err.Error(), 0, nil
+					outs[i].status, outs[i].reason, outs[i].records, outs[i].events, outs[i].wrote = StatusFailed, err.Error(), 0, nil, nil
 				}
 			}
 			continue
@@ -459,7 +462,7 @@ func (w *Worker) record(ctx context.Context, outs []outcome) error {
 		received                                                 []time.Time
 		records                                                  []uint32
 		version                                                  []uint64
-		events                                                   [][]string
+		events, wrote                                            [][]string
 	}{}
 	version := uint64(w.cfg.Now().UnixMicro())
 	for _, o := range outs {
@@ -477,15 +480,16 @@ func (w *Worker) record(ctx context.Context, outs []outcome) error {
 		cols.received, cols.records, cols.version = append(cols.received, o.d.Received), append(cols.records, uint32(max(o.records, 0))),
 			append(cols.version, version)
 		cols.events = append(cols.events, append([]string{}, o.events...))
+		cols.wrote = append(cols.wrote, append([]string{}, o.wrote...))
 	}
 	if n == 0 {
 		return nil
 	}
 	err := w.cfg.Store.Insert(ctx, &store.Batch{Table: "ops.hook_deliveries",
 		Columns: []string{"org_id", "hook_id", "received", "delivery_id", "tool", "event", "status", "reason", "records", "header", "body",
-			"version", "events"},
+			"version", "events", "wrote"},
 		Values: []any{cols.org, cols.hook, cols.received, cols.id, cols.tool, cols.event, cols.status, cols.reason, cols.records,
-			cols.header, cols.body, cols.version, cols.events}})
+			cols.header, cols.body, cols.version, cols.events, cols.wrote}})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
