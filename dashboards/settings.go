@@ -58,7 +58,7 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 	if !ok {
 		return settingsData{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: Pages, Flash: c.QueryParam("saved")}
+	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: visiblePages(p), Flash: c.QueryParam("saved")}
 	for _, s := range Sections {
 		if p.Can(s.Perm) {
 			data.Sections = append(data.Sections, s)
