@@ -41,6 +41,7 @@ type settingsData struct {
 	Section   Section
 	Sections  []Section // those the principal may open
 	Pages     []Page    // the top navigation
+	Page      Page      // the top bar's current page: none in settings
 	View      View      // for the top navigation's links
 	Org       org.Shown
 	Principal auth.Principal

@@ -72,7 +72,7 @@ func CSRF(t testing.TB, url string, cookies ...*http.Cookie) (*http.Cookie, stri
 			return c, string(m[1])
 		}
 	}
-	t.Fatalf("GET %s: %d, no CSRF cookie and form field", url, resp.StatusCode)
+	t.Fatalf("GET %s: %d, no CSRF cookie and form field: %.1000s", url, resp.StatusCode, body)
 	return nil, ""
 }
 
