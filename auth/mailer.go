@@ -104,7 +104,9 @@ If you did not expect this email, ignore it.
 `, orgName, link))
 	opts := []mail.Option{mail.WithPort(m.port), mail.WithTLSPolicy(mail.TLSOpportunistic), mail.WithTimeout(m.timeout)}
 	if m.user != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(m.user), mail.WithPassword(m.pass))
+		// PLAIN, which every submission server offers; the client sends it
+		// only over TLS (after STARTTLS) or to localhost, never in the clear.
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(m.user), mail.WithPassword(m.pass))
 	}
 	c, err := mail.NewClient(m.host, opts...)
 	if err != nil {
