@@ -75,6 +75,9 @@ type Options struct {
 	// reconciled with the tool's API; 0 is hook.Scheduler's default (15 min).
 	ReconcileEvery time.Duration
 
+	// Mailer, when set, emails invitations made in the app (--smtp-url).
+	Mailer *auth.Mailer
+
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
 	// MetricsAddr is ""): how a caller that asked for port 0 learns the port.
@@ -232,7 +235,16 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer stopWorker()
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
+	tokens := auth.New(s, nil)
+	users, err := auth.NewUsers(auth.UsersConfig{Store: s})
+	if err != nil {
+		return err
+	}
+	sessions, err := auth.NewSessions(auth.SessionsConfig{Store: s, Users: users, Tokens: tokens})
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions, Mailer: o.Mailer, Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
 		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL})
 	if err != nil {

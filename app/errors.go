@@ -184,5 +184,5 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Status}} · opsmetrics</title>
 <link rel="stylesheet" href="/assets/app.css"></head>
 <body><main><h1>{{.Status}}</h1><p class="note">{{.Message}}</p>
-<p><a href="/">Back to the overview</a> · <a href="/logout">Sign in as someone else</a></p>
+<p><a href="/">Back to the overview</a> · <a href="/login">Sign in as someone else</a></p>
 {{if .ReqID}}<p class="question">Request {{.ReqID}}</p>{{end}}</main></body></html>`))

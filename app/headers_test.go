@@ -28,7 +28,8 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 	base, stop := svc.Serve(nil)
 	defer stop()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	session := &http.Cookie{Name: "opsmetrics_session", Value: read}
+	session := apptest.SignInToken(t, base, read)
+	csrfCookie, csrf := apptest.CSRF(t, base+"/login")
 
 	type visit struct {
 		method, path, form string
@@ -38,12 +39,13 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 	visits := []visit{
 		{"GET", "/login", "", nil, 200},
 		{"GET", "/login?expired=1&next=/margin", "", nil, 200},
-		{"POST", "/login", url.Values{"token": {"om_nope"}}.Encode(), nil, 401},
+		{"POST", "/login", url.Values{"token": {"om_nope"}, "_csrf": {csrf}}.Encode(), csrfCookie, 401},
+		{"POST", "/login", url.Values{"token": {"om_nope"}}.Encode(), csrfCookie, 400}, // no CSRF token
 		{"GET", "/status", "", nil, 200},
 		{"GET", "/no/such/page", "", nil, 404},
 		{"GET", "/margin?from=not-a-date", "", session, 400},
 		{"GET", "/api/v1/kpis", "", nil, 401},
-		{"GET", "/logout", "", nil, 303},
+		{"GET", "/logout", "", nil, 200}, // asks; only the form's POST signs out
 		{"GET", "/margin", "", nil, 303},
 	}
 	for _, p := range dashboards.Pages {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/app/apptest"
-	"github.com/opsmetrics/opsmetrics/auth"
 )
 
 // TestKPIAPI boots app.Run on :0, ingests entries for two orgs and reads KPIs:
@@ -90,9 +89,10 @@ func TestKPIAPI(t *testing.T) {
 		strings.NewReader(`{"external_id":"c1","name":"Nordlicht GmbH"}`+"\n")); code != 200 {
 		t.Fatalf("post client: %d %+v", code, r)
 	}
+	session := apptest.SignInToken(t, base, acmeRead)
 	page := func(path string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: acmeRead})
+		req.AddCookie(session)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

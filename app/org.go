@@ -21,7 +21,7 @@ import (
 // *org.BadSettingError, which the error table answers with a 400.
 func registerOrg(read, admin *echo.Group, orgs *org.Cache) {
 	read.GET("/org", func(c echo.Context) error {
-		tok, ok := auth.TokenOf(c)
+		tok, ok := auth.PrincipalOf(c) // a read token or a session
 		if !ok {
 			return errors.New("app: org route registered without auth.Require")
 		}

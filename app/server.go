@@ -52,6 +52,13 @@ type serverConfig struct {
 	// Mappings serves the hooks' mapping API (admin scope); the webhook
 	// worker maps with the same one.
 	Mappings *hook.Mappings
+	// Users and Sessions sign people in; nil: made over Store.
+	Users    *auth.Users
+	Sessions *auth.Sessions
+	// Mailer, when set, emails invitations (--smtp-url).
+	Mailer *auth.Mailer
+	// OIDCName, when set, offers "Sign in with <name>" on /login.
+	OIDCName string
 }
 
 func (c serverConfig) Validate() error {
@@ -101,10 +108,18 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	api := e.Group("/api/v1")
 	intake.Register(api.Group("", middleware.BodyLimit(cfg.BodyLimit), auth.Require(cfg.Tokens, auth.ScopeIngest)),
 		intake.Config{Importer: cfg.Importer, Logger: cfg.Logger})
-	read := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeRead))
+	users, sessions, err := signIn(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Forms post with a CSRF token; its cookie is Secure behind HTTPS.
+	csrf := auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))
+	// The read API: a bearer token, or the pages' session (then CSRF on
+	// what changes something, and no money KPIs without PermMoney).
+	read := api.Group("", small, sessions.ReadAPI(cfg.Tokens), csrf, moneyKPIs)
 	orgOf := func(c echo.Context) (string, bool) {
-		tok, ok := auth.TokenOf(c)
-		return tok.Org, ok
+		p, ok := auth.PrincipalOf(c)
+		return p.Org, ok
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
 	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
@@ -121,18 +136,20 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	}
 	api.GET("/openapi.json", openAPIHandler(), small)
 
-	// Dashboards: a browser session signed in with a read token.
-	loginGet, loginPost := auth.LoginHandlers(cfg.Tokens, auth.ScopeRead)
-	e.GET("/login", loginGet, small)
-	e.POST("/login", loginPost, small)
-	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
-		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
+	// Dashboards: a browser session of a user, or of a read token.
+	login, err := auth.NewLogin(auth.LoginConfig{Users: users, Sessions: sessions, Tokens: cfg.Tokens, OIDCName: cfg.OIDCName})
+	if err != nil {
+		return nil, err
+	}
+	login.Register(e.Group(""), small, csrf)
+	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
+		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer)},
+		small, csrf, sessions.Require("/login"))
 	if err != nil {
 		return nil, err
 	}
 	// Engine health for anyone; row counts for a signed-in org or its admin token.
-	e.GET("/status", indexHandler(cfg.Store), small, auth.Identify(cfg.Tokens, auth.ScopeRead, auth.ScopeAdmin))
+	e.GET("/status", indexHandler(cfg.Store), small, sessions.Identify(cfg.Tokens, auth.ScopeAdmin))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	}, small)

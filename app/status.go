@@ -41,9 +41,9 @@ func indexHandler(s store.Store) echo.HandlerFunc {
 			Counts []tableCount
 			Empty  bool
 		}{Engine: s.Info(), Empty: true}
-		if tok, ok := auth.TokenOf(c); ok {
-			data.Org = tok.Org
-			rows, err := s.Query(c.Request().Context(), store.QueryText("org_table_counts"), store.Params{"org": tok.Org})
+		if p, ok := auth.PrincipalOf(c); ok {
+			data.Org = p.Org
+			rows, err := s.Query(c.Request().Context(), store.QueryText("org_table_counts"), store.Params{"org": p.Org})
 			if err != nil {
 				return err
 			}

@@ -64,7 +64,7 @@ func TestStatusShowsOnlyTheCallersOrg(t *testing.T) {
 			t.Errorf("%s: time entries %s; want engine health and a sign-in link only:\n%s", name, got, page)
 		}
 	}
-	if page := status(acmeRead, ""); counted(page) != "2" || !strings.Contains(page, "st-acme") || strings.Contains(page, "st-globex") {
+	if page := status(apptest.SignInToken(t, base, acmeRead).Value, ""); counted(page) != "2" || !strings.Contains(page, "st-acme") || strings.Contains(page, "st-globex") {
 		t.Errorf("acme's session: time entries %s, want acme's 2 only:\n%s", counted(page), page)
 	}
 	if page := status("", globexAdmin); counted(page) != "3" || !strings.Contains(page, "st-globex") || strings.Contains(page, "st-acme") {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	orgpkg "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -261,4 +262,60 @@ func Require(t *Tokens, scope string) echo.MiddlewareFunc {
 func TokenOf(c echo.Context) (Token, bool) {
 	tok, ok := c.Request().Context().Value(ctxKey{}).(Token)
 	return tok, ok
+}
+
+// byID returns the live token with this id (cached as Verify caches), or
+// the zero Token when there is none: a session signed in with a token ends
+// when the token is revoked.
+func (t *Tokens) byID(ctx context.Context, id string) (Token, error) {
+	now := t.now()
+	t.mu.Lock()
+	c, hit := t.cache[id]
+	t.mu.Unlock()
+	if !hit || now.After(c.until) {
+		tok, stored, err := t.load(ctx, id)
+		if err != nil {
+			return Token{}, err
+		}
+		c = cached{token: tok, hash: stored, until: now.Add(CacheTTL)}
+		t.mu.Lock()
+		if len(t.cache) >= maxCached {
+			clear(t.cache)
+		}
+		t.cache[id] = c
+		t.mu.Unlock()
+	}
+	if c.hash == "" {
+		return Token{}, nil
+	}
+	return c.token, nil
+}
+
+// CreateBy is Create, recorded in the org's audit trail (kind token) as
+// done by by: the token's name, scopes and expiry, never its secret.
+func (t *Tokens) CreateBy(ctx context.Context, org, name string, scopes []string, ttl time.Duration, by string) (string, Token, error) {
+	plain, tok, err := t.Create(ctx, org, name, scopes, ttl)
+	if err != nil {
+		return "", Token{}, err
+	}
+	return plain, tok, orgpkg.Record(ctx, t.store, orgpkg.Change{Org: org, Who: by, Kind: orgpkg.AuditToken, Subject: tok.ID, Name: tok.Name,
+		After: orgpkg.JSON(tok)})
+}
+
+// RevokeBy is Revoke, recorded in the org's audit trail as done by by.
+func (t *Tokens) RevokeBy(ctx context.Context, org, id, by string) error {
+	toks, err := t.List(ctx, org)
+	if err != nil {
+		return err
+	}
+	for _, tok := range toks {
+		if tok.ID == id {
+			if err := t.Revoke(ctx, org, id); err != nil {
+				return err
+			}
+			return orgpkg.Record(ctx, t.store, orgpkg.Change{Org: org, Who: by, Kind: orgpkg.AuditToken, Subject: tok.ID, Name: tok.Name,
+				Before: orgpkg.JSON(tok)})
+		}
+	}
+	return fmt.Errorf("token: org %s has no token %q", org, id)
 }

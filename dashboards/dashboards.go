@@ -22,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 )
@@ -43,6 +44,14 @@ type Config struct {
 	// every page.
 	Settings *org.Cache
 	Now      func() time.Time // defaults to time.Now
+	// The users, API tokens and account sections; nil: the section says it
+	// is not available. Mailer, when set, emails invitations; PublicURL
+	// makes their links ("": the request's own address).
+	Users     UserAdmin
+	Tokens    TokenAdmin
+	Account   Account
+	Mailer    InviteMailer
+	PublicURL string
 }
 
 // Validate reports what is missing.
@@ -101,10 +110,12 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		return nil
 	})
 	d := &server{cfg: cfg}
-	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/margin": d.margin, "/utilization": d.utilization,
+	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/utilization": d.utilization,
 		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
 		g.GET(path, h, mw...)
 	}
+	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
+	d.registerUsers(g, mw)
 	return nil
 }
 
@@ -173,6 +184,9 @@ type pageData struct {
 	Body   any
 	Notes  []string // what is missing, shown at the top
 	Org    org.Shown
+	// Who is signed in, and the CSRF field of the top bar's sign-out form.
+	Principal auth.Principal
+	CSRF      template.HTML
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
@@ -183,7 +197,8 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 // render writes a page. The template renders into a buffer first, so a
 // failure is an error response and never half a page.
 func (d *server) render(c echo.Context, name string, data pageData) error {
-	data.Pages = Pages
+	data.Principal, _ = auth.PrincipalOf(c)
+	data.Pages, data.CSRF = visiblePages(data.Principal), auth.CSRFInput(c)
 	if data.Names == nil {
 		n, err := d.loadNames(c.Request().Context(), data.View.Org)
 		if err != nil {

@@ -106,7 +106,8 @@ func (d *server) overview(c echo.Context) error {
 	var reqs []metrics.Request
 	trend, _ := weeksOrMonths(v)
 	var notes []string
-	for _, t := range overviewTiles {
+	tiles := tilesFor(c)
+	for _, t := range tiles {
 		cur, dropped := requestWithin(v, t.kpi, "interval", "day")
 		before, _ := requestWithin(prev, t.kpi)
 		switch {
@@ -149,7 +150,7 @@ func (d *server) overview(c echo.Context) error {
 	}
 	body := overviewBody{PrevText: prev.RangeText()}
 	i := 0
-	for _, t := range overviewTiles {
+	for _, t := range tiles {
 		var days, before, whole *metrics.Result
 		switch {
 		case t.den == nil && oneMonth(v):

@@ -41,6 +41,7 @@ type settingsData struct {
 	Section   Section
 	Sections  []Section // those the principal may open
 	Pages     []Page    // the top navigation
+	Page      Page      // the top bar's current page: none in settings
 	View      View      // for the top navigation's links
 	Org       org.Shown
 	Principal auth.Principal
@@ -58,7 +59,7 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 	if !ok {
 		return settingsData{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: Pages, Flash: c.QueryParam("saved")}
+	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: visiblePages(p), Flash: c.QueryParam("saved")}
 	for _, s := range Sections {
 		if p.Can(s.Perm) {
 			data.Sections = append(data.Sections, s)

@@ -100,12 +100,22 @@ func demoSummary(ctx context.Context, e *env, s store.Store) int {
 	if err := rows.Scan(0, &org, &name); err != nil {
 		return fail(e, err)
 	}
-	plain, _, err := auth.New(s, nil).Create(ctx, org, "demo", []string{auth.ScopeIngest, auth.ScopeRead}, 0)
+	plain, _, err := auth.New(s, nil).CreateBy(ctx, org, "demo", []string{auth.ScopeIngest, auth.ScopeRead}, 0, "cli")
 	if err != nil {
 		return fail(e, err)
 	}
-	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read:\n  %s\n", org, name, plain)
-	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs on :8080, open this sign-in link (the token\nafter '#' never leaves your browser):\n  http://localhost:8080/login#%s\n", plain)
+	// An admin of the demo org, signed in by a one-time link: loading the
+	// demo again gives a new link (the old one stops working).
+	users, err := auth.NewUsers(auth.UsersConfig{Store: s})
+	if err != nil {
+		return fail(e, err)
+	}
+	link, admin, err := users.Invite(ctx, org, "admin@"+org+".example", "Demo Admin", auth.RoleAdmin, "cli")
+	if err != nil {
+		return fail(e, err)
+	}
+	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read, for machines:\n  %s\n", org, name, plain)
+	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs on :8080, open this one-time sign-in link for\n%s, an admin of %s; it asks for a password (works once, for 7 days):\n  http://localhost:8080/invite/%s\n", admin.Email, name, link)
 	return 0
 }
 

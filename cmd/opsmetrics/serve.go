@@ -39,6 +39,8 @@ func cmdServe(e *env) *cobra.Command {
 		"how often each hook with an API token is reconciled with the tool's API, for the transitions its webhooks missed (OPSMETRICS_RECONCILE_EVERY)")
 	var sec secretOptions
 	var sp spoolOptions
+	var sm smtpOptions
+	sm.register(fs, e)
 	so.register(fs, e)
 	lo.register(fs, e)
 	sec.register(fs, e)
@@ -53,6 +55,10 @@ func cmdServe(e *env) *cobra.Command {
 		if err != nil {
 			return fail(e, err)
 		}
+		mailer, err := sm.mailer()
+		if err != nil {
+			return fail(e, err)
+		}
 		s, err := so.openMigrated(ctx, log)
 		if err != nil {
 			return fail(e, err)
@@ -60,7 +66,7 @@ func cmdServe(e *env) *cobra.Command {
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
-			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery})
+			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer})
 		if err != nil {
 			return fail(e, err)
 		}

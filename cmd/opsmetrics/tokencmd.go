@@ -30,7 +30,7 @@ func cmdTokenCreate(e *env) *cobra.Command {
 		if len(scopes) == 0 {
 			scopes = scopeList{auth.ScopeIngest}
 		}
-		plain, tok, err := tokens.Create(ctx, org, *name, scopes, *ttl)
+		plain, tok, err := tokens.CreateBy(ctx, org, *name, scopes, *ttl, "cli")
 		if err != nil {
 			return fail(e, err)
 		}
@@ -68,7 +68,7 @@ func cmdTokenRevoke(e *env) *cobra.Command {
 	cmd, fs := newCommand("revoke", "revoke a token by id; servers stop accepting it within 30 s", "")
 	id := fs.String("id", "", "the token id (from token list)")
 	withTokens(e, cmd, fs, func(ctx context.Context, tokens *auth.Tokens, org string) int {
-		if err := tokens.Revoke(ctx, org, *id); err != nil {
+		if err := tokens.RevokeBy(ctx, org, *id, "cli"); err != nil {
 			return fail(e, err)
 		}
 		fmt.Fprintf(e.stdout, "revoked %s\n", *id)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // TestTokenCreateAsDocumented runs every `opsmetrics token create ...` that
@@ -20,10 +23,20 @@ import (
 // flag parser stops at -h (exit 0) only when every flag before it exists,
 // and nothing touches a store.
 func TestTokenCreateAsDocumented(t *testing.T) {
-	get, _ := auth.LoginHandlers(nil, auth.ScopeRead)
-	rec := httptest.NewRecorder()
-	if err := get(echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/login", nil), rec)); err != nil {
+	var none nowhere
+	users, _ := auth.NewUsers(auth.UsersConfig{Store: none})
+	tokens := auth.New(none, nil)
+	sessions, _ := auth.NewSessions(auth.SessionsConfig{Store: none, Users: users, Tokens: tokens})
+	login, err := auth.NewLogin(auth.LoginConfig{Users: users, Sessions: sessions, Tokens: tokens})
+	if err != nil {
 		t.Fatal(err)
+	}
+	e := echo.New()
+	login.Register(e.Group(""))
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /login: %d", rec.Code)
 	}
 	texts := map[string]string{"the sign-in page": rec.Body.String()}
 	docs, _ := filepath.Glob("../../docs/*.md")
@@ -59,6 +72,14 @@ func TestTokenCreateAsDocumented(t *testing.T) {
 		t.Fatalf("found %d documented token commands; the pattern no longer matches the docs", found)
 	}
 }
+
+// nowhere is a store the sign-in page's GET never reaches.
+type nowhere struct{}
+
+func (nowhere) Query(context.Context, string, store.Params) (*store.Rows, error) {
+	return nil, errors.New("nowhere")
+}
+func (nowhere) Insert(context.Context, *store.Batch) error { return errors.New("nowhere") }
 
 // TestTokenCreateScopeRepeated: `--scope read --scope admin` gives a token
 // with both scopes, as `--scope read,admin` does. The flag once kept only

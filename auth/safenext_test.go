@@ -52,8 +52,8 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	_, post := LoginHandlers(tokens, ScopeRead)
-	e.POST("/login", post)
+	login, _, _ := newLogin(t, s, tokens, nil)
+	login.Register(e.Group(""))
 	for next, want := range map[string]string{"/\t/evil.example/": "/", "/margin?client=c-1": "/margin?client=c-1"} {
 		form := url.Values{"token": {plain}, "next": {next}}
 		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
