@@ -28,13 +28,14 @@ type deliveryBody struct {
 	Late                 []LateRow
 	LateCut              string // set when the list is cut at deliveryLateLimit
 	LateEmpty            string // why the list is empty
-	// Overdue are the deliverables overdue now, whatever the range
-	// (metrics.OverdueNow), as of AsOf.
-	Overdue     []LateRow
-	OverdueCut  string // set when the list is cut at deliveryLateLimit
-	AsOf        string // now in the org's time zone, in words
 	Unmapped             []UnmappedRow
 	UnmappedEmpty        string // what an empty list means
+
+	// Overdue are the deliverables overdue now, whatever the range
+	// (metrics.OverdueNow), as of AsOf.
+	Overdue    []LateRow
+	OverdueCut string // set when the list is cut at deliveryLateLimit
+	AsOf       string // now in the org's time zone, in words
 }
 
 // UnmappedRow is a status task events moved to that maps to no phase.

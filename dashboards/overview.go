@@ -70,9 +70,9 @@ type Tile struct {
 	Trend               string // "good", "bad" or "" (no change, or the data changed)
 	NoPrev              string // why there is no change to show, when there is none
 	Link                string
-	Empty                      string
-	Rests                      []string // what the number rests on that is missing or assumed
-	Spark                      Chart
+	Empty               string
+	Rests               []string // what the number rests on that is missing or assumed
+	Spark               Chart
 }
 
 // overviewBody is the overview's own part of the page.

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"encoding/json"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -55,4 +56,61 @@ func mustChart(c Chart, err error) Chart {
 		panic(err)
 	}
 	return c
+}
+
+// TestAxisNamesFit: a horizontal axis's name (its unit) is centred under
+// the axis, where the grid leaves room, not right of its end, where the
+// chart's edge cut "USD" to "US" and "hours" to "hou".
+func TestAxisNamesFit(t *testing.T) {
+	charts := map[string]Chart{
+		"approval times":  mustChart(buildApprovalTimes(tNames, tP50, tP90)),
+		"revision rounds": mustChart(buildRevisionRounds(tNames, tRounds)),
+		"first pass":      mustChart(buildFirstPass(tNames, tFirst)),
+		"waiting":         mustChart(buildWaiting(tNames, tPending, "now", 48)),
+	}
+	q, err := buildQuality(mtResult([]string{"value", "logged_ratio"}, []any{mtF(0.5), mtF(0.5)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts["data quality"] = q.Chart
+	for name, c := range charts {
+		if c.Empty != "" {
+			t.Fatalf("%s: empty (%s)", name, c.Empty)
+		}
+		var o struct {
+			XAxis []struct {
+				Name         string `json:"name"`
+				NameLocation string `json:"nameLocation"`
+				NameGap      int    `json:"nameGap"`
+			} `json:"xAxis"`
+		}
+		if err := json.Unmarshal([]byte(c.Option), &o); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range o.XAxis {
+			if x.Name != "" && (x.NameLocation != "middle" || x.NameGap < 20) {
+				t.Errorf("%s: axis %q at %q, gap %d: cut off at the chart's edge", name, x.Name, x.NameLocation, x.NameGap)
+			}
+		}
+	}
+}
+
+// TestZeroTargetNoComparison: a person whose target is 0% (or whose target
+// hours are all 0, from a result without untargeted hours) shows "no target
+// set", not "+17.7 pts" in green.
+func TestZeroTargetNoComparison(t *testing.T) {
+	cols := []string{"period", "person", "value", "billable_hours", "available_hours", "target_hours", "target", "utilization_gap"}
+	util := utResult(cols,
+		[]any{utW1, "p1", utF(0.177), utDec("7.08"), utDec("40"), utDec("0"), utF(0), utF(0.177)})
+	row := buildPeople(utView, []string{"p1"}, util, utResult([]string{"person", "value"}), nil, utPeople)[0]
+	if row.Target != noTargetText || row.Gap != noTargetText || row.Trend != "" {
+		t.Errorf("a 0%% target: %+v", row)
+	}
+	heat, err := buildUtilizationHeatmap(util, []string{"p1"}, utPeople, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := heat.Table.Rows[0][3]; got != noTargetText {
+		t.Errorf("heatmap target %q, want %q", got, noTargetText)
+	}
 }
