@@ -385,12 +385,27 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 		if monthly {
 			label = b.Format("Jan 2006")
 		}
+		// A week the range's start or end cuts is marked, in its label (the
+		// tooltip's title), its point and its table row; its value is over
+		// its days inside the range. One with no workday inside is not
+		// drawn: a Sunday's fee with no hours is not a week's margin.
+		partial := ""
+		point := opts.LineData{}
+		if !monthly {
+			if partial = v.partialWeekText(b); partial != "" {
+				label += " (partial)"
+				point.Symbol, point.SymbolSize = "emptyTriangle", 9
+			}
+		}
 		xs = append(xs, label)
 		shown := val
 		if t.unit == "ratio" {
 			shown = math.Round(val*1000) / 10
 		}
 		text := fmtNum(val, ok, t.unit)
+		if in, _ := v.weekWorkdays(b); partial != "" && in == 0 {
+			ok, text = false, "not drawn: "+text
+		}
 		for _, rs := range t.rests {
 			c := coverageOf(day, rs.part, rs.whole, in)
 			switch {
@@ -400,7 +415,11 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 				text += " (" + c.share() + " of h " + map[bool]string{true: "without a cost rate", false: "assumed"}[rs.unknown] + ")"
 			}
 		}
-		ys = append(ys, opts.LineData{Value: value(shown, ok)})
+		point.Value = value(shown, ok)
+		ys = append(ys, point)
+		if partial != "" {
+			text += " (" + partial + ")"
+		}
 		tab.Rows = append(tab.Rows, []string{label, text})
 	}
 	l := charts.NewLine()

@@ -40,8 +40,12 @@ func TestBuildTileRatio(t *testing.T) {
 	series, xs := mtSeries(t, tile.Spark)
 	// All four days are in the week of Monday 2 March, but the sparkline shows
 	// this range only: one point, 66.7 (%), not (12 + 8) ÷ (16 + 12) = 71.4.
-	if len(xs) != 1 || xs[0] != "2 Mar" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
+	// 4 and 5 March are 2 of the week's 5 workdays: a partial week, marked.
+	if len(xs) != 1 || xs[0] != "2 Mar (partial)" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
 		t.Errorf("sparkline %v %v", series, xs)
+	}
+	if got := tile.Spark.Table.Rows[0][1]; got != "66.7% (partial week: 2 of 5 workdays)" {
+		t.Errorf("sparkline row %q", got)
 	}
 	if !strings.Contains(tile.Link, "/utilization?") {
 		t.Errorf("link %q", tile.Link)
@@ -128,6 +132,35 @@ func TestTileNoPreviousData(t *testing.T) {
 		[]any{day("2026-12-02"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")})
 	if tile, err = buildTile(margin, v, days, nil, nil); err != nil || tile.Value != "40.0%" || tile.Change != "" || tile.NoPrev == "" {
 		t.Errorf("margin with a fee-only November: %+v %v", tile, err)
+	}
+}
+
+// TestSparklinePartialWeeks: the weeks a month to date's start and end cut
+// are marked partial, with their workdays inside the range, and a week
+// with none inside (Sunday 1 November's) is not drawn as a spike.
+func TestSparklinePartialWeeks(t *testing.T) {
+	spec := overviewTiles[4] // margin %
+	v := View{Org: "o", From: day("2026-11-01"), To: day("2026-11-11"), today: day("2026-11-10")}
+	cols := []string{"period", "value", "revenue", "labour_cost", "hours", "uncosted_hours"}
+	days := mtResult(cols,
+		[]any{day("2026-11-01"), mtF(1), mtDec("500"), mtDec("0"), mtDec("0"), mtDec("0")}, // a Sunday's fee
+		[]any{day("2026-11-02"), mtF(0.5), mtDec("1000"), mtDec("500"), mtDec("10"), mtDec("0")},
+		[]any{day("2026-11-09"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")},
+		[]any{day("2026-11-10"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")})
+	tile, err := buildTile(spec, v, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, xs := mtSeries(t, tile.Spark)
+	mtEqual(t, "weeks", xs, []any{"26 Oct (partial)", "2 Nov", "9 Nov (partial)"})
+	mtEqual(t, "values", series[spec.name], []any{"-", 50.0, 40.0})
+	mtEqual(t, "rows", tile.Spark.Table.Rows, [][]string{
+		{"26 Oct (partial)", "not drawn: 100.0% (partial week: 0 of 5 workdays)"},
+		{"2 Nov", "50.0%"},
+		{"9 Nov (partial)", "40.0% (partial week: 2 of 5 workdays)"},
+	})
+	if !strings.Contains(tile.Spark.Option, `"symbol":"emptyTriangle"`) {
+		t.Error("the partial weeks' points are not marked")
 	}
 }
 

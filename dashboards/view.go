@@ -211,3 +211,30 @@ func orgLocation(s org.Settings) *time.Location {
 	}
 	return loc
 }
+
+// weekWorkdays counts the org's workdays in the ISO week that starts on
+// monday: all of them, and those inside the view's range. A week the
+// range's start or end cuts has in < all: a partial week.
+func (v View) weekWorkdays(monday time.Time) (in, all int) {
+	days := v.Settings.WithDefaults().Workdays // bit 0 = Monday
+	for i := range 7 {
+		if days&(1<<i) == 0 {
+			continue
+		}
+		all++
+		if d := monday.AddDate(0, 0, i); !d.Before(v.From) && d.Before(v.To) {
+			in++
+		}
+	}
+	return in, all
+}
+
+// partialWeekText says how much of a week the range holds, "" for a
+// whole week: "partial week: 3 of 5 workdays".
+func (v View) partialWeekText(monday time.Time) string {
+	in, all := v.weekWorkdays(monday)
+	if in == all {
+		return ""
+	}
+	return fmt.Sprintf("partial week: %d of %d workdays", in, all)
+}
