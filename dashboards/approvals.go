@@ -98,6 +98,7 @@ func (d *server) approvals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sayOnce("", &body.Times, &body.Waiting, &body.Rounds, &body.FirstPass)
 	return d.render(c, "approvals", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 

@@ -191,3 +191,22 @@ func seriesColors(names []string, reserved ...string) map[string]string {
 	}
 	return out
 }
+
+// sayOnce keeps a page from showing the same empty-state box again and
+// again: the first chart (in page order) with a reason keeps it, and a
+// later one with the same reason says so in a line instead of repeating
+// the whole paragraph. first is the reason already shown above the charts
+// ("" for none).
+func sayOnce(first string, charts ...*Chart) {
+	seen := map[string]bool{first: first != ""}
+	for _, c := range charts {
+		if c.Empty == "" {
+			continue
+		}
+		if seen[c.Empty] {
+			c.Empty = "Nothing to show in this range (see above)."
+			continue
+		}
+		seen[c.Empty] = true
+	}
+}

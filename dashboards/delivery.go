@@ -112,6 +112,10 @@ func (d *server) delivery(c echo.Context) error {
 		body.OverdueCut = fmt.Sprintf("Showing the %d most overdue of %s. Pick a client to see the rest.", len(body.Overdue), overdueTotal(overdue))
 	}
 	body.Unmapped, body.UnmappedEmpty = buildUnmapped(unmapped)
+	sayOnce("", &body.OnTime, &body.Slips, &body.Drift)
+	if body.LateEmpty == body.OnTime.Empty {
+		body.LateEmpty = "Nothing was due in this range (see above)."
+	}
 	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 

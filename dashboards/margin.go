@@ -73,6 +73,7 @@ func (d *server) margin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sayOnce("", &body.Months, &body.Pct, &body.WriteOffs, &body.WIP, &body.Overage)
 	return d.render(c, "margin", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 

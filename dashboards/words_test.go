@@ -114,3 +114,17 @@ func TestZeroTargetNoComparison(t *testing.T) {
 		t.Errorf("heatmap target %q, want %q", got, noTargetText)
 	}
 }
+
+// TestSayOnce: an empty page says what to import once, not in every box.
+func TestSayOnce(t *testing.T) {
+	a := mustChart(buildApprovalTimes(tNames, approvalP(), approvalP()))
+	r := mustChart(buildRevisionRounds(tNames, nil))
+	f := mustChart(buildFirstPass(tNames, nil))
+	if a.Empty != approvalsMissing || r.Empty != approvalsMissing {
+		t.Fatalf("empty states %q, %q", a.Empty, r.Empty)
+	}
+	sayOnce("", &a, &r, &f)
+	if a.Empty != approvalsMissing || r.Empty != "Nothing to show in this range (see above)." || f.Empty == r.Empty || f.Empty == "" {
+		t.Errorf("after sayOnce: %q, %q, %q", a.Empty, r.Empty, f.Empty)
+	}
+}
