@@ -32,7 +32,7 @@ type approvalsBody struct {
 	Clients    []approvalRow
 	Stuck      []stuckRow
 	More       int    // waiting reviews not listed
-	Cutoff     string // when the waiting reviews are counted, in words
+	Cutoff     string // when the waiting reviews are counted, in words: now, whatever the range
 	StuckHours int    // the org's limit for a stuck review (pending_reviews' "stuck")
 }
 
@@ -54,7 +54,7 @@ type stuckRow struct {
 	Stuck                              bool
 }
 
-const approvalsMissing = "No client decisions in this range: send client_review_requested, client_approved and client_changes_requested task events from your task tool (the task_event entity, docs/import.md)."
+const approvalsMissing = "No client decisions in this range: connect your task tool's webhooks, or import task events for review requests, approvals and requested changes (docs/import.md)."
 
 func (d *server) approvals(c echo.Context) error {
 	v, err := d.view(c)
@@ -67,6 +67,8 @@ func (d *server) approvals(c echo.Context) error {
 		return err
 	}
 	now := d.cfg.Now()
+	// Times are shown in the org's time zone.
+	loc := orgLocation(v.Settings)
 	var reqs []metrics.Request
 	var dropped []string
 	for _, k := range []string{"approval_time_p50", "approval_time_p90", "revision_rounds", "first_pass_approval_rate", "pending_reviews"} {
@@ -75,6 +77,9 @@ func (d *server) approvals(c echo.Context) error {
 		reqs = append(reqs, r)
 		dropped = dr
 	}
+	// What waits is counted now, whatever the range: on 7 December a review
+	// waiting since 1 December is stuck even on November's page.
+	reqs[4] = metrics.AsOfNow(reqs[4], loc)
 	// The list of waiting reviews (pending_reviews' filters, snapshot and
 	// stuck limit) runs beside the KPIs.
 	var stuck *metrics.Result
@@ -89,15 +94,11 @@ func (d *server) approvals(c echo.Context) error {
 	if slices.Contains(dropped, "team") {
 		notes = append(notes, "Client approvals belong to clients and projects, not teams: this page shows every team's.")
 	}
-	// Times are shown in the org's time zone.
-	loc, err := time.LoadLocation(v.Settings.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
 	body, err := buildApprovals(v, n, now, loc, int(v.Settings.StuckReviewHours), res[0], res[1], res[2], res[3], res[4], stuck)
 	if err != nil {
 		return err
 	}
+	sayOnce("", &body.Times, &body.Waiting, &body.Rounds, &body.FirstPass)
 	return d.render(c, "approvals", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -109,7 +110,7 @@ func buildApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHo
 	if loc == nil {
 		loc = time.UTC
 	}
-	body := approvalsBody{Cutoff: approvalCutoff(v, now, loc), StuckHours: stuckHours}
+	body := approvalsBody{Cutoff: approvalCutoff(now, loc), StuckHours: stuckHours}
 	var err error
 	if body.Times, err = buildApprovalTimes(n, p50, p90); err != nil {
 		return body, err
@@ -128,14 +129,10 @@ func buildApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHo
 	return body, nil
 }
 
-// approvalCutoff is when pending_reviews takes its snapshot: the end of the
-// range, or now when that is earlier.
-func approvalCutoff(v View, now time.Time, loc *time.Location) string {
-	end := time.Date(v.To.Year(), v.To.Month(), v.To.Day(), 0, 0, 0, 0, loc)
-	if now.Before(end) {
-		return now.In(loc).Format("2 Jan 2006 15:04") + " (now)"
-	}
-	return "the end of " + v.To.AddDate(0, 0, -1).Format("2 Jan 2006")
+// approvalCutoff is when the waiting reviews are counted, in words: now
+// (metrics.AsOfNow), whatever the range.
+func approvalCutoff(now time.Time, loc *time.Location) string {
+	return fmtTime(now, loc) + " (now)"
 }
 
 // clientValue is a client group's value, for ordering and charting.
@@ -309,7 +306,7 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 	t := tableOf(res)
 	id, title := "first-pass", "First-pass approval rate by client (%)"
 	if t.Len() == 0 {
-		return emptyChart(id, title, "No deliverables approved in this range: send client_review_requested and client_approved task events from your task tool (the task_event entity, docs/import.md)."), nil
+		return emptyChart(id, title, "No deliverables approved in this range: connect your task tool's webhooks, or import task events for review requests and approvals (docs/import.md)."), nil
 	}
 	cs, rowOf := clientValues(t, n)
 	sortClientValues(cs, false)
@@ -328,7 +325,7 @@ func buildFirstPass(n *names, res *metrics.Result) (Chart, error) {
 // stuck (more than stuckHours) and the rest, the most stuck on top. Pure.
 func buildWaiting(n *names, res *metrics.Result, cutoff string, stuckHours int) (Chart, error) {
 	t := tableOf(res)
-	id, title := "waiting", "Reviews waiting for the client at "+cutoff
+	id, title := "waiting", "Reviews waiting for the client as of "+cutoff
 	type waiting struct {
 		clientValue
 		total, stuck, oldest float64
@@ -348,7 +345,7 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string, stuckHours int) 
 		ws = append(ws, w)
 	}
 	if len(ws) == 0 {
-		return emptyChart(id, title, "Nothing was waiting for a client decision at "+cutoff+". Waiting reviews come from client_review_requested task events not yet followed by client_approved or client_changes_requested (the task_event entity, docs/import.md)."), nil
+		return emptyChart(id, title, "Nothing is waiting for a client decision as of "+cutoff+". A review waits from the client's review request (from your task tool's webhooks, or task events in an import: docs/import.md) until the client approves or asks for changes."), nil
 	}
 	sort.SliceStable(ws, func(i, j int) bool {
 		if ws[i].stuck != ws[j].stuck {
@@ -439,7 +436,7 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 		}
 		age, ok := t.Num(r, "age_hours")
 		row := stuckRow{Deliverable: name, Client: n.of("client", g), Project: n.of("project", t.Str(r, "project_id")),
-			Requested: t.Date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
+			Requested: fmtTime(t.Date(r, "requested_at"), loc),
 			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
 			Stuck:     ok && age > float64(stuckHours)}
 		if g != "" {

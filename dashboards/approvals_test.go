@@ -51,7 +51,7 @@ func TestBuildApprovalTimes(t *testing.T) {
 		t.Error("the value axis is not named hours")
 	}
 	e, _ := buildApprovalTimes(tNames, approvalP(), approvalP())
-	if !strings.Contains(e.Empty, "client_review_requested") {
+	if !strings.Contains(e.Empty, "review requests") {
 		t.Errorf("empty state = %q", e.Empty)
 	}
 }
@@ -83,7 +83,7 @@ func TestBuildFirstPass(t *testing.T) {
 	mtEqual(t, "clients", cats, []any{"Gamma", "Alpha"})
 	mtEqual(t, "rate", s["first-pass approval rate"], []any{0.0, 75.0})
 	mtEqual(t, "rows", c.Table.Rows, [][]string{{"Gamma", "0.0%", "0", "2"}, {"Alpha", "75.0%", "3", "4"}})
-	if e, _ := buildFirstPass(tNames, nil); !strings.Contains(e.Empty, "client_approved") {
+	if e, _ := buildFirstPass(tNames, nil); !strings.Contains(e.Empty, "review requests and approvals") {
 		t.Errorf("empty state = %q", e.Empty)
 	}
 }
@@ -106,7 +106,7 @@ func TestBuildWaiting(t *testing.T) {
 		t.Error("the two series share a colour")
 	}
 	e, _ := buildWaiting(tNames, mtResult([]string{"client", "value", "oldest_age_hours", "stuck"}), "now", 48)
-	if !strings.Contains(e.Empty, "Nothing was waiting") {
+	if !strings.Contains(e.Empty, "Nothing is waiting for a client decision as of now") {
 		t.Errorf("empty state = %q", e.Empty)
 	}
 }
@@ -154,12 +154,11 @@ func TestBuildStuck(t *testing.T) {
 }
 
 func TestApprovalCutoff(t *testing.T) {
-	v := View{Org: "o", From: mtMonth(10), To: mtMonth(11)}
-	if got := approvalCutoff(v, time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC), time.UTC); got != "the end of 31 Oct 2026" {
-		t.Errorf("past range: %q", got)
-	}
-	if got := approvalCutoff(v, time.Date(2026, 10, 20, 6, 30, 0, 0, time.UTC), time.UTC); got != "20 Oct 2026 06:30 (now)" {
-		t.Errorf("current range: %q", got)
+	// Waiting reviews are counted now whatever the range: a past range's end
+	// would show a review waiting since it as not waiting at all.
+	ny, _ := time.LoadLocation("America/New_York")
+	if got := approvalCutoff(time.Date(2026, 12, 7, 17, 5, 0, 0, time.UTC), ny); got != "7 Dec 2026 12:05 (now)" {
+		t.Errorf("cutoff %q", got)
 	}
 }
 
@@ -184,7 +183,7 @@ func TestApprovalsPageEscapesNames(t *testing.T) {
 	if strings.Count(page, "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;") < 2 {
 		t.Error("the client and deliverable names are not shown as text")
 	}
-	if !strings.Contains(page, "Reviews waiting for the client at the end of 31 Oct 2026") {
+	if !strings.Contains(page, "Reviews waiting for the client as of 26 Nov 2026 00:00 (now)") {
 		t.Error("the waiting chart's cutoff is missing")
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // BenchmarkPages renders every dashboard server-side for one org of the
 // KPI benchmark's data (bench/kpis.sh: 10M time entries across 100 orgs),
-// with the default view (the last complete month), and reports p50 and p99
+// with the default view (the current month to date), and reports p50 and p99
 // per page. The first render of each page is a warm-up (it waits for the
 // org's entry facts to be built once, see metrics/facts.go) and is not
 // counted.

@@ -56,8 +56,40 @@ func newChart(id, title string, c optioner, height int, t Table) (Chart, error) 
 	if err != nil {
 		return Chart{}, fmt.Errorf("chart %s: %w", id, err)
 	}
+	if b, err = fitAxisNames(b); err != nil {
+		return Chart{}, fmt.Errorf("chart %s: %w", id, err)
+	}
 	return Chart{ID: id, Title: title, Option: string(b), Height: height, Table: t}, nil
 }
+
+// fitAxisNames moves the name of every horizontal axis that has no place
+// for it under the axis, centred: ECharts puts it right of the axis's end
+// by default, past the grid, where a chart's edge cut "USD" to "US" and
+// "hours" to "hou". The grids (base) leave room for it under the labels.
+func fitAxisNames(option []byte) ([]byte, error) {
+	var o map[string]any
+	if err := json.Unmarshal(option, &o); err != nil {
+		return nil, err
+	}
+	axes, _ := o["xAxis"].([]any)
+	changed := false
+	for _, a := range axes {
+		ax, ok := a.(map[string]any)
+		if !ok || ax["name"] == nil || ax["name"] == "" || ax["nameLocation"] != nil {
+			continue
+		}
+		ax["nameLocation"], ax["nameGap"] = "middle", axisNameGap
+		changed = true
+	}
+	if !changed {
+		return option, nil
+	}
+	return json.Marshal(o)
+}
+
+// axisNameGap is the distance from a horizontal axis to its name, in
+// pixels: below the axis's labels.
+const axisNameGap = 28
 
 // emptyChart is a chart slot with nothing to draw and a reason.
 func emptyChart(id, title, reason string) Chart {
@@ -158,4 +190,23 @@ func seriesColors(names []string, reserved ...string) map[string]string {
 		out[name] = c
 	}
 	return out
+}
+
+// sayOnce keeps a page from showing the same empty-state box again and
+// again: the first chart (in page order) with a reason keeps it, and a
+// later one with the same reason says so in a line instead of repeating
+// the whole paragraph. first is the reason already shown above the charts
+// ("" for none).
+func sayOnce(first string, charts ...*Chart) {
+	seen := map[string]bool{first: first != ""}
+	for _, c := range charts {
+		if c.Empty == "" {
+			continue
+		}
+		if seen[c.Empty] {
+			c.Empty = "Nothing to show in this range (see above)."
+			continue
+		}
+		seen[c.Empty] = true
+	}
 }

@@ -129,10 +129,17 @@ func (d *server) view(c echo.Context) (View, error) {
 	if !ok {
 		return View{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	v, err := parseView(c, org, d.cfg.Now())
+	// The settings come first: the default range is this month in the
+	// org's time zone.
+	settings, err := d.cfg.Settings.Get(c.Request().Context(), org)
+	if err != nil {
+		return View{}, err
+	}
+	v, err := parseView(c, org, d.cfg.Now().In(orgLocation(settings)))
 	if err != nil {
 		return v, err
 	}
+	v.Settings = settings
 	if v.Client != "" || v.Team != "" {
 		// A client or team by name, in any capitals, is the one it names, so
 		// a link says the same as the filter's choice; one the org does not
@@ -151,8 +158,7 @@ func (d *server) view(c echo.Context) (View, error) {
 		v.Client, v.Team = f["client"], f["team"]
 		v.names = n // the page's requests resolve their filters with them, without reading them again
 	}
-	v.Settings, err = d.cfg.Settings.Get(c.Request().Context(), org)
-	return v, err
+	return v, nil
 }
 
 // viewWithout is the request's view (v) and the same view without the

@@ -30,6 +30,12 @@ type deliveryBody struct {
 	LateEmpty            string // why the list is empty
 	Unmapped             []UnmappedRow
 	UnmappedEmpty        string // what an empty list means
+
+	// Overdue are the deliverables overdue now, whatever the range
+	// (metrics.OverdueNow), as of AsOf.
+	Overdue    []LateRow
+	OverdueCut string // set when the list is cut at deliveryLateLimit
+	AsOf       string // now in the org's time zone, in words
 }
 
 // UnmappedRow is a status task events moved to that maps to no phase.
@@ -65,16 +71,19 @@ func (d *server) delivery(c echo.Context) error {
 	for i := range reqs {
 		reqs[i].Now = now // the same "now" as the late list's
 	}
-	var slips, late *metrics.Result
+	var slips, late, overdue *metrics.Result
 	var unmapped []metrics.UnmappedStatus
 	var n *names
+	loc := orgLocation(v.Settings)
 	res, err := d.kpisBeside(ctx, func() error {
-		var serr, lerr, uerr, nerr error
+		var serr, lerr, oerr, uerr, nerr error
 		slips, serr = metrics.Slips(ctx, d.cfg.Store, reqs[2])
 		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
+		// What is overdue is counted now, whatever the range.
+		overdue, oerr = metrics.OverdueNow(ctx, d.cfg.Store, metrics.AsOfNow(reqs[2], loc), deliveryLateLimit)
 		unmapped, uerr = metrics.UnmappedStatuses(ctx, d.cfg.Store, reqs[2])
 		n, nerr = d.loadNames(ctx, v.Org)
-		return errors.Join(serr, lerr, uerr, nerr)
+		return errors.Join(serr, lerr, oerr, uerr, nerr)
 	}, reqs...)
 	if err != nil {
 		return err
@@ -97,7 +106,16 @@ func (d *server) delivery(c echo.Context) error {
 			body.LateEmpty = "Nothing due in this range was late or is overdue."
 		}
 	}
+	body.AsOf = fmtTime(now, loc)
+	body.Overdue, body.OverdueCut = buildLateList(v, overdue, n)
+	if body.OverdueCut != "" {
+		body.OverdueCut = fmt.Sprintf("Showing the %d most overdue of %s. Pick a client to see the rest.", len(body.Overdue), overdueTotal(overdue))
+	}
 	body.Unmapped, body.UnmappedEmpty = buildUnmapped(unmapped)
+	sayOnce("", &body.OnTime, &body.Slips, &body.Drift)
+	if body.LateEmpty == body.OnTime.Empty {
+		body.LateEmpty = "Nothing was due in this range (see above)."
+	}
 	return d.render(c, "delivery", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -110,7 +128,7 @@ func buildUnmapped(list []metrics.UnmappedStatus) ([]UnmappedRow, string) {
 	out := make([]UnmappedRow, len(list))
 	for i, u := range list {
 		out[i] = UnmappedRow{Source: u.Source, Status: u.Status, Events: fmtNum(float64(u.Events), true, "count"),
-			LastSeen: u.LastSeen.Format("2 Jan 2006"), Fix: u.Fix}
+			LastSeen: fmtDay(u.LastSeen), Fix: u.Fix}
 	}
 	return out, ""
 }
@@ -299,7 +317,7 @@ func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
 	var out []LateRow
 	for r := range t.Len() {
 		client := t.Str(r, "client_id")
-		row := LateRow{Name: t.Str(r, "name"), Client: n.of("client", client), Due: t.Date(r, "due_date").Format("2 Jan 2006"),
+		row := LateRow{Name: t.Str(r, "name"), Client: n.of("client", client), Due: fmtDay(t.Date(r, "due_date")),
 			Delivered: "open", Open: true}
 		if row.Name == "" {
 			row.Name = t.Str(r, "deliverable_id")
@@ -308,7 +326,7 @@ func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
 			row.ClientLink = v.Link("/delivery", "client", client)
 		}
 		if day := t.Date(r, "delivered_day"); !day.IsZero() {
-			row.Delivered, row.Open = day.Format("2 Jan 2006"), false
+			row.Delivered, row.Open = fmtDay(day), false
 		}
 		days, ok := t.Num(r, "days_late")
 		row.DaysLate = fmtNum(days, ok, "count")
@@ -321,4 +339,14 @@ func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
 		}
 	}
 	return out, cut
+}
+
+// overdueTotal is how many deliverables OverdueNow counted in all. Pure.
+func overdueTotal(res *metrics.Result) string {
+	t := tableOf(res)
+	if t.Len() == 0 {
+		return "0"
+	}
+	total, ok := t.Num(0, "total")
+	return fmtNum(total, ok, "count")
 }

@@ -100,7 +100,7 @@ func TestMarginPageWithoutCostRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tile.Value != "84.6%" || tile.Change != "no previous value" || tile.Trend != "" || len(tile.Rests) != 1 ||
+	if tile.Value != "84.6%" || tile.Change != "" || tile.NoPrev != "no data for 2–3 Mar: no change to show" || tile.Trend != "" || len(tile.Rests) != 1 ||
 		!strings.HasPrefix(tile.Rests[0], "67% of hours have no cost rate") {
 		t.Errorf("partial tile = %+v", tile)
 	}

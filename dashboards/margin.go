@@ -73,6 +73,7 @@ func (d *server) margin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sayOnce("", &body.Months, &body.Pct, &body.WriteOffs, &body.WIP, &body.Overage)
 	return d.render(c, "margin", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -195,7 +196,7 @@ func marginMoney(v float64, ok bool) string {
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 func pct1(x float64) float64   { return math.Round(x*1000) / 10 }
 
-const marginMissing = "No revenue or hours in this range: import projects with their fees (retainer_fee_monthly, budget_amount) or billable time entries with bill rates, and cost rates on people for labour cost (opsmetrics import FILE, docs/import.md)."
+const marginMissing = "No revenue or hours in this range: import projects with their fees (a monthly retainer fee or a fixed budget) or billable time entries with bill rates, and cost rates on people for labour cost (docs/import.md)."
 
 // buildMarginMonths charts revenue against labour cost per month, summed
 // over the clients. Pure.
@@ -405,7 +406,7 @@ func buildWriteOffs(v View, res *metrics.Result, cur string) (Chart, error) {
 		}
 	}
 	if len(present) == 0 {
-		return emptyChart(id, title, "No write-offs in this range. They come from billable time entries with billing_status written_off, write_off adjustments (with their reason) and invoice lines billed below standard value: import those to see them (docs/import.md)."), nil
+		return emptyChart(id, title, "No write-offs in this range. They come from billable time entries marked written off, write-off adjustments (with their reason) and invoice lines billed below standard value: import those to see them (docs/import.md)."), nil
 	}
 	type reason struct{ key, name string }
 	var reasons []reason
@@ -487,7 +488,7 @@ func buildWIP(n *names, res *metrics.Result, cur string) (Chart, error) {
 		}
 	}
 	if len(ws) == 0 {
-		return emptyChart(id, title, "Nothing unbilled: no billable time entry dated in this range is still unbilled. Work in progress reads billable time entries and their billing_status: import entries with billing_status billed once invoiced, written_off when written off (docs/import.md)."), nil
+		return emptyChart(id, title, "Nothing unbilled: no billable time entry dated in this range is still unbilled. Work in progress reads whether each billable time entry is billed: import entries marked billed once invoiced, written off when written off (docs/import.md)."), nil
 	}
 	sort.SliceStable(ws, func(i, j int) bool {
 		if ws[i].value != ws[j].value {
@@ -534,7 +535,7 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 	}
 	if len(overs) == 0 {
 		if t.Len() == 0 {
-			return emptyChart(id, title, "No project with an hour budget runs on "+asof+": import projects with retainer_hours_monthly (retainers) or budget_hours, with their start and end dates (docs/import.md)."), nil
+			return emptyChart(id, title, "No project with an hour budget runs on "+asof+": import projects with their monthly retainer hours (retainers) or budget hours, with their start and end dates (docs/import.md)."), nil
 		}
 		return emptyChart(id, title, "None of the "+strconv.Itoa(t.Len())+" budgeted projects running on "+asof+" is forecast over its hours (projects without a forecast have no end date, or no hours logged in the last 14 days and no allocations)."), nil
 	}

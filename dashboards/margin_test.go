@@ -283,7 +283,7 @@ func TestBuildWIP(t *testing.T) {
 	mtEqual(t, "values", s["unbilled"], []any{1200.25, 300.0})
 	mtEqual(t, "rows", c.Table.Rows, [][]string{{"Beta", "1,200.25", "10.00", "1,200.25", "7"}, {"Alpha", "300.00", "3.00", "0.00", "2"}})
 	e, _ := buildWIP(nil, mtResult(cols), "EUR")
-	if !strings.Contains(e.Empty, "billing_status") {
+	if !strings.Contains(e.Empty, "marked billed once invoiced") {
 		t.Errorf("empty state = %q", e.Empty)
 	}
 }
@@ -319,7 +319,7 @@ func TestBuildOverage(t *testing.T) {
 		t.Errorf("none over: %q", e.Empty)
 	}
 	e, _ = buildOverage(v, nil, mtResult(cols))
-	if !strings.Contains(e.Empty, "retainer_hours_monthly") {
+	if !strings.Contains(e.Empty, "monthly retainer hours") {
 		t.Errorf("no budgets: %q", e.Empty)
 	}
 	if colorOf("contracted hours") == colorOf("forecast hours") {

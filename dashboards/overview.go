@@ -26,6 +26,11 @@ type tileSpec struct {
 	asOfEnd        bool // the value depends on the range's end (open-overdue work): ask for the previous range apart
 	page           string
 	missing        string // what to import when there is no value
+	// data are columns of which a period must have some (> 0) to be
+	// compared with: a month before any time was logged has a billable
+	// utilization of 0% and a fee-only margin of 100%, and a change from
+	// those is no change at all. nil: the value's own null says it.
+	data []string
 }
 
 // rest is a part of a tile's number that can be missing or assumed: part
@@ -45,24 +50,29 @@ var overviewTiles = []tileSpec{
 	// Margin is revenue − labour cost, not Σ margin: a day whose hours have no
 	// cost rate has no margin, and its revenue must not count against none.
 	{"billable_utilization", "billable utilization", "ratio", []string{"billable_hours"}, []string{"available_hours"}, []rest{restCapacity}, true, false, "/utilization",
-		"No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md)."},
+		"No capacity in this range: import people with their weekly capacity hours, and time entries (opsmetrics import FILE, docs/import.md).", []string{"billable_hours"}},
 	{"on_time_rate", "on-time rate", "ratio", []string{"on_time"}, []string{"delivered", "open_overdue"}, nil, true, true, "/delivery",
-		"No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks."},
+		"No deliverables due in this range: import deliverables with due dates, or connect Jira, Asana, ClickUp, Trello or GitHub webhooks.", nil},
 	{"write_off_rate", "write-off rate", "ratio", []string{"write_off_value"}, []string{"standard_value"}, nil, false, false, "/margin",
-		"No billable work with a bill rate in this range: import billable time entries, and bill rates on people, roles or projects."},
+		"No billable work with a bill rate in this range: import billable time entries, and bill rates on people, roles or projects.", nil},
 	{"approval_time_p50", "approval p50", "hours", nil, nil, nil, false, false, "/approvals",
-		"No client approvals decided in this range: send client_review_requested and client_approved task events from your task tool."},
+		"No client approvals decided in this range: send review requests and approvals from your task tool (its webhooks, or task events in an import: docs/import.md).", nil},
 	{"margin_pct", "margin %", "ratio", []string{"revenue", "-labour_cost"}, []string{"revenue"}, []rest{restCost}, true, false, "/margin",
-		"No revenue in this range: import projects with fees or billable time entries with bill rates, and cost rates for labour cost."},
+		"No revenue in this range: import projects with fees or billable time entries with bill rates, and cost rates for labour cost.", []string{"hours"}},
 }
 
 // Tile is a headline number with its change against the previous period.
+// The arrow says which way the number went (Dir) and the colour whether
+// that is good or bad (Trend): a write-off rate that fell is ▼ and green.
 type Tile struct {
-	Name, Value, Change, Trend string // Trend: "good", "bad" or ""
-	Link                       string
-	Empty                      string
-	Rests                      []string // what the number rests on that is missing or assumed
-	Spark                      Chart
+	Name, Value, Change string
+	Dir                 string // "up", "down" or "" (no change, or none to show)
+	Trend               string // "good", "bad" or "" (no change, or the data changed)
+	NoPrev              string // why there is no change to show, when there is none
+	Link                string
+	Empty               string
+	Rests               []string // what the number rests on that is missing or assumed
+	Spark               Chart
 }
 
 // overviewBody is the overview's own part of the page.
@@ -100,9 +110,7 @@ func (d *server) overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pf, pt := v.Prev()
-	prev := v
-	prev.From, prev.To = pf, pt
+	prev := v.PrevView()
 	var reqs []metrics.Request
 	trend, _ := weeksOrMonths(v)
 	var notes []string
@@ -148,7 +156,7 @@ func (d *server) overview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body := overviewBody{PrevText: prev.RangeText()}
+	body := overviewBody{PrevText: v.PrevText()}
 	i := 0
 	for _, t := range tiles {
 		var days, before, whole *metrics.Result
@@ -255,11 +263,24 @@ func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, e
 	if t.den == nil {
 		cur, ok = tileValue(t, tableOf(whole), nil)
 	}
-	prevValue := func() (float64, bool) { return tileValue(t, tableOf(before), nil) }
 	prevRows, prevKeep := tableOf(before), func(int) bool { return true }
 	if before == nil {
-		prevValue = func() (float64, bool) { return tileValue(t, day, func(r int) bool { return !inView(r) }) }
-		prevRows, prevKeep = day, func(r int) bool { return !inView(r) }
+		// Only the previous range's days: the rows asked for start with it,
+		// but a month to date's previous range ends before the view starts
+		// (1–7 November for 1–7 December).
+		pf, pt := v.Prev()
+		prevRows, prevKeep = day, func(r int) bool {
+			p := day.Date(r, "period")
+			return !p.Before(pf) && p.Before(pt)
+		}
+	}
+	prevValue := func() (float64, bool) {
+		for _, col := range t.data {
+			if s, _ := prevRows.sum(col, prevKeep); s <= 0 {
+				return 0, false // no data then: nothing to compare with
+			}
+		}
+		return tileValue(t, prevRows, prevKeep)
 	}
 	// A number that rests on missing or assumed data says so, and its change
 	// is neither good nor bad: it may be the data that changed.
@@ -288,22 +309,28 @@ func buildTile(t tileSpec, v View, days, before, whole *metrics.Result) (Tile, e
 		tile.Value = fmtNum(cur, true, t.unit)
 	}
 	if p, pok := prevValue(); ok && pok {
-		delta := cur - p
+		// The change as shown (one decimal), so "+0.0 pts" has no arrow.
+		delta := math.Round((cur-p)*10) / 10
+		if t.unit == "ratio" {
+			delta = math.Round((cur-p)*1000) / 10
+		}
+		if delta == 0 {
+			delta = 0 // not -0
+		}
 		switch t.unit {
 		case "ratio":
-			tile.Change = fmt.Sprintf("%+.1f pts", delta*100)
+			tile.Change = fmt.Sprintf("%+.1f pts", delta)
 		default:
 			tile.Change = fmt.Sprintf("%+.1f h", delta)
 		}
-		if math.Abs(delta) > 1e-9 && !flagged {
-			if (delta > 0) == t.higherIsBetter {
-				tile.Trend = "good"
-			} else {
-				tile.Trend = "bad"
+		if delta != 0 {
+			tile.Dir = map[bool]string{true: "up", false: "down"}[delta > 0]
+			if !flagged {
+				tile.Trend = map[bool]string{true: "good", false: "bad"}[(delta > 0) == t.higherIsBetter]
 			}
 		}
 	} else if ok {
-		tile.Change = "no previous value"
+		tile.NoPrev = "no data for " + v.PrevText() + ": no change to show"
 	}
 	spark, err := sparkline(t, v, day)
 	if err != nil {
@@ -359,12 +386,27 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 		if monthly {
 			label = b.Format("Jan 2006")
 		}
+		// A week the range's start or end cuts is marked, in its label (the
+		// tooltip's title), its point and its table row; its value is over
+		// its days inside the range. One with no workday inside is not
+		// drawn: a Sunday's fee with no hours is not a week's margin.
+		partial := ""
+		point := opts.LineData{}
+		if !monthly {
+			if partial = v.partialWeekText(b); partial != "" {
+				label += " (partial)"
+				point.Symbol, point.SymbolSize = "emptyTriangle", 9
+			}
+		}
 		xs = append(xs, label)
 		shown := val
 		if t.unit == "ratio" {
 			shown = math.Round(val*1000) / 10
 		}
 		text := fmtNum(val, ok, t.unit)
+		if in, _ := v.weekWorkdays(b); partial != "" && in == 0 {
+			ok, text = false, "not drawn: "+text
+		}
 		for _, rs := range t.rests {
 			c := coverageOf(day, rs.part, rs.whole, in)
 			switch {
@@ -374,7 +416,11 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 				text += " (" + c.share() + " of h " + map[bool]string{true: "without a cost rate", false: "assumed"}[rs.unknown] + ")"
 			}
 		}
-		ys = append(ys, opts.LineData{Value: value(shown, ok)})
+		point.Value = value(shown, ok)
+		ys = append(ys, point)
+		if partial != "" {
+			text += " (" + partial + ")"
+		}
 		tab.Rows = append(tab.Rows, []string{label, text})
 	}
 	l := charts.NewLine()

@@ -40,11 +40,127 @@ func TestBuildTileRatio(t *testing.T) {
 	series, xs := mtSeries(t, tile.Spark)
 	// All four days are in the week of Monday 2 March, but the sparkline shows
 	// this range only: one point, 66.7 (%), not (12 + 8) ÷ (16 + 12) = 71.4.
-	if len(xs) != 1 || xs[0] != "2 Mar" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
+	// 4 and 5 March are 2 of the week's 5 workdays: a partial week, marked.
+	if len(xs) != 1 || xs[0] != "2 Mar (partial)" || len(series[spec.name]) != 1 || series[spec.name][0] != 66.7 {
 		t.Errorf("sparkline %v %v", series, xs)
+	}
+	if got := tile.Spark.Table.Rows[0][1]; got != "66.7% (partial week: 2 of 5 workdays)" {
+		t.Errorf("sparkline row %q", got)
 	}
 	if !strings.Contains(tile.Link, "/utilization?") {
 		t.Errorf("link %q", tile.Link)
+	}
+}
+
+// TestTileArrowAndColour: the arrow is the direction and the colour is good
+// or bad, so a write-off rate that fell is ▼ and green, not "▲ -4.6 pts".
+func TestTileArrowAndColour(t *testing.T) {
+	spec := overviewTiles[2] // write-off rate: lower is better
+	v := View{Org: "o", From: day("2026-03-04"), To: day("2026-03-06")}
+	days := mtResult([]string{"period", "value", "write_off_value", "standard_value"},
+		[]any{day("2026-03-02"), mtF(0.1), mtDec("100"), mtDec("1000")},
+		[]any{day("2026-03-03"), mtF(0.1), mtDec("100"), mtDec("1000")},
+		[]any{day("2026-03-04"), mtF(0.05), mtDec("50"), mtDec("1000")},
+		[]any{day("2026-03-05"), mtF(0.05), mtDec("50"), mtDec("1000")})
+	tile, err := buildTile(spec, v, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tile.Change != "-5.0 pts" || tile.Dir != "down" || tile.Trend != "good" {
+		t.Errorf("a fall in write-off rate: %+v", tile)
+	}
+	var buf strings.Builder
+	if err := templates.ExecuteTemplate(&buf, "overview", pageData{View: v, Names: &names{}, Body: overviewBody{Tiles: []Tile{tile}, PrevText: "2–3 Mar"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `<p class="change down good">-5.0 pts <span>vs 2–3 Mar</span>`) {
+		t.Errorf("the tile's change is not marked down and good:\n%s", buf.String())
+	}
+	css, err := assetFS.ReadFile("assets/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range []string{`.change.up::before { content: "▲ "; }`, `.change.down::before { content: "▼ "; }`} {
+		if !strings.Contains(string(css), rule) {
+			t.Errorf("app.css has no %s", rule)
+		}
+	}
+	if strings.Contains(string(css), ".change.good::before") || strings.Contains(string(css), ".change.bad::before") {
+		t.Error("app.css still draws the arrow from good or bad")
+	}
+	// A change that rounds to 0.0 has no arrow and no colour.
+	flat := mtResult([]string{"period", "value", "write_off_value", "standard_value"},
+		[]any{day("2026-03-02"), mtF(0.1), mtDec("100"), mtDec("1000")},
+		[]any{day("2026-03-04"), mtF(0.1), mtDec("100.1"), mtDec("1000")})
+	if tile, err = buildTile(spec, v, flat, nil, nil); err != nil || tile.Change != "+0.0 pts" || tile.Dir != "" || tile.Trend != "" {
+		t.Errorf("no change: %+v %v", tile, err)
+	}
+}
+
+// TestTileNoPreviousData: a previous range without data is not a
+// comparison: no gain from 0% or from a fee-only 100% margin, but "no data
+// for ...". And the previous range of a month to date is the same days of
+// the month before, not the whole month.
+func TestTileNoPreviousData(t *testing.T) {
+	spec := overviewTiles[0] // billable utilization
+	v := View{Org: "o", From: day("2026-12-01"), To: day("2026-12-08"), today: day("2026-12-07")}
+	// November had capacity and no time logged.
+	days := mtResult([]string{"period", "value", "billable_hours", "available_hours"},
+		[]any{day("2026-11-02"), mtF(0), mtDec("0"), mtDec("8")},
+		[]any{day("2026-11-03"), mtF(0), mtDec("0"), mtDec("8")},
+		[]any{day("2026-12-02"), mtF(0.75), mtDec("6"), mtDec("8")})
+	tile, err := buildTile(spec, v, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tile.Value != "75.0%" || tile.Change != "" || tile.Dir != "" || tile.NoPrev != "no data for 1–7 Nov: no change to show" {
+		t.Errorf("no data in November: %+v", tile)
+	}
+	// 1–7 November against 1–7 December; 20 November (outside it) is not
+	// counted: (4) ÷ (8) = 50%, +25.0 pts.
+	days = mtResult([]string{"period", "value", "billable_hours", "available_hours"},
+		[]any{day("2026-11-02"), mtF(0.5), mtDec("4"), mtDec("8")},
+		[]any{day("2026-11-20"), mtF(1), mtDec("8"), mtDec("8")},
+		[]any{day("2026-12-02"), mtF(0.75), mtDec("6"), mtDec("8")})
+	if tile, err = buildTile(spec, v, days, nil, nil); err != nil || tile.Change != "+25.0 pts" || tile.Dir != "up" || tile.Trend != "good" {
+		t.Errorf("1–7 November: %+v %v", tile, err)
+	}
+	// Margin: November had a fee and no hours, so its 100% is no data.
+	margin := overviewTiles[4]
+	days = mtResult([]string{"period", "value", "revenue", "labour_cost", "hours", "uncosted_hours"},
+		[]any{day("2026-11-02"), mtF(1), mtDec("1000"), mtDec("0"), mtDec("0"), mtDec("0")},
+		[]any{day("2026-12-02"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")})
+	if tile, err = buildTile(margin, v, days, nil, nil); err != nil || tile.Value != "40.0%" || tile.Change != "" || tile.NoPrev == "" {
+		t.Errorf("margin with a fee-only November: %+v %v", tile, err)
+	}
+}
+
+// TestSparklinePartialWeeks: the weeks a month to date's start and end cut
+// are marked partial, with their workdays inside the range, and a week
+// with none inside (Sunday 1 November's) is not drawn as a spike.
+func TestSparklinePartialWeeks(t *testing.T) {
+	spec := overviewTiles[4] // margin %
+	v := View{Org: "o", From: day("2026-11-01"), To: day("2026-11-11"), today: day("2026-11-10")}
+	cols := []string{"period", "value", "revenue", "labour_cost", "hours", "uncosted_hours"}
+	days := mtResult(cols,
+		[]any{day("2026-11-01"), mtF(1), mtDec("500"), mtDec("0"), mtDec("0"), mtDec("0")}, // a Sunday's fee
+		[]any{day("2026-11-02"), mtF(0.5), mtDec("1000"), mtDec("500"), mtDec("10"), mtDec("0")},
+		[]any{day("2026-11-09"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")},
+		[]any{day("2026-11-10"), mtF(0.4), mtDec("1000"), mtDec("600"), mtDec("10"), mtDec("0")})
+	tile, err := buildTile(spec, v, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	series, xs := mtSeries(t, tile.Spark)
+	mtEqual(t, "weeks", xs, []any{"26 Oct (partial)", "2 Nov", "9 Nov (partial)"})
+	mtEqual(t, "values", series[spec.name], []any{"-", 50.0, 40.0})
+	mtEqual(t, "rows", tile.Spark.Table.Rows, [][]string{
+		{"26 Oct (partial)", "not drawn: 100.0% (partial week: 0 of 5 workdays)"},
+		{"2 Nov", "50.0%"},
+		{"9 Nov (partial)", "40.0% (partial week: 2 of 5 workdays)"},
+	})
+	if !strings.Contains(tile.Spark.Option, `"symbol":"emptyTriangle"`) {
+		t.Error("the partial weeks' points are not marked")
 	}
 }
 
@@ -115,8 +231,14 @@ func TestParseView(t *testing.T) {
 		return parseView(c, "acme", now)
 	}
 	v, err := get("")
-	if err != nil || !v.From.Equal(day("2026-02-01")) || !v.To.Equal(day("2026-03-01")) || v.RangeText() != "February 2026" {
+	if err != nil || !v.From.Equal(day("2026-03-01")) || !v.To.Equal(day("2026-03-16")) || v.RangeText() != "March 2026 to date" {
 		t.Errorf("default view %+v %v", v, err)
+	}
+	if pf, pt := v.Prev(); !pf.Equal(day("2026-02-01")) || !pt.Equal(day("2026-02-16")) {
+		t.Errorf("previous of 1–15 March: %v %v", pf, pt)
+	}
+	if v, err = get("from=2026-02-01&to=2026-03-01"); err != nil || v.RangeText() != "February 2026" {
+		t.Errorf("February: %+v %v", v, err)
 	}
 	if pf, pt := v.Prev(); !pf.Equal(day("2026-01-01")) || !pt.Equal(day("2026-02-01")) {
 		t.Errorf("previous of February: %v %v", pf, pt)

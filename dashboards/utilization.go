@@ -125,7 +125,8 @@ func hours(v float64) float64 { return math.Round(v*100) / 100 }
 // utilizationOf is Σbillable ÷ Σavailable and Σtarget hours ÷ Σ available
 // hours that have a target, over the rows keep accepts: a ratio over several
 // rows is the ratio of the sums, as the KPI computes it for one row. tok is
-// false when no hour has a target: an unset target is not 0%.
+// false when no hour has a target, or the target is 0: an unset target is
+// not 0%, and nobody is "+17.7 pts" above a target of nothing.
 func utilizationOf(t table, keep func(int) bool) (value, target float64, ok, tok bool) {
 	b, _ := t.sum("billable_hours", keep)
 	a, aok := t.sum("available_hours", keep)
@@ -133,7 +134,7 @@ func utilizationOf(t table, keep func(int) bool) (value, target float64, ok, tok
 	un, _ := t.sum("untargeted_hours", keep)
 	value, ok = ratio(b, a, aok)
 	target, tok = ratio(th, a-un, aok)
-	return value, target, ok, tok
+	return value, target, ok, tok && target > 0
 }
 
 // targetText is a target for a table or tooltip: "–" with no capacity (no
@@ -222,6 +223,7 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 	for _, c := range cs {
 		val, ok := t.Num(c.i, "value")
 		target, tok := t.Num(c.i, "target")
+		tok = tok && target > 0 // a 0% target is no target (utilizationOf)
 		b, bok := t.Num(c.i, "billable_hours")
 		a, aok := t.Num(c.i, "available_hours")
 		avail := fmtNum(a, aok, "hours")

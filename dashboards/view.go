@@ -23,22 +23,27 @@ type View struct {
 	// names are the org's names when a filter was resolved with them
 	// (server.view); nil otherwise.
 	names *metrics.Names
+	// today is the day of now in the org's time zone (parseView): a range
+	// that ends with it is "to date".
+	today time.Time
 }
 
 // maxRange bounds a page's date range: the pages read day and week buckets.
 const maxRange = 3 * 366 * 24 * time.Hour
 
-// parseView reads a page's view from the request. With no dates it shows
-// the last complete calendar month. The org comes from the session; an org
-// in the URL that is not the session's is refused, so a shared link never
-// silently shows other numbers.
+// parseView reads a page's view from the request. now is the clock in the
+// org's time zone. With no dates it shows the current month to date: from
+// its first day to today included (to, excluded, is tomorrow), so what an
+// ops lead opens a page for in the first week of a month is in it. The org
+// comes from the session; an org in the URL that is not the session's is
+// refused, so a shared link never silently shows other numbers.
 func parseView(c echo.Context, org string, now time.Time) (View, error) {
 	v := View{Org: org, Client: c.QueryParam("client"), Team: c.QueryParam("team")}
 	if o := c.QueryParam("org"); o != "" && o != org {
 		return v, echo.NewHTTPError(403, fmt.Sprintf("this link is for org %q, and you are signed in to %q: sign in with a token of that org", o, org))
 	}
-	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	v.From, v.To = thisMonth.AddDate(0, -1, 0), thisMonth
+	v.today = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	v.From, v.To = v.today.AddDate(0, 0, 1-v.today.Day()), v.today.AddDate(0, 0, 1)
 	var why string
 	if s := c.QueryParam("from"); s != "" {
 		if v.From, why = metrics.ParseDay(s); why != "" {
@@ -54,7 +59,7 @@ func parseView(c echo.Context, org string, now time.Time) (View, error) {
 		}
 	}
 	if !v.From.Before(v.To) {
-		return v, echo.NewHTTPError(400, "from must be before to")
+		return v, echo.NewHTTPError(400, fmt.Sprintf("from %s must be before to %s", v.From.Format(time.DateOnly), v.To.Format(time.DateOnly)))
 	}
 	if v.To.Sub(v.From) > maxRange {
 		return v, echo.NewHTTPError(400, "the date range is longer than three years; narrow it")
@@ -74,14 +79,54 @@ func (v View) Filters() map[string]string {
 	return f
 }
 
-// Prev is the range of the same length just before the view's.
+// Prev is the range the view is compared with: whole months with as many
+// months before them (March's is February); part of a month from its first
+// day with the same days of the month before (1–7 December's is 1–7
+// November, not the whole of November, which would make every month to
+// date look like a fall), cut at the end of that month (1–31 March's is
+// February); any other range with the range of the same length just before.
 func (v View) Prev() (time.Time, time.Time) {
-	// Whole months stay whole months: March's previous period is February.
 	if v.From.Day() == 1 && v.To.Day() == 1 {
 		months := (v.To.Year()-v.From.Year())*12 + int(v.To.Month()-v.From.Month())
 		return v.From.AddDate(0, -months, 0), v.From
 	}
+	if v.From.Day() == 1 && v.To.Before(v.From.AddDate(0, 1, 0)) {
+		pf := v.From.AddDate(0, -1, 0)
+		pt := pf.AddDate(0, 0, v.Days())
+		if pt.After(v.From) {
+			pt = v.From
+		}
+		return pf, pt
+	}
 	return v.From.Add(-v.To.Sub(v.From)), v.From
+}
+
+// PrevView is the view of Prev's range: the same org, filters and settings.
+func (v View) PrevView() View {
+	p := v
+	p.From, p.To = v.Prev()
+	return p
+}
+
+// PrevText names the range the view is compared with, short, as in "vs
+// 1–7 Nov" or "vs November 2026"; its year is said when it is not the
+// view's.
+func (v View) PrevText() string {
+	p := v.PrevView()
+	if p.wholeMonths() == 1 {
+		return p.From.Format("January 2006")
+	}
+	last := p.To.AddDate(0, 0, -1)
+	if last.Year() != v.To.AddDate(0, 0, -1).Year() {
+		return p.RangeText()
+	}
+	if p.From.Month() == last.Month() {
+		if p.From.Equal(last) {
+			return p.From.Format("2 Jan")
+		}
+		return fmt.Sprintf("%d–%s", p.From.Day(), last.Format("2 Jan"))
+	}
+	return p.From.Format("2 Jan") + " – " + last.Format("2 Jan")
 }
 
 // Query is the view as URL query parameters.
@@ -121,11 +166,75 @@ func (v View) Days() int { return int(v.To.Sub(v.From).Hours() / 24) }
 func (v View) FromText() string { return v.From.Format(time.DateOnly) }
 func (v View) ToText() string   { return v.To.Format(time.DateOnly) }
 
-// RangeText describes the range in words.
+// wholeMonths is how many calendar months the view is, 0 when it is not
+// whole months.
+func (v View) wholeMonths() int {
+	if v.From.Day() != 1 || v.To.Day() != 1 {
+		return 0
+	}
+	return (v.To.Year()-v.From.Year())*12 + int(v.To.Month()-v.From.Month())
+}
+
+// RangeText describes the range in words, its days in the one date format
+// of the pages (fmtDay): "November 2026", "December 2026 to date" (a month
+// from its first day to today), "1–7 Nov 2026", "3 Nov – 5 Dec 2026".
 func (v View) RangeText() string {
 	last := v.To.AddDate(0, 0, -1)
-	if v.From.Day() == 1 && v.To.Day() == 1 && v.To.Equal(v.From.AddDate(0, 1, 0)) {
+	switch {
+	case v.wholeMonths() == 1:
 		return v.From.Format("January 2006")
+	case v.From.Day() == 1 && !v.today.IsZero() && last.Equal(v.today) && v.From.Month() == last.Month() && v.From.Year() == last.Year():
+		return v.From.Format("January 2006") + " to date"
+	case v.From.Equal(last):
+		return fmtDay(last)
+	case v.From.Year() == last.Year() && v.From.Month() == last.Month():
+		return fmt.Sprintf("%d–%s", v.From.Day(), fmtDay(last))
+	case v.From.Year() == last.Year():
+		return v.From.Format("2 Jan") + " – " + fmtDay(last)
 	}
-	return v.From.Format("2 Jan 2006") + " – " + last.Format("2 Jan 2006")
+	return fmtDay(v.From) + " – " + fmtDay(last)
+}
+
+// fmtDay is how every page writes a day: "7 Dec 2026" (ISO dates are for
+// CSV, the API and the URL).
+func fmtDay(t time.Time) string { return t.Format("2 Jan 2006") }
+
+// fmtTime is how every page writes an instant, in loc: "7 Dec 2026 14:05".
+func fmtTime(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006 15:04") }
+
+// orgLocation is the org's time zone; UTC when its name is not one (the
+// settings are checked when written, so only a hand-edited store has one).
+func orgLocation(s org.Settings) *time.Location {
+	loc, err := time.LoadLocation(s.WithDefaults().TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// weekWorkdays counts the org's workdays in the ISO week that starts on
+// monday: all of them, and those inside the view's range. A week the
+// range's start or end cuts has in < all: a partial week.
+func (v View) weekWorkdays(monday time.Time) (in, all int) {
+	days := v.Settings.WithDefaults().Workdays // bit 0 = Monday
+	for i := range 7 {
+		if days&(1<<i) == 0 {
+			continue
+		}
+		all++
+		if d := monday.AddDate(0, 0, i); !d.Before(v.From) && d.Before(v.To) {
+			in++
+		}
+	}
+	return in, all
+}
+
+// partialWeekText says how much of a week the range holds, "" for a
+// whole week: "partial week: 3 of 5 workdays".
+func (v View) partialWeekText(monday time.Time) string {
+	in, all := v.weekWorkdays(monday)
+	if in == all {
+		return ""
+	}
+	return fmt.Sprintf("partial week: %d of %d workdays", in, all)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -25,6 +26,7 @@ type list struct {
 var (
 	stuckReviewsList     = list{"list_stuck_reviews", "waiting reviews", []string{"client", "project"}}
 	lateDeliverablesList = list{"list_late_deliverables", "late deliverables", []string{"client", "project", "person"}}
+	overdueNowList       = list{"list_overdue_deliverables", "overdue deliverables", []string{"client", "project", "person"}}
 	slipsList            = list{"list_slips", "slip distribution", []string{"client", "project", "person"}}
 	personTeamsList      = list{"list_person_teams", "person teams", nil}
 )
@@ -45,6 +47,35 @@ func StuckReviews(ctx context.Context, q Querier, r Request, limit int) (*Result
 // project and person. Errors as Compute's.
 func LateDeliverables(ctx context.Context, q Querier, r Request, limit int) (*Result, error) {
 	return runList(ctx, q, lateDeliverablesList, r,
+		store.Params{"limit": uint64(limit)})
+}
+
+// AsOfNow is r asking about now instead of its range: the day of r's now
+// in loc (the org's time zone), [today, tomorrow), with r's now, filters and
+// settings. The lists and snapshots cut at min(to, now) (StuckReviews, the
+// pending_reviews KPI) are then cut at now, so what is waiting or overdue
+// is the same whatever range a page shows: a range in the past does not
+// make a review stop being stuck. Pure.
+func AsOfNow(r Request, loc *time.Location) Request {
+	if loc == nil {
+		loc = time.UTC
+	}
+	r.Now = r.now()
+	y, m, d := r.Now.In(loc).Date()
+	r.From = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	r.To = r.From.AddDate(0, 0, 1)
+	r.Interval = ""
+	return r
+}
+
+// OverdueNow lists the deliverables overdue at r's now, whatever r's range:
+// not delivered, and the end of their due date plus the org's grace days
+// passed, as on_time_rate counts an open-overdue one; the most days overdue
+// first, at most limit; the column total counts them all
+// (sql/queries/list_overdue_deliverables.sql). r may filter by client,
+// project and person. Errors as Compute's.
+func OverdueNow(ctx context.Context, q Querier, r Request, limit int) (*Result, error) {
+	return runList(ctx, q, overdueNowList, r,
 		store.Params{"limit": uint64(limit)})
 }
 

@@ -28,6 +28,7 @@ func TestListQueriesBind(t *testing.T) {
 	}{
 		{slipsList, r, nil},
 		{lateDeliverablesList, r, store.Params{"limit": uint64(limit)}},
+		{overdueNowList, r, store.Params{"limit": uint64(limit)}},
 		{stuckReviewsList, r, store.Params{"limit": uint64(limit)}},
 		{personTeamsList, Request{Org: "o", From: from, To: to, Settings: r.Settings}, nil},
 	} {

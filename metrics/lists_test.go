@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
@@ -69,6 +70,45 @@ func TestLists(t *testing.T) {
 	equal("waiting", ids(stuck, "deliverable_id"), []string{"D3", "D4"})
 	near(t, "D3 age", metrics.TableOf(stuck).Str(0, "age_hours"), 429)
 	near(t, "D4 age", metrics.TableOf(stuck).Str(1, "age_hours"), 259)
+
+	// As of now, whatever the range: January's range was cut at 1 February,
+	// when nothing waited, but D3 and D4 wait now.
+	jan := deliveryReq("", "2026-01-01", "2026-02-01", "", "")
+	jan.Now = testNow
+	if stuck, err = metrics.StuckReviews(t.Context(), s, jan, 50); err != nil {
+		t.Fatal(err)
+	}
+	equal("waiting at the end of January", ids(stuck, "deliverable_id"), nil)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := metrics.AsOfNow(jan, ny)
+	if now.From.Format(time.DateOnly) != "2026-03-10" || now.To.Format(time.DateOnly) != "2026-03-11" || !now.Now.Equal(testNow) {
+		t.Errorf("as of now: %s to %s at %s", now.From, now.To, now.Now)
+	}
+	if stuck, err = metrics.StuckReviews(t.Context(), s, now, 50); err != nil {
+		t.Fatal(err)
+	}
+	equal("waiting now", ids(stuck, "deliverable_id"), []string{"D3", "D4"})
+	near(t, "D3 age now", metrics.TableOf(stuck).Str(0, "age_hours"), 429)
+
+	// Overdue now (Mar 10 08:00 in New York), any due date: D3 (due Feb 10,
+	// 28 days) and D5 (due Mar 9, 1 day); D4 is due today, not yet overdue.
+	over, err := metrics.OverdueNow(t.Context(), s, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal("overdue now", ids(over, "deliverable_id"), []string{"D3", "D5"})
+	equal("days overdue", ids(over, "days_late"), []string{"28", "1"})
+	exact(t, "overdue total", metrics.TableOf(over).Str(0, "total"), "2")
+	beta.From, beta.To, beta.Now = now.From, now.To, testNow
+	beta.Filters = map[string]string{"client": "c-beta"}
+	if over, err = metrics.OverdueNow(t.Context(), s, beta, 1); err != nil {
+		t.Fatal(err)
+	}
+	equal("beta overdue now, cut at 1", ids(over, "deliverable_id"), []string{"D3"})
+	exact(t, "beta overdue total", metrics.TableOf(over).Str(0, "total"), "2")
 
 	// Each owner's team at the end of the range: none in this scenario.
 	teams, err := metrics.PersonTeams(t.Context(), s, r)
