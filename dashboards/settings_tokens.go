@@ -68,7 +68,7 @@ func (d *server) showTokens(c echo.Context, status int, data settingsData, body 
 		if err != nil {
 			return err
 		}
-		loc := orgLocation(data.View.Settings.TimeZone)
+		loc := orgLocation(data.View.Settings)
 		for _, t := range list {
 			r := tokenRow{Token: t, Created: t.CreatedAt.In(loc).Format("2006-01-02 15:04"), Expires: "never"}
 			if t.ExpiresAt != nil {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -61,7 +60,7 @@ func (d *server) showUsers(c echo.Context, status int, data settingsData, body u
 		if err != nil {
 			return err
 		}
-		loc := orgLocation(data.View.Settings.TimeZone)
+		loc := orgLocation(data.View.Settings)
 		for _, m := range list {
 			r := userRow{Member: m, LastSignIn: "never", Self: m.ID == data.Principal.UserID}
 			if !m.HasPassword {
@@ -74,14 +73,6 @@ func (d *server) showUsers(c echo.Context, status int, data settingsData, body u
 	}
 	data.Body = body
 	return d.renderSettings(c, status, "settings_users", data)
-}
-
-func orgLocation(tz string) *time.Location {
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 // refused shows a settings form again with status 422 and the message that
