@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/auth/oidc"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
@@ -74,6 +75,10 @@ type Options struct {
 	// ReconcileEvery is how often each hook with an API token is
 	// reconciled with the tool's API; 0 is hook.Scheduler's default (15 min).
 	ReconcileEvery time.Duration
+
+	// OIDC, when set, signs people in through an OpenID Connect provider
+	// at /login/oidc; Run sets its logger, org names, users and sessions.
+	OIDC *oidc.Config
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -232,7 +237,23 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer stopWorker()
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
+	var sso *oidc.Handler
+	if o.OIDC != nil {
+		c := *o.OIDC
+		c.Logger = log
+		c.OrgName = func(ctx context.Context, id string) string {
+			if s, err := settings.Get(ctx, id); err == nil && s.Name != "" {
+				return s.Name
+			}
+			return id
+		}
+		// c.Users and c.Sessions: the users store (auth/users.go) and the
+		// sessions (auth/sessions.go); without them New refuses.
+		if sso, err = oidc.New(c); err != nil {
+			return err
+		}
+	}
+	srv, err := newServer(serverConfig{OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: auth.New(s, nil), Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
 		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/auth/oidc"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
@@ -52,6 +53,8 @@ type serverConfig struct {
 	// Mappings serves the hooks' mapping API (admin scope); the webhook
 	// worker maps with the same one.
 	Mappings *hook.Mappings
+	// OIDC, when set, serves the sign-in through an OpenID Connect provider.
+	OIDC *oidc.Handler
 }
 
 func (c serverConfig) Validate() error {
@@ -126,6 +129,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
+	if cfg.OIDC != nil {
+		cfg.OIDC.Register(e.Group("", small, auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))))
+	}
 	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {

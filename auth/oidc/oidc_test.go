@@ -148,7 +148,9 @@ func (f *fakeProvider) set(claims map[string]any, tweak func(map[string]any)) {
 // fakeUsers are the users by email.
 type fakeUsers map[string][]auth.User
 
-func (u fakeUsers) ByEmail(_ context.Context, email string) ([]auth.User, error) { return u[email], nil }
+func (u fakeUsers) ByEmail(_ context.Context, email string) ([]auth.User, error) {
+	return u[email], nil
+}
 
 // fakeSessions starts a session by setting a cookie naming the user, and
 // records every start.
