@@ -132,8 +132,12 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if cfg.OIDC != nil {
 		cfg.OIDC.Register(e.Group("", small, auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))))
 	}
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
-		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
+	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings}
+	if cfg.Collector != nil {
+		dcfg.Sources, dcfg.SyncSource = cfg.Collector.Sources(), cfg.Collector
+	}
+	err := dashboards.Register(e.Group(""), dcfg,
+		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"), auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://")))
 	if err != nil {
 		return nil, err
 	}

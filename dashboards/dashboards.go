@@ -43,6 +43,10 @@ type Config struct {
 	// every page.
 	Settings *org.Cache
 	Now      func() time.Time // defaults to time.Now
+	// Sources and SyncSource, when set, serve the Sources settings section;
+	// nil: it says sources are not available.
+	Sources    SourceAdmin
+	SyncSource SourceSyncer
 }
 
 // Validate reports what is missing.
@@ -105,6 +109,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
 		g.GET(path, h, mw...)
 	}
+	d.registerSources(g, mw)
 	return nil
 }
 

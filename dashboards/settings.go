@@ -41,6 +41,7 @@ type settingsData struct {
 	Section   Section
 	Sections  []Section // those the principal may open
 	Pages     []Page    // the top navigation
+	Page      Page      // the top navigation's current page: none (the topbar template reads it)
 	View      View      // for the top navigation's links
 	Org       org.Shown
 	Principal auth.Principal
