@@ -136,6 +136,10 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if cfg.Collector != nil {
 		dcfg.Sources, dcfg.SyncSource = cfg.Collector.Sources(), cfg.Collector
 	}
+	if wh := cfg.Webhooks; wh != nil {
+		dcfg.Hooks, dcfg.HookDeliveries, dcfg.HooksChanged = wh.worker.Hooks(), wh.worker, wh.receiver.Invalidate
+		dcfg.HookMappings, dcfg.PublicURL = cfg.Mappings, cfg.PublicURL
+	}
 	err := dashboards.Register(e.Group(""), dcfg,
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"), auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://")))
 	if err != nil {

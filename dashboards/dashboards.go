@@ -47,6 +47,15 @@ type Config struct {
 	// nil: it says sources are not available.
 	Sources    SourceAdmin
 	SyncSource SourceSyncer
+	// Hooks, when set, serve the Hooks settings section, with
+	// HookDeliveries and HookMappings (each optional) and PublicURL (serve's
+	// --public-url) for the hooks' URLs; HooksChanged is told of every add
+	// and removal (the receiver's Invalidate).
+	Hooks          HookAdmin
+	HookDeliveries HookDeliveries
+	HookMappings   HookMappings
+	HooksChanged   func()
+	PublicURL      string
 }
 
 // Validate reports what is missing.
@@ -110,6 +119,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		g.GET(path, h, mw...)
 	}
 	d.registerSources(g, mw)
+	d.registerHooks(g, mw)
 	return nil
 }
 
