@@ -13,8 +13,8 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/app/apptest"
-	"github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/hooktest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
