@@ -134,6 +134,7 @@ type orgChoice struct{ ID, Name, Role string }
 type pageData struct {
 	Provider, Title, Message, Email string
 	Action                          string
+	Next                            string // signed in: where the page moves on to
 	CSRF                            template.HTML
 	Orgs                            []orgChoice
 }
@@ -141,7 +142,8 @@ type pageData struct {
 var page = template.Must(template.New("oidc").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} · opsmetrics</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<link rel="stylesheet" href="/assets/app.css"></head>
+<link rel="stylesheet" href="/assets/app.css">{{with .Next}}
+<meta http-equiv="refresh" content="0;url={{.}}">{{end}}</head>
 <body><main class="narrow"><h1>{{.Title}}</h1>
 {{with .Message}}<p class="err" role="alert">{{.}}</p>{{end}}
 {{if .Orgs}}<p>{{.Email}} is a user of several organizations. Which one do you want to open?</p>
@@ -150,6 +152,7 @@ var page = template.Must(template.New("oidc").Parse(`<!doctype html>
 {{range $i, $o := .Orgs}}<label><input type="radio" name="org" value="{{$o.ID}}"{{if eq $i 0}} checked{{end}}> {{$o.Name}}{{if ne $o.Name $o.ID}} ({{$o.ID}}){{end}}, {{$o.Role}}</label><br>
 {{end}}</fieldset>
 <button type="submit">Continue</button></form>
+{{else if .Next}}<p><a href="{{.Next}}">Continue</a></p>
 {{else}}<p><a href="/login">Back to sign in</a></p>{{end}}
 </main></body></html>`))
 

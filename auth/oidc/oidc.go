@@ -332,6 +332,12 @@ func (h *Handler) signIn(c echo.Context, email, next, org string) error {
 		if err := h.cfg.Sessions.Start(c, users[0]); err != nil {
 			return fmt.Errorf("start session of %s in %s: %w", email, users[0].Org, err)
 		}
+		if org == "" {
+			// The callback is a navigation the provider started: a browser
+			// would not send a SameSite=Strict session cookie on a redirect
+			// from it, even to this site, so this page moves on itself.
+			return h.page(c, http.StatusOK, pageData{Title: "Signed in", Next: next})
+		}
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	if err := h.setPick(c, pick{Email: email, Next: next, Until: h.cfg.Now().Add(flowTTL).Unix()}); err != nil {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -179,6 +180,8 @@ type app struct {
 	srv      *httptest.Server
 	sessions *fakeSessions
 	client   *http.Client
+
+	refreshedAt string
 }
 
 func newApp(t *testing.T, p *fakeProvider, users fakeUsers, mutate func(*oidc.Config)) *app {
@@ -210,14 +213,28 @@ func newApp(t *testing.T, p *fakeProvider, users fakeUsers, mutate func(*oidc.Co
 	return a
 }
 
+// refresh is the signed-in page's move on, which a browser follows.
+var refresh = regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=([^"]+)">`)
+
+// get follows redirects and, as a browser does, a refresh; refreshedAt is
+// the page that refreshed ("" when none did).
 func (a *app) get(t *testing.T, path string) (int, string, *url.URL) {
 	t.Helper()
+	a.refreshedAt = ""
 	res, err := a.client.Get(a.srv.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if m := refresh.FindStringSubmatch(string(b)); m != nil {
+		a.refreshedAt = res.Request.URL.Path
+		if res, err = a.client.Get(a.srv.URL + html.UnescapeString(m[1])); err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+	}
 	return res.StatusCode, string(b), res.Request.URL
 }
 
@@ -232,6 +249,9 @@ func TestSignInLandsSignedIn(t *testing.T) {
 	status, body, at := a.get(t, oidc.LoginPath+"?next="+url.QueryEscape("/margin?range=2026-11"))
 	if status != http.StatusOK || body != "signed in as acme.u1" || at.Path != "/margin" || at.Query().Get("range") != "2026-11" {
 		t.Fatalf("got %d %q at %s, want signed in at /margin?range=2026-11", status, body, at)
+	}
+	if a.refreshedAt != oidc.CallbackPath {
+		t.Errorf("the callback redirected to next (a SameSite=Strict session cookie would not come with it); want a page that moves on (refreshed at %q)", a.refreshedAt)
 	}
 	q := p.authorize
 	if q.Get("scope") != "openid email profile" || q.Get("nonce") == "" || q.Get("code_challenge") == "" || q.Get("hd") != "" {
@@ -252,13 +272,9 @@ func TestSignInNextOffSite(t *testing.T) {
 	p := newFakeProvider(t)
 	p.set(google, nil)
 	a := newApp(t, p, fakeUsers{"ana@example.com": {ana}}, nil)
-	res, err := a.client.Get(a.srv.URL + oidc.LoginPath + "?next=" + url.QueryEscape("//evil.example/x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.Request.URL.Host != strings.TrimPrefix(a.srv.URL, "http://") || res.Request.URL.Path != "/" {
-		t.Errorf("landed at %s, want / on this site", res.Request.URL)
+	_, _, at := a.get(t, oidc.LoginPath+"?next="+url.QueryEscape("//evil.example/x"))
+	if at.Host != strings.TrimPrefix(a.srv.URL, "http://") || at.Path != "/" {
+		t.Errorf("landed at %s, want / on this site", at)
 	}
 }
 
