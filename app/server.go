@@ -130,7 +130,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
 	if cfg.OIDC != nil {
-		cfg.OIDC.Register(e.Group("", small, auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))))
+		cfg.OIDC.Register(e.Group(""), small, auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://")))
 	}
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings}
 	if cfg.Collector != nil {

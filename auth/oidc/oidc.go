@@ -191,12 +191,14 @@ func DefaultName(issuer string) string {
 	}
 }
 
-// Register adds the flow's routes to g: LoginPath, CallbackPath and
-// ChoosePath. g must carry auth.CSRF (the choose form is checked by it).
-func (h *Handler) Register(g *echo.Group) {
-	g.GET(LoginPath, h.login)
-	g.GET(CallbackPath, h.callback)
-	g.POST(ChoosePath, h.choose)
+// Register adds the flow's routes to g, each with mw: LoginPath,
+// CallbackPath and ChoosePath. mw must hold auth.CSRF (the choose form is
+// checked by it). Middleware goes on each route, not on g, because a
+// group's middleware makes it answer every unknown path as well.
+func (h *Handler) Register(g *echo.Group, mw ...echo.MiddlewareFunc) {
+	g.GET(LoginPath, h.login, mw...)
+	g.GET(CallbackPath, h.callback, mw...)
+	g.POST(ChoosePath, h.choose, mw...)
 }
 
 func (h *Handler) discover(ctx context.Context) (*gooidc.Provider, error) {

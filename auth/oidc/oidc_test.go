@@ -200,7 +200,7 @@ func newApp(t *testing.T, p *fakeProvider, users fakeUsers, mutate func(*oidc.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Register(e.Group("", auth.CSRF(false)))
+	h.Register(e.Group(""), auth.CSRF(false))
 	e.GET("/margin", func(c echo.Context) error {
 		ck, err := c.Cookie("test_session")
 		if err != nil {
