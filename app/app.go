@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/auth/oidc"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
@@ -77,6 +78,9 @@ type Options struct {
 
 	// Mailer, when set, emails invitations made in the app (--smtp-url).
 	Mailer *auth.Mailer
+	// OIDC, when set, signs people in through an OpenID Connect provider
+	// at /login/oidc; Run sets its logger, org names, users and sessions.
+	OIDC *oidc.Config
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -244,7 +248,23 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(serverConfig{Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions, Mailer: o.Mailer, Importer: im,
+	var sso *oidc.Handler
+	if o.OIDC != nil {
+		c := *o.OIDC
+		c.Logger = log
+		c.OrgName = func(ctx context.Context, id string) string {
+			if s, err := settings.Get(ctx, id); err == nil && s.Name != "" {
+				return s.Name
+			}
+			return id
+		}
+		c.Users, c.Sessions = users, sessions
+		if sso, err = oidc.New(c); err != nil {
+			return err
+		}
+	}
+	srv, err := newServer(serverConfig{OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions,
+		Mailer: o.Mailer, Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
 		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL})
 	if err != nil {

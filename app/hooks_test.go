@@ -14,6 +14,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/app/apptest"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/hooktest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
@@ -196,6 +197,20 @@ func TestHooks(t *testing.T) {
 	}
 	if n := taskEvents(t, svc, orgID); n != 1 {
 		t.Errorf("task events stored: %d, want 1 (d-1 once)", n)
+	}
+	// The removal is in the audit trail, by the admin token, after the add.
+	s, err := chdb.Open(chdb.Config{LibPath: svc.LibPath, DataDir: svc.DataDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log, err := org.AuditLog(t.Context(), s, orgID, org.AuditHook, trello, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || !strings.HasPrefix(log[0].Who, "token ") || log[0].Name != "trello hook" || log[0].After != "" || log[1].Before != "" ||
+		!strings.Contains(log[0].Before, `"tool":"trello"`) {
+		t.Errorf("audit trail of %s: %+v", trello, log)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/auth/oidc"
 	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
@@ -57,8 +58,9 @@ type serverConfig struct {
 	Sessions *auth.Sessions
 	// Mailer, when set, emails invitations (--smtp-url).
 	Mailer *auth.Mailer
-	// OIDCName, when set, offers "Sign in with <name>" on /login.
-	OIDCName string
+	// OIDC, when set, serves the sign-in through an OpenID Connect provider
+	// and /login offers "Sign in with <its name>".
+	OIDC *oidc.Handler
 }
 
 func (c serverConfig) Validate() error {
@@ -137,14 +139,26 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	api.GET("/openapi.json", openAPIHandler(), small)
 
 	// Dashboards: a browser session of a user, or of a read token.
-	login, err := auth.NewLogin(auth.LoginConfig{Users: users, Sessions: sessions, Tokens: cfg.Tokens, OIDCName: cfg.OIDCName})
+	oidcName := ""
+	if cfg.OIDC != nil {
+		oidcName = cfg.OIDC.Name()
+		cfg.OIDC.Register(e.Group(""), small, csrf)
+	}
+	login, err := auth.NewLogin(auth.LoginConfig{Users: users, Sessions: sessions, Tokens: cfg.Tokens, OIDCName: oidcName})
 	if err != nil {
 		return nil, err
 	}
 	login.Register(e.Group(""), small, csrf)
-	err = dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
-		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer)},
-		small, csrf, sessions.Require("/login"))
+	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
+		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer)}
+	if cfg.Collector != nil {
+		dcfg.Sources, dcfg.SyncSource = cfg.Collector.Sources(), cfg.Collector
+	}
+	if wh := cfg.Webhooks; wh != nil {
+		dcfg.Hooks, dcfg.HookDeliveries, dcfg.HooksChanged = wh.worker.Hooks(), wh.worker, wh.receiver.Invalidate
+		dcfg.HookMappings = cfg.Mappings
+	}
+	err = dashboards.Register(e.Group(""), dcfg, small, csrf, sessions.Require("/login"))
 	if err != nil {
 		return nil, err
 	}

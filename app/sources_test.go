@@ -3,6 +3,7 @@ package app_test
 import (
 	"crypto/rand"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/app/apptest"
+	"github.com/opsmetrics/opsmetrics/org"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
 
 const harvestToken = "hvpat-API-0123456789-never-shown"
@@ -98,6 +101,24 @@ func TestSourcesAPI(t *testing.T) {
 		if strings.Contains(a, harvestToken) {
 			t.Fatalf("the token is in an answer: %s", a)
 		}
+	}
+	// The add and the removal are in the audit trail, by the admin token,
+	// with the token as "set".
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := chdb.Open(chdb.Config{LibPath: svc.LibPath, DataDir: svc.DataDir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log, err := org.AuditLog(t.Context(), s, "acme", org.AuditSource, src.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 2 || !strings.HasPrefix(log[0].Who, "token ") || log[0].Who != log[1].Who || log[0].After != "" || log[1].Before != "" ||
+		log[1].Name != "harvest 123456" || !strings.Contains(log[1].After, `"token":"set"`) || strings.Contains(log[1].After, harvestToken) {
+		t.Errorf("audit trail: %+v", log)
 	}
 }
 

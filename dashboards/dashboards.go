@@ -46,12 +46,25 @@ type Config struct {
 	Now      func() time.Time // defaults to time.Now
 	// The users, API tokens and account sections; nil: the section says it
 	// is not available. Mailer, when set, emails invitations; PublicURL
-	// makes their links ("": the request's own address).
+	// makes their links and the hooks' URLs ("": the request's own
+	// address).
 	Users     UserAdmin
 	Tokens    TokenAdmin
 	Account   Account
 	Mailer    InviteMailer
 	PublicURL string
+	// Sources and SyncSource, when set, serve the Sources settings section;
+	// nil: it says sources are not available.
+	Sources    SourceAdmin
+	SyncSource SourceSyncer
+	// Hooks, when set, serve the Hooks settings section, with
+	// HookDeliveries and HookMappings (each optional) and PublicURL (serve's
+	// --public-url) for the hooks' URLs; HooksChanged is told of every add
+	// and removal (the receiver's Invalidate).
+	Hooks          HookAdmin
+	HookDeliveries HookDeliveries
+	HookMappings   HookMappings
+	HooksChanged   func()
 }
 
 // Validate reports what is missing.
@@ -116,6 +129,8 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	}
 	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
 	d.registerUsers(g, mw)
+	d.registerSources(g, mw)
+	d.registerHooks(g, mw)
 	return nil
 }
 

@@ -189,6 +189,9 @@ its handshake when the webhook is made. docs/hooks.md has the steps for each too
 		if err != nil {
 			return hookFail(e, "add", err)
 		}
+		if err := r.w.Hooks().Audit(ctx, "cli", nil, &h); err != nil {
+			return fail(e, fmt.Errorf("hook %s added; recording it in the audit trail: %w", h.ID, err))
+		}
 		if secret != "" {
 			made = "" // the user has it
 		}
@@ -315,8 +318,15 @@ func cmdHookRemove(e *env) *cobra.Command {
 	cmd, fs := newCommand("remove ID", "remove a hook: its URL answers 404 (within 30 s on a running serve); what it wrote stays", "")
 	cmd.Args = cobra.ExactArgs(1)
 	withHooks(e, cmd, fs, func(ctx context.Context, r hookRun, args []string) int {
-		if err := r.w.Hooks().Remove(ctx, r.org, args[0]); err != nil {
+		h, err := r.w.Hooks().Get(ctx, r.org, args[0])
+		if err != nil {
 			return hookFail(e, "remove", err)
+		}
+		if err := r.w.Hooks().Remove(ctx, r.org, h.ID); err != nil {
+			return hookFail(e, "remove", err)
+		}
+		if err := r.w.Hooks().Audit(ctx, "cli", &h, nil); err != nil {
+			return fail(e, fmt.Errorf("hook %s removed; recording it in the audit trail: %w", h.ID, err))
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", args[0])
 		return 0

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/app/apptest"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/hooktest"
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 )
@@ -64,6 +65,39 @@ func TestHookCLI(t *testing.T) {
 	}
 	if code, out, errb := cli("hook", "remove", id, "--org", "acme"); code != 0 || !strings.Contains(out, "removed "+id) {
 		t.Errorf("remove: %d %s %s", code, out, errb)
+	}
+	checkAudit(t, env, "acme", secret, []string{
+		`cli hook ` + id + ` jira hook before={"tool":"jira","secret":"set"} after=`,
+		`cli hook ` + id + ` jira hook before= after={"tool":"jira","secret":"set"}`,
+	})
+}
+
+// checkAudit opens the CLI's store and compares org's audit trail, newest
+// first, as "who kind subject name before=... after=...", and checks that
+// secret is nowhere in it.
+func checkAudit(t *testing.T, env map[string]string, orgID, secret string, want []string) {
+	t.Helper()
+	s, err := chdb.Open(chdb.Config{LibPath: env["CHDB_LIB_PATH"], DataDir: env["OPSMETRICS_DATA_DIR"], Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log, err := org.AuditLog(t.Context(), s, orgID, "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range log {
+		line := c.Who + " " + c.Kind + " " + c.Subject + " " + c.Name + " before=" + c.Before + " after=" + c.After
+		if secret != "" && strings.Contains(line, secret) {
+			t.Errorf("the audit trail holds the secret: %s", line)
+		}
+		if c.Kind == "source" || c.Kind == "hook" {
+			got = append(got, line)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

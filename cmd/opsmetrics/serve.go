@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opsmetrics/opsmetrics/app"
+	"github.com/opsmetrics/opsmetrics/auth/oidc"
 )
 
 func cmdServe(e *env) *cobra.Command {
@@ -41,12 +42,19 @@ func cmdServe(e *env) *cobra.Command {
 	var sp spoolOptions
 	var sm smtpOptions
 	sm.register(fs, e)
+	var oo oidcOptions
+	oo.register(fs, e)
 	so.register(fs, e)
 	lo.register(fs, e)
 	sec.register(fs, e)
 	sp.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
 		public, err := parsePublicURL(*publicURL)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "opsmetrics serve: %v\n", err)
+			return 2
+		}
+		sso, err := oo.config(public)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "opsmetrics serve: %v\n", err)
 			return 2
@@ -66,7 +74,7 @@ func cmdServe(e *env) *cobra.Command {
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
-			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer})
+			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer, OIDC: sso})
 		if err != nil {
 			return fail(e, err)
 		}
@@ -86,4 +94,50 @@ func parsePublicURL(raw string) (string, error) {
 		return "", fmt.Errorf("--public-url %q: want an http or https URL such as https://ops.example.com", raw)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// oidcOptions are serve's flags for sign-in through an OpenID Connect
+// provider (docs/auth.md, "Single sign-on").
+type oidcOptions struct {
+	issuer, clientID, secretFile, name, domains string
+}
+
+func (o *oidcOptions) register(fs flags, e *env) {
+	fs.StringVar(&o.issuer, "oidc-issuer", e.getenv("OPSMETRICS_OIDC_ISSUER"),
+		"sign-in through this OpenID Connect provider: https://accounts.google.com, or https://login.microsoftonline.com/<tenant id>/v2.0; needs --public-url (OPSMETRICS_OIDC_ISSUER)")
+	fs.StringVar(&o.clientID, "oidc-client-id", e.getenv("OPSMETRICS_OIDC_CLIENT_ID"), "the client (application) id registered with the provider (OPSMETRICS_OIDC_CLIENT_ID)")
+	fs.StringVar(&o.secretFile, "oidc-client-secret-file", e.getenv("OPSMETRICS_OIDC_CLIENT_SECRET_FILE"),
+		"file holding the client secret (OPSMETRICS_OIDC_CLIENT_SECRET_FILE)")
+	fs.StringVar(&o.name, "oidc-name", e.getenv("OPSMETRICS_OIDC_NAME"), "the provider's name on the sign-in button; default Google, Microsoft or the issuer's host (OPSMETRICS_OIDC_NAME)")
+	fs.StringVar(&o.domains, "oidc-domains", e.getenv("OPSMETRICS_OIDC_DOMAINS"),
+		"comma-separated email domains admitted, such as example.com,example.org; default any (OPSMETRICS_OIDC_DOMAINS)")
+}
+
+// config is the sign-in's configuration, nil without --oidc-issuer. The
+// app sets its redirect URL, users, sessions and logger.
+func (o *oidcOptions) config(publicURL string) (*oidc.Config, error) {
+	if o.issuer == "" {
+		if o.clientID != "" || o.secretFile != "" {
+			return nil, fmt.Errorf("--oidc-client-id and --oidc-client-secret-file need --oidc-issuer")
+		}
+		return nil, nil
+	}
+	if publicURL == "" {
+		return nil, fmt.Errorf("--oidc-issuer needs --public-url: the provider sends people back to <public-url>%s", oidc.CallbackPath)
+	}
+	if o.secretFile == "" {
+		return nil, fmt.Errorf("--oidc-issuer needs --oidc-client-secret-file")
+	}
+	secret, err := oidc.ReadSecret(o.secretFile)
+	if err != nil {
+		return nil, err
+	}
+	c := &oidc.Config{Issuer: o.issuer, ClientID: o.clientID, ClientSecret: secret, Name: o.name,
+		RedirectURL: publicURL + oidc.CallbackPath}
+	for _, d := range strings.Split(o.domains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.Domains = append(c.Domains, strings.ToLower(d))
+		}
+	}
+	return c, nil
 }

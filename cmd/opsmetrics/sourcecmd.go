@@ -152,6 +152,9 @@ says where each tool shows its token and account id.`)
 		if err != nil {
 			return fail(e, err)
 		}
+		if err := col.Sources().Audit(ctx, "cli", nil, &src); err != nil {
+			return fail(e, fmt.Errorf("source %s added; recording it in the audit trail: %w", src.ID, err))
+		}
 		fmt.Fprintln(e.stdout, src.ID)
 		fmt.Fprintf(e.stderr, "source %s: %s account %s of org %s, synced every %s by serve; run `opsmetrics source sync --org %s --source %s` now\n",
 			src.ID, src.Kind, src.Account(), src.Org, src.Every, src.Org, src.ID)
@@ -214,8 +217,15 @@ func cmdSourceRemove(e *env) *cobra.Command {
 			fmt.Fprintln(e.stderr, "opsmetrics source remove: --org is required")
 			return 2
 		}
-		if err := col.Sources().Remove(ctx, org, args[0]); err != nil {
+		st, err := col.Sources().Get(ctx, org, args[0])
+		if err != nil {
 			return fail(e, err)
+		}
+		if err := col.Sources().Remove(ctx, org, st.ID); err != nil {
+			return fail(e, err)
+		}
+		if err := col.Sources().Audit(ctx, "cli", &st.Source, nil); err != nil {
+			return fail(e, fmt.Errorf("source %s removed; recording it in the audit trail: %w", st.ID, err))
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", args[0])
 		return 0

@@ -149,6 +149,11 @@ func TestSourceCommands(t *testing.T) {
 	do(0, "source", "list", "--org", "acme")
 	do(1, "source", "sync", "--org", "acme", "--source", "src_nope")
 	do(0, "source", "remove", id, "--org", "acme")
+	src := `{"kind":"harvest","account_id":"123456","base_url":"` + srv.URL + `","since":"2017-01-01","every":"15m0s","token":"set"}`
+	checkAudit(t, env, "acme", cliToken, []string{
+		"cli source " + id + " harvest 123456 before=" + src + " after=",
+		"cli source " + id + " harvest 123456 before= after=" + src,
+	})
 	for _, o := range outputs {
 		if strings.Contains(o, cliToken) {
 			t.Fatalf("the token was printed: %s", o)

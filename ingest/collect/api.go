@@ -3,11 +3,14 @@ package collect
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/auth"
 )
 
 // addRequest is the body of POST /api/v1/sources. Token is the tool's
@@ -80,6 +83,9 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		if err != nil {
 			return err
 		}
+		if err := c.Sources().Audit(ec.Request().Context(), who(ec), nil, &src); err != nil {
+			return fmt.Errorf("source %s added; recording it in the audit trail: %w", src.ID, err)
+		}
 		return ec.JSON(http.StatusCreated, src)
 	})
 	admin.DELETE("/sources/:id", func(ec echo.Context) error {
@@ -87,8 +93,15 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		if err != nil {
 			return err
 		}
-		if err := c.Sources().Remove(ec.Request().Context(), o, ec.Param("id")); err != nil {
+		st, err := c.Sources().Get(ec.Request().Context(), o, ec.Param("id"))
+		if err != nil {
 			return err
+		}
+		if err := c.Sources().Remove(ec.Request().Context(), o, st.ID); err != nil {
+			return err
+		}
+		if err := c.Sources().Audit(ec.Request().Context(), who(ec), &st.Source, nil); err != nil {
+			return fmt.Errorf("source %s removed; recording it in the audit trail: %w", st.ID, err)
 		}
 		return ec.NoContent(http.StatusNoContent)
 	})
@@ -103,6 +116,14 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		}
 		return ec.JSON(http.StatusOK, res)
 	})
+}
+
+// who names the request's principal for the audit trail.
+func who(ec echo.Context) string {
+	if p, ok := auth.PrincipalOf(ec); ok {
+		return p.Who()
+	}
+	return "api"
 }
 
 // IsSyncError reports whether err is a sync's own failure (the tool's answer), as

@@ -3,11 +3,14 @@ package hook
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/opsmetrics/opsmetrics/auth"
 )
 
 // addRequest is the body of POST /api/v1/hooks. Secret and Token are
@@ -104,6 +107,9 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 			return err
 		}
 		tell()
+		if err := w.Hooks().Audit(ec.Request().Context(), who(ec), nil, &h); err != nil {
+			return fmt.Errorf("hook %s added; recording it in the audit trail: %w", h.ID, err)
+		}
 		if req.Secret != "" {
 			secret = "" // the caller has it: not sent back
 		}
@@ -114,10 +120,17 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 		if err != nil {
 			return err
 		}
-		if err := w.Hooks().Remove(ec.Request().Context(), o, ec.Param("id")); err != nil {
+		h, err := w.Hooks().Get(ec.Request().Context(), o, ec.Param("id"))
+		if err != nil {
+			return err
+		}
+		if err := w.Hooks().Remove(ec.Request().Context(), o, h.ID); err != nil {
 			return err
 		}
 		tell()
+		if err := w.Hooks().Audit(ec.Request().Context(), who(ec), &h, nil); err != nil {
+			return fmt.Errorf("hook %s removed; recording it in the audit trail: %w", h.ID, err)
+		}
 		return ec.NoContent(http.StatusNoContent)
 	})
 	admin.GET("/hooks/:id/deliveries", func(ec echo.Context) error {
@@ -163,4 +176,12 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 type Reconciled struct {
 	ReconcileResult
 	State ReconcileState `json:"state"`
+}
+
+// who names the request's principal for the audit trail.
+func who(ec echo.Context) string {
+	if p, ok := auth.PrincipalOf(ec); ok {
+		return p.Who()
+	}
+	return "api"
 }
