@@ -50,6 +50,7 @@ type approvalRow struct {
 // stuckRow is one review waiting for a client decision.
 type stuckRow struct {
 	Deliverable, Client, Link, Project string
+	ProjectLink                        string
 	Requested, Waited                  string
 	Stuck                              bool
 }
@@ -442,9 +443,8 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 			Requested: t.Date(r, "requested_at").In(loc).Format("2 Jan 2006 15:04"),
 			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
 			Stuck:     ok && age > float64(stuckHours)}
-		if g != "" {
-			row.Link = v.Link("/approvals", "client", g)
-		}
+		row.Link = drillLink(v, "/approvals", "client", g)
+		row.ProjectLink = drillLink(v, "/approvals", "project", t.Str(r, "project_id"))
 		rows = append(rows, row)
 	}
 	total, _ := tableOf(pending).sum("value", nil)

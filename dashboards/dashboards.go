@@ -102,7 +102,8 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	})
 	d := &server{cfg: cfg}
 	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/margin": d.margin, "/utilization": d.utilization,
-		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
+		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity,
+		"/clients/:id": d.client, "/projects/:id": d.project, "/people/:id": d.person} {
 		g.GET(path, h, mw...)
 	}
 	return nil
@@ -173,11 +174,21 @@ type pageData struct {
 	Body   any
 	Notes  []string // what is missing, shown at the top
 	Org    org.Shown
+	// Crumbs lead from a drill page (a client's, a project's, a person's)
+	// back to the page it was opened from, Back, with the same view.
+	Crumbs []Crumb
+	Back   string
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
 	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"rowLink": func(t Table, r int) string {
+		if r < len(t.Links) {
+			return t.Links[r]
+		}
+		return ""
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render writes a page. The template renders into a buffer first, so a
