@@ -320,7 +320,7 @@ func buildHoursBy(id, title string, n *names, res *metrics.Result, dim, missing 
 		tab.Rows = append(tab.Rows, []string{x.name, fmtNum(x.all, true, "hours"), fmtNum(x.bill, true, "hours"),
 			fmtNum(x.non, true, "hours"), fmtNum(share, ok, "ratio")})
 	}
-	c, err := hBars(id, title, opts.XAxis{Name: "hours"}, "hours", names, tab,
+	c, err := hBars(id, title, opts.XAxis{Name: "hours", NameLocation: "middle", NameGap: 28}, "hours", names, tab,
 		barSeries{"billable hours", colorOf("billable hours"), bill}, barSeries{"non-billable hours", colorOf("non-billable hours"), non})
 	return withDrill(c, dim, ids, nil), err
 }
@@ -399,7 +399,8 @@ type budgetRow struct {
 	Budget, Used, UsedPct   string
 	Forecast, Exhaustion    string
 	BudgetAmount, UsedValue string // only for those who see money
-	Over                    bool   // used or forecast over the budget
+	Over                    bool   // used over the budget
+	ForecastOver            bool   // forecast over the budget
 }
 
 // buildBudgets joins budget_used, forecast_at_period_end and
@@ -438,7 +439,7 @@ func buildBudgets(v View, back string, n *names, used, forecast, exhaustion *met
 		if i := find(f, id); i >= 0 {
 			x, ok := f.Num(i, "value")
 			row.Forecast = fmtNum(x, ok, "hours")
-			row.Over = row.Over || ok && bok && x > b
+			row.ForecastOver = ok && bok && x > b
 		}
 		if i := find(e, id); i >= 0 {
 			if d := e.Date(i, "value"); !d.IsZero() {

@@ -139,7 +139,7 @@ func burnFacts(rows []budgetRow, exhaustion *metrics.Result) []Fact {
 	}
 	b := rows[0]
 	out := []Fact{{"Budget period", b.Period, false}, {"Budget (h)", b.Budget, false}, {"Used (h)", b.Used, b.Over},
-		{"Used", b.UsedPct, b.Over}, {"Forecast at period end (h)", b.Forecast, b.Over}, {"Budget runs out", b.Exhaustion, false}}
+		{"Used", b.UsedPct, b.Over}, {"Forecast at period end (h)", b.Forecast, b.ForecastOver}, {"Budget runs out", b.Exhaustion, false}}
 	if t := tableOf(exhaustion); t.Len() > 0 {
 		if x, ok := t.Num(0, "burn_rate"); ok {
 			out = append(out, Fact{"Burn rate (h per workday, last 14 days)", fmt.Sprintf("%.2f", x), false})
