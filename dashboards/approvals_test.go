@@ -142,7 +142,7 @@ func TestBuildStuck(t *testing.T) {
 	mtEqual(t, "rows", rows, []stuckRow{
 		{Deliverable: "Spring visuals", Client: "Gamma", Link: "/clients/c?back=%2Fapprovals&from=2026-10-01&org=o&to=2026-11-01", Project: "p1",
 			ProjectLink: "/projects/p1?back=%2Fapprovals&from=2026-10-01&org=o&to=2026-11-01",
-			Requested: "26 Oct 2026 10:00", Waited: "120.00 h (5.0 days)", Stuck: true},
+			Requested:   "26 Oct 2026 10:00", Waited: "120.00 h (5.0 days)", Stuck: true},
 		{Deliverable: "d2", Client: "(none)", Project: "(none)", Requested: "30 Oct 2026 20:00", Waited: "48.00 h (2.0 days)"},
 	})
 	// pending_reviews counts 1 + 3 = 4 waiting: 2 are not listed.

@@ -178,6 +178,9 @@ type pageData struct {
 	// back to the page it was opened from, Back, with the same view.
 	Crumbs []Crumb
 	Back   string
+	// NoMoney leaves the org's overhead per hour out of the footer, for a
+	// principal who may not see amounts.
+	NoMoney bool
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{

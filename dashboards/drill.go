@@ -215,7 +215,7 @@ func canSeeMoney(c echo.Context) bool {
 func (d *server) drillRender(c echo.Context, tmpl string, v View, n *names, back Page, name, question string, crumbs []Crumb, body any, notes []string) error {
 	all := append([]Crumb{{back.Name, v.Link(back.Path)}}, crumbs...)
 	all = append(all, Crumb{Name: name})
-	return d.render(c, tmpl, pageData{View: v, Names: n, Body: body, Notes: notes, Crumbs: all, Back: back.Path,
+	return d.render(c, tmpl, pageData{View: v, Names: n, Body: body, Notes: notes, Crumbs: all, Back: back.Path, NoMoney: !canSeeMoney(c),
 		Page: Page{Path: c.Request().URL.Path, Name: name, Question: question}})
 }
 
