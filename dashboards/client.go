@@ -58,7 +58,6 @@ func (d *server) client(c echo.Context) error {
 		req("revision_rounds"),
 		req("pending_reviews"),
 		req("budget_used", "group_by", "project"),
-		req("forecast_at_period_end", "group_by", "project"),
 		req("projected_exhaustion_date", "group_by", "project"),
 		req("over_service_hours", "group_by", "project", "interval", "month"),
 	}
@@ -85,13 +84,13 @@ func (d *server) client(c echo.Context) error {
 	}
 	body.Delivery = buildDrillDelivery(v, n, res[2], late)
 	body.Approvals = buildDrillApprovals(v, n, now, orgLocation(v), int(v.Settings.StuckReviewHours), res[3], res[4], res[5], res[6], stuck)
-	body.Budgets = buildBudgets(v, back.Path, n, res[7], res[8], res[9])
-	if body.Retainers, err = buildRetainerUse(v, n, res[10]); err != nil {
+	body.Budgets = buildBudgets(v, back.Path, n, res[7], res[8])
+	if body.Retainers, err = buildRetainerUse(v, n, res[9]); err != nil {
 		return err
 	}
 	var notes []string
 	if money {
-		m := res[11]
+		m := res[10]
 		body.Currency = marginCurrency(m)
 		if m.Currency == "" {
 			notes = append(notes, metrics.CurrencyUnknown+": amounts on this page are in the org's own currency, which its settings and data do not name.")

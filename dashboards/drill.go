@@ -397,17 +397,15 @@ type budgetRow struct {
 	Project, Link           string
 	Period                  string
 	Budget, Used, UsedPct   string
-	Forecast, Exhaustion    string
+	Exhaustion              string
 	BudgetAmount, UsedValue string // only for those who see money
 	Over                    bool   // used over the budget
-	ForecastOver            bool   // forecast over the budget
 }
 
-// buildBudgets joins budget_used, forecast_at_period_end and
-// projected_exhaustion_date, each grouped by project, into one row per
-// budgeted project. Pure.
-func buildBudgets(v View, back string, n *names, used, forecast, exhaustion *metrics.Result) []budgetRow {
-	u, f, e := tableOf(used), tableOf(forecast), tableOf(exhaustion)
+// buildBudgets joins budget_used and projected_exhaustion_date, each
+// grouped by project, into one row per budgeted project. Pure.
+func buildBudgets(v View, back string, n *names, used, exhaustion *metrics.Result) []budgetRow {
+	u, e := tableOf(used), tableOf(exhaustion)
 	find := func(t table, id string) int {
 		for r := range t.Len() {
 			if t.Str(r, "project") == id {
@@ -422,7 +420,7 @@ func buildBudgets(v View, back string, n *names, used, forecast, exhaustion *met
 		b, bok := u.Num(r, "budget_hours")
 		h, _ := u.Num(r, "used_hours")
 		row := budgetRow{Project: n.of("project", id), Link: drillLink(v, back, "project", id), Budget: fmtNum(b, bok, "hours"),
-			Used: fmtNum(h, true, "hours"), Forecast: "–", Exhaustion: "–"}
+			Used: fmtNum(h, true, "hours"), Exhaustion: "–"}
 		ratioV, rok := u.Num(r, "used_ratio")
 		row.UsedPct = fmtNum(ratioV, rok, "ratio")
 		row.Over = bok && h > b
@@ -436,11 +434,6 @@ func buildBudgets(v View, back string, n *names, used, forecast, exhaustion *met
 		a, aok := u.Num(r, "budget_amount")
 		val, vok := u.Num(r, "used_value")
 		row.BudgetAmount, row.UsedValue = marginMoney(a, aok), marginMoney(val, vok)
-		if i := find(f, id); i >= 0 {
-			x, ok := f.Num(i, "value")
-			row.Forecast = fmtNum(x, ok, "hours")
-			row.ForecastOver = ok && bok && x > b
-		}
 		if i := find(e, id); i >= 0 {
 			if d := e.Date(i, "value"); !d.IsZero() {
 				row.Exhaustion = d.Format("2 Jan 2006")

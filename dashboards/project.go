@@ -57,7 +57,6 @@ func (d *server) project(c echo.Context) error {
 		req("revision_rounds"),
 		req("pending_reviews"),
 		req("budget_used", "group_by", "project"),
-		req("forecast_at_period_end", "group_by", "project"),
 		req("projected_exhaustion_date", "group_by", "project"),
 		req("over_service_hours", "group_by", "project", "interval", "month"),
 	}
@@ -88,17 +87,17 @@ func (d *server) project(c echo.Context) error {
 	}
 	body.Delivery = buildDrillDelivery(v, n, res[2], late)
 	body.Approvals = buildDrillApprovals(v, n, now, orgLocation(v), int(v.Settings.StuckReviewHours), res[3], res[4], res[5], res[6], stuck)
-	body.Budgets = buildBudgets(v, "", n, res[7], res[8], res[9])
+	body.Budgets = buildBudgets(v, "", n, res[7], res[8])
 	for i := range body.Budgets {
 		body.Budgets[i].Link = "" // this page
 	}
-	body.BurnFacts = burnFacts(body.Budgets, res[9])
-	if body.Retainers, err = buildRetainerUse(v, n, res[10]); err != nil {
+	body.BurnFacts = burnFacts(body.Budgets, res[8])
+	if body.Retainers, err = buildRetainerUse(v, n, res[9]); err != nil {
 		return err
 	}
 	var notes []string
 	if money {
-		m := res[11]
+		m := res[10]
 		body.Currency = marginCurrency(m)
 		if m.Currency == "" {
 			notes = append(notes, metrics.CurrencyUnknown+": amounts on this page are in the org's own currency, which its settings and data do not name.")
@@ -130,8 +129,8 @@ func projectClient(res *metrics.Result) string {
 	return best
 }
 
-// burnFacts are a project's budget burn in numbers: used of the budget, the
-// forecast and the day the budget runs out at the current burn rate
+// burnFacts are a project's budget burn in numbers: used of the budget and
+// the day the budget runs out at the current burn rate
 // (projected_exhaustion_date's burn_rate, hours per workday). Pure.
 func burnFacts(rows []budgetRow, exhaustion *metrics.Result) []Fact {
 	if len(rows) == 0 {
@@ -139,7 +138,7 @@ func burnFacts(rows []budgetRow, exhaustion *metrics.Result) []Fact {
 	}
 	b := rows[0]
 	out := []Fact{{"Budget period", b.Period, false}, {"Budget (h)", b.Budget, false}, {"Used (h)", b.Used, b.Over},
-		{"Used", b.UsedPct, b.Over}, {"Forecast at period end (h)", b.Forecast, b.ForecastOver}, {"Budget runs out", b.Exhaustion, false}}
+		{"Used", b.UsedPct, b.Over}, {"Budget runs out", b.Exhaustion, false}}
 	if t := tableOf(exhaustion); t.Len() > 0 {
 		if x, ok := t.Num(0, "burn_rate"); ok {
 			out = append(out, Fact{"Burn rate (h per workday, last 14 days)", fmt.Sprintf("%.2f", x), false})
