@@ -106,5 +106,5 @@ func (d *server) client(c echo.Context) error {
 	if err := linkCharts(v, back.Path, &body.ByProject, &body.ByPerson, &body.Retainers); err != nil {
 		return err
 	}
-	return d.drillRender(c, "client", v, n, back, name, "Client: its margin, hours, deliverables, approvals and budgets", nil, body, notes)
+	return d.drillRender(c, "client", v, n, back, name, name, "Client: its margin, hours, deliverables, approvals and budgets", nil, body, notes)
 }

@@ -210,13 +210,13 @@ func canSeeMoney(c echo.Context) bool {
 	return ok && p.Can(auth.PermMoney)
 }
 
-// drillRender renders a drill page: its title is name, its breadcrumb
-// leads back to back (with the view) through crumbs.
-func (d *server) drillRender(c echo.Context, tmpl string, v View, n *names, back Page, name, question string, crumbs []Crumb, body any, notes []string) error {
+// drillRender renders a drill page: its title is title, its breadcrumb
+// leads back to back (with the view) through crumbs to name.
+func (d *server) drillRender(c echo.Context, tmpl string, v View, n *names, back Page, title, name, question string, crumbs []Crumb, body any, notes []string) error {
 	all := append([]Crumb{{back.Name, v.Link(back.Path)}}, crumbs...)
 	all = append(all, Crumb{Name: name})
 	return d.render(c, tmpl, pageData{View: v, Names: n, Body: body, Notes: notes, Crumbs: all, Back: back.Path, NoMoney: !canSeeMoney(c),
-		Page: Page{Path: c.Request().URL.Path, Name: name, Question: question}})
+		Page: Page{Path: c.Request().URL.Path, Name: title, Question: question}})
 }
 
 // Fact is one number of a drill page's summary.

@@ -258,7 +258,7 @@ func TestProjectAndPersonPagesAreTheKPIs(t *testing.T) {
 	client := biggest(drillKPI(t, "logged_hours", map[string]string{"project": project}, "group_by", "client"), "client", "value")
 	n := namesOf(must(metrics.LoadNames(t.Context(), chdbtest.Shared(t), drillOrg)))
 	mustContain(t, "project page", body, "<title>"+html.EscapeString(n.of("project", project)+" · "+n.of("client", client)),
-		`<a href="/clients/`+client+`?back=%2Fmargin&amp;from=2026-11-01&amp;org=acme&amp;to=2026-12-01">`)
+		`<a href="/clients/`+client+`?back=%2Fmargin&amp;from=2026-11-01&amp;org=acme&amp;to=2026-12-01">`+html.EscapeString(n.of("client", client))+`</a> › <span aria-current="page">`+html.EscapeString(n.of("project", project))+`</span>`)
 
 	person := biggest(drillKPI(t, "logged_hours", nil, "group_by", "person"), "person", "value")
 	rec = drillGet(t, e, auth.RoleViewer, "/people/"+person+"?"+drillRange+"&back=/utilization")

@@ -102,7 +102,7 @@ func (d *server) person(c echo.Context) error {
 	if err := linkCharts(v, back.Path, &body.ByClient, &body.ByProject); err != nil {
 		return err
 	}
-	return d.drillRender(c, "person", v, n, back, name, "Person: where their hours go, how busy they are and what they owe", nil, body, nil)
+	return d.drillRender(c, "person", v, n, back, name, name, "Person: where their hours go, how busy they are and what they owe", nil, body, nil)
 }
 
 // buildPersonUtilization charts one person's billable utilization by week

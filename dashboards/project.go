@@ -112,7 +112,7 @@ func (d *server) project(c echo.Context) error {
 	if err := linkCharts(v, back.Path, &body.ByPerson); err != nil {
 		return err
 	}
-	return d.drillRender(c, "project", v, n, back, title, "Project: its budget burn, hours, deliverables and approvals", crumbs, body, notes)
+	return d.drillRender(c, "project", v, n, back, title, name, "Project: its budget burn, hours, deliverables and approvals", crumbs, body, notes)
 }
 
 // projectClient is the client a project's hours name (logged_hours grouped
