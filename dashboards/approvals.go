@@ -50,6 +50,7 @@ type approvalRow struct {
 // stuckRow is one review waiting for a client decision.
 type stuckRow struct {
 	Deliverable, Client, Link, Project string
+	ProjectLink                        string
 	Requested, Waited                  string
 	Stuck                              bool
 }
@@ -99,6 +100,9 @@ func (d *server) approvals(c echo.Context) error {
 		return err
 	}
 	sayOnce("", &body.Times, &body.Waiting, &body.Rounds, &body.FirstPass)
+	if err := linkCharts(v, "/approvals", &body.Times, &body.Rounds, &body.FirstPass, &body.Waiting); err != nil {
+		return err
+	}
 	return d.render(c, "approvals", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -187,9 +191,10 @@ func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
 	sortClientValues(cs, true)
 	tab := Table{Columns: []string{"client", "p50 (hours)", "p90 (hours)", "p50 (business hours)", "p90 (business hours)", "decisions"},
 		Numeric: []bool{false, true, true, true, true, true}}
-	var xs []string
+	var xs, ids []string
 	var a, b []opts.BarData
 	for _, c := range cs {
+		ids = append(ids, c.id)
 		x50, ok50 := get(t50, c.id, "value")
 		x90, ok90 := get(t90, c.id, "value")
 		b50, bok50 := get(t50, c.id, "business_hours")
@@ -204,8 +209,9 @@ func buildApprovalTimes(n *names, p50, p90 *metrics.Result) (Chart, error) {
 		tab.Rows = append(tab.Rows, []string{c.name, fmtNum(x50, ok50, "hours"), fmtNum(x90, ok90, "hours"),
 			fmtNum(b50, bok50, "hours"), fmtNum(b90, bok90, "hours"), fmtNum(cyc, cok, "count")})
 	}
-	return hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
+	ch, err := hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
 		barSeries{"approval p50", colorOf("approval p50"), a}, barSeries{"approval p90", colorOf("approval p90"), b})
+	return withDrill(ch, "client", ids, nil), err
 }
 
 // approvalGroups is the union of the client groups of some results.
@@ -227,13 +233,14 @@ func approvalGroups(ts ...table) []string {
 // clientBars is a horizontal bar chart of one value per client, in the
 // order given.
 func clientBars(id, title, series, axis string, cs []clientValue, scale float64, tab Table) (Chart, error) {
-	var xs []string
+	var xs, ids []string
 	var bars []opts.BarData
 	for _, c := range cs {
-		xs = append(xs, c.name)
+		xs, ids = append(xs, c.name), append(ids, c.id)
 		bars = append(bars, opts.BarData{Value: value(round2(c.v*scale), c.ok)})
 	}
-	return hBars(id, title, opts.XAxis{Name: axis}, "", xs, tab, barSeries{series, colorOf(series), bars})
+	ch, err := hBars(id, title, opts.XAxis{Name: axis}, "", xs, tab, barSeries{series, colorOf(series), bars})
+	return withDrill(ch, "client", ids, nil), err
 }
 
 // clientValues reads each row's client and value, and the row of each
@@ -357,17 +364,18 @@ func buildWaiting(n *names, res *metrics.Result, cutoff string, stuckHours int) 
 		return ws[i].name < ws[j].name
 	})
 	tab := Table{Columns: []string{"client", "waiting", fmt.Sprintf("stuck (over %d hours)", stuckHours), "oldest (hours)"}, Numeric: []bool{false, true, true, true}}
-	var xs []string
+	var xs, ids []string
 	var stuck, fresh []opts.BarData
 	for _, w := range ws {
-		xs = append(xs, w.name)
+		xs, ids = append(xs, w.name), append(ids, w.id)
 		stuck = append(stuck, opts.BarData{Value: w.stuck})
 		fresh = append(fresh, opts.BarData{Value: w.total - w.stuck})
 		tab.Rows = append(tab.Rows, []string{w.name, fmtNum(w.total, true, "count"), fmtNum(w.stuck, true, "count"), fmtNum(w.oldest, w.oldOK, "hours")})
 	}
-	return hBars(id, title, opts.XAxis{Name: "reviews", MinInterval: 1}, "waiting", xs, tab,
+	ch, err := hBars(id, title, opts.XAxis{Name: "reviews", MinInterval: 1}, "waiting", xs, tab,
 		barSeries{fmt.Sprintf("stuck over %d h", stuckHours), stuckColor, stuck},
 		barSeries{fmt.Sprintf("waiting up to %d h", stuckHours), waitingColor, fresh})
+	return withDrill(ch, "client", ids, nil), err
 }
 
 // buildApprovalClients is the per-client table of every approval number,
@@ -385,10 +393,7 @@ func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending
 	}
 	var rows []approvalRow
 	for _, g := range approvalGroups(ts...) {
-		row := approvalRow{Client: n.of("client", g)}
-		if g != "" {
-			row.Link = v.Link("/approvals", "client", g)
-		}
+		row := approvalRow{Client: n.of("client", g), Link: drillLink(v, "/approvals", "client", g)}
 		x, ok := cell(ts[0], g, "value")
 		row.P50 = fmtNum(x, ok, "hours")
 		row.p90, row.p90OK = cell(ts[1], g, "value")
@@ -439,9 +444,8 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 			Requested: fmtTime(t.Date(r, "requested_at"), loc),
 			Waited:    fmtNum(age, ok, "hours") + " h (" + fmtNum(age/24, ok, "days") + " days)",
 			Stuck:     ok && age > float64(stuckHours)}
-		if g != "" {
-			row.Link = v.Link("/approvals", "client", g)
-		}
+		row.Link = drillLink(v, "/approvals", "client", g)
+		row.ProjectLink = drillLink(v, "/approvals", "project", t.Str(r, "project_id"))
 		rows = append(rows, row)
 	}
 	total, _ := tableOf(pending).sum("value", nil)

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
@@ -36,14 +38,46 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	e := echo.New()
+	// A partner: the drill pages compute their amounts too.
+	partner := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			auth.WithPrincipal(c, auth.Principal{Org: org, UserID: "bench", Role: auth.RolePartner})
+			return next(c)
+		}
+	}
 	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler),
-		Org: func(echo.Context) (string, bool) { return org, true }}); err != nil {
+		Org: func(echo.Context) (string, bool) { return org, true }}, partner); err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range Pages {
+	pages := slices.Clone(Pages)
+	// The drill pages of the client, project and person with the most hours
+	// in the default view's month.
+	now := time.Now().UTC()
+	to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for _, dim := range []string{"client", "project", "person"} {
+		res, err := metrics.Compute(b.Context(), s, facts, metrics.Request{KPI: "logged_hours", Org: org, From: to.AddDate(0, -1, 0), To: to, GroupBy: dim})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t := metrics.TableOf(res)
+		best, most := "", -1.0
+		for r := range t.Len() {
+			if v := t.Num0(r, "value"); t.Str(r, dim) != "" && v > most {
+				best, most = t.Str(r, dim), v
+			}
+		}
+		if best == "" {
+			b.Fatalf("no %s has hours in %s", dim, to.AddDate(0, -1, 0).Format("Jan 2006"))
+		}
+		pages = append(pages, Page{Path: drillPaths[dim] + "/" + url.PathEscape(best), Name: dim})
+	}
+	for _, p := range pages {
 		name := strings.Trim(p.Path, "/")
 		if name == "" {
 			name = "overview"
+		}
+		if p.Name == "client" || p.Name == "project" || p.Name == "person" {
+			name = p.Name
 		}
 		b.Run(name, func(b *testing.B) {
 			var took []time.Duration

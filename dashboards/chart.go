@@ -29,6 +29,9 @@ type Chart struct {
 	Height int    // pixels
 	Table  Table
 	Empty  string // when set, the chart has no data and this says what is missing
+	// drill is what the chart's rows name (clients, projects, people), for
+	// the links linkCharts adds; zero for a chart of no such rows.
+	drill drillRows
 }
 
 // Table is a chart's numbers for reading, printing and screen readers.
@@ -36,6 +39,9 @@ type Table struct {
 	Columns []string
 	Rows    [][]string
 	Numeric []bool // right-aligned columns
+	// Links are, per row, the page of the client, project or person its
+	// first cell names ("" for none): that cell is a link to it.
+	Links []string
 }
 
 // optioner is what every go-echarts chart type offers.

@@ -124,7 +124,8 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	})
 	d := &server{cfg: cfg}
 	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/utilization": d.utilization,
-		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
+		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity,
+		"/clients/:id": d.client, "/projects/:id": d.project, "/people/:id": d.person} {
 		g.GET(path, h, mw...)
 	}
 	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
@@ -208,11 +209,24 @@ type pageData struct {
 	// Who is signed in, and the CSRF field of the top bar's sign-out form.
 	Principal auth.Principal
 	CSRF      template.HTML
+	// Crumbs lead from a drill page (a client's, a project's, a person's)
+	// back to the page it was opened from, Back, with the same view.
+	Crumbs []Crumb
+	Back   string
+	// NoMoney leaves the org's overhead per hour out of the footer, for a
+	// principal who may not see amounts (render sets it).
+	NoMoney bool
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
 	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"rowLink": func(t Table, r int) string {
+		if r < len(t.Links) {
+			return t.Links[r]
+		}
+		return ""
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render writes a page. The template renders into a buffer first, so a
@@ -220,6 +234,8 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 func (d *server) render(c echo.Context, name string, data pageData) error {
 	data.Principal, _ = auth.PrincipalOf(c)
 	data.Pages, data.CSRF = visiblePages(data.Principal), auth.CSRFInput(c)
+	// Amounts (the footer's overhead too) only for who may see money.
+	data.NoMoney = !data.Principal.Can(auth.PermMoney)
 	if data.Names == nil {
 		n, err := d.loadNames(c.Request().Context(), data.View.Org)
 		if err != nil {

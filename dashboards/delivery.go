@@ -322,9 +322,7 @@ func buildLateList(v View, res *metrics.Result, n *names) ([]LateRow, string) {
 		if row.Name == "" {
 			row.Name = t.Str(r, "deliverable_id")
 		}
-		if client != "" {
-			row.ClientLink = v.Link("/delivery", "client", client)
-		}
+		row.ClientLink = drillLink(v, "/delivery", "client", client)
 		if day := t.Date(r, "delivered_day"); !day.IsZero() {
 			row.Delivered, row.Open = fmtDay(day), false
 		}

@@ -145,7 +145,7 @@ func TestBuildLateList(t *testing.T) {
 	n := utNames("client", "c1", utScript)
 	rows, cut := buildLateList(utView, dtLate(3), n)
 	utEqual(t, "rows", rows, []LateRow{
-		{Name: "d1", Client: utScript, ClientLink: "/delivery?client=c1&from=2026-10-01&org=o&to=2026-11-01",
+		{Name: "d1", Client: utScript, ClientLink: "/clients/c1?back=%2Fdelivery&from=2026-10-01&org=o&to=2026-11-01",
 			Due: "2 Oct 2026", Delivered: "open", DaysLate: "55", Open: true},
 		{Name: "Logo", Client: "(none)", Due: "9 Oct 2026", Delivered: "20 Oct 2026", DaysLate: "11"},
 	})
@@ -182,7 +182,7 @@ func TestDeliveryPageEscapesNames(t *testing.T) {
 	page := utRender(t, "delivery", utView, n, body)
 	for _, want := range []string{
 		"&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;",
-		`<a href="/delivery?client=c1&amp;from=2026-10-01&amp;org=o&amp;to=2026-11-01">&lt;/script&gt;`,
+		`<a href="/clients/c1?back=%2Fdelivery&amp;from=2026-10-01&amp;org=o&amp;to=2026-11-01">&lt;/script&gt;`,
 		`<td class="bad">open</td>`,
 		"Showing 2 of 3",
 	} {

@@ -74,6 +74,9 @@ func (d *server) margin(c echo.Context) error {
 		return err
 	}
 	sayOnce("", &body.Months, &body.Pct, &body.WriteOffs, &body.WIP, &body.Overage)
+	if err := linkCharts(v, "/margin", &body.WIP, &body.Overage); err != nil {
+		return err
+	}
 	return d.render(c, "margin", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
@@ -368,10 +371,7 @@ func buildMarginClients(v View, n *names, res *metrics.Result) ([]marginRow, *ma
 	var rows []marginRow
 	var total marginClientTotal
 	for _, c := range marginClientTotals(t) {
-		link := ""
-		if c.id != "" { // "no client" cannot be a filter
-			link = v.Link("/margin", "client", c.id)
-		}
+		link := drillLink(v, "/margin", "client", c.id) // "no client" has no page
 		rows = append(rows, row(n.of("client", c.id), link, c.revenue, c.cost, c.margin, c.hrs, c.uncosted, c.ok))
 		total.revenue += c.revenue
 		total.cost += c.cost
@@ -472,13 +472,13 @@ func buildWIP(n *names, res *metrics.Result, cur string) (Chart, error) {
 	t := tableOf(res)
 	id, title := "wip", "Unbilled work in progress by client ("+cur+")"
 	type wip struct {
-		name                string
+		id, name            string
 		value, hrs, tm, cnt float64
 		ok, hok, tok, cntOK bool
 	}
 	var ws []wip
 	for r := range t.Len() {
-		w := wip{name: n.of("client", t.Str(r, "client"))}
+		w := wip{id: t.Str(r, "client"), name: n.of("client", t.Str(r, "client"))}
 		w.value, w.ok = t.Num(r, "value")
 		w.hrs, w.hok = t.Num(r, "unbilled_hours")
 		w.tm, w.tok = t.Num(r, "tm_value")
@@ -498,14 +498,15 @@ func buildWIP(n *names, res *metrics.Result, cur string) (Chart, error) {
 	})
 	tab := Table{Columns: []string{"client", "unbilled (" + cur + ")", "unbilled hours", "of it billed by the hour (" + cur + ")", "entries"},
 		Numeric: []bool{false, true, true, true, true}}
-	var xs []string
+	var xs, ids []string
 	var bars []opts.BarData
 	for _, w := range ws {
-		xs = append(xs, w.name)
+		xs, ids = append(xs, w.name), append(ids, w.id)
 		bars = append(bars, opts.BarData{Value: value(round2(w.value), w.ok)})
 		tab.Rows = append(tab.Rows, []string{w.name, marginMoney(w.value, w.ok), fmtNum(w.hrs, w.hok, "hours"), marginMoney(w.tm, w.tok), fmtNum(w.cnt, w.cntOK, "count")})
 	}
-	return hBars(id, title, opts.XAxis{Name: cur}, "", xs, tab, barSeries{"unbilled", colorOf("revenue"), bars})
+	c, err := hBars(id, title, opts.XAxis{Name: cur}, "", xs, tab, barSeries{"unbilled", colorOf("revenue"), bars})
+	return withDrill(c, "client", ids, nil), err
 }
 
 // buildOverage charts the budgeted projects forecast over their hours in
@@ -516,7 +517,7 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 	asof := v.To.AddDate(0, 0, -1).Format("2 Jan 2006")
 	id, title := "overage", "Projects forecast over their hours, budget periods running on "+asof
 	type over struct {
-		name                    string
+		id, name                string
 		budget, forecast, extra float64
 		method                  string
 	}
@@ -531,7 +532,7 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 		if !ok {
 			extra = f - b
 		}
-		overs = append(overs, over{n.of("project", t.Str(r, "project")), b, f, extra, t.Str(r, "method")})
+		overs = append(overs, over{t.Str(r, "project"), n.of("project", t.Str(r, "project")), b, f, extra, t.Str(r, "method")})
 	}
 	if len(overs) == 0 {
 		if t.Len() == 0 {
@@ -547,16 +548,17 @@ func buildOverage(v View, n *names, res *metrics.Result) (Chart, error) {
 	})
 	tab := Table{Columns: []string{"project", "contracted hours", "forecast hours", "over by (hours)", "over by", "forecast from"},
 		Numeric: []bool{false, true, true, true, true, false}}
-	var xs []string
+	var xs, ids []string
 	var budget, forecast []opts.BarData
 	for _, o := range overs {
-		xs = append(xs, o.name)
+		xs, ids = append(xs, o.name), append(ids, o.id)
 		budget = append(budget, opts.BarData{Value: round2(o.budget)})
 		forecast = append(forecast, opts.BarData{Value: round2(o.forecast)})
 		p, pok := ratio(o.extra, o.budget, true)
 		tab.Rows = append(tab.Rows, []string{o.name, fmtNum(o.budget, true, "hours"), fmtNum(o.forecast, true, "hours"),
 			fmtNum(o.extra, true, "hours"), fmtNum(p, pok, "ratio"), strings.ReplaceAll(o.method, "_", " ")})
 	}
-	return hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
+	c, err := hBars(id, title, opts.XAxis{Name: "hours"}, "", xs, tab,
 		barSeries{"contracted hours", colorOf("contracted hours"), budget}, barSeries{"forecast hours", colorOf("forecast hours"), forecast})
+	return withDrill(c, "project", ids, nil), err
 }

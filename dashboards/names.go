@@ -24,6 +24,11 @@ func (d *server) loadNames(ctx context.Context, org string) (*names, error) {
 	if err != nil {
 		return nil, err
 	}
+	return namesOf(all), nil
+}
+
+// namesOf is the pages' view of an org's names.
+func namesOf(all *metrics.Names) *names {
 	n := &names{byKind: map[string]map[string]string{}}
 	for _, kind := range metrics.Dimensions {
 		n.byKind[kind] = map[string]string{}
@@ -37,7 +42,7 @@ func (d *server) loadNames(ctx context.Context, org string) (*names, error) {
 			}
 		}
 	}
-	return n, nil
+	return n
 }
 
 // of is the name of an id of a kind: the id itself when it has no name, and

@@ -28,7 +28,7 @@ type utilizationBody struct {
 
 // PersonRow is one person of the utilization page's people table.
 type PersonRow struct {
-	Name, Team, TeamLink                                     string
+	Name, Link, Team, TeamLink                               string
 	Utilization, Target, Gap, Billable, Available, Untracked string
 	Trend                                                    string // "good" at or above target, "bad" below, "" with no target
 	Assumed                                                  string // what the available hours assume, "" when nothing
@@ -83,6 +83,9 @@ func (d *server) utilization(c echo.Context) error {
 	body.People = buildPeople(v, order, res[0], res[3], teams, n)
 	for _, p := range body.People {
 		body.Assumed = body.Assumed || p.Assumed != ""
+	}
+	if err := linkCharts(v, "/utilization", &body.Heatmap, &body.Untracked); err != nil {
+		return err
 	}
 	return d.render(c, "utilization", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
@@ -220,7 +223,9 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 	}
 	slices.SortFunc(cs, func(a, b cell) int { return cmp.Or(cmp.Compare(a.r, b.r), cmp.Compare(a.c, b.c)) })
 	drawn := false
+	var rowIDs []string // the table's person by row
 	for _, c := range cs {
+		rowIDs = append(rowIDs, order[c.r])
 		val, ok := t.Num(c.i, "value")
 		target, tok := t.Num(c.i, "target")
 		tok = tok && target > 0 // a 0% target is no target (utilizationOf)
@@ -264,7 +269,8 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 	)...)
 	// HeatMap.Validate does not copy SetXAxis data: the axis carries it.
 	h.AddSeries("billable utilization %", cells)
-	return newChart("util-heatmap", title, h, max(200, 120+26*len(ys)), tab)
+	ch, err := newChart("util-heatmap", title, h, max(200, 120+26*len(ys)), tab)
+	return withDrill(ch, "person", order, rowIDs), err
 }
 
 // buildUtilizationTrend charts billable utilization by team or role (dim)
@@ -345,9 +351,10 @@ func buildUntracked(res *metrics.Result, n *names) (Chart, error) {
 		return cmp.Or(cmp.Compare(vb, va), cmp.Compare(n.of("person", t.Str(a, "person")), n.of("person", t.Str(b, "person"))))
 	})
 	tab := Table{Columns: []string{"person", "untracked h", "available h", "logged h"}, Numeric: []bool{false, true, true, true}}
-	var ys []string
+	var ys, ids []string
 	var bars []opts.BarData
 	for _, r := range rows {
+		ids = append(ids, t.Str(r, "person"))
 		name := n.of("person", t.Str(r, "person"))
 		if coverageOf(t, "assumed_hours", "available_hours", func(x int) bool { return x == r }).some() {
 			// On the bar's label, so its tooltip says it too.
@@ -368,7 +375,8 @@ func buildUntracked(res *metrics.Result, n *names) (Chart, error) {
 	)...)
 	b.SetXAxis(ys).AddSeries("untracked hours", bars, charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("untracked hours")}))
 	b.XYReversal()
-	return newChart("util-untracked", title, b, max(160, 100+22*len(ys)), tab)
+	ch, err := newChart("util-untracked", title, b, max(160, 100+22*len(ys)), tab)
+	return withDrill(ch, "person", ids, nil), err
 }
 
 // untrackedNote says when people had capacity but nobody logged any time:
@@ -394,7 +402,7 @@ func buildPeople(v View, order []string, util, untracked *metrics.Result, teams 
 		val, target, ok, tok := utilizationOf(u, mine)
 		b, bok := u.sum("billable_hours", mine)
 		a, aok := u.sum("available_hours", mine)
-		p := PersonRow{Name: n.of("person", id), Utilization: fmtNum(val, ok, "ratio"), Target: fmtNum(target, ok && tok, "ratio"),
+		p := PersonRow{Name: n.of("person", id), Link: drillLink(v, "/utilization", "person", id), Utilization: fmtNum(val, ok, "ratio"), Target: fmtNum(target, ok && tok, "ratio"),
 			Gap: "–", Billable: fmtNum(b, bok, "hours"), Available: fmtNum(a, aok, "hours"), Untracked: "–"}
 		if c := coverageOf(u, "assumed_hours", "available_hours", mine); c.some() {
 			p.Assumed = assumedWeek

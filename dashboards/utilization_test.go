@@ -306,13 +306,13 @@ func TestBuildPeople(t *testing.T) {
 	got := buildPeople(utView, []string{"p1", "p2", "p3"}, utByPerson(), utUntracked(), teams, utPeople)
 	want := []PersonRow{
 		// 66/80 = 82.5% against 64/80 = 80%: +2.5 pts
-		{Name: "Ann", Team: "Brand", TeamLink: "/utilization?from=2026-10-01&org=o&team=t1&to=2026-11-01",
+		{Name: "Ann", Link: "/people/p1?back=%2Futilization&from=2026-10-01&org=o&to=2026-11-01", Team: "Brand", TeamLink: "/utilization?from=2026-10-01&org=o&team=t1&to=2026-11-01",
 			Utilization: "82.5%", Target: "80.0%", Gap: "+2.5 pts", Billable: "66.00", Available: "80.00", Untracked: "2.50", Trend: "good"},
 		// 10/40 = 25% against 20/40 = 50%: -25 pts
-		{Name: utScript, Utilization: "25.0%", Target: "50.0%", Gap: "-25.0 pts", Billable: "10.00", Available: "40.00",
+		{Name: utScript, Link: "/people/p2?back=%2Futilization&from=2026-10-01&org=o&to=2026-11-01", Utilization: "25.0%", Target: "50.0%", Gap: "-25.0 pts", Billable: "10.00", Available: "40.00",
 			Untracked: "10.00", Trend: "bad"},
 		// no available hours: no ratio
-		{Name: utFunc, Utilization: "–", Target: "–", Gap: "–", Billable: "4.00", Available: "0.00", Untracked: "0.00"},
+		{Name: utFunc, Link: "/people/p3?back=%2Futilization&from=2026-10-01&org=o&to=2026-11-01", Utilization: "–", Target: "–", Gap: "–", Billable: "4.00", Available: "0.00", Untracked: "0.00"},
 	}
 	utEqual(t, "people", got, want)
 

@@ -12,9 +12,17 @@
       var chart = echarts.init(el, null, { renderer: 'canvas' });
       chart.on('finished', (function (e) { return function () { e.setAttribute('data-drawn', '1'); }; })(el));
       chart.setOption(JSON.parse(el.getAttribute('data-option')));
+      chart.on('click', open);
       drawn.push(chart);
     }
     document.body.setAttribute('data-charts', String(drawn.length));
+  }
+  // A bar or heatmap cell that names a client, project or person carries
+  // the URL of its page (dashboards/drill.go); only a path on this site is
+  // followed.
+  function open(p) {
+    var u = p && p.data && p.data.url;
+    if (typeof u === 'string' && u.charAt(0) === '/' && u.charAt(1) !== '/') window.location.assign(u);
   }
   function resize() { for (var i = 0; i < drawn.length; i++) drawn[i].resize(); }
   window.addEventListener('resize', resize);
