@@ -11,6 +11,8 @@
   var NARROW = 560;
   var drawn = [];
 
+  var printMedia = window.matchMedia ? window.matchMedia('print') : null;
+  function printing() { return !!(printMedia && printMedia.matches); }
   function list(v) { return Array.isArray(v) ? v : [v]; }
 
   // fit is the chart's option for a chart drawn w by h px: labels that
@@ -29,7 +31,7 @@
       a.axisLabel.hideOverlap = true;
       if (narrow && cats) {
         a.axisLabel.overflow = 'truncate';
-        if (cats * 56 > w - 60) { a.axisLabel.rotate = 40; a.axisLabel.width = 90; a.nameGap = 56; turned = true; }
+        if (cats * 56 > w - 60) { a.axisLabel.rotate = 40; a.axisLabel.width = 90; a.nameGap = 72; turned = true; }
         else a.axisLabel.width = Math.max(48, Math.floor((w - 60) / cats) - 4);
       }
       return a;
@@ -42,6 +44,25 @@
       if (narrow && a.type === 'category') { a.axisLabel.width = Math.round(w * 0.3); a.axisLabel.overflow = 'truncate'; }
       return a;
     });
+    var extra = 0;
+    // On paper nothing scrolls: the legend wraps onto as many lines as it
+    // needs, and the chart grows by them.
+    if (printing() && opt.legend) {
+      var names = (opt.series ? list(opt.series) : []).map(function (x) { return x.name || ''; });
+      opt.legend = list(opt.legend).map(function (l, i) {
+        if (l.show === false || i) return l;
+        var chars = names.reduce(function (n, s) { return n + s.length + 6; }, 0);
+        var lines = Math.ceil(chars * 7 / Math.max(w - 40, 100));
+        l.type = 'plain';
+        if (lines > 1) extra += (lines - 1) * 24;
+        return l;
+      });
+      if (extra && opt.grid) opt.grid = list(opt.grid).map(function (g, i) {
+        if (!i) g.bottom = (parseInt(g.bottom, 10) || 0) + extra;
+        return g;
+      });
+    }
+    opt.extraHeight = extra;
     if (!narrow) return opt;
     if (opt.title) opt.title = list(opt.title).map(function (t) {
       t.textStyle = t.textStyle || {};
@@ -50,33 +71,39 @@
       t.textStyle.overflow = 'break';
       return t;
     });
-    if (opt.legend) opt.legend = list(opt.legend).map(function (l) { l.top = 'bottom'; l.type = 'scroll'; return l; });
-    var top = null;
+    if (opt.legend && !printing()) opt.legend = list(opt.legend).map(function (l) { l.top = 'bottom'; l.type = 'scroll'; return l; });
+    var top = null, more = 0;
     if (opt.visualMap) opt.visualMap = list(opt.visualMap).map(function (v) {
       delete v.right;
       v.left = 8;
       v.top = 24;
       v.orient = 'horizontal';
       v.itemHeight = Math.min(v.itemHeight || 140, w - 140);
-      top = 76;
+      top = 100;
       return v;
     });
-    if (opt.grid) opt.grid = list(opt.grid).map(function (g) {
+    if (opt.grid) opt.grid = list(opt.grid).map(function (g, i) {
       g.left = 8;
       g.right = 12;
-      if (top !== null) g.top = Math.max(parseInt(g.top, 10) || 0, top);
-      if (turned) g.bottom = Math.max(parseInt(g.bottom, 10) || 0, 72);
+      var t = parseInt(g.top, 10) || 0, b = parseInt(g.bottom, 10) || 0;
+      if (top !== null && top > t) { if (!i) more += top - t; g.top = top; }
+      if (turned && b < 96) { if (!i) more += 96 - b; g.bottom = 96; }
       return g;
     });
+    // The room the colour scale and turned labels take is added to the
+    // chart's height, so its rows keep theirs.
+    opt.extraHeight += more;
     return opt;
   }
 
   function apply(d) {
-    var w = d.el.clientWidth, h = d.el.clientHeight;
-    if (d.width === w && d.height === h) { d.chart.resize(); return; }
-    d.width = w;
-    d.height = h;
-    d.chart.setOption(fit(d.option, w, h), true);
+    var w = d.el.clientWidth, key = w + (printing() ? ' print' : '');
+    if (d.key === key) { d.chart.resize(); return; }
+    d.key = key;
+    var opt = fit(d.option, w, d.height);
+    d.el.style.height = (d.height + opt.extraHeight) + 'px';
+    delete opt.extraHeight;
+    d.chart.setOption(opt, true);
     d.chart.resize();
   }
 
@@ -87,7 +114,8 @@
       el.style.height = (parseInt(el.getAttribute('data-height'), 10) || 300) + 'px';
       var chart = echarts.init(el, null, { renderer: 'canvas' });
       chart.on('finished', (function (e) { return function () { e.setAttribute('data-drawn', '1'); }; })(el));
-      var d = { el: el, chart: chart, option: JSON.parse(el.getAttribute('data-option')) };
+      var d = { el: el, chart: chart, option: JSON.parse(el.getAttribute('data-option')),
+        height: parseInt(el.getAttribute('data-height'), 10) || 300 };
       apply(d);
       drawn.push(d);
     }
@@ -246,7 +274,6 @@
   window.addEventListener('afterprint', afterPrint);
   // An emulated print medium (and some browsers' print preview) fires no
   // beforeprint: the media query's change does the same.
-  var pm = window.matchMedia && window.matchMedia('print');
-  if (pm && pm.addEventListener) pm.addEventListener('change', function (e) { if (e.matches) beforePrint(); else afterPrint(); });
+  if (printMedia && printMedia.addEventListener) printMedia.addEventListener('change', function (e) { if (e.matches) beforePrint(); else afterPrint(); });
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();
