@@ -233,7 +233,7 @@ func TestPagesPhonesPaperAndAxe(t *testing.T) {
 					t.Errorf("%s at %d px: axe %s (%s): %s, at %s", p.path, width, v.ID, v.Impact, v.Help, strings.Join(v.Targets, "; "))
 				}
 				if width < 700 && strings.HasPrefix(p.path, "/") && !strings.HasPrefix(p.path, "/login") && p.path != "/status" {
-					checkMenu(t, ctx, p.path)
+					checkMenu(t, ctx, p.path, filepath.Join(shots, p.name+"-390-menu.png"))
 				}
 				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 				if err != nil {
@@ -326,8 +326,9 @@ func isDashboard(path string) bool {
 }
 
 // checkMenu checks the phone's navigation: folded behind the Menu button
-// (aria-expanded false, the links hidden), and open after a click.
-func checkMenu(t *testing.T, ctx context.Context, path string) {
+// (aria-expanded false, the links hidden), and open after a click; a
+// screenshot of the open menu goes to shot.
+func checkMenu(t *testing.T, ctx context.Context, path, shot string) {
 	t.Helper()
 	const state = `(() => { const b = document.querySelector('header.top button.menu'), n = document.querySelector('header.top nav');
   return b && n ? b.getAttribute('aria-expanded') + ' ' + (n.checkVisibility() ? 'shown' : 'hidden') + ' ' + (b.checkVisibility() ? 'button' : 'nobutton') : 'missing'; })()`
@@ -356,6 +357,13 @@ func checkMenu(t *testing.T, ctx context.Context, path string) {
 	}
 	if m > 0 {
 		t.Errorf("%s at phone width: the open menu makes the page %d px wider than the screen", path, m)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`header.top button.menu`))); err != nil {
 		t.Fatal(err)
