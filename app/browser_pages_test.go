@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -492,6 +493,13 @@ func TestDownloadCSV(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no row of the clients CSV starts with %s:\n%s", wantCell, text)
+	}
+	// Numbers are numbers: the page's "243,505.00" is 243505.00 in the file.
+	if grouped := regexp.MustCompile(`"[-+]?\d{1,3}(,\d{3})+(\.\d+)?%?"`).FindString(text); grouped != "" {
+		t.Errorf("the clients CSV has the number %s with thousands separators:\n%s", grouped, text)
+	}
+	if !regexp.MustCompile(`,\d{4,}\.\d\d(,|\r)`).MatchString(text) {
+		t.Errorf("the clients CSV has no amount of 1000 or more as a plain number:\n%s", text)
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()

@@ -151,11 +151,16 @@
   function csvOf(rows) {
     return '\ufeff' + rows.map(function (r) { return r.map(csvCell).join(','); }).join('\r\n') + '\r\n';
   }
-  // cellText is a cell as the reader sees it, in one line; a cell may give
-  // its exact value in data-value instead.
+  // cellText is a cell as the reader sees it, in one line; a number column's
+  // number loses its thousands separators (1,234.50 is 1234.50), so that a
+  // spreadsheet reads it as a number. A cell may give its exact value in
+  // data-value instead.
   function cellText(c) {
     var v = c.getAttribute('data-value');
-    return v !== null ? v : c.textContent.replace(/\s+/g, ' ').trim();
+    if (v !== null) return v;
+    var s = c.textContent.replace(/\s+/g, ' ').trim();
+    if (c.classList.contains('n') && /^[-+]?\d{1,3}(,\d{3})+(\.\d+)?%?$/.test(s)) s = s.replace(/,/g, '');
+    return s;
   }
   // rowsOf reads a table's header, body and footer rows. A row that spans
   // the whole table (a command under its row) joins the row above it as
