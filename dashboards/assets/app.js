@@ -125,14 +125,21 @@
 
   // Print: every chart's table is open and every chart is drawn again at
   // the paper's width (the print stylesheet narrows the page first).
+  // A block that fits on one sheet (A4 and Letter are over 900 px high
+  // inside their margins) is marked .keep, so it is not cut in two; a longer
+  // one would leave a sheet blank if it were moved whole.
   var reopened = [];
   function beforePrint() {
     var ds = document.querySelectorAll('details.table:not([open])');
     for (var i = 0; i < ds.length; i++) { ds[i].open = true; reopened.push(ds[i]); }
     resize();
+    var blocks = document.querySelectorAll('main figure.chart, main .pair > article, main .block');
+    for (var j = 0; j < blocks.length; j++) blocks[j].classList.toggle('keep', blocks[j].getBoundingClientRect().height < 900);
   }
   function afterPrint() {
     while (reopened.length) reopened.pop().open = false;
+    var kept = document.querySelectorAll('.keep');
+    for (var i = 0; i < kept.length; i++) kept[i].classList.remove('keep');
     resize();
   }
 
