@@ -42,6 +42,12 @@
       // A short chart (a tile's sparkline) gets about one value tick per 40 px.
       if (a.type !== 'category' && h && h < 260) a.splitNumber = Math.max(2, Math.floor((h - 80) / 40));
       if (narrow && a.type === 'category') { a.axisLabel.width = Math.round(w * 0.3); a.axisLabel.overflow = 'truncate'; }
+      // On a phone the grid starts at the card's edge: an axis name above
+      // the axis starts at the axis rather than centred on it (and cut).
+      if (narrow && a.name && a.nameLocation !== 'middle' && a.nameLocation !== 'center') {
+        a.nameTextStyle = a.nameTextStyle || {};
+        a.nameTextStyle.align = 'left';
+      }
       return a;
     });
     var extra = 0;
