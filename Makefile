@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # apt-get as root, or through sudo for a user.
 APT := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
-.PHONY: build run libchdb test test-deps bench fuzz clean echarts
+.PHONY: build run libchdb test test-deps bench fuzz clean echarts axe
 
 # Every fuzz target, as package:Target; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./ingest/harvest:FuzzHarvest ./ingest/toggl:FuzzToggl ./ingest/clockify:FuzzClockify \
@@ -37,8 +37,9 @@ run: libchdb
 # Test dependencies: libchdb, and from Debian: clickhouse-server (a real
 # server process for the server-mode tests), chromium (the dashboards'
 # browser test) and prometheus (promtool and a real Prometheus for the alert
-# tests). Only what is missing is installed.
-test-deps: libchdb
+# tests), and axe-core from npm (the browser test's accessibility check). Only
+# what is missing is installed.
+test-deps: libchdb axe
 	@missing=""; \
 	{ command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ]; } || missing="$$missing clickhouse-server clickhouse-client"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -81,6 +82,21 @@ echarts:
 	cp $$tmp/package/dist/echarts.min.js dashboards/assets/echarts.min.js && \
 	cp $$tmp/package/LICENSE dashboards/assets/echarts-LICENSE && cp $$tmp/package/NOTICE dashboards/assets/echarts-NOTICE && \
 	rm -rf $$tmp && echo "dashboards/assets: echarts $(ECHARTS_VERSION) verified"
+
+# Fetches the pinned axe-core the browser test injects into every page
+# (app/browser_pages_test.go reads $(AXE_DIR)/axe.min.js, or $$OPSMETRICS_AXE)
+# and checks the npm integrity hash; a no-op when it is already there.
+AXE_VERSION   := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR       := $(HOME)/.cache/opsmetrics/axe-core-$(AXE_VERSION)
+axe:
+	@[ -f $(AXE_DIR)/axe.min.js ] && exit 0; \
+	tmp=$$(mktemp -d); cd $$tmp && npm pack axe-core@$(AXE_VERSION) --silent >/dev/null && \
+	got="sha512-$$(openssl dgst -sha512 -binary axe-core-$(AXE_VERSION).tgz | base64 -w0)" && \
+	[ "$$got" = "$(AXE_INTEGRITY)" ] || { echo "axe-core $(AXE_VERSION): integrity mismatch: $$got"; rm -rf $$tmp; exit 1; }; \
+	tar xzf axe-core-$(AXE_VERSION).tgz && mkdir -p $(AXE_DIR) && \
+	cp package/axe.min.js package/LICENSE $(AXE_DIR)/; \
+	cd / && rm -rf $$tmp && echo "axe-core $(AXE_VERSION) verified, in $(AXE_DIR)"
 
 clean:
 	rm -rf bin

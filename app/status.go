@@ -14,6 +14,7 @@ import (
 // signed-in org what it has loaded, so a first `make run` shows its data.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>opsmetrics</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="stylesheet" href="/assets/app.css"></head>
 <body><main class="narrow"><h1>opsmetrics</h1>
 <p>Running on {{.Engine.Name}} {{.Engine.Version}}.</p>
