@@ -130,7 +130,10 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.GET("/login", loginGet, small)
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
-	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings},
+	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
+		OrgWriter: cfg.Settings, Changes: cfg.Store,
+		// The settings forms' CSRF check, until the server has one on every route.
+		SettingsMiddleware: []echo.MiddlewareFunc{auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))}},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))
 	if err != nil {
 		return nil, err

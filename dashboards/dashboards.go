@@ -43,7 +43,26 @@ type Config struct {
 	// every page.
 	Settings *org.Cache
 	Now      func() time.Time // defaults to time.Now
+
+	// OrgWriter saves an org's settings through the code PUT /api/v1/org
+	// uses, recording who did (org.Cache.UpdateBy); nil: the Organization
+	// section shows the settings and says changing them is not available.
+	OrgWriter OrgWriter
+	// Changes writes alert thresholds and the audit trail (the store);
+	// nil: the Alerts section is read-only and says so.
+	Changes metrics.Inserter
+	// SettingsMiddleware runs before the settings area's routes, after
+	// the pages' own (auth.CSRF, until the server has it on every route).
+	SettingsMiddleware []echo.MiddlewareFunc
 }
+
+// OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
+// setting is an *org.BadSettingError naming the field and value.
+type OrgWriter interface {
+	UpdateBy(ctx context.Context, who, id string, p org.Patch) (org.Settings, error)
+}
+
+var _ OrgWriter = (*org.Cache)(nil)
 
 // Validate reports what is missing.
 func (c *Config) Validate() error {
@@ -105,6 +124,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity} {
 		g.GET(path, h, mw...)
 	}
+	d.registerSettings(g, append(slices.Clip(mw), cfg.SettingsMiddleware...))
 	return nil
 }
 

@@ -40,6 +40,7 @@ var Sections = []Section{
 type settingsData struct {
 	Section   Section
 	Sections  []Section // those the principal may open
+	Page      Page      // none: the top navigation marks no page as current
 	Pages     []Page    // the top navigation
 	View      View      // for the top navigation's links
 	Org       org.Shown
@@ -51,6 +52,9 @@ type settingsData struct {
 	Body      any
 }
 
+// flashes are the messages ?saved= may show, by its value.
+var flashes = map[string]string{"1": "Saved.", "removed": "Removed."}
+
 // settingsPage returns the request's principal, the chrome of the section
 // at path, and 403 when the principal may not open it.
 func (d *server) settingsPage(c echo.Context, path string) (settingsData, error) {
@@ -58,7 +62,9 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 	if !ok {
 		return settingsData{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: Pages, Flash: c.QueryParam("saved")}
+	// The flash is one of a few fixed messages, never the address's text:
+	// a link must not make the page say what its sender wants.
+	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: Pages, Flash: flashes[c.QueryParam("saved")]}
 	for _, s := range Sections {
 		if p.Can(s.Perm) {
 			data.Sections = append(data.Sections, s)
@@ -78,7 +84,11 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 		return data, err
 	}
 	data.Org = settings.Show()
-	data.View = View{Org: p.Org, Settings: settings}
+	// The top navigation's links open the pages' default range.
+	if data.View, err = parseView(c, p.Org, d.cfg.Now()); err != nil {
+		return data, err
+	}
+	data.View.Settings = settings
 	return data, nil
 }
 

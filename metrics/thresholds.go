@@ -161,6 +161,7 @@ func ParseThresholdValue(kpi, s string) (decimal.Decimal, error) {
 		v, err = decimal.NewFromString(strings.TrimSpace(strings.TrimSuffix(s, "%")))
 		v = v.Shift(-2)
 	case k.Unit == "hours" && s != "" && strings.ContainsAny(s[len(s)-1:], "hmsd"):
+		s = strings.Join(strings.Fields(s), "") // "36 h", as a page shows it
 		var d time.Duration
 		if d, err = time.ParseDuration(s); err != nil {
 			if days, ok := strings.CutSuffix(s, "d"); ok {
@@ -437,6 +438,51 @@ func (t Threshold) Fires(value decimal.Decimal) bool {
 		return value.LessThan(t.Value)
 	}
 	return false
+}
+
+// ThresholdNow is the value of the KPI t watches, for t's scope, over
+// [from, to) (a page shows the current month to date), in t's unit: a
+// ratio, hours or a count (the counts are as of now, whatever the range,
+// as the collector exports them). ok is false when there is no value (no
+// data in the range). Errors are Compute's.
+func ThresholdNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache, orgID string, t Threshold, from, to, now time.Time) (v decimal.Decimal, ok bool, err error) {
+	kpi, col := t.KPI, "value"
+	switch t.KPI {
+	case "overdue_deliverables":
+		kpi, col, from = "on_time_rate", "open_overdue", now.AddDate(-1, 0, 0)
+	case "stuck_reviews":
+		kpi, col, from = "pending_reviews", "stuck", now.AddDate(-1, 0, 0)
+	}
+	group := ""
+	if t.Scope != "org" {
+		group = t.Scope
+	}
+	res, err := Compute(ctx, q, facts, Request{KPI: kpi, Org: orgID, From: from, To: to, GroupBy: group, Now: now, Orgs: orgs})
+	if err != nil {
+		return v, false, err
+	}
+	tab := TableOf(res)
+	var sum float64
+	for r := range tab.Len() {
+		if group != "" && tab.Str(r, group) != t.ScopeValue {
+			continue
+		}
+		if t.KPI == "approval_time_p90" && tab.Num0(r, "cycles") == 0 {
+			continue
+		}
+		x, known := tab.Num(r, col)
+		if !known {
+			continue
+		}
+		if ThresholdKPIs[t.KPI].Unit != "count" {
+			return decimal.NewFromFloat(x), true, nil
+		}
+		sum, ok = sum+x, true
+	}
+	if t.KPI == "overdue_deliverables" || t.KPI == "stuck_reviews" {
+		ok = true // none is 0
+	}
+	return decimal.NewFromFloat(sum), ok, nil
 }
 
 // thresholdShown is a threshold as an audit trail shows it: the value as
