@@ -33,16 +33,16 @@ type thresholdForm struct {
 }
 
 type alertsBody struct {
-	Rows     []thresholdRow
-	Form     thresholdForm
-	KPIs     []metrics.KPI // those a threshold can watch, with their titles
-	Clients  []metrics.Named
-	Teams    []metrics.Named
-	Fors     []string
+	Rows       []thresholdRow
+	Form       thresholdForm
+	KPIs       []metrics.KPI // those a threshold can watch, with their titles
+	Clients    []metrics.Named
+	Teams      []metrics.Named
+	Fors       []string
 	Severities []string
-	Month    string // the month the values are of, to date
-	CanEdit  bool
-	ReadOnly string
+	Month      string // the month the values are of, to date
+	CanEdit    bool
+	ReadOnly   string
 }
 
 // showValue writes a value of unit as the pages show it: 8 %, 36 h, 3.

@@ -45,7 +45,7 @@ var commonZones = []string{"UTC", "Europe/London", "Europe/Dublin", "Europe/Lisb
 // again.
 type orgForm struct {
 	Name, TimeZone, Currency, BusinessHours, GraceDays, StuckReviewHours, OverheadPerHour string
-	Workdays                                                                             map[string]bool
+	Workdays                                                                              map[string]bool
 }
 
 // orgBody is the Organization page's own part.
