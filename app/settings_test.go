@@ -17,13 +17,13 @@ import (
 // formSession is a browser of the settings forms: a session cookie of a
 // token, the CSRF cookie the pages set, and no redirects followed.
 type formSession struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func newFormSession(t *testing.T, base, token string) *formSession {
+func newFormSession(t testing.TB, base, token string) *formSession {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(base)

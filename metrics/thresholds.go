@@ -485,6 +485,16 @@ func ThresholdNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache,
 	return decimal.NewFromFloat(sum), ok, nil
 }
 
+// thresholdName names a threshold for an audit trail: its KPI's title and
+// scope, such as "Write-off rate, client c-0003".
+func thresholdName(t Threshold) string {
+	name := t.KPI
+	if k, ok := Lookup(t.KPI); ok && k.Title != "" {
+		name = k.Title
+	}
+	return name + ", " + strings.TrimSpace(t.Scope+" "+t.ScopeValue)
+}
+
 // thresholdShown is a threshold as an audit trail shows it: the value as
 // people write it (8%, 36h).
 func thresholdShown(t Threshold) map[string]string {
@@ -511,7 +521,7 @@ func SetThreshold(ctx context.Context, s ThresholdStore, orgID, who string, t Th
 	if err != nil {
 		return stored, err
 	}
-	c := org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: stored.ID, Name: stored.KPI, After: org.JSON(thresholdShown(stored)), At: now}
+	c := org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: stored.ID, Name: thresholdName(stored), After: org.JSON(thresholdShown(stored)), At: now}
 	if before != nil {
 		c.Before = org.JSON(thresholdShown(*before))
 		if c.Before == c.After {
@@ -539,7 +549,7 @@ func RemoveThreshold(ctx context.Context, s ThresholdStore, orgID, who, id strin
 	if err := DeleteThreshold(ctx, s, orgID, id, now); err != nil {
 		return true, err
 	}
-	if err := org.Record(ctx, s, org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: id, Name: list[i].KPI,
+	if err := org.Record(ctx, s, org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: id, Name: thresholdName(list[i]),
 		Before: org.JSON(thresholdShown(list[i])), At: now}); err != nil {
 		return true, fmt.Errorf("threshold %s removed, but not recorded in the audit trail: %w", id, err)
 	}

@@ -134,11 +134,17 @@ func (c *Cache) Update(ctx context.Context, id string, p Patch) (Settings, error
 	if c.cfg.Writer == nil {
 		return Settings{}, errors.New("org: a cache without a writer cannot update settings")
 	}
-	defer c.Forget(id)
 	s, _, err := Load(ctx, c.cfg.Store, id)
 	if err != nil {
 		return s, err
 	}
+	return c.store(ctx, s, p)
+}
+
+// store applies p to s, an org's settings as stored now, and stores them.
+func (c *Cache) store(ctx context.Context, s Settings, p Patch) (Settings, error) {
+	id := s.ID
+	defer c.Forget(id)
 	old := s.Currency
 	if err := p.Apply(&s); err != nil {
 		return s, err
@@ -175,11 +181,14 @@ func (c *Cache) Update(ctx context.Context, id string, p Patch) (Settings, error
 // change is recorded; an error recording it is returned, wrapped, with the
 // stored settings.
 func (c *Cache) UpdateBy(ctx context.Context, who, id string, p Patch) (Settings, error) {
+	if c.cfg.Writer == nil {
+		return Settings{}, errors.New("org: a cache without a writer cannot update settings")
+	}
 	before, _, err := Load(ctx, c.cfg.Store, id)
 	if err != nil {
 		return before, err
 	}
-	after, err := c.Update(ctx, id, p)
+	after, err := c.store(ctx, before, p)
 	if err != nil || c.cfg.Audit == nil {
 		return after, err
 	}
