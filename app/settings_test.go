@@ -280,3 +280,97 @@ func TestSettingsAlertsForm(t *testing.T) {
 		}
 	}
 }
+
+// kpiValue reads one group's value of a KPI from the KPI API.
+func kpiValue(t *testing.T, base, token, kpi, query, key, id string) (float64, bool) {
+	t.Helper()
+	code, _, body := apptest.Get(t, base+"/api/v1/kpis/"+kpi+"?"+query, token, "")
+	var r struct{ Rows []map[string]any }
+	if code != 200 || json.Unmarshal([]byte(body), &r) != nil {
+		t.Fatalf("GET %s: %d %s", kpi, code, body)
+	}
+	for _, row := range r.Rows {
+		if row[key] == id {
+			v, ok := row["value"].(float64)
+			return v, ok
+		}
+	}
+	return 0, false
+}
+
+// TestSettingsPeopleForm: a change of a person's capacity and rates from a
+// date, made in the People form, goes through the intake's import: the KPI
+// API then answers the new capacity from that date and the old one before
+// it; a refused value is 422 naming the field and value and writes
+// nothing; a new person added in the form is in the KPI API; the Change log
+// lists the change's fields before and after.
+func TestSettingsPeopleForm(t *testing.T) {
+	svc := apptest.New(t)
+	admin := svc.Token("settings-people", "admin")
+	ingestTok := svc.Token("settings-people", "ingest")
+	base, stop := svc.Serve(nil)
+	defer stop()
+	if code, r := apptest.Post(t, base+"/api/v1/people", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"p-ana","valid_from":"2025-01-01","name":"Ana Silva","email":"ana@example.com","role":"designer","team":"brand","weekly_capacity_hours":40,"cost_rate":40,"bill_rate":100,"utilization_target":0.8,"start_date":"2025-01-01"}`+"\n")); code != 200 {
+		t.Fatalf("post person: %d %+v", code, r)
+	}
+	week := func(from, to string) float64 {
+		v, ok := kpiValue(t, base, admin, "contracted_hours", "from="+from+"&to="+to+"&group_by=person", "person", "p-ana")
+		if !ok {
+			t.Fatalf("no contracted hours of p-ana for %s", from)
+		}
+		return v
+	}
+	if v := week("2026-06-01", "2026-06-08"); v != 40 {
+		t.Fatalf("contracted hours before the change: %v, want 40", v)
+	}
+
+	s := newFormSession(t, base, admin)
+	if code, body := s.get("/settings/people?edit=p-ana"); code != 200 || !strings.Contains(body, `value="Ana Silva"`) || !strings.Contains(body, `value="80 %"`) {
+		t.Fatalf("the edit form: %d\n%.4000s", code, body)
+	}
+	change := url.Values{"id": {"p-ana"}, "effective_from": {"2026-06-01"}, "name": {"Ana Silva"}, "email": {"ana@example.com"},
+		"role": {"designer"}, "team": {"brand"}, "weekly_capacity_hours": {"20"}, "cost_rate": {"45"}, "bill_rate": {"100"},
+		"utilization_target": {"80 %"}, "start_date": {"2025-01-01"}}
+	bad := url.Values{}
+	for k, v := range change {
+		bad[k] = v
+	}
+	bad.Set("weekly_capacity_hours", "200")
+	code, _, body := s.post("/settings/people", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "weekly_capacity_hours &#34;200&#34;") || !strings.Contains(body, `value="200"`) {
+		t.Errorf("capacity 200: %d, want 422 naming weekly_capacity_hours \"200\"\n%.4000s", code, body)
+	}
+	if v := week("2026-06-01", "2026-06-08"); v != 40 {
+		t.Errorf("a refused form changed the capacity to %v", v)
+	}
+	if code, loc, body := s.post("/settings/people", change); code != http.StatusSeeOther || loc != "/settings/people?saved=1" {
+		t.Fatalf("save: %d %q\n%.3000s", code, loc, body)
+	}
+	if v := week("2026-06-01", "2026-06-08"); v != 20 {
+		t.Errorf("contracted hours from the change: %v, want 20", v)
+	}
+	if v := week("2026-05-25", "2026-06-01"); v != 40 {
+		t.Errorf("contracted hours before the change's date: %v, want 40", v)
+	}
+	// A new person.
+	add := url.Values{"effective_from": {"2026-01-01"}, "name": {"Ben Okafor"}, "email": {"ben@example.com"}, "role": {"developer"},
+		"team": {"web"}, "weekly_capacity_hours": {"32"}, "start_date": {"2026-01-01"}}
+	if code, _, body := s.post("/settings/people", add); code != http.StatusSeeOther {
+		t.Fatalf("add: %d\n%.3000s", code, body)
+	}
+	code, _, kpis := apptest.Get(t, base+"/api/v1/kpis/contracted_hours?from=2026-06-01&to=2026-06-08&group_by=person", admin, "")
+	if code != 200 || !strings.Contains(kpis, `"name":"Ben Okafor"`) {
+		t.Errorf("the new person is not in the KPI API: %d %s", code, kpis)
+	}
+	_, body = s.get("/settings/audit?kind=person")
+	for _, want := range []string{"weekly_capacity_hours: <del>40</del> → <ins>20</ins>", "cost_rate: <del>40</del> → <ins>45</ins>",
+		"valid_from: <del>2025-01-01</del> → <ins>2026-06-01</ins>", "Ben Okafor", "created"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the Change log lacks %q\n%.5000s", want, body)
+		}
+	}
+	if strings.Contains(body, "bill_rate:") {
+		t.Error("the Change log lists the unchanged bill rate")
+	}
+}

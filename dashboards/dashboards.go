@@ -51,6 +51,9 @@ type Config struct {
 	// Changes writes alert thresholds and the audit trail (the store);
 	// nil: the Alerts section is read-only and says so.
 	Changes metrics.Inserter
+	// Records writes the People and Clients sections' forms; nil: they
+	// are read-only and say so.
+	Records RecordWriter
 	// SettingsMiddleware runs before the settings area's routes, after
 	// the pages' own (auth.CSRF, until the server has it on every route).
 	SettingsMiddleware []echo.MiddlewareFunc
@@ -343,3 +346,17 @@ func requestWithin(v View, kpi string, kv ...string) (r metrics.Request, dropped
 	sort.Strings(dropped)
 	return r, dropped
 }
+
+// RecordWriter writes people, clients and projects as the intake API
+// writes them (the app's importer: one staged, strict import of entity's
+// canonical NDJSON rows, "person", "client" or "project"), so the same
+// checks, matching and merge apply. A refused row is a *FieldError and
+// writes nothing.
+type RecordWriter interface {
+	WriteRecords(ctx context.Context, org, entity string, rows []map[string]any) error
+}
+
+// FieldError is a form's value that a check refused.
+type FieldError struct{ Field, Value, Reason string }
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Reason) }

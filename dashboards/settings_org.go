@@ -14,7 +14,7 @@ import (
 )
 
 // registerSettings adds the settings sections this file and its siblings
-// serve (Organization, Alerts, Change log) to g, each with mw.
+// serve (Organization, People, Alerts, Change log) to g, each with mw.
 func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/settings", d.settingsOrg, mw...)
 	g.POST("/settings", d.saveSettingsOrg, mw...)
@@ -22,6 +22,8 @@ func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.POST("/settings/alerts", d.saveThreshold, mw...)
 	g.POST("/settings/alerts/remove", d.removeThreshold, mw...)
 	g.GET("/settings/audit", d.settingsAudit, mw...)
+	g.GET("/settings/people", d.settingsPeople, mw...)
+	g.POST("/settings/people", d.savePerson, mw...)
 }
 
 // weekdays are the workday checkboxes, Monday first (org.ParseWorkdays'
