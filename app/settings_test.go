@@ -374,3 +374,71 @@ func TestSettingsPeopleForm(t *testing.T) {
 		t.Error("the Change log lists the unchanged bill rate")
 	}
 }
+
+// TestSettingsClientsForm: a client and a retainer project added in the
+// Clients form are in the KPI API (the project's budget in budget
+// remaining); changing the budget changes it there; a refused kind is 422
+// naming it and writes nothing; the Change log lists the budget's change.
+func TestSettingsClientsForm(t *testing.T) {
+	svc := apptest.New(t)
+	admin := svc.Token("settings-clients", "admin")
+	base, stop := svc.Serve(nil)
+	defer stop()
+	s := newFormSession(t, base, admin)
+	if code, body := s.get("/settings/clients"); code != 200 || !strings.Contains(body, "No clients yet.") {
+		t.Fatalf("GET /settings/clients: %d\n%.3000s", code, body)
+	}
+	if code, _, body := s.post("/settings/clients", url.Values{"entity": {"client"}, "name": {"Nordlicht GmbH"}, "currency": {"eur"}}); code != http.StatusSeeOther {
+		t.Fatalf("add a client: %d\n%.3000s", code, body)
+	}
+	_, page := s.get("/settings/clients")
+	m := regexp.MustCompile(`<option value="(c-[0-9a-f]+)">Nordlicht GmbH</option>`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "EUR") {
+		t.Fatalf("the new client is not listed with EUR\n%.4000s", page)
+	}
+	client := m[1]
+	project := url.Values{"entity": {"project"}, "name": {"Brand retainer"}, "client": {client}, "kind": {"retainer"}, "billable_default": {"1"},
+		"budget_hours": {"100"}, "retainer_hours_monthly": {"100"}, "retainer_fee_monthly": {"12000"}, "start_date": {"2026-01-01"}}
+	bad := url.Values{}
+	for k, v := range project {
+		bad[k] = v
+	}
+	bad.Set("kind", "barter")
+	if code, _, body := s.post("/settings/clients", bad); code != http.StatusUnprocessableEntity || !strings.Contains(body, `kind &#34;barter&#34;`) {
+		t.Errorf("kind barter: %d, want 422 naming kind \"barter\"\n%.3000s", code, body)
+	}
+	if _, page := s.get("/settings/clients"); strings.Contains(page, "Brand retainer") {
+		t.Error("a refused project was written")
+	}
+	if code, _, body := s.post("/settings/clients", project); code != http.StatusSeeOther {
+		t.Fatalf("add a project: %d\n%.3000s", code, body)
+	}
+	budget := func() float64 {
+		v, ok := kpiValue(t, base, admin, "budget_remaining", "from=2026-06-01&to=2026-07-01&group_by=client", "client", client)
+		if !ok {
+			t.Fatalf("no budget remaining for %s", client)
+		}
+		return v
+	}
+	if v := budget(); v != 100 {
+		t.Errorf("budget remaining %v, want 100", v)
+	}
+	_, page = s.get("/settings/clients")
+	pm := regexp.MustCompile(`/settings/clients\?project=(pr-[0-9a-f]+)`).FindStringSubmatch(page)
+	if pm == nil {
+		t.Fatalf("no project to change\n%.4000s", page)
+	}
+	project.Set("id", pm[1])
+	project.Set("budget_hours", "80")
+	project.Set("retainer_hours_monthly", "80")
+	if code, _, body := s.post("/settings/clients", project); code != http.StatusSeeOther {
+		t.Fatalf("change the project: %d\n%.3000s", code, body)
+	}
+	if v := budget(); v != 80 {
+		t.Errorf("budget remaining after the change %v, want 80", v)
+	}
+	_, log := s.get("/settings/audit?kind=project")
+	if !strings.Contains(log, "budget_hours: <del>100</del> → <ins>80</ins>") || !strings.Contains(log, "Brand retainer") {
+		t.Errorf("the Change log lacks the budget's change\n%.4000s", log)
+	}
+}

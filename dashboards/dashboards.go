@@ -201,6 +201,12 @@ type pageData struct {
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
 	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"projectRow": func(b clientsBody, p projectForm) any {
+		return struct {
+			B clientsBody
+			P projectForm
+		}{b, p}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // render writes a page. The template renders into a buffer first, so a

@@ -22,7 +22,7 @@ var auditKinds = []struct{ Kind, Name string }{
 }
 
 // moneyFields are the fields of a change that only PermMoney may read.
-var moneyFields = []string{"overhead_per_hour", "cost_rate", "bill_rate", "rate", "budget_amount", "monthly_fee", "write_off_value"}
+var moneyFields = []string{"overhead_per_hour", "cost_rate", "bill_rate", "rate", "budget_amount", "retainer_fee_monthly", "write_off_value"}
 
 // fieldChange is one field of a change: its value before and after ("":
 // none).

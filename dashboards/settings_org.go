@@ -14,7 +14,7 @@ import (
 )
 
 // registerSettings adds the settings sections this file and its siblings
-// serve (Organization, People, Alerts, Change log) to g, each with mw.
+// serve (Organization, People, Clients and projects, Alerts, Change log) to g, each with mw.
 func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/settings", d.settingsOrg, mw...)
 	g.POST("/settings", d.saveSettingsOrg, mw...)
@@ -24,6 +24,8 @@ func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/settings/audit", d.settingsAudit, mw...)
 	g.GET("/settings/people", d.settingsPeople, mw...)
 	g.POST("/settings/people", d.savePerson, mw...)
+	g.GET("/settings/clients", d.settingsClients, mw...)
+	g.POST("/settings/clients", d.saveClient, mw...)
 }
 
 // weekdays are the workday checkboxes, Monday first (org.ParseWorkdays'
