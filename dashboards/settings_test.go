@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/opsmetrics/opsmetrics/auth"
+	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
@@ -42,10 +43,20 @@ func (f *fakeOrgs) UpdateBy(_ context.Context, who, id string, p org.Patch) (org
 	return s, nil
 }
 
+// recordsFunc is a RecordWriter that is a function.
+type recordsFunc func(ctx context.Context, org, entity string, rows []map[string]any) error
+
+func (f recordsFunc) WriteRecords(ctx context.Context, org, entity string, rows []map[string]any) error {
+	return f(ctx, org, entity, rows)
+}
+
 // stServer serves the settings sections of orgID to the role a request
 // names in X-Role (a signed-in user of that role), with CSRF.
-func stServer(t *testing.T, orgID string, orgs OrgWriter) *httptest.Server {
+func stServer(t *testing.T, orgID string, orgs OrgWriter, records ...RecordWriter) *httptest.Server {
 	t.Helper()
+	if len(records) == 0 {
+		records = []RecordWriter{nil}
+	}
 	s := chdbtest.Shared(t)
 	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -64,7 +75,7 @@ func stServer(t *testing.T, orgID string, orgs OrgWriter) *httptest.Server {
 	}
 	e := echo.New()
 	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler), Settings: cache,
-		Org: func(echo.Context) (string, bool) { return orgID, true }, OrgWriter: orgs, Changes: s,
+		Org: func(echo.Context) (string, bool) { return orgID, true }, OrgWriter: orgs, Changes: s, Records: records[0],
 		SettingsMiddleware: []echo.MiddlewareFunc{auth.CSRF(false)}}, asRole); err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +265,49 @@ func TestShowValue(t *testing.T) {
 	}{{"ratio", "0.08", "8 %"}, {"ratio", "0.12345", "12.3 %"}, {"hours", "36", "36 h"}, {"hours", "1.25", "1.3 h"}, {"count", "3", "3"}} {
 		if got := showValue(c.unit, decimal.RequireFromString(c.v)); got != c.want {
 			t.Errorf("showValue(%s, %s) = %q, want %q", c.unit, c.v, got, c.want)
+		}
+	}
+}
+
+// TestSettingsMoneyHidden: ops (settings, no money) sees people and
+// projects without a rate, fee or budget amount, neither in the tables nor
+// in the forms; a partner sees them.
+func TestSettingsMoneyHidden(t *testing.T) {
+	const orgID = "st-money"
+	s := chdbtest.Shared(t)
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate, fee := decimal.RequireFromString("123.45"), decimal.RequireFromString("9876.5")
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, recs := range []any{
+		[]ingest.Person{{Meta: ingest.Meta{Org: orgID, Source: "api", ExternalID: "p-1"}, ValidFrom: from, Name: "Ana Silva",
+			WeeklyCapacityHours: decimal.NewFromInt(40), CostRate: &rate, BillRate: &rate}},
+		[]ingest.Client{{Meta: ingest.Meta{Org: orgID, Source: "api", ExternalID: "c-1"}, Name: "Nordlicht GmbH"}},
+		[]ingest.Project{{Meta: ingest.Meta{Org: orgID, Source: "api", ExternalID: "pr-1"}, Name: "Retainer", ClientID: "c-1",
+			Kind: "retainer", BillRate: &rate, BudgetAmount: &fee, RetainerFeeMonthly: &fee}},
+	} {
+		if _, err := w.Write(t.Context(), "st-money", recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := stServer(t, orgID, &fakeOrgs{}, recordsFunc(func(context.Context, string, string, []map[string]any) error { return nil }))
+	people := []string{"123.45", `name="cost_rate"`, `name="bill_rate"`}
+	clients := []string{"123.45", "9876.5", `name="bill_rate"`, `name="retainer_fee_monthly"`, `name="budget_amount"`}
+	for role, shown := range map[string]bool{auth.RoleOps: false, auth.RolePartner: true} {
+		c := newSTClient(t, srv.URL, role)
+		for path, money := range map[string][]string{"/settings/people": people, "/settings/people?edit=p-1": people,
+			"/settings/clients": clients, "/settings/clients?project=pr-1": clients} {
+			code, body := c.do("GET", path, nil)
+			if code != 200 || !strings.Contains(body, "Ana Silva") && !strings.Contains(body, "Nordlicht GmbH") {
+				t.Fatalf("%s %s: %d\n%s", role, path, code, body)
+			}
+			for _, m := range money {
+				if strings.Contains(body, m) != shown {
+					t.Errorf("%s %s: shows %s = %v, want %v", role, path, m, !shown, shown)
+				}
+			}
 		}
 	}
 }
