@@ -131,7 +131,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.POST("/login", loginPost, small)
 	e.GET("/logout", auth.LogoutHandler("/login"), small)
 	err := dashboards.Register(e.Group(""), dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
-		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer},
+		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed},
 		// The settings forms' CSRF check, until the server has one on every route.
 		SettingsMiddleware: []echo.MiddlewareFunc{auth.CSRF(strings.HasPrefix(cfg.PublicURL, "https://"))}},
 		small, auth.RequireSession(cfg.Tokens, auth.ScopeRead, "/login"))

@@ -281,7 +281,8 @@ func TestSettingsAlertsForm(t *testing.T) {
 	}
 }
 
-// kpiValue reads one group's value of a KPI from the KPI API.
+// kpiValue reads one group's value of a KPI from the KPI API (the first
+// row's when key is "").
 func kpiValue(t *testing.T, base, token, kpi, query, key, id string) (float64, bool) {
 	t.Helper()
 	code, _, body := apptest.Get(t, base+"/api/v1/kpis/"+kpi+"?"+query, token, "")
@@ -290,7 +291,7 @@ func kpiValue(t *testing.T, base, token, kpi, query, key, id string) (float64, b
 		t.Fatalf("GET %s: %d %s", kpi, code, body)
 	}
 	for _, row := range r.Rows {
-		if row[key] == id {
+		if key == "" || row[key] == id {
 			v, ok := row["value"].(float64)
 			return v, ok
 		}
@@ -372,6 +373,34 @@ func TestSettingsPeopleForm(t *testing.T) {
 	}
 	if strings.Contains(body, "bill_rate:") {
 		t.Error("the Change log lists the unchanged bill rate")
+	}
+
+	// A role's cost rate from a date: the labour cost of someone of that
+	// role without a cost rate of their own follows it from that date.
+	if code, r := apptest.Post(t, base+"/api/v1/people", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"p-cy","valid_from":"2025-01-01","name":"Cy Young","role":"writer","weekly_capacity_hours":40}`+"\n")); code != 200 {
+		t.Fatalf("post person: %d %+v", code, r)
+	}
+	if code, r := apptest.Post(t, base+"/api/v1/time_entries", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"te-1","person":"p-cy","date":"2026-06-02","hours":10,"billable":false}`+"\n")); code != 200 || r.Rejected != 0 {
+		t.Fatalf("post entry: %d %+v", code, r)
+	}
+	if code, _, body := s.post("/settings/people/roles", url.Values{"role": {"writer"}, "effective_from": {"2026-06-01"}, "cost_rate": {"-5"}}); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, `cost_rate &#34;-5&#34;: must be from 0`) {
+		t.Errorf("role cost rate -5: %d, want 422 naming it\n%.3000s", code, body)
+	}
+	if code, _, body := s.post("/settings/people/roles", url.Values{"role": {"writer"}, "effective_from": {"2026-06-01"}, "cost_rate": {"60"}, "utilization_target": {"70 %"}}); code != http.StatusSeeOther {
+		t.Fatalf("role rates: %d\n%.3000s", code, body)
+	}
+	// p-cy's are the org's only hours.
+	if v, ok := kpiValue(t, base, admin, "labour_cost", "from=2026-06-01&to=2026-06-08", "", ""); !ok || v != 600 {
+		t.Errorf("labour cost of p-cy after the role's cost rate: %v (%v), want 600", v, ok)
+	}
+	if _, body := s.get("/settings/people"); !strings.Contains(body, "<td>writer</td><td>2026-06-01</td>") || !strings.Contains(body, "70 %") {
+		t.Errorf("the role rates are not listed\n%.6000s", body)
+	}
+	if _, body := s.get("/settings/audit?kind=person"); !strings.Contains(body, "role writer") || !strings.Contains(body, "cost_rate: <ins>60</ins>") {
+		t.Errorf("the Change log lacks the role's rates\n%.5000s", body)
 	}
 }
 

@@ -24,6 +24,7 @@ func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/settings/audit", d.settingsAudit, mw...)
 	g.GET("/settings/people", d.settingsPeople, mw...)
 	g.POST("/settings/people", d.savePerson, mw...)
+	g.POST("/settings/people/roles", d.saveRole, mw...)
 	g.GET("/settings/clients", d.settingsClients, mw...)
 	g.POST("/settings/clients", d.saveClient, mw...)
 }

@@ -32,7 +32,12 @@ type personRow struct {
 	Versions int
 }
 
+// roleForm is a role's rates and target from a date, as typed or stored.
+type roleForm struct{ Role, EffectiveFrom, BillRate, CostRate, Target string }
+
 type peopleBody struct {
+	Roles    []roleForm // every version of every role's rates, by role and date
+	RoleForm roleForm
 	Rows     []personRow
 	Form     personForm
 	Editing  bool
@@ -106,7 +111,19 @@ func (d *server) peopleBody(c echo.Context, data settingsData, f personForm, edi
 	if err != nil {
 		return b, err
 	}
+	roles, err := metrics.ListRoles(c.Request().Context(), d.cfg.Store, data.Principal.Org)
+	if err != nil {
+		return b, err
+	}
+	for _, r := range roles {
+		rf := roleForm{Role: r.Role, EffectiveFrom: r.ValidFrom.Format(time.DateOnly), Target: shareText(r.Target)}
+		if b.Money {
+			rf.BillRate, rf.CostRate = decText(r.BillRate), decText(r.CostRate)
+		}
+		b.Roles = append(b.Roles, rf)
+	}
 	today := d.today(data)
+	b.RoleForm = roleForm{EffectiveFrom: today.Format(time.DateOnly)}
 	for _, id := range ids {
 		b.Rows = append(b.Rows, personRow{personForm: personFormOf(inForce(byID[id], today)), Versions: len(byID[id])})
 	}
@@ -258,6 +275,76 @@ func (d *server) savePerson(c echo.Context) error {
 		After: org.JSON(personShown(f))}
 	if before != nil {
 		ch.Before = org.JSON(personShown(*before))
+	}
+	if err := d.record(ctx, ch); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/settings/people?saved=1")
+}
+
+// saveRole writes a role's rates and target from a date (ops.roles, the
+// defaults of everyone holding the role who has none of their own) through
+// Records. Rates need PermMoney: without it the role's stored rates on
+// that date are kept.
+func (d *server) saveRole(c echo.Context) error {
+	data, err := d.settingsPage(c, "/settings/people")
+	if err != nil {
+		return err
+	}
+	if why := readOnly(data.Principal, auth.PermSettings, d.cfg.Records != nil); why != "" {
+		return echo.NewHTTPError(http.StatusForbidden, why)
+	}
+	ctx := c.Request().Context()
+	money := data.Principal.Can(auth.PermMoney)
+	f := roleForm{Role: strings.TrimSpace(c.FormValue("role")), EffectiveFrom: strings.TrimSpace(c.FormValue("effective_from")),
+		Target: c.FormValue("utilization_target")}
+	if money {
+		f.BillRate, f.CostRate = c.FormValue("bill_rate"), c.FormValue("cost_rate")
+	}
+	roles, err := metrics.ListRoles(ctx, d.cfg.Store, data.Principal.Org)
+	if err != nil {
+		return err
+	}
+	var before *roleForm
+	for _, r := range roles { // the version in force on the date, if any
+		if r.Role == f.Role && r.ValidFrom.Format(time.DateOnly) <= f.EffectiveFrom {
+			b := roleForm{Role: r.Role, EffectiveFrom: r.ValidFrom.Format(time.DateOnly), BillRate: decText(r.BillRate),
+				CostRate: decText(r.CostRate), Target: shareText(r.Target)}
+			before = &b
+		}
+	}
+	if !money && before != nil {
+		f.BillRate, f.CostRate = before.BillRate, before.CostRate
+	}
+	f.BillRate, f.CostRate = normDec(f.BillRate), normDec(f.CostRate)
+	row := map[string]any{"role": f.Role, "valid_from": f.EffectiveFrom, "bill_rate": f.BillRate, "cost_rate": f.CostRate,
+		"utilization_target": ratioText(f.Target)}
+	var fe *FieldError
+	if err := d.cfg.Records.WriteRecords(ctx, data.Principal.Org, "role", []map[string]any{row}); errors.As(err, &fe) {
+		data.Error, data.Fields = fe.Error(), map[string]string{"role_" + fe.Field: fe.Error()}
+		body, err := d.peopleBody(c, data, personForm{EffectiveFrom: d.today(data).Format(time.DateOnly), Capacity: "40"}, false)
+		if err != nil {
+			return err
+		}
+		body.RoleForm = f
+		if !money {
+			body.RoleForm.BillRate, body.RoleForm.CostRate = "", ""
+		}
+		data.Body = body
+		return d.renderSettings(c, http.StatusUnprocessableEntity, "settings_people", data)
+	} else if err != nil {
+		return err
+	}
+	if t, err := decimal.NewFromString(ratioText(f.Target)); err == nil {
+		f.Target = shareText(&t)
+	}
+	shown := func(r roleForm) string {
+		return org.JSON(map[string]string{"valid_from": r.EffectiveFrom, "bill_rate": r.BillRate, "cost_rate": r.CostRate, "utilization_target": r.Target})
+	}
+	ch := org.Change{Org: data.Principal.Org, Who: data.Principal.Who(), Kind: org.AuditPerson, Subject: "role:" + f.Role,
+		Name: "role " + f.Role, After: shown(f)}
+	if before != nil {
+		ch.Before = shown(*before)
 	}
 	if err := d.record(ctx, ch); err != nil {
 		return err

@@ -83,3 +83,27 @@ func ListClients(ctx context.Context, q Querier, org string) ([]ClientRecord, []
 	}
 	return clients, projects, nil
 }
+
+// RoleVersion is one effective-dated version of a role's rates and target.
+type RoleVersion struct {
+	Role                       string
+	ValidFrom                  time.Time
+	BillRate, CostRate, Target *decimal.Decimal
+}
+
+// ListRoles returns every version of an org's role rates, by role and date
+// (sql/queries/settings_roles.sql).
+func ListRoles(ctx context.Context, q Querier, org string) ([]RoleVersion, error) {
+	rows, err := q.Query(ctx, store.QueryText("settings_roles"), store.Params{"org": org})
+	if err != nil {
+		return nil, fmt.Errorf("roles of org %s: %w", org, err)
+	}
+	out := make([]RoleVersion, rows.Len())
+	for i := range out {
+		r := &out[i]
+		if err := rows.Scan(i, &r.Role, &r.ValidFrom, &r.BillRate, &r.CostRate, &r.Target); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
