@@ -7,6 +7,7 @@ package dashboards
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -199,8 +200,9 @@ type pageData struct {
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
-	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"link":     func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
+	"numeric":  func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"kindName": func(k string) string { return cmp.Or(kindNames[k], k) },
 	"projectRow": func(b clientsBody, p projectForm) any {
 		return struct {
 			B clientsBody

@@ -40,9 +40,12 @@ type clientsBody struct {
 	ReadOnly             string
 }
 
-// projectKinds are the kinds a project can have (ingest's), with what
-// each means in the form.
+// projectKinds are the kinds a project can have (ingest's), in order.
 var projectKinds = []string{"retainer", "fixed_fee", "time_and_materials", "internal"}
+
+// kindNames are the kinds as people say them.
+var kindNames = map[string]string{"retainer": "Retainer", "fixed_fee": "Fixed fee",
+	"time_and_materials": "Time and materials", "internal": "Internal"}
 
 func projectFormOf(p metrics.ProjectRecord) projectForm {
 	return projectForm{ID: p.ID, Source: p.Source, Name: p.Name, Client: p.ClientID, Kind: p.Kind, Billable: p.BillableDefault,
