@@ -150,7 +150,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	settings, err := org.NewCache(org.Config{Store: s, Writer: w, TTL: org.DefaultTTL})
+	settings, err := org.NewCache(org.Config{Store: s, Writer: w, TTL: org.DefaultTTL, Audit: s})
 	if err != nil {
 		return err
 	}

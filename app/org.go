@@ -43,7 +43,11 @@ func registerOrg(read, admin *echo.Group, orgs *org.Cache) {
 			return echo.NewHTTPError(http.StatusBadRequest, "body: want a JSON object of settings ("+
 				"name, time_zone, currency, workdays, business_hours, grace_days, overhead_per_hour, stuck_review_hours): "+why)
 		}
-		o, err := orgs.Update(c.Request().Context(), tok.Org, p)
+		who := auth.TokenPrincipal(tok).Who()
+		if pr, ok := auth.PrincipalOf(c); ok {
+			who = pr.Who()
+		}
+		o, err := orgs.UpdateBy(c.Request().Context(), who, tok.Org, p)
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
 	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
-	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, time.Now)
+	whoOf := func(c echo.Context) string {
+		p, _ := auth.PrincipalOf(c)
+		return p.Who()
+	}
+	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, whoOf, time.Now)
 	registerOrg(read, admin, cfg.Settings)
 	if cfg.Collector != nil {
 		collect.Register(admin, cfg.Collector, orgOf)
@@ -150,7 +154,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	}
 	login.Register(e.Group(""), small, csrf)
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
-		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer)}
+		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
+		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}}
 	if cfg.Collector != nil {
 		dcfg.Sources, dcfg.SyncSource = cfg.Collector.Sources(), cfg.Collector
 	}

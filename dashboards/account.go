@@ -3,7 +3,6 @@ package dashboards
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,7 +62,7 @@ func (d *server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/account?saved="+url.QueryEscape("Your password is changed."))
+	return flashRedirect(c, "/account", "Your password is changed.")
 }
 
 func (d *server) signOutEverywhere(c echo.Context) error {

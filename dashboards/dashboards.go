@@ -7,6 +7,7 @@ package dashboards
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -65,7 +66,26 @@ type Config struct {
 	HookDeliveries HookDeliveries
 	HookMappings   HookMappings
 	HooksChanged   func()
+
+	// OrgWriter saves an org's settings through the code PUT /api/v1/org
+	// uses, recording who did (org.Cache.UpdateBy); nil: the Organization
+	// section shows the settings and says changing them is not available.
+	OrgWriter OrgWriter
+	// Changes writes alert thresholds and the audit trail (the store);
+	// nil: the Alerts section is read-only and says so.
+	Changes metrics.Inserter
+	// Records writes the People and Clients sections' forms; nil: they
+	// are read-only and say so.
+	Records RecordWriter
 }
+
+// OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
+// setting is an *org.BadSettingError naming the field and value.
+type OrgWriter interface {
+	UpdateBy(ctx context.Context, who, id string, p org.Patch) (org.Settings, error)
+}
+
+var _ OrgWriter = (*org.Cache)(nil)
 
 // Validate reports what is missing.
 func (c *Config) Validate() error {
@@ -132,6 +152,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerUsers(g, mw)
 	d.registerSources(g, mw)
 	d.registerHooks(g, mw)
+	d.registerSettings(g, mw)
 	return nil
 }
 
@@ -219,8 +240,15 @@ type pageData struct {
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"link":    func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
-	"numeric": func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"link":     func(v View, page string, kv ...string) string { return v.Link(page, kv...) },
+	"numeric":  func(t Table, i int) bool { return i < len(t.Numeric) && t.Numeric[i] },
+	"kindName": func(k string) string { return cmp.Or(kindNames[k], k) },
+	"projectRow": func(b clientsBody, p projectForm) any {
+		return struct {
+			B clientsBody
+			P projectForm
+		}{b, p}
+	},
 	"rowLink": func(t Table, r int) string {
 		if r < len(t.Links) {
 			return t.Links[r]
@@ -375,3 +403,17 @@ func requestWithin(v View, kpi string, kv ...string) (r metrics.Request, dropped
 	sort.Strings(dropped)
 	return r, dropped
 }
+
+// RecordWriter writes people, clients and projects as the intake API
+// writes them (the app's importer: one staged, strict import of entity's
+// canonical NDJSON rows, "person", "client" or "project"), so the same
+// checks, matching and merge apply. A refused row is a *FieldError and
+// writes nothing.
+type RecordWriter interface {
+	WriteRecords(ctx context.Context, org, entity string, rows []map[string]any) error
+}
+
+// FieldError is a form's value that a check refused.
+type FieldError struct{ Field, Value, Reason string }
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Reason) }

@@ -503,4 +503,3 @@ func buildRetainerUse(v View, n *names, res *metrics.Result) (Chart, error) {
 	c.drill.series = projects
 	return c, err
 }
-

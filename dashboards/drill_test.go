@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,14 +21,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if drillFacts != nil {
-		drillFacts.Wait()
-	}
-	chdbtest.Close()
-	os.Exit(code)
-}
 
 // The drill pages over a small demo agency (ingest/demo: its org "acme",
 // 6 people, 3 months ending 7 December 2026), on the real engine: each

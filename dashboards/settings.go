@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,8 +41,8 @@ var Sections = []Section{
 type settingsData struct {
 	Section   Section
 	Sections  []Section // those the principal may open
+	Page      Page      // none: the top navigation marks no page as current
 	Pages     []Page    // the top navigation
-	Page      Page      // the top bar's current page: none in settings
 	View      View      // for the top navigation's links
 	Org       org.Shown
 	Principal auth.Principal
@@ -52,6 +53,41 @@ type settingsData struct {
 	Body      any
 }
 
+// flashes are the messages ?saved= may show, by its value.
+var flashes = map[string]string{"1": "Saved.", "removed": "Removed."}
+
+// flashCookie holds a message that names what changed ("Added Harvest
+// 123456; …") for the next settings page, which shows it once (?saved=note).
+// A cookie the server set, not the address: a link cannot make the page
+// say what its sender wants.
+const flashCookie = "opsmetrics_flash"
+
+// flashRedirect redirects to path (303), which then shows msg once.
+func flashRedirect(c echo.Context, path, msg string) error {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true,
+		Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
+	return c.Redirect(http.StatusSeeOther, path+"?saved=note")
+}
+
+// flashOf is the message ?saved= asks for: a fixed one, or the note
+// flashRedirect left (then forgotten).
+func flashOf(c echo.Context) string {
+	q := c.QueryParam("saved")
+	if q != "note" {
+		return flashes[q]
+	}
+	ck, err := c.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	msg, err := url.QueryUnescape(ck.Value)
+	if err != nil {
+		return ""
+	}
+	return msg
+}
+
 // settingsPage returns the request's principal, the chrome of the section
 // at path, and 403 when the principal may not open it.
 func (d *server) settingsPage(c echo.Context, path string) (settingsData, error) {
@@ -59,7 +95,9 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 	if !ok {
 		return settingsData{}, echo.NewHTTPError(http.StatusUnauthorized, "sign in first")
 	}
-	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: visiblePages(p), Flash: c.QueryParam("saved")}
+	// The flash is one of a few fixed messages, never the address's text:
+	// a link must not make the page say what its sender wants.
+	data := settingsData{Principal: p, CSRF: auth.CSRFInput(c), Pages: visiblePages(p), Flash: flashOf(c)}
 	for _, s := range Sections {
 		if p.Can(s.Perm) {
 			data.Sections = append(data.Sections, s)
@@ -79,7 +117,11 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 		return data, err
 	}
 	data.Org = settings.Show()
-	data.View = View{Org: p.Org, Settings: settings}
+	// The top navigation's links open the pages' default range.
+	if data.View, err = parseView(c, p.Org, d.cfg.Now()); err != nil {
+		return data, err
+	}
+	data.View.Settings = settings
 	return data, nil
 }
 

@@ -269,5 +269,5 @@ func (d *server) hooksRemove(c echo.Context) error {
 	if err := d.cfg.Hooks.Audit(ctx, data.Principal.Who(), &h, nil); err != nil {
 		return fmt.Errorf("hook %s removed; recording it in the audit trail: %w", h.ID, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/hooks?saved="+url.QueryEscape("Removed the "+h.Tool+" hook; its URL no longer takes deliveries, and what it wrote stays."))
+	return flashRedirect(c, "/settings/hooks", "Removed the "+h.Tool+" hook; its URL no longer takes deliveries, and what it wrote stays.")
 }

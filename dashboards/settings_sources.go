@@ -197,8 +197,8 @@ func (d *server) sourcesAdd(c echo.Context) error {
 	if err := d.cfg.Sources.Audit(ctx, data.Principal.Who(), nil, &added); err != nil {
 		return fmt.Errorf("source %s added; recording it in the audit trail: %w", added.ID, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/sources?saved="+url.QueryEscape(
-		"Added "+added.Name()+"; it syncs every "+added.Every.String()+", or now with Sync now. Its token is stored encrypted and not shown again."))
+	return flashRedirect(c, "/settings/sources",
+		"Added "+added.Name()+"; it syncs every "+added.Every.String()+", or now with Sync now. Its token is stored encrypted and not shown again.")
 }
 
 // sourcesRemove asks to confirm, then removes: what the source imported
@@ -229,7 +229,7 @@ func (d *server) sourcesRemove(c echo.Context) error {
 	if err := d.cfg.Sources.Audit(ctx, data.Principal.Who(), &st.Source, nil); err != nil {
 		return fmt.Errorf("source %s removed; recording it in the audit trail: %w", st.ID, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/sources?saved="+url.QueryEscape("Removed "+st.Name()+"; what it imported stays."))
+	return flashRedirect(c, "/settings/sources", "Removed "+st.Name()+"; what it imported stays.")
 }
 
 // sourcesSync syncs a source now and says how it went.

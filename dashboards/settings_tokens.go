@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -134,5 +133,5 @@ func (d *server) revokeToken(c echo.Context) error {
 		}
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/tokens?saved="+url.QueryEscape("Token "+id+" is revoked; servers stop accepting it within 30 seconds."))
+	return flashRedirect(c, "/settings/tokens", "Token "+id+" is revoked; servers stop accepting it within 30 seconds.")
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -154,5 +153,5 @@ func (d *server) changeUser(c echo.Context, change func(ctx context.Context, p a
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/settings/users?saved="+url.QueryEscape(msg))
+	return flashRedirect(c, "/settings/users", msg)
 }

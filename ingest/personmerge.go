@@ -47,6 +47,12 @@ var (
 	bookers  = []string{"float", "runn", "forecast"}
 )
 
+// OrgWord reports whether a person's row of source is the org's own word
+// (a people file, the API, the app), not a tool's or a person created on
+// first sight: such a source's row is what the org says, and outranks the
+// tools' in the merge.
+func OrgWord(source string) bool { return rankOf(source) == rankOrg }
+
 func rankOf(source string) int {
 	switch {
 	case source == ResolvedSource:

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -160,6 +161,7 @@ func ParseThresholdValue(kpi, s string) (decimal.Decimal, error) {
 		v, err = decimal.NewFromString(strings.TrimSpace(strings.TrimSuffix(s, "%")))
 		v = v.Shift(-2)
 	case k.Unit == "hours" && s != "" && strings.ContainsAny(s[len(s)-1:], "hmsd"):
+		s = strings.Join(strings.Fields(s), "") // "36 h", as a page shows it
 		var d time.Duration
 		if d, err = time.ParseDuration(s); err != nil {
 			if days, ok := strings.CutSuffix(s, "d"); ok {
@@ -425,6 +427,135 @@ func writeThreshold(ctx context.Context, s Inserter, org string, t Threshold, de
 	})
 }
 
+// Fires reports whether a KPI at value (in the threshold's unit: a ratio,
+// hours or a count) is past the threshold: above it for "gt", below it
+// for "lt", the comparison the Prometheus rules make (comparatorOp).
+func (t Threshold) Fires(value decimal.Decimal) bool {
+	switch t.Comparator {
+	case "gt":
+		return value.GreaterThan(t.Value)
+	case "lt":
+		return value.LessThan(t.Value)
+	}
+	return false
+}
+
+// ThresholdNow is the value of the KPI t watches, for t's scope, over
+// [from, to) (a page shows the current month to date), in t's unit: a
+// ratio, hours or a count (the counts are as of now, whatever the range,
+// as the collector exports them). ok is false when there is no value (no
+// data in the range). Errors are Compute's.
+func ThresholdNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache, orgID string, t Threshold, from, to, now time.Time) (v decimal.Decimal, ok bool, err error) {
+	kpi, col := t.KPI, "value"
+	switch t.KPI {
+	case "overdue_deliverables":
+		kpi, col, from = "on_time_rate", "open_overdue", now.AddDate(-1, 0, 0)
+	case "stuck_reviews":
+		kpi, col, from = "pending_reviews", "stuck", now.AddDate(-1, 0, 0)
+	}
+	group := ""
+	if t.Scope != "org" {
+		group = t.Scope
+	}
+	res, err := Compute(ctx, q, facts, Request{KPI: kpi, Org: orgID, From: from, To: to, GroupBy: group, Now: now, Orgs: orgs})
+	if err != nil {
+		return v, false, err
+	}
+	tab := TableOf(res)
+	var sum float64
+	for r := range tab.Len() {
+		if group != "" && tab.Str(r, group) != t.ScopeValue {
+			continue
+		}
+		if t.KPI == "approval_time_p90" && tab.Num0(r, "cycles") == 0 {
+			continue
+		}
+		x, known := tab.Num(r, col)
+		if !known {
+			continue
+		}
+		if ThresholdKPIs[t.KPI].Unit != "count" {
+			return decimal.NewFromFloat(x), true, nil
+		}
+		sum, ok = sum+x, true
+	}
+	if t.KPI == "overdue_deliverables" || t.KPI == "stuck_reviews" {
+		ok = true // none is 0
+	}
+	return decimal.NewFromFloat(sum), ok, nil
+}
+
+// thresholdName names a threshold for an audit trail: its KPI's title and
+// scope, such as "Write-off rate, client c-0003".
+func thresholdName(t Threshold) string {
+	name := t.KPI
+	if k, ok := Lookup(t.KPI); ok && k.Title != "" {
+		name = k.Title
+	}
+	return name + ", " + strings.TrimSpace(t.Scope+" "+t.ScopeValue)
+}
+
+// thresholdShown is a threshold as an audit trail shows it: the value as
+// people write it (8%, 36h).
+func thresholdShown(t Threshold) map[string]string {
+	return map[string]string{"kpi": t.KPI, "scope": strings.TrimSpace(t.Scope + " " + t.ScopeValue), "comparator": t.Comparator,
+		"value": t.ValueText(), "for": formatFor(t.For.Duration), "severity": t.Severity}
+}
+
+// SetThreshold is PutThreshold made by who (an audit trail's Who: an email,
+// "token <id>", "cli"), recorded in the org's audit trail with the
+// threshold before (none for a new one) and after. Errors are
+// PutThreshold's, or recording's (wrapped) after the threshold is stored.
+func SetThreshold(ctx context.Context, s ThresholdStore, orgID, who string, t Threshold, now time.Time) (Threshold, error) {
+	var before *Threshold
+	if t.ID != "" {
+		list, err := ListThresholds(ctx, s, orgID)
+		if err != nil {
+			return t, err
+		}
+		if i := slices.IndexFunc(list, func(x Threshold) bool { return x.ID == t.ID }); i >= 0 {
+			before = &list[i]
+		}
+	}
+	stored, err := PutThreshold(ctx, s, orgID, t, now)
+	if err != nil {
+		return stored, err
+	}
+	c := org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: stored.ID, Name: thresholdName(stored), After: org.JSON(thresholdShown(stored)), At: now}
+	if before != nil {
+		c.Before = org.JSON(thresholdShown(*before))
+		if c.Before == c.After {
+			return stored, nil
+		}
+	}
+	if err := org.Record(ctx, s, c); err != nil {
+		return stored, fmt.Errorf("threshold %s saved, but not recorded in the audit trail: %w", stored.ID, err)
+	}
+	return stored, nil
+}
+
+// RemoveThreshold is DeleteThreshold made by who, recorded in the org's
+// audit trail. found is false, and nothing is written, when the org has no
+// threshold id.
+func RemoveThreshold(ctx context.Context, s ThresholdStore, orgID, who, id string, now time.Time) (found bool, err error) {
+	list, err := ListThresholds(ctx, s, orgID)
+	if err != nil {
+		return false, err
+	}
+	i := slices.IndexFunc(list, func(x Threshold) bool { return x.ID == id })
+	if i < 0 {
+		return false, nil
+	}
+	if err := DeleteThreshold(ctx, s, orgID, id, now); err != nil {
+		return true, err
+	}
+	if err := org.Record(ctx, s, org.Change{Org: orgID, Who: who, Kind: org.AuditThreshold, Subject: id, Name: thresholdName(list[i]),
+		Before: org.JSON(thresholdShown(list[i])), At: now}); err != nil {
+		return true, fmt.Errorf("threshold %s removed, but not recorded in the audit trail: %w", id, err)
+	}
+	return true, nil
+}
+
 // ThresholdStore is what storing thresholds needs.
 type ThresholdStore interface {
 	Querier
@@ -433,8 +564,9 @@ type ThresholdStore interface {
 
 // RegisterThresholdAPI adds GET /alerts/thresholds (read) to read, and PUT
 // /alerts/thresholds, PUT and DELETE /alerts/thresholds/{id} (admin) to
-// admin. The org always comes from the token.
-func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf, now func() time.Time) {
+// admin. The org always comes from the token; whoOf names the request's
+// principal for the audit trail.
+func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf, whoOf func(echo.Context) string, now func() time.Time) {
 	read.GET("/alerts/thresholds", func(c echo.Context) error {
 		org, ok := orgOf(c)
 		if !ok {
@@ -467,7 +599,7 @@ func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf
 			}
 			t.ID = id
 		}
-		stored, err := PutThreshold(c.Request().Context(), s, org, t, now())
+		stored, err := SetThreshold(c.Request().Context(), s, org, whoOf(c), t, now())
 		if errors.Is(err, ErrBadRequest) {
 			return err
 		}
@@ -484,15 +616,12 @@ func RegisterThresholdAPI(read, admin *echo.Group, s ThresholdStore, orgOf OrgOf
 			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
 		}
 		id := c.Param("id")
-		list, err := ListThresholds(c.Request().Context(), s, org)
+		found, err := RemoveThreshold(c.Request().Context(), s, org, whoOf(c), id, now())
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(list, func(t Threshold) bool { return t.ID == id }) {
+		if !found {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("org has no threshold %q", id))
-		}
-		if err := DeleteThreshold(c.Request().Context(), s, org, id, now()); err != nil {
-			return err
 		}
 		return c.NoContent(http.StatusNoContent)
 	})

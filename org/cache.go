@@ -22,6 +22,8 @@ type Config struct {
 	Store Querier
 	// Writer stores the settings Update makes; nil: Update fails.
 	Writer Writer
+	// Audit, when set, is where UpdateBy records each change (ops.audit).
+	Audit Inserter
 	// TTL is how long an org's settings, and the currency its data names,
 	// are reused before they are read again: a change made by another
 	// process shows within this time. Zero reads on every Get.
@@ -132,11 +134,17 @@ func (c *Cache) Update(ctx context.Context, id string, p Patch) (Settings, error
 	if c.cfg.Writer == nil {
 		return Settings{}, errors.New("org: a cache without a writer cannot update settings")
 	}
-	defer c.Forget(id)
 	s, _, err := Load(ctx, c.cfg.Store, id)
 	if err != nil {
 		return s, err
 	}
+	return c.store(ctx, s, p)
+}
+
+// store applies p to s, an org's settings as stored now, and stores them.
+func (c *Cache) store(ctx context.Context, s Settings, p Patch) (Settings, error) {
+	id := s.ID
+	defer c.Forget(id)
 	old := s.Currency
 	if err := p.Apply(&s); err != nil {
 		return s, err
@@ -164,6 +172,35 @@ func (c *Cache) Update(ctx context.Context, id string, p Patch) (Settings, error
 		return s, err
 	}
 	return s, nil
+}
+
+// UpdateBy is Update made by who (an audit trail's Who: an email, "token
+// <id>", "cli"): a change that alters any setting is recorded in
+// Config.Audit, with the settings as shown before and after. A patch that
+// changes nothing records nothing. The settings are stored before the
+// change is recorded; an error recording it is returned, wrapped, with the
+// stored settings.
+func (c *Cache) UpdateBy(ctx context.Context, who, id string, p Patch) (Settings, error) {
+	if c.cfg.Writer == nil {
+		return Settings{}, errors.New("org: a cache without a writer cannot update settings")
+	}
+	before, _, err := Load(ctx, c.cfg.Store, id)
+	if err != nil {
+		return before, err
+	}
+	after, err := c.store(ctx, before, p)
+	if err != nil || c.cfg.Audit == nil {
+		return after, err
+	}
+	b, a := before.Show(), after.Show()
+	if a == b {
+		return after, nil
+	}
+	if err := Record(ctx, c.cfg.Audit, Change{Org: id, Who: who, Kind: AuditSettings, Subject: id, Name: a.Name,
+		Before: JSON(b), After: JSON(a)}); err != nil {
+		return after, fmt.Errorf("settings saved, but not recorded in the audit trail: %w", err)
+	}
+	return after, nil
 }
 
 func (c *Cache) entry(id string) entry {

@@ -147,7 +147,7 @@ func thresholdsCommand(e *env, name, short, long string) *cobra.Command {
 			}
 			var stored metrics.Threshold
 			if err == nil {
-				stored, err = metrics.PutThreshold(ctx, s, *org, t, time.Now())
+				stored, err = metrics.SetThreshold(ctx, s, *org, "cli", t, time.Now())
 			}
 			if errors.Is(err, metrics.ErrBadRequest) {
 				fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds set: %v\n", metrics.Message(err))
@@ -163,16 +163,13 @@ func thresholdsCommand(e *env, name, short, long string) *cobra.Command {
 				fmt.Fprintln(e.stderr, "opsmetrics alerts thresholds delete: --id is required")
 				return 2
 			}
-			list, err := metrics.ListThresholds(ctx, s, *org)
+			found, err := metrics.RemoveThreshold(ctx, s, *org, "cli", *id, time.Now())
 			if err != nil {
 				return fail(e, err)
 			}
-			if !slices.ContainsFunc(list, func(t metrics.Threshold) bool { return t.ID == *id }) {
+			if !found {
 				fmt.Fprintf(e.stderr, "opsmetrics alerts thresholds delete: org %s has no threshold %q\n", *org, *id)
 				return 1
-			}
-			if err := metrics.DeleteThreshold(ctx, s, *org, *id, time.Now()); err != nil {
-				return fail(e, err)
 			}
 			fmt.Fprintf(e.stdout, "deleted %s\n", *id)
 		}

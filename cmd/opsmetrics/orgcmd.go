@@ -121,10 +121,10 @@ func orgCommand(e *env, name, short, long string) *cobra.Command {
 			var w *ingest.Writer
 			var orgs *settings.Cache
 			if w, err = ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: log}); err == nil {
-				orgs, err = settings.NewCache(settings.Config{Store: s, Writer: w})
+				orgs, err = settings.NewCache(settings.Config{Store: s, Writer: w, Audit: s})
 			}
 			if err == nil {
-				o, err = orgs.Update(ctx, *org, p)
+				o, err = orgs.UpdateBy(ctx, "cli", *org, p)
 			}
 		}
 		if errors.Is(err, settings.ErrBadSetting) {
