@@ -11,11 +11,10 @@ import (
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/app/apptest"
-	"github.com/opsmetrics/opsmetrics/auth"
 )
 
-// formSession is a browser of the settings forms: a session cookie of a
-// token, the CSRF cookie the pages set, and no redirects followed.
+// formSession is a browser of the settings forms: the session of a sign-in
+// with a token, the CSRF cookie the pages set, and no redirects followed.
 type formSession struct {
 	t    testing.TB
 	base string
@@ -27,7 +26,7 @@ func newFormSession(t testing.TB, base, token string) *formSession {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	u, _ := url.Parse(base)
-	jar.SetCookies(u, []*http.Cookie{{Name: auth.SessionCookie, Value: token, Path: "/"}})
+	jar.SetCookies(u, []*http.Cookie{apptest.SignInToken(t, base, token)})
 	return &formSession{t: t, base: base, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
