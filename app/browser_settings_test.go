@@ -12,8 +12,8 @@ import (
 	"github.com/opsmetrics/opsmetrics/app/apptest"
 )
 
-// TestSettingsInBrowser: in headless Chromium, signed in with a token link
-// (as `opsmetrics demo` prints one), an admin changes the grace days
+// TestSettingsInBrowser: in headless Chromium, signed in with an email and
+// password, an admin changes the grace days
 // through the Organization form and adds an alert threshold as the page
 // shows the KPI (8 %); the org API and the thresholds API then answer the
 // new values, and the Change log lists both changes. Screenshots of the
@@ -21,7 +21,8 @@ import (
 func TestSettingsInBrowser(t *testing.T) {
 	chrome := chromium(t)
 	svc := apptest.New(t)
-	admin := svc.Token("browser-settings", "admin")
+	admin := svc.Token("browser-settings", "admin") // the API's reader
+	svc.User("browser-settings", "olga@example.com", "Olga Owner", "admin", "olga's long password")
 	base, stop := svc.Serve(nil)
 	defer stop()
 	log := &browserLog{}
@@ -38,8 +39,8 @@ func TestSettingsInBrowser(t *testing.T) {
 		}
 	}
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login#"+admin), waitFor(`location.pathname === '/' && !!document.querySelector('nav')`)); err != nil {
-		t.Fatalf("sign in: %v", err)
+	if err := signInWithPassword(ctx, base, "olga@example.com", "olga's long password"); err != nil {
+		t.Fatalf("sign in with a password: %v", err)
 	}
 	// Grace days through the form.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/settings"), waitFor(`!!document.querySelector('input[name=grace_days]')`),
@@ -82,7 +83,7 @@ func TestSettingsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"grace_days: 0 → 5", "value: 8%", "Write-off rate, org", "token "} {
+	for _, want := range []string{"grace_days: 0 → 5", "value: 8%", "Write-off rate, org", "olga@example.com"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the Change log lacks %q:\n%s", want, text)
 		}

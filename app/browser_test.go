@@ -328,3 +328,12 @@ func TestDashboardsFitPhoneWidth(t *testing.T) {
 		}
 	}
 }
+
+// signInWithPassword signs in on base's /login page as a person does: email
+// and password typed into the form, then the overview.
+func signInWithPassword(ctx context.Context, base, email, password string) error {
+	return chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SetValue(chromedp.CSS(`#email`), email), chromedp.SetValue(chromedp.CSS(`#password`), password),
+		chromedp.Click(chromedp.CSS(`#password-login button`)),
+		waitFor(`location.pathname === '/' && !!document.querySelector('header.top nav')`))
+}
