@@ -19,9 +19,11 @@ import (
 // Names are an org's clients, projects, people, teams and roles, by kind:
 // the ids and display names a filter can name.
 type Names struct {
-	Org    string
-	byKind map[string][]Named
-	q      Querier // asks whether an id no record names is used by data
+	Org     string
+	byKind  map[string][]Named
+	byID    map[string]map[string]string // kind -> id -> name, for Name
+	clients map[string]string            // project id -> its client's id
+	q       Querier                      // asks whether an id no record names is used by data
 }
 
 // Named is one id with its display name; a team or a role is its own name.
@@ -36,15 +38,65 @@ func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
 	if err != nil {
 		return nil, fmt.Errorf("names of org %s: %w", org, err)
 	}
-	n := &Names{Org: org, byKind: map[string][]Named{}, q: q}
+	n := &Names{Org: org, q: q}
 	for i := range rows.Len() {
-		var kind, id, name string
-		if err := rows.Scan(i, &kind, &id, &name); err != nil {
+		var kind, id, name, client string
+		if err := rows.Scan(i, &kind, &id, &name, &client); err != nil {
 			return nil, err
 		}
-		n.byKind[kind] = append(n.byKind[kind], Named{id, cmp.Or(name, id)})
+		n.add(kind, Named{id, cmp.Or(name, id)})
+		if kind == "project" && client != "" {
+			if n.clients == nil {
+				n.clients = map[string]string{}
+			}
+			n.clients[id] = client
+		}
 	}
 	return n, nil
+}
+
+// add appends x to kind's names and its index.
+func (n *Names) add(kind string, x Named) {
+	if n.byKind == nil {
+		n.byKind, n.byID = map[string][]Named{}, map[string]map[string]string{}
+	}
+	if n.byID[kind] == nil {
+		n.byID[kind] = map[string]string{}
+	}
+	n.byKind[kind] = append(n.byKind[kind], x)
+	n.byID[kind][x.ID] = x.Name
+}
+
+// Name returns the display name of kind's id, and whether the org names
+// it. A team or a role is its own name, so any one not empty is named.
+// A nil Names names nothing but teams and roles.
+func (n *Names) Name(kind, id string) (string, bool) {
+	if n != nil {
+		if name, ok := n.byID[kind][id]; ok {
+			return name, true
+		}
+	}
+	if (kind == "team" || kind == "role") && id != "" {
+		return id, true
+	}
+	return "", false
+}
+
+// ClientOf returns the id of a project's client, "" for a project of no
+// client or one the org has no record of.
+func (n *Names) ClientOf(project string) string {
+	if n == nil {
+		return ""
+	}
+	return n.clients[project]
+}
+
+// Label is an id as people read it with the id kept for scripts:
+// "Nordlicht GmbH (c-0003)", or the id alone when the org does not name it
+// or it is its own name (a team, a role).
+func (n *Names) Label(kind, id string) string {
+	name, _ := n.Name(kind, id)
+	return Named{id, cmp.Or(name, id)}.String()
 }
 
 // Add adds an id of kind that is its own name (a role only a booking
@@ -53,10 +105,7 @@ func (n *Names) Add(kind, id string) {
 	if id == "" || slices.ContainsFunc(n.byKind[kind], func(x Named) bool { return x.ID == id }) {
 		return
 	}
-	if n.byKind == nil {
-		n.byKind = map[string][]Named{}
-	}
-	n.byKind[kind] = append(n.byKind[kind], Named{id, id})
+	n.add(kind, Named{id, id})
 }
 
 // Of returns kind's ids with their names, in the order loaded and added.
