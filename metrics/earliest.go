@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -140,12 +141,12 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 	first := mondayOnOrAfter(r.NotBefore)
 	// Enough weeks for a start at the horizon's end, stretched to twice the length.
 	span := r.HorizonWeeks + 2*r.Weeks
-	grid, err := Capacity(ctx, q, CapacityRequest{Org: r.Org, From: first, To: first.AddDate(0, 0, 7*span), By: "role",
-		IncludeTentative: r.IncludeTentative, Derate: r.Derate, Now: r.Now})
+	n, err := LoadNames(ctx, q, r.Org)
 	if err != nil {
 		return nil, err
 	}
-	n, err := LoadNames(ctx, q, r.Org)
+	grid, err := Capacity(ctx, q, CapacityRequest{Org: r.Org, From: first, To: first.AddDate(0, 0, 7*span), By: "role",
+		IncludeTentative: r.IncludeTentative, Derate: r.Derate, Now: r.Now, Names: n})
 	if err != nil {
 		return nil, err
 	}
@@ -421,12 +422,16 @@ func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleL
 func num(d decimal.Decimal) json.Number { return json.Number(d.String()) }
 
 func (c CapacityCell) MarshalJSON() ([]byte, error) {
-	people := c.AssumedPeople
+	people, names := c.AssumedPeople, c.AssumedNames
 	if people == nil {
 		people = []string{}
 	}
+	if len(names) != len(people) { // a cell Capacity did not name
+		names = people
+	}
 	return json.Marshal(struct {
 		Key             string      `json:"key"`
+		Name            string      `json:"name"`
 		Week            string      `json:"week"`
 		Available       json.Number `json:"available"`
 		Booked          json.Number `json:"booked"`
@@ -435,7 +440,8 @@ func (c CapacityCell) MarshalJSON() ([]byte, error) {
 		CapacityAssumed bool        `json:"capacity_assumed"`
 		Assumed         json.Number `json:"assumed_hours"`
 		AssumedPeople   []string    `json:"assumed_people"`
-	}{c.Key, day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free), c.CapacityAssumed(), num(c.Assumed), people})
+		AssumedNames    []string    `json:"assumed_people_names"`
+	}{c.Key, cmp.Or(c.Name, c.Key), day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free), c.CapacityAssumed(), num(c.Assumed), people, names})
 }
 
 func (f RoleFit) MarshalJSON() ([]byte, error) {

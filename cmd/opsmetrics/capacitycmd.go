@@ -181,14 +181,24 @@ func cmdCapacityGrid(e *env) *cobra.Command {
 			// ASSUMED, next to AVAILABLE, only when some available hours
 			// rest on an assumed week, with a note that says what it is.
 			assumed := slices.ContainsFunc(g.Cells, metrics.CapacityCell.CapacityAssumed)
+			// NAME beside a person's id; a role or a team is its own name.
+			named := slices.ContainsFunc(g.Cells, func(c metrics.CapacityCell) bool { return c.Name != c.Key })
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\t", strings.ToUpper(g.By))
+			fmt.Fprintf(tw, "%s\t", strings.ToUpper(g.By))
+			if named {
+				fmt.Fprint(tw, "NAME\t")
+			}
+			fmt.Fprint(tw, "WEEK\tAVAILABLE\t")
 			if assumed {
 				fmt.Fprint(tw, "ASSUMED\t")
 			}
 			fmt.Fprint(tw, "BOOKED\tTENTATIVE\tFREE\t\n")
 			for _, c := range g.Cells {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1))
+				fmt.Fprintf(tw, "%s\t", c.Key)
+				if named {
+					fmt.Fprintf(tw, "%s\t", c.Name)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t", c.Week.Format(time.DateOnly), c.Available.StringFixed(1))
 				if assumed {
 					fmt.Fprintf(tw, "%s\t", c.Assumed.StringFixed(1))
 				}

@@ -71,7 +71,7 @@ func TestCapacityCommand(t *testing.T) {
 		t.Errorf("grid --org nosuchorg: exit %d %s", code, errs)
 	}
 	code, out, _ = cli("capacity", "grid", "--org", "cap-cli", "--from", "2027-03-01", "--to", "2027-03-15", "--format", "csv")
-	if want := "role,week,available,booked,tentative,free,assumed_hours\ndesigner,2027-03-01,40,30,0,10,0\ndesigner,2027-03-08,40,30,0,10,0\n"; code != 0 || out != want {
+	if want := "role,name,week,available,booked,tentative,free,assumed_hours\ndesigner,designer,2027-03-01,40,30,0,10,0\ndesigner,designer,2027-03-08,40,30,0,10,0\n"; code != 0 || out != want {
 		t.Errorf("grid: %d %q, want %q", code, out, want)
 	}
 	if code, _, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer", "--weeks", "2"); code != 2 || !strings.Contains(errs, "ROLE=HOURS") {
