@@ -19,6 +19,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 func cmdHook(e *env) *cobra.Command {
@@ -50,6 +51,7 @@ type hookRun struct {
 	org   string
 	spool string // the spool's directory
 	log   *slog.Logger
+	q     metrics.Querier // the org's names, for output beside their ids
 }
 
 // withHooks adds the flags every hook subcommand takes and runs do with a
@@ -84,7 +86,7 @@ func withHooks(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context
 		if err != nil {
 			return fail(e, err)
 		}
-		return do(ctx, hookRun{w: w, sched: sched, org: sr.org, spool: sp.path(sr.so), log: sr.log}, args)
+		return do(ctx, hookRun{w: w, sched: sched, org: sr.org, spool: sp.path(sr.so), log: sr.log, q: sr.store}, args)
 	})
 }
 
@@ -226,8 +228,17 @@ func cmdHookList(e *env) *cobra.Command {
 		if err != nil {
 			return fail(e, err)
 		}
+		names, err := metrics.LoadNames(ctx, r.q, r.org)
+		if err != nil {
+			return fail(e, err)
+		}
+		// A hook's default client and project by name beside the id.
+		named := make([]namedHook, len(list))
+		for i, h := range list {
+			named[i] = namedHook{Listed: h, ClientName: nameOf(names, "client", h.Client), ProjectName: nameOf(names, "project", h.Project)}
+		}
 		if *format == "json" {
-			if err := printJSON(e.stdout, list); err != nil {
+			if err := printJSON(e.stdout, named); err != nil {
 				return fail(e, err)
 			}
 			return 0
@@ -237,20 +248,46 @@ func cmdHookList(e *env) *cobra.Command {
 			return 0
 		}
 		rows := make([][]string, 0, len(list))
-		for _, h := range list {
+		for _, h := range named {
 			secret := "yes"
 			if !h.HasSecret {
 				secret = "waiting for the handshake"
 			}
-			rows = append(rows, []string{h.ID, h.Tool, h.Client, h.Project, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
-				h.CreatedAt.Format(time.RFC3339), reconcileState(h)})
+			// The table shows "Name (id)"; CSV a name column beside each id.
+			row := []string{h.ID, h.Tool, names.Label("client", h.Client), names.Label("project", h.Project)}
+			if *format == "csv" {
+				row = []string{h.ID, h.Tool, h.Client, h.ClientName, h.Project, h.ProjectName}
+			}
+			rows = append(rows, append(row, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
+				h.CreatedAt.Format(time.RFC3339), reconcileState(h.Listed)))
 		}
-		if err := printRows(e.stdout, *format, []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}, rows); err != nil {
+		head := []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}
+		if *format == "csv" {
+			head = slices.Concat(head[:3], []string{"CLIENT_NAME", "PROJECT", "PROJECT_NAME"}, head[4:])
+		}
+		if err := printRows(e.stdout, *format, head, rows); err != nil {
 			return fail(e, err)
 		}
 		return 0
 	})
 	return cmd
+}
+
+// namedHook is a listed hook with the names of its default client and
+// project ("" when it has none or the org has no record naming it).
+type namedHook struct {
+	hook.Listed
+	ClientName  string `json:"client_name,omitempty"`
+	ProjectName string `json:"project_name,omitempty"`
+}
+
+// nameOf is the name the org gives kind's id, "" when none does.
+func nameOf(n *metrics.Names, kind, id string) string {
+	if id == "" {
+		return ""
+	}
+	name, _ := n.Name(kind, id)
+	return name
 }
 
 // reconcileState is a hook's reconciler state in a few words: needs-token
