@@ -55,8 +55,28 @@ func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
 	return n, nil
 }
 
-// add appends x to kind's names and its index.
+// ownName is the display name of a team or a role, which is its own name:
+// one spelt as an identifier ("creative_director", "project-manager",
+// "designer") reads as words ("Creative director"), any other as it is.
+func ownName(id string) string {
+	if id == "" || strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) {
+		return id
+	}
+	words := strings.Join(strings.FieldsFunc(id, func(r rune) bool { return r == '_' || r == '-' }), " ")
+	if words == "" {
+		return id
+	}
+	return strings.ToUpper(words[:1]) + words[1:]
+}
+
+// add appends x to kind's names and its index; a team or a role named by
+// its id alone is named as words (ownName).
 func (n *Names) add(kind string, x Named) {
+	if (kind == "team" || kind == "role") && x.Name == x.ID {
+		x.Name = ownName(x.ID)
+	}
 	if n.byKind == nil {
 		n.byKind, n.byID = map[string][]Named{}, map[string]map[string]string{}
 	}
@@ -68,7 +88,8 @@ func (n *Names) add(kind string, x Named) {
 }
 
 // Name returns the display name of kind's id, and whether the org names
-// it. A team or a role is its own name, so any one not empty is named.
+// it. A team or a role is its own name (ownName), so any one not empty is
+// named.
 // A nil Names names nothing but teams and roles.
 func (n *Names) Name(kind, id string) (string, bool) {
 	if n != nil {
@@ -77,7 +98,7 @@ func (n *Names) Name(kind, id string) (string, bool) {
 		}
 	}
 	if (kind == "team" || kind == "role") && id != "" {
-		return id, true
+		return ownName(id), true
 	}
 	return "", false
 }
@@ -226,7 +247,7 @@ func (e *RoleError) Unwrap() error { return ErrBadRequest }
 func ResolveRole(org, s string, roles []string) (string, error) {
 	all := make([]Named, 0, len(roles))
 	for _, r := range roles {
-		all = append(all, Named{r, r})
+		all = append(all, Named{r, ownName(r)})
 	}
 	hits := match(s, all)
 	if len(hits) == 1 {

@@ -254,10 +254,10 @@ func printAnswer(e *env, a *metrics.EarliestStartAnswer) {
 		fmt.Fprintln(e.stdout, "\nScheduled utilization over the job's weeks, without and with it:")
 		for _, w := range a.WhatIf {
 			if w.Before == nil {
-				fmt.Fprintf(e.stdout, "  %-20s no available hours\n", w.Role)
+				fmt.Fprintf(e.stdout, "  %-20s no available hours\n", a.RoleName(w.Role))
 				continue
 			}
-			fmt.Fprintf(e.stdout, "  %-20s %5.1f%% -> %5.1f%%\n", w.Role, *w.Before*100, *w.After*100)
+			fmt.Fprintf(e.stdout, "  %-20s %5.1f%% -> %5.1f%%\n", a.RoleName(w.Role), *w.Before*100, *w.After*100)
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
 	"github.com/opsmetrics/opsmetrics/ingest/hook/spool"
-	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 func cmdHook(e *env) *cobra.Command {
@@ -51,7 +50,6 @@ type hookRun struct {
 	org   string
 	spool string // the spool's directory
 	log   *slog.Logger
-	q     metrics.Querier // the org's names, for output beside their ids
 }
 
 // withHooks adds the flags every hook subcommand takes and runs do with a
@@ -86,7 +84,7 @@ func withHooks(e *env, cmd *cobra.Command, fs flags, do func(ctx context.Context
 		if err != nil {
 			return fail(e, err)
 		}
-		return do(ctx, hookRun{w: w, sched: sched, org: sr.org, spool: sp.path(sr.so), log: sr.log, q: sr.store}, args)
+		return do(ctx, hookRun{w: w, sched: sched, org: sr.org, spool: sp.path(sr.so), log: sr.log}, args)
 	})
 }
 
@@ -228,17 +226,8 @@ func cmdHookList(e *env) *cobra.Command {
 		if err != nil {
 			return fail(e, err)
 		}
-		names, err := metrics.LoadNames(ctx, r.q, r.org)
-		if err != nil {
-			return fail(e, err)
-		}
-		// A hook's default client and project by name beside the id.
-		named := make([]namedHook, len(list))
-		for i, h := range list {
-			named[i] = namedHook{Listed: h, ClientName: nameOf(names, "client", h.Client), ProjectName: nameOf(names, "project", h.Project)}
-		}
 		if *format == "json" {
-			if err := printJSON(e.stdout, named); err != nil {
+			if err := printJSON(e.stdout, list); err != nil {
 				return fail(e, err)
 			}
 			return 0
@@ -248,18 +237,18 @@ func cmdHookList(e *env) *cobra.Command {
 			return 0
 		}
 		rows := make([][]string, 0, len(list))
-		for _, h := range named {
+		for _, h := range list {
 			secret := "yes"
 			if !h.HasSecret {
 				secret = "waiting for the handshake"
 			}
 			// The table shows "Name (id)"; CSV a name column beside each id.
-			row := []string{h.ID, h.Tool, names.Label("client", h.Client), names.Label("project", h.Project)}
+			row := []string{h.ID, h.Tool, named(h.Client, h.ClientName), named(h.Project, h.ProjectName)}
 			if *format == "csv" {
 				row = []string{h.ID, h.Tool, h.Client, h.ClientName, h.Project, h.ProjectName}
 			}
 			rows = append(rows, append(row, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
-				h.CreatedAt.Format(time.RFC3339), reconcileState(h.Listed)))
+				h.CreatedAt.Format(time.RFC3339), reconcileState(h)))
 		}
 		head := []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}
 		if *format == "csv" {
@@ -273,21 +262,12 @@ func cmdHookList(e *env) *cobra.Command {
 	return cmd
 }
 
-// namedHook is a listed hook with the names of its default client and
-// project ("" when it has none or the org has no record naming it).
-type namedHook struct {
-	hook.Listed
-	ClientName  string `json:"client_name,omitempty"`
-	ProjectName string `json:"project_name,omitempty"`
-}
-
-// nameOf is the name the org gives kind's id, "" when none does.
-func nameOf(n *metrics.Names, kind, id string) string {
-	if id == "" {
-		return ""
+// named is "Name (id)", or the id alone when nothing names it.
+func named(id, name string) string {
+	if name == "" || name == id {
+		return id
 	}
-	name, _ := n.Name(kind, id)
-	return name
+	return name + " (" + id + ")"
 }
 
 // reconcileState is a hook's reconciler state in a few words: needs-token
