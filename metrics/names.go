@@ -55,10 +55,10 @@ func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
 	return n, nil
 }
 
-// ownName is the display name of a team or a role, which is its own name:
+// OwnName is the display name of a team or a role, which is its own name:
 // one spelt as an identifier ("creative_director", "project-manager",
 // "designer") reads as words ("Creative director"), any other as it is.
-func ownName(id string) string {
+func OwnName(id string) string {
 	if id == "" || strings.ContainsFunc(id, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-')
 	}) {
@@ -72,10 +72,10 @@ func ownName(id string) string {
 }
 
 // add appends x to kind's names and its index; a team or a role named by
-// its id alone is named as words (ownName).
+// its id alone is named as words (OwnName).
 func (n *Names) add(kind string, x Named) {
 	if (kind == "team" || kind == "role") && x.Name == x.ID {
-		x.Name = ownName(x.ID)
+		x.Name = OwnName(x.ID)
 	}
 	if n.byKind == nil {
 		n.byKind, n.byID = map[string][]Named{}, map[string]map[string]string{}
@@ -88,7 +88,7 @@ func (n *Names) add(kind string, x Named) {
 }
 
 // Name returns the display name of kind's id, and whether the org names
-// it. A team or a role is its own name (ownName), so any one not empty is
+// it. A team or a role is its own name (OwnName), so any one not empty is
 // named.
 // A nil Names names nothing but teams and roles.
 func (n *Names) Name(kind, id string) (string, bool) {
@@ -98,7 +98,7 @@ func (n *Names) Name(kind, id string) (string, bool) {
 		}
 	}
 	if (kind == "team" || kind == "role") && id != "" {
-		return ownName(id), true
+		return OwnName(id), true
 	}
 	return "", false
 }
@@ -139,12 +139,19 @@ type FilterError struct {
 	// Ambiguous: every match; otherwise up to 3 close matches (maybe none).
 	Candidates []Named
 	Ambiguous  bool
+	// Owners: a project candidate's client, by the project's id, so that
+	// two clients' "Website" can be told apart.
+	Owners map[string]string
 }
 
 func (e *FilterError) Error() string {
 	var list []string
 	for _, c := range e.Candidates {
-		list = append(list, c.String())
+		s := c.String()
+		if o := e.Owners[c.ID]; o != "" {
+			s += " of " + o
+		}
+		list = append(list, s)
 	}
 	if e.Ambiguous {
 		return fmt.Sprintf("%s %q is ambiguous in org %s: it names %s; give the id", e.Kind, e.Value, e.Org, strings.Join(list, ", "))
@@ -185,7 +192,7 @@ func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 	case len(hits) == 1:
 		return hits[0].ID, nil
 	case len(hits) > 1:
-		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true}
+		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true, Owners: n.owners(kind, hits)}
 	}
 	if n.q != nil && kind != "team" {
 		rows, err := n.q.Query(ctx, store.QueryText("filter_id_used"), store.Params{"org": n.Org, "kind": kind, "id": s})
@@ -200,7 +207,22 @@ func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: closest(s, all, 3)}
+	near := closest(s, all, 3)
+	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: near, Owners: n.owners(kind, near)}
+}
+
+// owners names the clients of projects among xs (nil for another kind).
+func (n *Names) owners(kind string, xs []Named) map[string]string {
+	if kind != "project" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, x := range xs {
+		if c := n.ClientOf(x.ID); c != "" {
+			out[x.ID] = n.Label("client", c)
+		}
+	}
+	return out
 }
 
 // match returns the one of all whose id is s, else every one whose id or
@@ -247,7 +269,7 @@ func (e *RoleError) Unwrap() error { return ErrBadRequest }
 func ResolveRole(org, s string, roles []string) (string, error) {
 	all := make([]Named, 0, len(roles))
 	for _, r := range roles {
-		all = append(all, Named{r, ownName(r)})
+		all = append(all, Named{r, OwnName(r)})
 	}
 	hits := match(s, all)
 	if len(hits) == 1 {

@@ -253,7 +253,7 @@ func TestNameFilters(t *testing.T) {
 		flag, value, says string
 	}{
 		{"client", "twin", `client "twin" is ambiguous in org names-cli: it names Twin (c-t1), TWIN (c-t2); give the id`},
-		{"project", "website", `project "website" is ambiguous in org names-cli: it names Website (pr-web), Website (pr-web2); give the id`},
+		{"project", "website", `project "website" is ambiguous in org names-cli: it names Website (pr-web) of Nordlicht GmbH (c-nord), Website (pr-web2) of Twin (c-t1); give the id`},
 		{"client", "Nordlict", `client "Nordlict" not found in org names-cli; close matches: Nordlicht GmbH (c-nord)`},
 		{"person", "Cleo", `person "Cleo" not found in org names-cli`},
 		{"team", "design", `team "design" not found in org names-cli`},
