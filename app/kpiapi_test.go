@@ -139,7 +139,7 @@ func TestCapacityAPI(t *testing.T) {
 		}
 	}
 	code, _, body := apptest.Get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15&by=role", read, "text/csv")
-	if want := "role,week,available,booked,tentative,free,assumed_hours\ndesigner,2027-03-01,40,30,0,10,0\ndesigner,2027-03-08,40,30,0,10,0\n"; code != 200 || body != want {
+	if want := "role,name,week,available,booked,tentative,free,assumed_hours\ndesigner,Designer,2027-03-01,40,30,0,10,0\ndesigner,Designer,2027-03-08,40,30,0,10,0\n"; code != 200 || body != want {
 		t.Fatalf("grid: %d %q, want %q", code, body, want)
 	}
 	if _, _, body := apptest.Get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-15", other, ""); strings.Contains(body, "designer") {

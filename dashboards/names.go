@@ -56,5 +56,8 @@ func (n *names) of(kind, id string) string {
 			return name
 		}
 	}
+	if kind == "team" || kind == "role" { // one only a booking names, say
+		return metrics.OwnName(id)
+	}
 	return id
 }

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -22,11 +24,16 @@ type CapacityRequest struct {
 	// scheduled hours over the trailing 12 weeks before Now.
 	Derate bool
 	Now    time.Time // zero means time.Now
+	// Names are the org's names when the caller has read them already;
+	// nil: read when the grid needs them (by person, or people on an
+	// assumed week).
+	Names *Names
 }
 
 // CapacityCell is one key (a person id, a role or a team) in one week.
 type CapacityCell struct {
 	Key       string          `json:"key"`
+	Name      string          `json:"name"`      // the person's name (the id when no record names it); a role or a team is its own
 	Week      time.Time       `json:"week"`      // the Monday
 	Available decimal.Decimal `json:"available"` // contracted − time off − holidays, floored at 0 per day
 	Booked    decimal.Decimal `json:"booked"`    // confirmed allocations (derated when asked)
@@ -37,6 +44,7 @@ type CapacityCell struct {
 	// (FlagCapacityAssumed), AssumedPeople their ids, sorted.
 	Assumed       decimal.Decimal `json:"assumed_hours"`
 	AssumedPeople []string        `json:"assumed_people"`
+	AssumedNames  []string        `json:"assumed_people_names"` // AssumedPeople's names, in their order
 }
 
 // CapacityAssumed reports whether some of c's available hours rest on an
@@ -56,17 +64,46 @@ type CapacityGrid struct {
 // Capacity computes the grid. Errors: ErrBadRequest (wrapped) for a bad
 // request; the store's typed errors otherwise.
 func Capacity(ctx context.Context, q Querier, r CapacityRequest) (*CapacityGrid, error) {
-	return capacity(ctx, q, r)
+	g, err := capacity(ctx, q, r)
+	if err != nil {
+		return nil, err
+	}
+	n := r.Names
+	if n == nil || n.Org != r.Org {
+		n = nil
+		if g.By == "person" || slices.ContainsFunc(g.Cells, func(c CapacityCell) bool { return len(c.AssumedPeople) > 0 }) {
+			if n, err = LoadNames(ctx, q, r.Org); err != nil {
+				return nil, err
+			}
+		}
+	}
+	g.name(n)
+	return g, nil
 }
 
-// WriteCSV writes the grid as key, week, available, booked, tentative,
-// free and assumed_hours (of available; last, so that scripts reading the
-// first six columns by position still read them).
+// name sets each cell's Name and AssumedNames from n (which may be nil
+// for a grid of roles or teams with no one on an assumed week).
+func (g *CapacityGrid) name(n *Names) {
+	for i := range g.Cells {
+		c := &g.Cells[i]
+		name, _ := n.Name(g.By, c.Key)
+		c.Name = cmp.Or(name, c.Key)
+		c.AssumedNames = make([]string, len(c.AssumedPeople))
+		for j, p := range c.AssumedPeople {
+			name, _ := n.Name("person", p)
+			c.AssumedNames[j] = cmp.Or(name, p)
+		}
+	}
+}
+
+// WriteCSV writes the grid as key, name (beside the key, as every CSV
+// has a name beside an id), week, available, booked, tentative, free and
+// assumed_hours (of available).
 func (g *CapacityGrid) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{g.By, "week", "available", "booked", "tentative", "free", "assumed_hours"})
+	cw.Write([]string{g.By, "name", "week", "available", "booked", "tentative", "free", "assumed_hours"})
 	for _, c := range g.Cells {
-		cw.Write([]string{c.Key, day(c.Week), c.Available.String(), c.Booked.String(), c.Tentative.String(), c.Free.String(),
+		cw.Write([]string{c.Key, c.Name, day(c.Week), c.Available.String(), c.Booked.String(), c.Tentative.String(), c.Free.String(),
 			c.Assumed.String()})
 	}
 	cw.Flush()

@@ -36,9 +36,11 @@ type Request struct {
 	// Names are the org's names when the caller has read them already;
 	// nil: read when a filter is set.
 	Names *Names
-	// WithNames adds a "name" column beside a client, person or project
-	// group column (its display name; null when no record names the id),
-	// for people and scripts reading ids they do not know by heart.
+	// WithNames adds a "name" column beside the group column (its display
+	// name; null when no record names the id; a team or a role is its own
+	// name), and to a project its client: "client" (the id) and
+	// "client_name", for people and scripts reading ids they do not know by
+	// heart.
 	WithNames bool
 }
 
@@ -207,7 +209,7 @@ func settingsFrom(o org.Settings) orgSettings {
 // Errors: ErrBadRequest (wrapped) for the caller's mistakes; the store's
 // typed errors otherwise.
 func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, error) {
-	named := r.WithNames && slices.Contains(namedGroups, r.GroupBy)
+	named := r.WithNames && r.GroupBy != ""
 	if named && (r.Names == nil || r.Names.Org != r.Org) {
 		// Read once: the filters resolve with the same names.
 		n, err := LoadNames(ctx, q, r.Org)
@@ -236,28 +238,35 @@ func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, 
 	return res, nil
 }
 
-// namedGroups are the groupings whose ids have names of their own; a team
-// or a role is its own name.
-var namedGroups = []string{"client", "person", "project"}
-
 // addNames inserts a "name" column after the group column: each id's
-// display name, nil (null) when no record names it.
+// display name, nil (null) when no record names it (a team or a role is
+// its own name). Grouped by project, "client" and "client_name" follow:
+// the project's client, nil when it has none.
 func (res *Result) addNames(n *Names) {
 	g := slices.IndexFunc(res.Columns, func(c Column) bool { return c.Name == res.GroupBy })
 	if g < 0 {
 		return
 	}
-	names := map[string]string{}
-	for _, x := range n.Of(res.GroupBy) {
-		names[x.ID] = x.Name
-	}
-	res.Columns = slices.Insert(res.Columns, g+1, Column{Name: "name", Type: "string"})
-	for i, row := range res.Rows {
-		var name *string
-		if s, ok := names[Cell(row[g])]; ok {
-			name = &s
+	text := func(s string, ok bool) any {
+		if !ok || s == "" {
+			return (*string)(nil)
 		}
-		res.Rows[i] = slices.Insert(row, g+1, any(name))
+		return &s
+	}
+	cols := []Column{{Name: "name", Type: "string"}}
+	project := res.GroupBy == "project"
+	if project {
+		cols = append(cols, Column{Name: "client", Type: "string"}, Column{Name: "client_name", Type: "string"})
+	}
+	res.Columns = slices.Insert(res.Columns, g+1, cols...)
+	for i, row := range res.Rows {
+		id := Cell(row[g])
+		add := []any{text(n.Name(res.GroupBy, id))}
+		if project {
+			client := n.ClientOf(id)
+			add = append(add, text(client, client != ""), text(n.Name("client", client)))
+		}
+		res.Rows[i] = slices.Insert(row, g+1, add...)
 	}
 }
 

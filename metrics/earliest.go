@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,13 @@ type EarliestStartAnswer struct {
 	// week) that rests on an assumed 40-hour week; empty when none does.
 	CapacityAssumed []AssumedCapacity `json:"capacity_assumed"`
 	Reasons         []string          `json:"reasons"`
+	// RoleNames: each role asked (by id, as in roles) with its display
+	// name, which the reasons use.
+	RoleNames map[string]string `json:"role_names"`
 }
+
+// RoleName is a role's display name in the answer, the role when unnamed.
+func (a *EarliestStartAnswer) RoleName(role string) string { return cmp.Or(a.RoleNames[role], role) }
 
 // AssumedCapacity is how much of a role's available hours over the job's
 // weeks are of people an import created on first sight, whose 40-hour
@@ -140,12 +147,12 @@ func EarliestStart(ctx context.Context, q Querier, r EarliestStartRequest) (*Ear
 	first := mondayOnOrAfter(r.NotBefore)
 	// Enough weeks for a start at the horizon's end, stretched to twice the length.
 	span := r.HorizonWeeks + 2*r.Weeks
-	grid, err := Capacity(ctx, q, CapacityRequest{Org: r.Org, From: first, To: first.AddDate(0, 0, 7*span), By: "role",
-		IncludeTentative: r.IncludeTentative, Derate: r.Derate, Now: r.Now})
+	n, err := LoadNames(ctx, q, r.Org)
 	if err != nil {
 		return nil, err
 	}
-	n, err := LoadNames(ctx, q, r.Org)
+	grid, err := Capacity(ctx, q, CapacityRequest{Org: r.Org, From: first, To: first.AddDate(0, 0, 7*span), By: "role",
+		IncludeTentative: r.IncludeTentative, Derate: r.Derate, Now: r.Now, Names: n})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +180,7 @@ func (a *EarliestStartAnswer) nameAssumed(n *Names) {
 			who = append(who, a.CapacityAssumed[i].People[j].Name)
 		}
 		a.Reasons = append(a.Reasons, fmt.Sprintf("%s: %s of %s available hours in the job's %d weeks from %s rest on an assumed 40 h week (people created on first sight: %s); import their real capacity (docs/import.md).",
-			c.Role, c.Assumed.StringFixed(1), c.Available.StringFixed(1), c.Weeks, day(a.assumedFrom()), strings.Join(who, ", ")))
+			a.RoleName(c.Role), c.Assumed.StringFixed(1), c.Available.StringFixed(1), c.Weeks, day(a.assumedFrom()), strings.Join(who, ", ")))
 	}
 }
 
@@ -286,10 +293,17 @@ func Plan(g *CapacityGrid, r EarliestStartRequest, first time.Time) *EarliestSta
 		roles = append(roles, role)
 	}
 	slices.Sort(roles)
-	a := &EarliestStartAnswer{NotBefore: r.NotBefore, FirstWeek: first, Weeks: r.Weeks, HorizonWeeks: r.HorizonWeeks}
+	a := &EarliestStartAnswer{NotBefore: r.NotBefore, FirstWeek: first, Weeks: r.Weeks, HorizonWeeks: r.HorizonWeeks,
+		RoleNames: map[string]string{}}
+	for _, c := range g.Cells { // the names Capacity gave the grid's roles
+		if _, asked := r.Demand[c.Key]; asked && c.Name != "" {
+			a.RoleNames[c.Key] = c.Name
+		}
+	}
 	for _, role := range roles {
+		a.RoleNames[role] = a.RoleName(role)
 		if rw.cells[role] == nil && r.Demand[role].IsPositive() {
-			a.Reasons = append(a.Reasons, fmt.Sprintf("No one holds the role %q in the horizon, so its %s h/week cannot be met.", role, r.Demand[role]))
+			a.Reasons = append(a.Reasons, fmt.Sprintf("No one holds the role %q in the horizon, so its %s h/week cannot be met.", a.RoleName(role), r.Demand[role]))
 		}
 	}
 	s := rw.earliest(r.Demand, r.Weeks, r.HorizonWeeks)
@@ -316,7 +330,7 @@ func Plan(g *CapacityGrid, r EarliestStartRequest, first time.Time) *EarliestSta
 		}
 		for _, f := range a.Roles {
 			a.Reasons = append(a.Reasons, fmt.Sprintf("%s: the tightest week is %s, with %s h to spare after the job's %s h.",
-				f.Role, day(f.TightestWeek), f.Slack.StringFixed(1), f.Demand))
+				a.RoleName(f.Role), day(f.TightestWeek), f.Slack.StringFixed(1), f.Demand))
 		}
 	} else {
 		a.Reasons = append(a.Reasons, fmt.Sprintf("No start within %d weeks of %s gives every role the hours in each of the %d weeks.",
@@ -340,7 +354,7 @@ func Plan(g *CapacityGrid, r EarliestStartRequest, first time.Time) *EarliestSta
 				}
 			}
 			a.Reasons = append(a.Reasons, fmt.Sprintf("Starting the week of %s, %d role-weeks fall short; the worst is %s in the week of %s: %s h free of %s h needed.",
-				day(first), len(a.Shortfall), worst.Role, day(worst.Week), worst.Free.StringFixed(1), worst.Demand))
+				day(first), len(a.Shortfall), a.RoleName(worst.Role), day(worst.Week), worst.Free.StringFixed(1), worst.Demand))
 		}
 		a.Stretched = stretch(rw, r, s)
 		if a.Stretched != nil {
@@ -421,12 +435,16 @@ func whatIf(rw roleWeeks, r EarliestStartRequest, roles []string, s int) []RoleL
 func num(d decimal.Decimal) json.Number { return json.Number(d.String()) }
 
 func (c CapacityCell) MarshalJSON() ([]byte, error) {
-	people := c.AssumedPeople
+	people, names := c.AssumedPeople, c.AssumedNames
 	if people == nil {
 		people = []string{}
 	}
+	if len(names) != len(people) { // a cell Capacity did not name
+		names = people
+	}
 	return json.Marshal(struct {
 		Key             string      `json:"key"`
+		Name            string      `json:"name"`
 		Week            string      `json:"week"`
 		Available       json.Number `json:"available"`
 		Booked          json.Number `json:"booked"`
@@ -435,7 +453,8 @@ func (c CapacityCell) MarshalJSON() ([]byte, error) {
 		CapacityAssumed bool        `json:"capacity_assumed"`
 		Assumed         json.Number `json:"assumed_hours"`
 		AssumedPeople   []string    `json:"assumed_people"`
-	}{c.Key, day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free), c.CapacityAssumed(), num(c.Assumed), people})
+		AssumedNames    []string    `json:"assumed_people_names"`
+	}{c.Key, cmp.Or(c.Name, c.Key), day(c.Week), num(c.Available), num(c.Booked), num(c.Tentative), num(c.Free), c.CapacityAssumed(), num(c.Assumed), people, names})
 }
 
 func (f RoleFit) MarshalJSON() ([]byte, error) {

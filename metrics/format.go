@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -150,17 +151,27 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for i := range r.Rows {
 		notes = notes || len(r.rowFlags(i)) > 0
 	}
-	names := r.names()
+	skip := r.repeatedName()
+	var names []string
+	for i, name := range r.names() {
+		if i != skip {
+			names = append(names, name)
+		}
+	}
 	if notes {
 		names = append(names, "notes")
 	}
 	fmt.Fprintln(tw, strings.ToUpper(strings.Join(names, "\t")))
 	for n, row := range r.Rows {
-		line := make([]string, len(row), len(row)+1)
+		line := make([]string, 0, len(row)+1)
 		for i, v := range row {
-			line[i] = display(r.Columns[i], r.Unit, v)
+			if i == skip {
+				continue
+			}
 			if isNull(v) {
-				line[i] = t.nullText(n)
+				line = append(line, t.nullText(n))
+			} else {
+				line = append(line, display(r.Columns[i], r.Unit, v))
 			}
 		}
 		if notes {
@@ -180,6 +191,23 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// repeatedName is the index of the "name" column when it says nothing the
+// group column does not (a team or a role is its own name), for the table
+// to leave out; -1 otherwise. JSON and CSV keep it, so scripts find a name
+// beside every grouping.
+func (r *Result) repeatedName() int {
+	g := slices.IndexFunc(r.Columns, func(c Column) bool { return c.Name == r.GroupBy })
+	if g < 0 || g+1 >= len(r.Columns) || r.Columns[g+1].Name != "name" {
+		return -1
+	}
+	for _, row := range r.Rows {
+		if name := Cell(row[g+1]); name != Cell(row[g]) && (name != "" || Cell(row[g]) != "") {
+			return -1
+		}
+	}
+	return g + 1
 }
 
 func (r *Result) names() []string {

@@ -19,9 +19,11 @@ import (
 // Names are an org's clients, projects, people, teams and roles, by kind:
 // the ids and display names a filter can name.
 type Names struct {
-	Org    string
-	byKind map[string][]Named
-	q      Querier // asks whether an id no record names is used by data
+	Org     string
+	byKind  map[string][]Named
+	byID    map[string]map[string]string // kind -> id -> name, for Name
+	clients map[string]string            // project id -> its client's id
+	q       Querier                      // asks whether an id no record names is used by data
 }
 
 // Named is one id with its display name; a team or a role is its own name.
@@ -36,15 +38,86 @@ func LoadNames(ctx context.Context, q Querier, org string) (*Names, error) {
 	if err != nil {
 		return nil, fmt.Errorf("names of org %s: %w", org, err)
 	}
-	n := &Names{Org: org, byKind: map[string][]Named{}, q: q}
+	n := &Names{Org: org, q: q}
 	for i := range rows.Len() {
-		var kind, id, name string
-		if err := rows.Scan(i, &kind, &id, &name); err != nil {
+		var kind, id, name, client string
+		if err := rows.Scan(i, &kind, &id, &name, &client); err != nil {
 			return nil, err
 		}
-		n.byKind[kind] = append(n.byKind[kind], Named{id, cmp.Or(name, id)})
+		n.add(kind, Named{id, cmp.Or(name, id)})
+		if kind == "project" && client != "" {
+			if n.clients == nil {
+				n.clients = map[string]string{}
+			}
+			n.clients[id] = client
+		}
 	}
 	return n, nil
+}
+
+// OwnName is the display name of a team or a role, which is its own name:
+// one spelt as an identifier ("creative_director", "project-manager",
+// "designer") reads as words ("Creative director"), any other as it is.
+func OwnName(id string) string {
+	if id == "" || strings.ContainsFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) {
+		return id
+	}
+	words := strings.Join(strings.FieldsFunc(id, func(r rune) bool { return r == '_' || r == '-' }), " ")
+	if words == "" {
+		return id
+	}
+	return strings.ToUpper(words[:1]) + words[1:]
+}
+
+// add appends x to kind's names and its index; a team or a role named by
+// its id alone is named as words (OwnName).
+func (n *Names) add(kind string, x Named) {
+	if (kind == "team" || kind == "role") && x.Name == x.ID {
+		x.Name = OwnName(x.ID)
+	}
+	if n.byKind == nil {
+		n.byKind, n.byID = map[string][]Named{}, map[string]map[string]string{}
+	}
+	if n.byID[kind] == nil {
+		n.byID[kind] = map[string]string{}
+	}
+	n.byKind[kind] = append(n.byKind[kind], x)
+	n.byID[kind][x.ID] = x.Name
+}
+
+// Name returns the display name of kind's id, and whether the org names
+// it. A team or a role is its own name (OwnName), so any one not empty is
+// named.
+// A nil Names names nothing but teams and roles.
+func (n *Names) Name(kind, id string) (string, bool) {
+	if n != nil {
+		if name, ok := n.byID[kind][id]; ok {
+			return name, true
+		}
+	}
+	if (kind == "team" || kind == "role") && id != "" {
+		return OwnName(id), true
+	}
+	return "", false
+}
+
+// ClientOf returns the id of a project's client, "" for a project of no
+// client or one the org has no record of.
+func (n *Names) ClientOf(project string) string {
+	if n == nil {
+		return ""
+	}
+	return n.clients[project]
+}
+
+// Label is an id as people read it with the id kept for scripts:
+// "Nordlicht GmbH (c-0003)", or the id alone when the org does not name it
+// or it is its own name (a team, a role).
+func (n *Names) Label(kind, id string) string {
+	name, _ := n.Name(kind, id)
+	return Named{id, cmp.Or(name, id)}.String()
 }
 
 // Add adds an id of kind that is its own name (a role only a booking
@@ -53,10 +126,7 @@ func (n *Names) Add(kind, id string) {
 	if id == "" || slices.ContainsFunc(n.byKind[kind], func(x Named) bool { return x.ID == id }) {
 		return
 	}
-	if n.byKind == nil {
-		n.byKind = map[string][]Named{}
-	}
-	n.byKind[kind] = append(n.byKind[kind], Named{id, id})
+	n.add(kind, Named{id, id})
 }
 
 // Of returns kind's ids with their names, in the order loaded and added.
@@ -69,12 +139,19 @@ type FilterError struct {
 	// Ambiguous: every match; otherwise up to 3 close matches (maybe none).
 	Candidates []Named
 	Ambiguous  bool
+	// Owners: a project candidate's client, by the project's id, so that
+	// two clients' "Website" can be told apart.
+	Owners map[string]string
 }
 
 func (e *FilterError) Error() string {
 	var list []string
 	for _, c := range e.Candidates {
-		list = append(list, c.String())
+		s := c.String()
+		if o := e.Owners[c.ID]; o != "" {
+			s += " of " + o
+		}
+		list = append(list, s)
 	}
 	if e.Ambiguous {
 		return fmt.Sprintf("%s %q is ambiguous in org %s: it names %s; give the id", e.Kind, e.Value, e.Org, strings.Join(list, ", "))
@@ -115,7 +192,7 @@ func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 	case len(hits) == 1:
 		return hits[0].ID, nil
 	case len(hits) > 1:
-		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true}
+		return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: hits, Ambiguous: true, Owners: n.owners(kind, hits)}
 	}
 	if n.q != nil && kind != "team" {
 		rows, err := n.q.Query(ctx, store.QueryText("filter_id_used"), store.Params{"org": n.Org, "kind": kind, "id": s})
@@ -130,7 +207,22 @@ func (n *Names) Resolve(ctx context.Context, kind, s string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: closest(s, all, 3)}
+	near := closest(s, all, 3)
+	return "", &FilterError{Kind: kind, Value: s, Org: n.Org, Candidates: near, Owners: n.owners(kind, near)}
+}
+
+// owners names the clients of projects among xs (nil for another kind).
+func (n *Names) owners(kind string, xs []Named) map[string]string {
+	if kind != "project" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, x := range xs {
+		if c := n.ClientOf(x.ID); c != "" {
+			out[x.ID] = n.Label("client", c)
+		}
+	}
+	return out
 }
 
 // match returns the one of all whose id is s, else every one whose id or
@@ -177,7 +269,7 @@ func (e *RoleError) Unwrap() error { return ErrBadRequest }
 func ResolveRole(org, s string, roles []string) (string, error) {
 	all := make([]Named, 0, len(roles))
 	for _, r := range roles {
-		all = append(all, Named{r, r})
+		all = append(all, Named{r, OwnName(r)})
 	}
 	hits := match(s, all)
 	if len(hits) == 1 {

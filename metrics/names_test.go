@@ -104,3 +104,23 @@ func TestFiltersByName(t *testing.T) {
 		t.Errorf("CheckOrg(names-tset): %v", err)
 	}
 }
+
+// TestOwnName: a team or a role spelt as an identifier reads as words; one
+// spelt as words, or with capitals, is left as it is.
+func TestOwnName(t *testing.T) {
+	for in, want := range map[string]string{
+		"creative_director": "Creative director",
+		"project-manager":   "Project manager",
+		"designer":          "Designer",
+		"qa_2":              "Qa 2",
+		"Brand":             "Brand",
+		"UX Research":       "UX Research",
+		"brand studio":      "brand studio", // has a space: written as words already
+		"__":                "__",
+		"":                  "",
+	} {
+		if got := metrics.OwnName(in); got != want {
+			t.Errorf("OwnName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

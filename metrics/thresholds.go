@@ -202,11 +202,22 @@ type Threshold struct {
 	KPI        string          `json:"kpi"`                   // a KPI of ThresholdKPIs, by its catalog name
 	Scope      string          `json:"scope"`                 // org, client or team
 	ScopeValue string          `json:"scope_value,omitempty"` // the client id or team name; empty for org
+	ScopeName  string          `json:"scope_name,omitempty"`  // the client's name (a team is its own); set by ListThresholds and PutThreshold, ignored on PUT
 	Comparator string          `json:"comparator"`            // gt: alert above the value; lt: below
 	Value      decimal.Decimal `json:"value"`                 // in the KPI's unit: a ratio, hours or a count
 	For        Duration        `json:"for"`                   // how long the KPI must be past the value: a ForBuckets
 	Severity   string          `json:"severity"`              // info, warning or critical
 	CreatedAt  time.Time       `json:"created_at"`
+}
+
+// ScopeText is the scope as people read it with the id kept: "org",
+// "client c-0003 (Nordlicht GmbH)", "team Brand".
+func (t Threshold) ScopeText() string {
+	s := strings.TrimSpace(t.Scope + " " + t.ScopeValue)
+	if t.ScopeName != "" && t.ScopeName != t.ScopeValue {
+		s += " (" + t.ScopeName + ")"
+	}
+	return s
 }
 
 // ValueText is the value as people write it: 8% for a ratio, 36h for
@@ -339,10 +350,27 @@ func ListThresholds(ctx context.Context, q Querier, org string) ([]Threshold, er
 		return nil, fmt.Errorf("list thresholds: %w", err)
 	}
 	out := make([]Threshold, len(all))
+	var n *Names
 	for i, ot := range all {
 		out[i] = ot.t
+		if ot.t.Scope != "org" && n == nil {
+			if n, err = LoadNames(ctx, q, org); err != nil {
+				return nil, fmt.Errorf("list thresholds: %w", err)
+			}
+		}
+		out[i].ScopeName = n.scopeName(ot.t)
 	}
 	return out, nil
+}
+
+// scopeName is the name of t's client or team, "" for the org or a client
+// no record names.
+func (n *Names) scopeName(t Threshold) string {
+	if t.Scope == "org" {
+		return ""
+	}
+	name, _ := n.Name(t.Scope, t.ScopeValue)
+	return name
 }
 
 // orgThreshold is a threshold with its org.
@@ -392,6 +420,9 @@ func PutThreshold(ctx context.Context, s ThresholdStore, org string, t Threshold
 		if t.ScopeValue, err = n.Resolve(ctx, t.Scope, t.ScopeValue); err != nil {
 			return t, err
 		}
+		t.ScopeName = n.scopeName(t)
+	} else {
+		t.ScopeName = ""
 	}
 	if t.ID == "" {
 		var b [6]byte

@@ -108,26 +108,10 @@ func thresholdsCommand(e *env, name, short, long string) *cobra.Command {
 			}
 			// A client by its id, which scripts use, and its name, which
 			// people read; a team is its own name.
-			clients := map[string]string{}
-			if slices.ContainsFunc(list, func(t metrics.Threshold) bool { return t.Scope == "client" }) {
-				n, err := metrics.LoadNames(ctx, s, *org)
-				if err != nil {
-					return fail(e, err)
-				}
-				for _, c := range n.Of("client") {
-					clients[c.ID] = c.Name
-				}
-			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKPI\tSCOPE\tCOMPARATOR\tVALUE\tFOR\tSEVERITY")
 			for _, t := range list {
-				scope := t.Scope
-				if t.ScopeValue != "" {
-					scope += " " + t.ScopeValue
-				}
-				if name := clients[t.ScopeValue]; t.Scope == "client" && name != "" && name != t.ScopeValue {
-					scope += " (" + name + ")"
-				}
+				scope := t.ScopeText()
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.KPI, scope, t.Comparator, t.ValueText(), metrics.ForLabel(t.For.Duration), t.Severity)
 			}
 			tw.Flush()
@@ -157,7 +141,7 @@ func thresholdsCommand(e *env, name, short, long string) *cobra.Command {
 				return fail(e, err)
 			}
 			fmt.Fprintf(e.stdout, "threshold %s: %s %s %s on %s, for %s, %s\n", stored.ID, stored.KPI, stored.Comparator, stored.ValueText(),
-				strings.TrimSpace(stored.Scope+" "+stored.ScopeValue), metrics.ForLabel(stored.For.Duration), stored.Severity)
+				stored.ScopeText(), metrics.ForLabel(stored.For.Duration), stored.Severity)
 		case "delete":
 			if *id == "" {
 				fmt.Fprintln(e.stderr, "opsmetrics alerts thresholds delete: --id is required")

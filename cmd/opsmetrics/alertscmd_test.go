@@ -58,7 +58,7 @@ func TestThresholdsCommand(t *testing.T) {
 		return cli(append([]string{"alerts", "thresholds", "set", "--org", "acme"}, args...)...)
 	}
 	if code, out := set("--id", "wo", "--kpi", "write_off_rate", "--value", "8%", "--client", "Nordlicht GmbH", "--for", "1h",
-		"--severity", "critical"); code != 0 || !strings.Contains(out, "threshold wo: write_off_rate gt 8% on client c-3, for 1h, critical") {
+		"--severity", "critical"); code != 0 || !strings.Contains(out, "threshold wo: write_off_rate gt 8% on client c-3 (Nordlicht GmbH), for 1h, critical") {
 		t.Fatalf("set: %d %s", code, out)
 	}
 	// The old name, a day: stored as the KPI's name, listed as set.

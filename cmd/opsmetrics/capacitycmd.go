@@ -181,14 +181,24 @@ func cmdCapacityGrid(e *env) *cobra.Command {
 			// ASSUMED, next to AVAILABLE, only when some available hours
 			// rest on an assumed week, with a note that says what it is.
 			assumed := slices.ContainsFunc(g.Cells, metrics.CapacityCell.CapacityAssumed)
+			// NAME beside a person's id; a role or a team is its own name.
+			named := slices.ContainsFunc(g.Cells, func(c metrics.CapacityCell) bool { return c.Name != c.Key })
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "%s\tWEEK\tAVAILABLE\t", strings.ToUpper(g.By))
+			fmt.Fprintf(tw, "%s\t", strings.ToUpper(g.By))
+			if named {
+				fmt.Fprint(tw, "NAME\t")
+			}
+			fmt.Fprint(tw, "WEEK\tAVAILABLE\t")
 			if assumed {
 				fmt.Fprint(tw, "ASSUMED\t")
 			}
 			fmt.Fprint(tw, "BOOKED\tTENTATIVE\tFREE\t\n")
 			for _, c := range g.Cells {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t", c.Key, c.Week.Format(time.DateOnly), c.Available.StringFixed(1))
+				fmt.Fprintf(tw, "%s\t", c.Key)
+				if named {
+					fmt.Fprintf(tw, "%s\t", c.Name)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t", c.Week.Format(time.DateOnly), c.Available.StringFixed(1))
 				if assumed {
 					fmt.Fprintf(tw, "%s\t", c.Assumed.StringFixed(1))
 				}
@@ -244,10 +254,10 @@ func printAnswer(e *env, a *metrics.EarliestStartAnswer) {
 		fmt.Fprintln(e.stdout, "\nScheduled utilization over the job's weeks, without and with it:")
 		for _, w := range a.WhatIf {
 			if w.Before == nil {
-				fmt.Fprintf(e.stdout, "  %-20s no available hours\n", w.Role)
+				fmt.Fprintf(e.stdout, "  %-20s no available hours\n", a.RoleName(w.Role))
 				continue
 			}
-			fmt.Fprintf(e.stdout, "  %-20s %5.1f%% -> %5.1f%%\n", w.Role, *w.Before*100, *w.After*100)
+			fmt.Fprintf(e.stdout, "  %-20s %5.1f%% -> %5.1f%%\n", a.RoleName(w.Role), *w.Before*100, *w.After*100)
 		}
 	}
 }

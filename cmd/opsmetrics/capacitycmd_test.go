@@ -37,10 +37,10 @@ func TestCapacityCommand(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Earliest start: week of Monday 15 March 2027",
-		"designer: the tightest week is 2027-03-15, with 20.0 h to spare",
+		"Designer: the tightest week is 2027-03-15, with 20.0 h to spare",
 		"2 role-weeks fall short",
 		"Spread over 4 weeks instead of 2, the same hours could start the week of 2027-03-01",
-		"designer               0.0% ->  50.0%",
+		"Designer               0.0% ->  50.0%",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -71,7 +71,7 @@ func TestCapacityCommand(t *testing.T) {
 		t.Errorf("grid --org nosuchorg: exit %d %s", code, errs)
 	}
 	code, out, _ = cli("capacity", "grid", "--org", "cap-cli", "--from", "2027-03-01", "--to", "2027-03-15", "--format", "csv")
-	if want := "role,week,available,booked,tentative,free,assumed_hours\ndesigner,2027-03-01,40,30,0,10,0\ndesigner,2027-03-08,40,30,0,10,0\n"; code != 0 || out != want {
+	if want := "role,name,week,available,booked,tentative,free,assumed_hours\ndesigner,Designer,2027-03-01,40,30,0,10,0\ndesigner,Designer,2027-03-08,40,30,0,10,0\n"; code != 0 || out != want {
 		t.Errorf("grid: %d %q, want %q", code, out, want)
 	}
 	if code, _, errs := cli("capacity", "earliest-start", "--org", "cap-cli", "--need", "designer", "--weeks", "2"); code != 2 || !strings.Contains(errs, "ROLE=HOURS") {

@@ -245,15 +245,32 @@ func cmdHookList(e *env) *cobra.Command {
 			if !h.HasSecret {
 				secret = "waiting for the handshake"
 			}
-			rows = append(rows, []string{h.ID, h.Tool, h.Client, h.Project, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
-				h.CreatedAt.Format(time.RFC3339), reconcileState(h)})
+			// The table shows "Name (id)"; CSV a name column beside each id.
+			row := []string{h.ID, h.Tool, named(h.Client, h.ClientName), named(h.Project, h.ProjectName)}
+			if *format == "csv" {
+				row = []string{h.ID, h.Tool, h.Client, h.ClientName, h.Project, h.ProjectName}
+			}
+			rows = append(rows, append(row, h.CallbackURL, secret, strconv.FormatBool(h.HasToken),
+				h.CreatedAt.Format(time.RFC3339), reconcileState(h)))
 		}
-		if err := printRows(e.stdout, *format, []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}, rows); err != nil {
+		head := []string{"ID", "TOOL", "CLIENT", "PROJECT", "URL", "SECRET", "TOKEN", "CREATED", "RECONCILED"}
+		if *format == "csv" {
+			head = slices.Concat(head[:3], []string{"CLIENT_NAME", "PROJECT", "PROJECT_NAME"}, head[4:])
+		}
+		if err := printRows(e.stdout, *format, head, rows); err != nil {
 			return fail(e, err)
 		}
 		return 0
 	})
 	return cmd
+}
+
+// named is "Name (id)", or the id alone when nothing names it.
+func named(id, name string) string {
+	if name == "" || name == id {
+		return id
+	}
+	return name + " (" + id + ")"
 }
 
 // reconcileState is a hook's reconciler state in a few words: needs-token

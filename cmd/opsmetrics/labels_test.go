@@ -129,7 +129,7 @@ func TestCapacityAssumedWeek(t *testing.T) {
 		t.Errorf("grid cell %v: want capacity_assumed true, 40 of 40 h assumed", c)
 	}
 	if code, out, _ := cli(append(grid, "--format", "csv")...); code != 0 ||
-		out != "role,week,available,booked,tentative,free,assumed_hours\nDesigner,2027-03-01,40,0,0,40,40\n" {
+		out != "role,name,week,available,booked,tentative,free,assumed_hours\nDesigner,Designer,2027-03-01,40,0,0,40,40\n" {
 		t.Errorf("grid csv: exit %d\n%s", code, out)
 	}
 	if code, out, _ := cli(grid...); code != 0 || !strings.Contains(out, "ASSUMED") || !strings.Contains(out, "assumed 40 h week") {

@@ -1,6 +1,7 @@
 package hook
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -98,6 +99,57 @@ type BadHookError struct{ Msg string }
 
 func (e *BadHookError) Error() string { return e.Msg }
 
+// resolveDefault turns h's client and project, each an id or a name (case
+// and spacing ignored; a project's among its client's first), into ids, as
+// a mapping's target is given. One the org has no record of is kept as
+// given: a client or project of the tool's tasks may come before its
+// import. Errors: *BadHookError for a name of several, listing their ids.
+func (hs *Hooks) resolveDefault(ctx context.Context, h *NewHook) error {
+	h.Client, h.Project = strings.TrimSpace(h.Client), strings.TrimSpace(h.Project)
+	if h.Client == "" && h.Project == "" {
+		return nil
+	}
+	refs, err := loadMapRefs(ctx, hs.cfg.Store, h.Org)
+	if err != nil {
+		return err
+	}
+	// owner says whose project a candidate is: two clients may each have a "Website".
+	owner := func(kind, id string) string {
+		if c := refs.projectClient[id]; kind == "project" && c != "" {
+			return " of " + cmp.Or(refs.clientName[c], c)
+		}
+		return ""
+	}
+	pick := func(kind, ref string, byID map[string]string, named []string) (string, error) {
+		if _, ok := byID[ref]; ok || len(named) == 0 {
+			return ref, nil
+		}
+		if len(named) == 1 {
+			return named[0], nil
+		}
+		c := make([]string, len(named))
+		for i, id := range named {
+			c[i] = byID[id] + " (" + id + ")" + owner(kind, id)
+		}
+		return "", &BadHookError{Msg: fmt.Sprintf("%s %q names %d %ss in org %s: %s; give the id", kind, ref, len(named), kind, h.Org, strings.Join(c, ", "))}
+	}
+	if h.Client != "" {
+		if h.Client, err = pick("client", h.Client, refs.clientName, refs.clientsNamed[org.NormalizeName(h.Client)]); err != nil {
+			return err
+		}
+	}
+	if h.Project != "" {
+		named := refs.projectsNamed[org.NormalizeName(h.Project)]
+		if own := slices.DeleteFunc(slices.Clone(named), func(id string) bool { return refs.projectClient[id] != h.Client }); len(own) > 0 {
+			named = own
+		}
+		if h.Project, err = pick("project", h.Project, refs.projectName, named); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NewHook is what Add needs to make a hook.
 type NewHook struct {
 	Org, Tool       string
@@ -127,6 +179,9 @@ func (hs *Hooks) Add(ctx context.Context, h NewHook) (Hook, string, error) {
 		return Hook{}, "", err
 	} else if !found || h.Org == "" {
 		return Hook{}, "", &BadHookError{Msg: fmt.Sprintf("no org %q: import into it or set it up with `opsmetrics org` first", h.Org)}
+	}
+	if err := hs.resolveDefault(ctx, &h); err != nil {
+		return Hook{}, "", err
 	}
 	secret := strings.TrimSpace(h.Secret)
 	switch {

@@ -36,6 +36,10 @@ type ReconcileState struct {
 type Listed struct {
 	Hook
 	Reconcile *ReconcileState `json:"reconcile,omitempty"`
+	// The names of the hook's client and project ("" when it has none or
+	// the org has no record of it); set when one org's hooks are listed.
+	ClientName  string `json:"client_name,omitempty"`
+	ProjectName string `json:"project_name,omitempty"`
 }
 
 // Listed returns the hooks of org ("" for every org), oldest first, each
@@ -49,11 +53,20 @@ func (hs *Hooks) Listed(ctx context.Context, orgID string) ([]Listed, error) {
 	if err != nil {
 		return nil, err
 	}
+	var refs *mapRefs
+	if orgID != "" && slices.ContainsFunc(list, func(h Hook) bool { return h.Client != "" || h.Project != "" }) {
+		if refs, err = loadMapRefs(ctx, hs.cfg.Store, orgID); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Listed, len(list))
 	for i, h := range list {
 		out[i].Hook = h
 		if st, ok := states[h.ID]; ok {
 			out[i].Reconcile = &st
+		}
+		if refs != nil {
+			out[i].ClientName, out[i].ProjectName = refs.clientName[h.Client], refs.projectName[h.Project]
 		}
 	}
 	return out, nil
