@@ -157,11 +157,11 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
 		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}}
 	if cfg.Collector != nil {
-		dcfg.Sources, dcfg.SyncSource = cfg.Collector.Sources(), cfg.Collector
+		dcfg.Sources, dcfg.SyncSource = sourceAdmin{cfg.Collector.Sources()}, sourceSyncer{cfg.Collector}
 	}
 	if wh := cfg.Webhooks; wh != nil {
-		dcfg.Hooks, dcfg.HookDeliveries, dcfg.HooksChanged = wh.worker.Hooks(), wh.worker, wh.receiver.Invalidate
-		dcfg.HookMappings = cfg.Mappings
+		dcfg.Hooks, dcfg.HookDeliveries, dcfg.HooksChanged = hookAdmin{wh.worker.Hooks()}, hookDeliveries{wh.worker}, wh.receiver.Invalidate
+		dcfg.HookMappings = hookMappings{cfg.Mappings}
 	}
 	err = dashboards.Register(e.Group(""), dcfg, small, csrf, sessions.Require("/login"))
 	if err != nil {

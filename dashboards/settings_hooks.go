@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,35 +12,86 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/opsmetrics/opsmetrics/ingest/hook"
 )
 
-// HookAdmin keeps an org's webhooks: *hook.Hooks. Audit records a change
-// in the org's audit trail, the secret and token as "set".
+// HookAdmin keeps an org's webhooks (app adapts ingest's hooks to it).
+// Tools lists the task tools a hook can be for. List gives each hook with
+// its reconciler's state; Get and Remove wrap ErrNotFound for an id the
+// org does not have. Add checks and stores a hook, its secret and token
+// sealed, and returns it with its secret in the clear (made when none was
+// given): the only time it is shown; a hook it refuses is a *FieldError
+// naming the form's field. Audit records a change in the org's audit
+// trail, the secret and token as "set".
 type HookAdmin interface {
-	Listed(ctx context.Context, org string) ([]hook.Listed, error)
-	Get(ctx context.Context, org, id string) (hook.Hook, error)
-	Add(ctx context.Context, h hook.NewHook) (hook.Hook, string, error)
+	Tools() []string
+	List(ctx context.Context, org string) ([]HookView, error)
+	Get(ctx context.Context, org, id string) (HookView, error)
+	Add(ctx context.Context, h HookInput) (HookView, string, error)
 	Remove(ctx context.Context, org, id string) error
-	Audit(ctx context.Context, who string, before, after *hook.Hook) error
+	Audit(ctx context.Context, who string, before, after *HookView) error
 }
 
-// HookDeliveries lists a hook's recent deliveries: *hook.Worker.
+// HookDeliveries lists a hook's deliveries received at or after since,
+// newest first.
 type HookDeliveries interface {
-	Deliveries(ctx context.Context, org, id string, since time.Time) ([]hook.Received, error)
+	Deliveries(ctx context.Context, org, id string, since time.Time) ([]DeliveryView, error)
 }
 
-// HookMappings lists how a tool's statuses map for an org: *hook.Mappings.
+// HookMappings lists how a tool's statuses map for an org, in the order
+// of their phase, then by status.
 type HookMappings interface {
-	List(ctx context.Context, org, tool string) (hook.MappingList, error)
+	List(ctx context.Context, org, tool string) ([]MappingRow, error)
 }
 
-var (
-	_ HookAdmin      = (*hook.Hooks)(nil)
-	_ HookDeliveries = (*hook.Worker)(nil)
-	_ HookMappings   = (*hook.Mappings)(nil)
-)
+// HookView is a webhook as the pages show it. It holds no secret or token,
+// only whether it has them.
+type HookView struct {
+	Org, ID, Tool       string
+	URL                 string // to paste into the tool; "" when no public URL was known
+	BaseURL             string // the tool's API root for the token; "" is the tool's own
+	Client, Project     string // the default client and project of its tasks
+	HasSecret, HasToken bool
+	// Reconcile is how its checks against the tool's API went; nil: never
+	// checked (or not listed).
+	Reconcile *ReconcileView
+}
+
+// ReconcileView is how a hook's checks against the tool's API went.
+type ReconcileView struct {
+	LastSuccess  *time.Time
+	FailingSince *time.Time // the first failure since the last success
+	NeedsToken   bool       // the tool refused the token
+}
+
+// HookInput is a hook to add. An empty Secret makes one (Asana's comes in
+// its handshake); PublicURL makes the hook's URL.
+type HookInput struct {
+	Org, Tool       string
+	Secret, Token   string
+	BaseURL         string
+	Client, Project string
+	PublicURL       string
+}
+
+// DeliveryView is one delivery a hook received. Status is one of
+// DeliveryStatuses.
+type DeliveryView struct {
+	Received       time.Time
+	ID, Event      string
+	Status, Reason string
+	Records        int
+}
+
+// DeliveryStatuses are the statuses of a delivery, in the order the
+// section counts them.
+var DeliveryStatuses = []string{"applied", "ignored", "failed", "pending"}
+
+// MappingRow is how one of a tool's statuses counts for an org: its phase
+// and outcome ("" for none), and Set "org" when the org set them, else
+// "default".
+type MappingRow struct {
+	Status, Phase, Outcome, Set string
+}
 
 // deliveryWindow is how far back the section counts and lists deliveries.
 const deliveryWindow = 30 * 24 * time.Hour
@@ -73,7 +125,7 @@ type deliveryRow struct {
 
 type mappingTable struct {
 	Tool     string
-	Statuses []hook.StatusRule // Phase and Outcome in words: "client review", not client_review
+	Statuses []MappingRow // Phase and Outcome in words: "client review", not client_review
 }
 
 type hooksBody struct {
@@ -98,17 +150,18 @@ func (d *server) registerHooks(g *echo.Group, mw []echo.MiddlewareFunc) {
 // hooksRender writes the section with the org's hooks, their recent
 // deliveries and their tools' status mappings.
 func (d *server) hooksRender(c echo.Context, data settingsData, status int, body hooksBody) error {
-	body.Available, body.Tools, body.PublicURL = d.cfg.Hooks != nil, hook.Tools, d.cfg.PublicURL
+	body.Available, body.PublicURL = d.cfg.Hooks != nil, d.cfg.PublicURL
 	if d.cfg.Hooks != nil {
 		ctx := c.Request().Context()
-		list, err := d.cfg.Hooks.Listed(ctx, data.Principal.Org)
+		body.Tools = d.cfg.Hooks.Tools()
+		list, err := d.cfg.Hooks.List(ctx, data.Principal.Org)
 		if err != nil {
 			return err
 		}
 		now, loc := d.cfg.Now(), zoneOf(data.View.Settings.TimeZone)
 		var tools []string
 		for _, l := range list {
-			var ds []hook.Received
+			var ds []DeliveryView
 			if d.cfg.HookDeliveries != nil {
 				if ds, err = d.cfg.HookDeliveries.Deliveries(ctx, data.Principal.Org, l.ID, now.Add(-deliveryWindow)); err != nil {
 					return err
@@ -121,15 +174,15 @@ func (d *server) hooksRender(c echo.Context, data settingsData, status int, body
 		}
 		if d.cfg.HookMappings != nil {
 			for _, tool := range tools {
-				m, err := d.cfg.HookMappings.List(ctx, data.Principal.Org, tool)
+				rows, err := d.cfg.HookMappings.List(ctx, data.Principal.Org, tool)
 				if err != nil {
 					return err
 				}
-				for i := range m.Statuses {
-					m.Statuses[i].Phase = strings.ReplaceAll(m.Statuses[i].Phase, "_", " ")
-					m.Statuses[i].Outcome = strings.ReplaceAll(m.Statuses[i].Outcome, "_", " ")
+				for i := range rows {
+					rows[i].Phase = strings.ReplaceAll(rows[i].Phase, "_", " ")
+					rows[i].Outcome = strings.ReplaceAll(rows[i].Outcome, "_", " ")
 				}
-				body.Mappings = append(body.Mappings, mappingTable{Tool: tool, Statuses: m.Statuses})
+				body.Mappings = append(body.Mappings, mappingTable{Tool: tool, Statuses: rows})
 			}
 		}
 	}
@@ -139,8 +192,8 @@ func (d *server) hooksRender(c echo.Context, data settingsData, status int, body
 
 // hookRowOf is a hook as listed, with its deliveries (newest first)
 // counted by status and the latest shownDeliveries listed. Pure.
-func hookRowOf(l hook.Listed, ds []hook.Received, now time.Time, loc *time.Location) hookRow {
-	r := hookRow{ID: l.ID, Tool: l.Tool, URL: l.CallbackURL, Client: l.Client, Project: l.Project,
+func hookRowOf(l HookView, ds []DeliveryView, now time.Time, loc *time.Location) hookRow {
+	r := hookRow{ID: l.ID, Tool: l.Tool, URL: l.URL, Client: l.Client, Project: l.Project,
 		HasToken: l.HasToken, HasSecret: l.HasSecret, LastDelivery: "none yet"}
 	if len(ds) > 0 {
 		r.LastDelivery = when(ds[0].Received, now, loc)
@@ -153,7 +206,7 @@ func hookRowOf(l hook.Listed, ds []hook.Received, now time.Time, loc *time.Locat
 				Event: dl.Event, Status: dl.Status, Reason: dl.Reason, Records: dl.Records})
 		}
 	}
-	for _, s := range []string{hook.StatusApplied, hook.StatusIgnored, hook.StatusFailed, hook.StatusPending} {
+	for _, s := range DeliveryStatuses {
 		if counts[s] > 0 {
 			r.Counts = append(r.Counts, statusCount{s, counts[s]})
 		}
@@ -199,8 +252,8 @@ func (d *server) hooksAdd(c echo.Context) error {
 		data.Fields = map[string]string{field: msg}
 		return d.hooksRender(c, data, http.StatusUnprocessableEntity, hooksBody{Form: f})
 	}
-	if !slices.Contains(hook.Tools, f.Tool) {
-		return refuse("tool", fmt.Sprintf("Tool %q: want one of %s.", f.Tool, strings.Join(hook.Tools, ", ")))
+	if tools := d.cfg.Hooks.Tools(); !slices.Contains(tools, f.Tool) {
+		return refuse("tool", fmt.Sprintf("Tool %q: want one of %s.", f.Tool, strings.Join(tools, ", ")))
 	}
 	if f.BaseURL != "" {
 		if u, err := url.Parse(f.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
@@ -214,11 +267,11 @@ func (d *server) hooksAdd(c echo.Context) error {
 		return refuse("tool", "Tool \"trello\": Trello signs the hook's URL, so serve needs --public-url; ask whoever runs opsmetrics to set it.")
 	}
 	ctx := c.Request().Context()
-	h, made, err := d.cfg.Hooks.Add(ctx, hook.NewHook{Org: data.Principal.Org, Tool: f.Tool, Secret: secret, Token: token,
+	h, made, err := d.cfg.Hooks.Add(ctx, HookInput{Org: data.Principal.Org, Tool: f.Tool, Secret: secret, Token: token,
 		BaseURL: f.BaseURL, Client: f.Client, Project: f.Project, PublicURL: d.cfg.PublicURL})
-	var bad *hook.BadHookError
+	var bad *FieldError
 	if errors.As(err, &bad) {
-		return refuse("tool", upperFirst(formWords.Replace(err.Error()))+".")
+		return refuse(cmp.Or(bad.Field, "tool"), upperFirst(formWords.Replace(bad.Reason))+".")
 	}
 	if err != nil {
 		return err
@@ -229,7 +282,7 @@ func (d *server) hooksAdd(c echo.Context) error {
 	if err := d.cfg.Hooks.Audit(ctx, data.Principal.Who(), nil, &h); err != nil {
 		return fmt.Errorf("hook %s added; recording it in the audit trail: %w", h.ID, err)
 	}
-	row := hookRowOf(hook.Listed{Hook: h}, nil, d.cfg.Now(), time.UTC)
+	row := hookRowOf(h, nil, d.cfg.Now(), time.UTC)
 	body := hooksBody{Added: &row}
 	if secret == "" {
 		body.Secret = made // made here: shown this once; one typed in is not shown back
@@ -250,14 +303,14 @@ func (d *server) hooksRemove(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	h, err := d.cfg.Hooks.Get(ctx, data.Principal.Org, c.Param("id"))
-	if errors.Is(err, hook.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("no hook %q in this organization", c.Param("id")))
 	}
 	if err != nil {
 		return err
 	}
 	if c.FormValue("confirm") != "yes" {
-		row := hookRowOf(hook.Listed{Hook: h}, nil, d.cfg.Now(), time.UTC)
+		row := hookRowOf(h, nil, d.cfg.Now(), time.UTC)
 		return d.hooksRender(c, data, http.StatusOK, hooksBody{Confirm: &row})
 	}
 	if err := d.cfg.Hooks.Remove(ctx, data.Principal.Org, h.ID); err != nil {
