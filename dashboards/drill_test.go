@@ -21,7 +21,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
-
 // The drill pages over a small demo agency (ingest/demo: its org "acme",
 // 6 people, 3 months ending 7 December 2026), on the real engine: each
 // page's numbers are the KPI layer's for the same filters.
