@@ -197,11 +197,31 @@ func TestPagesPhonesPaperAndAxe(t *testing.T) {
 		return true
 	}
 
+	// The drill pages of a client, a project and a person, found as a
+	// person finds them: the first link to each on the pages that list them.
+	pages := everyPage()
+	for _, d := range []struct{ name, from, prefix string }{
+		{"client", "/margin", "/clients/"}, {"person", "/utilization", "/people/"}, {"project", "", "/projects/"}} {
+		from := d.from
+		if from == "" { // a project: from its client's page
+			from = pages[len(pages)-2].path
+		}
+		link, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+from))
+		if err != nil || link.Status != http.StatusOK {
+			t.Fatalf("load %s: %v", from, err)
+		}
+		path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('a[href^="`+d.prefix+`"]') || {}).pathname || ''`))
+		if err != nil || path == "" {
+			t.Fatalf("no link to a %s page on %s (%v)", d.name, from, err)
+		}
+		pages = append(pages, pageToCheck{name: d.name, path: path})
+	}
+
 	for _, width := range []int64{1440, 390} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range everyPage() {
+		for _, p := range pages {
 			t.Run(fmt.Sprintf("%s-%d", p.name, width), func(t *testing.T) {
 				if !open(t, p) {
 					return
@@ -243,7 +263,7 @@ func TestPagesPhonesPaperAndAxe(t *testing.T) {
 
 	for _, pp := range []paper{{"a4", chromedp.PaperA4}, {"letter", chromedp.PaperLetter}} {
 		w := pp.printableWidth()
-		for _, p := range everyPage() {
+		for _, p := range pages {
 			t.Run(fmt.Sprintf("print-%s-%s", p.name, pp.name), func(t *testing.T) {
 				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
 					t.Fatal(err)
