@@ -452,7 +452,7 @@ func buildRetainerUse(v View, n *names, res *metrics.Result) (Chart, error) {
 	id, title := "retainer-use", "Retainer use by month (billable ÷ retainer hours, %)"
 	projects := t.groups("project")
 	if t.Len() == 0 || len(projects) == 0 {
-		return emptyChart(id, title, "No retainer month closed in this range: retainers are projects with retainer_hours_monthly (docs/import.md); a month counts once it has ended."), nil
+		return emptyChart(id, title, "No retainer month closed in this range: a retainer is a project with monthly retainer hours (Settings › Clients and projects, or an import: docs/import.md); a month counts once it has ended."), nil
 	}
 	months := marginMonths(v)
 	tab := Table{Columns: []string{"project", "month", "retainer hours", "billable hours", "use", "over-service hours"},

@@ -36,12 +36,13 @@ func TestNoDeveloperWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The empty states and notes built in Go.
-	texts := []string{approvalsMissing, deliveryMissing, marginMissing}
+	texts := []string{approvalsMissing, deliveryMissing, marginMissing, drillHoursMissing}
 	for _, tile := range overviewTiles {
 		texts = append(texts, tile.missing)
 	}
 	for _, c := range []Chart{mustChart(buildFirstPass(tNames, nil)), mustChart(buildWaiting(tNames, nil, "now", 48)),
-		mustChart(buildWriteOffs(View{}, nil, "USD")), mustChart(buildWIP(tNames, nil, "USD")), mustChart(buildOverage(View{}, nil, nil))} {
+		mustChart(buildWriteOffs(View{}, nil, "USD")), mustChart(buildWIP(tNames, nil, "USD")), mustChart(buildOverage(View{}, nil, nil)),
+		mustChart(buildRetainerUse(View{}, tNames, nil))} {
 		texts = append(texts, c.Empty)
 	}
 	for _, s := range texts {
