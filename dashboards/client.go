@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"errors"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,36 +43,7 @@ func (d *server) client(c echo.Context) error {
 	now := d.cfg.Now()
 	money := canSeeMoney(c)
 	n := namesOf(all)
-	req := func(kpi string, kv ...string) metrics.Request {
-		r := drillRequest(v, all, "client", id, kpi, kv...)
-		r.Now = now
-		return r
-	}
-	reqs := []metrics.Request{
-		req("logged_hours", "group_by", "project"),
-		req("logged_hours", "group_by", "person"),
-		req("on_time_rate"),
-		req("approval_time_p50"),
-		req("approval_time_p90"),
-		req("revision_rounds"),
-		req("pending_reviews"),
-		req("budget_used", "group_by", "project"),
-		req("projected_exhaustion_date", "group_by", "project"),
-		req("over_service_hours", "group_by", "project", "interval", "month"),
-	}
-	if money {
-		reqs = append(reqs, req("margin_pct", "group_by", "project", "interval", "month"))
-	}
-	// What waits for the client is counted now, whatever the range (as on
-	// the approvals page).
-	reqs[6] = metrics.AsOfNow(reqs[6], orgLocation(v.Settings))
-	var late, stuck *metrics.Result
-	res, err := d.kpisBeside(ctx, func() error {
-		var lerr, serr error
-		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
-		stuck, serr = metrics.StuckReviews(ctx, d.cfg.Store, reqs[6], stuckLimit)
-		return errors.Join(lerr, serr)
-	}, reqs...)
+	res, late, stuck, err := d.drillQueries(ctx, v, all, "client", id, now, money, [2]string{"project", "person"}, "group_by", "project", "interval", "month")
 	if err != nil {
 		return err
 	}

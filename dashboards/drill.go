@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -502,4 +503,42 @@ func buildRetainerUse(v View, n *names, res *metrics.Result) (Chart, error) {
 	c = withDrill(c, "project", nil, rowIDs)
 	c.drill.series = projects
 	return c, err
+}
+
+// drillQueries runs a client's or project's page queries (dim is "client"
+// or "project"), filtered by it: logged_hours grouped by each of hoursBy,
+// on_time_rate, approval_time_p50 and _p90, revision_rounds,
+// pending_reviews (as of now, whatever the range), budget_used and
+// projected_exhaustion_date by project, over_service_hours by project and
+// month, and for a principal who may see money margin_pct with marginKV;
+// beside them the late deliverables and the waiting reviews.
+func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, dim, id string, now time.Time, money bool,
+	hoursBy [2]string, marginKV ...string) (res []*metrics.Result, late, stuck *metrics.Result, err error) {
+	req := func(kpi string, kv ...string) metrics.Request {
+		r := drillRequest(v, all, dim, id, kpi, kv...)
+		r.Now = now
+		return r
+	}
+	reqs := []metrics.Request{
+		req("logged_hours", "group_by", hoursBy[0]),
+		req("logged_hours", "group_by", hoursBy[1]),
+		req("on_time_rate"),
+		req("approval_time_p50"),
+		req("approval_time_p90"),
+		req("revision_rounds"),
+		metrics.AsOfNow(req("pending_reviews"), orgLocation(v.Settings)), // what waits is counted now, as on the approvals page
+		req("budget_used", "group_by", "project"),
+		req("projected_exhaustion_date", "group_by", "project"),
+		req("over_service_hours", "group_by", "project", "interval", "month"),
+	}
+	if money {
+		reqs = append(reqs, req("margin_pct", marginKV...))
+	}
+	res, err = d.kpisBeside(ctx, func() error {
+		var lerr, serr error
+		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
+		stuck, serr = metrics.StuckReviews(ctx, d.cfg.Store, reqs[6], stuckLimit)
+		return errors.Join(lerr, serr)
+	}, reqs...)
+	return res, late, stuck, err
 }
