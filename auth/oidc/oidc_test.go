@@ -2,11 +2,6 @@ package oidc_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
@@ -20,131 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/auth/oidc"
+	"github.com/opsmetrics/opsmetrics/auth/oidc/oidctest"
 )
-
-// fakeProvider is a local OpenID Connect provider: discovery, JWKS, an
-// /authorize that signs in at once and redirects back with a code, and a
-// /token that checks the client, the code and its PKCE verifier and
-// answers an RS256 ID token.
-type fakeProvider struct {
-	t   *testing.T
-	srv *httptest.Server
-	key *rsa.PrivateKey
-
-	mu sync.Mutex
-	// claims are the ID token's claims besides iss, aud, exp, iat and nonce.
-	claims map[string]any
-	// tweak changes the final claims (a wrong nonce, audience, expiry).
-	tweak func(map[string]any)
-	// state, when set, replaces the state sent back.
-	state string
-	codes map[string]grant
-	// authorize is the last /authorize query.
-	authorize url.Values
-}
-
-type grant struct{ nonce, challenge, redirect string }
-
-const clientID, clientSecret = "opsmetrics-test", "s3cret-never-shown"
-
-func newFakeProvider(t *testing.T) *fakeProvider {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeProvider{t: t, key: key, codes: map[string]grant{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"issuer": f.srv.URL, "authorization_endpoint": f.srv.URL + "/authorize",
-			"token_endpoint": f.srv.URL + "/token", "jwks_uri": f.srv.URL + "/jwks",
-			"id_token_signing_alg_values_supported": []string{"RS256"}})
-	})
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.authorize = q
-		if q.Get("client_id") != clientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" {
-			http.Error(w, "bad authorize request "+q.Encode(), http.StatusBadRequest)
-			return
-		}
-		code := "code-" + q.Get("state")[:8]
-		f.codes[code] = grant{nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri")}
-		state := q.Get("state")
-		if f.state != "" {
-			state = f.state
-		}
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {state}}.Encode(), http.StatusFound)
-	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		id, secret, ok := r.BasicAuth()
-		if !ok {
-			id, secret = r.FormValue("client_id"), r.FormValue("client_secret")
-		}
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		g, found := f.codes[r.FormValue("code")]
-		delete(f.codes, r.FormValue("code")) // a code is used once
-		sum := sha256.Sum256([]byte(r.FormValue("code_verifier")))
-		switch {
-		case id != clientID || secret != clientSecret:
-			http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
-			return
-		case !found || g.redirect != r.FormValue("redirect_uri"):
-			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
-			return
-		case base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge:
-			http.Error(w, `{"error":"invalid_grant","error_description":"PKCE"}`, http.StatusBadRequest)
-			return
-		}
-		now := time.Now()
-		cl := map[string]any{"iss": f.srv.URL, "aud": clientID, "sub": "subject-1", "iat": now.Unix(),
-			"exp": now.Add(time.Hour).Unix(), "nonce": g.nonce}
-		for k, v := range f.claims {
-			cl[k] = v
-		}
-		if f.tweak != nil {
-			f.tweak(cl)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600, "id_token": f.sign(cl)})
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeProvider) sign(claims map[string]any) string {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: f.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	s, err := jws.CompactSerialize()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return s
-}
-
-func (f *fakeProvider) set(claims map[string]any, tweak func(map[string]any)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.claims, f.tweak = claims, tweak
-}
 
 // fakeUsers are the users by email.
 type fakeUsers map[string][]auth.User
@@ -184,12 +60,12 @@ type app struct {
 	refreshedAt string
 }
 
-func newApp(t *testing.T, p *fakeProvider, users fakeUsers, mutate func(*oidc.Config)) *app {
+func newApp(t *testing.T, p *oidctest.Provider, users fakeUsers, mutate func(*oidc.Config)) *app {
 	a := &app{sessions: &fakeSessions{}}
 	e := echo.New()
 	a.srv = httptest.NewServer(e)
 	t.Cleanup(a.srv.Close)
-	cfg := oidc.Config{Issuer: p.srv.URL, ClientID: clientID, ClientSecret: clientSecret,
+	cfg := oidc.Config{Issuer: p.URL, ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret,
 		RedirectURL: a.srv.URL + oidc.CallbackPath, Users: users, Sessions: a.sessions,
 		OrgName: func(_ context.Context, id string) string { return strings.ToUpper(id) },
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -243,8 +119,8 @@ var google = map[string]any{"email": "ana@example.com", "email_verified": true, 
 var ana = auth.User{Org: "acme", ID: "u1", Email: "ana@example.com", Name: "Ana", Role: auth.RolePartner}
 
 func TestSignInLandsSignedIn(t *testing.T) {
-	p := newFakeProvider(t)
-	p.set(google, nil)
+	p := oidctest.New(t)
+	p.Set(google, nil)
 	a := newApp(t, p, fakeUsers{"ana@example.com": {ana}}, func(c *oidc.Config) { c.Domains = []string{"example.com"} })
 	status, body, at := a.get(t, oidc.LoginPath+"?next="+url.QueryEscape("/margin?range=2026-11"))
 	if status != http.StatusOK || body != "signed in as acme.u1" || at.Path != "/margin" || at.Query().Get("range") != "2026-11" {
@@ -253,7 +129,7 @@ func TestSignInLandsSignedIn(t *testing.T) {
 	if a.refreshedAt != oidc.CallbackPath {
 		t.Errorf("the callback redirected to next (a SameSite=Strict session cookie would not come with it); want a page that moves on (refreshed at %q)", a.refreshedAt)
 	}
-	q := p.authorize
+	q := p.LastAuthorize()
 	if q.Get("scope") != "openid email profile" || q.Get("nonce") == "" || q.Get("code_challenge") == "" || q.Get("hd") != "" {
 		t.Errorf("authorize request %v: want scopes openid email profile, a nonce and a PKCE challenge (no hd for a non-Google issuer)", q)
 	}
@@ -269,8 +145,8 @@ func TestSignInLandsSignedIn(t *testing.T) {
 }
 
 func TestSignInNextOffSite(t *testing.T) {
-	p := newFakeProvider(t)
-	p.set(google, nil)
+	p := oidctest.New(t)
+	p.Set(google, nil)
 	a := newApp(t, p, fakeUsers{"ana@example.com": {ana}}, nil)
 	_, _, at := a.get(t, oidc.LoginPath+"?next="+url.QueryEscape("//evil.example/x"))
 	if at.Host != strings.TrimPrefix(a.srv.URL, "http://") || at.Path != "/" {
@@ -303,9 +179,9 @@ func TestSignInRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newFakeProvider(t)
-			p.set(tc.claims, tc.tweak)
-			p.state = tc.state
+			p := oidctest.New(t)
+			p.Set(tc.claims, tc.tweak)
+			p.SetState(tc.state)
 			users := tc.users
 			if users == nil {
 				users = fakeUsers{"ana@example.com": {ana}}
@@ -321,7 +197,7 @@ func TestSignInRefused(t *testing.T) {
 			if n := a.sessions.count(); n != 0 {
 				t.Errorf("%d sessions started, want none", n)
 			}
-			if strings.Contains(body, clientSecret) {
+			if strings.Contains(body, oidctest.ClientSecret) {
 				t.Error("the page shows the client secret")
 			}
 			if status, _, _ := a.get(t, "/margin"); status != http.StatusUnauthorized {
@@ -344,8 +220,8 @@ func TestSignInEntra(t *testing.T) {
 		{"upn", map[string]any{"tid": "9188040d", "preferred_username": "not an email", "upn": "ana@example.com"}, "signed in as acme.u1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newFakeProvider(t)
-			p.set(tc.claims, nil)
+			p := oidctest.New(t)
+			p.Set(tc.claims, nil)
 			a := newApp(t, p, fakeUsers{"ana@example.com": {ana}}, nil)
 			status, body, _ := a.get(t, oidc.LoginPath+"?next=/margin")
 			if status != http.StatusOK || body != tc.want {
@@ -353,8 +229,8 @@ func TestSignInEntra(t *testing.T) {
 			}
 		})
 	}
-	p := newFakeProvider(t)
-	p.set(map[string]any{"tid": "9188040d", "preferred_username": "ana"}, nil)
+	p := oidctest.New(t)
+	p.Set(map[string]any{"tid": "9188040d", "preferred_username": "ana"}, nil)
 	a := newApp(t, p, fakeUsers{"ana@example.com": {ana}}, nil)
 	if status, body, _ := a.get(t, oidc.LoginPath); status != http.StatusForbidden || !strings.Contains(body, "has no email") {
 		t.Errorf("Entra without an email: %d %q, want 403 saying so", status, body)
@@ -364,8 +240,8 @@ func TestSignInEntra(t *testing.T) {
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 func TestSignInChoosesOrg(t *testing.T) {
-	p := newFakeProvider(t)
-	p.set(google, nil)
+	p := oidctest.New(t)
+	p.Set(google, nil)
 	studio := auth.User{Org: "studio", ID: "u7", Email: "ana@example.com", Name: "Ana", Role: auth.RoleViewer}
 	a := newApp(t, p, fakeUsers{"ana@example.com": {ana, studio}}, nil)
 	status, body, _ := a.get(t, oidc.LoginPath+"?next=/margin")
