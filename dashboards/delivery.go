@@ -197,7 +197,7 @@ func buildOnTime(v View, res *metrics.Result, monthly bool) (Chart, error) {
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(base(title, false, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly) + " (due date)", NameLocation: "middle", NameGap: 28}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly) + " (due date)", NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "on-time rate (%)", Min: 0, Max: 100}),
 	)...)
 	l.SetXAxis(xs).AddSeries("on-time rate", ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),

@@ -134,7 +134,7 @@ func buildPersonUtilization(v View, res *metrics.Result, monthly bool) (Chart, e
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "% of available hours", Min: 0}),
 	)...)
 	l.SetXAxis(xs).

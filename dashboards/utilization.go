@@ -335,7 +335,9 @@ func buildUtilizationTrend(v View, id, dim string, res *metrics.Result, n *names
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("target")}),
 		charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: colorOf("target")}))
 	l.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
+		// A category axis: a phone cuts its labels ("9 Nov 2026 (partial)")
+		// to their slots rather than leaving some out (assets/app.js).
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "billable utilization (%)", Min: 0}),
 	)...)
 	l.SetXAxis(xs)
