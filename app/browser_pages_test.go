@@ -233,6 +233,10 @@ func TestPagesPhonesPaperAndAxe(t *testing.T) {
 				if m.Scroll > m.Width || len(m.Out) > 0 {
 					t.Errorf("%s at %d px: the page is %d px wide in a %d px viewport; past the edge: %v", p.path, width, m.Scroll, m.Width, m.Out)
 				}
+				// A phone's legend may scroll; a wide screen's shows every name whole.
+				if cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](legendReport)); err != nil || (width >= 700 && len(cut) > 0) {
+					t.Errorf("%s at %d px: legends %v %v", p.path, width, cut, err)
+				}
 				if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeJS)); err != nil {
 					t.Fatalf("inject axe-core: %v", err)
 				}

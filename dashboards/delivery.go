@@ -90,7 +90,7 @@ func (d *server) delivery(c echo.Context) error {
 	}
 	grace := uint64(v.Settings.GraceDays)
 	body := deliveryBody{SlipText: slipSummary(res[2]), GraceText: graceText(grace)}
-	if body.OnTime, err = buildOnTime(res[0], monthly); err != nil {
+	if body.OnTime, err = buildOnTime(v, res[0], monthly); err != nil {
 		return err
 	}
 	if body.Slips, err = buildSlips(slips, grace); err != nil {
@@ -167,8 +167,10 @@ func slipSummary(res *metrics.Result) string {
 	return s + " (slip days, docs/kpis.md)."
 }
 
-// buildOnTime charts the on-time rate by week or month. Pure.
-func buildOnTime(res *metrics.Result, monthly bool) (Chart, error) {
+// buildOnTime charts the on-time rate by week or month. A week the view's
+// range cuts is marked, and one with no workday inside it is not drawn
+// (View.periodMark). Pure.
+func buildOnTime(v View, res *metrics.Result, monthly bool) (Chart, error) {
 	title := "On-time rate by " + map[bool]string{true: "month", false: "week"}[monthly] + " of due date"
 	t := tableOf(res)
 	periods := t.periods()
@@ -183,11 +185,11 @@ func buildOnTime(res *metrics.Result, monthly bool) (Chart, error) {
 		del, _ := t.sum("delivered", in)
 		over, _ := t.sum("open_overdue", in)
 		rate, ok := ratio(on, del+over, true)
-		drawn = drawn || ok
-		label := periodText(p, monthly)
+		label, partial, shown := v.periodMark(p, monthly)
+		drawn = drawn || ok && shown
 		xs = append(xs, label)
-		ys = append(ys, opts.LineData{Value: value(pct(rate), ok)})
-		tab.Rows = append(tab.Rows, []string{label, fmtNum(rate, ok, "ratio"), fmtNum(on, true, "count"),
+		ys = append(ys, partialSymbol(opts.LineData{Value: value(pct(rate), ok && shown)}, partial))
+		tab.Rows = append(tab.Rows, []string{label, markPartial(fmtNum(rate, ok, "ratio"), partial, shown), fmtNum(on, true, "count"),
 			fmtNum(del, true, "count"), fmtNum(over, true, "count")})
 	}
 	if !drawn {
@@ -195,7 +197,7 @@ func buildOnTime(res *metrics.Result, monthly bool) (Chart, error) {
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(base(title, false, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly) + " (due date)", NameLocation: "middle", NameGap: 28}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly) + " (due date)", NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "on-time rate (%)", Min: 0, Max: 100}),
 	)...)
 	l.SetXAxis(xs).AddSeries("on-time rate", ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),

@@ -22,7 +22,7 @@ func dtOnTime() *metrics.Result {
 }
 
 func TestBuildOnTime(t *testing.T) {
-	c, err := buildOnTime(dtOnTime(), false)
+	c, err := buildOnTime(utView, dtOnTime(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestBuildOnTime(t *testing.T) {
 	notYetDue := dtOnTime()
 	notYetDue.Rows = notYetDue.Rows[2:]
 	for name, res := range map[string]*metrics.Result{"no rows": nil, "nothing judged": notYetDue} {
-		c, err := buildOnTime(res, true)
+		c, err := buildOnTime(utView, res, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestDeliveryPageEscapesNames(t *testing.T) {
 	late := dtLate(3)
 	late.Rows[1][1] = utScript // a deliverable named like a script, too
 	rows, cut := buildLateList(utView, late, n)
-	onTime, err := buildOnTime(dtOnTime(), false)
+	onTime, err := buildOnTime(utView, dtOnTime(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestDeliveryPageUnmapped(t *testing.T) {
 	if empty != "" || len(rows) != 2 || rows[0].Events != "1234" || rows[0].LastSeen != "14 Oct 2026" {
 		t.Fatalf("rows %+v, empty %q", rows, empty)
 	}
-	onTime, err := buildOnTime(dtOnTime(), false)
+	onTime, err := buildOnTime(utView, dtOnTime(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

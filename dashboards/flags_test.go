@@ -122,7 +122,7 @@ func TestUtilizationPageAssumedCapacityAndNoTarget(t *testing.T) {
 		row.Assumed != "40 h week assumed" {
 		t.Errorf("person row = %+v", row)
 	}
-	heat, err := buildUtilizationHeatmap(util, []string{"p1"}, utPeople, false)
+	heat, err := buildUtilizationHeatmap(utView, util, []string{"p1"}, utPeople, false)
 	if err != nil {
 		t.Fatal(err)
 	}

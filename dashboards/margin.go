@@ -30,6 +30,9 @@ type marginBody struct {
 	WriteOffs Chart
 	WIP       Chart
 	Overage   Chart
+	// ClientsEmpty is what the clients table says when it has no row: the
+	// reason, or that it is the one the charts above it give.
+	ClientsEmpty string
 }
 
 // marginRow is one client's totals over the range.
@@ -73,7 +76,6 @@ func (d *server) margin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sayOnce("", &body.Months, &body.Pct, &body.WriteOffs, &body.WIP, &body.Overage)
 	if err := linkCharts(v, "/margin", &body.WIP, &body.Overage); err != nil {
 		return err
 	}
@@ -82,7 +84,9 @@ func (d *server) margin(c echo.Context) error {
 
 // buildMargin assembles the page from the KPI results: margin_pct by client
 // and month, write_off_by_reason by month, unbilled_wip by client and
-// overage_forecast by project. Pure.
+// overage_forecast by project. An empty state is shown once, in page order
+// (sayOnce): the clients table, between the margin charts and the others,
+// does not repeat theirs. Pure.
 func buildMargin(v View, n *names, byMonth, writeOffs, wip, overage *metrics.Result) (marginBody, error) {
 	cur := marginCurrency(byMonth, writeOffs, wip)
 	body := marginBody{Currency: cur}
@@ -104,6 +108,13 @@ func buildMargin(v View, n *names, byMonth, writeOffs, wip, overage *metrics.Res
 	if body.Overage, err = buildOverage(v, n, overage); err != nil {
 		return body, err
 	}
+	if len(body.Clients) == 0 {
+		body.ClientsEmpty = marginMissing
+		if body.Months.Empty == marginMissing || body.Pct.Empty == marginMissing {
+			body.ClientsEmpty = "No clients in this range (see above)."
+		}
+	}
+	sayOnce("", &body.Months, &body.Pct, &body.WriteOffs, &body.WIP, &body.Overage)
 	return body, nil
 }
 

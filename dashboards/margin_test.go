@@ -378,3 +378,22 @@ func TestMarginPageEscapesNames(t *testing.T) {
 		t.Error("empty states are missing")
 	}
 }
+
+// TestMarginEmptyOnce: on a range with no revenue and no hours the margin
+// page gives its reason once, in the first chart; the second chart and the
+// clients table point to it instead of repeating it.
+func TestMarginEmptyOnce(t *testing.T) {
+	cols := []string{"period", "client", "value", "revenue", "labour_cost", "hours", "uncosted_hours"}
+	n := mtNames("client")
+	body, err := buildMargin(mtView, n, mtResult(cols), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := mtRender(t, "margin", mtView, n, body)
+	if c := strings.Count(page, "No revenue or hours in this range"); c != 1 {
+		t.Errorf("the empty-state text is shown %d times, want once", c)
+	}
+	if body.Months.Empty != marginMissing || !strings.Contains(page, "No clients in this range (see above).") {
+		t.Errorf("first chart %q; the clients table does not point above", body.Months.Empty)
+	}
+}

@@ -92,7 +92,7 @@ func (d *server) person(c echo.Context) error {
 	body.Facts = []Fact{{"Billable utilization", fmtNum(val, ok, "ratio"), ok && tok && val < target},
 		{"Target", targetText(target, tok, ok), false}, {"Billable hours", fmtNum(b, true, "hours"), false},
 		{"Available hours", fmtNum(a, aok, "hours"), false}, {"Logged hours", fmtNum(logged, true, "hours"), false}}
-	if body.Utilization, err = buildPersonUtilization(res[2], monthly); err != nil {
+	if body.Utilization, err = buildPersonUtilization(v, res[2], monthly); err != nil {
 		return err
 	}
 	if body.Ahead, err = buildBookedAhead(res[3]); err != nil {
@@ -106,8 +106,9 @@ func (d *server) person(c echo.Context) error {
 }
 
 // buildPersonUtilization charts one person's billable utilization by week
-// or month against their target. Pure.
-func buildPersonUtilization(res *metrics.Result, monthly bool) (Chart, error) {
+// or month against their target. A week the view's range cuts is marked,
+// and one with no workday inside it is not drawn (View.periodMark). Pure.
+func buildPersonUtilization(v View, res *metrics.Result, monthly bool) (Chart, error) {
 	t := tableOf(res)
 	id := "person-utilization"
 	title := "Billable utilization by " + map[bool]string{true: "month", false: "week"}[monthly]
@@ -121,19 +122,19 @@ func buildPersonUtilization(res *metrics.Result, monthly bool) (Chart, error) {
 		val, target, ok, tok := utilizationOf(t, in)
 		b, bok := t.sum("billable_hours", in)
 		a, aok := t.sum("available_hours", in)
-		label := periodText(p, monthly)
+		label, partial, shown := v.periodMark(p, monthly)
 		xs = append(xs, label)
-		ys = append(ys, opts.LineData{Value: value(pct(val), ok)})
-		ts = append(ts, opts.LineData{Value: value(pct(target), ok && tok)})
-		drawn = drawn || ok
-		tab.Rows = append(tab.Rows, []string{label, fmtNum(val, ok, "ratio"), targetText(target, tok, ok), fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
+		ys = append(ys, partialSymbol(opts.LineData{Value: value(pct(val), ok && shown)}, partial))
+		ts = append(ts, opts.LineData{Value: value(pct(target), ok && tok && shown)})
+		drawn = drawn || ok && shown
+		tab.Rows = append(tab.Rows, []string{label, markPartial(fmtNum(val, ok, "ratio"), partial, shown), targetText(target, tok, ok), fmtNum(b, bok, "hours"), fmtNum(a, aok, "hours")})
 	}
 	if !drawn {
 		return emptyChart(id, title, "No available hours in this range: import the person with their weekly capacity and employment dates, and their time entries (docs/import.md)."), nil
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "% of available hours", Min: 0}),
 	)...)
 	l.SetXAxis(xs).

@@ -68,13 +68,13 @@ func (d *server) utilization(c echo.Context) error {
 	}
 	var body utilizationBody
 	order := personOrder(res[0], n)
-	if body.Heatmap, err = buildUtilizationHeatmap(res[0], order, n, gridMonthly); err != nil {
+	if body.Heatmap, err = buildUtilizationHeatmap(v, res[0], order, n, gridMonthly); err != nil {
 		return err
 	}
-	if body.Teams, err = buildUtilizationTrend("util-team", "team", res[1], n, monthly); err != nil {
+	if body.Teams, err = buildUtilizationTrend(v, "util-team", "team", res[1], n, monthly); err != nil {
 		return err
 	}
-	if body.Roles, err = buildUtilizationTrend("util-role", "role", res[2], n, monthly); err != nil {
+	if body.Roles, err = buildUtilizationTrend(v, "util-role", "role", res[2], n, monthly); err != nil {
 		return err
 	}
 	if body.Untracked, err = buildUntracked(res[3], n); err != nil {
@@ -188,8 +188,10 @@ func personOrder(res *metrics.Result, n *names) []string {
 
 // buildUtilizationHeatmap charts billable utilization by person (rows, in
 // order) and week or month (columns), coloured by value. A cell with no
-// capacity is left blank. Pure.
-func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, monthly bool) (Chart, error) {
+// capacity is left blank, and so is a week with no workday inside the
+// view's range; a week its start or end cuts is marked (View.periodMark).
+// Pure.
+func buildUtilizationHeatmap(v View, res *metrics.Result, order []string, n *names, monthly bool) (Chart, error) {
 	title := "Billable utilization by person and " + map[bool]string{true: "month", false: "week"}[monthly]
 	t := tableOf(res)
 	periods := t.periods()
@@ -197,9 +199,11 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 		return emptyChart("util-heatmap", title, utilizationMissing), nil
 	}
 	xs := make([]string, len(periods))
+	partial := make([]string, len(periods))
+	shown := make([]bool, len(periods))
 	col := map[time.Time]int{}
 	for i, p := range periods {
-		xs[i] = periodText(p, monthly)
+		xs[i], partial[i], shown[i] = v.periodMark(p, monthly)
 		col[p] = i
 	}
 	ys := make([]string, len(order))
@@ -235,10 +239,10 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 		if coverageOf(t, "assumed_hours", "available_hours", func(r int) bool { return r == c.i }).some() {
 			avail += " (" + assumedWeek + ")"
 		}
-		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], fmtNum(val, ok, "ratio"), targetText(target, tok, ok),
-			fmtNum(b, bok, "hours"), avail})
-		if !ok {
-			continue // no capacity that week: a gap, not a zero
+		tab.Rows = append(tab.Rows, []string{ys[c.r], xs[c.c], markPartial(fmtNum(val, ok, "ratio"), partial[c.c], shown[c.c]),
+			targetText(target, tok, ok), fmtNum(b, bok, "hours"), avail})
+		if !ok || !shown[c.c] {
+			continue // no capacity that week, or no workday of it in the range: a gap, not a zero
 		}
 		drawn = true
 		tgt := "target " + targetText(target, tok, ok)
@@ -275,16 +279,20 @@ func buildUtilizationHeatmap(res *metrics.Result, order []string, n *names, mont
 
 // buildUtilizationTrend charts billable utilization by team or role (dim)
 // over weeks or months, one line per group, with the target of all of them
-// (Σ target hours ÷ Σ available hours) dashed. Pure.
-func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthly bool) (Chart, error) {
+// (Σ target hours ÷ Σ available hours) dashed. A week the view's range cuts
+// is marked, and one with no workday inside it is not drawn
+// (View.periodMark). Pure.
+func buildUtilizationTrend(v View, id, dim string, res *metrics.Result, n *names, monthly bool) (Chart, error) {
 	title := "Billable utilization by " + dim + " and " + map[bool]string{true: "month", false: "week"}[monthly]
 	t := tableOf(res)
 	periods := t.periods()
 	groups := t.groups(dim)
 	slices.SortStableFunc(groups, func(a, b string) int { return cmp.Compare(n.of(dim, a), n.of(dim, b)) })
 	xs := make([]string, len(periods))
+	partial := make([]string, len(periods))
+	drawnAt := make([]bool, len(periods))
 	for i, p := range periods {
-		xs[i] = periodText(p, monthly)
+		xs[i], partial[i], drawnAt[i] = v.periodMark(p, monthly)
 	}
 	tab := Table{Columns: []string{periodColumn(monthly), dim, "billable utilization", "target", "billable h", "available h"},
 		Numeric: []bool{false, false, true, true, true, true}}
@@ -303,14 +311,14 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 			val, target, ok, tok := utilizationOf(t, in)
 			b, bok := t.sum("billable_hours", in)
 			a, aok := t.sum("available_hours", in)
-			ys[i] = opts.LineData{Value: value(pct(val), ok)}
-			drawn = drawn || ok
+			ys[i] = partialSymbol(opts.LineData{Value: value(pct(val), ok && drawnAt[i])}, partial[i])
+			drawn = drawn || ok && drawnAt[i]
 			avail := fmtNum(a, aok, "hours")
 			if c := coverageOf(t, "assumed_hours", "available_hours", in); c.some() {
 				avail += " (" + c.share() + " assumed)"
 			}
-			tab.Rows = append(tab.Rows, []string{xs[i], name, fmtNum(val, ok, "ratio"), targetText(target, tok, ok),
-				fmtNum(b, bok, "hours"), avail})
+			tab.Rows = append(tab.Rows, []string{xs[i], name, markPartial(fmtNum(val, ok, "ratio"), partial[i], drawnAt[i]),
+				targetText(target, tok, ok), fmtNum(b, bok, "hours"), avail})
 		}
 		l.AddSeries(name, ys, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(true)}),
 			charts.WithItemStyleOpts(opts.ItemStyle{Color: colors[name]}))
@@ -321,13 +329,15 @@ func buildUtilizationTrend(id, dim string, res *metrics.Result, n *names, monthl
 	targets := make([]opts.LineData, len(periods))
 	for i, p := range periods {
 		_, target, ok, tok := utilizationOf(t, func(r int) bool { return t.Date(r, "period").Equal(p) })
-		targets[i] = opts.LineData{Value: value(pct(target), ok && tok)}
+		targets[i] = opts.LineData{Value: value(pct(target), ok && tok && drawnAt[i])}
 	}
 	l.AddSeries("target", targets, charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(false)}),
 		charts.WithItemStyleOpts(opts.ItemStyle{Color: colorOf("target")}),
 		charts.WithLineStyleOpts(opts.LineStyle{Type: "dashed", Color: colorOf("target")}))
 	l.SetGlobalOptions(append(base(title, true, "axis"),
-		charts.WithXAxisOpts(opts.XAxis{Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
+		// A category axis: a phone cuts its labels ("9 Nov 2026 (partial)")
+		// to their slots rather than leaving some out (assets/app.js).
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Name: periodColumn(monthly), NameLocation: "middle", NameGap: 28}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "billable utilization (%)", Min: 0}),
 	)...)
 	l.SetXAxis(xs)

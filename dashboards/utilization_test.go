@@ -186,7 +186,7 @@ func TestPersonOrder(t *testing.T) {
 }
 
 func TestBuildUtilizationHeatmap(t *testing.T) {
-	c, err := buildUtilizationHeatmap(utByPerson(), []string{"p1", "p2", "p3"}, utPeople, false)
+	c, err := buildUtilizationHeatmap(utView, utByPerson(), []string{"p1", "p2", "p3"}, utPeople, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestBuildUtilizationHeatmap(t *testing.T) {
 	noCapacity := utByPerson()
 	noCapacity.Rows = noCapacity.Rows[3:] // p2 W2 and p3 W1, both NULL
 	for name, res := range map[string]*metrics.Result{"no rows": nil, "no capacity": noCapacity} {
-		c, err := buildUtilizationHeatmap(res, personOrder(res, utPeople), utPeople, false)
+		c, err := buildUtilizationHeatmap(utView, res, personOrder(res, utPeople), utPeople, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func utByTeam() *metrics.Result {
 }
 
 func TestBuildUtilizationTrend(t *testing.T) {
-	c, err := buildUtilizationTrend("util-team", "team", utByTeam(), utPeople, false)
+	c, err := buildUtilizationTrend(utView, "util-team", "team", utByTeam(), utPeople, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestBuildUtilizationTrend(t *testing.T) {
 	}
 	utNoInjection(t, c, false)
 
-	c, err = buildUtilizationTrend("util-role", "role", nil, utPeople, true)
+	c, err = buildUtilizationTrend(utView, "util-role", "role", nil, utPeople, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func TestUntrackedNote(t *testing.T) {
 }
 
 func TestUtilizationPageEscapesNames(t *testing.T) {
-	heat, err := buildUtilizationHeatmap(utByPerson(), []string{"p1", "p2", "p3"}, utPeople, false)
+	heat, err := buildUtilizationHeatmap(utView, utByPerson(), []string{"p1", "p2", "p3"}, utPeople, false)
 	if err != nil {
 		t.Fatal(err)
 	}

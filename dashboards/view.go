@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/go-echarts/go-echarts/v2/opts"
 	"github.com/labstack/echo/v4"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
@@ -237,4 +238,45 @@ func (v View) partialWeekText(monday time.Time) string {
 		return ""
 	}
 	return fmt.Sprintf("partial week: %d of %d workdays", in, all)
+}
+
+// periodMark is how a chart over the view shows the week (by its Monday)
+// or month p: its label (periodText), which ends "(partial)" when the
+// range's start or end cuts the week; what the week's table row adds,
+// "partial week: 3 of 5 workdays" ("" for a whole week or a month); and
+// whether it is drawn: a week with no workday inside the range is not (a
+// Sunday's hours are not a week's rate, and would be drawn as a spike).
+func (v View) periodMark(p time.Time, monthly bool) (label, partial string, drawn bool) {
+	label = periodText(p, monthly)
+	if monthly {
+		return label, "", true
+	}
+	if partial = v.partialWeekText(p); partial == "" {
+		return label, "", true
+	}
+	in, _ := v.weekWorkdays(p)
+	return label + " (partial)", partial, in > 0
+}
+
+// markPartial is a partial week's value text in a table: "not drawn: " before
+// it when the week is not drawn, and what the range holds of the week after
+// it, as in "40.0% (partial week: 2 of 5 workdays)". text is unchanged for a
+// whole week.
+func markPartial(text, partial string, drawn bool) string {
+	if partial == "" {
+		return text
+	}
+	if !drawn {
+		text = "not drawn: " + text
+	}
+	return text + " (" + partial + ")"
+}
+
+// partialSymbol marks a partial week's point on a line, as the overview's
+// sparklines do.
+func partialSymbol(d opts.LineData, partial string) opts.LineData {
+	if partial != "" {
+		d.Symbol, d.SymbolSize = "emptyTriangle", 9
+	}
+	return d
 }

@@ -107,7 +107,7 @@ func TestZeroTargetNoComparison(t *testing.T) {
 	if row.Target != noTargetText || row.Gap != noTargetText || row.Trend != "" {
 		t.Errorf("a 0%% target: %+v", row)
 	}
-	heat, err := buildUtilizationHeatmap(util, []string{"p1"}, utPeople, false)
+	heat, err := buildUtilizationHeatmap(utView, util, []string{"p1"}, utPeople, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,15 @@ func RegisterAPI(g *echo.Group, q Querier, facts *Facts, orgs *org.Cache, orgOf 
 		if !ok {
 			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
 		}
-		req, format, err := requestFromQuery(c, org, now())
+		at := now()
+		if c.QueryParam("from") == "" {
+			// The default range is this month to date in the org's time zone.
+			var err error
+			if at, err = OrgNow(c.Request().Context(), q, orgs, org, at); err != nil {
+				return err
+			}
+		}
+		req, format, err := requestFromQuery(c, org, at)
 		if err != nil {
 			return err
 		}

@@ -428,24 +428,53 @@ func kind(chType string) string {
 	}
 }
 
-// ParseRange reads from and to as YYYY-MM-DD (see ParseDay). Empty from
-// and to give the current month; an empty to alone gives from plus one
-// month. An error (ErrBadRequest) starts with the name of the date it is
-// about, "from" or "to".
+// ParseRange reads from and to as YYYY-MM-DD (see ParseDay). now is the
+// clock in the org's time zone (OrgNow). Empty from and to give the current
+// month to date, as the pages do: from its first day to today included (to,
+// excluded, is tomorrow), so what is waiting in the first week of a month is
+// in it. An empty from alone is the first of this month; an empty to alone
+// is from plus one month. An error (ErrBadRequest) starts with the name of
+// the date it is about, "from" or "to".
 func ParseRange(from, to string, now time.Time) (time.Time, time.Time, error) {
 	var f, t time.Time
 	var why string
+	today := Today(now)
 	if from == "" {
-		f = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+		f = today.AddDate(0, 0, 1-today.Day())
 	} else if f, why = ParseDay(from); why != "" {
 		return f, t, badf("from %q: %s", from, why)
 	}
-	if to == "" {
+	switch {
+	case to == "" && from == "":
+		t = today.AddDate(0, 0, 1)
+	case to == "":
 		t = f.AddDate(0, 1, 0)
-	} else if t, why = ParseDay(to); why != "" {
-		return f, t, badf("to %q: %s", to, why)
+	default:
+		if t, why = ParseDay(to); why != "" {
+			return f, t, badf("to %q: %s", to, why)
+		}
 	}
 	return f, t, nil
+}
+
+// OrgNow is now in the time zone of org id, whose settings are read
+// through orgs (nil: from q), for ParseRange's default range. A time zone
+// that does not load (settings are checked when written, so only a
+// hand-edited store has one) is UTC. Errors are the store's.
+func OrgNow(ctx context.Context, q Querier, orgs *org.Cache, id string, now time.Time) (time.Time, error) {
+	cache, err := orgCache(q, Request{Org: id, Orgs: orgs})
+	if err != nil {
+		return now, err
+	}
+	s, err := cache.Get(ctx, id)
+	if err != nil {
+		return now, fmt.Errorf("settings of org %s: %w", id, err)
+	}
+	loc, err := time.LoadLocation(s.WithDefaults().TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return now.In(loc), nil
 }
 
 // ParseDay reads a date given as YYYY-MM-DD (a flag, a query parameter, a

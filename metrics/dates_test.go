@@ -40,6 +40,35 @@ func TestParseRangeSaysWhatIsWrong(t *testing.T) {
 	}
 }
 
+// TestParseRangeDefault: without dates the range is the current month to
+// date of now's day (now is in the org's time zone): from the 1st to today
+// included, to tomorrow. A from alone runs a month; a to alone starts on
+// this month's first day.
+func TestParseRangeDefault(t *testing.T) {
+	auckland, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		now              time.Time
+		from, to         string
+		wantFrom, wantTo string
+	}{
+		{time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), "", "", "2026-12-01", "2026-12-08"},
+		// 20:00 UTC on 6 December is 09:00 on the 7th in Auckland.
+		{time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC).In(auckland), "", "", "2026-12-01", "2026-12-08"},
+		{time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "", "", "2026-12-01", "2026-12-02"},
+		{time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "", "", "2026-12-01", "2027-01-01"},
+		{time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), "2026-11-03", "", "2026-11-03", "2026-12-03"},
+		{time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), "", "2026-12-05", "2026-12-01", "2026-12-05"},
+	} {
+		f, to, err := ParseRange(tc.from, tc.to, tc.now)
+		if err != nil || f.Format(time.DateOnly) != tc.wantFrom || to.Format(time.DateOnly) != tc.wantTo {
+			t.Errorf("ParseRange(%q, %q) at %s = %s %s %v, want %s %s", tc.from, tc.to, tc.now, f, to, err, tc.wantFrom, tc.wantTo)
+		}
+	}
+}
+
 // TestEarliestStartBodyIsOneObject: the earliest-start request is one JSON
 // object; a second value after it was ignored, and the first answered.
 func TestEarliestStartBodyIsOneObject(t *testing.T) {

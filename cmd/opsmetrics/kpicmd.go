@@ -20,13 +20,15 @@ func cmdKPI(e *env) *cobra.Command {
 	var lo logOptions
 	cmd, fs := newCommand("kpi NAME", "compute a KPI (utilization, on-time delivery, write-off, margin, ...)", `Computes one KPI for one org over [from, to) in the org's time zone, as defined in
 docs/kpis.md. "opsmetrics kpi list" lists the KPIs with their groupings and filters.
+Without --from and --to it answers for the current month to date in the org's time
+zone, from the 1st to today included, as the pages do.
 
 Examples:
   opsmetrics kpi billable_utilization --org acme --from 2026-01-01 --to 2026-04-01 --by team --interval month
   opsmetrics kpi write_off_rate --org acme --client c-0003 --format csv`)
 	org := fs.String("org", e.getenv("OPSMETRICS_ORG"), "the org (OPSMETRICS_ORG)")
-	from := fs.String("from", "", "first day, YYYY-MM-DD (default: the first of this month)")
-	to := fs.String("to", "", "day after the last, YYYY-MM-DD (default: the first of next month)")
+	from := fs.String("from", "", "first day, YYYY-MM-DD (default: the first of this month in the org's time zone)")
+	to := fs.String("to", "", "day after the last, YYYY-MM-DD (default: tomorrow with no --from, so this month to date; --from plus one month with one)")
 	by := fs.String("by", "", "group by: "+strings.Join(metrics.Dimensions, ", "))
 	interval := fs.String("interval", "", "bucket by: day, week or month")
 	format := fs.String("format", "table", "output: table, json or csv")
@@ -65,6 +67,8 @@ Examples:
 		}
 		req := metrics.Request{KPI: name, Org: *org, GroupBy: *by, Interval: *interval, Filters: map[string]string{}, WithNames: true}
 		var err error
+		// The dates are checked before the store opens; the default range,
+		// in the org's time zone, is known once its settings are read.
 		if req.From, req.To, err = metrics.ParseRange(*from, *to, time.Now()); err != nil {
 			// The error starts with "from" or "to": here they are flags.
 			fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", metrics.Message(err))
@@ -91,6 +95,16 @@ Examples:
 		defer facts.Wait() // a build the read stopped waiting for ends before the store closes
 		if code := checkOrg(ctx, e, s, "kpi", req.Org); code >= 0 {
 			return code
+		}
+		if *from == "" {
+			now, err := metrics.OrgNow(ctx, s, nil, req.Org, time.Now())
+			if err != nil {
+				return fail(e, err)
+			}
+			if req.From, req.To, err = metrics.ParseRange(*from, *to, now); err != nil {
+				fmt.Fprintf(e.stderr, "opsmetrics kpi: --%v\n", metrics.Message(err))
+				return 2
+			}
 		}
 		res, err := metrics.Compute(ctx, s, facts, req)
 		if errors.Is(err, metrics.ErrBadRequest) {

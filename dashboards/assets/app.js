@@ -25,14 +25,19 @@
     var opt = JSON.parse(JSON.stringify(option));
     var narrow = w < NARROW;
     var turned = false;
+    // The x axis's width: a category y axis's labels (a heatmap's names)
+    // take up to 30% of a phone's (below).
+    var plot = w - 60 - (list(opt.yAxis || []).some(function (a) { return a.type === 'category'; }) ? Math.round(w * 0.3) : 0);
     if (opt.xAxis) opt.xAxis = list(opt.xAxis).map(function (a) {
       var cats = a.type === 'category' && a.data ? a.data.length : 0;
       a.axisLabel = a.axisLabel || {};
       a.axisLabel.hideOverlap = true;
       if (narrow && cats) {
         a.axisLabel.overflow = 'truncate';
-        if (cats * 56 > w - 60) { a.axisLabel.rotate = 40; a.axisLabel.width = 90; a.nameGap = 72; turned = true; }
-        else a.axisLabel.width = Math.max(48, Math.floor((w - 60) / cats) - 4);
+        if (cats * 56 > plot) { a.axisLabel.rotate = 40; a.axisLabel.width = 90; a.nameGap = 72; turned = true; }
+        // Each label has its slot and is cut to it, so all of them show:
+        // ECharts' own interval would leave out every other one.
+        else { a.axisLabel.width = Math.max(48, Math.floor(plot / cats) - 4); a.axisLabel.interval = 0; }
       }
       return a;
     });
@@ -51,9 +56,11 @@
       return a;
     });
     var extra = 0;
-    // On paper nothing scrolls: the legend wraps onto as many lines as it
-    // needs, and the chart grows by them.
-    if (printing() && opt.legend) {
+    // On paper nothing scrolls, and on a wide screen there is room: the
+    // legend wraps onto as many lines as it needs, and the chart grows by
+    // them, so every name shows whole ("Project manager", not "Project
+    // manag" and a pager). A phone keeps the one scrolling line.
+    if ((printing() || !narrow) && opt.legend) {
       var names = (opt.series ? list(opt.series) : []).map(function (x) { return x.name || ''; });
       opt.legend = list(opt.legend).map(function (l, i) {
         if (l.show === false || i) return l;
