@@ -382,31 +382,25 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 		} else {
 			val, ok = tileValue(t, day, in)
 		}
-		label := b.Format("2 Jan")
-		if monthly {
-			label = b.Format("Jan 2006")
-		}
 		// A week the range's start or end cuts is marked, in its label (the
 		// tooltip's title), its point and its table row; its value is over
 		// its days inside the range. One with no workday inside is not
 		// drawn: a Sunday's fee with no hours is not a week's margin.
-		partial := ""
-		point := opts.LineData{}
-		if !monthly {
-			if partial = v.partialWeekText(b); partial != "" {
-				label += " (partial)"
-				point.Symbol, point.SymbolSize = "emptyTriangle", 9
-			}
+		_, partial, drawn := v.periodMark(b, monthly)
+		label := b.Format("2 Jan") // a sparkline is small: no year
+		if monthly {
+			label = b.Format("Jan 2006")
+		} else if partial != "" {
+			label += " (partial)"
 		}
+		point := partialSymbol(opts.LineData{}, partial)
 		xs = append(xs, label)
 		shown := val
 		if t.unit == "ratio" {
 			shown = math.Round(val*1000) / 10
 		}
 		text := fmtNum(val, ok, t.unit)
-		if in, _ := v.weekWorkdays(b); partial != "" && in == 0 {
-			ok, text = false, "not drawn: "+text
-		}
+		ok = ok && drawn
 		for _, rs := range t.rests {
 			c := coverageOf(day, rs.part, rs.whole, in)
 			switch {
@@ -418,9 +412,7 @@ func sparkline(t tileSpec, v View, day table) (Chart, error) {
 		}
 		point.Value = value(shown, ok)
 		ys = append(ys, point)
-		if partial != "" {
-			text += " (" + partial + ")"
-		}
+		text = markPartial(text, partial, drawn)
 		tab.Rows = append(tab.Rows, []string{label, text})
 	}
 	l := charts.NewLine()
