@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
