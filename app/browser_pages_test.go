@@ -557,4 +557,3 @@ func TestDownloadCSV(t *testing.T) {
 		t.Errorf("browser console: %s", e)
 	}
 }
-
