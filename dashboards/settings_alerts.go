@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -18,8 +17,9 @@ import (
 )
 
 // thresholdRow is one threshold as the Alerts section lists it: its
-// condition as the pages show the KPI (8 %, 36 h), and the KPI's value for
-// the current month to date with whether the threshold would fire now.
+// condition as the pages show the KPI (8 %, 36 h), and the KPI's value over
+// the window the alert compares (metrics.AlertWindow: the last 30 days)
+// with whether the threshold would fire now.
 type thresholdRow struct {
 	metrics.Threshold
 	Title, Scope, Condition, For string
@@ -40,7 +40,7 @@ type alertsBody struct {
 	Teams      []metrics.Named
 	Fors       []string
 	Severities []string
-	Month      string // the month the values are of, to date
+	Window     string // the days the values are of: the alert's window
 	CanEdit    bool
 	ReadOnly   string
 }
@@ -95,15 +95,11 @@ func (d *server) alertsBody(c echo.Context, data settingsData, f thresholdForm) 
 	for _, n := range b.Clients {
 		clientName[n.ID] = n.Name
 	}
-	loc, err := time.LoadLocation(data.View.Settings.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	// The alert's own window, not the month: "would fire now" is what the
+	// Prometheus rule would say of the collector's gauge.
 	now := d.cfg.Now()
-	local := now.In(loc)
-	from := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, time.UTC)
-	to := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
-	b.Month = local.Format("January 2006")
+	from, to := metrics.AlertWindow(now)
+	b.Window = from.Format("2 January 2006") + " to " + to.AddDate(0, 0, -1).Format("2 January 2006")
 	money := data.Principal.Can(auth.PermMoney)
 	rows := make([]thresholdRow, len(list))
 	jobs := make([]func(ctx2 context.Context) error, 0, len(list))

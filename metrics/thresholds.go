@@ -471,8 +471,17 @@ func (t Threshold) Fires(value decimal.Decimal) bool {
 	return false
 }
 
+// AlertWindow is the window the alerts compare at now: the 30 days to
+// today, [today-29d, tomorrow), in UTC days, as the collector's
+// window="30d" gauges (the rules' thresholds watch those) and the alerts'
+// dashboard links have it.
+func AlertWindow(now time.Time) (from, to time.Time) {
+	today := Today(now.UTC())
+	return today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+}
+
 // ThresholdNow is the value of the KPI t watches, for t's scope, over
-// [from, to) (a page shows the current month to date), in t's unit: a
+// [from, to) (a page shows AlertWindow's, what the alert compares), in t's unit: a
 // ratio, hours or a count (the counts are as of now, whatever the range,
 // as the collector exports them). ok is false when there is no value (no
 // data in the range). Errors are Compute's.
