@@ -400,6 +400,7 @@ func TestDownloadCSV(t *testing.T) {
 	svc.Demo(2)
 	ingestTok := svc.Token("acme", "ingest")
 	readTok := svc.Token("acme", "read")
+	adminTok := svc.Token("acme", "admin")
 	base, stop := svc.Serve(nil)
 	defer stop()
 
@@ -519,6 +520,61 @@ func TestDownloadCSV(t *testing.T) {
 	if !regexp.MustCompile(`,\d{4,}\.\d\d(,|\r)`).MatchString(text) {
 		t.Errorf("the clients CSV has no amount of 1000 or more as a plain number:\n%s", text)
 	}
+	// The settings tables download too, without their buttons' column: an
+	// admin's People (Cecile's row) and Change log (the org's change).
+	if code, _, body := apptest.Send(t, "PUT", base+"/api/v1/org", adminTok, `{"grace_days":4}`, "Content-Type", "application/json"); code != 200 {
+		t.Fatalf("PUT /api/v1/org: %d %s", code, body)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login#"+adminTok), waitFor(`location.pathname === '/' && !!document.querySelector('nav')`)); err != nil {
+		t.Fatalf("sign in as admin: %v", err)
+	}
+	for _, sp := range []struct{ path, file, header, row string }{
+		{"/settings/people", "opsmetrics-settings-people-people.csv", "Name,Email,Role,Team,Capacity (h/week),Cost rate,Bill rate,Target,Start – end,Since",
+			"\r\nCecile (p-csv),,designer,design,40,40,100,no target set,2020-01-01 –,2020-01-01\r\n"},
+		{"/settings/audit", "opsmetrics-settings-audit-audit.csv", "When,Who,What,Before → after", ",Organization: Acme Creative (acme) changed,grace_days: 0 → 4\r\n"},
+	} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+sp.path), waitFor(pageReady)); err != nil {
+			t.Fatal(err)
+		}
+		tables, err := chromedp.Run(ctx, chromedp.Evaluate[[]tableInfo](`[...document.querySelectorAll('main table')].map(t => {
+  const b = t.previousElementSibling;
+  return {file: t.getAttribute('data-csv-file') || '', header: '', button: !!(b && b.matches('p.csv-row') && b.querySelector('button.csv'))};
+})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('main button.pdf[data-print]')`))
+		if err != nil || !pdf {
+			t.Errorf("%s has no PDF button (%v)", sp.path, err)
+		}
+		if len(tables) == 0 {
+			t.Fatalf("%s has no table", sp.path)
+		}
+		for _, tb := range tables {
+			if !tb.Button {
+				t.Errorf("%s: table %q has no Download CSV button above it", sp.path, tb.File)
+			}
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`main p.csv-row button.csv`))); err != nil {
+			t.Fatal(err)
+		}
+		var body []byte
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if body, err = os.ReadFile(filepath.Join(downloads, sp.file)); err == nil && len(body) > 0 {
+				break
+			}
+		}
+		if len(body) == 0 {
+			entries, _ := os.ReadDir(downloads)
+			t.Fatalf("%s: no download %s; the download folder holds %v", sp.path, sp.file, entries)
+		}
+		text := strings.TrimPrefix(string(body), "\ufeff")
+		lines := strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n")
+		if lines[0] != sp.header || !strings.Contains(text, sp.row) || strings.Contains(text, "Remove") || strings.Contains(text, "Actions") {
+			t.Errorf("%s's CSV: want the header %q and the row %q, without the buttons' column:\n%s", sp.path, sp.header, sp.row, text)
+		}
+	}
+
 	log.mu.Lock()
 	defer log.mu.Unlock()
 	for _, e := range log.errors {

@@ -34,7 +34,8 @@ var _ dashboards.RecordWriter = recordWriter{}
 // A refused row is a *dashboards.FieldError naming the field and value;
 // nothing of the rows is written then. A person's row whose source is a
 // tool's (or first sight's) is written as the API's word: the form speaks
-// for the org.
+// for the org; a tombstone ("deleted": true) keeps its source, the key of
+// the version it deletes.
 func (w recordWriter) WriteRecords(ctx context.Context, org, entity string, rows []map[string]any) error {
 	if entity == "role" {
 		return w.writeRoles(ctx, org, rows)
@@ -42,7 +43,8 @@ func (w recordWriter) WriteRecords(ctx context.Context, org, entity string, rows
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, r := range rows {
-		if src, _ := r["source"].(string); entity == "person" && src != "" && !ingest.OrgWord(src) {
+		// A tombstone keeps its source: it names the stored version it deletes.
+		if src, _ := r["source"].(string); entity == "person" && src != "" && !ingest.OrgWord(src) && r["deleted"] != true {
 			r["source"] = "api"
 		}
 		if err := enc.Encode(r); err != nil {

@@ -470,3 +470,109 @@ func TestSettingsClientsForm(t *testing.T) {
 		t.Errorf("the Change log lacks the budget's change\n%.4000s", log)
 	}
 }
+
+// TestSettingsRemove: removing a person, a project and a client from the
+// settings asks to confirm first, then deletes them through the intake's
+// import (tombstones): the person leaves the People list and the capacity
+// API, the project and client leave their list. A client that still has a
+// project is refused, naming it. A viewer's removal is 403 and a form
+// without the CSRF token is 403, both changing nothing; the Change log
+// records each removal with the removed values.
+func TestSettingsRemove(t *testing.T) {
+	svc := apptest.New(t)
+	admin := svc.Token("settings-remove", "admin")
+	ingestTok := svc.Token("settings-remove", "ingest")
+	svc.User("settings-remove", "vera@example.com", "Vera Viewer", "viewer", "viewer password 1")
+	base, stop := svc.Serve(nil)
+	defer stop()
+	if code, r := apptest.Post(t, base+"/api/v1/people", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"p-ana","valid_from":"2025-01-01","name":"Ana Silva","role":"designer","weekly_capacity_hours":40}`+"\n"+
+			`{"external_id":"p-ana","valid_from":"2026-06-01","name":"Ana Silva","role":"designer","weekly_capacity_hours":32}`+"\n"+
+			`{"external_id":"p-ben","valid_from":"2025-01-01","name":"Ben Okafor","role":"designer","weekly_capacity_hours":20}`+"\n")); code != 200 || r.Rejected != 0 {
+		t.Fatalf("post people: %d %+v", code, r)
+	}
+	capacity := func() string {
+		code, _, body := apptest.Get(t, base+"/api/v1/capacity?from=2027-03-01&to=2027-03-08&by=person", admin, "text/csv")
+		if code != 200 {
+			t.Fatalf("GET capacity: %d %s", code, body)
+		}
+		return body
+	}
+	if got := capacity(); !strings.Contains(got, "p-ana,Ana Silva,2027-03-01,32,") || !strings.Contains(got, "p-ben,") {
+		t.Fatalf("capacity before the removal lacks Ana's 32 h or Ben:\n%s", got)
+	}
+
+	s := newFormSession(t, base, admin)
+	if _, body := s.get("/settings/people"); !strings.Contains(body, `action="/settings/people/remove"`) {
+		t.Fatalf("the People list has no Remove\n%.4000s", body)
+	}
+	// Without confirm: the question, nothing removed.
+	code, _, body := s.post("/settings/people/remove", url.Values{"id": {"p-ana"}})
+	if code != 200 || !strings.Contains(body, "Remove Ana Silva?") || !strings.Contains(body, `name="confirm" value="yes"`) {
+		t.Fatalf("remove without confirm: %d, want the question\n%.4000s", code, body)
+	}
+	// A viewer may not; a form without the CSRF token does nothing.
+	viewer := apptest.SignInPassword(t, base, "vera@example.com", "viewer password 1")
+	csrf, tok := apptest.CSRF(t, base+"/settings/people", viewer)
+	if code, _, body, _ := apptest.PostForm(t, base+"/settings/people/remove", url.Values{"id": {"p-ana"}, "confirm": {"yes"}}, tok, viewer, csrf); code != http.StatusForbidden || !strings.Contains(body, "may look but not change") {
+		t.Errorf("a viewer removes a person: %d, want 403\n%.2000s", code, body)
+	}
+	if code, _, _ := s.post("/settings/people/remove", url.Values{"id": {"p-ana"}, "confirm": {"yes"}, "_csrf": {""}}); code != http.StatusForbidden {
+		t.Errorf("remove without the CSRF token: %d, want 403", code)
+	}
+	if got := capacity(); !strings.Contains(got, "p-ana,") {
+		t.Fatalf("a refused removal removed Ana:\n%s", got)
+	}
+	if code, _, _ := s.post("/settings/people/remove", url.Values{"id": {"p-nobody"}, "confirm": {"yes"}}); code != http.StatusNotFound {
+		t.Errorf("remove an unknown person: %d, want 404", code)
+	}
+	if code, loc, body := s.post("/settings/people/remove", url.Values{"id": {"p-ana"}, "confirm": {"yes"}}); code != http.StatusSeeOther || loc != "/settings/people?saved=note" {
+		t.Fatalf("remove: %d %q\n%.3000s", code, loc, body)
+	}
+	if _, body := s.get("/settings/people?saved=note"); strings.Contains(body, "Ana Silva <small>") || !strings.Contains(body, "Removed Ana Silva.") ||
+		!strings.Contains(body, "Ben Okafor") {
+		t.Errorf("after the removal the People list still shows Ana, lacks the flash or lost Ben\n%.4000s", body)
+	}
+	if got := capacity(); strings.Contains(got, "p-ana") || !strings.Contains(got, "p-ben,Ben Okafor,2027-03-01,20,") {
+		t.Errorf("capacity after the removal still has Ana, or lost Ben:\n%s", got)
+	}
+
+	// Clients and projects.
+	if code, r := apptest.Post(t, base+"/api/v1/clients", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"c-nord","name":"Nordlicht GmbH"}`+"\n")); code != 200 || r.Rejected != 0 {
+		t.Fatalf("post client: %d %+v", code, r)
+	}
+	if code, r := apptest.Post(t, base+"/api/v1/projects", ingestTok, "application/x-ndjson", strings.NewReader(
+		`{"external_id":"pr-brand","name":"Brand retainer","client":"c-nord","kind":"retainer","budget_hours":100}`+"\n")); code != 200 || r.Rejected != 0 {
+		t.Fatalf("post project: %d %+v", code, r)
+	}
+	code, _, body = s.post("/settings/clients/remove", url.Values{"entity": {"client"}, "id": {"c-nord"}, "confirm": {"yes"}})
+	if code != http.StatusConflict || !strings.Contains(body, "Brand retainer (pr-brand)") || !strings.Contains(body, `client &#34;Nordlicht GmbH&#34;: still has 1 project`) {
+		t.Errorf("remove a client with a project: %d, want 409 naming the project\n%.3000s", code, body)
+	}
+	if code, _, body := s.post("/settings/clients/remove", url.Values{"entity": {"project"}, "id": {"pr-brand"}}); code != 200 || !strings.Contains(body, "Remove project Brand retainer?") {
+		t.Errorf("remove a project without confirm: %d, want the question\n%.3000s", code, body)
+	}
+	if code, _, body := s.post("/settings/clients/remove", url.Values{"entity": {"project"}, "id": {"pr-brand"}, "confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("remove the project: %d\n%.3000s", code, body)
+	}
+	if code, _, body := s.post("/settings/clients/remove", url.Values{"entity": {"client"}, "id": {"c-nord"}, "confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("remove the client once it has no project: %d\n%.3000s", code, body)
+	}
+	if _, body := s.get("/settings/clients"); strings.Contains(body, "Brand retainer") || strings.Contains(body, "Nordlicht") || !strings.Contains(body, "No clients yet.") {
+		t.Errorf("the removed client or project is still listed\n%.4000s", body)
+	}
+	if code, _, body := s.post("/settings/clients/remove", url.Values{"entity": {"planet"}, "id": {"c-nord"}}); code != http.StatusBadRequest || !strings.Contains(body, "planet") {
+		t.Errorf("entity planet: %d %s", code, body)
+	}
+
+	_, log := s.get("/settings/audit")
+	for _, want := range []string{"Ana Silva", "weekly_capacity_hours: <del>32</del>", "Brand retainer", "budget_hours: <del>100</del>", "Nordlicht GmbH", "name: <del>Nordlicht GmbH</del>"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the Change log lacks %q\n%.6000s", want, log)
+		}
+	}
+	if n := strings.Count(log, "removed"); n < 3 {
+		t.Errorf("the Change log lists %d removals, want 3\n%.6000s", n, log)
+	}
+}

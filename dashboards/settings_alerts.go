@@ -2,13 +2,11 @@ package dashboards
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -18,8 +16,9 @@ import (
 )
 
 // thresholdRow is one threshold as the Alerts section lists it: its
-// condition as the pages show the KPI (8 %, 36 h), and the KPI's value for
-// the current month to date with whether the threshold would fire now.
+// condition as the pages show the KPI (8 %, 36 h), and the KPI's value over
+// the window the alert compares (metrics.AlertWindow: the last 30 days)
+// with whether the threshold would fire now.
 type thresholdRow struct {
 	metrics.Threshold
 	Title, Scope, Condition, For string
@@ -40,7 +39,7 @@ type alertsBody struct {
 	Teams      []metrics.Named
 	Fors       []string
 	Severities []string
-	Month      string // the month the values are of, to date
+	Window     string // the days the values are of: the alert's window
 	CanEdit    bool
 	ReadOnly   string
 }
@@ -95,18 +94,15 @@ func (d *server) alertsBody(c echo.Context, data settingsData, f thresholdForm) 
 	for _, n := range b.Clients {
 		clientName[n.ID] = n.Name
 	}
-	loc, err := time.LoadLocation(data.View.Settings.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
+	// The alert's own window, not the month: "would fire now" is what the
+	// Prometheus rule would say of the collector's gauge.
 	now := d.cfg.Now()
-	local := now.In(loc)
-	from := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, time.UTC)
-	to := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
-	b.Month = local.Format("January 2006")
+	from, to := metrics.AlertWindow(now)
+	b.Window = from.Format("2 January 2006") + " to " + to.AddDate(0, 0, -1).Format("2 January 2006")
 	money := data.Principal.Can(auth.PermMoney)
 	rows := make([]thresholdRow, len(list))
-	jobs := make([]func(ctx2 context.Context) error, 0, len(list))
+	var shown []metrics.Threshold // those whose KPI the principal may see
+	var at []int                  // their rows
 	for i, t := range list {
 		unit := metrics.ThresholdKPIs[t.KPI].Unit
 		r := thresholdRow{Threshold: t, Title: t.KPI, Scope: "the whole org", For: metrics.ForLabel(t.For.Duration), Now: "no data yet"}
@@ -125,17 +121,18 @@ func (d *server) alertsBody(c echo.Context, data settingsData, f thresholdForm) 
 			rows[i].Now = "for partners and admins"
 			continue
 		}
-		jobs = append(jobs, func(ctx context.Context) error {
-			v, ok, err := metrics.ThresholdNow(ctx, d.cfg.Store, d.cfg.Facts, d.cfg.Settings, data.Principal.Org, t, from, to, now)
-			if err != nil || !ok {
-				return err
-			}
-			rows[i].Now, rows[i].Fires = showValue(unit, v), t.Fires(v)
-			return nil
-		})
+		shown, at = append(shown, t), append(at, i)
 	}
-	if err := runQueries(ctx, jobs...); err != nil {
+	// One query per KPI and scope kind, two at a time: a page of many
+	// thresholds costs a few queries, not one each in turn.
+	vs, oks, err := metrics.ThresholdsNow(ctx, d.cfg.Store, d.cfg.Facts, d.cfg.Settings, data.Principal.Org, shown, from, to, now)
+	if err != nil {
 		return b, err
+	}
+	for j, i := range at {
+		if oks[j] {
+			rows[i].Now, rows[i].Fires = showValue(metrics.ThresholdKPIs[shown[j].KPI].Unit, vs[j]), shown[j].Fires(vs[j])
+		}
 	}
 	b.Rows = rows
 	return b, nil

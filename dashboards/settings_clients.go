@@ -3,6 +3,7 @@ package dashboards
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 
@@ -38,7 +39,12 @@ type clientsBody struct {
 	Kinds                []string
 	Money, CanEdit       bool
 	ReadOnly             string
+	Confirm              *removal      // a removal to confirm
+	CSRF                 template.HTML // the chrome's, for the forms of the project rows
 }
+
+// removal is a client or project to remove, as the confirmation names it.
+type removal struct{ Entity, ID, Name string }
 
 // projectKinds are the kinds a project can have (ingest's), in order.
 var projectKinds = []string{"retainer", "fixed_fee", "time_and_materials", "internal"}
@@ -57,7 +63,7 @@ func projectFormOf(p metrics.ProjectRecord) projectForm {
 func (p *projectForm) hideMoney() { p.BillRate, p.BudgetAmount, p.RetainerFee = "", "", "" }
 
 func (d *server) clientsBody(c echo.Context, data settingsData, cf clientForm, pf projectForm) (clientsBody, []metrics.ClientRecord, []metrics.ProjectRecord, error) {
-	b := clientsBody{Client: cf, Project: pf, Kinds: projectKinds, Money: data.Principal.Can(auth.PermMoney),
+	b := clientsBody{Client: cf, Project: pf, Kinds: projectKinds, Money: data.Principal.Can(auth.PermMoney), CSRF: data.CSRF,
 		ReadOnly: readOnly(data.Principal, auth.PermSettings, d.cfg.Records != nil)}
 	b.CanEdit = b.ReadOnly == ""
 	clients, projects, err := metrics.ListClients(c.Request().Context(), d.cfg.Store, data.Principal.Org)
@@ -241,4 +247,71 @@ func (d *server) saveClient(c echo.Context) error {
 		}
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings/clients?saved=1")
+}
+
+// removeClient asks to confirm (the form's confirm is not "yes"), then
+// removes a client or a project (the form's entity): a tombstone through
+// Records, as the intake API deletes one. A client that still has projects
+// is refused, naming them: its projects' time would lose its client
+// silently otherwise. The Change log records the removed values as before.
+func (d *server) removeClient(c echo.Context) error {
+	data, err := d.settingsPage(c, "/settings/clients")
+	if err != nil {
+		return err
+	}
+	if why := readOnly(data.Principal, auth.PermSettings, d.cfg.Records != nil); why != "" {
+		return echo.NewHTTPError(http.StatusForbidden, why)
+	}
+	ctx := c.Request().Context()
+	entity, id := c.FormValue("entity"), c.FormValue("id")
+	body, clients, projects, err := d.clientsBody(c, data, clientForm{}, projectForm{Kind: "time_and_materials", Billable: true})
+	if err != nil {
+		return err
+	}
+	var source string
+	ch := org.Change{Org: data.Principal.Org, Who: data.Principal.Who(), Subject: id}
+	switch entity {
+	case "client":
+		i := indexOf(clients, func(x metrics.ClientRecord) bool { return x.ID == id })
+		if i < 0 {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("id %q: the org has no such client", id))
+		}
+		cl := clients[i]
+		var names []string
+		for _, p := range projects {
+			if p.ClientID == id {
+				names = append(names, p.Name+" ("+p.ID+")")
+			}
+		}
+		if len(names) > 0 {
+			data.Error = fmt.Sprintf("client %q: still has %d project(s): %s; remove them or give them another client first",
+				cl.Name, len(names), strings.Join(names, ", "))
+			data.Body = body
+			return d.renderSettings(c, http.StatusConflict, "settings_clients", data)
+		}
+		source, ch.Kind, ch.Name = cl.Source, org.AuditClient, cl.Name
+		ch.Before = org.JSON(clientShown(clientForm{ID: cl.ID, Source: cl.Source, Name: cl.Name, Currency: cl.Currency}))
+	case "project":
+		i := indexOf(projects, func(x metrics.ProjectRecord) bool { return x.ID == id })
+		if i < 0 {
+			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("id %q: the org has no such project", id))
+		}
+		source, ch.Kind, ch.Name = projects[i].Source, org.AuditProject, projects[i].Name
+		ch.Before = org.JSON(projectShown(projectFormOf(projects[i]))) // the Change log hides amounts from whoever may not see them
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("entity %q: want client or project", entity))
+	}
+	if c.FormValue("confirm") != "yes" {
+		body.Confirm = &removal{Entity: entity, ID: id, Name: ch.Name}
+		data.Body = body
+		return d.renderSettings(c, http.StatusOK, "settings_clients", data)
+	}
+	row := map[string]any{"external_id": id, "source": source, "deleted": true}
+	if err := d.cfg.Records.WriteRecords(ctx, data.Principal.Org, entity, []map[string]any{row}); err != nil {
+		return fmt.Errorf("remove %s %s: %w", entity, id, err)
+	}
+	if err := d.record(ctx, ch); err != nil {
+		return err
+	}
+	return flashRedirect(c, "/settings/clients", "Removed "+entity+" "+ch.Name+".")
 }

@@ -25,8 +25,10 @@ func (d *server) registerSettings(g *echo.Group, mw []echo.MiddlewareFunc) {
 	g.GET("/settings/people", d.settingsPeople, mw...)
 	g.POST("/settings/people", d.savePerson, mw...)
 	g.POST("/settings/people/roles", d.saveRole, mw...)
+	g.POST("/settings/people/remove", d.removePerson, mw...)
 	g.GET("/settings/clients", d.settingsClients, mw...)
 	g.POST("/settings/clients", d.saveClient, mw...)
+	g.POST("/settings/clients/remove", d.removeClient, mw...)
 }
 
 // weekdays are the workday checkboxes, Monday first (org.ParseWorkdays'

@@ -42,6 +42,7 @@ type peopleBody struct {
 	Form     personForm
 	Editing  bool
 	History  []personForm // the versions of the person being edited, by date
+	Confirm  *personRow   // a removal to confirm
 	Money    bool
 	CanEdit  bool
 	ReadOnly string
@@ -280,6 +281,54 @@ func (d *server) savePerson(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/settings/people?saved=1")
+}
+
+// removePerson asks to confirm (the form's confirm is not "yes"), then
+// removes a person: a tombstone for each of their versions, through
+// Records as the intake API deletes one, so they leave every KPI (their
+// capacity, past and future, included). The Change log records the version
+// in force today as before.
+func (d *server) removePerson(c echo.Context) error {
+	data, err := d.settingsPage(c, "/settings/people")
+	if err != nil {
+		return err
+	}
+	if why := readOnly(data.Principal, auth.PermSettings, d.cfg.Records != nil); why != "" {
+		return echo.NewHTTPError(http.StatusForbidden, why)
+	}
+	ctx := c.Request().Context()
+	id := c.FormValue("id")
+	_, byID, err := d.people(ctx, data.Principal.Org)
+	if err != nil {
+		return err
+	}
+	versions, ok := byID[id]
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("id %q: the org has no such person", id))
+	}
+	shown := personRow{personForm: personFormOf(inForce(versions, d.today(data))), Versions: len(versions)}
+	if c.FormValue("confirm") != "yes" {
+		body, err := d.peopleBody(c, data, personForm{EffectiveFrom: d.today(data).Format(time.DateOnly), Capacity: "40"}, false)
+		if err != nil {
+			return err
+		}
+		body.Confirm = &shown
+		data.Body = body
+		return d.renderSettings(c, http.StatusOK, "settings_people", data)
+	}
+	rows := make([]map[string]any, len(versions))
+	for i, v := range versions {
+		rows[i] = map[string]any{"external_id": v.ID, "source": v.Source, "valid_from": v.ValidFrom.Format(time.DateOnly), "deleted": true}
+	}
+	if err := d.cfg.Records.WriteRecords(ctx, data.Principal.Org, "person", rows); err != nil {
+		return fmt.Errorf("remove person %s: %w", id, err)
+	}
+	before := shown.personForm // whole: the Change log hides rates from whoever may not see them
+	if err := d.record(ctx, org.Change{Org: data.Principal.Org, Who: data.Principal.Who(), Kind: org.AuditPerson, Subject: id,
+		Name: before.Name, Before: org.JSON(personShown(before))}); err != nil {
+		return err
+	}
+	return flashRedirect(c, "/settings/people", "Removed "+before.Name+".")
 }
 
 // saveRole writes a role's rates and target from a date (ops.roles, the

@@ -54,6 +54,12 @@ func (f recordsFunc) WriteRecords(ctx context.Context, org, entity string, rows 
 // names in X-Role (a signed-in user of that role), with CSRF.
 func stServer(t *testing.T, orgID string, orgs OrgWriter, records ...RecordWriter) *httptest.Server {
 	t.Helper()
+	return stServerAt(t, orgID, nil, orgs, records...)
+}
+
+// stServerAt is stServer with the clock now (nil: time.Now).
+func stServerAt(t *testing.T, orgID string, now func() time.Time, orgs OrgWriter, records ...RecordWriter) *httptest.Server {
+	t.Helper()
 	if len(records) == 0 {
 		records = []RecordWriter{nil}
 	}
@@ -75,7 +81,7 @@ func stServer(t *testing.T, orgID string, orgs OrgWriter, records ...RecordWrite
 	}
 	e := echo.New()
 	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler), Settings: cache,
-		Org: func(echo.Context) (string, bool) { return orgID, true }, OrgWriter: orgs, Changes: s, Records: records[0]},
+		Org: func(echo.Context) (string, bool) { return orgID, true }, OrgWriter: orgs, Changes: s, Records: records[0], Now: now},
 		auth.CSRF(false), asRole); err != nil {
 		t.Fatal(err)
 	}

@@ -329,12 +329,13 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 	now := c.cfg.Now().UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	tomorrow := today.AddDate(0, 0, 1)
+	from30, _ := AlertWindow(now) // what the alerts compare, as the Alerts settings show it
 	windows := []struct {
 		name     string
 		from, to time.Time
 	}{
 		{"month", time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC), tomorrow},
-		{"30d", today.AddDate(0, 0, -29), tomorrow},
+		{"30d", from30, tomorrow},
 	}
 	var out []sample
 	add := func(d *prometheus.Desc, v float64, labels ...string) {

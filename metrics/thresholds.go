@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -471,29 +472,91 @@ func (t Threshold) Fires(value decimal.Decimal) bool {
 	return false
 }
 
+// AlertWindow is the window the alerts compare at now: the 30 days to
+// today, [today-29d, tomorrow), in UTC days, as the collector's
+// window="30d" gauges (the rules' thresholds watch those) and the alerts'
+// dashboard links have it.
+func AlertWindow(now time.Time) (from, to time.Time) {
+	today := Today(now.UTC())
+	return today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
+}
+
 // ThresholdNow is the value of the KPI t watches, for t's scope, over
-// [from, to) (a page shows the current month to date), in t's unit: a
-// ratio, hours or a count (the counts are as of now, whatever the range,
-// as the collector exports them). ok is false when there is no value (no
-// data in the range). Errors are Compute's.
+// [from, to) (a page shows AlertWindow's, what the alert compares), in t's
+// unit: a ratio, hours or a count (the counts are as of now, whatever the
+// range, as the collector exports them). ok is false when there is no value
+// (no data in the range). Errors are Compute's.
 func ThresholdNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache, orgID string, t Threshold, from, to, now time.Time) (v decimal.Decimal, ok bool, err error) {
-	kpi, col := t.KPI, "value"
-	switch t.KPI {
-	case "overdue_deliverables":
-		kpi, col, from = "on_time_rate", "open_overdue", now.AddDate(-1, 0, 0)
-	case "stuck_reviews":
-		kpi, col, from = "pending_reviews", "stuck", now.AddDate(-1, 0, 0)
-	}
-	group := ""
-	if t.Scope != "org" {
-		group = t.Scope
-	}
-	res, err := Compute(ctx, q, facts, Request{KPI: kpi, Org: orgID, From: from, To: to, GroupBy: group, Now: now, Orgs: orgs})
+	vs, oks, err := ThresholdsNow(ctx, q, facts, orgs, orgID, []Threshold{t}, from, to, now)
 	if err != nil {
 		return v, false, err
 	}
-	tab := TableOf(res)
+	return vs[0], oks[0], nil
+}
+
+// ThresholdsNow is ThresholdNow of each of ts, by index. Thresholds of the
+// same KPI and scope kind (org, client or team) share one query, grouped
+// by that scope; the distinct queries run at most two at a time (the
+// engine's cores are shared with the pages).
+func ThresholdsNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache, orgID string, ts []Threshold, from, to, now time.Time) ([]decimal.Decimal, []bool, error) {
+	type key struct{ kpi, group string }
+	reqs := map[key]Request{}
+	keys := make([]key, len(ts))
+	cols := make([]string, len(ts))
+	for i, t := range ts {
+		kpi, col, f := t.KPI, "value", from
+		switch t.KPI {
+		case "overdue_deliverables":
+			kpi, col, f = "on_time_rate", "open_overdue", now.AddDate(-1, 0, 0)
+		case "stuck_reviews":
+			kpi, col, f = "pending_reviews", "stuck", now.AddDate(-1, 0, 0)
+		}
+		group := ""
+		if t.Scope != "org" {
+			group = t.Scope
+		}
+		keys[i], cols[i] = key{kpi, group}, col
+		reqs[keys[i]] = Request{KPI: kpi, Org: orgID, From: f, To: to, GroupBy: group, Now: now, Orgs: orgs}
+	}
+	var (
+		mu     sync.Mutex
+		tables = map[key]Table{}
+		errs   []error
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, 2)
+	)
+	for k, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := Compute(ctx, q, facts, r)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			tables[k] = TableOf(res)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	vs, oks := make([]decimal.Decimal, len(ts)), make([]bool, len(ts))
+	for i, t := range ts {
+		vs[i], oks[i] = thresholdValue(tables[keys[i]], t, keys[i].group, cols[i])
+	}
+	return vs, oks, nil
+}
+
+// thresholdValue reads t's value from its KPI's table grouped by group
+// ("" for the org's).
+func thresholdValue(tab Table, t Threshold, group, col string) (decimal.Decimal, bool) {
 	var sum float64
+	ok := false
 	for r := range tab.Len() {
 		if group != "" && tab.Str(r, group) != t.ScopeValue {
 			continue
@@ -506,14 +569,14 @@ func ThresholdNow(ctx context.Context, q Querier, facts *Facts, orgs *org.Cache,
 			continue
 		}
 		if ThresholdKPIs[t.KPI].Unit != "count" {
-			return decimal.NewFromFloat(x), true, nil
+			return decimal.NewFromFloat(x), true
 		}
 		sum, ok = sum+x, true
 	}
 	if t.KPI == "overdue_deliverables" || t.KPI == "stuck_reviews" {
 		ok = true // none is 0
 	}
-	return decimal.NewFromFloat(sum), ok, nil
+	return decimal.NewFromFloat(sum), ok
 }
 
 // thresholdName names a threshold for an audit trail: its KPI's title and

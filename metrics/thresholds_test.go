@@ -1,11 +1,13 @@
 package metrics_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,5 +209,60 @@ func TestThresholdsStoredListedExported(t *testing.T) {
 		Comparator: "lt", Value: dec("0.6")}, testNow)
 	if err != nil || th.ScopeValue != "Brand" {
 		t.Errorf("team brand: %+v %v, want team Brand", th, err)
+	}
+}
+
+// countingQuerier counts the queries it passes on.
+type countingQuerier struct {
+	metrics.Querier
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingQuerier) Query(ctx context.Context, query string, params store.Params) (*store.Rows, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Querier.Query(ctx, query, params)
+}
+
+// TestThresholdsNowShareQueries: thresholds of one KPI and scope kind
+// (three clients' write-off) cost the queries of one, and each gets its own
+// client's value, as ThresholdNow gives it alone.
+func TestThresholdsNowShareQueries(t *testing.T) {
+	const org = "thresholds-now"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
+	entry := func(id, client, status string) ingest.TimeEntry {
+		return ingest.TimeEntry{Meta: meta(id), PersonID: "p1", ClientID: client, Date: d("2026-03-02"), Hours: dec("4"),
+			Billable: true, BillingStatus: status}
+	}
+	write(t, []settings.Settings{{ID: org, Name: "Thresholds now", TimeZone: "UTC", Currency: "USD"}},
+		[]ingest.Person{{Meta: meta("p1"), ValidFrom: d("2025-01-01"), Name: "Pia", WeeklyCapacityHours: dec("40"), BillRate: pdec("100")}},
+		[]ingest.Client{{Meta: meta("c1"), Name: "One"}, {Meta: meta("c2"), Name: "Two"}, {Meta: meta("c3"), Name: "Three"}},
+		[]ingest.TimeEntry{entry("e1", "c1", "written_off"), entry("e2", "c2", "unbilled"), entry("e3", "c3", "written_off"),
+			entry("e4", "c3", "unbilled")})
+	th := func(client string) metrics.Threshold {
+		return metrics.Threshold{KPI: "write_off_rate", Scope: "client", ScopeValue: client, Comparator: "gt", Value: dec("0.1")}
+	}
+	from, to := metrics.AlertWindow(testNow)
+	one := &countingQuerier{Querier: chdbtest.Shared(t)}
+	if _, _, err := metrics.ThresholdNow(t.Context(), one, testFacts(t), nil, org, th("c1"), from, to, testNow); err != nil {
+		t.Fatal(err)
+	}
+	three := &countingQuerier{Querier: chdbtest.Shared(t)}
+	vs, oks, err := metrics.ThresholdsNow(t.Context(), three, testFacts(t), nil, org, []metrics.Threshold{th("c1"), th("c2"), th("c3")}, from, to, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.n == 0 {
+		t.Fatal("ThresholdNow ran no query through its Querier")
+	}
+	if three.n != one.n {
+		t.Errorf("three clients' thresholds ran %d queries, one ran %d: want the same", three.n, one.n)
+	}
+	for i, want := range []string{"1", "0", "0.5"} {
+		if !oks[i] || !vs[i].Equal(dec(want)) {
+			t.Errorf("threshold %d: %v (%v), want %s", i, vs[i], oks[i], want)
+		}
 	}
 }

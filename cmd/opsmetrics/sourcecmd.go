@@ -163,14 +163,29 @@ says where each tool shows its token and account id.`)
 	return cmd
 }
 
+// listedSource is a source as source list shows it: its org's name beside
+// the org's id.
+type listedSource struct {
+	collect.Status
+	OrgName string `json:"org_name"` // the org's id when it has no name
+}
+
 func cmdSourceList(e *env) *cobra.Command {
 	cmd, fs := newCommand("list", "list sources and how their syncs went (never their tokens)", "")
 	format := fs.String("format", "table", "table or json")
 	fs.enum("format", "table", "json")
-	withCollector(e, cmd, fs, func(ctx context.Context, col *collect.Collector, org string, _ []string) int {
-		list, err := col.Sources().List(ctx, org)
+	withSealed(e, cmd, fs, func(ctx context.Context, r sealedRun, _ []string) int {
+		sources, err := r.sources.List(ctx, r.org)
 		if err != nil {
 			return fail(e, err)
+		}
+		names := map[string]string{}
+		list := make([]listedSource, len(sources))
+		for i, s := range sources {
+			if _, ok := names[s.Org]; !ok {
+				names[s.Org] = orgName(ctx, r.store, s.Org)
+			}
+			list[i] = listedSource{Status: s, OrgName: names[s.Org]}
 		}
 		switch *format {
 		case "json":
@@ -181,7 +196,7 @@ func cmdSourceList(e *env) *cobra.Command {
 			}
 		case "table":
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tORG\tKIND\tACCOUNT\tEVERY\tLAST SUCCESS\tADDED\tUPDATED\tDELETED\tSTATE")
+			fmt.Fprintln(tw, "ID\tORG\tORG NAME\tKIND\tACCOUNT\tEVERY\tLAST SUCCESS\tADDED\tUPDATED\tDELETED\tSTATE")
 			for _, s := range list {
 				last := "never"
 				if s.State.LastSuccess != nil {
@@ -196,7 +211,7 @@ func cmdSourceList(e *env) *cobra.Command {
 				case s.State.LastAttempt == nil:
 					state = "not synced yet"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Org, s.Kind, s.Account(), s.Every, last,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Org, s.OrgName, s.Kind, s.Account(), s.Every, last,
 					s.State.RowsAdded, s.State.RowsUpdated, s.State.RowsDeleted, state)
 			}
 			tw.Flush()

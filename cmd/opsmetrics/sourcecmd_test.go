@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -146,7 +147,13 @@ func TestSourceCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(list), &got); err != nil || len(got) != 1 || got[0]["id"] != id {
 		t.Fatalf("source list: %v %s", err, list)
 	}
-	do(0, "source", "list", "--org", "acme")
+	if got[0]["org"] != "acme" || got[0]["org_name"] != "Acme" {
+		t.Errorf("source list's JSON: org %v, org_name %v; want acme and Acme", got[0]["org"], got[0]["org_name"])
+	}
+	table := do(0, "source", "list", "--org", "acme")
+	if !strings.Contains(table, " ORG NAME ") || !regexp.MustCompile(`(?m)^`+id+`\s+acme\s+Acme\s+harvest\s`).MatchString(table) {
+		t.Errorf("source list does not show the org's name beside its id:\n%s", table)
+	}
 	do(1, "source", "sync", "--org", "acme", "--source", "src_nope")
 	do(0, "source", "remove", id, "--org", "acme")
 	src := `{"kind":"harvest","account_id":"123456","base_url":"` + srv.URL + `","since":"2017-01-01","every":"15m0s","token":"set"}`

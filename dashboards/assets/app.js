@@ -186,21 +186,34 @@
   function cellText(c) {
     var v = c.getAttribute('data-value');
     if (v !== null) return v;
+    // A setting changed in place (a user's role) is its chosen option.
+    var sel = c.querySelector('select');
+    if (sel && sel.selectedIndex >= 0) return sel.options[sel.selectedIndex].text;
+    // A cell of several lines (the Change log's fields) keeps them apart.
+    var lines = c.querySelectorAll(':scope > div');
+    if (lines.length > 1) {
+      var parts = [];
+      for (var i = 0; i < lines.length; i++) parts.push(cellText(lines[i]));
+      return parts.join('; ');
+    }
     var s = c.textContent.replace(/\s+/g, ' ').trim();
     if (c.classList.contains('n') && /^[-+]?\d{1,3}(,\d{3})+(\.\d+)?%?$/.test(s)) s = s.replace(/,/g, '');
     return s;
   }
   // rowsOf reads a table's header, body and footer rows. A row that spans
   // the whole table (a command under its row) joins the row above it as
-  // one more column.
+  // one more column; a heading that spans it (a client above its projects)
+  // is a row of its own. The cells of buttons and links (.actions) are
+  // left out, and so is an empty table's line saying so.
   function rowsOf(table) {
     var out = [];
     var trs = table.querySelectorAll('tr');
     for (var i = 0; i < trs.length; i++) {
-      var cells = trs[i].querySelectorAll('th, td');
+      var cells = Array.prototype.filter.call(trs[i].querySelectorAll('th, td'), function (c) { return !c.classList.contains('actions'); });
       var row = [];
       for (var j = 0; j < cells.length; j++) row.push(cellText(cells[j]));
-      if (cells.length === 1 && cells[0].colSpan > 1 && out.length) {
+      if (cells.length === 1 && cells[0].classList.contains('empty')) continue;
+      if (cells.length === 1 && cells[0].tagName === 'TD' && cells[0].colSpan > 1 && out.length) {
         out[out.length - 1].push(row[0]);
         continue;
       }
@@ -227,7 +240,7 @@
   }
   function fileName(table, used) {
     var main = document.querySelector('main');
-    var page = (main && main.getAttribute('data-csv-page')) || slug(document.title) || 'page';
+    var page = slug((main && main.getAttribute('data-csv-page')) || document.title) || 'page';
     var range = main && main.getAttribute('data-csv-range');
     var name = tableName(table) || 'table';
     var base = name;
