@@ -2,12 +2,14 @@ package dashboards
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -506,7 +508,8 @@ func buildRetainerUse(v View, n *names, res *metrics.Result) (Chart, error) {
 }
 
 // drillQueries runs a client's or project's page queries (dim is "client"
-// or "project"), filtered by it: logged_hours grouped by each of hoursBy,
+// or "project"), filtered by it: logged_hours grouped by each of hoursBy
+// ("" asks nothing: res holds nil there),
 // on_time_rate, approval_time_p50 and _p90, revision_rounds,
 // pending_reviews (as of now, whatever the range), budget_used and
 // projected_exhaustion_date by project, over_service_hours by project and
@@ -521,7 +524,7 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 	}
 	reqs := []metrics.Request{
 		req("logged_hours", "group_by", hoursBy[0]),
-		req("logged_hours", "group_by", hoursBy[1]),
+		req("logged_hours", "group_by", cmp.Or(hoursBy[1], hoursBy[0])), // dropped below when ""
 		req("on_time_rate"),
 		req("approval_time_p50"),
 		req("approval_time_p90"),
@@ -534,11 +537,18 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 	if money {
 		reqs = append(reqs, req("margin_pct", marginKV...))
 	}
+	onTime, pending := reqs[2], reqs[6]
+	if hoursBy[1] == "" {
+		reqs = slices.Delete(reqs, 1, 2)
+	}
 	res, err = d.kpisBeside(ctx, func() error {
 		var lerr, serr error
-		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, reqs[2], deliveryLateLimit)
-		stuck, serr = metrics.StuckReviews(ctx, d.cfg.Store, reqs[6], stuckLimit)
+		late, lerr = metrics.LateDeliverables(ctx, d.cfg.Store, onTime, deliveryLateLimit)
+		stuck, serr = metrics.StuckReviews(ctx, d.cfg.Store, pending, stuckLimit)
 		return errors.Join(lerr, serr)
 	}, reqs...)
+	if err == nil && hoursBy[1] == "" {
+		res = slices.Insert(res, 1, (*metrics.Result)(nil))
+	}
 	return res, late, stuck, err
 }

@@ -42,7 +42,7 @@ func (d *server) project(c echo.Context) error {
 	now := d.cfg.Now()
 	money := canSeeMoney(c)
 	n := namesOf(all)
-	res, late, stuck, err := d.drillQueries(ctx, v, all, "project", id, now, money, [2]string{"person", "client"}, "interval", "month")
+	res, late, stuck, err := d.drillQueries(ctx, v, all, "project", id, now, money, [2]string{"person", ""}, "interval", "month")
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (d *server) project(c echo.Context) error {
 	body := projectBody{Money: money, AsOf: v.To.AddDate(0, 0, -1).Format("2 Jan 2006")}
 	var crumbs []Crumb
 	title := name
-	if cid := projectClient(res[1]); cid != "" {
+	if cid := all.ClientOf(id); cid != "" {
 		body.Client = n.of("client", cid)
 		crumbs = append(crumbs, Crumb{body.Client, drillLink(v, back.Path, "client", cid)})
 		title = name + " · " + body.Client
@@ -86,20 +86,6 @@ func (d *server) project(c echo.Context) error {
 		return err
 	}
 	return d.drillRender(c, "project", v, n, back, title, name, "Project: its budget burn, hours, deliverables and approvals", crumbs, body, notes)
-}
-
-// projectClient is the client a project's hours name (logged_hours grouped
-// by client, filtered by the project): the one with the most hours, "" for
-// none.
-func projectClient(res *metrics.Result) string {
-	t := tableOf(res)
-	best, most := "", 0.0
-	for r := range t.Len() {
-		if g, h := t.Str(r, "client"), t.Num0(r, "value"); g != "" && h > most {
-			best, most = g, h
-		}
-	}
-	return best
 }
 
 // burnFacts are a project's budget burn in numbers: used of the budget and
