@@ -57,6 +57,15 @@ func TestCSRF(t *testing.T) {
 	if code := post(url.Values{}, false); code != http.StatusBadRequest && code != http.StatusForbidden {
 		t.Errorf("a form without its CSRF token: %d", code)
 	}
+	// The refusal says what to do, not which header echo looked in.
+	req := httptest.NewRequest(http.MethodPost, "/form", strings.NewReader(""))
+	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if body := rec.Body.String(); strings.Contains(body, "header") || !strings.Contains(body, "reload the page") {
+		t.Errorf("a form without its CSRF token is told %q", body)
+	}
 	if code := post(url.Values{CSRFField: {"forged"}}, false); code != http.StatusForbidden {
 		t.Errorf("a forged CSRF token: %d", code)
 	}
