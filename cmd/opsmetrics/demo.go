@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,6 +34,8 @@ allocations, booked time off and due dates lie ahead.`)
 	fs.IntVar(&cfg.Entries, "entries", 0, "total time entries across orgs (0: natural volume)")
 	force := fs.Bool("force", false, "load again even when this demo was loaded before")
 	optimize := fs.Bool("optimize", true, "merge parts after loading (faster reads)")
+	publicURL := fs.String("public-url", cmp.Or(e.getenv("OPSMETRICS_PUBLIC_URL"), "http://localhost:8080"),
+		"where serve will be opened, for the printed sign-in link (OPSMETRICS_PUBLIC_URL)")
 	so.register(fs, e)
 	lo.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
@@ -56,7 +60,7 @@ allocations, booked time off and due dates lie ahead.`)
 			}
 			if loaded {
 				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", demo.BatchID(cfg))
-				return demoSummary(ctx, e, s)
+				return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 			}
 		}
 		bar := newRowProgress(e.stderr, int64(cfg.Entries), "loading demo data")
@@ -77,7 +81,7 @@ allocations, booked time off and due dates lie ahead.`)
 		if err != nil {
 			return fail(e, err)
 		}
-		return demoSummary(ctx, e, s)
+		return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 	})
 	return cmd
 }
@@ -85,7 +89,7 @@ allocations, booked time off and due dates lie ahead.`)
 // demoSummary prints what is loaded and an API token for the first demo org:
 // with the embedded engine, `serve` holds the data directory, so a token
 // made now is how a user tries the API on the running server.
-func demoSummary(ctx context.Context, e *env, s store.Store) int {
+func demoSummary(ctx context.Context, e *env, s store.Store, publicURL string) int {
 	if code := printCounts(ctx, e, s); code != 0 {
 		return code
 	}
@@ -115,7 +119,7 @@ func demoSummary(ctx context.Context, e *env, s store.Store) int {
 		return fail(e, err)
 	}
 	fmt.Fprintf(e.stdout, "\nAPI token for org %s (%s), scopes ingest and read, for machines:\n  %s\n", org, name, plain)
-	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs on :8080, open this one-time sign-in link for\n%s, an admin of %s; it asks for a password (works once, for 7 days):\n  http://localhost:8080/invite/%s\n", admin.Email, name, link)
+	fmt.Fprintf(e.stdout, "\nDashboards: once `opsmetrics serve` runs, open this one-time sign-in link for\n%s, an admin of %s; it asks for a password (works once, for 7 days):\n  %s/invite/%s\n", admin.Email, name, publicURL, link)
 	return 0
 }
 

@@ -46,3 +46,13 @@ func TestUserCommands(t *testing.T) {
 		t.Errorf("list after removing Ana: %d %q", code, out)
 	}
 }
+
+// TestDemoSignInLink: the demo's one-time sign-in link is on the address
+// serve will be opened at (--public-url), not always localhost:8080.
+func TestDemoSignInLink(t *testing.T) {
+	cli := cliWith(t, testEnv(t))
+	code, out, errs := cli("demo", "--months", "1", "--people", "3", "--public-url", "https://ops.example.com/")
+	if code != 0 || !regexp.MustCompile(`\n  https://ops\.example\.com/invite/[0-9a-f]{64}\n`).MatchString(out) {
+		t.Errorf("demo: exit %d\n%s\n%s", code, out, errs)
+	}
+}
