@@ -151,21 +151,9 @@ func (t *Tokens) Verify(ctx context.Context, plain string) (Token, error) {
 	}
 	hash := hashOf(plain)
 	now := t.now()
-	t.mu.Lock()
-	c, hit := t.cache[id]
-	t.mu.Unlock()
-	if !hit || now.After(c.until) {
-		tok, stored, err := t.load(ctx, id)
-		if err != nil {
-			return Token{}, err
-		}
-		c = cached{token: tok, hash: stored, until: now.Add(CacheTTL)}
-		t.mu.Lock()
-		if len(t.cache) >= maxCached { // random ids must not grow memory without bound
-			clear(t.cache)
-		}
-		t.cache[id] = c
-		t.mu.Unlock()
+	c, err := t.cachedByID(ctx, id, now)
+	if err != nil {
+		return Token{}, err
 	}
 	if c.hash == "" || subtle.ConstantTimeCompare([]byte(c.hash), []byte(hash)) != 1 {
 		return Token{}, ErrUnauthorized
@@ -174,6 +162,29 @@ func (t *Tokens) Verify(ctx context.Context, plain string) (Token, error) {
 		return Token{}, ErrUnauthorized
 	}
 	return c.token, nil
+}
+
+// cachedByID is the token with this id as cached, read from the store
+// when it is not or is older than CacheTTL.
+func (t *Tokens) cachedByID(ctx context.Context, id string, now time.Time) (cached, error) {
+	t.mu.Lock()
+	c, hit := t.cache[id]
+	t.mu.Unlock()
+	if hit && !now.After(c.until) {
+		return c, nil
+	}
+	tok, stored, err := t.load(ctx, id)
+	if err != nil {
+		return cached{}, err
+	}
+	c = cached{token: tok, hash: stored, until: now.Add(CacheTTL)}
+	t.mu.Lock()
+	if len(t.cache) >= maxCached { // random ids must not grow memory without bound
+		clear(t.cache)
+	}
+	t.cache[id] = c
+	t.mu.Unlock()
+	return c, nil
 }
 
 // load reads a token by id; an unknown id gives an empty hash, cached like a
@@ -268,22 +279,9 @@ func TokenOf(c echo.Context) (Token, bool) {
 // the zero Token when there is none: a session signed in with a token ends
 // when the token is revoked.
 func (t *Tokens) byID(ctx context.Context, id string) (Token, error) {
-	now := t.now()
-	t.mu.Lock()
-	c, hit := t.cache[id]
-	t.mu.Unlock()
-	if !hit || now.After(c.until) {
-		tok, stored, err := t.load(ctx, id)
-		if err != nil {
-			return Token{}, err
-		}
-		c = cached{token: tok, hash: stored, until: now.Add(CacheTTL)}
-		t.mu.Lock()
-		if len(t.cache) >= maxCached {
-			clear(t.cache)
-		}
-		t.cache[id] = c
-		t.mu.Unlock()
+	c, err := t.cachedByID(ctx, id, t.now())
+	if err != nil {
+		return Token{}, err
 	}
 	if c.hash == "" {
 		return Token{}, nil
