@@ -236,8 +236,13 @@ func (t *Tokens) Revoke(ctx context.Context, org, id string) error {
 			return t.write(ctx, tok, "", true)
 		}
 	}
-	return fmt.Errorf("org %s has no token %s", org, id)
+	return &NoTokenError{Org: org, ID: id}
 }
+
+// NoTokenError is a token id an org does not have.
+type NoTokenError struct{ Org, ID string }
+
+func (e *NoTokenError) Error() string { return fmt.Sprintf("org %s has no token %s", e.Org, e.ID) }
 
 type ctxKey struct{}
 
@@ -315,5 +320,5 @@ func (t *Tokens) RevokeBy(ctx context.Context, org, id, by string) error {
 				Before: orgpkg.JSON(tok)})
 		}
 	}
-	return fmt.Errorf("token: org %s has no token %q", org, id)
+	return fmt.Errorf("token: %w", &NoTokenError{Org: org, ID: id})
 }

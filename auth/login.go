@@ -129,7 +129,7 @@ func show(c echo.Context, status int, name string, v pageView) error {
 }
 
 func (l *Login) view(c echo.Context) pageView {
-	return pageView{Title: "Sign in", CSRF: CSRFInput(c), Next: safeNext(c.FormValue("next")), OIDC: l.cfg.OIDCName}
+	return pageView{Title: "Sign in", CSRF: CSRFInput(c), Next: SafeNext(c.FormValue("next")), OIDC: l.cfg.OIDCName}
 }
 
 func (l *Login) page(c echo.Context) error {

@@ -116,6 +116,15 @@ func PrincipalOf(c echo.Context) (Principal, bool) {
 	return Principal{}, false
 }
 
+// WhoOf names the request's principal for an audit trail (Principal.Who),
+// "api" for a request without one.
+func WhoOf(c echo.Context) string {
+	if p, ok := PrincipalOf(c); ok {
+		return p.Who()
+	}
+	return "api"
+}
+
 // RequirePerm returns middleware that answers 403 naming perm to a
 // principal without it (and 401 to a request without one).
 func RequirePerm(perm Perm) echo.MiddlewareFunc {

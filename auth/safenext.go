@@ -13,8 +13,6 @@ import (
 // percent-decoding ("/%2F%2Fevil.example"), in case something in between
 // decodes it. It returns next as normalized, which is what the browser would
 // request anyway.
-func safeNext(next string) string { return SafeNext(next) }
-
 // SafeNext returns next when it is a path on this site, else "/" (see
 // safeNext): for every sign-in that sends a person back where they were.
 func SafeNext(next string) string {

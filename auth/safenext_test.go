@@ -23,8 +23,8 @@ func TestSafeNext(t *testing.T) {
 		"HTTPS://evil.example/", "javascript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
 		"data:text/html,<script>alert(1)</script>", "/%zz", "/\\\t\\evil.example",
 	} {
-		if got := safeNext(next); got != "/" {
-			t.Errorf("safeNext(%q) = %q, want /", next, got)
+		if got := SafeNext(next); got != "/" {
+			t.Errorf("SafeNext(%q) = %q, want /", next, got)
 		}
 	}
 	for next, want := range map[string]string{
@@ -36,8 +36,8 @@ func TestSafeNext(t *testing.T) {
 		"/capacity\n":                        "/capacity",
 		" /approvals ":                       "/approvals",
 	} {
-		if got := safeNext(next); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		if got := SafeNext(next); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", next, got, want)
 		}
 	}
 }

@@ -331,7 +331,12 @@ func (u *Users) Authenticate(ctx context.Context, orgID, email, password string)
 
 func (u *Users) dummyHash() string {
 	u.dummyOnce.Do(func() {
-		u.dummy, _ = HashPassword(randomHex(16), u.params)
+		var err error
+		// Without a dummy hash an unknown email would answer at once, and
+		// the time would tell which emails have users.
+		if u.dummy, err = HashPassword(randomHex(16), u.params); err != nil {
+			panic("hash the dummy password: " + err.Error())
+		}
 	})
 	return u.dummy
 }

@@ -40,7 +40,7 @@ func (d *server) client(c echo.Context) error {
 	back := backPage(c, "/margin")
 	ctx := c.Request().Context()
 	now := d.cfg.Now()
-	money := canSeeMoney(c)
+	money := mayMoney(c)
 	n := namesOf(all)
 	res, late, stuck, err := d.drillQueries(ctx, v, all, "client", id, now, money, [2]string{"project", "person"}, "group_by", "project", "interval", "month")
 	if err != nil {

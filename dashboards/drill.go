@@ -19,7 +19,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
@@ -204,13 +203,6 @@ func drillRequest(v View, all *metrics.Names, dim, id, kpi string, kv ...string)
 	r.Filters = map[string]string{dim: id}
 	r.Names = all
 	return r
-}
-
-// canSeeMoney reports whether the request's principal may see amounts:
-// revenue, cost, margin, rates, budgets in money.
-func canSeeMoney(c echo.Context) bool {
-	p, ok := auth.PrincipalOf(c)
-	return ok && p.Can(auth.PermMoney)
 }
 
 // drillRender renders a drill page: its title is title, its breadcrumb

@@ -28,10 +28,10 @@ type projectBody struct {
 
 // project answers "how is this project doing?" for /projects/{id}: KPIs
 // filtered by the project (budget used, its forecast and exhaustion date,
-// retainer use by month, margin_pct by month, logged_hours by person and by
-// client, which names the project's client, on-time rate, approval times,
+// retainer use by month, margin_pct by month, logged_hours by person,
+// on-time rate, approval times,
 // revision rounds and waiting reviews) with the late deliverables and
-// waiting reviews beside them.
+// waiting reviews beside them; its client is the org's name for it.
 func (d *server) project(c echo.Context) error {
 	v, all, id, done, err := d.drillTarget(c, "project")
 	if err != nil || done {
@@ -40,7 +40,7 @@ func (d *server) project(c echo.Context) error {
 	back := backPage(c, "/margin")
 	ctx := c.Request().Context()
 	now := d.cfg.Now()
-	money := canSeeMoney(c)
+	money := mayMoney(c)
 	n := namesOf(all)
 	res, late, stuck, err := d.drillQueries(ctx, v, all, "project", id, now, money, [2]string{"person", ""}, "interval", "month")
 	if err != nil {

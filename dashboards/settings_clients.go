@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -108,14 +109,14 @@ func (d *server) settingsClients(c echo.Context) error {
 		return err
 	}
 	if id := c.QueryParam("client"); id != "" {
-		i := indexOf(clients, func(x metrics.ClientRecord) bool { return x.ID == id })
+		i := slices.IndexFunc(clients, func(x metrics.ClientRecord) bool { return x.ID == id })
 		if i < 0 {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("client %q: the org has no such client", id))
 		}
 		body.Client, body.EditClient = clientForm{ID: id, Source: clients[i].Source, Name: clients[i].Name, Currency: clients[i].Currency}, true
 	}
 	if id := c.QueryParam("project"); id != "" {
-		i := indexOf(projects, func(x metrics.ProjectRecord) bool { return x.ID == id })
+		i := slices.IndexFunc(projects, func(x metrics.ProjectRecord) bool { return x.ID == id })
 		if i < 0 {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("project %q: the org has no such project", id))
 		}
@@ -126,15 +127,6 @@ func (d *server) settingsClients(c echo.Context) error {
 	}
 	data.Body = body
 	return d.renderSettings(c, http.StatusOK, "settings_clients", data)
-}
-
-func indexOf[T any](s []T, f func(T) bool) int {
-	for i, x := range s {
-		if f(x) {
-			return i
-		}
-	}
-	return -1
 }
 
 func clientShown(f clientForm) map[string]string {
@@ -198,7 +190,7 @@ func (d *server) saveClient(c echo.Context) error {
 	if entity == "client" {
 		if cf.ID == "" {
 			cf.ID, cf.Source = newID("c-"), "api"
-		} else if i := indexOf(clients, func(x metrics.ClientRecord) bool { return x.ID == cf.ID }); i >= 0 {
+		} else if i := slices.IndexFunc(clients, func(x metrics.ClientRecord) bool { return x.ID == cf.ID }); i >= 0 {
 			cf.Source = clients[i].Source
 			ch.Before = org.JSON(clientShown(clientForm{Name: clients[i].Name, Currency: clients[i].Currency}))
 		} else {
@@ -213,7 +205,7 @@ func (d *server) saveClient(c echo.Context) error {
 	} else {
 		if pf.ID == "" {
 			pf.ID, pf.Source = newID("pr-"), "api"
-		} else if i := indexOf(projects, func(x metrics.ProjectRecord) bool { return x.ID == pf.ID }); i >= 0 {
+		} else if i := slices.IndexFunc(projects, func(x metrics.ProjectRecord) bool { return x.ID == pf.ID }); i >= 0 {
 			old := projectFormOf(projects[i])
 			pf.Source = old.Source
 			if !money {
@@ -272,7 +264,7 @@ func (d *server) removeClient(c echo.Context) error {
 	ch := org.Change{Org: data.Principal.Org, Who: data.Principal.Who(), Subject: id}
 	switch entity {
 	case "client":
-		i := indexOf(clients, func(x metrics.ClientRecord) bool { return x.ID == id })
+		i := slices.IndexFunc(clients, func(x metrics.ClientRecord) bool { return x.ID == id })
 		if i < 0 {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("id %q: the org has no such client", id))
 		}
@@ -292,7 +284,7 @@ func (d *server) removeClient(c echo.Context) error {
 		source, ch.Kind, ch.Name = cl.Source, org.AuditClient, cl.Name
 		ch.Before = org.JSON(clientShown(clientForm{ID: cl.ID, Source: cl.Source, Name: cl.Name, Currency: cl.Currency}))
 	case "project":
-		i := indexOf(projects, func(x metrics.ProjectRecord) bool { return x.ID == id })
+		i := slices.IndexFunc(projects, func(x metrics.ProjectRecord) bool { return x.ID == id })
 		if i < 0 {
 			return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("id %q: the org has no such project", id))
 		}

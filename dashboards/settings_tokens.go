@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -88,7 +89,10 @@ func (d *server) createToken(c echo.Context) error {
 	if d.cfg.Tokens == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "API tokens are not available on this server")
 	}
-	form, _ := c.FormParams()
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "the form could not be read: "+err.Error())
+	}
 	body := tokensBody{Name: strings.TrimSpace(c.FormValue("name")), Chosen: form["scope"], Expiry: c.FormValue("expiry")}
 	fail := func(field, msg string) error {
 		data.Error, data.Fields = "Not saved: "+field+": "+msg, map[string]string{field: msg}
@@ -127,7 +131,7 @@ func (d *server) revokeToken(c echo.Context) error {
 	}
 	id := c.FormValue("token")
 	if err := d.cfg.Tokens.RevokeBy(c.Request().Context(), data.Principal.Org, id, data.Principal.Who()); err != nil {
-		if strings.Contains(err.Error(), "has no token") {
+		if nt := (*auth.NoTokenError)(nil); errors.As(err, &nt) {
 			data.Error = "Not saved: " + err.Error()
 			return d.showTokens(c, http.StatusUnprocessableEntity, data, tokensBody{Chosen: []string{auth.ScopeRead}, Expiry: "90d"})
 		}

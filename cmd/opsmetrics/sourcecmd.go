@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -179,13 +180,13 @@ func cmdSourceList(e *env) *cobra.Command {
 		if err != nil {
 			return fail(e, err)
 		}
-		names := map[string]string{}
+		names, err := orgNames(ctx, r.store)
+		if err != nil {
+			return fail(e, err)
+		}
 		list := make([]listedSource, len(sources))
 		for i, s := range sources {
-			if _, ok := names[s.Org]; !ok {
-				names[s.Org] = orgName(ctx, r.store, s.Org)
-			}
-			list[i] = listedSource{Status: s, OrgName: names[s.Org]}
+			list[i] = listedSource{Status: s, OrgName: cmp.Or(names[s.Org], s.Org)}
 		}
 		switch *format {
 		case "json":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -73,7 +74,11 @@ Inviting again replaces the previous link.`)
 		}
 		url := base + "/invite/" + link
 		if mailer != nil {
-			if err := mailer.SendInvite(ctx, u.Email, orgName(ctx, s, org), url); err != nil {
+			names, err := orgNames(ctx, s)
+			if err != nil {
+				return fail(e, err)
+			}
+			if err := mailer.SendInvite(ctx, u.Email, cmp.Or(names[org], org), url); err != nil {
 				return fail(e, fmt.Errorf("%w; the invitation stands: run user invite again without --smtp-url to print a link", err))
 			}
 			fmt.Fprintf(e.stdout, "invited %s (%s) to org %s as %s; the link was emailed to %s\n", u.Name, u.Email, org, u.Role, u.Email)
@@ -86,18 +91,21 @@ Inviting again replaces the previous link.`)
 	return cmd
 }
 
-// orgName is an org's name, or its id when it has none.
-func orgName(ctx context.Context, s store.Store, org string) string {
+// orgNames are the orgs' names by id (an org without one is named by its id).
+func orgNames(ctx context.Context, s store.Store) (map[string]string, error) {
 	rows, err := s.Query(ctx, store.QueryText("org_list"), nil)
-	if err == nil {
-		for i := range rows.Len() {
-			var id, name string
-			if rows.Scan(i, &id, &name) == nil && id == org && name != "" {
-				return name
-			}
-		}
+	if err != nil {
+		return nil, fmt.Errorf("list orgs: %w", err)
 	}
-	return org
+	out := make(map[string]string, rows.Len())
+	for i := range rows.Len() {
+		var id, name string
+		if err := rows.Scan(i, &id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = cmp.Or(name, id)
+	}
+	return out, nil
 }
 
 func cmdUserList(e *env) *cobra.Command {

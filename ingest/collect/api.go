@@ -83,7 +83,7 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		if err != nil {
 			return err
 		}
-		if err := c.Sources().Audit(ec.Request().Context(), who(ec), nil, &src); err != nil {
+		if err := c.Sources().Audit(ec.Request().Context(), auth.WhoOf(ec), nil, &src); err != nil {
 			return fmt.Errorf("source %s added; recording it in the audit trail: %w", src.ID, err)
 		}
 		return ec.JSON(http.StatusCreated, src)
@@ -100,7 +100,7 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		if err := c.Sources().Remove(ec.Request().Context(), o, st.ID); err != nil {
 			return err
 		}
-		if err := c.Sources().Audit(ec.Request().Context(), who(ec), &st.Source, nil); err != nil {
+		if err := c.Sources().Audit(ec.Request().Context(), auth.WhoOf(ec), &st.Source, nil); err != nil {
 			return fmt.Errorf("source %s removed; recording it in the audit trail: %w", st.ID, err)
 		}
 		return ec.NoContent(http.StatusNoContent)
@@ -116,14 +116,6 @@ func Register(admin *echo.Group, c *Collector, orgOf func(echo.Context) (string,
 		}
 		return ec.JSON(http.StatusOK, res)
 	})
-}
-
-// who names the request's principal for the audit trail.
-func who(ec echo.Context) string {
-	if p, ok := auth.PrincipalOf(ec); ok {
-		return p.Who()
-	}
-	return "api"
 }
 
 // IsSyncError reports whether err is a sync's own failure (the tool's answer), as

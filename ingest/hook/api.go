@@ -107,7 +107,7 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 			return err
 		}
 		tell()
-		if err := w.Hooks().Audit(ec.Request().Context(), who(ec), nil, &h); err != nil {
+		if err := w.Hooks().Audit(ec.Request().Context(), auth.WhoOf(ec), nil, &h); err != nil {
 			return fmt.Errorf("hook %s added; recording it in the audit trail: %w", h.ID, err)
 		}
 		if req.Secret != "" {
@@ -128,7 +128,7 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 			return err
 		}
 		tell()
-		if err := w.Hooks().Audit(ec.Request().Context(), who(ec), &h, nil); err != nil {
+		if err := w.Hooks().Audit(ec.Request().Context(), auth.WhoOf(ec), &h, nil); err != nil {
 			return fmt.Errorf("hook %s removed; recording it in the audit trail: %w", h.ID, err)
 		}
 		return ec.NoContent(http.StatusNoContent)
@@ -176,12 +176,4 @@ func Register(admin *echo.Group, w *Worker, rc *Scheduler, orgOf func(echo.Conte
 type Reconciled struct {
 	ReconcileResult
 	State ReconcileState `json:"state"`
-}
-
-// who names the request's principal for the audit trail.
-func who(ec echo.Context) string {
-	if p, ok := auth.PrincipalOf(ec); ok {
-		return p.Who()
-	}
-	return "api"
 }
