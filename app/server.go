@@ -151,7 +151,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	login.Register(e.Group(""), small, csrf)
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
-		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}}
+		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store}
 	if cfg.Collector != nil {
 		dcfg.Sources, dcfg.SyncSource = sourceAdmin{cfg.Collector.Sources()}, sourceSyncer{cfg.Collector}
 	}

@@ -37,17 +37,19 @@ const (
 	PermSettings Perm = "settings" // change org settings, people, clients, projects, thresholds, mappings
 	PermSources  Perm = "sources"  // add and remove sources and hooks
 	PermUsers    Perm = "users"    // invite and remove users, create and revoke API tokens
+	PermReports  Perm = "reports"  // write reports' commentary, actions and retros
+	PermSend     Perm = "send"     // send a client's report to the client
 )
 
 // Perms lists every permission.
-var Perms = []Perm{PermRead, PermMoney, PermSettings, PermSources, PermUsers}
+var Perms = []Perm{PermRead, PermMoney, PermSettings, PermSources, PermUsers, PermReports, PermSend}
 
 // rolePerms is what each role may do. Margin and rates are for partners and
 // admins.
 var rolePerms = map[string][]Perm{
-	RoleAdmin:   {PermRead, PermMoney, PermSettings, PermSources, PermUsers},
-	RolePartner: {PermRead, PermMoney, PermSettings, PermSources},
-	RoleOps:     {PermRead, PermSettings, PermSources},
+	RoleAdmin:   {PermRead, PermMoney, PermSettings, PermSources, PermUsers, PermReports, PermSend},
+	RolePartner: {PermRead, PermMoney, PermSettings, PermSources, PermReports, PermSend},
+	RoleOps:     {PermRead, PermSettings, PermSources, PermReports},
 	RoleSales:   {PermRead},
 	RoleViewer:  {PermRead},
 }

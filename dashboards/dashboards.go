@@ -77,6 +77,10 @@ type Config struct {
 	// Records writes the People and Clients sections' forms; nil: they
 	// are read-only and say so.
 	Records RecordWriter
+	// Reports reads and writes the monthly reports' records (commentary,
+	// actions, retros, report settings, drafts: metrics/reports.go); nil:
+	// reports are read-only and say so.
+	Reports metrics.RecordStore
 }
 
 // OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
@@ -145,7 +149,8 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d := &server{cfg: cfg}
 	for path, h := range map[string]echo.HandlerFunc{"/": d.overview, "/utilization": d.utilization,
 		"/delivery": d.delivery, "/approvals": d.approvals, "/capacity": d.capacity,
-		"/clients/:id": d.client, "/projects/:id": d.project, "/people/:id": d.person} {
+		"/clients/:id": d.client, "/projects/:id": d.project, "/people/:id": d.person,
+		"/clients/:id/report": d.report} {
 		g.GET(path, h, mw...)
 	}
 	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
@@ -153,6 +158,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerSources(g, mw)
 	d.registerHooks(g, mw)
 	d.registerSettings(g, mw)
+	d.registerReportEdits(g, mw)
 	return nil
 }
 

@@ -35,6 +35,9 @@ const (
 	AuditHook      = "hook"
 	AuditUser      = "user"
 	AuditToken     = "token"
+	AuditAction    = "action" // a report's or retro's action or decision
+	AuditRetro     = "retro"
+	AuditReport    = "report" // what a client's report carries and who receives it
 )
 
 // Inserter is the part of the store the audit trail is written through.
