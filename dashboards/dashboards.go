@@ -159,6 +159,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerHooks(g, mw)
 	d.registerSettings(g, mw)
 	d.registerReportEdits(g, mw)
+	d.registerReport(g, mw)
 	return nil
 }
 
@@ -243,6 +244,9 @@ type pageData struct {
 	// NoMoney leaves the org's overhead per hour out of the footer, for a
 	// principal who may not see amounts (render sets it).
 	NoMoney bool
+	// Status is the response's status; 0 is 200 (a refused form shown
+	// again is 422).
+	Status int
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
@@ -291,7 +295,7 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	// Pages show one org's numbers: never cached by a shared proxy.
 	h.Set("Cache-Control", "private, no-cache")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return c.HTMLBlob(cmp.Or(data.Status, http.StatusOK), buf.Bytes())
 }
 
 // SecurityHeaders is the middleware that gives every response the
