@@ -103,3 +103,70 @@ func BenchmarkPages(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReportPage renders a client's monthly report (the internal view
+// of a partner, every default section and the money) for the client with
+// the most hours last month, of one org of the KPI benchmark's data, and
+// reports p50 and p99; the first render is a warm-up. Target: p50 ≤ 300 ms.
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/opsmetrics-bench/kpi-data go test -run '^$' -bench ReportPage -benchtime 20x ./dashboards
+func BenchmarkReportPage(b *testing.B) {
+	s := chdbtest.Bench(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
+	defer s.Close()
+	org := os.Getenv("OPSMETRICS_BENCH_ORG")
+	if org == "" {
+		org = "acme"
+	}
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := echo.New()
+	partner := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			auth.WithPrincipal(c, auth.Principal{Org: org, UserID: "bench", Email: "bench@example.com", Role: auth.RolePartner})
+			return next(c)
+		}
+	}
+	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler),
+		Org: func(echo.Context) (string, bool) { return org, true }}, partner); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	to := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	res, err := metrics.Compute(b.Context(), s, facts, metrics.Request{KPI: "logged_hours", Org: org, From: to.AddDate(0, -1, 0), To: to, GroupBy: "client"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := metrics.TableOf(res)
+	best, most := "", -1.0
+	for r := range t.Len() {
+		if v := t.Num0(r, "value"); t.Str(r, "client") != "" && v > most {
+			best, most = t.Str(r, "client"), v
+		}
+	}
+	if best == "" {
+		b.Fatalf("no client has hours in %s", to.AddDate(0, -1, 0).Format("Jan 2006"))
+	}
+	path := "/clients/" + url.PathEscape(best) + "/report"
+	var took []time.Duration
+	for i := range b.N + 1 {
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		d := time.Since(start)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		if i > 0 {
+			took = append(took, d)
+		}
+	}
+	slices.Sort(took)
+	ms := func(q float64) float64 {
+		return float64(took[min(len(took)-1, int(q*float64(len(took))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.5), "p50_ms")
+	b.ReportMetric(ms(0.99), "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
