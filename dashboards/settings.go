@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -66,7 +67,11 @@ const flashCookie = "opsmetrics_flash"
 func flashRedirect(c echo.Context, path, msg string) error {
 	c.SetCookie(&http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true,
 		Secure: c.Scheme() == "https", SameSite: http.SameSiteStrictMode})
-	return c.Redirect(http.StatusSeeOther, path+"?saved=note")
+	sep := "?"
+	if strings.Contains(path, "?") { // a path with a query of its own (a report's month)
+		sep = "&"
+	}
+	return c.Redirect(http.StatusSeeOther, path+sep+"saved=note")
 }
 
 // flashOf is the message ?saved= asks for: a fixed one, or the note
