@@ -22,7 +22,7 @@ type clientBody struct {
 	Approvals drillApprovals
 	Budgets   []budgetRow
 	Retainers Chart
-	AsOf      string // the budgets' as-of day
+	AsOf      string    // the budgets' as-of day
 	Loop      loopPanel // its open actions, and the link to its monthly report
 }
 
