@@ -22,7 +22,8 @@ type clientBody struct {
 	Approvals drillApprovals
 	Budgets   []budgetRow
 	Retainers Chart
-	AsOf      string // the budgets' as-of day
+	AsOf      string    // the budgets' as-of day
+	Loop      loopPanel // its open actions, and the link to its monthly report
 }
 
 const drillHoursMissing = "No hours logged in this range: import time entries, such as a Harvest, Toggl or Clockify export (opsmetrics import FILE, docs/import.md)."
@@ -46,8 +47,14 @@ func (d *server) client(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	loop, err := d.loopActions(ctx, v, id, v.today)
+	if err != nil {
+		return err
+	}
+	month := lastCompleteMonth(v, v.today)
+	loop.Report, loop.ReportMonth = reportLink(v, id, month), month.Format("January 2006")
 	name := n.of("client", id)
-	body := clientBody{Money: money, AsOf: v.To.AddDate(0, 0, -1).Format("2 Jan 2006")}
+	body := clientBody{Money: money, AsOf: v.To.AddDate(0, 0, -1).Format("2 Jan 2006"), Loop: loop}
 	if body.ByProject, err = buildHoursBy("client-projects", "Hours by project", n, res[0], "project", drillHoursMissing); err != nil {
 		return err
 	}

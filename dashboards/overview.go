@@ -82,6 +82,7 @@ type overviewBody struct {
 	Maturity Maturity
 	Data     sourcesPanel // data freshness and the connected sources
 	PrevText string
+	Loop     loopPanel // next month's open actions, overdue first
 }
 
 // Quality is the data-quality score and its parts.
@@ -152,11 +153,16 @@ func (d *server) overview(c echo.Context) error {
 		}
 		fresh <- f
 	}()
-	res, err := d.kpis(ctx, reqs...)
+	// The open actions are one small query too, read beside the KPIs.
+	var loop loopPanel
+	res, err := d.kpisBeside(ctx, func() (err error) {
+		loop, err = d.loopActions(ctx, v, "", v.today)
+		return err
+	}, reqs...)
 	if err != nil {
 		return err
 	}
-	body := overviewBody{PrevText: v.PrevText()}
+	body := overviewBody{PrevText: v.PrevText(), Loop: loop}
 	i := 0
 	for _, t := range tiles {
 		var days, before, whole *metrics.Result

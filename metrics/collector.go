@@ -70,6 +70,12 @@ var (
 	descDataAge     = prometheus.NewDesc("opsmetrics_data_age_seconds", "Seconds since the newest time entry or task event ingested, per source.", []string{"org", "source"}, nil)
 	descName        = prometheus.NewDesc("opsmetrics_name_info", "The display name of an id that KPI series carry as a label (kind org, client or project), for alert texts; always 1.",
 		[]string{"org", "kind", "id", "name"}, nil)
+	descActionsOpen = prometheus.NewDesc("opsmetrics_report_actions_open",
+		"Next month's actions and decisions of the monthly reports and retros that are open now, per org and client (a retro's count in the org's only).",
+		[]string{"org", "client"}, nil)
+	descActionsOverdue = prometheus.NewDesc("opsmetrics_report_actions_overdue",
+		"Open actions and decisions whose due day is before the org's today (its time zone), per org and client (a retro's count in the org's only).",
+		[]string{"org", "client"}, nil)
 	descThreshold = prometheus.NewDesc("opsmetrics_alert_threshold", "An alert threshold set through the API; the generic rules compare each KPI gauge with it.",
 		[]string{"org", "kpi", "client", "team", "comparator", "severity", "for", "threshold_id"}, nil)
 )
@@ -77,7 +83,8 @@ var (
 // idKinds are the families whose second label (after org) is the id of a
 // client or a project, which opsmetrics_name_info names.
 var idKinds = map[*prometheus.Desc]string{descWriteOff: "client", descOnTime: "client", descApprovalP90: "client",
-	descMargin: "client", descOverdue: "client", descStuck: "client", descOverage: "project"}
+	descMargin: "client", descOverdue: "client", descStuck: "client", descOverage: "project",
+	descActionsOpen: "client", descActionsOverdue: "client"}
 
 func kpiDesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("opsmetrics_kpi_"+name, help, append([]string{"org"}, labels...), nil)
@@ -158,7 +165,7 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 // Describe sends the KPI, threshold and freshness families.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWriteOff, descUtilization, descOnTime, descApprovalP90, descMargin, descOverdue,
-		descStuck, descOverage, descLastIngest, descDataAge, descThreshold, descName} {
+		descStuck, descOverage, descLastIngest, descDataAge, descThreshold, descName, descActionsOpen, descActionsOverdue} {
 		ch <- d
 	}
 }
@@ -443,6 +450,9 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		}
 		add(n.d, total, "")
 	}
+	if err := c.actionSamples(ctx, org, add); err != nil {
+		return nil, err
+	}
 	// Overage forecast of each active project's current budget period.
 	res, err := c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: windows[0].from, To: tomorrow, GroupBy: "project", Now: now})
 	if err != nil {
@@ -457,6 +467,49 @@ func (c *Collector) orgSamples(ctx context.Context, org string) ([]sample, error
 		}
 	}
 	return out, nil
+}
+
+// actionSamples adds the loop's counts now (issue 18): the org's open
+// actions and decisions, and those whose due day is before its today in
+// its own time zone (Action.Overdue), per client with any open and for
+// the org (0 when none is).
+func (c *Collector) actionSamples(ctx context.Context, org string, add func(*prometheus.Desc, float64, ...string)) error {
+	now, err := OrgNow(ctx, c.cfg.Store, c.cfg.Settings, org, c.cfg.Now())
+	if err != nil {
+		return err
+	}
+	today := Today(now)
+	open, err := ListActions(ctx, c.cfg.Store, org, ActionFilter{OpenOnly: true})
+	if err != nil {
+		return err
+	}
+	type counts struct{ open, overdue float64 }
+	var total counts
+	byClient := map[string]*counts{}
+	var clients []string
+	for _, a := range open {
+		n := &counts{}
+		if a.Client != "" {
+			if byClient[a.Client] == nil {
+				byClient[a.Client] = n
+				clients = append(clients, a.Client)
+			}
+			n = byClient[a.Client]
+		}
+		for _, x := range []*counts{&total, n} {
+			x.open++
+			if a.Overdue(today) {
+				x.overdue++
+			}
+		}
+	}
+	add(descActionsOpen, total.open, "")
+	add(descActionsOverdue, total.overdue, "")
+	for _, cl := range clients {
+		add(descActionsOpen, byClient[cl].open, cl)
+		add(descActionsOverdue, byClient[cl].overdue, cl)
+	}
+	return nil
 }
 
 // orgNames reads the display names of an org (orgName, from the org list)

@@ -34,6 +34,11 @@ const (
 	// fail before OpsmetricsHookReconcileFailing fires: four runs at the
 	// default --reconcile-every of 15 min.
 	reconcileFailingAfter = time.Hour
+	// actionsOverdueFor is how long an org may have next month's actions
+	// past their due day (and still open) before
+	// OpsmetricsReportActionsOverdue fires: a day, so an action closed the
+	// morning after it was due does not page anyone.
+	actionsOverdueFor = "1d"
 	// scrapeJob is the job name of opsmetrics in deploy/prometheus/prometheus.yml.
 	scrapeJob = "opsmetrics"
 )
@@ -153,6 +158,9 @@ const (
 		`{{ else if $labels.team }}team {{ $labels.team }} (org ` + orgName + `){{ else }}org ` + orgName + `{{ end }}`
 	scopeCapText = `{{ if $labels.client }}Client ` + clientName + ` (org ` + orgName + `)` +
 		`{{ else if $labels.team }}Team {{ $labels.team }} (org ` + orgName + `){{ else }}Org ` + orgName + `{{ end }}`
+	// actionsOpen is the org's count of open actions, beside an alert on
+	// its overdue ones.
+	actionsOpen   = `{{ with printf "opsmetrics_report_actions_open{org=%q,client=%q}" $labels.org "" | query }}{{ . | first | value }}{{ else }}?{{ end }}`
 	directionText = `{{ if eq $labels.comparator "lt" }}below{{ else }}above{{ end }}`
 	// thresholdQuery looks the threshold's value up: the alert's own value
 	// is the KPI's.
@@ -385,6 +393,21 @@ func fixedRules() []rule {
 					"and whether the work is in scope. Then talk to the account lead now: slow down, agree a change order, " +
 					"or plan the overage with the client."},
 				{"dashboard", "/margin" + orgQuery + rangeText},
+			},
+		},
+		{
+			alert:  "OpsmetricsReportActionsOverdue",
+			expr:   `max by(org) (opsmetrics_report_actions_overdue{client=""}) > 0`,
+			forDur: actionsOverdueFor,
+			labels: [][2]string{{"severity", "warning"}},
+			annotations: [][2]string{
+				{"summary", "Org " + orgName + " has next month's actions past their due date and still open: {{ $value }} of " + actionsOpen + " open."},
+				{"description", "Actions or decisions agreed in org " + orgName + "'s monthly client reports or quarterly retro " +
+					"are past their due day (in the org's time zone) and still open: {{ $value }} of " + actionsOpen + " open. " +
+					"Check the overview's \"Next month's actions\" panel first: who owns each one, and whether it is done but not closed. " +
+					"Then close what is done in the report it was agreed in, or agree a new date with its owner, " +
+					"so that next month's report does not carry the same actions again."},
+				{"dashboard", "/" + orgQuery},
 			},
 		},
 		{
