@@ -120,3 +120,11 @@ func (d *drafts) Check(ctx context.Context) (int, error) {
 	}
 	return total, errors.Join(errs...)
 }
+
+// Count adds n drafts of org prepared elsewhere (Prepare drafts now on
+// /reports) to the counter.
+func (d *drafts) Count(org string, n int) {
+	if n > 0 {
+		d.prepared.WithLabelValues(org).Add(float64(n))
+	}
+}
