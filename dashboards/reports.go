@@ -79,7 +79,7 @@ func reportsMonth(c echo.Context, now time.Time, loc *time.Location) (month, las
 	last = metrics.MonthStart(metrics.Today(now.In(loc))).AddDate(0, -1, 0)
 	month = last
 	if m := c.QueryParam("month"); m != "" {
-		if month, err = metrics.ParseMonth(m); err != nil {
+		if month, err = parseMonth(m); err != nil {
 			return month, last, err
 		}
 	}
@@ -191,7 +191,7 @@ func (d *server) prepareDrafts(c echo.Context) error {
 	loc := orgLocation(v.Settings)
 	now := d.cfg.Now()
 	_, last, _ := reportsMonth(c, now, loc)
-	month, err := metrics.ParseMonth(c.FormValue("month"))
+	month, err := parseMonth(c.FormValue("month"))
 	if err != nil {
 		return err
 	}
@@ -357,8 +357,17 @@ func (d *server) sendTarget(c echo.Context) (View, string, time.Time, error) {
 	if id == "" {
 		return v, "", time.Time{}, echo.NewHTTPError(http.StatusBadRequest, "id: empty; name the client whose report to send")
 	}
-	month, err := metrics.ParseMonth(c.FormValue("month"))
+	month, err := parseMonth(c.FormValue("month"))
 	return v, id, month, err
+}
+
+// parseMonth is metrics.ParseMonth answered 400 with its message.
+func parseMonth(s string) (time.Time, error) {
+	m, err := metrics.ParseMonth(s)
+	if err != nil {
+		return m, echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	return m, nil
 }
 
 // confirmSend shows what sending a client's report sends.
