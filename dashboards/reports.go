@@ -51,6 +51,8 @@ func (d *server) registerReports(g *echo.Group, mw []echo.MiddlewareFunc) {
 type reportsBody struct {
 	Month, MonthName string // 2026-11, November 2026
 	Prev, Next       string // the months before and after, Next "" when Month is the last complete one
+	PrevName         string // October 2026
+	NextName         string
 	Rows             []reportRow
 	Missing          int    // clients without a draft
 	Due              string // when the month's drafts are (or were) prepared
@@ -67,6 +69,7 @@ type reportRow struct {
 	Report, ClientView, PDF string // links
 	Status                  string // not prepared, prepared, sent
 	StatusText              string // with when, by whom and to whom
+	Detail                  string // StatusText without the status
 	Commentary              bool
 	Actions, OpenActions    int
 	Recipients              []string
@@ -100,9 +103,9 @@ func (d *server) reports(c echo.Context) error {
 		return err
 	}
 	body := reportsBody{Month: month.Format("2006-01"), MonthName: month.Format("January 2006"), Prev: month.AddDate(0, -1, 0).Format("2006-01"),
-		Flash: flashOf(c)}
+		PrevName: month.AddDate(0, -1, 0).Format("January 2006"), Flash: flashOf(c)}
 	if month.Before(last) {
-		body.Next = month.AddDate(0, 1, 0).Format("2006-01")
+		body.Next, body.NextName = month.AddDate(0, 1, 0).Format("2006-01"), month.AddDate(0, 1, 0).Format("January 2006")
 	}
 	prepareOn := metrics.FirstWorkday(month.AddDate(0, 1, 0), v.Settings.Workdays)
 	verb := "are prepared"
@@ -161,12 +164,14 @@ func (d *server) reports(c echo.Context) error {
 		}
 		if j := slices.IndexFunc(drafts, func(x metrics.Draft) bool { return x.Client == s.Client }); j >= 0 {
 			row.Status, row.StatusText = draftStatus(drafts[j], loc)
+			row.Detail = strings.TrimPrefix(row.StatusText, row.Status+" ")
 			row.SentBefore = drafts[j].Status == metrics.DraftSent
 		} else {
 			body.Missing++
 		}
 		body.Rows = append(body.Rows, row)
 	}
+	slices.SortStableFunc(body.Rows, func(a, b reportRow) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	return d.renderReports(c, http.StatusOK, "reports", v, body)
 }
 

@@ -146,10 +146,11 @@ func TestReportsPage(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("/reports: %d\n%s", code, body)
 	}
-	for _, want := range []string{"Reports <small>November 2026</small>", `href="/reports?month=2026-10"`,
+	for _, want := range []string{"Reports <small>November 2026</small>", `href="/reports?month=2026-10">← October 2026`,
 		`<a href="/clients/c1/report?month=2026-11">Acme</a>`, `href="/clients/c1/report?month=2026-11&amp;view=client"`,
 		`href="/clients/c3/report.pdf?month=2026-11&amp;view=client">Download PDF`,
-		"sent 2 Dec 2026 10:30 by ann@example.com to cfo@acme.example", "prepared 1 Dec 2026 07:00",
+		`<span class="badge new">sent</span> <small>2 Dec 2026 10:30 by ann@example.com to cfo@acme.example</small>`,
+		`<span class="badge ">prepared</span> <small>1 Dec 2026 07:00</small>`,
 		// Initech: no draft yet.
 		`<span class="badge pending">not prepared</span>`,
 		"cfo@acme.example, pm@acme.example", "none yet: set them in the report's settings",
@@ -162,7 +163,7 @@ func TestReportsPage(t *testing.T) {
 			t.Errorf("a viewer's /reports lacks %q", want)
 		}
 	}
-	for _, not := range []string{"Prepare drafts now", `action="/reports/send"`, "2026-12 →", "--smtp-url"} {
+	for _, not := range []string{"Prepare drafts now", `action="/reports/send"`, "December 2026 →", "--smtp-url"} {
 		if strings.Contains(body, not) {
 			t.Errorf("a viewer's /reports shows %q", not)
 		}
@@ -213,7 +214,7 @@ func TestReportsPage(t *testing.T) {
 	partner := newSTClient(t, srv.URL, auth.RolePartner)
 	_, body = partner.do("GET", "/reports?month=2026-10", nil)
 	if strings.Contains(body, `action="/reports/send"`) || !strings.Contains(body, "--smtp-url smtp://user:password@host:587") ||
-		!strings.Contains(body, `href="/reports?month=2026-11">2026-11 →`) {
+		!strings.Contains(body, `href="/reports?month=2026-11">November 2026 →`) {
 		t.Errorf("a partner without SMTP: want no Send, how to configure SMTP, and a link to November\n%s", body)
 	}
 	withMail := newSTClient(t, mailSrv.URL, auth.RolePartner)
