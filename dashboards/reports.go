@@ -363,7 +363,14 @@ func (d *server) sendTarget(c echo.Context) (View, string, time.Time, error) {
 		return v, "", time.Time{}, echo.NewHTTPError(http.StatusBadRequest, "id: empty; name the client whose report to send")
 	}
 	month, err := parseMonth(c.FormValue("month"))
-	return v, id, month, err
+	if err != nil {
+		return v, id, month, err
+	}
+	if _, last, _ := reportsMonth(c, d.cfg.Now(), orgLocation(v.Settings)); month.After(last) {
+		return v, id, month, echo.NewHTTPError(http.StatusUnprocessableEntity,
+			fmt.Sprintf("month %q: not over yet; a month's report is sent once it is over, the last being %s", c.FormValue("month"), last.Format("2006-01")))
+	}
+	return v, id, month, nil
 }
 
 // parseMonth is metrics.ParseMonth answered 400 with its message.

@@ -396,6 +396,9 @@ func TestReportSendConfirm(t *testing.T) {
 		!strings.Contains(body, `href="/clients/c2/report?month=2026-11"`) || strings.Contains(body, `action="/reports/send"`) {
 		t.Errorf("no recipients: %d, want 422 pointing to the report's settings\n%s", code, body)
 	}
+	if code, body := partner.do("GET", "/reports/send?id=c1&month=2026-12", nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "not over yet") {
+		t.Errorf("sending December on 7 December: %d %s, want 422", code, body)
+	}
 	if code, _ := partner.do("GET", "/reports/send?id=nobody&month=2026-11", nil); code != http.StatusUnprocessableEntity {
 		t.Errorf("an unknown client: %d, want 422", code)
 	}
