@@ -123,12 +123,14 @@ func Run(ctx context.Context, o Options) error {
 	refreshStopped := func() {} // returns once no KPI refresh runs: the store closes after that
 	syncsStopped := func() {}   // returns once no source sync runs: the store closes after that too
 	hooksStopped := func() {}   // returns once the webhook worker has stopped and the spool is closed
+	draftsStopped := func() {}  // returns once no report drafts are being prepared
 	closeStore := true          // until the shutdown closes it, within its bound
 	defer func() {
 		if closeStore {
 			refreshStopped()
 			syncsStopped()
 			hooksStopped()
+			draftsStopped()
 			facts.Wait()
 			s.Close()
 		}
@@ -239,6 +241,16 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer stopWorker()
 	}
+	// The monthly reports' drafts, prepared on each org's first workday.
+	dr, err := newDrafts(draftsConfig{Store: s, Settings: settings, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	dctx, stopDrafts := context.WithCancel(ctx)
+	draftsDone := make(chan struct{})
+	go func() { dr.Run(dctx); close(draftsDone) }()
+	draftsStopped = func() { <-draftsDone }
+	defer stopDrafts()
 	tokens := auth.New(s, nil)
 	users, err := auth.NewUsers(auth.UsersConfig{Store: s})
 	if err != nil {
@@ -266,7 +278,7 @@ func Run(ctx context.Context, o Options) error {
 	srv, err := newServer(serverConfig{OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions,
 		Mailer: o.Mailer, Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
-		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL})
+		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL, Drafts: dr})
 	if err != nil {
 		return err
 	}
@@ -328,6 +340,7 @@ func Run(ctx context.Context, o Options) error {
 		refreshStopped() // ctx's end has stopped it
 		syncsStopped()   // and the source syncs, whose staged batches it drops
 		hooksStopped()   // and the webhook worker; what it did not apply stays in the spool
+		draftsStopped()  // and the report drafts' check, whose drafts are written or not, each whole
 		facts.Wait()     // a build under way ends first
 		s.Close()        // waits for the engine's own statements, such as a cancelled query's end
 	}, time.Until(deadline.Add(ShutdownMargin)))

@@ -61,6 +61,8 @@ type serverConfig struct {
 	// OIDC, when set, serves the sign-in through an OpenID Connect provider
 	// and /login offers "Sign in with <its name>".
 	OIDC *oidc.Handler
+	// Drafts, when set, counts the report drafts /reports prepares.
+	Drafts *drafts
 }
 
 func (c serverConfig) Validate() error {
@@ -153,6 +155,12 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
 		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store}
+	if cfg.Mailer != nil {
+		dcfg.ReportMailer = cfg.Mailer
+	}
+	if cfg.Drafts != nil {
+		dcfg.DraftsPrepared = cfg.Drafts.Count
+	}
 	if cfg.Collector != nil {
 		dcfg.Sources, dcfg.SyncSource = sourceAdmin{cfg.Collector.Sources()}, sourceSyncer{cfg.Collector}
 	}

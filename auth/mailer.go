@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	mail "github.com/wneessen/go-mail"
@@ -102,6 +104,45 @@ Open this link to choose your password and sign in (it works once, for 7 days):
 
 If you did not expect this email, ignore it.
 `, orgName, link))
+	if err := m.send(ctx, msg); err != nil {
+		return fmt.Errorf("send the invitation to %s through %s: %w", to, m, err)
+	}
+	return nil
+}
+
+// SendReport emails a client's report to every address of to: subject,
+// the plain text, and pdf attached as fileName (application/pdf). The
+// caller keeps pdf. Errors name the address or the server (never its
+// password).
+func (m *Mailer) SendReport(ctx context.Context, to []string, subject, text, fileName string, pdf []byte) error {
+	if m == nil {
+		return errors.New("no SMTP server configured (--smtp-url)")
+	}
+	if len(to) == 0 {
+		return errors.New("send a report: no recipients")
+	}
+	msg := mail.NewMsg()
+	if err := msg.From(m.from); err != nil {
+		return fmt.Errorf("--smtp-from %q: %w", m.from, err)
+	}
+	for _, a := range to {
+		if err := msg.AddTo(a); err != nil {
+			return fmt.Errorf("recipient %q: %w", a, err)
+		}
+	}
+	msg.Subject(subject)
+	msg.SetBodyString(mail.TypeTextPlain, text)
+	if err := msg.AttachReader(fileName, bytes.NewReader(pdf), mail.WithFileContentType("application/pdf")); err != nil {
+		return fmt.Errorf("attach %s: %w", fileName, err)
+	}
+	if err := m.send(ctx, msg); err != nil {
+		return fmt.Errorf("send %q to %s through %s: %w", subject, strings.Join(to, ", "), m, err)
+	}
+	return nil
+}
+
+// send delivers msg through the server.
+func (m *Mailer) send(ctx context.Context, msg *mail.Msg) error {
 	opts := []mail.Option{mail.WithPort(m.port), mail.WithTLSPolicy(mail.TLSOpportunistic), mail.WithTimeout(m.timeout)}
 	if m.user != "" {
 		// PLAIN, which every submission server offers; the client sends it
@@ -112,8 +153,5 @@ If you did not expect this email, ignore it.
 	if err != nil {
 		return fmt.Errorf("smtp %s: %w", m, err)
 	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("send the invitation to %s through %s: %w", to, m, err)
-	}
-	return nil
+	return c.DialAndSendWithContext(ctx, msg)
 }

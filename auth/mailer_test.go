@@ -3,7 +3,11 @@ package auth
 import (
 	"bufio"
 	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +138,70 @@ func TestMailerSendsTheLink(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%s: %v, want an error without the password", redact(bad.URL), err)
 		}
+	}
+}
+
+// TestMailerSendsAReport: a report goes to every recipient, with its
+// subject, its text and the PDF attached under its name, whole.
+func TestMailerSendsAReport(t *testing.T) {
+	f := newFakeSMTP(t)
+	m, err := NewMailer(MailerConfig{URL: "smtp://" + f.ln.Addr().String(), From: "opsmetrics@agency.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := []byte("%PDF-1.7\n" + strings.Repeat("report page bytes ", 40) + "\n%%EOF\n")
+	subject := "Acme Creative — Globex report, November 2026"
+	text := "Hello,\n\nNovember's numbers are attached.\nThe launch slipped two days; we moved QA earlier.\n"
+	if err := m.SendReport(t.Context(), []string{"cfo@globex.example", "pm@globex.example"}, subject, text, "globex-report-2026-11.pdf", pdf); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SendReport(t.Context(), nil, subject, text, "x.pdf", pdf); err == nil {
+		t.Error("no recipients: sent")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.messages) != 1 || len(f.rcpts) != 2 || !strings.Contains(f.rcpts[0], "<cfo@globex.example>") || !strings.Contains(f.rcpts[1], "<pm@globex.example>") {
+		t.Fatalf("rcpts %v, %d messages", f.rcpts, len(f.messages))
+	}
+	parsed, err := netmail.ReadMessage(strings.NewReader(f.messages[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject")); got != subject {
+		t.Errorf("subject %q, want %q", got, subject)
+	}
+	if got := parsed.Header.Get("To"); got != "<cfo@globex.example>, <pm@globex.example>" {
+		t.Errorf("To: %s", got)
+	}
+	_, params, err := mime.ParseMediaType(parsed.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := multipart.NewReader(parsed.Body, params["boundary"])
+	var gotText, gotName string
+	var gotPDF []byte
+	for {
+		p, err := parts.NextPart() // decodes quoted-printable itself
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		switch ct := p.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "text/plain"):
+			gotText = strings.ReplaceAll(string(b), "\r\n", "\n") // SMTP lines end in CRLF
+		case strings.HasPrefix(ct, "application/pdf"):
+			gotName = p.FileName()
+			if gotPDF, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(string(b), "\r\n", "")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if gotText != text {
+		t.Errorf("text %q, want %q", gotText, text)
+	}
+	if gotName != "globex-report-2026-11.pdf" || string(gotPDF) != string(pdf) {
+		t.Errorf("attachment %q: %q, want the PDF given", gotName, gotPDF)
 	}
 }

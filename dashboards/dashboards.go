@@ -81,6 +81,12 @@ type Config struct {
 	// actions, retros, report settings, drafts: metrics/reports.go); nil:
 	// reports are read-only and say so.
 	Reports metrics.RecordStore
+	// ReportMailer, when set, sends a client's report from /reports
+	// (auth.Mailer, with serve's --smtp-url); nil: /reports offers no Send
+	// and says how to configure SMTP. DraftsPrepared, when set, is told of
+	// the drafts /reports prepares (the scheduler's counter).
+	ReportMailer   ReportMailer
+	DraftsPrepared func(org string, n int)
 }
 
 // OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
@@ -122,6 +128,7 @@ var Pages = []Page{
 	{"/delivery", "Delivery", "Do we deliver on the dates we promise?"},
 	{"/approvals", "Approvals", "Where are clients slow to approve, and what is stuck?"},
 	{"/capacity", "Capacity", "When can we start new work?"},
+	{"/reports", "Reports", "Which clients' monthly reports are prepared, reviewed and sent?"},
 }
 
 // AssetsPath is where the embedded JavaScript and CSS are served.
@@ -160,6 +167,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerSettings(g, mw)
 	d.registerReportEdits(g, mw)
 	d.registerReport(g, mw)
+	d.registerReports(g, mw)
 	return nil
 }
 

@@ -27,15 +27,16 @@ An org always keeps one admin. Every change is recorded in the org's change log 
 	return group(cmd, cmdUserInvite(e), cmdUserList(e), cmdUserRole(e), cmdUserRemove(e), cmdUserLogout(e))
 }
 
-// smtpOptions are the flags of the mail server that sends invitations.
+// smtpOptions are the flags of the mail server that sends invitations
+// and (serve) clients' reports.
 type smtpOptions struct {
 	url, from string
 }
 
 func (o *smtpOptions) register(fs flags, e *env) {
 	fs.StringVar(&o.url, "smtp-url", e.getenv("OPSMETRICS_SMTP_URL"),
-		"mail server for invitations, smtp://user:password@host:587 (STARTTLS when offered); none: links are printed (OPSMETRICS_SMTP_URL)")
-	fs.StringVar(&o.from, "smtp-from", e.getenv("OPSMETRICS_SMTP_FROM"), "the sender of invitation emails, such as opsmetrics@agency.example (OPSMETRICS_SMTP_FROM)")
+		"mail server for invitations and (serve) clients' monthly reports, smtp://user:password@host:587 (STARTTLS when offered); none: links are printed, reports are not sent from the app (OPSMETRICS_SMTP_URL)")
+	fs.StringVar(&o.from, "smtp-from", e.getenv("OPSMETRICS_SMTP_FROM"), "the sender of invitations and reports, such as opsmetrics@agency.example (OPSMETRICS_SMTP_FROM)")
 }
 
 // mailer is the configured Mailer, nil without --smtp-url.
