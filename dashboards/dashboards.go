@@ -81,6 +81,9 @@ type Config struct {
 	// actions, retros, report settings, drafts: metrics/reports.go); nil:
 	// reports are read-only and say so.
 	Reports metrics.RecordStore
+	// Printer prints the reports' PDFs (pdf.go); nil: the PDF download
+	// answers 503 saying PDFs are not available.
+	Printer *Printer
 }
 
 // OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
@@ -153,6 +156,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		"/clients/:id/report": d.report} {
 		g.GET(path, h, mw...)
 	}
+	g.GET(ReportPDFPath, d.reportPDFDownload, append(slices.Clip(mw), d.requirePerm(auth.PermRead, "Reports are for people who may read the pages."))...)
 	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
 	d.registerUsers(g, mw)
 	d.registerSources(g, mw)
@@ -294,6 +298,11 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
+// contentSecurityPolicy is every page's CSP (SecurityHeaders), and the
+// PDF printer's loopback page's too.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // SecurityHeaders is the middleware that gives every response the
 // browser-facing security headers: pages (dashboards, sign-in, status, error
 // pages) and everything else alike, so no HTML can leave without them. It
@@ -311,8 +320,7 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
