@@ -29,11 +29,12 @@ import (
 // PDFs are printed by headless Chromium from the same HTML the page serves,
 // so a page and its PDF are one document: the same fonts, tables and
 // ECharts drawings. One browser process serves every PDF of a process
-// (started on first use, a tab per PDF, restarted when it died); the page
-// reaches it from a loopback server of its own that lives for one PDF and
-// serves only that page and the embedded assets, under the page's own
-// Content-Security-Policy, while every other request the tab makes is
-// refused.
+// (started on first use, a tab per PDF, restarted when it died). The page
+// never comes from the site: it is rendered in-process and handed to the
+// browser by a loopback server of the Printer's own (127.0.0.1, a random
+// port, alive as long as the browser) that serves each page once at an
+// unguessable path, and the embedded assets, under the site's
+// Content-Security-Policy; every other request the tab makes is refused.
 
 // ChromiumNames are the names a Printer looks for on PATH when it is given
 // no path: Debian's and Ubuntu's, then Google's builds.
@@ -127,6 +128,7 @@ type Printer struct {
 
 	mu      sync.Mutex
 	browser context.Context // the browser's chromedp context; nil until the first PDF
+	loop    *loopback       // the server its pages come from, started and stopped with it
 	stop    context.CancelFunc
 	closed  bool
 	starts  atomic.Int64
@@ -192,14 +194,14 @@ func (p *Printer) findChromium() (string, error) {
 
 // running returns the browser's context, starting the browser when none
 // runs (or when it is dead, the context given).
-func (p *Printer) running(dead context.Context) (context.Context, error) {
+func (p *Printer) running(dead context.Context) (context.Context, *loopback, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return nil, errors.New("printer: closed (the server is shutting down)")
+		return nil, nil, errors.New("printer: closed (the server is shutting down)")
 	}
 	if p.browser != nil && p.browser != dead {
-		return p.browser, nil
+		return p.browser, p.loop, nil
 	}
 	if p.stop != nil {
 		p.cfg.Logger.Warn("pdf_browser_restarting")
@@ -208,7 +210,11 @@ func (p *Printer) running(dead context.Context) (context.Context, error) {
 	}
 	path, err := p.findChromium()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	loop, err := newLoopback(p.assets)
+	if err != nil {
+		return nil, nil, err
 	}
 	// As Grafana's image renderer runs it: no sandbox (containers rarely
 	// allow Chromium's), no GPU; and no traffic of its own.
@@ -221,31 +227,32 @@ func (p *Printer) running(dead context.Context) (context.Context, error) {
 	if err := chromedp.Do(bctx); err != nil { // starts the browser, bound to bctx
 		cancelBrowser()
 		cancelAlloc()
-		return nil, fmt.Errorf("start chromium (%s): %w", path, err)
+		loop.Close()
+		return nil, nil, fmt.Errorf("start chromium (%s): %w", path, err)
 	}
 	p.starts.Add(1)
 	p.cfg.Logger.Info("pdf_browser_started", "chromium", path, "took", time.Since(start).String())
-	p.browser, p.stop = bctx, func() { cancelBrowser(); cancelAlloc() }
-	return bctx, nil
+	p.browser, p.loop, p.stop = bctx, loop, func() { cancelBrowser(); cancelAlloc(); loop.Close() }
+	return bctx, loop, nil
 }
 
 // tab opens a tab of the running browser, starting it first when needed,
 // and once more when the browser turns out to be dead.
-func (p *Printer) tab() (context.Context, context.CancelFunc, error) {
+func (p *Printer) tab() (context.Context, context.CancelFunc, *loopback, error) {
 	var dead context.Context
 	for try := 0; ; try++ {
-		b, err := p.running(dead)
+		b, loop, err := p.running(dead)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		tctx, cancel := chromedp.NewContext(b)
 		err = chromedp.Do(tctx) // opens the tab
 		if err == nil {
-			return tctx, cancel, nil
+			return tctx, cancel, loop, nil
 		}
 		cancel()
 		if try == 1 {
-			return nil, nil, fmt.Errorf("open a chromium tab: %w", err)
+			return nil, nil, nil, fmt.Errorf("open a chromium tab: %w", err)
 		}
 		dead = b
 	}
@@ -274,7 +281,8 @@ func (p *Printer) Print(ctx context.Context, job PrintJob) ([]byte, error) {
 	if job.Paper == "" {
 		job.Paper = PaperA4
 	}
-	tctx, closeTab, err := p.tab()
+	start := time.Now()
+	tctx, closeTab, loop, err := p.tab()
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +292,13 @@ func (p *Printer) Print(ctx context.Context, job PrintJob) ([]byte, error) {
 	defer cancel()
 	defer context.AfterFunc(ctx, cancel)()
 
-	site, err := p.serveOnce(job.HTML)
+	opened := time.Now()
+	site, err := loop.serveOnce(job.HTML)
 	if err != nil {
 		return nil, err
 	}
 	defer site.Close()
-	if err := p.onlyFrom(tctx, site.origin); err != nil {
+	if err := p.onlyFrom(tctx, loop.origin); err != nil {
 		return nil, err
 	}
 	w := job.Paper.printableWidth()
@@ -303,20 +312,24 @@ func (p *Printer) Print(ctx context.Context, job PrintJob) ([]byte, error) {
 	); err != nil {
 		return nil, p.failed(ctx, "load the page", err)
 	}
+	loaded := time.Now()
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](chartsDrawn, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0))); err != nil {
 		return nil, p.failed(ctx, "wait for the charts to be drawn", err)
 	}
 	if _, err := chromedp.Run(tctx, chromedp.Evaluate[chromedp.Void](relink(p.cfg.LinkBase))); err != nil {
 		return nil, p.failed(ctx, "rewrite the page's links", err)
 	}
+	drawn := time.Now()
 	pdf, err := chromedp.Run(tctx, chromedp.PrintToPDF(chromedp.PDFPaper(job.Paper.size()), chromedp.PDFMargin(pdfMarginInches),
 		chromedp.PDFPrintBackground(), chromedp.PDFHeaderTemplate(`<span></span>`), chromedp.PDFFooterTemplate(footerHTML(job.Footer))))
 	if err != nil {
 		return nil, p.failed(ctx, "print", err)
 	}
-	if site.pageServed.Load() != 1 {
+	if site.served.Load() != 1 {
 		return nil, errors.New("print: the page was not loaded from its one-shot server")
 	}
+	p.cfg.Logger.Debug("pdf_printed", "bytes", len(pdf), "tab", opened.Sub(start).String(), "load", loaded.Sub(opened).String(), "charts", drawn.Sub(loaded).String(),
+		"print", time.Since(drawn).String())
 	return pdf, nil
 }
 
@@ -392,45 +405,77 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// oneShot is the loopback server one PDF's page is loaded from.
-type oneShot struct {
-	origin, page string
-	srv          *http.Server
-	pageServed   atomic.Int64
+// loopback is the server the browser loads pages from: on 127.0.0.1 at a
+// random port, for as long as the browser runs (one origin, so Chromium
+// keeps the assets and ECharts' compiled code between PDFs). It serves the
+// embedded assets and each PDF's page, once, at an unguessable path that
+// is gone once its PDF is printed; every other path is a 404. Its
+// responses carry the site's security headers, so the page's CSP holds in
+// the tab as it does on the site.
+type loopback struct {
+	origin string
+	srv    *http.Server
+	pages  sync.Map // path → *oneShot
 }
 
-func (s *oneShot) Close() error { return s.srv.Close() }
-
-// serveOnce serves html once at an unguessable path of a new server on
-// 127.0.0.1 (a random port), beside the assets; every other path is a 404.
-// Its responses carry the site's security headers, so the page's CSP
-// holds in the tab as it does on the site.
-func (p *Printer) serveOnce(page []byte) (*oneShot, error) {
+func newLoopback(assets http.Handler) (*loopback, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("pdf: listen on loopback: %w", err)
 	}
-	var secret [16]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	s := &oneShot{origin: "http://" + ln.Addr().String()}
-	path := "/print/" + hex.EncodeToString(secret[:])
-	s.page = s.origin + path
+	l := &loopback{origin: "http://" + ln.Addr().String()}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
-		if s.pageServed.Add(1) != 1 {
+	mux.HandleFunc("GET /print/{secret}", func(w http.ResponseWriter, r *http.Request) {
+		v, ok := l.pages.Load(r.URL.Path)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		s := v.(*oneShot)
+		if s.served.Add(1) != 1 {
 			http.Error(w, "gone", http.StatusGone)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_, _ = w.Write(page)
+		_, _ = w.Write(s.html)
 	})
-	mux.Handle("GET "+AssetsPath+"/", p.assets)
-	s.srv = &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
+	mux.Handle("GET "+AssetsPath+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400") // they change only with the binary, and this server with it
+		assets.ServeHTTP(w, r)
+	}))
+	l.srv = &http.Server{Handler: securityHeaders(mux), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = l.srv.Serve(ln) }()
+	return l, nil
+}
+
+func (l *loopback) Close() error { return l.srv.Close() }
+
+// oneShot is one PDF's page on the loopback server.
+type oneShot struct {
+	l      *loopback
+	path   string
+	page   string // its URL
+	html   []byte
+	served atomic.Int64
+}
+
+// Close takes the page off the server.
+func (s *oneShot) Close() error {
+	s.l.pages.Delete(s.path)
+	return nil
+}
+
+// serveOnce puts html on the loopback server, to be fetched once at an
+// unguessable path.
+func (l *loopback) serveOnce(html []byte) (*oneShot, error) {
+	var secret [16]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return nil, err
+	}
+	s := &oneShot{l: l, path: "/print/" + hex.EncodeToString(secret[:]), html: html}
+	s.page = l.origin + s.path
+	l.pages.Store(s.path, s)
 	return s, nil
 }
 

@@ -74,7 +74,7 @@ func pdfNeeds(t *testing.T, tool, pkg string) string {
 // pdfServer loads the test's org once and returns the pages with a real
 // Printer, served as the role X-Test-Role names, or as an API token with
 // the scopes X-Test-Scopes names.
-func pdfServer(t *testing.T) *echo.Echo {
+func pdfServer(t testing.TB) *echo.Echo {
 	t.Helper()
 	s := chdbtest.Shared(t)
 	pdfOnce.Do(func() {
@@ -96,7 +96,7 @@ func pdfServer(t *testing.T) *echo.Echo {
 	return pdfEcho(t, pdfPrinter)
 }
 
-func pdfEcho(t *testing.T, p *Printer) *echo.Echo {
+func pdfEcho(t testing.TB, p *Printer) *echo.Echo {
 	t.Helper()
 	e := echo.New()
 	who := func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -121,7 +121,7 @@ func pdfEcho(t *testing.T, p *Printer) *echo.Echo {
 // pdfData writes the org: one person, the client with a project, a few
 // hours in November, the month's commentary and internal note, and an
 // action.
-func pdfData(t *testing.T, s metrics.RecordStore) error {
+func pdfData(t testing.TB, s metrics.RecordStore) error {
 	ctx := t.Context()
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: pdfFacts.Changed})
 	if err != nil {
