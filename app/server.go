@@ -61,6 +61,9 @@ type serverConfig struct {
 	// OIDC, when set, serves the sign-in through an OpenID Connect provider
 	// and /login offers "Sign in with <its name>".
 	OIDC *oidc.Handler
+	// Printer prints the reports' PDFs; nil: the download says PDFs are
+	// not available.
+	Printer *dashboards.Printer
 }
 
 func (c serverConfig) Validate() error {
@@ -151,7 +154,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	login.Register(e.Group(""), small, csrf)
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
-		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store}
+		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store,
+		Printer: cfg.Printer}
 	if cfg.Collector != nil {
 		dcfg.Sources, dcfg.SyncSource = sourceAdmin{cfg.Collector.Sources()}, sourceSyncer{cfg.Collector}
 	}
