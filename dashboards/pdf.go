@@ -53,7 +53,7 @@ func (e *NoChromiumError) Error() string {
 		where = fmt.Sprintf("%q (--chromium or OPSMETRICS_CHROMIUM) is not an executable file", e.Path)
 	}
 	return "PDFs are printed by headless Chromium, and there is none: " + where +
-		". Install it (Debian and Ubuntu: apt install chromium; the opsmetrics Docker image carries it) " +
+		". Install it (Debian: apt install chromium; the opsmetrics Docker image carries it) " +
 		"or point --chromium or OPSMETRICS_CHROMIUM at its binary"
 }
 
