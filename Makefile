@@ -36,13 +36,15 @@ run: libchdb
 
 # Test dependencies: libchdb, and from Debian: clickhouse-server (a real
 # server process for the server-mode tests), chromium (the dashboards'
-# browser test) and prometheus (promtool and a real Prometheus for the alert
+# browser test and the reports' PDFs), poppler-utils (pdftoppm and pdftotext
+# read the PDFs back) and prometheus (promtool and a real Prometheus for the alert
 # tests), and axe-core from npm (the browser test's accessibility check). Only
 # what is missing is installed.
 test-deps: libchdb axe
 	@missing=""; \
 	{ command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || [ -x /usr/bin/clickhouse-server ]; } || missing="$$missing clickhouse-server clickhouse-client"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	{ command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || missing="$$missing poppler-utils"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update && \
 		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends $$missing; fi

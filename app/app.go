@@ -27,6 +27,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/auth/oidc"
+	"github.com/opsmetrics/opsmetrics/dashboards"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/ingest/hook"
@@ -81,6 +82,11 @@ type Options struct {
 	// OIDC, when set, signs people in through an OpenID Connect provider
 	// at /login/oidc; Run sets its logger, org names, users and sessions.
 	OIDC *oidc.Config
+
+	// Chromium is the browser that prints reports' PDFs (a path or a name
+	// on PATH); "" looks for dashboards.ChromiumNames on PATH when the first
+	// PDF is asked for.
+	Chromium string
 
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
@@ -275,7 +281,13 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	srv, err := newServer(serverConfig{OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions,
+	// One browser for every PDF, started with the first; closed last.
+	printer, err := dashboards.NewPrinter(dashboards.PrinterConfig{Chromium: o.Chromium, Logger: log, LinkBase: o.PublicURL})
+	if err != nil {
+		return err
+	}
+	defer printer.Close()
+	srv, err := newServer(serverConfig{Printer: printer, OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions,
 		Mailer: o.Mailer, Importer: im,
 		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
 		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL, Drafts: dr})

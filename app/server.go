@@ -63,6 +63,9 @@ type serverConfig struct {
 	OIDC *oidc.Handler
 	// Drafts, when set, counts the report drafts /reports prepares.
 	Drafts *drafts
+	// Printer prints the reports' PDFs; nil: the download says PDFs are
+	// not available.
+	Printer *dashboards.Printer
 }
 
 func (c serverConfig) Validate() error {
@@ -154,7 +157,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	login.Register(e.Group(""), small, csrf)
 	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
-		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store}
+		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store,
+		Printer: cfg.Printer}
 	if cfg.Mailer != nil {
 		dcfg.ReportMailer = cfg.Mailer
 	}

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -168,5 +169,89 @@ func BenchmarkReportPage(b *testing.B) {
 	}
 	b.ReportMetric(ms(0.5), "p50_ms")
 	b.ReportMetric(ms(0.99), "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkReportPDF downloads a client's report as a PDF
+// (/clients/{id}/report.pdf, the internal view, as a partner) and reports
+// the first PDF of a new Printer (cold_ms: Chromium's start included) and
+// the p50 and max of the next ones (warm, one browser). With
+// OPSMETRICS_BENCH_DATA it reads the KPI benchmark's data (bench/kpis.sh:
+// 10M time entries), the client with the most hours last month of
+// OPSMETRICS_BENCH_ORG (default acme); without, the PDF tests' small org.
+//
+//	OPSMETRICS_BENCH_DATA=/tmp/opsmetrics-bench/kpi-data go test -run '^$' -bench ReportPDF -benchtime 10x ./dashboards
+func BenchmarkReportPDF(b *testing.B) {
+	log := slog.New(slog.DiscardHandler)
+	p, err := NewPrinter(PrinterConfig{Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	var e *echo.Echo
+	path := "/clients/" + pdfClient + "/report.pdf?month=" + pdfMonth.Format("2006-01")
+	if os.Getenv("OPSMETRICS_BENCH_DATA") == "" {
+		pdfServer(b) // the tests' org and its data
+		e = pdfEcho(b, p)
+	} else {
+		s := chdbtest.Bench(b, "OPSMETRICS_BENCH_DATA", "bench/kpis.sh")
+		defer s.Close()
+		org := cmp.Or(os.Getenv("OPSMETRICS_BENCH_ORG"), "acme")
+		facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer facts.Wait()
+		e = echo.New()
+		partner := func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				auth.WithPrincipal(c, auth.Principal{Org: org, UserID: "bench", Email: "bench@example.com", Role: auth.RolePartner})
+				return next(c)
+			}
+		}
+		if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: log, Printer: p,
+			Org: func(echo.Context) (string, bool) { return org, true }}, partner); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now().UTC()
+		month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+		res, err := metrics.Compute(b.Context(), s, facts, metrics.Request{KPI: "logged_hours", Org: org, From: month, To: month.AddDate(0, 1, 0), GroupBy: "client"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t := metrics.TableOf(res)
+		best, most := "", -1.0
+		for r := range t.Len() {
+			if v := t.Num0(r, "value"); t.Str(r, "client") != "" && v > most {
+				best, most = t.Str(r, "client"), v
+			}
+		}
+		if best == "" {
+			b.Fatalf("no client has hours in %s", month.Format("Jan 2006"))
+		}
+		path = "/clients/" + url.PathEscape(best) + "/report.pdf?month=" + month.Format("2006-01")
+	}
+	get := func() time.Duration {
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("X-Test-Role", auth.RolePartner) // the tests' org's sign-in
+		e.ServeHTTP(rec, req)
+		d := time.Since(start)
+		if rec.Code != http.StatusOK || !isPDF(rec.Body.Bytes()) {
+			b.Fatalf("%s: %d %.300s", path, rec.Code, rec.Body.String())
+		}
+		return d
+	}
+	cold := get()
+	var took []time.Duration
+	for b.Loop() {
+		took = append(took, get())
+	}
+	slices.Sort(took)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(cold), "cold_ms")
+	b.ReportMetric(ms(took[len(took)/2]), "p50_ms")
+	b.ReportMetric(ms(took[len(took)-1]), "max_ms")
 	b.ReportMetric(0, "ns/op")
 }

@@ -87,6 +87,9 @@ type Config struct {
 	// the drafts /reports prepares (the scheduler's counter).
 	ReportMailer   ReportMailer
 	DraftsPrepared func(org string, n int)
+	// Printer prints the reports' PDFs (pdf.go); nil: the PDF download
+	// answers 503 saying PDFs are not available.
+	Printer *Printer
 }
 
 // OrgWriter changes an org's settings as who (org.Cache.UpdateBy): a bad
@@ -160,6 +163,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 		"/clients/:id/report": d.report} {
 		g.GET(path, h, mw...)
 	}
+	g.GET(ReportPDFPath, d.reportPDFDownload, append(slices.Clip(mw), d.requirePerm(auth.PermRead, "Reports are for people who may read the pages."))...)
 	g.GET("/margin", d.margin, append(slices.Clip(mw), d.requirePerm(auth.PermMoney, "Margin is for partners and admins; ask an admin for the partner role."))...)
 	d.registerUsers(g, mw)
 	d.registerSources(g, mw)
@@ -306,6 +310,11 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 	return c.HTMLBlob(cmp.Or(data.Status, http.StatusOK), buf.Bytes())
 }
 
+// contentSecurityPolicy is every page's CSP (SecurityHeaders), and the
+// PDF printer's loopback page's too.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // SecurityHeaders is the middleware that gives every response the
 // browser-facing security headers: pages (dashboards, sign-in, status, error
 // pages) and everything else alike, so no HTML can leave without them. It
@@ -323,8 +332,7 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

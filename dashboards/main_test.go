@@ -14,6 +14,9 @@ func TestMain(m *testing.M) {
 	if drillFacts != nil {
 		drillFacts.Wait() // the drill tests' facts builds, before the engine closes
 	}
+	if pdfPrinter != nil {
+		pdfPrinter.Close() // the PDF tests' browser
+	}
 	chdbtest.Close()
 	os.Exit(code)
 }

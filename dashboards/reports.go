@@ -431,8 +431,12 @@ func (d *server) sendReport(c echo.Context) error {
 	pdf, err := d.reportPDF(c, b.Client, month, true)
 	if err != nil {
 		d.cfg.Logger.Warn("report_pdf_failed", "org", v.Org, "client", b.Client, "month", b.Month, "err", err)
-		b.Error = fmt.Sprintf("The PDF of %s's report could not be made (%v). Nothing was sent.", b.ClientName, err)
-		return d.renderReports(c, http.StatusInternalServerError, "reports-send", v, b)
+		status, why := http.StatusInternalServerError, "the server's log says why"
+		if noPrinter(err) {
+			status, why = http.StatusServiceUnavailable, err.Error()
+		}
+		b.Error = fmt.Sprintf("The PDF of %s's report could not be made (%s). Nothing was sent.", b.ClientName, why)
+		return d.renderReports(c, status, "reports-send", v, b)
 	}
 	ctx := c.Request().Context()
 	if err := d.cfg.ReportMailer.SendReport(ctx, b.To, b.Subject, b.Text, b.FileName, pdf); err != nil {

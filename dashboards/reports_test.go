@@ -36,8 +36,12 @@ var rpNovember = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // rpServer serves orgID's pages to the role X-Role names, with the reports
 // store, mailer (nil: no SMTP) and the drafts counter given.
-func rpServer(t *testing.T, orgID string, mailer ReportMailer, prepared func(string, int)) *httptest.Server {
+func rpServer(t *testing.T, orgID string, mailer ReportMailer, prepared func(string, int), printer ...*Printer) *httptest.Server {
 	t.Helper()
+	var p *Printer
+	if len(printer) > 0 {
+		p = printer[0]
+	}
 	s := chdbtest.Shared(t)
 	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -56,7 +60,7 @@ func rpServer(t *testing.T, orgID string, mailer ReportMailer, prepared func(str
 	}
 	e := echo.New()
 	if err := Register(e.Group(""), Config{Store: s, Facts: facts, Logger: slog.New(slog.DiscardHandler), Settings: cache,
-		Org: func(echo.Context) (string, bool) { return orgID, true }, Changes: s, Reports: s, ReportMailer: mailer, DraftsPrepared: prepared,
+		Org: func(echo.Context) (string, bool) { return orgID, true }, Changes: s, Reports: s, ReportMailer: mailer, DraftsPrepared: prepared, Printer: p,
 		Now: func() time.Time { return rpNow }}, auth.CSRF(false), asRole); err != nil {
 		t.Fatal(err)
 	}
@@ -428,38 +432,44 @@ func TestReportSendConfirm(t *testing.T) {
 	}
 }
 
-// TestReportSendFails: a send the PDF (the stub's errNoPDF on a branch
-// without PDFs) or the mail server (a closed port) fails says what failed,
-// marks nothing sent and records nothing.
+// TestReportSendFails: a send whose PDF cannot be made (a server without
+// a Printer: 503 saying so) or whose mail server fails (a closed port:
+// 502) says what failed, marks nothing sent and records nothing.
 func TestReportSendFails(t *testing.T) {
-	const o = "rp-fails"
-	rpSendSeed(t, o)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	srv := rpServer(t, o, rpMailer(t, closed), nil)
-	partner := newSTClient(t, srv.URL, auth.RolePartner)
-	partner.do("GET", "/reports/send?id=c1&month=2026-11", nil)
-	code, body := partner.do("POST", "/reports/send", url.Values{"_csrf": {partner.csrf}, "id": {"c1"}, "month": {"2026-11"}})
-	pdfFailed := code == http.StatusInternalServerError && strings.Contains(body, "The PDF of Acme&#39;s report could not be made") &&
-		strings.Contains(body, "Nothing was sent.")
-	mailFailed := code == http.StatusBadGateway && strings.Contains(body, "The mail server did not take the report")
-	if !pdfFailed && !mailFailed {
-		t.Errorf("a failing send: %d, want the PDF's or the mail server's failure named\n%s", code, body)
-	}
-	if d := rpDraft(t, o, "c1"); d.Status != metrics.DraftPrepared || d.SentAt != nil {
-		t.Errorf("after a failed send the draft is %+v, want still a draft", d)
-	}
-	changes, err := org.AuditLog(t.Context(), chdbtest.Shared(t), o, org.AuditReport, "c1", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range changes {
-		if strings.Contains(c.After, `"sent"`) {
-			t.Errorf("a failed send is in the audit trail: %+v", c)
+	for _, tc := range []struct {
+		org     string
+		printer *Printer
+		code    int
+		want    string
+	}{
+		{"rp-fails-pdf", nil, http.StatusServiceUnavailable, "could not be made (PDFs are not available here"},
+		{"rp-fails-mail", func() *Printer { pdfServer(t); return pdfPrinter }(), http.StatusBadGateway, "The mail server did not take the report"},
+	} {
+		rpSendSeed(t, tc.org)
+		srv := rpServer(t, tc.org, rpMailer(t, closed), nil, tc.printer)
+		partner := newSTClient(t, srv.URL, auth.RolePartner)
+		partner.do("GET", "/reports/send?id=c1&month=2026-11", nil)
+		code, body := partner.do("POST", "/reports/send", url.Values{"_csrf": {partner.csrf}, "id": {"c1"}, "month": {"2026-11"}})
+		if code != tc.code || !strings.Contains(body, tc.want) || !strings.Contains(body, "Nothing was sent") && tc.code == http.StatusServiceUnavailable {
+			t.Errorf("%s: a failing send: %d, want %d saying %q\n%s", tc.org, code, tc.code, tc.want, body)
+		}
+		if d := rpDraft(t, tc.org, "c1"); d.Status != metrics.DraftPrepared || d.SentAt != nil {
+			t.Errorf("%s: after a failed send the draft is %+v, want still a draft", tc.org, d)
+		}
+		changes, err := org.AuditLog(t.Context(), chdbtest.Shared(t), tc.org, org.AuditReport, "c1", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range changes {
+			if strings.Contains(c.After, `"sent"`) {
+				t.Errorf("%s: a failed send is in the audit trail: %+v", tc.org, c)
+			}
 		}
 	}
 }
@@ -472,16 +482,11 @@ func TestReportSend(t *testing.T) {
 	const o = "rp-send"
 	rpSendSeed(t, o)
 	f := newRPSMTP(t)
-	srv := rpServer(t, o, rpMailer(t, f.ln.Addr().String()), nil)
+	pdfServer(t) // the tests' shared Printer, with Chromium found
+	srv := rpServer(t, o, rpMailer(t, f.ln.Addr().String()), nil, pdfPrinter)
 	partner := newSTClient(t, srv.URL, auth.RolePartner)
 	partner.do("GET", "/reports/send?id=c1&month=2026-11", nil)
 	code, body := partner.do("POST", "/reports/send", url.Values{"_csrf": {partner.csrf}, "id": {"c1"}, "month": {"2026-11"}})
-	if code == http.StatusInternalServerError && strings.Contains(body, errNoPDF.Error()) {
-		if d := rpDraft(t, o, "c1"); d.Status != metrics.DraftPrepared {
-			t.Errorf("the stub's PDF failed, but the draft is %s", d.Status)
-		}
-		t.Skip("reportPDF is a stub on this branch")
-	}
 	if code != http.StatusSeeOther {
 		t.Fatalf("send: %d\n%s", code, body)
 	}

@@ -38,6 +38,8 @@ func cmdServe(e *env) *cobra.Command {
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
 	reconcileEvery := fs.Duration("reconcile-every", envDuration(e, "OPSMETRICS_RECONCILE_EVERY", 15*time.Minute),
 		"how often each hook with an API token is reconciled with the tool's API, for the transitions its webhooks missed (OPSMETRICS_RECONCILE_EVERY)")
+	chromium := fs.String("chromium", e.getenv("OPSMETRICS_CHROMIUM"),
+		"the Chromium binary that prints reports' PDFs; default the first of chromium, chromium-browser, google-chrome, google-chrome-stable on PATH (OPSMETRICS_CHROMIUM)")
 	var sec secretOptions
 	var sp spoolOptions
 	var sm smtpOptions
@@ -74,7 +76,8 @@ func cmdServe(e *env) *cobra.Command {
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
 			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
-			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer, OIDC: sso})
+			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer, OIDC: sso,
+			Chromium: *chromium})
 		if err != nil {
 			return fail(e, err)
 		}
