@@ -35,6 +35,7 @@ type reportBody struct {
 	// Links: the previous and next month (next "" when it has not begun),
 	// and the two views of this month.
 	PrevLink, NextLink, InternalLink, ClientLink string
+	PDFLink                                      string // this view as a PDF (report_pdf.go)
 	Sections                                     []reportSection
 	Deliverables                                 []reportRow
 	Commentary                                   reportNotesPart
@@ -111,6 +112,11 @@ func (d *server) reportPage(c echo.Context, status int, form *reportSettingsForm
 		return "/clients/" + url.PathEscape(id) + "/report?" + q.Encode()
 	}
 	body.PrevLink, body.InternalLink, body.ClientLink = link(rep.Prev, clientView), link(month, false), link(month, true)
+	pdf := url.Values{"month": {month.Format("2006-01")}, "view": {"internal"}}
+	if clientView {
+		pdf.Set("view", "client")
+	}
+	body.PDFLink = "/clients/" + url.PathEscape(id) + "/report.pdf?" + pdf.Encode()
 	if next := month.AddDate(0, 1, 0); !next.After(today) {
 		body.NextLink = link(next, clientView)
 	}

@@ -246,7 +246,9 @@ func TestReportsEmpty(t *testing.T) {
 // for pages that only need SMTP to be configured.
 type fakeMailer struct{}
 
-func (fakeMailer) SendReport(context.Context, []string, string, string, string, []byte) error { return nil }
+func (fakeMailer) SendReport(context.Context, []string, string, string, string, []byte) error {
+	return nil
+}
 
 // rpSMTP is a mail server speaking the least of SMTP auth.Mailer needs, on
 // loopback; it keeps the recipients and messages it was given.
