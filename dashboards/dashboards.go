@@ -122,6 +122,7 @@ var Pages = []Page{
 	{"/delivery", "Delivery", "Do we deliver on the dates we promise?"},
 	{"/approvals", "Approvals", "Where are clients slow to approve, and what is stuck?"},
 	{"/capacity", "Capacity", "When can we start new work?"},
+	{"/retros", "Retros", "What did each quarter's retro find, and what did it change?"},
 }
 
 // AssetsPath is where the embedded JavaScript and CSS are served.
@@ -159,6 +160,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerHooks(g, mw)
 	d.registerSettings(g, mw)
 	d.registerReportEdits(g, mw)
+	d.registerRetros(g, mw)
 	return nil
 }
 
