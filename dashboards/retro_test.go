@@ -231,7 +231,7 @@ func TestRetroPage(t *testing.T) {
 	// a viewer reads, cannot write
 	viewer := newSTClient(t, srv.URL, auth.RoleViewer)
 	code, vpage := viewer.do(http.MethodGet, "/retros/2026-Q3", nil)
-	if code != http.StatusOK || strings.Contains(vpage, `<form class="settings-form"`) || !strings.Contains(vpage, "your role reads them") ||
+	if code != http.StatusOK || strings.Contains(vpage, `<form class="retro-form"`) || !strings.Contains(vpage, "your role reads them") ||
 		!strings.Contains(vpage, `<div class="prose">Briefs came before production, every time</div>`) {
 		t.Errorf("viewer's page: %d\n%s", code, vpage)
 	}
