@@ -115,6 +115,7 @@ type retroBody struct {
 	People                            []metrics.Named
 	Loop                              []loopRow
 	LoopNote                          string
+	ToolNote                          string // the quarter's retro-held events from tools, if any
 	CanWrite                          bool
 	ReadOnly                          string
 	Max                               string // the latest held-on day the form takes (the org's today)
@@ -189,18 +190,15 @@ func (d *server) retros(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := metrics.ListRetroQuarters(c.Request().Context(), d.cfg.Store, data.View.Org, today)
+	list, err := metrics.ListRetroQuarters(c.Request().Context(), d.cfg.Store, data.View.Org, data.View.Settings.WithDefaults().TimeZone, today)
 	if err != nil {
 		return err
 	}
 	body := retroListBody{Today: fmtDay(today), ReadOnly: d.retroWriteRefusal(data.Principal)}
 	body.CanWrite = body.ReadOnly == ""
 	for _, r := range list {
-		row := retroListRow{RetroSummary: r, HeldText: "not held", Range: quarterRange(r.Start), Current: r.Start.Equal(metrics.QuarterStart(today))}
-		if r.HeldOn != nil {
-			row.HeldText = "held " + fmtDay(*r.HeldOn)
-		}
-		body.AnyHeld = body.AnyHeld || r.Held
+		row := retroListRow{RetroSummary: r, HeldText: retroHeldText(r), Range: quarterRange(r.Start), Current: r.Start.Equal(metrics.QuarterStart(today))}
+		body.AnyHeld = body.AnyHeld || r.Held || r.ToolEvents > 0
 		body.Quarters = append(body.Quarters, row)
 	}
 	if body.Trend, err = d.retroTrend(c.Request().Context(), data, today, list); err != nil {
@@ -261,11 +259,7 @@ func buildRetroTrend(quarters []metrics.RetroSummary, res []*metrics.Result) (Ch
 	xs := make([]string, len(quarters))
 	for i, q := range quarters {
 		xs[i] = q.Quarter
-		held := "not held"
-		if q.HeldOn != nil {
-			held = "held " + fmtDay(*q.HeldOn)
-		}
-		tab.Rows = append(tab.Rows, []string{q.Quarter, held})
+		tab.Rows = append(tab.Rows, []string{q.Quarter, retroHeldText(q)})
 	}
 	l := charts.NewLine()
 	l.SetGlobalOptions(append(base(retroTrendTitle, true, "axis"),
@@ -302,6 +296,19 @@ func buildRetroTrend(quarters []metrics.RetroSummary, res []*metrics.Result) (Ch
 			"Import deliverables with due dates and their task events, and time entries (docs/import.md)."), nil
 	}
 	return newChart("retro-trend", retroTrendTitle, l, 300, tab)
+}
+
+// retroHeldText says whether a quarter's retro was held: by its record,
+// else by a task tool's retro-held event (which the maturity level counts
+// too).
+func retroHeldText(r metrics.RetroSummary) string {
+	switch {
+	case r.HeldOn != nil:
+		return "held " + fmtDay(*r.HeldOn)
+	case r.ToolLast != nil:
+		return "held " + fmtDay(*r.ToolLast) + " (a task tool's event)"
+	}
+	return "not held"
 }
 
 // quarterRange writes a quarter as its days: "1 Jul – 30 Sep 2026".
@@ -349,11 +356,15 @@ func (d *server) retroBody(c echo.Context, data retroData, loc *time.Location, t
 	b.CanWrite = b.ReadOnly == ""
 	var (
 		r    metrics.RetroQuarter
+		ev   map[time.Time]metrics.RetroEvent
 		all  *metrics.Names
 		loop []loopRow
 	)
 	err := runQueries(ctx, func(ctx context.Context) (err error) {
-		r, err = metrics.LoadRetroQuarter(ctx, d.cfg.Store, data.View.Org, start)
+		if r, err = metrics.LoadRetroQuarter(ctx, d.cfg.Store, data.View.Org, start); err != nil {
+			return err
+		}
+		ev, err = metrics.RetroEvents(ctx, d.cfg.Store, data.View.Org, data.View.Settings.WithDefaults().TimeZone)
 		return err
 	}, func(ctx context.Context) (err error) {
 		all, err = metrics.LoadNames(ctx, d.cfg.Store, data.View.Org)
@@ -365,11 +376,19 @@ func (d *server) retroBody(c echo.Context, data retroData, loc *time.Location, t
 	if err != nil {
 		return b, err
 	}
+	r = r.WithEvents(ev)
 	b.Held, b.HeldText, b.Loop = r.Held, "not held yet", loop
 	if r.HeldOn != nil {
 		b.HeldText = "held " + fmtDay(*r.HeldOn)
 		if r.Author != "" {
 			b.HeldText += ", recorded by " + r.Author
+		}
+	}
+	if r.ToolEvents > 0 {
+		b.ToolNote = fmt.Sprintf("A task tool sent %d retro-held event%s dated in this quarter, the last on %s: the maturity level counts the quarter's retro as held from those too.",
+			r.ToolEvents, map[bool]string{true: "s"}[r.ToolEvents != 1], fmtDay(*r.ToolLast))
+		if r.HeldOn == nil {
+			b.HeldText = "held " + fmtDay(*r.ToolLast) + " (a task tool's event), not recorded here yet"
 		}
 	}
 	if today.Before(end) {
@@ -469,8 +488,10 @@ func (d *server) loopNumbers(ctx context.Context, data retroData, prev, start, e
 	single := func(name string, this, before *metrics.Result) {
 		v := [2]string{"–", "–"}
 		for j, r := range []*metrics.Result{this, before} {
-			if x, ok := tableOf(r).Num(0, "value"); ok {
-				v[j] = pct(x)
+			if t := tableOf(r); t.Len() > 0 {
+				if x, ok := t.Num(0, "value"); ok {
+					v[j] = pct(x)
+				}
 			}
 		}
 		rows = append(rows, loopRow{Group: "Rates", Name: name, This: v[0], Prev: v[1]})

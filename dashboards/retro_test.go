@@ -67,6 +67,7 @@ func retroServer(t *testing.T, orgID string, now time.Time) *httptest.Server {
 //	  production 48 h, client review 22 h (Apr 8 11:00 → Apr 9 09:00);
 //	  client review → delivered 2 h; came to the client
 //	  from production: QA 0 of 1.
+//	Q1's retro: a task tool's retro_held event on Mar 20.
 //	Billable hours at 100 an hour: Q3 9 h billed + 1 h written off → 1/10 =
 //	10.0 %; Q2 16 h billed + 4 h written off → 4/20 = 20.0 % (in hours and
 //	in value, one rate for everyone).
@@ -104,6 +105,8 @@ func writeRetroLoop(t *testing.T, orgID string) {
 	ev("r2", ingest.EventClientReviewRequested, "client_review", "2026-04-08 11:00")
 	ev("r2", ingest.EventClientApproved, "client_review", "2026-04-09 09:00")
 	ev("r2", ingest.EventStatusChanged, "delivered", "2026-04-09 11:00")
+	// Q1's retro, held in a task tool that sent a retro_held event
+	events = append(events, ingest.TaskEvent{Meta: meta("retro-q1"), OccurredAt: at("2026-03-20 15:00"), Type: ingest.EventRetroHeld, Phase: "reported"})
 	rate := decimal.NewFromInt(100)
 	entry := func(id, d string, hours int64, status string) ingest.TimeEntry {
 		return ingest.TimeEntry{Meta: meta(id), PersonID: "p1", ClientID: "c1", Date: *day(d), Hours: decimal.NewFromInt(hours), Billable: true, BillingStatus: status}
@@ -156,7 +159,8 @@ func TestRetroPage(t *testing.T) {
 		return f
 	}
 
-	if code, body := ops.do(http.MethodGet, "/retros", nil); code != http.StatusOK || !strings.Contains(body, "No retro recorded yet") ||
+	if code, body := ops.do(http.MethodGet, "/retros", nil); code != http.StatusOK || strings.Contains(body, "No retro recorded yet") ||
+		!strings.Contains(body, "<td>held 20 Mar 2026 (a task tool&#39;s event)</td>") ||
 		!strings.Contains(body, `<a href="/retros/2026-Q4">2026-Q4</a> (this quarter)`) || !strings.Contains(body, "2025-Q4") {
 		t.Fatalf("/retros before any retro: %d\n%s", code, body)
 	}
@@ -262,6 +266,12 @@ func TestRetroPage(t *testing.T) {
 	}
 	if got := loopCell(vpage, "reported"); got != "(no row)" {
 		t.Errorf("a phase nobody left in either quarter has a row: %s", got)
+	}
+
+	_, q1 := ops.do(http.MethodGet, "/retros/2026-Q1", nil)
+	if !strings.Contains(q1, "The retro: held 20 Mar 2026 (a task tool&#39;s event), not recorded here yet") ||
+		!strings.Contains(q1, "A task tool sent 1 retro-held event dated in this quarter, the last on 20 Mar 2026") {
+		t.Errorf("Q1's page does not show the tool's retro-held event:\n%s", q1)
 	}
 
 	_, list := ops.do(http.MethodGet, "/retros", nil)

@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/opsmetrics/opsmetrics/org"
+	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
 // The quarterly retro as one record: the day it was held, its three texts
@@ -32,6 +32,11 @@ type RetroQuarter struct {
 	HeldOn    *time.Time `json:"held_on"`
 	Author    string     `json:"author,omitempty"` // who recorded the held-on day
 	CreatedAt *time.Time `json:"created_at,omitempty"`
+	// ToolEvents are the retro_held task events tools sent dated in the
+	// quarter, the last on ToolLast: the maturity level counts them as a
+	// retro held too (RetroEvents fills them in).
+	ToolEvents int        `json:"tool_events"`
+	ToolLast   *time.Time `json:"tool_last,omitempty"`
 	// Worked, Broke and Slowed are the texts in force; Notes has them with
 	// every saved version.
 	Worked  string   `json:"worked"`
@@ -141,14 +146,58 @@ type RetroSummary struct {
 	Held    bool       `json:"held"`
 	HeldOn  *time.Time `json:"held_on"`
 	Author  string     `json:"author,omitempty"`
-	Open    int        `json:"actions_open"`
-	Closed  int        `json:"actions_closed"`
+	// ToolEvents and ToolLast as RetroQuarter's.
+	ToolEvents int        `json:"tool_events"`
+	ToolLast   *time.Time `json:"tool_last,omitempty"`
+	Open       int        `json:"actions_open"`
+	Closed     int        `json:"actions_closed"`
+}
+
+// RetroEvent is a quarter's retro_held task events from tools: how many,
+// the last one's day.
+type RetroEvent struct {
+	Events int
+	Last   time.Time
+}
+
+// RetroEvents reads org's retro_held task events per quarter (by its first
+// day) of the day they occurred in tz (the org's time zone).
+func RetroEvents(ctx context.Context, q Querier, orgID, tz string) (map[time.Time]RetroEvent, error) {
+	rows, err := q.Query(ctx, store.QueryText("retro_events"), store.Params{"org": orgID, "tz": tz})
+	if err != nil {
+		return nil, fmt.Errorf("retro events: %w", err)
+	}
+	out := map[time.Time]RetroEvent{}
+	for i := range rows.Len() {
+		var quarter time.Time
+		var e RetroEvent
+		var n uint64
+		if err := rows.Scan(i, &quarter, &n, &e.Last); err != nil {
+			return nil, fmt.Errorf("retro events: %w", err)
+		}
+		e.Events = int(n)
+		out[quarter] = e
+	}
+	return out, nil
+}
+
+// WithEvents adds the quarter's retro_held events of ev (RetroEvents).
+func (r RetroQuarter) WithEvents(ev map[time.Time]RetroEvent) RetroQuarter {
+	if e, ok := ev[r.Start]; ok {
+		r.ToolEvents, r.ToolLast = e.Events, &e.Last
+	}
+	return r
 }
 
 // ListRetroQuarters lists the quarter of today and the four before it,
-// and every other quarter with a retro or a retro action, newest first.
-func ListRetroQuarters(ctx context.Context, q Querier, orgID string, today time.Time) ([]RetroSummary, error) {
+// and every other quarter with a retro, a retro action or a retro_held
+// event from a tool (its day in tz, the org's time zone), newest first.
+func ListRetroQuarters(ctx context.Context, q Querier, orgID, tz string, today time.Time) ([]RetroSummary, error) {
 	retros, err := ListRetros(ctx, q, orgID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := RetroEvents(ctx, q, orgID, tz)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +222,10 @@ func ListRetroQuarters(ctx context.Context, q Querier, orgID string, today time.
 	for _, x := range retros {
 		r := at(x.Quarter)
 		r.Held, r.HeldOn, r.Author = true, &x.HeldOn, x.Author
+	}
+	for quarter, e := range events {
+		r := at(quarter)
+		r.ToolEvents, r.ToolLast = e.Events, &e.Last
 	}
 	for _, a := range actions {
 		r := at(a.Period)
@@ -199,13 +252,6 @@ type retroBody struct {
 	Slowed *string `json:"slowed"`
 }
 
-// OrgToday is the org's calendar day at now (UTC midnight, as Today), its
-// time zone read through orgs (nil: from q).
-func OrgToday(ctx context.Context, q Querier, orgs *org.Cache, orgID string, now time.Time) (time.Time, error) {
-	t, err := OrgNow(ctx, q, orgs, orgID, now)
-	return Today(t), err
-}
-
 // RegisterRetroAPI adds GET /retros (the quarters, as ListRetroQuarters)
 // and GET /retros/{quarter} (one, as LoadRetroQuarter) to read, and PUT
 // /retros/{quarter} (RecordRetro, with write's middleware: who may write
@@ -215,13 +261,14 @@ func OrgToday(ctx context.Context, q Querier, orgs *org.Cache, orgID string, now
 // the actions API (origin retro).
 func RegisterRetroAPI(read *echo.Group, s RecordStore, orgs *org.Cache, orgOf OrgOf, whoOf func(echo.Context) string,
 	now func() time.Time, write ...echo.MiddlewareFunc) {
-	today := func(c echo.Context) (string, time.Time, error) {
+	// the org, its today and its time zone's name
+	today := func(c echo.Context) (string, time.Time, string, error) {
 		orgID, ok := orgOf(c)
 		if !ok {
-			return "", time.Time{}, echo.NewHTTPError(http.StatusUnauthorized, "no token")
+			return "", time.Time{}, "", echo.NewHTTPError(http.StatusUnauthorized, "no token")
 		}
-		t, err := OrgToday(c.Request().Context(), s, orgs, orgID, now())
-		return orgID, t, err
+		t, err := OrgNow(c.Request().Context(), s, orgs, orgID, now())
+		return orgID, Today(t), t.Location().String(), err
 	}
 	quarterOf := func(c echo.Context) (time.Time, error) {
 		q, err := ParseQuarter(c.Param("quarter"))
@@ -231,33 +278,41 @@ func RegisterRetroAPI(read *echo.Group, s RecordStore, orgs *org.Cache, orgOf Or
 		return q, nil
 	}
 	read.GET("/retros", func(c echo.Context) error {
-		orgID, t, err := today(c)
+		orgID, t, tz, err := today(c)
 		if err != nil {
 			return err
 		}
-		list, err := ListRetroQuarters(c.Request().Context(), s, orgID, t)
+		list, err := ListRetroQuarters(c.Request().Context(), s, orgID, tz, t)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, map[string]any{"retros": list})
 	})
+	// one quarter's retro with its tools' retro_held events
+	one := func(c echo.Context, orgID, tz string, q time.Time) error {
+		r, err := LoadRetroQuarter(c.Request().Context(), s, orgID, q)
+		if err != nil {
+			return err
+		}
+		ev, err := RetroEvents(c.Request().Context(), s, orgID, tz)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, r.WithEvents(ev))
+	}
 	read.GET("/retros/:quarter", func(c echo.Context) error {
-		orgID, ok := orgOf(c)
-		if !ok {
-			return echo.NewHTTPError(http.StatusUnauthorized, "no token")
+		orgID, _, tz, err := today(c)
+		if err != nil {
+			return err
 		}
 		q, err := quarterOf(c)
 		if err != nil {
 			return err
 		}
-		r, err := LoadRetroQuarter(c.Request().Context(), s, orgID, q)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, r)
+		return one(c, orgID, tz, q)
 	})
 	read.PUT("/retros/:quarter", func(c echo.Context) error {
-		orgID, t, err := today(c)
+		orgID, t, tz, err := today(c)
 		if err != nil {
 			return err
 		}
@@ -287,13 +342,9 @@ func RegisterRetroAPI(read *echo.Group, s RecordStore, orgs *org.Cache, orgOf Or
 				in.Texts[f] = *p
 			}
 		}
-		r, err := RecordRetro(c.Request().Context(), s, orgID, whoOf(c), in, t, now())
-		if errors.Is(err, ErrBadRequest) {
-			return err
+		if _, err := RecordRetro(c.Request().Context(), s, orgID, whoOf(c), in, t, now()); err != nil {
+			return err // ErrBadRequest: the caller's 400
 		}
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, r)
+		return one(c, orgID, tz, q)
 	}, write...)
 }

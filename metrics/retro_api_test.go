@@ -29,8 +29,10 @@ func TestRetroAPI(t *testing.T) {
 	const o = "retro-api"
 	s := chdbtest.Shared(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
+	// a tool's retro_held event on 30 Jun 2024 22:30 UTC: 1 Jul in Berlin, Q3 2024
 	write(t, []settings.Settings{{ID: o, Name: "Retro API", TimeZone: "Europe/Berlin", Currency: "EUR"}},
-		[]ingest.Person{{Meta: meta("p1"), Name: "Ada Lovelace"}})
+		[]ingest.Person{{Meta: meta("p1"), Name: "Ada Lovelace"}},
+		[]ingest.TaskEvent{{Meta: meta("retro-tool"), OccurredAt: time.Date(2024, 6, 30, 22, 30, 0, 0, time.UTC), Type: ingest.EventRetroHeld, Phase: "reported"}})
 	// 5 Oct 2026 22:30 UTC is 6 Oct 00:30 in Berlin: the org's today is 6 Oct.
 	now := time.Date(2026, 10, 5, 22, 30, 0, 0, time.UTC)
 	e := echo.New()
@@ -144,12 +146,19 @@ func TestRetroAPI(t *testing.T) {
 	for _, x := range list.Retros {
 		got = append(got, x.Quarter)
 	}
-	// today 6 Oct 2026: Q4 2026 and the four before it, then Q1 2025
-	if want := "2026-Q4 2026-Q3 2026-Q2 2026-Q1 2025-Q4 2025-Q1"; strings.Join(got, " ") != want {
+	// today 6 Oct 2026: Q4 2026 and the four before it, then Q1 2025 (an
+	// action) and Q3 2024 (the tool's event, on Berlin's 1 Jul)
+	if want := "2026-Q4 2026-Q3 2026-Q2 2026-Q1 2025-Q4 2025-Q1 2024-Q3"; strings.Join(got, " ") != want {
 		t.Errorf("quarters %v, want %s", got, want)
 	}
-	if q3 := list.Retros[1]; !q3.Held || q3.Open != 1 || q3.Closed != 1 || list.Retros[0].Held || list.Retros[5].Open != 1 {
+	if q3 := list.Retros[1]; !q3.Held || q3.Open != 1 || q3.Closed != 1 || q3.ToolEvents != 0 || list.Retros[0].Held || list.Retros[5].Open != 1 {
 		t.Errorf("Q3 %+v, Q4 %+v, Q1 2025 %+v", q3, list.Retros[0], list.Retros[5])
+	}
+	if tool := list.Retros[6]; tool.Held || tool.ToolEvents != 1 || tool.ToolLast == nil || tool.ToolLast.Format(time.DateOnly) != "2024-07-01" {
+		t.Errorf("Q3 2024 (a tool's event) %+v", tool)
+	}
+	if r := get("/api/v1/retros/2024-Q3"); r.Held || r.ToolEvents != 1 {
+		t.Errorf("GET 2024-Q3: %+v, want not held here, 1 tool event", r)
 	}
 	if r := get("/api/v1/retros/2026-Q3"); len(r.Actions) != 2 || r.Actions[0].OwnerName != "Ada Lovelace" || r.Open != 1 || r.Closed != 1 {
 		t.Errorf("Q3 actions: %+v", r.Actions)
