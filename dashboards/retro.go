@@ -46,6 +46,21 @@ type retroData struct {
 	Title     string
 	Crumbs    []Crumb
 	Body      any
+	// From and To (excluded) are the days the page's numbers cover, for its
+	// printed filters line and its CSV files' names.
+	From, To time.Time
+}
+
+// FilterText is the printed line of what the page covers, as the
+// dashboards print theirs: "Range 1 Jul 2026 – 30 Sep 2026 · Client: all ·
+// Team: all" (retros are the org's, never a client's or a team's).
+func (r retroData) FilterText() string {
+	return "Range " + fmtDay(r.From) + " – " + fmtDay(r.To.AddDate(0, 0, -1)) + " · Client: all · Team: all"
+}
+
+// CSVRange names the covered days in the CSV downloads' file names.
+func (r retroData) CSVRange() string {
+	return r.From.Format(time.DateOnly) + "-to-" + r.To.AddDate(0, 0, -1).Format(time.DateOnly)
 }
 
 // retroListBody is /retros: the quarters, newest first.
@@ -204,6 +219,13 @@ func (d *server) retros(c echo.Context) error {
 	if body.Trend, err = d.retroTrend(c.Request().Context(), data, today, list); err != nil {
 		return err
 	}
+	cur := metrics.QuarterStart(today)
+	data.From, data.To = cur, cur.AddDate(0, 3, 0)
+	for _, r := range list {
+		if r.Start.Before(data.From) {
+			data.From = r.Start
+		}
+	}
 	data.Title, data.Body = "Retros", body
 	return d.renderRetro(c, http.StatusOK, "retros", data)
 }
@@ -341,6 +363,7 @@ func (d *server) showRetro(c echo.Context, status int, form *retroForm, act *ret
 		return err
 	}
 	data.Title, data.Body = "Retro "+body.Quarter, body
+	data.From, data.To = start, start.AddDate(0, 3, 0)
 	data.Crumbs = []Crumb{{"Retros", "/retros"}, {body.Quarter, ""}}
 	return d.renderRetro(c, status, "retro", data)
 }
