@@ -132,6 +132,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, auth.WhoOf, time.Now)
 	metrics.RegisterReportAPI(read, admin, cfg.Store, orgOf, auth.WhoOf, time.Now)
+	metrics.RegisterRetroAPI(read, cfg.Store, cfg.Settings, orgOf, auth.WhoOf, time.Now, auth.RequirePerm(auth.PermReports))
 	registerOrg(read, admin, cfg.Settings)
 	if cfg.Collector != nil {
 		collect.Register(admin, cfg.Collector, orgOf)

@@ -132,6 +132,7 @@ var Pages = []Page{
 	{"/approvals", "Approvals", "Where are clients slow to approve, and what is stuck?"},
 	{"/capacity", "Capacity", "When can we start new work?"},
 	{"/reports", "Reports", "Which clients' monthly reports are prepared, reviewed and sent?"},
+	{"/retros", "Retros", "What did each quarter's retro find, and what did it change?"},
 }
 
 // AssetsPath is where the embedded JavaScript and CSS are served.
@@ -172,6 +173,7 @@ func Register(g *echo.Group, cfg Config, mw ...echo.MiddlewareFunc) error {
 	d.registerReportEdits(g, mw)
 	d.registerReport(g, mw)
 	d.registerReports(g, mw)
+	d.registerRetros(g, mw)
 	return nil
 }
 

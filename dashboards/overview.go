@@ -488,6 +488,7 @@ var maturityConditions = []struct {
 	{"l4_fresh_data", 4, "Time entries arrived within the last 7 days"},
 	{"l4_alert_thresholds", 4, "At least three alert thresholds are set"},
 	{"l5_quarterly_retros", 5, "A retro was held in each of the last two quarters"},
+	{"l5_retro_actions_closed", 5, "At least one action from those two retros was closed"},
 	{"l5_kpis_improved", 5, "On-time rate did not fall and write-off hours rate did not rise over those quarters"},
 }
 

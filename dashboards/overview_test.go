@@ -194,9 +194,9 @@ func TestBuildTilePercentileAndEmpty(t *testing.T) {
 
 func TestBuildMaturity(t *testing.T) {
 	res := mtResult([]string{"value", "l2_due_and_intake", "l3_canonical_loop", "l4_fresh_data", "l4_alert_thresholds",
-		"l5_quarterly_retros", "l5_kpis_improved"}, []any{uint8(2), uint8(1), uint8(0), uint8(1), uint8(0), uint8(0), uint8(1)})
+		"l5_quarterly_retros", "l5_retro_actions_closed", "l5_kpis_improved"}, []any{uint8(2), uint8(1), uint8(0), uint8(1), uint8(0), uint8(0), uint8(0), uint8(1)})
 	m := buildMaturity(res)
-	if m.Level != "2 of 5" || m.Next != maturityConditions[1].name || len(m.Conditions) != 6 || !m.Conditions[0].Held || m.Conditions[1].Held {
+	if m.Level != "2 of 5" || m.Next != maturityConditions[1].name || len(m.Conditions) != 7 || !m.Conditions[0].Held || m.Conditions[1].Held {
 		t.Errorf("maturity = %+v", m)
 	}
 	if got := buildMaturity(mtResult([]string{"value"})); got.Level != "–" || got.Conditions != nil {

@@ -416,9 +416,12 @@ func writeThresholds(tb testing.TB, org string, n int) {
 //	  Nov 30 (on time), q4c due Dec 15 open (overdue at Jan 1) → 2/3.
 //	  Write-off hours: Q3 100 billable h, 10 written off → 0.1; Q4 100 billable h,
 //	  4 written off + a 2 h write-off adjustment → 0.06.
-//	  Retros: Sep 15 2025 (Q3) and, when retros is set, Dec 10 2025 (Q4).
+//	  Retros (r): Q3's held Sep 15 2025 (a record, or with r.q3Event a
+//	  retro_held task event from a tool), Q4's held r.q4 (a record; "" for
+//	  none), each with one action owned by p1 (Ada Lovelace); Q4's is closed
+//	  at r.closed ("" for never).
 //	Time entries ingested at ingested; thresholds alert thresholds.
-func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int, retros bool) {
+func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int, r maturityRetros) {
 	tb.Helper()
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
 	var events []ingest.TaskEvent
@@ -458,18 +461,15 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 		old("q3a", "2025-08-15", pt("2025-08-14 15:00")), old("q3b", "2025-09-10", pt("2025-09-12 15:00")),
 		old("q4a", "2025-11-14", pt("2025-11-14 23:00")), old("q4b", "2025-12-01", pt("2025-11-30 15:00")),
 		old("q4c", "2025-12-15", nil))
-	retro := func(at string) {
-		events = append(events, ingest.TaskEvent{Meta: meta("retro-" + at), OccurredAt: utc(at), Type: ingest.EventRetroHeld, Phase: "reported"})
-	}
-	retro("2025-09-15 15:00")
-	if retros {
-		retro("2025-12-10 15:00")
+	if r.q3Event {
+		events = append(events, ingest.TaskEvent{Meta: meta("retro-q3"), OccurredAt: utc("2025-09-15 15:00"), Type: ingest.EventRetroHeld, Phase: "reported"})
 	}
 	entry := func(id, day, hours, status string) ingest.TimeEntry {
 		return ingest.TimeEntry{Meta: meta(id), PersonID: "p1", Date: d(day), Hours: dec(hours), Billable: true, BillingStatus: status}
 	}
 	write(tb,
 		[]settings.Settings{{ID: org, Name: org, TimeZone: "UTC", Currency: "USD"}},
+		[]ingest.Person{{Meta: meta("p1"), Name: "Ada Lovelace"}},
 		deliverables, events,
 		[]ingest.Adjustment{{Meta: meta("adj-1"), Kind: ingest.WriteOff, ClientID: "c", Date: d("2025-11-05"), Hours: pdec("2"),
 			Amount: pdec("200"), Reason: "goodwill"}},
@@ -479,10 +479,57 @@ func writeMaturity(tb testing.TB, org string, ingested time.Time, thresholds int
 		entry("w3", "2025-11-05", "96", ingest.Billed), entry("w4", "2025-11-06", "4", ingest.WrittenOff),
 	})
 	writeThresholds(tb, org, thresholds)
+	writeRetros(tb, org, r)
+}
+
+// maturityRetros are writeMaturity's retros: q3Event makes Q3 2025's retro a
+// retro_held task event rather than a record; q4 is the day Q4 2025's was
+// held ("" for not held); closed is when Q4's action was closed ("" for
+// still open).
+type maturityRetros struct {
+	q3Event    bool
+	q4, closed string
+}
+
+// writeRetros stores r's retro records and their actions as the Retros page
+// does (metrics.SaveRetro, metrics.AddAction, metrics.SetActionStatus), each
+// at its own clock: Q3's action due Oct 15 2025, Q4's due Jan 31 2026.
+func writeRetros(tb testing.TB, org string, r maturityRetros) {
+	tb.Helper()
+	s, ctx := chdbtest.Shared(tb), tb.Context()
+	retro := func(quarter, held string) {
+		at := utc(held + " 15:00")
+		if _, err := metrics.SaveRetro(ctx, s, org, "ann@example.com", metrics.Retro{Quarter: d(quarter), HeldOn: d(held)}, d(held), at); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	action := func(quarter, title, due string, created time.Time) metrics.Action {
+		a, err := metrics.AddAction(ctx, s, org, "ann@example.com", metrics.Action{Origin: metrics.OriginRetro, Period: d(quarter),
+			Title: title, Owner: "p1", Due: d(due)}, created)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return a
+	}
+	if !r.q3Event {
+		retro("2025-07-01", "2025-09-15")
+	}
+	action("2025-07-01", "Brief template for every intake", "2025-10-15", utc("2025-09-15 16:00"))
+	if r.q4 == "" {
+		return
+	}
+	retro("2025-10-01", r.q4)
+	a := action("2025-10-01", "Internal review before every client review", "2026-01-31", utc(r.q4+" 16:00"))
+	if r.closed != "" {
+		if _, found, err := metrics.SetActionStatus(ctx, s, org, "ann@example.com", a.ID, true, utc(r.closed)); err != nil || !found {
+			tb.Fatalf("close %s: found %v, %v", a.ID, found, err)
+		}
+	}
 }
 
 func TestMaturityLevel(t *testing.T) {
-	writeMaturity(t, "maturity-test", utc("2026-03-05 09:00"), 3, true)
+	// Q3 and Q4 2025 retros held (Sep 15, Dec 10), Q4's action closed Jan 20.
+	writeMaturity(t, "maturity-test", utc("2026-03-05 09:00"), 3, maturityRetros{q4: "2025-12-10", closed: "2026-01-20 10:00"})
 	res := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-test", From: d("2026-01-01"), To: d("2026-03-11")})
 	// L2: appeared m1–m6; due date and intake event: m1–m5 → 5/6 ≥ 50%.
 	near(t, "due_and_intake_ratio", cell(t, res, "", "", "due_and_intake_ratio"), 5.0/6)
@@ -493,31 +540,65 @@ func TestMaturityLevel(t *testing.T) {
 	// L4: entries ingested Mar 5 09:00, within 7 days of Mar 10 12:00; 3 thresholds.
 	exact(t, "l4 fresh", cell(t, res, "", "", "l4_fresh_data"), "1")
 	exact(t, "l4 thresholds", cell(t, res, "", "", "l4_alert_thresholds"), "1")
-	// L5: retros in Q3 and Q4 2025; on time 1/2 → 2/3 (up), write-off hours
-	// 10/100 = 0.1 → (4 + 2)/100 = 0.06 (down).
+	// L5: retro records of Q3 and Q4 2025, one each; their two actions, Q4's
+	// closed Jan 20 before min(to Mar 11, now Mar 10 12:00) → 1 of 2 closed;
+	// on time 1/2 → 2/3 (up), write-off hours 10/100 = 0.1 → (4 + 2)/100 = 0.06 (down).
 	equalText(t, "last_quarter", cell(t, res, "", "", "last_quarter"), "2025-10-01")
+	exact(t, "prev_retros", cell(t, res, "", "", "prev_retros"), "1")
+	exact(t, "last_retros", cell(t, res, "", "", "last_retros"), "1")
+	exact(t, "retro_actions", cell(t, res, "", "", "retro_actions"), "2")
+	exact(t, "retro_actions_closed", cell(t, res, "", "", "retro_actions_closed"), "1")
 	near(t, "prev_on_time_rate", cell(t, res, "", "", "prev_on_time_rate"), 0.5)
 	near(t, "last_on_time_rate", cell(t, res, "", "", "last_on_time_rate"), 2.0/3)
 	near(t, "prev_write_off_hours_rate", cell(t, res, "", "", "prev_write_off_hours_rate"), 0.1)
 	near(t, "last_write_off_hours_rate", cell(t, res, "", "", "last_write_off_hours_rate"), 0.06)
 	exact(t, "l5 retros", cell(t, res, "", "", "l5_quarterly_retros"), "1")
+	exact(t, "l5 actions closed", cell(t, res, "", "", "l5_retro_actions_closed"), "1")
 	exact(t, "l5 improved", cell(t, res, "", "", "l5_kpis_improved"), "1")
 	exact(t, "level", cell(t, res, "", "", "value"), "5")
 
-	// The same org without the Q4 retro stops at level 4.
-	writeMaturity(t, "maturity-mid", utc("2026-03-05 09:00"), 3, false)
+	// Q3's retro a tool's retro_held event (Sep 15) instead of a record: it
+	// still counts, 1 retro in Q3; the level stays 5.
+	writeMaturity(t, "maturity-tool", utc("2026-03-05 09:00"), 3, maturityRetros{q3Event: true, q4: "2025-12-10", closed: "2026-01-20 10:00"})
+	tool := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-tool", From: d("2026-01-01"), To: d("2026-03-11")})
+	exact(t, "tool prev_retros", cell(t, tool, "", "", "prev_retros"), "1")
+	exact(t, "tool level", cell(t, tool, "", "", "value"), "5")
+
+	// Both retros held, but their actions all open as of the range's end: Q3's
+	// never closed, Q4's closed on Mar 12 10:00, after min(to Mar 11 00:00,
+	// now Mar 10 12:00) → 0 of 2 closed; the retros changed nothing yet: level 4.
+	writeMaturity(t, "maturity-open", utc("2026-03-05 09:00"), 3, maturityRetros{q4: "2025-12-10", closed: "2026-03-12 10:00"})
+	open := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-open", From: d("2026-01-01"), To: d("2026-03-11")})
+	exact(t, "open retro_actions", cell(t, open, "", "", "retro_actions"), "2")
+	exact(t, "open retro_actions_closed", cell(t, open, "", "", "retro_actions_closed"), "0")
+	exact(t, "open l5 retros", cell(t, open, "", "", "l5_quarterly_retros"), "1")
+	exact(t, "open l5 actions closed", cell(t, open, "", "", "l5_retro_actions_closed"), "0")
+	exact(t, "open l5 improved", cell(t, open, "", "", "l5_kpis_improved"), "1")
+	exact(t, "open level", cell(t, open, "", "", "value"), "4")
+	// The same org a week later (to Mar 20, now Mar 19): Q4's action was
+	// closed Mar 12, before min(Mar 20, Mar 19 12:00) → 1 closed: level 5.
+	later := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-open", From: d("2026-01-01"), To: d("2026-03-20"),
+		Now: utc("2026-03-19 12:00")})
+	exact(t, "later retro_actions_closed", cell(t, later, "", "", "retro_actions_closed"), "1")
+
+	// Q4's retro held Mar 20 2026, after the range's end (to Mar 11): not yet
+	// held as of then, so Q4 has no retro (and no closed action) and the
+	// level stops at 4.
+	writeMaturity(t, "maturity-mid", utc("2026-03-05 09:00"), 3, maturityRetros{q4: "2026-03-20", closed: "2026-03-20 17:00"})
 	mid := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-mid", From: d("2026-01-01"), To: d("2026-03-11")})
+	exact(t, "mid last_retros", cell(t, mid, "", "", "last_retros"), "0")
 	exact(t, "mid l5 retros", cell(t, mid, "", "", "l5_quarterly_retros"), "0")
 	exact(t, "mid l5 improved", cell(t, mid, "", "", "l5_kpis_improved"), "1")
 	exact(t, "mid level", cell(t, mid, "", "", "value"), "4")
 
 	// Stale data (ingested Feb 20, more than 7 days before Mar 10 12:00) and 2
 	// thresholds: both L4 conditions fail, so the level stays at 3 although L5's hold.
-	writeMaturity(t, "maturity-stale", utc("2026-02-20 09:00"), 2, true)
+	writeMaturity(t, "maturity-stale", utc("2026-02-20 09:00"), 2, maturityRetros{q4: "2025-12-10", closed: "2026-01-20 10:00"})
 	stale := compute(t, metrics.Request{KPI: "maturity_level", Org: "maturity-stale", From: d("2026-01-01"), To: d("2026-03-11")})
 	exact(t, "stale l4 fresh", cell(t, stale, "", "", "l4_fresh_data"), "0")
 	exact(t, "stale l4 thresholds", cell(t, stale, "", "", "l4_alert_thresholds"), "0")
 	exact(t, "stale l5 retros", cell(t, stale, "", "", "l5_quarterly_retros"), "1")
+	exact(t, "stale l5 actions closed", cell(t, stale, "", "", "l5_retro_actions_closed"), "1")
 	exact(t, "stale level", cell(t, stale, "", "", "value"), "3")
 
 	// An ad-hoc org: three deliverables, one with a due date and an intake event
@@ -546,7 +627,7 @@ func TestMaturityLevel(t *testing.T) {
 	lowRes := compute(t, metrics.Request{KPI: "maturity_level", Org: low, From: d("2026-01-01"), To: d("2026-03-11")})
 	near(t, "low due_and_intake_ratio", cell(t, lowRes, "", "", "due_and_intake_ratio"), 1.0/3)
 	for col, want := range map[string]string{"l2_due_and_intake": "0", "l3_canonical_loop": "1", "l4_fresh_data": "0",
-		"l4_alert_thresholds": "0", "l5_quarterly_retros": "0", "l5_kpis_improved": "0", "value": "1"} {
+		"l4_alert_thresholds": "0", "l5_quarterly_retros": "0", "l5_retro_actions_closed": "0", "l5_kpis_improved": "0", "value": "1"} {
 		exact(t, "low "+col, cell(t, lowRes, "", "", col), want)
 	}
 	if got := cell(t, lowRes, "", "", "last_ingested_at"); got != "" {
