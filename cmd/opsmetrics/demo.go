@@ -39,7 +39,8 @@ allocations, booked time off and due dates lie ahead.`)
 	so.register(fs, e)
 	lo.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
-		cfg.End = demo.EndToday(time.Now(), cfg.Orgs)
+		now := time.Now()
+		cfg.End = demo.EndToday(now, cfg.Orgs)
 		if err := cfg.Validate(); err != nil {
 			return fail(e, err)
 		}
@@ -60,6 +61,9 @@ allocations, booked time off and due dates lie ahead.`)
 			}
 			if loaded {
 				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", demo.BatchID(cfg))
+				if code := demoReports(ctx, e, s, cfg, now, log); code != 0 {
+					return code
+				}
 				return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 			}
 		}
@@ -80,6 +84,9 @@ allocations, booked time off and due dates lie ahead.`)
 		}
 		if err != nil {
 			return fail(e, err)
+		}
+		if code := demoReports(ctx, e, s, cfg, now, log); code != 0 {
+			return code
 		}
 		return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 	})
