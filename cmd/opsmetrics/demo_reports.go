@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -50,8 +52,11 @@ func (s demoReportsSummary) String() string {
 const demoAuthor = "demo"
 
 // demoReports writes the demo's report records (writeDemoReports) and
-// prints its summary line.
-func demoReports(ctx context.Context, e *env, s metrics.RecordStore, cfg demo.Config, now time.Time, log *slog.Logger) int {
+// prints its summary line, when on.
+func demoReports(ctx context.Context, e *env, s metrics.RecordStore, cfg demo.Config, now time.Time, log *slog.Logger, on bool) int {
+	if !on {
+		return 0
+	}
 	sum, err := writeDemoReports(ctx, s, cfg, now, log)
 	if err != nil {
 		return fail(e, err)
@@ -74,31 +79,36 @@ func writeDemoReports(ctx context.Context, s metrics.RecordStore, cfg demo.Confi
 		return sum, err
 	}
 	ds := newDemoStore(s)
-	orgs, err := org.NewCache(org.Config{Store: ds})
+	// The settings of an org do not change while this runs.
+	orgs, err := org.NewCache(org.Config{Store: ds, TTL: time.Hour})
 	if err != nil {
 		return sum, err
 	}
 	writers := make([]*reportWriter, len(agencies))
-	for i, a := range agencies {
-		if writers[i], err = newReportWriter(ctx, ds, orgs, a, now); err == nil {
-			err = writers[i].write(ctx)
-		}
-		if err != nil {
-			return sum, fmt.Errorf("demo reports of org %s: %w", a.Org, err)
-		}
-	}
-	rounds := []func(w *reportWriter) error{
-		func(w *reportWriter) error { return w.closeDone(ctx) },
-		func(w *reportWriter) error { return w.finish(ctx) },
-	}
-	for _, round := range rounds {
-		if err := ds.flush(ctx); err != nil {
-			return sum, fmt.Errorf("demo reports: %w", err)
-		}
-		for _, w := range writers {
-			if err := round(w); err != nil {
-				return sum, fmt.Errorf("demo reports of org %s: %w", w.a.Org, err)
+	rounds := []func(i int) error{
+		func(i int) error {
+			w, err := newReportWriter(ctx, ds, orgs, agencies[i], now)
+			if err == nil {
+				writers[i], err = w, w.write(ctx)
 			}
+			return err
+		},
+		func(i int) error { return writers[i].closeDone(ctx) },
+		func(i int) error { return writers[i].finish(ctx) },
+	}
+	for r, round := range rounds {
+		if r > 0 {
+			if err := ds.flush(ctx); err != nil {
+				return sum, fmt.Errorf("demo reports: %w", err)
+			}
+		}
+		if err := eachOrg(len(agencies), func(i int) error {
+			if err := round(i); err != nil {
+				return fmt.Errorf("demo reports of org %s: %w", agencies[i].Org, err)
+			}
+			return nil
+		}); err != nil {
+			return sum, err
 		}
 	}
 	if err := ds.flush(ctx); err != nil {
@@ -112,12 +122,41 @@ func writeDemoReports(ctx context.Context, s metrics.RecordStore, cfg demo.Confi
 	return sum, nil
 }
 
+// demoWorkers is how many orgs are written at once: the engine runs
+// queries side by side, and most of the time goes to small queries.
+const demoWorkers = 2
+
+// eachOrg calls fn for 0 to n-1, demoWorkers at a time, and returns the
+// error of the lowest i that failed.
+func eachOrg(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(demoWorkers, n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if errs[i] = fn(i); errs[i] != nil {
+					next.Store(int64(n)) // stop handing out orgs
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // demoStore is the store as the demo's reports step uses it: an org's
 // names read once (the step writes none), and rows kept per table and
 // columns until flush, so thousands of one-row writes of the metrics
 // layer go in a few inserts. Reads do not see rows not yet flushed.
 type demoStore struct {
 	metrics.RecordStore
+	mu      sync.Mutex
 	names   map[string]*store.Rows // org_names per org
 	pending []*store.Batch         // in the order their tables were first written
 	inserts int                    // inserts made
@@ -135,12 +174,17 @@ func (d *demoStore) Query(ctx context.Context, q string, p store.Params) (*store
 	if !ok || q != store.QueryText("org_names") {
 		return d.RecordStore.Query(ctx, q, p)
 	}
-	if rows, ok := d.names[org]; ok {
+	d.mu.Lock()
+	rows, ok := d.names[org]
+	d.mu.Unlock()
+	if ok {
 		return rows, nil
 	}
 	rows, err := d.RecordStore.Query(ctx, q, p)
 	if err == nil {
+		d.mu.Lock()
 		d.names[org] = rows
+		d.mu.Unlock()
 	}
 	return rows, err
 }
@@ -150,6 +194,8 @@ func (d *demoStore) Insert(_ context.Context, b *store.Batch) error {
 	if _, err := b.Len(); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	for _, p := range d.pending {
 		if p.Table == b.Table && slices.Equal(p.Columns, b.Columns) {
 			for i := range p.Values {
@@ -641,6 +687,12 @@ func commentary(m clientMonth, r *rand.Rand) string {
 		s = append(s, fmt.Sprintf("No deliverables fell due for %s in %s.", m.Name, month))
 	case m.OnTime == m.Due && m.Due == 1:
 		s = append(s, fmt.Sprintf("The one deliverable due in %s went out on time.", month))
+	case m.Due == 1 && late == 1:
+		s = append(s, fmt.Sprintf("The one deliverable due in %s went out late.", month))
+	case m.Due == 1:
+		s = append(s, fmt.Sprintf("The one deliverable due in %s is still open past its date and first on our list for %s.", month, next))
+	case m.OnTime == m.Due && m.Due == 2:
+		s = append(s, fmt.Sprintf("Both deliverables due in %s went out on time.", month))
 	case m.OnTime == m.Due:
 		s = append(s, fmt.Sprintf("All %d deliverables due in %s went out on time.", m.Due, month))
 	default:
@@ -702,7 +754,7 @@ func internalNote(m clientMonth, r *rand.Rand) string {
 		return fmt.Sprintf("On time at %s this month. Check production estimates before promising %s dates.", percent(m.OnTime, m.Due), m.Contact)
 	case m.Reviews > 0 && m.ApprovalP50 > 72:
 		return fmt.Sprintf("%s is the bottleneck on approvals (%s h median). Ask for a deputy approver.", m.Contact, hours(m.ApprovalP50))
-	case r.IntN(4) == 0:
+	case m.Late() == 0 && m.OpenOverdue == 0 && (m.Reviews == 0 || m.ApprovalP50 <= approvalTarget) && r.IntN(3) == 0:
 		return "Healthy account. Good candidate for a case study; ask at the next quarterly review."
 	}
 	return ""
@@ -725,7 +777,7 @@ func nextMonthItems(m clientMonth, r *rand.Rand) []plannedAction {
 	if m.RetainerRow && m.Over > 0 {
 		out = append(out, plannedAction{metrics.DecisionKind, "Requests beyond the retainer go through a change order", true})
 	}
-	if m.BudgetHours > 0 && m.UsedHours > 0.8*m.BudgetHours {
+	if !m.RetainerRow && m.BudgetHours > 0 && m.UsedHours > 0.8*m.BudgetHours {
 		out = append(out, plannedAction{metrics.ActionKind, "Share the budget forecast with " + m.Contact, true})
 	}
 	usual := []plannedAction{
