@@ -348,11 +348,14 @@ func (w *reportWriter) write(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		overdue := w.overdueClients()
+		// One or two clients' first action stays open past its due date, so
+		// the overview's loop has something to chase; two or three clients
+		// have report settings of their own.
+		overdue, settings := w.pick("overdue", 1, 2), w.pick("settings", 2, 3)
 		for _, c := range todo {
 			m := kpis[c.ID]
 			m.Account, m.Month = c, w.month
-			if err := w.writeClient(ctx, c, m, overdue[c.ID]); err != nil {
+			if err := w.writeClient(ctx, c, m, overdue[c.ID], settings[c.ID]); err != nil {
 				return fmt.Errorf("client %s (%s): %w", c.ID, c.Name, err)
 			}
 		}
@@ -411,12 +414,11 @@ func (w *reportWriter) count(sum *demoReportsSummary) {
 	}
 }
 
-// overdueClients picks the one or two clients whose first action stays open
-// past its due date, so the overview's loop has something to chase.
-func (w *reportWriter) overdueClients() map[string]bool {
-	r := w.rng("overdue")
+// pick picks lo to hi of the org's clients, seeded by key.
+func (w *reportWriter) pick(key string, lo, hi int) map[string]bool {
+	r := w.rng(key)
 	out := map[string]bool{}
-	for _, i := range r.Perm(len(w.a.Clients))[:min(1+r.IntN(2), len(w.a.Clients))] {
+	for _, i := range r.Perm(len(w.a.Clients))[:min(lo+r.IntN(hi-lo+1), len(w.a.Clients))] {
 		out[w.a.Clients[i].ID] = true
 	}
 	return out
@@ -497,7 +499,7 @@ func (w *reportWriter) clientKPIs(ctx context.Context) (map[string]clientMonth, 
 }
 
 // writeClient writes client c's report records of the month, the draft last.
-func (w *reportWriter) writeClient(ctx context.Context, c demo.Account, m clientMonth, overdue bool) error {
+func (w *reportWriter) writeClient(ctx context.Context, c demo.Account, m clientMonth, overdue, settings bool) error {
 	r := w.rng(c.ID)
 	author := w.people[c.Lead].Email
 	if author == "" {
@@ -520,7 +522,7 @@ func (w *reportWriter) writeClient(ctx context.Context, c demo.Account, m client
 			return err
 		}
 	}
-	if !w.settings[c.ID] && r.IntN(3) == 0 {
+	if settings && !w.settings[c.ID] {
 		if err := w.writeSettings(ctx, c); err != nil {
 			return err
 		}
