@@ -26,7 +26,10 @@ func cmdDemo(e *env) *cobra.Command {
 deliverables with review cycles, allocations, time off and holidays. The same flags
 give the same data, and loading it again replaces it rather than adding to it.
 History ends today in each org's time zone, so dashboards show current data; only
-allocations, booked time off and due dates lie ahead.`)
+allocations, booked time off and due dates lie ahead. Then every client gets last
+month's report as its account lead would have written it (commentary from the month's
+KPIs, next-month actions, a draft) and the org its recent quarterly retros; a second
+run writes none of them again.`)
 	fs.Int64Var(&cfg.Seed, "seed", 1, "random seed")
 	fs.IntVar(&cfg.Orgs, "orgs", 1, "number of orgs")
 	fs.IntVar(&cfg.People, "people", 18, "people per org")
@@ -34,12 +37,14 @@ allocations, booked time off and due dates lie ahead.`)
 	fs.IntVar(&cfg.Entries, "entries", 0, "total time entries across orgs (0: natural volume)")
 	force := fs.Bool("force", false, "load again even when this demo was loaded before")
 	optimize := fs.Bool("optimize", true, "merge parts after loading (faster reads)")
+	reports := fs.Bool("reports", true, "write last month's client reports (commentary, actions, drafts) and the quarterly retros; false: the data alone, for benchmarks")
 	publicURL := fs.String("public-url", cmp.Or(e.getenv("OPSMETRICS_PUBLIC_URL"), "http://localhost:8080"),
 		"where serve will be opened, for the printed sign-in link (OPSMETRICS_PUBLIC_URL)")
 	so.register(fs, e)
 	lo.register(fs, e)
 	runsWithLog(e, cmd, &lo, func(ctx context.Context, log *slog.Logger, _ []string) int {
-		cfg.End = demo.EndToday(time.Now(), cfg.Orgs)
+		now := time.Now()
+		cfg.End = demo.EndToday(now, cfg.Orgs)
 		if err := cfg.Validate(); err != nil {
 			return fail(e, err)
 		}
@@ -60,6 +65,9 @@ allocations, booked time off and due dates lie ahead.`)
 			}
 			if loaded {
 				fmt.Fprintf(e.stdout, "demo data is already loaded (batch %s; --force loads it again)\n", demo.BatchID(cfg))
+				if code := demoReports(ctx, e, s, cfg, now, log, *reports); code != 0 {
+					return code
+				}
 				return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 			}
 		}
@@ -80,6 +88,9 @@ allocations, booked time off and due dates lie ahead.`)
 		}
 		if err != nil {
 			return fail(e, err)
+		}
+		if code := demoReports(ctx, e, s, cfg, now, log, *reports); code != 0 {
+			return code
 		}
 		return demoSummary(ctx, e, s, strings.TrimRight(*publicURL, "/"))
 	})
