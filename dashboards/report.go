@@ -460,20 +460,12 @@ func reportMoneySection(x *metrics.MoneySection, cur string) reportSection {
 		{Label: "Labour cost (" + cur + ")", This: reportMoney(th.LabourCost), Last: reportMoney(la.LabourCost)},
 		{Label: "Margin (" + cur + ")", This: reportMoney(th.Margin), Last: reportMoney(la.Margin)},
 		{Label: "Margin %", This: reportFloat(th.MarginPct, "ratio"), Last: reportFloat(la.MarginPct, "ratio")},
-		{Label: "Effective rate (" + cur + " per hour)", This: reportMoneyFloat(th.EffectiveRate), Last: reportMoneyFloat(la.EffectiveRate)},
 		{Label: "Hours logged", This: reportHours(th.Hours), Last: reportHours(la.Hours), Sub: true},
 	}
 	if th.Uncosted != nil && th.Uncosted.IsPositive() {
 		s.Lines = append(s.Lines, reportLine{Label: "Hours without a cost rate (no labour cost counted)", This: reportHours(th.Uncosted), Last: reportHours(la.Uncosted), Sub: true})
 	}
 	return s
-}
-
-func reportMoneyFloat(x *float64) string {
-	if x == nil {
-		return "–"
-	}
-	return marginMoney(*x, true)
 }
 
 // reportSettingsForm is the report's contract form: which sections it

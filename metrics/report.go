@@ -209,13 +209,12 @@ type MoneySection struct {
 
 // MoneyMonth is one month's money of the client.
 type MoneyMonth struct {
-	Revenue       *decimal.Decimal `json:"revenue"`
-	LabourCost    *decimal.Decimal `json:"labour_cost"` // nil: no hour has a cost rate
-	Margin        *decimal.Decimal `json:"margin"`
-	MarginPct     *float64         `json:"margin_pct"`
-	EffectiveRate *float64         `json:"effective_rate"`
-	Hours         *decimal.Decimal `json:"hours"`
-	Uncosted      *decimal.Decimal `json:"uncosted_hours"`
+	Revenue    *decimal.Decimal `json:"revenue"`
+	LabourCost *decimal.Decimal `json:"labour_cost"` // nil: no hour has a cost rate
+	Margin     *decimal.Decimal `json:"margin"`
+	MarginPct  *float64         `json:"margin_pct"`
+	Hours      *decimal.Decimal `json:"hours"`
+	Uncosted   *decimal.Decimal `json:"uncosted_hours"`
 }
 
 // Deliverable statuses of a report's rows.
@@ -290,7 +289,7 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 	if month.After(today) {
 		return nil, badf("month %s: it has not begun yet (today is %s in the org's time zone)", month.Format("2006-01"), day(today))
 	}
-	cs, err := LoadReportSettings(ctx, q, r.Org, client)
+	cs, err := loadReportSettings(ctx, q, names, r.Org, client)
 	if err != nil {
 		return nil, err
 	}
@@ -336,6 +335,16 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 			return err
 		})
 	}
+	// The longest first (money, the rows), the quick ones last, so the two
+	// at a time end together rather than one running alone at the end.
+	if r.Money {
+		ask("margin", both("margin_pct"))
+	}
+	var rows *Result
+	jobs = append(jobs, func(ctx context.Context) (err error) {
+		rows, err = runList(ctx, q, reportDeliverablesList, at("", month, next), nil)
+		return err
+	})
 	has := rep.Contract.Has
 	var retainers []string
 	if has(SectionRetainerHours) || has(SectionBudgetBurn) {
@@ -363,16 +372,9 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 		ask("remaining", at("budget_remaining", month, next, "group_by", "project"))
 		ask("remaining-prev", at("budget_remaining", prev, month, "group_by", "project"))
 		ask("exhaustion", at("projected_exhaustion_date", month, next, "group_by", "project"))
-		ask("exhaustion-prev", at("projected_exhaustion_date", prev, month, "group_by", "project"))
-	}
-	if has(SectionDeliverables) {
-		ask("on-time", at("on_time_rate", month, next))
-		ask("on-time-prev", at("on_time_rate", prev, month))
-		ask("slips", both("slip_days"))
 	}
 	if has(SectionApprovals) {
 		ask("p50", both("approval_time_p50"))
-		ask("p90", both("approval_time_p90"))
 		ask("rounds", at("revision_rounds", month, next))
 		ask("rounds-prev", at("revision_rounds", prev, month))
 		ask("first-pass", at("first_pass_approval_rate", month, next))
@@ -382,15 +384,11 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 		ask("reasons", both("write_off_by_reason"))
 		ask("wo-rate", both("write_off_hours_rate"))
 	}
-	if r.Money {
-		ask("margin", both("margin_pct"))
-		ask("rate", both("effective_rate"))
+	if has(SectionDeliverables) {
+		ask("on-time", at("on_time_rate", month, next))
+		ask("on-time-prev", at("on_time_rate", prev, month))
+		ask("slips", both("slip_days"))
 	}
-	var rows *Result
-	jobs = append(jobs, func(ctx context.Context) (err error) {
-		rows, err = runList(ctx, q, reportDeliverablesList, at("", month, next), nil)
-		return err
-	})
 	if err := runTwo(ctx, jobs); err != nil {
 		return nil, fmt.Errorf("report of client %s, %s: %w", client, month.Format("2006-01"), err)
 	}
@@ -410,15 +408,15 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 			Target: rep.Contract.Target(SectionDeliverables)}
 	}
 	if has(SectionApprovals) {
-		rep.Approvals = &ApprovalSection{This: approvalMonth(res["p50"], res["p90"], res["rounds"], res["first-pass"], month),
-			Last: approvalMonth(res["p50"], res["p90"], res["rounds-prev"], res["first-pass-prev"], prev), Target: rep.Contract.Target(SectionApprovals)}
+		rep.Approvals = &ApprovalSection{This: approvalMonth(res["p50"], res["rounds"], res["first-pass"], month),
+			Last: approvalMonth(res["p50"], res["rounds-prev"], res["first-pass-prev"], prev), Target: rep.Contract.Target(SectionApprovals)}
 	}
 	if has(SectionWriteOffs) {
 		rep.WriteOffs = &WriteOffSection{This: writeOffMonth(res["reasons"], res["wo-rate"], month, r.Money),
 			Last: writeOffMonth(res["reasons"], res["wo-rate"], prev, r.Money), Target: rep.Contract.Target(SectionWriteOffs)}
 	}
 	if r.Money {
-		rep.Money = &MoneySection{This: moneyMonth(res["margin"], res["rate"], month), Last: moneyMonth(res["margin"], res["rate"], prev)}
+		rep.Money = &MoneySection{This: moneyMonth(res["margin"], month), Last: moneyMonth(res["margin"], prev)}
 	}
 	rep.Deliverables = reportDeliverables(names, rows)
 	return rep, nil
@@ -535,7 +533,9 @@ func retainerSection(n *Names, retainers []string, closed bool, month, prev time
 func budgetSection(n *Names, skip []string, money bool, res map[string]*Result) *BudgetSection {
 	out := &BudgetSection{Rows: []BudgetRow{}}
 	rem, remPrev := TableOf(res["remaining"]), TableOf(res["remaining-prev"])
-	ex, exPrev := TableOf(res["exhaustion"]), TableOf(res["exhaustion-prev"])
+	// the burn rate and the projected exhaustion are this month's only: a
+	// forecast as of last month's end is history, not a comparison
+	ex, exPrev := TableOf(res["exhaustion"]), Table{}
 	var ids []string
 	for _, t := range []Table{rem, remPrev} {
 		for r := range t.Len() {
@@ -588,14 +588,14 @@ func deliveryMonth(onTime, slips *Result, period time.Time) DeliveryMonth {
 	return m
 }
 
-func approvalMonth(p50, p90, rounds, firstPass *Result, period time.Time) ApprovalMonth {
-	a, b, c, f := TableOf(p50), TableOf(p90), TableOf(rounds), TableOf(firstPass)
-	ar, br, cr, fr := rowOf(a, period, "", ""), rowOf(b, period, "", ""), rowOf(c, time.Time{}, "", ""), rowOf(f, time.Time{}, "", "")
+func approvalMonth(p50, rounds, firstPass *Result, period time.Time) ApprovalMonth {
+	a, c, f := TableOf(p50), TableOf(rounds), TableOf(firstPass)
+	ar, cr, fr := rowOf(a, period, "", ""), rowOf(c, time.Time{}, "", ""), rowOf(f, time.Time{}, "", "")
 	m := ApprovalMonth{Cycles: countAt(a, ar, "cycles"), RoundsMean: floatAt(c, cr, "value"), Rounds: countAt(c, cr, "rounds"),
 		Decided: countAt(c, cr, "deliverables"), FirstPassRate: floatAt(f, fr, "value"), FirstPass: countAt(f, fr, "first_pass"),
 		Approved: countAt(f, fr, "approved")}
 	if m.Cycles > 0 {
-		m.P50, m.P90, m.BusinessP50 = floatAt(a, ar, "value"), floatAt(b, br, "value"), floatAt(a, ar, "business_hours")
+		m.P50, m.P90, m.BusinessP50 = floatAt(a, ar, "value"), floatAt(a, ar, "p90"), floatAt(a, ar, "business_hours")
 	}
 	return m
 }
@@ -633,11 +633,11 @@ func writeOffMonth(reasons, rate *Result, period time.Time, money bool) WriteOff
 	return m
 }
 
-func moneyMonth(margin, rate *Result, period time.Time) MoneyMonth {
-	t, e := TableOf(margin), TableOf(rate)
-	r, er := rowOf(t, period, "", ""), rowOf(e, period, "", "")
+func moneyMonth(margin *Result, period time.Time) MoneyMonth {
+	t := TableOf(margin)
+	r := rowOf(t, period, "", "")
 	return MoneyMonth{Revenue: decAt(t, r, "revenue"), LabourCost: decAt(t, r, "labour_cost"), Margin: decAt(t, r, "margin"),
-		MarginPct: floatAt(t, r, "value"), EffectiveRate: floatAt(e, er, "value"), Hours: decAt(t, r, "hours"), Uncosted: decAt(t, r, "uncosted_hours")}
+		MarginPct: floatAt(t, r, "value"), Hours: decAt(t, r, "hours"), Uncosted: decAt(t, r, "uncosted_hours")}
 }
 
 func reportDeliverables(n *Names, res *Result) []ReportDeliverable {

@@ -545,6 +545,12 @@ func LoadReportSettings(ctx context.Context, q Querier, orgID, client string) ([
 	if err != nil {
 		return nil, err
 	}
+	return loadReportSettings(ctx, q, n, orgID, client)
+}
+
+// loadReportSettings is LoadReportSettings with the org's names read
+// already.
+func loadReportSettings(ctx context.Context, q Querier, n *Names, orgID, client string) (_ []ReportSettings, err error) {
 	if client != "" {
 		if client, err = n.Resolve(ctx, "client", client); err != nil {
 			return nil, err
