@@ -55,6 +55,7 @@ type reportsBody struct {
 	NextName         string
 	Rows             []draftRow
 	Missing          int    // clients without a draft
+	Internal         string // the internal clients (the agency's own work), which get no report
 	Due              string // when the month's drafts are (or were) prepared
 	CanPrepare       bool   // the principal may prepare drafts, the store takes them, and the month is over
 	CanSend          bool   // the principal may send, SMTP is configured and the store takes writes
@@ -123,10 +124,20 @@ func (d *server) reports(c echo.Context) error {
 	body.CanPrepare = d.cfg.Reports != nil && p.Can(auth.PermReports) && !month.After(last)
 	body.CanSend = d.cfg.Reports != nil && p.Can(auth.PermSend) && d.cfg.ReportMailer != nil
 
-	settings, err := metrics.LoadReportSettings(ctx, d.cfg.Store, v.Org, "")
+	all, err := metrics.LoadReportSettings(ctx, d.cfg.Store, v.Org, "")
 	if err != nil {
 		return err
 	}
+	var settings []metrics.ReportSettings
+	var internal []string
+	for _, s := range all {
+		if s.Internal {
+			internal = append(internal, s.ClientName)
+			continue
+		}
+		settings = append(settings, s)
+	}
+	body.Internal = strings.Join(internal, ", ")
 	drafts, err := metrics.ListDrafts(ctx, d.cfg.Store, v.Org, month)
 	if err != nil {
 		return err

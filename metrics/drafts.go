@@ -49,7 +49,8 @@ func DraftsDue(now time.Time, s org.Settings) (month time.Time, due bool) {
 }
 
 // PrepareDrafts writes a draft (status DraftPrepared, prepared at now) of
-// org's report of month for every client of the org that has none, and
+// org's report of month for every client of the org that has none (but
+// the internal ones: ReportSettings.Internal), and
 // returns how many it wrote. A draft already prepared or sent is never
 // written again, so a second call, or a second server finding the drafts
 // there, writes nothing. The rows' version is now, read before the drafts
@@ -72,7 +73,7 @@ func PrepareDrafts(ctx context.Context, s RecordStore, orgID string, month, now 
 	}
 	n := 0
 	for _, c := range clients {
-		if done[c.Client] {
+		if done[c.Client] || c.Internal {
 			continue
 		}
 		d := Draft{Client: c.Client, Month: month, Status: DraftPrepared, PreparedAt: now}

@@ -516,6 +516,7 @@ type ContractKPI struct {
 type ReportSettings struct {
 	Client     string        `json:"client"`
 	Retainer   bool          `json:"retainer"` // the client has a retainer project
+	Internal   bool          `json:"internal"` // every project of the client is internal work: no monthly report
 	Stored     bool          `json:"stored"`
 	Contract   []ContractKPI `json:"contract"`
 	Recipients []string      `json:"recipients"`
@@ -564,7 +565,7 @@ func loadReportSettings(ctx context.Context, q Querier, n *Names, orgID, client 
 	for i := range out {
 		r := &out[i]
 		var contract string
-		if err := rows.Scan(i, &r.Client, &r.Retainer, &r.Stored, &contract, &r.Recipients, &r.UpdatedBy, &r.UpdatedAt); err != nil {
+		if err := rows.Scan(i, &r.Client, &r.Retainer, &r.Internal, &r.Stored, &contract, &r.Recipients, &r.UpdatedBy, &r.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("report settings: %w", err)
 		}
 		r.ClientName = nameOf(n, "client", r.Client)

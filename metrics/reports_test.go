@@ -19,9 +19,10 @@ func TestReportRecords(t *testing.T) {
 	ctx := t.Context()
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
 	write(t, []ingest.Person{{Meta: meta("p1"), Name: "Ada Lovelace"}},
-		[]ingest.Client{{Meta: meta("c1"), Name: "Acme"}, {Meta: meta("c2"), Name: "Globex"}},
+		[]ingest.Client{{Meta: meta("c1"), Name: "Acme"}, {Meta: meta("c2"), Name: "Globex"}, {Meta: meta("c3"), Name: "Our studio"}},
 		[]ingest.Project{{Meta: meta("pr1"), Name: "Care plan", ClientID: "c1", Kind: "retainer"},
-			{Meta: meta("pr2"), Name: "Site", ClientID: "c2", Kind: "fixed_fee"}})
+			{Meta: meta("pr2"), Name: "Site", ClientID: "c2", Kind: "fixed_fee"},
+			{Meta: meta("pr3"), Name: "Admin", ClientID: "c3", Kind: "internal"}})
 	month := d("2026-02-01")
 	now := testNow
 
@@ -80,8 +81,15 @@ func TestReportRecords(t *testing.T) {
 	}
 
 	all, err := metrics.LoadReportSettings(ctx, s, o, "")
-	if err != nil || len(all) != 2 {
+	if err != nil || len(all) != 3 {
 		t.Fatalf("report settings %+v %v", all, err)
+	}
+	// c3's only project is internal work: no report, no draft
+	if all[0].Internal || all[1].Internal || !all[2].Internal {
+		t.Errorf("internal: %v %v %v, want only c3", all[0].Internal, all[1].Internal, all[2].Internal)
+	}
+	if n, err := metrics.PrepareDrafts(ctx, s, o, d("2026-01-01"), now); err != nil || n != 2 {
+		t.Errorf("prepared %d drafts (%v), want 2: Acme and Globex, not the internal client", n, err)
 	}
 	if !all[0].Retainer || !all[0].Has(metrics.SectionRetainerHours) || all[1].Has(metrics.SectionRetainerHours) || !all[1].Has(metrics.SectionBudgetBurn) {
 		t.Errorf("defaults: %+v", all)

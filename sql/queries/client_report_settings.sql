@@ -2,10 +2,15 @@
 -- receives it, as stored (clients without a row get their kind's default),
 -- with whether the client has a retainer project (which default it gets).
 -- Parameters: org String, client String ('' = every client of the org).
--- Columns: client_id String, has_retainer UInt8, stored UInt8, contract String,
+-- internal: the client has projects and every one is internal work (the agency's own
+--   client in most tools), which gets no monthly report.
+-- Columns: client_id String, has_retainer UInt8, internal UInt8, stored UInt8, contract String,
 --   recipients Array(String), updated_by String, updated_at Nullable(DateTime64(3)).
 SELECT c.client_id AS client_id, toUInt8(c.client_id IN (
         SELECT client_id FROM ops.projects FINAL WHERE org_id = {org:String} AND kind = 'retainer')) AS has_retainer,
+    toUInt8(c.client_id IN (
+        SELECT client_id FROM ops.projects FINAL WHERE org_id = {org:String}
+        GROUP BY client_id HAVING countIf(kind != 'internal') = 0)) AS internal,
     toUInt8(r.client_id != '') AS stored, r.contract AS contract, r.recipients AS recipients, r.updated_by AS updated_by,
     if(r.client_id = '', NULL, r.updated_at) AS updated_at
 FROM
