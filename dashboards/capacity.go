@@ -127,7 +127,7 @@ func (d *server) capacity(c echo.Context) error {
 			return err
 		})
 	}
-	if err := runQueries(ctx, jobs...); err != nil {
+	if err := metrics.RunQueries(ctx, jobs...); err != nil {
 		return err
 	}
 	if refused != nil {

@@ -301,15 +301,22 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 			data.Page = p
 		}
 	}
+	return writePage(c, cmp.Or(data.Status, http.StatusOK), name, data)
+}
+
+// writePage executes template name with data into a buffer first, so a
+// failure is an error response and never half a page, and writes it with
+// status. Pages show one org's numbers, and forms their values: kept by
+// no cache, shared or not.
+func writePage(c echo.Context, status int, name string, data any) error {
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	// Pages show one org's numbers: never cached by a shared proxy.
-	h.Set("Cache-Control", "private, no-cache")
-	return c.HTMLBlob(cmp.Or(data.Status, http.StatusOK), buf.Bytes())
+	h.Set("Cache-Control", "private, no-store")
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // contentSecurityPolicy is every page's CSP (SecurityHeaders), and the
@@ -358,27 +365,9 @@ func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.
 			return err
 		}
 	}
-	return out, runQueries(ctx, jobs...)
+	return out, metrics.RunQueries(ctx, jobs...)
 }
 
-// runQueries runs the page's queries at most two at a time (the engine
-// uses both cores for one query too) and joins their errors.
-func runQueries(ctx context.Context, jobs ...func(context.Context) error) error {
-	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, 2)
-	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = job(ctx)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
 
 // kpisBeside computes the KPI requests while beside runs (a page's own
 // small lookups), and returns both's errors joined.

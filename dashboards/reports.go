@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -155,7 +154,7 @@ func (d *server) reports(c echo.Context) error {
 			return err
 		}
 	}
-	if err := runQueries(ctx, jobs...); err != nil {
+	if err := metrics.RunQueries(ctx, jobs...); err != nil {
 		return err
 	}
 	m := body.Month
@@ -487,12 +486,5 @@ func (d *server) renderReports(c echo.Context, status int, name string, v View, 
 			data.Page = p
 		}
 	}
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "private, no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return writePage(c, status, name, data)
 }

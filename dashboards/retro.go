@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -182,14 +181,7 @@ func (d *server) retroWriteRefusal(p auth.Principal) string {
 // renderRetro writes a retro page with status (200, or 422 for a refused
 // form shown again with its values and errors).
 func (d *server) renderRetro(c echo.Context, status int, name string, data retroData) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "private, no-cache")
-	return c.HTMLBlob(status, buf.Bytes())
+	return writePage(c, status, name, data)
 }
 
 // retros is /retros, or one quarter's page with ?quarter=.
@@ -383,7 +375,7 @@ func (d *server) retroBody(c echo.Context, data retroData, loc *time.Location, t
 		all  *metrics.Names
 		loop []retroNumberRow
 	)
-	err := runQueries(ctx, func(ctx context.Context) (err error) {
+	err := metrics.RunQueries(ctx, func(ctx context.Context) (err error) {
 		if r, err = metrics.LoadRetroQuarter(ctx, d.cfg.Store, data.View.Org, start); err != nil {
 			return err
 		}

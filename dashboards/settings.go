@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -133,12 +132,5 @@ func (d *server) settingsPage(c echo.Context, path string) (settingsData, error)
 // renderSettings writes a settings page with status (200, or 400 or 422
 // for a refused form shown again with its errors).
 func (d *server) renderSettings(c echo.Context, status int, name string, data settingsData) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "private, no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return writePage(c, status, name, data)
 }

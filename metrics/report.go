@@ -389,7 +389,7 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 		ask("on-time-prev", at("on_time_rate", prev, month))
 		ask("slips", both("slip_days"))
 	}
-	if err := runTwo(ctx, jobs); err != nil {
+	if err := RunQueries(ctx, jobs...); err != nil {
 		return nil, fmt.Errorf("report of client %s, %s: %w", client, month.Format("2006-01"), err)
 	}
 
@@ -422,9 +422,10 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 	return rep, nil
 }
 
-// runTwo runs jobs at most two at a time (the engine uses both cores for
-// one query too) and joins their errors.
-func runTwo(ctx context.Context, jobs []func(context.Context) error) error {
+// RunQueries runs jobs at most two at a time (the engine uses both cores
+// for one query too) and joins their errors: a page's or a report's
+// queries.
+func RunQueries(ctx context.Context, jobs ...func(context.Context) error) error {
 	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
