@@ -170,6 +170,11 @@ func buildReport(rep *metrics.Report, clientView bool, today time.Time) reportBo
 			b.Sections = append(b.Sections, reportWriteOffSection(rep.WriteOffs, rep.Currency))
 		}
 	}
+	if clientView {
+		// The client reads what the month held, not how to set the
+		// agency's tool up: a section with nothing to show is left out.
+		b.Sections = slices.DeleteFunc(b.Sections, func(s reportSection) bool { return s.Empty != "" })
+	}
 	if rep.Money != nil {
 		b.Sections = append(b.Sections, reportMoneySection(rep.Money, rep.Currency))
 	}

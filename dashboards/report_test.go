@@ -221,3 +221,18 @@ func TestReportSettingsForm(t *testing.T) {
 		t.Errorf("no verdict against the target in %s", body)
 	}
 }
+
+// TestReportClientViewLeavesOutEmptySections: a section with nothing to
+// show tells the agency how to fill it, in the internal view only; the
+// client's document leaves it out.
+func TestReportClientViewLeavesOutEmptySections(t *testing.T) {
+	rep := &metrics.Report{Client: "c1", ClientName: "Acme", Month: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Prev: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), Closed: true, Budgets: &metrics.BudgetSection{}}
+	today := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	if in := buildReport(rep, false, today); len(in.Sections) != 1 || !strings.Contains(in.Sections[0].Empty, "Settings") {
+		t.Errorf("internal view: %+v, want the budget section saying what to set", in.Sections)
+	}
+	if out := buildReport(rep, true, today); len(out.Sections) != 0 {
+		t.Errorf("client view: %+v, want no empty section", out.Sections)
+	}
+}

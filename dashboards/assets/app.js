@@ -264,6 +264,7 @@
     var used = {};
     for (var i = 0; i < tables.length; i++) {
       var t = tables[i];
+      if (t.closest('form')) continue; // a form's table is for typing in, not data
       var file = fileName(t, used);
       t.setAttribute('data-csv-file', file);
       var b = document.createElement('button');
