@@ -224,6 +224,10 @@ func reportCount(n uint64) string { return fmt.Sprint(n) }
 
 func reportRetainerSection(rep *metrics.Report) reportSection {
 	s := reportSection{ID: metrics.SectionRetainerHours, Title: "Retainer hours"}
+	if len(rep.Retainers.Rows) == 0 && len(rep.Retainers.Idle) > 0 {
+		s.Empty = fmt.Sprintf("No retainer of this client ran in %s or %s (%s).", rep.Month.Format("January"), rep.Prev.Format("January"), strings.Join(rep.Retainers.Idle, ", "))
+		return s
+	}
 	if len(rep.Retainers.Rows) == 0 {
 		s.Empty = "This client has no retainer with monthly hours: set a project's kind to retainer and its monthly hours in Settings › Clients and projects, or take this section out of the report's contract below."
 		return s

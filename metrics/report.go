@@ -74,6 +74,9 @@ type Report struct {
 // project of the client.
 type RetainerSection struct {
 	Rows []RetainerRow `json:"rows"`
+	// Idle are the client's retainer projects that ran in neither month
+	// (ended, or not begun), by name; they have no row.
+	Idle []string `json:"idle,omitempty"`
 }
 
 // RetainerRow is one retainer project in the month and the month before.
@@ -523,6 +526,11 @@ func retainerSection(n *Names, retainers []string, closed bool, month, prev time
 				o := rowOf(overage, time.Time{}, "project", p)
 				m.Forecast, m.Overage = decAt(overage, o, "forecast_hours"), decAt(overage, o, "value")
 			}
+		}
+		if rowOf(used, time.Time{}, "project", p) < 0 && rowOf(usedPrev, time.Time{}, "project", p) < 0 &&
+			rowOf(over, time.Time{}, "project", p) < 0 && rowOf(overage, time.Time{}, "project", p) < 0 {
+			out.Idle = append(out.Idle, row.ProjectName)
+			continue
 		}
 		fill(&row.This, used, month, closed)
 		fill(&row.Last, usedPrev, prev, true)

@@ -496,12 +496,20 @@ const (
 // ReportSections lists every section in the order a report shows them.
 var ReportSections = []string{SectionRetainerHours, SectionBudgetBurn, SectionDeliverables, SectionApprovals, SectionWriteOffs}
 
-// Default sections of a client's report, for a client with a retainer
-// project and for one with projects only.
-var (
-	DefaultRetainerSections = []string{SectionRetainerHours, SectionDeliverables, SectionApprovals, SectionWriteOffs}
-	DefaultProjectSections  = []string{SectionBudgetBurn, SectionDeliverables, SectionApprovals, SectionWriteOffs}
-)
+// DefaultSections are the sections a client's report carries until
+// someone chooses: retainer hours for a client with a retainer project,
+// budget burn for one with a budgeted project (or with no retainer), and
+// always deliverables, approvals and write-offs.
+func DefaultSections(retainer, budget bool) []string {
+	var out []string
+	if retainer {
+		out = append(out, SectionRetainerHours)
+	}
+	if budget || !retainer {
+		out = append(out, SectionBudgetBurn)
+	}
+	return append(out, SectionDeliverables, SectionApprovals, SectionWriteOffs)
+}
 
 // ContractKPI is a section a client's report carries, with the target the
 // contract sets for it (nil for none; see the Section constants for its
@@ -516,6 +524,7 @@ type ContractKPI struct {
 type ReportSettings struct {
 	Client     string        `json:"client"`
 	Retainer   bool          `json:"retainer"` // the client has a retainer project
+	Budget     bool          `json:"budget"`   // the client has a budgeted project that is not a retainer
 	Internal   bool          `json:"internal"` // every project of the client is internal work: no monthly report
 	Stored     bool          `json:"stored"`
 	Contract   []ContractKPI `json:"contract"`
@@ -565,7 +574,7 @@ func loadReportSettings(ctx context.Context, q Querier, n *Names, orgID, client 
 	for i := range out {
 		r := &out[i]
 		var contract string
-		if err := rows.Scan(i, &r.Client, &r.Retainer, &r.Internal, &r.Stored, &contract, &r.Recipients, &r.UpdatedBy, &r.UpdatedAt); err != nil {
+		if err := rows.Scan(i, &r.Client, &r.Retainer, &r.Budget, &r.Internal, &r.Stored, &contract, &r.Recipients, &r.UpdatedBy, &r.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("report settings: %w", err)
 		}
 		r.ClientName = nameOf(n, "client", r.Client)
@@ -575,11 +584,7 @@ func loadReportSettings(ctx context.Context, q Querier, n *Names, orgID, client 
 			}
 			continue
 		}
-		def := DefaultProjectSections
-		if r.Retainer {
-			def = DefaultRetainerSections
-		}
-		for _, s := range def {
+		for _, s := range DefaultSections(r.Retainer, r.Budget) {
 			r.Contract = append(r.Contract, ContractKPI{Section: s})
 		}
 		r.Recipients = []string{}

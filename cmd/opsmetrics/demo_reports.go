@@ -591,10 +591,7 @@ func (w *reportWriter) maybeClose(created time.Time, r *rand.Rand) {
 // writeSettings gives c's report the contract's targets (on time 90%,
 // approval p50 48 h) and the client's recipients.
 func (w *reportWriter) writeSettings(ctx context.Context, c demo.Account) error {
-	sections := metrics.DefaultProjectSections
-	if c.Retainer {
-		sections = metrics.DefaultRetainerSections
-	}
+	sections := metrics.DefaultSections(c.Retainer, c.Budget)
 	onTime, approval := decimal.RequireFromString("0.9"), decimal.NewFromInt(48)
 	var contract []metrics.ContractKPI
 	for _, s := range sections {

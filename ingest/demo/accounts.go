@@ -51,8 +51,9 @@ type Account struct {
 	// domain of the client ("northwind-foods.example").
 	Contact, Domain string
 	// Retainer is true when the client has a retainer project; OverServed
-	// when that retainer is sized below the work it gets.
-	Retainer, OverServed bool
+	// when that retainer is sized below the work it gets; Budget when it
+	// has a fixed-fee project (which has a budget).
+	Retainer, OverServed, Budget bool
 }
 
 // Agencies validates cfg and returns its orgs as Agency values, the same
@@ -97,6 +98,7 @@ func (o *org) agency() Agency {
 				acc.Retainer = true
 				acc.OverServed = acc.OverServed || p.overServe
 			}
+			acc.Budget = acc.Budget || p.kind == ingest.KindFixedFee
 			if latest == nil || min(p.end, h) > min(latest.end, h) || min(p.end, h) == min(latest.end, h) && p.start > latest.start {
 				latest = p
 			}

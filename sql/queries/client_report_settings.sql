@@ -4,10 +4,14 @@
 -- Parameters: org String, client String ('' = every client of the org).
 -- internal: the client has projects and every one is internal work (the agency's own
 --   client in most tools), which gets no monthly report.
--- Columns: client_id String, has_retainer UInt8, internal UInt8, stored UInt8, contract String,
+-- has_budget: the client has a project other than a retainer with an hour or money budget.
+-- Columns: client_id String, has_retainer UInt8, has_budget UInt8, internal UInt8, stored UInt8, contract String,
 --   recipients Array(String), updated_by String, updated_at Nullable(DateTime64(3)).
 SELECT c.client_id AS client_id, toUInt8(c.client_id IN (
         SELECT client_id FROM ops.projects FINAL WHERE org_id = {org:String} AND kind = 'retainer')) AS has_retainer,
+    toUInt8(c.client_id IN (
+        SELECT client_id FROM ops.projects FINAL WHERE org_id = {org:String} AND kind NOT IN ('retainer', 'internal')
+            AND (budget_hours IS NOT NULL OR budget_amount IS NOT NULL))) AS has_budget,
     toUInt8(c.client_id IN (
         SELECT client_id FROM ops.projects FINAL WHERE org_id = {org:String}
         GROUP BY client_id HAVING countIf(kind != 'internal') = 0)) AS internal,
