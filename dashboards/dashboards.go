@@ -368,7 +368,6 @@ func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.
 	return out, metrics.RunQueries(ctx, jobs...)
 }
 
-
 // kpisBeside computes the KPI requests while beside runs (a page's own
 // small lookups), and returns both's errors joined.
 func (d *server) kpisBeside(ctx context.Context, beside func() error, reqs ...metrics.Request) ([]*metrics.Result, error) {
