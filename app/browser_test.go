@@ -136,7 +136,9 @@ func TestDashboardsInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if charts == 0 || blank != 0 {
+			// /reports lists the month's reports to review and send: it
+			// has no chart of its own (the reports have their tables).
+			if charts == 0 && p.Path != "/reports" || blank != 0 {
 				t.Errorf("%s: %d of %d charts drew nothing", name, blank, charts)
 			}
 			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

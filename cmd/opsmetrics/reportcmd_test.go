@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +33,12 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if want := "wrote " + out + ": 1 page, "; !strings.HasPrefix(stdout, want) || !strings.Contains(stdout, "(Nordlicht-GmbH-2026-11-report.pdf)") {
-		t.Errorf("stdout %q, want it to start %q and name the file", stdout, want)
+	// "wrote F: 2 pages, 169 KB (name)": the report's sections, then its
+	// commentary and actions
+	var pages int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(stdout, "wrote "+out+": "), "%d page", &pages); err != nil || pages < 1 ||
+		!strings.Contains(stdout, "(Nordlicht-GmbH-2026-11-report.pdf)") {
+		t.Errorf("stdout %q, want \"wrote %s: N pages, …\" naming the file (%v)", stdout, out, err)
 	}
 	pdf, err := os.ReadFile(out)
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
@@ -43,7 +48,7 @@ func TestReportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Nordlicht GmbH", "November 2026", "page 1 of 1"} {
+	for _, want := range []string{"Nordlicht GmbH", "November 2026", fmt.Sprintf("page %d of %d", pages, pages), "Commentary"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("the PDF does not say %q:\n%s", want, text)
 		}
