@@ -372,16 +372,17 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 		}
 	}
 	if has(SectionBudgetBurn) {
-		ask("remaining", at("budget_remaining", month, next, "group_by", "project"))
 		ask("remaining-prev", at("budget_remaining", prev, month, "group_by", "project"))
 		ask("exhaustion", at("projected_exhaustion_date", month, next, "group_by", "project"))
 	}
 	if has(SectionApprovals) {
 		ask("p50", both("approval_time_p50"))
-		ask("rounds", at("revision_rounds", month, next))
-		ask("rounds-prev", at("revision_rounds", prev, month))
-		ask("first-pass", at("first_pass_approval_rate", month, next))
-		ask("first-pass-prev", at("first_pass_approval_rate", prev, month))
+		// both months from one query each: a deliverable counts once, in the
+		// month of its last decision (approval) of the two, so this month's
+		// figures are exactly the month's own, and last month's leave out
+		// the deliverables decided again this month (they are this month's)
+		ask("rounds", both("revision_rounds"))
+		ask("first-pass", both("first_pass_approval_rate"))
 	}
 	if has(SectionWriteOffs) {
 		ask("reasons", both("write_off_by_reason"))
@@ -412,7 +413,7 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 	}
 	if has(SectionApprovals) {
 		rep.Approvals = &ApprovalSection{This: approvalMonth(res["p50"], res["rounds"], res["first-pass"], month),
-			Last: approvalMonth(res["p50"], res["rounds-prev"], res["first-pass-prev"], prev), Target: rep.Contract.Target(SectionApprovals)}
+			Last: approvalMonth(res["p50"], res["rounds"], res["first-pass"], prev), Target: rep.Contract.Target(SectionApprovals)}
 	}
 	if has(SectionWriteOffs) {
 		rep.WriteOffs = &WriteOffSection{This: writeOffMonth(res["reasons"], res["wo-rate"], month, r.Money),
@@ -541,37 +542,44 @@ func retainerSection(n *Names, retainers []string, closed bool, month, prev time
 
 func budgetSection(n *Names, skip []string, money bool, res map[string]*Result) *BudgetSection {
 	out := &BudgetSection{Rows: []BudgetRow{}}
-	rem, remPrev := TableOf(res["remaining"]), TableOf(res["remaining-prev"])
-	// the burn rate and the projected exhaustion are this month's only: a
-	// forecast as of last month's end is history, not a comparison
-	ex, exPrev := TableOf(res["exhaustion"]), Table{}
+	// This month's budgets, burn and exhaustion from projected_exhaustion_date
+	// (which carries budget_remaining's columns too); last month's from
+	// budget_remaining as of its end: the burn rate and the projected
+	// exhaustion are this month's only, a forecast as of last month's end
+	// being history, not a comparison.
+	ex, remPrev := TableOf(res["exhaustion"]), TableOf(res["remaining-prev"])
 	var ids []string
-	for _, t := range []Table{rem, remPrev} {
+	for _, t := range []Table{ex, remPrev} {
 		for r := range t.Len() {
 			if id := t.Str(r, "project"); !slices.Contains(ids, id) && !slices.Contains(skip, id) {
 				ids = append(ids, id)
 			}
 		}
 	}
-	fill := func(rem, ex Table, id string) BudgetMonth {
-		r, e := rowOf(rem, time.Time{}, "project", id), rowOf(ex, time.Time{}, "project", id)
+	// fill reads one month of a project from t, whose remaining hours are
+	// in column remaining; with forecast, its burn and exhaustion too.
+	fill := func(t Table, remaining string, forecast bool, id string) BudgetMonth {
+		r := rowOf(t, time.Time{}, "project", id)
 		m := BudgetMonth{Listed: r >= 0}
 		if r < 0 {
 			return m
 		}
-		m.BudgetHours, m.Used, m.Remaining = decAt(rem, r, "budget_hours"), decAt(rem, r, "used_hours"), decAt(rem, r, "value")
-		m.PeriodEnd = dateAt(rem, r, "period_end")
-		if e >= 0 {
-			m.BurnRate, m.Exhaustion = decAt(ex, e, "burn_rate"), dateAt(ex, e, "value")
-			m.Exhausted = countAt(ex, e, "exhausted") > 0
+		m.BudgetHours, m.Remaining = decAt(t, r, "budget_hours"), decAt(t, r, remaining)
+		if m.BudgetHours != nil {
+			m.Used = decAt(t, r, "used_hours")
+		}
+		m.PeriodEnd = dateAt(t, r, "period_end")
+		if forecast {
+			m.BurnRate, m.Exhaustion = decAt(t, r, "burn_rate"), dateAt(t, r, "value")
+			m.Exhausted = countAt(t, r, "exhausted") > 0
 		}
 		if money {
-			m.BudgetAmount, m.UsedValue, m.RemainingAmount = decAt(rem, r, "budget_amount"), decAt(rem, r, "used_value"), decAt(rem, r, "remaining_amount")
+			m.BudgetAmount, m.UsedValue, m.RemainingAmount = decAt(t, r, "budget_amount"), decAt(t, r, "used_value"), decAt(t, r, "remaining_amount")
 		}
 		return m
 	}
 	for _, id := range ids {
-		out.Rows = append(out.Rows, BudgetRow{Project: id, ProjectName: nameOf(n, "project", id), This: fill(rem, ex, id), Last: fill(remPrev, exPrev, id)})
+		out.Rows = append(out.Rows, BudgetRow{Project: id, ProjectName: nameOf(n, "project", id), This: fill(ex, "remaining_hours", true, id), Last: fill(remPrev, "value", false, id)})
 	}
 	slices.SortStableFunc(out.Rows, func(a, b BudgetRow) int {
 		if a.ProjectName < b.ProjectName {
@@ -599,7 +607,7 @@ func deliveryMonth(onTime, slips *Result, period time.Time) DeliveryMonth {
 
 func approvalMonth(p50, rounds, firstPass *Result, period time.Time) ApprovalMonth {
 	a, c, f := TableOf(p50), TableOf(rounds), TableOf(firstPass)
-	ar, cr, fr := rowOf(a, period, "", ""), rowOf(c, time.Time{}, "", ""), rowOf(f, time.Time{}, "", "")
+	ar, cr, fr := rowOf(a, period, "", ""), rowOf(c, period, "", ""), rowOf(f, period, "", "")
 	m := ApprovalMonth{Cycles: countAt(a, ar, "cycles"), RoundsMean: floatAt(c, cr, "value"), Rounds: countAt(c, cr, "rounds"),
 		Decided: countAt(c, cr, "deliverables"), FirstPassRate: floatAt(f, fr, "value"), FirstPass: countAt(f, fr, "first_pass"),
 		Approved: countAt(f, fr, "approved")}

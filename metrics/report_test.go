@@ -282,3 +282,41 @@ func TestClientReportByHand(t *testing.T) {
 		t.Errorf("unknown client: %v, want an error naming it", err)
 	}
 }
+
+// TestClientReportDecisionsSpanningMonths: a deliverable whose client asked
+// for changes in January and approved in February counts once, in
+// February, with its one round: the two columns never count it twice.
+//
+//	d-span: review requested Jan 10, changes requested Jan 12 (round 1),
+//	requested again Feb 2, approved Feb 4.
+//	February: 1 deliverable decided, 1 round → mean 1; approved 1, its
+//	first decision was not an approval → first pass 0 ÷ 1 = 0.
+//	January: no deliverable whose last decision of the two months is in
+//	January → 0 decided, mean null; no approval → first pass null.
+func TestClientReportDecisionsSpanningMonths(t *testing.T) {
+	const o = "report-span"
+	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
+	event := func(id, typ, at string) ingest.TaskEvent {
+		return ingest.TaskEvent{Meta: meta(id), OccurredAt: utc(at), Type: typ, DeliverableID: "d-span", ClientID: "c-span", ProjectID: "p-span"}
+	}
+	write(t, []ingest.Client{{Meta: meta("c-span"), Name: "Span Ltd"}},
+		[]ingest.Project{{Meta: meta("p-span"), Name: "Span site", ClientID: "c-span", Kind: ingest.KindFixedFee}},
+		[]ingest.Deliverable{{Meta: meta("d-span"), Name: "Home page", ProjectID: "p-span", ClientID: "c-span", DueDate: pd("2026-02-10"), DeliveredAt: pt("2026-02-04 12:00")}},
+		[]ingest.TaskEvent{event("e1", ingest.EventClientReviewRequested, "2026-01-10 09:00"), event("e2", ingest.EventClientChangesRequested, "2026-01-12 09:00"),
+			event("e3", ingest.EventClientReviewRequested, "2026-02-02 09:00"), event("e4", ingest.EventClientApproved, "2026-02-04 09:00")})
+	rep, err := metrics.ClientReport(t.Context(), chdbtest.Shared(t), testFacts(t), metrics.ReportRequest{Org: o, Client: "c-span", Month: d("2026-02-01"), Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := rep.Approvals
+	if ap == nil {
+		t.Fatal("no approvals section")
+	}
+	if ap.This.Decided != 1 || ap.This.Rounds != 1 || ap.This.RoundsMean == nil || *ap.This.RoundsMean != 1 ||
+		ap.This.Approved != 1 || ap.This.FirstPass != 0 || ap.This.FirstPassRate == nil || *ap.This.FirstPassRate != 0 {
+		t.Errorf("February: %+v, want 1 decided with 1 round, approved 1, first pass 0", ap.This)
+	}
+	if ap.Last.Decided != 0 || ap.Last.RoundsMean != nil || ap.Last.Approved != 0 || ap.Last.FirstPassRate != nil {
+		t.Errorf("January: %+v, want nothing decided (the deliverable is February's)", ap.Last)
+	}
+}
