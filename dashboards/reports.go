@@ -253,6 +253,9 @@ type sendBody struct {
 	Error            string
 	CanSend          bool
 	Settings         string // the report's page, where its recipients are set
+	// NoCommentary: the team has written no commentary for the month, so
+	// the client would get the numbers without a word on what they mean.
+	NoCommentary bool
 }
 
 // reportMail is what sending client's report of month would send.
@@ -282,6 +285,7 @@ func (d *server) reportMail(c echo.Context, v View, client string, month time.Ti
 		return b, nil, err
 	}
 	b.Text = reportText(agency, b.ClientName, b.MonthName, b.FileName, notes.Text(metrics.NoteCommentary), actions)
+	b.NoCommentary = notes.Text(metrics.NoteCommentary) == ""
 	drafts, err := metrics.ListDrafts(ctx, d.cfg.Store, v.Org, month)
 	if err != nil {
 		return b, nil, err

@@ -397,7 +397,14 @@ func TestReportSendConfirm(t *testing.T) {
 	if strings.Contains(body, "Margin is thin") {
 		t.Error("the confirmation shows the internal note")
 	}
+	if strings.Contains(body, "has no commentary yet") {
+		t.Error("Acme's commentary is written, but the confirmation says there is none")
+	}
 	code, body = partner.do("GET", "/reports/send?id=Globex&month=2026-11", nil)
+	// Globex has no commentary either: the confirmation says so
+	if !strings.Contains(body, "This report has no commentary yet") {
+		t.Errorf("Globex's confirmation does not warn that its commentary is not written")
+	}
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "recipients: Globex&#39;s report has none") ||
 		!strings.Contains(body, `href="/clients/c2/report?month=2026-11"`) || strings.Contains(body, `action="/reports/send"`) {
 		t.Errorf("no recipients: %d, want 422 pointing to the report's settings\n%s", code, body)
