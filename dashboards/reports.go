@@ -304,7 +304,7 @@ func (d *server) reportMail(c echo.Context, v View, client string, month time.Ti
 	case d.cfg.ReportMailer == nil:
 		b.Error = smtpHowTo
 	case len(b.To) == 0:
-		b.Error = fmt.Sprintf("recipients: %s's report has none; add their email addresses in the report's settings (on its report page), then send.", b.ClientName)
+		b.Error = fmt.Sprintf("recipients: the report of %s has none; add their email addresses in the report's settings (on its report page), then send.", b.ClientName)
 	default:
 		b.CanSend = true
 	}
@@ -344,7 +344,7 @@ func reportFileName(name, id string, month time.Time) string {
 // actions, with the PDF holding the numbers.
 func reportText(agency, client, monthName, file, commentary string, actions []metrics.Action) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Hello,\n\nAttached is %s's report for %s from %s (%s).\n", client, monthName, agency, file)
+	fmt.Fprintf(&b, "Hello,\n\nAttached is the %s report of %s from %s (%s).\n", monthName, client, agency, file)
 	if commentary != "" {
 		fmt.Fprintf(&b, "\n%s\n", commentary)
 	}
@@ -449,7 +449,7 @@ func (d *server) sendReport(c echo.Context) error {
 		if noPrinter(err) {
 			status, why = http.StatusServiceUnavailable, err.Error()
 		}
-		b.Error = fmt.Sprintf("The PDF of %s's report could not be made (%s). Nothing was sent.", b.ClientName, why)
+		b.Error = fmt.Sprintf("The PDF of the report of %s could not be made (%s). Nothing was sent.", b.ClientName, why)
 		return d.renderReports(c, status, "reports-send", v, b)
 	}
 	ctx := c.Request().Context()
@@ -474,7 +474,7 @@ func (d *server) sendReport(c echo.Context) error {
 		Before: before, After: org.JSON(map[string]any{"month": b.Month, "status": metrics.DraftSent, "sent_to": b.To, "subject": b.Subject, "file": b.FileName})}); err != nil {
 		return fmt.Errorf("the report of %s, %s, was sent but not recorded in the audit trail: %w", b.ClientName, b.Month, err)
 	}
-	return reportsRedirect(c, month, fmt.Sprintf("Sent %s's report of %s to %s.", b.ClientName, b.MonthName, strings.Join(b.To, ", ")))
+	return reportsRedirect(c, month, fmt.Sprintf("Sent the %s report of %s to %s.", b.MonthName, b.ClientName, strings.Join(b.To, ", ")))
 }
 
 // renderReports writes a /reports page with status (a refused or failed

@@ -388,7 +388,7 @@ func TestReportSendConfirm(t *testing.T) {
 		t.Fatalf("confirm: %d\n%s", code, body)
 	}
 	for _, want := range []string{"cfo@acme.example, pm@acme.example", "Northwind Agency — Acme report, November 2026", "acme-report-2026-11.pdf",
-		"Attached is Acme&#39;s report for November 2026 from Northwind Agency", "The launch slipped two days; we moved QA earlier.",
+		"Attached is the November 2026 report of Acme from Northwind Agency", "The launch slipped two days; we moved QA earlier.",
 		"- Book the launch review — Ada Lovelace, due 10 Dec 2026", `action="/reports/send"`, "Send to 2 recipients"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the confirmation lacks %q", want)
@@ -405,7 +405,7 @@ func TestReportSendConfirm(t *testing.T) {
 	if !strings.Contains(body, "This report has no commentary yet") {
 		t.Errorf("Globex's confirmation does not warn that its commentary is not written")
 	}
-	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "recipients: Globex&#39;s report has none") ||
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "recipients: the report of Globex has none") ||
 		!strings.Contains(body, `href="/clients/c2/report?month=2026-11"`) || strings.Contains(body, `action="/reports/send"`) {
 		t.Errorf("no recipients: %d, want 422 pointing to the report's settings\n%s", code, body)
 	}
@@ -500,7 +500,7 @@ func TestReportSend(t *testing.T) {
 		t.Fatalf("send: %d\n%s", code, body)
 	}
 	_, body = partner.do("GET", "/reports?month=2026-11&saved=note", nil)
-	if !strings.Contains(body, "Sent Acme&#39;s report of November 2026 to cfo@acme.example, pm@acme.example.") {
+	if !strings.Contains(body, "Sent the November 2026 report of Acme to cfo@acme.example, pm@acme.example.") {
 		t.Errorf("no flash after sending\n%s", body)
 	}
 	d := rpDraft(t, o, "c1")

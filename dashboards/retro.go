@@ -369,6 +369,9 @@ func (d *server) retroBody(c echo.Context, data retroData, loc *time.Location, t
 		Range: quarterRange(start), PrevRange: quarterRange(prev), ReadOnly: d.retroWriteRefusal(data.Principal),
 		Max: today.Format(time.DateOnly), Min: start.Format(time.DateOnly)}
 	b.CanWrite = b.ReadOnly == ""
+	if end.After(today) {
+		b.NextQuarter = "" // the next quarter has not begun: nothing to record yet
+	}
 	var (
 		r    metrics.RetroQuarter
 		ev   map[time.Time]metrics.RetroEvent

@@ -167,7 +167,13 @@ func TestRetroPage(t *testing.T) {
 	if code, body := ops.do(http.MethodGet, "/retros?quarter=2026-q3", nil); code != http.StatusSeeOther {
 		t.Errorf("/retros?quarter=2026-q3: %d %s, want a redirect to /retros/2026-Q3", code, body)
 	}
-	ops.do(http.MethodGet, "/retros/2026-Q3", nil)
+	// Q3 leads on to Q4 (this quarter); Q4 to nothing, Q1 2027 not having begun
+	if _, body := ops.do(http.MethodGet, "/retros/2026-Q4", nil); strings.Contains(body, `href="/retros/2027-Q1"`) {
+		t.Error("this quarter's retro links to the next quarter, which has not begun")
+	}
+	if _, body := ops.do(http.MethodGet, "/retros/2026-Q3", nil); !strings.Contains(body, `<a href="/retros/2026-Q4">2026-Q4 ›</a>`) {
+		t.Error("2026-Q3's retro does not lead on to 2026-Q4")
+	}
 	if code, body := ops.do(http.MethodPost, "/retros/2026-Q3", form("held_on", "2026-09-30", "worked", "Briefs came before production",
 		"broke", "QA skipped on the spring campaign")); code != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", code, body)

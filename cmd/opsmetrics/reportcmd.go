@@ -88,7 +88,7 @@ Examples:
 		defer printer.Close()
 		// Chromium's first start takes seconds: say what is happening.
 		slow := time.AfterFunc(2*time.Second, func() {
-			fmt.Fprintf(e.stderr, "opsmetrics report: printing %s's report of %s with headless Chromium…\n", *client, m.Format("January 2006"))
+			fmt.Fprintf(e.stderr, "opsmetrics report: printing the %s report of %s with headless Chromium…\n", m.Format("January 2006"), *client)
 		})
 		cli := auth.Principal{Org: *org, UserID: "cli", Email: "cli", Name: "cli", Role: auth.RoleAdmin}
 		f, err := dashboards.ReportPDF(ctx, dashboards.Config{Store: s, Facts: facts, Logger: log, Reports: s, Printer: printer}, cli,
