@@ -145,21 +145,13 @@ func (d *server) reports(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	commentary := make([]bool, len(settings))
-	jobs := make([]func(context.Context) error, len(settings))
-	for i, s := range settings {
-		jobs[i] = func(ctx context.Context) error {
-			notes, err := metrics.LoadNotes(ctx, d.cfg.Store, v.Org, s.Client, month)
-			commentary[i] = notes.Text(metrics.NoteCommentary) != ""
-			return err
-		}
-	}
-	if err := metrics.RunQueries(ctx, jobs...); err != nil {
+	commentary, err := metrics.CommentaryWritten(ctx, d.cfg.Store, v.Org, month)
+	if err != nil {
 		return err
 	}
 	m := body.Month
-	for i, s := range settings {
-		row := draftRow{Client: s.Client, Name: s.ClientName, Commentary: commentary[i], Recipients: s.Recipients, Status: "not prepared",
+	for _, s := range settings {
+		row := draftRow{Client: s.Client, Name: s.ClientName, Commentary: commentary[s.Client], Recipients: s.Recipients, Status: "not prepared",
 			StatusText: "not prepared",
 			Report:     "/clients/" + url.PathEscape(s.Client) + "/report?month=" + m,
 			ClientView: "/clients/" + url.PathEscape(s.Client) + "/report?month=" + m + "&view=client",

@@ -140,6 +140,24 @@ func LoadNotes(ctx context.Context, q Querier, orgID, client string, period time
 	return out, nil
 }
 
+// CommentaryWritten returns the clients of org whose report of the month
+// starting at period has commentary in force, as a set.
+func CommentaryWritten(ctx context.Context, q Querier, orgID string, period time.Time) (map[string]bool, error) {
+	rows, err := q.Query(ctx, store.QueryText("report_commentary_written"), store.Params{"org": orgID, "period": period})
+	if err != nil {
+		return nil, fmt.Errorf("report commentary: %w", err)
+	}
+	out := make(map[string]bool, rows.Len())
+	for i := range rows.Len() {
+		var c string
+		if err := rows.Scan(i, &c); err != nil {
+			return nil, fmt.Errorf("report commentary: %w", err)
+		}
+		out[c] = true
+	}
+	return out, nil
+}
+
 // SaveNote stores a new version of a text, written by n.Author at now. A
 // text equal to the one in force writes nothing (saved is false). Errors
 // (ErrBadRequest) name a field that is not a report's or a retro's, or a
