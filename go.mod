@@ -23,6 +23,8 @@ require (
 
 require github.com/wneessen/go-mail v0.8.1
 
+require github.com/maypok86/otter/v2 v2.4.0 // indirect
+
 require (
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
 	github.com/andybalholm/brotli v1.2.7 // indirect

@@ -62,6 +62,7 @@ type Options struct {
 	ShutdownTimeout   time.Duration // how long in-flight requests may finish once ctx ends
 	KPIRefresh        time.Duration // how often the KPI gauges are recomputed
 	MaxSeries         int           // most KPI series /metrics exports
+	CacheBytes        uint64        // bound of the KPI cache's estimated bytes; 0: metrics.DefaultCacheBytes
 
 	// SecretKey seals and opens the tokens of connected sources
 	// (auth.Sealer): with it Run serves the sources API and syncs every
@@ -150,6 +151,14 @@ func Run(ctx context.Context, o Options) error {
 			ConstLabels: prometheus.Labels{"url": o.PublicURL}}, func() float64 { return 1 }))
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	versions, err := metrics.NewVersions(s, log)
+	if err != nil {
+		return err
+	}
+	cache, err := metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions, MaxBytes: o.CacheBytes, Registerer: reg})
+	if err != nil {
+		return err
+	}
 	ingested := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_ingested_rows_total",
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},
 		[]string{"entity", "result"})
@@ -175,7 +184,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	var metricsAt net.Addr
 	if o.MetricsAddr != "" {
-		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: s, Facts: facts, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
+		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: cache, Facts: facts, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
 			MaxSeries: o.MaxSeries, Settings: settings})
 		if err != nil {
 			return err
@@ -289,7 +298,7 @@ func Run(ctx context.Context, o Options) error {
 	defer printer.Close()
 	srv, err := newServer(serverConfig{Printer: printer, OIDC: sso, Store: s, Logger: log, BodyLimit: o.BodyLimit, Tokens: tokens, Users: users, Sessions: sessions,
 		Mailer: o.Mailer, Importer: im,
-		Settings: settings, Facts: facts, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
+		Settings: settings, Facts: facts, Reads: cache, Registerer: reg, BodyIdle: o.BodyIdleTimeout, BodyTotal: o.BodyTimeout, Collector: col,
 		Webhooks: wh, Mappings: mappings, PublicURL: o.PublicURL, Drafts: dr})
 	if err != nil {
 		return err

@@ -38,6 +38,9 @@ type serverConfig struct {
 	// Settings is the process's one cache of org settings.
 	Settings *org.Cache
 	Facts    *metrics.Facts // the store's, which Importer tells of its changes
+	// Reads is where the KPI API and the pages read numbers: the process's
+	// metrics.Cache; nil: Store, uncached.
+	Reads metrics.Querier
 	// Registerer, when set, gets opsmetrics_http_request_duration_seconds.
 	Registerer prometheus.Registerer
 	// BodyIdle ends a request whose body sends no byte for this long, and
@@ -108,6 +111,10 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	// Inside the duration middleware, which answers errors itself: a body
 	// timeout must replace the handler's error before that.
 	e.Use(bodyDeadlines(cfg.BodyIdle, cfg.BodyTotal))
+	e.Use(surfaces)
+	if cfg.Reads == nil {
+		cfg.Reads = cfg.Store
+	}
 
 	// Pages and read APIs take small bodies; the intake takes up to BodyLimit.
 	small := middleware.BodyLimit("64K")
@@ -129,7 +136,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return p.Org, ok
 	}
 	admin := api.Group("", small, auth.Require(cfg.Tokens, auth.ScopeAdmin))
-	metrics.RegisterAPI(read, cfg.Store, cfg.Facts, cfg.Settings, orgOf, time.Now)
+	metrics.RegisterAPI(read, cfg.Reads, cfg.Facts, cfg.Settings, orgOf, time.Now)
 	metrics.RegisterThresholdAPI(read, admin, cfg.Store, orgOf, auth.WhoOf, time.Now)
 	metrics.RegisterReportAPI(read, admin, cfg.Store, orgOf, auth.WhoOf, time.Now)
 	metrics.RegisterRetroAPI(read, cfg.Store, cfg.Settings, orgOf, auth.WhoOf, time.Now, auth.RequirePerm(auth.PermReports))
@@ -156,7 +163,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		return nil, err
 	}
 	login.Register(e.Group(""), small, csrf)
-	dcfg := dashboards.Config{Store: cfg.Store, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
+	dcfg := dashboards.Config{Store: cfg.Reads, Facts: cfg.Facts, Logger: cfg.Logger, Org: orgOf, Settings: cfg.Settings,
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
 		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store,
 		Printer: cfg.Printer}
@@ -311,4 +318,18 @@ func (b *deadlineBody) exceeded() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.timeout
+}
+
+// surfaces marks a request's reads as the API's or the pages' in the KPI
+// cache's counters (metrics.WithSurface).
+func surfaces(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		surface := "page"
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			surface = "api"
+		}
+		r := c.Request()
+		c.SetRequest(r.WithContext(metrics.WithSurface(r.Context(), surface)))
+		return next(c)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/auth/oidc"
+	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
 func cmdServe(e *env) *cobra.Command {
@@ -34,6 +35,7 @@ func cmdServe(e *env) *cobra.Command {
 	refresh := fs.Duration("kpi-refresh", envDuration(e, "OPSMETRICS_KPI_REFRESH", 5*time.Minute),
 		"how often the KPI gauges of /metrics are recomputed (OPSMETRICS_KPI_REFRESH)")
 	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
+	cacheBytes := fs.Uint64("cache-bytes", metrics.DefaultCacheBytes, "most bytes of query results the KPI cache keeps in memory (answers at the org's current data version)")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
 	reconcileEvery := fs.Duration("reconcile-every", envDuration(e, "OPSMETRICS_RECONCILE_EVERY", 15*time.Minute),
@@ -75,7 +77,7 @@ func cmdServe(e *env) *cobra.Command {
 		}
 		err = app.Run(ctx, app.Options{Store: s, Logger: log, Stdout: e.stdout, Addr: *addr, MetricsAddr: *metricsAddr,
 			PublicURL: public, Distributed: so.cluster != "", BodyLimit: *bodyLimit, ReadHeaderTimeout: *readHeader,
-			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries,
+			BodyIdleTimeout: *bodyIdle, BodyTimeout: *bodyTotal, ShutdownTimeout: *shutdown, KPIRefresh: *refresh, MaxSeries: *maxSeries, CacheBytes: *cacheBytes,
 			SecretKey: key, SpoolDir: sp.path(&so), ReconcileEvery: *reconcileEvery, Mailer: mailer, OIDC: sso,
 			Chromium: *chromium})
 		if err != nil {

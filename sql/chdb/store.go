@@ -71,6 +71,7 @@ type Store struct {
 	writes  atomic.Uint64 // statements that may have changed data, see Writes
 	version string
 	types   sync.Map // table name -> map[column]type
+	store.Watchers
 
 	closeOnce sync.Once
 	closeMu   sync.Mutex     // orders wg.Add against Close's wg.Wait
@@ -84,6 +85,7 @@ var (
 	_ store.MergePauser       = (*Store)(nil)
 	_ store.WriteCounter      = (*Store)(nil)
 	_ store.Exclusive         = (*Store)(nil)
+	_ store.WriteWatcher      = (*Store)(nil)
 )
 
 var (
@@ -207,6 +209,13 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 	return err
 }
 
+// wrote tells the watchers (store.WriteWatcher) of a statement that landed.
+func (s *Store) wrote(ctx context.Context, query string, params store.Params) {
+	if w, ok := store.StatementWrite(query, params); ok {
+		s.Wrote(ctx, w)
+	}
+}
+
 // Query runs a statement and decodes its RowBinaryWithNamesAndTypes result:
 // binary, so no value is parsed from text (docs/benchmarks.md compares formats).
 func (s *Store) Query(ctx context.Context, query string, params store.Params) (*store.Rows, error) {
@@ -225,7 +234,7 @@ func (s *Store) Query(ctx context.Context, query string, params store.Params) (*
 // returns ctx.Err() at once; the engine cannot be interrupted, so the query
 // finishes in the background (bounded by MaxExecution) before its connection
 // is reused.
-func (s *Store) run(ctx context.Context, query string, params store.Params, format string) ([]byte, error) {
+func (s *Store) run(ctx context.Context, query string, params store.Params, format string) (_ []byte, err error) {
 	bound, err := store.BindParams(query, params)
 	if err != nil {
 		return nil, err
@@ -234,6 +243,11 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 	if !readOnly(query) {
 		s.writes.Add(1)
 		defer s.writes.Add(1)
+		defer func() {
+			if err == nil {
+				s.wrote(ctx, query, params)
+			}
+		}()
 	}
 	return s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
 		q := []byte(tag + query)
@@ -406,7 +420,7 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if enc.Rows() == 0 {
 		return nil
 	}
-	return s.insert(ctx, b.Table, b.Columns, func(st uintptr) error {
+	return s.insert(ctx, store.BatchWrite(b), b.Columns, func(st uintptr) error {
 		bp := chunkPool.Get().(*[]byte)
 		defer chunkPool.Put(bp)
 		buf := (*bp)[:0]
@@ -436,7 +450,7 @@ func (s *Store) InsertRowBinary(ctx context.Context, table string, cols []string
 	if _, err := s.ColumnTypes(ctx, table, cols); err != nil { // the table and its columns exist
 		return err
 	}
-	return s.insert(ctx, table, cols, func(st uintptr) error {
+	return s.insert(ctx, store.Write{Table: table}, cols, func(st uintptr) error {
 		for len(data) > 0 {
 			n := min(len(data), insertChunk)
 			if err := s.appendStream(st, data[:n]); err != nil {
@@ -448,17 +462,24 @@ func (s *Store) InsertRowBinary(ctx context.Context, table string, cols []string
 	})
 }
 
-// insert runs one INSERT into table, which feed fills through an insert
-// stream; a feed error cancels the INSERT, so nothing of it is stored.
-func (s *Store) insert(ctx context.Context, table string, cols []string, feed func(stream uintptr) error) error {
+// insert runs one INSERT into w.Table, which feed fills through an insert
+// stream; a feed error cancels the INSERT, so nothing of it is stored. The
+// watchers hear of w once it has landed.
+func (s *Store) insert(ctx context.Context, w store.Write, cols []string, feed func(stream uintptr) error) (err error) {
 	s.writes.Add(1)
 	defer s.writes.Add(1)
+	defer func() {
+		if err == nil {
+			s.Wrote(ctx, w)
+		}
+	}()
+	table := w.Table
 	tag := s.tag()
 	// optimize_on_insert = 0: collapsing rows of equal key within one INSERT
 	// took a tenth of a large import's time; FINAL and merges collapse them
 	// anyway, keeping the last row (docs/benchmarks.md).
 	query := tag + "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SETTINGS optimize_on_insert = 0"
-	_, err := s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
+	_, err = s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
 		const format = "RowBinary"
 		st := s.lib.streamInsertN(conn, query, uintptr(len(query)), format, uintptr(len(format)))
 		if st == 0 {

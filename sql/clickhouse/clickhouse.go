@@ -92,11 +92,13 @@ type Store struct {
 	info     store.EngineInfo
 	user     string
 	log      *slog.Logger
+	store.Watchers
 }
 
 var (
-	_ store.Store     = (*Store)(nil)
-	_ store.Exclusive = (*Store)(nil)
+	_ store.Store        = (*Store)(nil)
+	_ store.Exclusive    = (*Store)(nil)
+	_ store.WriteWatcher = (*Store)(nil)
 )
 
 // Open connects to the server, pings it and checks its version before
@@ -208,6 +210,9 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 	if err := s.conn.Exec(qctx, query); err != nil {
 		return s.wrap(ctx, "exec", err)
 	}
+	if w, ok := store.StatementWrite(query, params); ok {
+		s.Wrote(ctx, w)
+	}
 	return nil
 }
 
@@ -293,6 +298,7 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if err := batch.Send(); err != nil {
 		return s.wrap(ctx, op, err)
 	}
+	s.Wrote(ctx, store.BatchWrite(b))
 	return nil
 }
 
