@@ -1,0 +1,170 @@
+package metrics_test
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/metrics"
+	settings "github.com/opsmetrics/opsmetrics/org"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+)
+
+// counting is a Querier that counts the queries that reach the store.
+type counting struct {
+	q metrics.Querier
+	n atomic.Int64
+}
+
+func (c *counting) Query(ctx context.Context, query string, p store.Params) (*store.Rows, error) {
+	c.n.Add(1)
+	return c.q.Query(ctx, query, p)
+}
+
+// The cache orgs: two orgs with one person each, logging hours in January
+// 2026.
+const cacheOrgA, cacheOrgB = "cache-a", "cache-b"
+
+func cacheEntry(org, id, date, hours string) ingest.TimeEntry {
+	return ingest.TimeEntry{Meta: ingest.Meta{Org: org, Source: "api", ExternalID: id}, PersonID: "p1",
+		Date: d(date), Hours: dec(hours), Billable: true, ProjectID: "web", ClientID: "c1", BillingStatus: ingest.Unbilled}
+}
+
+func TestCacheAnswersUntilAWriteLands(t *testing.T) {
+	s := chdbtest.Shared(t)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	under := &counting{q: s}
+	cache := must(metrics.NewCache(metrics.CacheConfig{Store: under, Versions: versions}))
+	for _, o := range []string{cacheOrgA, cacheOrgB} {
+		write(t, []settings.Settings{{ID: o, Name: o, TimeZone: "UTC", Currency: "USD"}},
+			[]ingest.Person{{Meta: ingest.Meta{Org: o, Source: "api", ExternalID: "p1"}, ValidFrom: d("2025-01-01"), Name: "P",
+				WeeklyCapacityHours: dec("40"), Workdays: 31}},
+			[]ingest.TimeEntry{cacheEntry(o, "e1", "2026-01-05", "3")})
+	}
+	testFacts(t).Wait()
+	logged := func(org string) (string, int64) {
+		t.Helper()
+		before := under.n.Load()
+		res, err := metrics.Compute(t.Context(), cache, testFacts(t), metrics.Request{KPI: "logged_hours", Org: org,
+			From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cell(t, res, "", "", "value"), under.n.Load() - before
+	}
+	// The first answer reads the store; the same request again does not.
+	if v, n := logged(cacheOrgA); v != "3" || n == 0 {
+		t.Fatalf("first answer: %s h after %d queries; want 3 h from the store", v, n)
+	}
+	if v, n := logged(cacheOrgA); v != "3" || n != 0 {
+		t.Fatalf("repeated answer: %s h after %d queries; want 3 h from memory", v, n)
+	}
+	vA, vB := must(versions.Of(t.Context(), cacheOrgA)), must(versions.Of(t.Context(), cacheOrgB))
+	logged(cacheOrgB)
+
+	// A write to A: A's very next answer has it (3 + 2 = 5 h); B's is still
+	// a hit, and B's version did not move.
+	write(t, []ingest.TimeEntry{cacheEntry(cacheOrgA, "e2", "2026-01-06", "2")})
+	if must(versions.Of(t.Context(), cacheOrgA)) == vA || must(versions.Of(t.Context(), cacheOrgB)) != vB {
+		t.Fatalf("versions after a write to %s: A %s (was %s), B %s (was %s)", cacheOrgA,
+			must(versions.Of(t.Context(), cacheOrgA)), vA, must(versions.Of(t.Context(), cacheOrgB)), vB)
+	}
+	if v, n := logged(cacheOrgA); v != "5" || n == 0 {
+		t.Fatalf("after a write: %s h after %d queries; want 5 h (3 + 2) from the store", v, n)
+	}
+	if v, n := logged(cacheOrgB); v != "3" || n != 0 {
+		t.Fatalf("the other org after a write: %s h after %d queries; want 3 h from memory", v, n)
+	}
+
+	// A settings change is a write too: the org's time zone moves which day
+	// an entry falls on, so the answer is read again.
+	write(t, []settings.Settings{{ID: cacheOrgA, Name: cacheOrgA, TimeZone: "Europe/Berlin", Currency: "USD"}})
+	if _, n := logged(cacheOrgA); n == 0 {
+		t.Fatal("after a settings change: answered from memory")
+	}
+
+	// A write of a derived table (the entry facts) moves no version.
+	vA = must(versions.Of(t.Context(), cacheOrgA))
+	if err := s.Exec(t.Context(), "ALTER TABLE ops.entry_facts DELETE WHERE org_id = {org:String} AND build_id = 'none'",
+		store.Params{"org": cacheOrgA}); err != nil {
+		t.Fatal(err)
+	}
+	if v := must(versions.Of(t.Context(), cacheOrgA)); v != vA {
+		t.Fatalf("a write of entry facts moved the version from %s to %s", vA, v)
+	}
+	// A statement whose orgs are not known moves every org's.
+	if err := s.Exec(t.Context(), "ALTER TABLE ops.holidays DELETE WHERE org_id = 'nobody-at-all'", nil); err != nil {
+		t.Fatal(err)
+	}
+	if must(versions.Of(t.Context(), cacheOrgA)) == vA || must(versions.Of(t.Context(), cacheOrgB)) == vB {
+		t.Fatal("a write of unknown orgs left a version where it was")
+	}
+}
+
+func TestCacheNowIsTheMinute(t *testing.T) {
+	s := chdbtest.Shared(t)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	under := &counting{q: s}
+	cache := must(metrics.NewCache(metrics.CacheConfig{Store: under, Versions: versions}))
+	q := "SELECT {org:String} AS org, {now:DateTime64(3)} AS now"
+	ask := func(now time.Time) (time.Time, int64) {
+		t.Helper()
+		before := under.n.Load()
+		rows := must(cache.Query(t.Context(), q, store.Params{"org": "cache-now", "now": now}))
+		var org string
+		var at time.Time
+		if err := rows.Scan(0, &org, &at); err != nil {
+			t.Fatal(err)
+		}
+		rows.Data[0][1] = "changed by the caller" // must not reach the cache
+		return at, under.n.Load() - before
+	}
+	t0 := time.Date(2026, 12, 7, 10, 15, 5, 0, time.UTC)
+	if at, n := ask(t0); n != 1 || !at.Equal(t0.Truncate(time.Minute)) {
+		t.Fatalf("first: now %s after %d queries; want 10:15:00 from the store", at, n)
+	}
+	if at, n := ask(t0.Add(40 * time.Second)); n != 0 || !at.Equal(t0.Truncate(time.Minute)) {
+		t.Fatalf("same minute: now %s after %d queries; want 10:15:00 from memory", at, n)
+	}
+	if at, n := ask(t0.Add(60 * time.Second)); n != 1 || !at.Equal(time.Date(2026, 12, 7, 10, 16, 0, 0, time.UTC)) {
+		t.Fatalf("next minute: now %s after %d queries; want 10:16:00 from the store", at, n)
+	}
+}
+
+// A second process on a shared store sees the first one's writes through
+// ops.data_versions.
+func TestVersionsSharedStore(t *testing.T) {
+	s := chdbtest.Shared(t)
+	log := slog.New(slog.DiscardHandler)
+	writer := must(metrics.NewVersions(sharedStore{s, s}, log))
+	reader := must(metrics.NewVersions(sharedStore{s, nil}, log)) // hears of no write itself
+	before := must(reader.Of(t.Context(), "cache-shared"))
+	if err := s.Insert(t.Context(), &store.Batch{Table: "ops.holidays", Columns: []string{"org_id", "date", "name"},
+		Values: []any{[]string{"cache-shared"}, []time.Time{d("2026-12-24")}, []string{"Eve"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := must(reader.Of(t.Context(), "cache-shared")); after == before {
+		t.Fatalf("the other process's version stayed %s after a write", after)
+	}
+	_ = writer
+}
+
+// sharedStore is the shared engine as a store another process also uses:
+// not exclusive, and telling of writes only when w is set.
+type sharedStore struct {
+	*chdb.Store
+	w store.WriteWatcher
+}
+
+func (s sharedStore) Exclusive() bool { return false }
+
+func (s sharedStore) WatchWrites(f func(context.Context, store.Write)) {
+	if s.w != nil {
+		s.w.WatchWrites(f)
+	}
+}
