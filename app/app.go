@@ -167,7 +167,10 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	settings, err := org.NewCache(org.Config{Store: s, Writer: w, TTL: org.DefaultTTL, Audit: s})
+	// Settings are read through the KPI cache at every ask (TTL 0): exact
+	// while the org's data version stands, even when another replica
+	// changed them, and a map lookup otherwise.
+	settings, err := org.NewCache(org.Config{Store: cache, Writer: w, TTL: 0, Audit: s})
 	if err != nil {
 		return err
 	}
