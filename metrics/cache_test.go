@@ -168,3 +168,25 @@ func (s sharedStore) WatchWrites(f func(context.Context, store.Write)) {
 		s.w.WatchWrites(f)
 	}
 }
+
+// BenchmarkCacheHit is the cost of a KPI answered from memory: the
+// request's checks, the org's settings, the version, the key and a copy of
+// the rows (go test -run '^$' -bench CacheHit ./metrics).
+func BenchmarkCacheHit(b *testing.B) {
+	s := chdbtest.Shared(b)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	cache := must(metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions}))
+	write(b, []settings.Settings{{ID: "cache-bench", Name: "B", TimeZone: "UTC", Currency: "USD"}},
+		[]ingest.TimeEntry{cacheEntry("cache-bench", "e1", "2026-01-05", "3")})
+	orgs := must(settings.NewCache(settings.Config{Store: cache}))
+	for _, kpi := range []string{"revenue", "logged_hours"} {
+		b.Run(kpi, func(b *testing.B) {
+			r := metrics.Request{KPI: kpi, Org: "cache-bench", From: d("2026-01-01"), To: d("2026-02-01"), Orgs: orgs, GroupBy: "client", WithNames: true}
+			for b.Loop() {
+				if _, err := metrics.Compute(b.Context(), cache, testFacts(b), r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -14,14 +16,31 @@ import (
 var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([^{}]+)\}`)
 
 // Placeholders returns the declared type of every {name:Type} placeholder in
-// query, by name.
+// query, by name. The map is shared: callers must not change it. A query's
+// placeholders are found once (the texts are the embedded query files, and
+// scanning the longest took a tenth of a millisecond a read).
 func Placeholders(query string) map[string]string {
+	if m, ok := placeholders.Load(query); ok {
+		return m.(map[string]string)
+	}
 	out := map[string]string{}
 	for _, m := range placeholderRE.FindAllStringSubmatch(query, -1) {
 		out[m[1]] = strings.TrimSpace(m[2])
 	}
+	if placeholdersKept.Add(1) <= maxPlaceholdersKept {
+		placeholders.Store(query, out)
+	}
 	return out
 }
+
+// placeholders remembers Placeholders' answers, for at most
+// maxPlaceholdersKept texts (ad hoc statements are not kept past it).
+var (
+	placeholders     sync.Map
+	placeholdersKept atomic.Int64
+)
+
+const maxPlaceholdersKept = 4096
 
 // BindParams formats params for the placeholders of query, as the text values
 // both engines bind. Every placeholder needs a value and every value a

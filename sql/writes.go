@@ -60,7 +60,7 @@ func (ws *Watchers) Wrote(ctx context.Context, w Write) {
 // KILL, a read): OPTIMIZE merges parts, and every read takes FINAL, so
 // nothing a query answers moves.
 func StatementWrite(query string, params Params) (w Write, ok bool) {
-	q := skipComments(query)
+	q := SkipComments(query)
 	kw := strings.ToUpper(firstWord(q))
 	switch kw {
 	case "SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "SYSTEM", "OPTIMIZE", "SET", "KILL", "EXISTS", "USE", "":
@@ -91,9 +91,9 @@ func BatchWrite(b *Batch) Write {
 	return w
 }
 
-// skipComments returns query after its leading white space, parentheses
-// and comments.
-func skipComments(query string) string {
+// SkipComments returns query after its leading white space, parentheses
+// and comments: where its first keyword is.
+func SkipComments(query string) string {
 	q := query
 	for {
 		q = strings.TrimLeft(q, " \t\r\n(")

@@ -298,19 +298,7 @@ func (s *Store) Writes() uint64 { return s.writes.Load() }
 // keyword that cannot write. Anything else (INSERT, ALTER, CREATE, OPTIMIZE, ...) counts as a
 // write, so an unusual read only costs a needless recheck.
 func readOnly(query string) bool {
-	q := query
-	for {
-		q = strings.TrimLeft(q, " \t\r\n(")
-		switch {
-		case strings.HasPrefix(q, "--"):
-			_, q, _ = strings.Cut(q, "\n")
-			continue
-		case strings.HasPrefix(q, "/*"):
-			_, q, _ = strings.Cut(q, "*/")
-			continue
-		}
-		break
-	}
+	q := store.SkipComments(query)
 	for _, kw := range []string{"SELECT", "WITH", "SHOW", "DESCRIBE", "EXPLAIN"} {
 		if len(q) >= len(kw) && strings.EqualFold(q[:len(kw)], kw) {
 			return true
