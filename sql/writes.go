@@ -54,12 +54,28 @@ func (ws *Watchers) Wrote(ctx context.Context, w Write) {
 	}
 }
 
+// WithWriteOrgs says whose rows the statements run with the returned
+// context write, for a statement whose text and parameters do not say: the
+// importer's copy of one org's batch from staging into the table.
+func WithWriteOrgs(ctx context.Context, orgs ...string) context.Context {
+	return context.WithValue(ctx, writeOrgsKey{}, orgs)
+}
+
+type writeOrgsKey struct{}
+
+// writeOrgs returns the orgs WithWriteOrgs put in ctx, nil when none.
+func writeOrgs(ctx context.Context) []string {
+	orgs, _ := ctx.Value(writeOrgsKey{}).([]string)
+	return orgs
+}
+
 // StatementWrite says what a statement that is not a SELECT wrote: its
-// table as its text names it, and the org its {org} parameter binds. ok is
+// table as its text names it, and the org its {org} parameter binds (else
+// the orgs of WithWriteOrgs, else nil: any org's). ok is
 // false for a statement that changes no stored row (SYSTEM, OPTIMIZE, SET,
 // KILL, a read): OPTIMIZE merges parts, and every read takes FINAL, so
 // nothing a query answers moves.
-func StatementWrite(query string, params Params) (w Write, ok bool) {
+func StatementWrite(ctx context.Context, query string, params Params) (w Write, ok bool) {
 	q := SkipComments(query)
 	kw := strings.ToUpper(firstWord(q))
 	switch kw {
@@ -71,6 +87,8 @@ func StatementWrite(query string, params Params) (w Write, ok bool) {
 	}
 	if org, isString := params["org"].(string); isString {
 		w.Orgs = []string{org}
+	} else {
+		w.Orgs = writeOrgs(ctx)
 	}
 	return w, true
 }
@@ -80,9 +98,9 @@ var writeTarget = regexp.MustCompile(`(?is)^(?:INSERT\s+INTO|ALTER\s+TABLE|DELET
 	`DROP\s+TABLE(?:\s+IF\s+EXISTS)?|CREATE\s+(?:OR\s+REPLACE\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?)\s+([\w.` + "`" + `]+)`)
 
 // BatchWrite says what an insert of b wrote: its table, and the orgs of its
-// org_id column when it has one.
-func BatchWrite(b *Batch) Write {
-	w := Write{Table: b.Table}
+// org_id column when it has one (else those of WithWriteOrgs).
+func BatchWrite(ctx context.Context, b *Batch) Write {
+	w := Write{Table: b.Table, Orgs: writeOrgs(ctx)}
 	if i := slices.Index(b.Columns, "org_id"); i >= 0 && i < len(b.Values) {
 		if ids, ok := b.Values[i].([]string); ok {
 			w.Orgs = slices.Compact(slices.Sorted(slices.Values(ids)))
@@ -114,4 +132,10 @@ func firstWord(q string) string {
 		return q
 	}
 	return q[:end]
+}
+
+// RowBinaryWrite says what an insert of encoded rows into table wrote: the
+// orgs of WithWriteOrgs, else any org's.
+func RowBinaryWrite(ctx context.Context, table string) Write {
+	return Write{Table: table, Orgs: writeOrgs(ctx)}
 }

@@ -25,7 +25,7 @@ func TestStatementWrite(t *testing.T) {
 		{"  (SELECT 1)", nil, false, "", nil},
 		{"WITH x AS (SELECT 1) SELECT * FROM x", nil, false, "", nil},
 	} {
-		w, ok := StatementWrite(c.query, c.params)
+		w, ok := StatementWrite(t.Context(), c.query, c.params)
 		if ok != c.ok || w.Table != c.table || !slices.Equal(w.Orgs, c.orgs) {
 			t.Errorf("StatementWrite(%q) = %+v, %v; want table %q orgs %v, %v", c.query, w, ok, c.table, c.orgs, c.ok)
 		}
@@ -33,11 +33,27 @@ func TestStatementWrite(t *testing.T) {
 }
 
 func TestBatchWrite(t *testing.T) {
-	w := BatchWrite(&Batch{Table: "ops.people", Columns: []string{"id", "org_id"}, Values: []any{[]string{"a", "b", "c"}, []string{"o2", "o1", "o2"}}})
+	w := BatchWrite(t.Context(), &Batch{Table: "ops.people", Columns: []string{"id", "org_id"}, Values: []any{[]string{"a", "b", "c"}, []string{"o2", "o1", "o2"}}})
 	if w.Table != "ops.people" || !slices.Equal(w.Orgs, []string{"o1", "o2"}) {
 		t.Errorf("BatchWrite = %+v; want ops.people and orgs [o1 o2]", w)
 	}
-	if w := BatchWrite(&Batch{Table: "ops.orgs_x", Columns: []string{"id"}, Values: []any{[]string{"a"}}}); w.Orgs != nil {
+	if w := BatchWrite(t.Context(), &Batch{Table: "ops.orgs_x", Columns: []string{"id"}, Values: []any{[]string{"a"}}}); w.Orgs != nil {
 		t.Errorf("a batch without org_id: orgs %v, want nil (any org)", w.Orgs)
+	}
+}
+
+// The importer's copy from staging names its table by a parameter and has no
+// org: the context says whose batch it is.
+func TestWriteOrgsOfTheContext(t *testing.T) {
+	ctx := WithWriteOrgs(t.Context(), "o7")
+	w, ok := StatementWrite(ctx, "INSERT INTO {table:Identifier} SELECT * FROM {staging:Identifier}", Params{"table": "time_entries"})
+	if !ok || w.Table != "" || !slices.Equal(w.Orgs, []string{"o7"}) {
+		t.Errorf("StatementWrite with the batch's org in ctx = %+v, %v; want orgs [o7]", w, ok)
+	}
+	if w := BatchWrite(ctx, &Batch{Table: "ops.x", Columns: []string{"id"}, Values: []any{[]string{"a"}}}); !slices.Equal(w.Orgs, []string{"o7"}) {
+		t.Errorf("BatchWrite without org_id, ctx o7: orgs %v", w.Orgs)
+	}
+	if w := RowBinaryWrite(t.Context(), "ops.x"); w.Orgs != nil {
+		t.Errorf("RowBinaryWrite without orgs in ctx: %v, want nil", w.Orgs)
 	}
 }

@@ -149,7 +149,11 @@ func (im *Importer) commit(ctx context.Context, rec ingest.BatchRecord, tables [
 		_ = im.abandon(ctx, rec, tables, "the commit could not start: "+err.Error())
 		return err
 	}
-	if err := im.copyStaged(ctx, rec.ID, tables); err != nil {
+	copyCtx := ctx
+	if rec.Org != "" { // one org's batch: its copies write that org's rows alone (metrics' data versions)
+		copyCtx = store.WithWriteOrgs(ctx, rec.Org)
+	}
+	if err := im.copyStaged(copyCtx, rec.ID, tables); err != nil {
 		return fmt.Errorf("batch %s was staged but not all of it was made visible; it will be at the next start: %w", rec.ID, err)
 	}
 	finished := im.cfg.Now().UTC()

@@ -211,7 +211,7 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 
 // wrote tells the watchers (store.WriteWatcher) of a statement that landed.
 func (s *Store) wrote(ctx context.Context, query string, params store.Params) {
-	if w, ok := store.StatementWrite(query, params); ok {
+	if w, ok := store.StatementWrite(ctx, query, params); ok {
 		s.Wrote(ctx, w)
 	}
 }
@@ -408,7 +408,7 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if enc.Rows() == 0 {
 		return nil
 	}
-	return s.insert(ctx, store.BatchWrite(b), b.Columns, func(st uintptr) error {
+	return s.insert(ctx, store.BatchWrite(ctx, b), b.Columns, func(st uintptr) error {
 		bp := chunkPool.Get().(*[]byte)
 		defer chunkPool.Put(bp)
 		buf := (*bp)[:0]
@@ -438,7 +438,7 @@ func (s *Store) InsertRowBinary(ctx context.Context, table string, cols []string
 	if _, err := s.ColumnTypes(ctx, table, cols); err != nil { // the table and its columns exist
 		return err
 	}
-	return s.insert(ctx, store.Write{Table: table}, cols, func(st uintptr) error {
+	return s.insert(ctx, store.RowBinaryWrite(ctx, table), cols, func(st uintptr) error {
 		for len(data) > 0 {
 			n := min(len(data), insertChunk)
 			if err := s.appendStream(st, data[:n]); err != nil {

@@ -210,7 +210,7 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 	if err := s.conn.Exec(qctx, query); err != nil {
 		return s.wrap(ctx, "exec", err)
 	}
-	if w, ok := store.StatementWrite(query, params); ok {
+	if w, ok := store.StatementWrite(ctx, query, params); ok {
 		s.Wrote(ctx, w)
 	}
 	return nil
@@ -298,7 +298,7 @@ func (s *Store) Insert(ctx context.Context, b *store.Batch) error {
 	if err := batch.Send(); err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	s.Wrote(ctx, store.BatchWrite(b))
+	s.Wrote(ctx, store.BatchWrite(ctx, b))
 	return nil
 }
 
