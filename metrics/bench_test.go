@@ -167,7 +167,7 @@ func BenchmarkCollector(b *testing.B) {
 	}
 	slices.Sort(took)
 	c.mu.RLock()
-	series := len(c.samples)
+	series := c.encoded.series
 	c.mu.RUnlock()
 	b.ReportMetric(refresh.Seconds(), "refresh_s")
 	b.ReportMetric(float64(series), "series")
