@@ -127,6 +127,13 @@ var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// flaters are compressors for the scrape's small part (a new one
+// allocates about a megabyte).
+var flaters = sync.Pool{New: func() any {
+	zw, _ := flate.NewWriter(nil, flate.BestSpeed) // the level is valid
+	return zw
+}}
+
 // Handler serves /metrics: the KPI families as encoded after the last
 // refresh round, then small's families gathered per scrape (the process's,
 // the Go runtime's, the cache's, the HTTP server's and the collector's own
@@ -166,10 +173,13 @@ func (c *Collector) Handler(small prometheus.Gatherer) http.Handler {
 			return
 		}
 		h.Set("Content-Encoding", "gzip")
-		var tail bytes.Buffer
-		zw, _ := flate.NewWriter(&tail, flate.BestSpeed)
+		tail := bufs.Get().(*bytes.Buffer)
+		defer func() { tail.Reset(); bufs.Put(tail) }()
+		zw := flaters.Get().(*flate.Writer)
+		zw.Reset(tail)
 		zw.Write(buf.Bytes())
 		zw.Close() // the final block
+		flaters.Put(zw)
 		var trailer [8]byte
 		binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(e.crc, crc32.IEEETable, buf.Bytes()))
 		binary.LittleEndian.PutUint32(trailer[4:], uint32(len(e.text)+buf.Len()))
