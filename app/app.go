@@ -188,7 +188,7 @@ func Run(ctx context.Context, o Options) error {
 	var metricsAt net.Addr
 	if o.MetricsAddr != "" {
 		kc, err := metrics.NewCollector(metrics.CollectorConfig{Store: cache, Facts: facts, Logger: log, Registerer: reg, Interval: o.KPIRefresh,
-			MaxSeries: o.MaxSeries, Settings: settings})
+			MaxSeries: o.MaxSeries, Settings: settings, Versions: versions, PreEncoded: true})
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,9 @@ func Run(ctx context.Context, o Options) error {
 		}
 		metricsAt = mln.Addr()
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		// The KPI families from the body encoded after each refresh round,
+		// then the registry's small families, gathered per scrape.
+		mux.Handle("/metrics", promhttp.InstrumentMetricHandler(reg, kc.Handler(reg)))
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := ms.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -118,7 +118,7 @@ opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
 	}
 	kpis := 0
 	for name, series := range gatheredAll(t, reg2) {
-		if strings.HasPrefix(name, "opsmetrics_kpi_") && !strings.HasPrefix(name, "opsmetrics_kpi_refresh") && name != "opsmetrics_kpi_series_dropped_total" {
+		if strings.HasPrefix(name, "opsmetrics_kpi_") && !ownMetric(name) {
 			for labels := range series {
 				kpis++
 				if strings.Contains(labels, `client="c`) || strings.Contains(labels, `team="Studio"`) {
@@ -127,13 +127,29 @@ opsmetrics_kpi_stuck_reviews{client="c2",org="collector-test"} 0
 			}
 		}
 	}
-	if dropped := testutil.ToFloat64(counterOf(t, reg2, "opsmetrics_kpi_series_dropped_total")); kpis != 3 || dropped == 0 {
+	dropped := testutil.ToFloat64(counterOf(t, reg2, "opsmetrics_kpi_series_dropped_total"))
+	if kpis != 3 || dropped == 0 {
 		t.Errorf("kept %d KPI series, dropped %v", kpis, dropped)
+	}
+	// The org that lost them is named, with as many as the counter says.
+	if byOrg := gathered(t, reg2, "opsmetrics_kpi_dropped_series"); len(byOrg) != 1 || byOrg[`org="collector-test"`] != strconv.FormatFloat(dropped, 'g', -1, 64) {
+		t.Errorf("dropped series by org: %v, want collector-test's %v", byOrg, dropped)
 	}
 	// Names only of what the kept series carry: the org's.
 	if names := gatheredAll(t, reg2)["opsmetrics_name_info"]; len(names) != 1 || names[`id="collector-test",kind="org",name="Collector",org="collector-test"`] != "1" {
 		t.Errorf("names with the cap: %v", names)
 	}
+}
+
+// ownMetric reports whether an opsmetrics_kpi_ family is the collector's
+// own (its refresh, lag and cap) rather than a KPI gauge.
+func ownMetric(name string) bool {
+	for _, p := range []string{"opsmetrics_kpi_refresh_", "opsmetrics_kpi_series", "opsmetrics_kpi_dropped_series", "opsmetrics_kpi_orgs_refreshed_total"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // gatheredAll reads every family of reg as name -> labels -> value, labels

@@ -33,8 +33,8 @@ func cmdServe(e *env) *cobra.Command {
 	metricsAddr := fs.String("metrics-addr", envOr(e, "OPSMETRICS_METRICS_ADDR", "127.0.0.1:9464"),
 		"listen address of /metrics for Prometheus; it holds every org's KPIs, so keep it off the public network ('' turns it off) (OPSMETRICS_METRICS_ADDR)")
 	refresh := fs.Duration("kpi-refresh", envDuration(e, "OPSMETRICS_KPI_REFRESH", 5*time.Minute),
-		"how often the KPI gauges of /metrics are recomputed (OPSMETRICS_KPI_REFRESH)")
-	maxSeries := fs.Int("max-series", 10_000, "most KPI series /metrics exports; the rest are counted as dropped")
+		"how often the /metrics gauges that move with the clock alone (overdue, stuck reviews, actions) are recomputed; the others follow each org's writes within seconds (OPSMETRICS_KPI_REFRESH)")
+	maxSeries := fs.Int("max-series", metrics.DefaultMaxSeries, "most KPI series /metrics exports (org-level ones first, the rest shared evenly); opsmetrics_kpi_dropped_series{org} names the orgs that lost some")
 	cacheBytes := fs.Uint64("cache-bytes", metrics.DefaultCacheBytes, "most bytes of query results the KPI cache keeps in memory (answers at the org's current data version)")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
