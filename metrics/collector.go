@@ -744,64 +744,72 @@ func adder(org string, out *[]sample) func(*family, float64, ...string) {
 // (or its own query for a percentile); then the overage forecast.
 func (c *Collector) kpiSamples(ctx context.Context, org string, now time.Time) ([]sample, error) {
 	now = now.UTC()
-	var out []sample
-	add := adder(org, &out)
 	ws := windows(now)
+	// Each job adds to its own slice, run two at a time (RunQueries), and
+	// the slices are joined in the jobs' order, so a round's series come
+	// out in the same order whichever query ends first.
+	var jobs []func(add func(*family, float64, ...string)) error
 	for _, w := range ws {
 		win := w.name
 		client := func(g string) []string { return []string{g, win} }
-		steps := []func() error{
-			func() error {
+		jobs = append(jobs,
+			func(add func(*family, float64, ...string)) error {
 				return c.ratioKPI(ctx, add, org, now, famWriteOff, "write_off_rate", "client", ratioPart{[]string{"write_off_value"}, []string{"standard_value"}}, w, client, true)
 			},
-			func() error {
+			func(add func(*family, float64, ...string)) error {
 				return c.ratioKPI(ctx, add, org, now, famUtilization, "billable_utilization", "team", ratioPart{[]string{"billable_hours"}, []string{"available_hours"}}, w,
 					func(g string) []string { return []string{g, "", win} }, true)
 			},
-			func() error {
+			func(add func(*family, float64, ...string)) error {
 				return c.ratioKPI(ctx, add, org, now, famUtilization, "billable_utilization", "role", ratioPart{[]string{"billable_hours"}, []string{"available_hours"}}, w,
 					func(g string) []string { return []string{"", g, win} }, false)
 			},
-			func() error {
+			func(add func(*family, float64, ...string)) error {
 				return c.ratioKPI(ctx, add, org, now, famMargin, "margin_pct", "client", ratioPart{[]string{"margin"}, []string{"revenue"}}, w, client, true)
 			},
-			func() error { // a percentile: the org's own, and per client; hours to seconds
-				for _, scope := range []string{"", "client"} {
-					res, err := c.compute(ctx, Request{KPI: "approval_time_p90", Org: org, From: w.from, To: w.to, GroupBy: scope, Now: now})
-					if err != nil {
-						return err
-					}
-					t := TableOf(res)
-					for r := range t.Len() {
-						g := t.Str(r, scope)
-						if v, ok := t.Num(r, "value"); ok && t.Num0(r, "cycles") > 0 && (scope == "" || g != "") {
-							add(famApprovalP90, v*3600, client(g)...)
-						}
+		)
+		for _, scope := range []string{"", "client"} { // a percentile: the org's own, and per client; hours to seconds
+			jobs = append(jobs, func(add func(*family, float64, ...string)) error {
+				res, err := c.compute(ctx, Request{KPI: "approval_time_p90", Org: org, From: w.from, To: w.to, GroupBy: scope, Now: now})
+				if err != nil {
+					return err
+				}
+				t := TableOf(res)
+				for r := range t.Len() {
+					g := t.Str(r, scope)
+					if v, ok := t.Num(r, "value"); ok && t.Num0(r, "cycles") > 0 && (scope == "" || g != "") {
+						add(famApprovalP90, v*3600, client(g)...)
 					}
 				}
 				return nil
-			},
-		}
-		for _, step := range steps {
-			if err := step(); err != nil {
-				return nil, err
-			}
+			})
 		}
 	}
 	// Overage forecast of each active project's current budget period.
-	res, err := c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: ws[0].from, To: ws[0].to, GroupBy: "project", Now: now})
-	if err != nil {
+	jobs = append(jobs, func(add func(*family, float64, ...string)) error {
+		res, err := c.compute(ctx, Request{KPI: "overage_forecast", Org: org, From: ws[0].from, To: ws[0].to, GroupBy: "project", Now: now})
+		if err != nil {
+			return err
+		}
+		t := TableOf(res)
+		for r := range t.Len() {
+			f, fok := t.Num(r, "forecast_hours")
+			b, bok := t.Num(r, "budget_hours")
+			if fok && bok && b > 0 {
+				add(famOverage, f/b, t.Str(r, "project"))
+			}
+		}
+		return nil
+	})
+	parts := make([][]sample, len(jobs))
+	run := make([]func(context.Context) error, len(jobs))
+	for i, job := range jobs {
+		run[i] = func(context.Context) error { return job(adder(org, &parts[i])) }
+	}
+	if err := RunQueries(ctx, run...); err != nil {
 		return nil, err
 	}
-	t := TableOf(res)
-	for r := range t.Len() {
-		f, fok := t.Num(r, "forecast_hours")
-		b, bok := t.Num(r, "budget_hours")
-		if fok && bok && b > 0 {
-			add(famOverage, f/b, t.Str(r, "project"))
-		}
-	}
-	return out, nil
+	return slices.Concat(parts...), nil
 }
 
 // clockSamples computes the gauges of one org that move with the clock
