@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -140,4 +141,32 @@ func rollupRows(t *testing.T, s metrics.Querier, org, build string) map[string]s
 		out[fmt.Sprint(r[0], " ", r[1], " ", r[2], " ", r[3], " ", r[4])] = strings.Join(vals, " ")
 	}
 	return out
+}
+
+// Building entry facts and their rollup writes only derived tables
+// (entry_facts, adjustment_facts, entry_days, entry_fact_builds): it moves
+// no data version, so a build never turns the answers cached for the data
+// it was built from into misses.
+func TestFactsBuildMovesNoVersion(t *testing.T) {
+	const org = "rollup-quiet"
+	s := chdbtest.Shared(t)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	// Writes reported to nobody (another process's), so that the read
+	// below builds the org's facts.
+	writeTo(t, nil, []ingest.Person{{Meta: factsMeta(org, "p"), ValidFrom: d("2025-01-01"), Name: "P", Role: "dev",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec("60"), StartDate: pd("2025-01-01")}},
+		[]ingest.TimeEntry{{Meta: factsMeta(org, "e1"), PersonID: "p", Date: d("2026-01-05"), Hours: dec("2"), Billable: true}})
+	before := must(versions.Of(t.Context(), org))
+	b := &builds{newProcess: newProcess{s}}
+	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: b, Logger: slog.New(slog.DiscardHandler)}))
+	res := must(metrics.Compute(t.Context(), s, facts, metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"),
+		To: d("2026-02-01"), Now: testNow}))
+	exact(t, "revenue", cell(t, res, "", "", "value"), "120") // 2 h × 60
+	facts.Wait()
+	if b.n.Load() != 1 {
+		t.Fatalf("the read built the facts %d times, want 1", b.n.Load())
+	}
+	if after := must(versions.Of(t.Context(), org)); after != before {
+		t.Errorf("a facts build moved the data version from %s to %s", before, after)
+	}
 }
