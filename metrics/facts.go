@@ -19,7 +19,10 @@ import (
 // (ops.entry_facts, sql/schema/0002_entry_facts.sql), and every write-off
 // and write-up adjustment dated and valued (ops.adjustment_facts), so that the KPIs read
 // plain columns. Resolving them per request was most of the money KPIs'
-// time (docs/benchmarks.md, issue #4).
+// time (docs/benchmarks.md, issue #4). Each build also sums its entry facts
+// per day, person, project and client into a daily rollup (ops.entry_days,
+// sql/schema/0021_entry_days.sql), which the hours and money KPIs read: it
+// is exactly as current as the facts because it is part of their build.
 //
 // A build is named by a hash of what it was built from: per source table,
 // the org's stored rows, newest ingest time and newest version
@@ -111,7 +114,8 @@ func NewFacts(cfg FactsConfig) (*Facts, error) {
 
 // factsBuildHash names the build query, so a changed query builds anew.
 var factsBuildHash = sync.OnceValue(func() string {
-	sum := sha256.Sum256([]byte(store.QueryText("entry_facts_build") + store.QueryText("adjustment_facts_build")))
+	sum := sha256.Sum256([]byte(store.QueryText("entry_facts_build") + store.QueryText("adjustment_facts_build") +
+		store.QueryText("entry_days_build")))
 	return hex.EncodeToString(sum[:8])
 })
 
@@ -287,7 +291,9 @@ func buildFacts(ctx context.Context, s FactsStore, org, build string) (built boo
 	}
 	// A build cut short (a crash, a stopped process) left some rows: the
 	// same rows are written again, and FINAL reads each once.
-	for _, name := range []string{"entry_facts_build", "adjustment_facts_build", "entry_facts_record"} {
+	// The daily rollup is summed from the entry facts just written, so it
+	// comes after them; the record counts all three tables' rows.
+	for _, name := range []string{"entry_facts_build", "adjustment_facts_build", "entry_days_build", "entry_facts_record"} {
 		if err := s.Exec(ctx, store.QueryText(name), p); err != nil {
 			return false, fmt.Errorf("entry facts (%s): %w", name, err)
 		}
@@ -299,6 +305,7 @@ func buildFacts(ctx context.Context, s FactsStore, org, build string) (built boo
 	if s.Exec(ctx, store.QueryText("entry_facts_prune_builds"), p) == nil {
 		_ = s.Exec(ctx, store.QueryText("entry_facts_prune"), p)
 		_ = s.Exec(ctx, store.QueryText("adjustment_facts_prune"), p)
+		_ = s.Exec(ctx, store.QueryText("entry_days_prune"), p)
 	}
 	return true, nil
 }

@@ -7,10 +7,10 @@
 -- description: Billable hours ÷ logged hours: the efficiency variant, which Productive calls "billable utilization". It ignores capacity.
 -- Parameters: org, from, to, group_by, interval, person, role, team, client, project.
 -- Columns: period Date, grp String, value Nullable(Float64), billable_hours, logged_hours.
-WITH {{entries}}
+WITH {{entry_days}}
 SELECT period, grp,
-    if(sum(hours) = 0, NULL, toFloat64(sumIf(toDecimal128(hours, 10), billable = 1)) / toFloat64(sum(toDecimal128(hours, 10)))) AS value,
-    sumIf(toDecimal128(hours, 10), billable = 1) AS billable_hours, sum(toDecimal128(hours, 10)) AS logged_hours
-FROM entries
+    if(sum(hours) = 0, NULL, toFloat64(sumIf(hours, billable = 1)) / toFloat64(sum(hours))) AS value,
+    sumIf(hours, billable = 1) AS billable_hours, sum(hours) AS logged_hours
+FROM entry_days
 GROUP BY period, grp
 ORDER BY period, grp

@@ -16,7 +16,7 @@
 --     updated_at, else ingest day; fragments/loop_deliverables.sql) with a due date ÷ those
 --     deliverables;
 --   - bill_rate_ratio: billable entries dated in [from, to) with a bill rate that resolves
---     (entry, project, person or role, fragments/entries.sql) ÷ billable entries;
+--     (entry, project, person or role, fragments/entry_resolve.sql) ÷ billable entries;
 --   - cost_rate_ratio: people employed on some day of [from, to) whose cost rate (their
 --     own, else their role's) resolves on every such day ÷ those people.
 --   value is the mean of the parts that have data (a part with a zero denominator is null
@@ -26,14 +26,16 @@
 --   (Nullable(Float64)), parts_known UInt8, logged_hours, available_hours (Decimal),
 --   entries, known_entries, deliverables, deliverables_with_due, billable_entries,
 --   rated_billable_entries, people, people_with_cost_rate (UInt64).
-WITH {{person_days}}, {{entries}}, {{loop_deliverables}},
+WITH {{person_days}}, {{entry_days}}, {{loop_deliverables}},
 day_entries AS
 (
-    SELECT person_id, date, any(period) AS period, sum(toDecimal128(hours, 10)) AS logged, count() AS n_entries,
-        countIf(client_id IN (SELECT external_id FROM ops.clients FINAL WHERE org_id = {org:String})
+    -- from the daily rollup: its rows count their entries, and those whose
+    -- bill rate resolves (rated_count)
+    SELECT person_id, date, any(period) AS period, sum(hours) AS logged, sum(entry_count) AS n_entries,
+        sumIf(entry_count, client_id IN (SELECT external_id FROM ops.clients FINAL WHERE org_id = {org:String})
             AND project_id IN (SELECT external_id FROM ops.projects FINAL WHERE org_id = {org:String})) AS n_known,
-        countIf(billable = 1) AS n_billable, countIf(billable = 1 AND isNotNull(bill_rate)) AS n_rated
-    FROM entries
+        sumIf(entry_count, billable = 1) AS n_billable, sumIf(rated_count, billable = 1) AS n_rated
+    FROM entry_days
     GROUP BY person_id, date
 ),
 person_parts AS

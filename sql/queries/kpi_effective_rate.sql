@@ -9,7 +9,7 @@
 -- Columns: period Date, grp String, value Nullable(Float64) (money per hour; NULL with no
 --   hours), revenue (Decimal money), labour_cost (Nullable, as the labour_cost KPI), hours,
 --   uncosted_hours (hours without a cost rate: flag cost_rate_missing, on labour_cost only).
-WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}}
+WITH {{rates}}, {{entry_days}}, {{adjustments}}, {{margin}}
 SELECT period, grp, if(h = 0, NULL, toFloat64(rv) / toFloat64(h)) AS value, rv AS revenue, c AS labour_cost, h AS hours,
     u AS uncosted_hours
 FROM margin_totals

@@ -11,7 +11,7 @@
 --   over the hours that have one), overhead_cost (hours × overhead per hour), revenue (as the
 --   revenue KPI), labour_cost (= value), hours, uncosted_hours (hours without a cost rate:
 --   flag cost_rate_missing).
-WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}}
+WITH {{rates}}, {{entry_days}}, {{adjustments}}, {{margin}}
 SELECT period, grp, c AS value, c - o AS cost_of_hours, o AS overhead_cost, rv AS revenue, c AS labour_cost, h AS hours,
     u AS uncosted_hours
 FROM margin_totals

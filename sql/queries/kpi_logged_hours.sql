@@ -7,10 +7,10 @@
 -- description: All hours of time entries, billable and not.
 -- Parameters: org, from, to, group_by, interval, person, role, team, client, project.
 -- Columns: period Date, grp String, value (hours), billable_hours, non_billable_hours, entries UInt64.
-WITH {{entries}}
-SELECT period, grp, sum(toDecimal128(hours, 10)) AS value,
-    sum(if(billable = 1, toDecimal128(hours, 10), toDecimal128(0, 10))) AS billable_hours,
-    value - billable_hours AS non_billable_hours, count() AS entries
-FROM entries
+WITH {{entry_days}}
+SELECT period, grp, sum(hours) AS value,
+    sum(if(billable = 1, hours, toDecimal128(0, 10))) AS billable_hours,
+    value - billable_hours AS non_billable_hours, sum(entry_count) AS entries
+FROM entry_days
 GROUP BY period, grp
 ORDER BY period, grp

@@ -10,11 +10,11 @@
 --   billed_value (Decimal money: a written-off entry 0; a billed one its share of the
 --   invoice lines that list it, else its billed_amount on T&M work, else its standard
 --   value), standard_value (Decimal money of the closed entries), closed_hours.
-WITH {{entries}}, {{entry_billing}},
+WITH {{entry_days}},
 closed AS
 (
-    SELECT period, grp, sum(billed_value) AS b_value, sum(standard_value) AS s_value, sum(toDecimal128(hours, 10)) AS c_hours
-    FROM entry_values
+    SELECT period, grp, sum(billed_value) AS b_value, sum(standard_value) AS s_value, sum(hours) AS c_hours
+    FROM entry_days
     WHERE billable = 1 AND billing_status IN ('billed', 'written_off')
     GROUP BY period, grp
 )

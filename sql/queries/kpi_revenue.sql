@@ -11,7 +11,7 @@
 --   retainer_overage, tm_value, tm_write_offs, tm_write_ups, revenue (= value), labour_cost
 --   (hours × cost rate + hours × overhead; Nullable, as the labour_cost KPI), hours (all hours
 --   logged), uncosted_hours (hours without a cost rate: flag cost_rate_missing, on labour_cost only).
-WITH {{entries}}, {{entry_billing}}, {{adjustments}}, {{margin}},
+WITH {{rates}}, {{entry_days}}, {{adjustments}}, {{margin}},
 totals AS
 (
     SELECT period, grp, sum(fixed_fees) AS f, sum(retainer_fees) AS r, sum(retainer_overage) AS o, sum(tm_value) AS t,

@@ -9,7 +9,7 @@
 -- Columns: period Date, grp String, value (Decimal money), unbilled_hours, tm_value (the part
 --   on work billed by the hour: not on a retainer, fixed_fee or internal project; retainer
 --   and fixed-fee work is paid by its fee), entry_count.
-WITH {{entries}},
+WITH {{entry_days}},
 wip_projects AS
 (
     SELECT external_id AS project_id, any(kind) AS kind
@@ -18,9 +18,9 @@ wip_projects AS
     GROUP BY external_id
 )
 SELECT e.period AS period, e.grp AS grp, sum(e.standard_value) AS value,
-    sum(toDecimal128(e.hours, 10)) AS unbilled_hours,
-    sumIf(e.standard_value, p.kind NOT IN ('retainer', 'fixed_fee', 'internal')) AS tm_value, count() AS entry_count
-FROM entries AS e
+    sum(e.hours) AS unbilled_hours,
+    sumIf(e.standard_value, p.kind NOT IN ('retainer', 'fixed_fee', 'internal')) AS tm_value, sum(e.entry_count) AS entry_count
+FROM entry_days AS e
 LEFT JOIN wip_projects AS p ON p.project_id = e.project_id
 WHERE e.billable = 1 AND e.billing_status NOT IN ('billed', 'written_off')
 GROUP BY period, grp

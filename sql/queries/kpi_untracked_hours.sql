@@ -8,11 +8,11 @@
 -- Parameters: org, from, to, group_by, interval, person, role, team, client, project.
 -- Columns: period Date, grp String, value (untracked hours), available_hours, logged_hours,
 --   assumed_hours (of the available hours, those of people whose capacity is assumed: flag capacity_assumed).
-WITH {{person_days}}, {{entries}},
+WITH {{person_days}}, {{entry_days}},
 logged_days AS
 (
-    SELECT person_id, date, sum(toDecimal128(hours, 10)) AS logged
-    FROM entries
+    SELECT person_id, date, sum(hours) AS logged
+    FROM entry_days
     GROUP BY person_id, date
 )
 SELECT pd.period AS period, pd.grp AS grp,

@@ -11,25 +11,20 @@
 --   with that reason; not in value). A written-off entry takes the reason of a write_off
 --   adjustment that names it, else other; billing below standard value on an invoice is
 --   other; retainer hours past the contract are over_service.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
--- The reason of the latest write_off adjustment that names an entry.
-entry_reasons AS
-(
-    SELECT time_entry_id AS entry_id,
-        argMax(if(reason IN ('over_service', 'goodwill', 'internal_error', 'estimate_overrun'), toString(reason), 'other'),
-            (date, external_id)) AS reason
-    FROM ops.adjustments FINAL
-    WHERE org_id = {org:String} AND kind = 'write_off' AND time_entry_id != ''
-    GROUP BY time_entry_id
-),
+WITH {{entry_days}}, {{write_offs}}, {{adjustments}},
+-- Per day row: its entries' reason (a written-off entry's is that of the
+-- latest write_off adjustment that names it, resolved in the rollup's
+-- build), and over-service. An entry counts where it has a value written
+-- off or up: values are never negative, so a row's sums are 0 exactly when
+-- all its entries' are, and its hours are those of the entries that count
+-- (reason_write_off_hours, over_service_valued_hours).
 parts AS
 (
     SELECT e.period AS period, e.grp AS grp, tupleElement(r, 1) AS w_reason, sum(tupleElement(r, 2)) AS w_value,
         sum(tupleElement(r, 3)) AS w_hours, sum(tupleElement(r, 4)) AS w_up
     FROM entry_write_offs AS e
-    LEFT JOIN entry_reasons AS er ON er.entry_id = e.external_id
-    ARRAY JOIN [(if(e.written_off AND er.reason != '', er.reason, 'other'), e.write_off, e.write_off_hours, e.write_up),
-        ('over_service', e.over_service, e.over_service_hours, toDecimal128(0, 10))] AS r
+    ARRAY JOIN [(toString(e.reason), e.write_off, e.reason_write_off_hours, e.write_up),
+        ('over_service', e.over_service, e.over_service_valued_hours, toDecimal128(0, 10))] AS r
     WHERE tupleElement(r, 2) != 0 OR tupleElement(r, 4) != 0
     GROUP BY period, grp, w_reason
     UNION ALL

@@ -9,7 +9,7 @@
 -- Columns: period Date, grp String, value Nullable(Float64) (NULL when there are no billable
 --   hours), write_off_hours (Decimal: hours of written-off entries and over-service, hours of
 --   adjustments (else amount ÷ bill rate), invoice shortfall ÷ bill rate), billable_hours.
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
+WITH {{entry_days}}, {{write_offs}}, {{adjustments}},
 parts AS
 (
     SELECT period, grp, sum(write_off_hours) + sum(over_service_hours) AS w_hours,

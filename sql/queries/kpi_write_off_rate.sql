@@ -9,7 +9,7 @@
 -- Columns: period Date, grp String, value Nullable(Float64) (NULL when there is no billable
 --   standard value), write_off_value (Decimal money, as the write_off_value KPI),
 --   standard_value (Decimal money: hours × bill rate of billable entries, written off or not).
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
+WITH {{entry_days}}, {{write_offs}}, {{adjustments}},
 parts AS
 (
     SELECT period, grp, sum(write_off) + sum(over_service) AS w_value, sum(standard_value) AS s_value

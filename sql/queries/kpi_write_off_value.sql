@@ -11,7 +11,7 @@
 --   (write_off adjustments), invoices (billed below standard value), over_service (retainer
 --   hours past the contract in closed months), write_off_hours, write_up_value (write_up
 --   adjustments and billing above standard value; not in value).
-WITH {{entries}}, {{entry_billing}}, {{write_offs}}, {{adjustments}},
+WITH {{entry_days}}, {{write_offs}}, {{adjustments}},
 parts AS
 (
     SELECT period, grp, sumIf(write_off, written_off) AS w_entries, toDecimal128(0, 10) AS w_adjustments,

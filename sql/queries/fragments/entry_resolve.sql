@@ -1,7 +1,8 @@
 -- entry_resolve: every deduplicated time entry of the org, of any date, with
 -- what the KPIs need resolved for the entry's date (spec kpis.md §2, §4, §6).
 -- Only entry_facts_build.sql reads it: the KPIs read the stored result
--- (ops.entry_facts, through the entries fragment). Put it after the rates fragment.
+-- (ops.entry_facts, through the entries fragment, or its daily rollup
+-- ops.entry_days, through the entry_days fragment). Put it after the rates fragment.
 --   bill_rate: the entry's own, else the project's, else the person's, else the
 --     role's in force on the date; standard_value = hours × bill_rate when billable;
 --   cost_rate: the entry's own, else the person's in force, else the role's; an

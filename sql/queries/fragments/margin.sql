@@ -1,6 +1,6 @@
 -- margin: revenue and labour cost per period and group (spec kpis.md §6), for
 -- revenue, labour_cost, margin, margin_pct and effective_rate. Put it after
--- the entries, entry_billing and adjustments fragments.
+-- the rates, entry_days and adjustments fragments.
 --   Fees. A fixed_fee project's budget_amount is spread evenly over the
 --   calendar months from start_date to end_date (both inclusive; only one of
 --   them: that month; neither: no fee is recognized). A retainer's
@@ -81,13 +81,15 @@ margin_parts AS
     FROM fee_shares
     GROUP BY period, grp
     UNION ALL
-    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10),
-        sumIf(billed_value, kind = 'retainer' AND listed = 1),
-        sumIf(standard_value, tm), sumIf(write_off, tm), sumIf(write_up, tm),
-        sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128(ifNull(cost_rate, 0), 10), 10)),
-        sum(toDecimal128(toDecimal128(hours, 10) * toDecimal128({overhead:Decimal(18, 4)}, 10), 10)),
-        sum(toDecimal128(hours, 10)), sum(if(ifNull(cost_rate, 0) = 0, toDecimal128(hours, 10), toDecimal128(0, 10)))
-    FROM entry_values
+    -- The entries' part, from the daily rollup, whose rows carry each
+    -- entry's cost (hours × cost rate) summed. Overhead is hours × a rate
+    -- of 4 places, and hours have 6, so a row's hours × overhead is the sum
+    -- of its entries' products exactly.
+    SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), sum(retainer_overage),
+        sumIf(standard_value, tm), sumIf(write_off, tm), sumIf(write_up, tm), sum(cost),
+        sum(toDecimal128(hours * toDecimal128({overhead:Decimal(18, 4)}, 10), 10)),
+        sum(hours), sum(uncosted_hours)
+    FROM entry_days
     GROUP BY period, grp
     UNION ALL
     SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10), toDecimal128(0, 10),

@@ -1,18 +1,18 @@
 -- utilization: billable, logged, available and target hours per period and
 -- group, for the utilization KPIs (spec kpis.md §2). Includes person_days
--- and entries.
--- Needs: those of person_days and entries.
+-- and entry_days (the daily rollup of the entry facts).
+-- Needs: those of person_days and entry_days.
 -- Columns of utilization_parts: period, grp, billable, logged, available,
 --   target_hours (available × the target in force), targeted (the available
 --   hours that have a target in force), assumed (the available hours of
 --   person-days whose capacity is assumed), all Decimal(38, 10).
-{{person_days}}, {{entries}},
+{{person_days}}, {{entry_days}},
 utilization_rows AS
 (
-    SELECT period, grp, sum(if(billable = 1, toDecimal128(hours, 10), toDecimal128(0, 10))) AS b,
-        sum(toDecimal128(hours, 10)) AS l, toDecimal128(0, 10) AS a, toDecimal128(0, 10) AS t,
+    SELECT period, grp, sum(if(billable = 1, hours, toDecimal128(0, 10))) AS b,
+        sum(hours) AS l, toDecimal128(0, 10) AS a, toDecimal128(0, 10) AS t,
         toDecimal128(0, 10) AS ta, toDecimal128(0, 10) AS aa
-    FROM entries GROUP BY period, grp
+    FROM entry_days GROUP BY period, grp
     UNION ALL
     SELECT period, grp, toDecimal128(0, 10), toDecimal128(0, 10), sum(available), sum(available * target),
         sum(if(targeted, available, toDecimal128(0, 10))), sum(if(assumed = 1, available, toDecimal128(0, 10)))
