@@ -41,7 +41,7 @@ type VersionStore interface {
 // they read (entry facts), tables only writers read (staging, import keys,
 // the seen ids of a sync), and the versions themselves.
 var quietTables = map[string]bool{
-	"ops.entry_facts": true, "ops.entry_facts_builds": true, "ops.adjustment_facts": true,
+	"ops.entry_facts": true, "ops.entry_fact_builds": true, "ops.adjustment_facts": true,
 	"ops.import_keys": true, "ops.sync_seen": true, "ops.data_versions": true,
 }
 
