@@ -200,6 +200,15 @@ func (o *cacheOrg) next(t *testing.T, svc *apptest.Service, when, api, page stri
 	if c1.of("api", "miss") == c0.of("api", "miss") || c1.of("page", "miss") == c0.of("page", "miss") {
 		t.Errorf("%s %s: the API or the page answered from the cache alone: %v then %v", o.id, when, c0, c1)
 	}
+	// Those answers were cached at the version the write left (a read of
+	// entry facts waits for the write's build before it is keyed), so
+	// asked again they hit.
+	minute := time.Now().Truncate(time.Minute)
+	o.apiMargin(t, svc)
+	o.pageMargin(t, svc)
+	if c2 := cacheCounts(t, svc); c2.misses() != c1.misses() && time.Now().Truncate(time.Minute).Equal(minute) {
+		t.Errorf("%s %s: asked again, %v misses: the entry facts build moved the version of answers that waited for it", o.id, when, c2.misses()-c1.misses())
+	}
 }
 
 // stillHits asks o's API and page again: another org's write left them
