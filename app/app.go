@@ -89,6 +89,11 @@ type Options struct {
 	// PDF is asked for.
 	Chromium string
 
+	// Observe, when set, is handed the entry facts and the KPI cache Run
+	// made, before it serves: for tests and benchmarks that wait for a
+	// write's build (Facts.Wait) and count the cache's hits (Cache.Counts).
+	Observe func(*metrics.Facts, *metrics.Cache)
+
 	// Listening, when set, is called once the HTTP server accepts requests,
 	// with the addresses it and /metrics listen on (metrics nil when
 	// MetricsAddr is ""): how a caller that asked for port 0 learns the port.
@@ -158,6 +163,9 @@ func Run(ctx context.Context, o Options) error {
 	cache, err := metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions, MaxBytes: o.CacheBytes, Registerer: reg})
 	if err != nil {
 		return err
+	}
+	if o.Observe != nil {
+		o.Observe(facts, cache)
 	}
 	ingested := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_ingested_rows_total",
 		Help: "Rows imported (files and the HTTP intake), by entity and result: inserted (written, tombstones too) or rejected."},

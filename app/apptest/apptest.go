@@ -25,6 +25,7 @@ import (
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
+	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
@@ -38,6 +39,10 @@ type Service struct {
 	LibPath, DataDir string // the embedded engine's library and data directory
 	URL              string // the API and pages, such as http://127.0.0.1:41234; set by Serve
 	MetricsURL       string // /metrics, "" when it is off; set by Serve
+	// Facts and Cache are the entry facts and the KPI cache app.Run made
+	// (app.Options.Observe); set by Serve.
+	Facts *metrics.Facts
+	Cache *metrics.Cache
 }
 
 // New opens the embedded engine on a fresh data directory in t.TempDir()
@@ -45,7 +50,15 @@ type Service struct {
 // once Serve has handed it over.
 func New(t testing.TB) *Service {
 	t.Helper()
-	s := &Service{t: t, LibPath: chdbtest.LibPath(t), DataDir: filepath.Join(t.TempDir(), "data")}
+	return Open(t, filepath.Join(t.TempDir(), "data"))
+}
+
+// Open is New on the data directory dir, which may hold data already (a
+// benchmark's copy of its data: the engine locks dir, and Serve writes to
+// it). No other process may have dir open.
+func Open(t testing.TB, dir string) *Service {
+	t.Helper()
+	s := &Service{t: t, LibPath: chdbtest.LibPath(t), DataDir: dir}
 	st, err := chdb.Open(chdb.Config{LibPath: s.LibPath, DataDir: s.DataDir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +130,13 @@ func (s *Service) Serve(edit func(*app.Options)) (base string, stop func() error
 		Listening: func(h, m net.Addr) { listening <- addrs{h, m} }}
 	if edit != nil {
 		edit(&o)
+	}
+	observe := o.Observe
+	o.Observe = func(f *metrics.Facts, c *metrics.Cache) {
+		s.Facts, s.Cache = f, c
+		if observe != nil {
+			observe(f, c)
+		}
 	}
 	s.store = nil // app.Run owns it now, and closes it
 	ctx, cancel := context.WithCancel(context.WithoutCancel(s.t.Context()))

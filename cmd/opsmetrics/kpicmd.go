@@ -106,7 +106,20 @@ Examples:
 				return 2
 			}
 		}
-		res, err := metrics.Compute(ctx, s, facts, req)
+		// The same read path as serve's: through a KPI cache keyed by the
+		// org's data version. A command is one process and one answer, so
+		// only reads repeated within it hit; the debug line says how many.
+		versions, err := metrics.NewVersions(s, log)
+		if err != nil {
+			return fail(e, err)
+		}
+		cache, err := metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions})
+		if err != nil {
+			return fail(e, err)
+		}
+		res, err := metrics.Compute(metrics.WithSurface(ctx, "cli"), cache, facts, req)
+		hits, misses := cache.Counts()
+		log.Debug("kpi_cache_reads", "hits", hits, "misses", misses)
 		if errors.Is(err, metrics.ErrBadRequest) {
 			fmt.Fprintf(e.stderr, "opsmetrics kpi: %v\n", err)
 			return 2
