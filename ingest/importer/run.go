@@ -494,7 +494,9 @@ func (r *run) process(ctx context.Context, j job) error {
 		var err error
 		if p.enc != nil {
 			var n int
-			if n, err = r.writer.WriteEncoded(ctx, p.enc); err == nil {
+			// Encoded rows do not say whose they are: the run's org's alone
+			// (metrics' data versions).
+			if n, err = r.writer.WriteEncoded(store.WithWriteOrgs(ctx, r.req.Org), p.enc); err == nil {
 				err = r.wrote(ctx, n)
 			}
 		} else {
