@@ -127,7 +127,12 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	s, log := o.Store, o.Logger
-	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+	versions, err := metrics.NewVersions(s, log)
+	if err != nil {
+		s.Close()
+		return err
+	}
+	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log, Versions: versions})
 	if err != nil {
 		s.Close()
 		return err
@@ -156,10 +161,6 @@ func Run(ctx context.Context, o Options) error {
 			ConstLabels: prometheus.Labels{"url": o.PublicURL}}, func() float64 { return 1 }))
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	versions, err := metrics.NewVersions(s, log)
-	if err != nil {
-		return err
-	}
 	cache, err := metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions, MaxBytes: o.CacheBytes, Registerer: reg})
 	if err != nil {
 		return err

@@ -66,6 +66,12 @@ type FactsStore interface {
 type FactsConfig struct {
 	Store  FactsStore
 	Logger *slog.Logger
+	// Versions, when set on a store this process uses alone, say when an
+	// org's build is still current: while its data version stands. Writes
+	// of other orgs, and of derived tables (the facts' own prunes), then
+	// leave it current; without them any write of the store makes the next
+	// read sum the sources up again.
+	Versions *Versions
 }
 
 // Validate reports what is missing.
@@ -97,6 +103,7 @@ type orgFacts struct {
 	changed    bool          // Changed asked since the last refresh started
 	ended      chan struct{} // closed, and replaced, when a refresh ends
 	writes     uint64        // the store's write count when sources were read
+	version    string        // the org's data version when sources were read (Versions)
 	sources    string
 	build      string
 	err        error // of the last refresh
@@ -109,6 +116,11 @@ func NewFacts(cfg FactsConfig) (*Facts, error) {
 	}
 	f := &Facts{cfg: cfg, orgs: map[string]*orgFacts{}}
 	f.counts, _ = cfg.Store.(store.WriteCounter)
+	if !store.IsExclusive(cfg.Store) {
+		// Another process may have written without telling: the sources
+		// are summed on every read.
+		f.cfg.Versions = nil
+	}
 	return f, nil
 }
 
@@ -158,10 +170,10 @@ func (f *Facts) Wait() { f.wg.Wait() }
 // while the store's write count stands, else the one a refresh asked for
 // now finds or makes.
 func (f *Facts) current(ctx context.Context, org string) (string, error) {
+	version := f.version(ctx, org)
 	f.mu.Lock()
 	o := f.orgs[org]
-	if o != nil && f.counts != nil && !o.running && o.done == o.want && o.build != "" && o.err == nil &&
-		o.writes == f.counts.Writes() {
+	if o != nil && o.done == o.want && o.build != "" && o.err == nil && f.stands(o, version) {
 		b := o.build
 		f.mu.Unlock()
 		return b, nil
@@ -169,6 +181,28 @@ func (f *Facts) current(ctx context.Context, org string) (string, error) {
 	o, n := f.ask(ctx, org, false)
 	f.mu.Unlock()
 	return f.wait(ctx, o, n)
+}
+
+// version is org's data version when Versions are set, else "".
+func (f *Facts) version(ctx context.Context, org string) string {
+	if f.cfg.Versions == nil {
+		return ""
+	}
+	v, err := f.cfg.Versions.Of(ctx, org)
+	if err != nil {
+		return "" // never equal to a build's: the sources are summed
+	}
+	return v
+}
+
+// stands reports whether nothing can have changed o's sources since they
+// were read: the org's data version (version, read now) when Versions are
+// set, else the store's write count. f.mu must be held.
+func (f *Facts) stands(o *orgFacts, version string) bool {
+	if f.cfg.Versions != nil {
+		return version != "" && o.version == version
+	}
+	return f.counts != nil && o.writes == f.counts.Writes()
 }
 
 // ask asks for a refresh of org that starts after this call, starting one
@@ -224,13 +258,16 @@ func (f *Facts) refresh(ctx context.Context, org string, o *orgFacts) {
 		if f.counts != nil {
 			writes = f.counts.Writes() // before the sum: a write during it moves the count
 		}
+		version := f.version(ctx, org) // before the sum too
 		newSources, err := factSources(ctx, f.cfg.Store, org)
+		var pruning string
 		if err == nil && (build == "" || newSources != sources) {
 			sum := sha256.Sum256([]byte(factsBuildHash() + "\n" + org + "\n" + newSources))
 			build = hex.EncodeToString(sum[:12])
 			start := time.Now()
 			var built bool
 			if built, err = buildFacts(ctx, f.cfg.Store, org, build); built && err == nil {
+				pruning = build
 				// Asked by a read alone, it follows a write no Changed
 				// reported: another process's, or one whose process
 				// stopped before its refresh.
@@ -245,10 +282,17 @@ func (f *Facts) refresh(ctx context.Context, org string, o *orgFacts) {
 		f.mu.Lock()
 		o.done, o.err = target, err
 		if err == nil {
-			o.sources, o.build, o.writes = newSources, build, writes
+			o.sources, o.build, o.writes, o.version = newSources, build, writes, version
 		}
 		close(o.ended)
 		o.ended = make(chan struct{})
+		if pruning != "" {
+			// After the waiters are let go: the reads take the new build
+			// while the old ones are dropped.
+			f.mu.Unlock()
+			pruneFacts(ctx, f.cfg.Store, org, pruning)
+			f.mu.Lock()
+		}
 	}
 	o.running = false
 	f.mu.Unlock()
@@ -298,14 +342,19 @@ func buildFacts(ctx context.Context, s FactsStore, org, build string) (built boo
 			return false, fmt.Errorf("entry facts (%s): %w", name, err)
 		}
 	}
-	// Dropping the other builds is housekeeping: no query reads them. It
-	// fails where the tables take no mutations (a Distributed table on a
-	// cluster), and then they stay; the build rows go first, so a build row
-	// never outlives its facts.
+	return true, nil
+}
+
+// pruneFacts drops the org's builds other than build. It is housekeeping:
+// no query reads them, so it runs after the build's waiters are let go (it
+// took as long as the build). It fails where the tables take no mutations
+// (a Distributed table on a cluster), and then they stay; the build rows
+// go first, so a build row never outlives its facts.
+func pruneFacts(ctx context.Context, s FactsStore, org, build string) {
+	p := store.Params{"org": org, "facts": build}
 	if s.Exec(ctx, store.QueryText("entry_facts_prune_builds"), p) == nil {
 		_ = s.Exec(ctx, store.QueryText("entry_facts_prune"), p)
 		_ = s.Exec(ctx, store.QueryText("adjustment_facts_prune"), p)
 		_ = s.Exec(ctx, store.QueryText("entry_days_prune"), p)
 	}
-	return true, nil
 }
