@@ -233,8 +233,10 @@ func TestCollectorUpdate(t *testing.T) {
 	if v, _ := value(fams, "opsmetrics_kpi_orgs_refreshed_total", map[string]string{"part": "all"}); v != 6 {
 		t.Errorf("orgs refreshed whole: %v, want 6 (b once more, no full refresh)", v)
 	}
-	if v, ok := value(fams, "opsmetrics_kpi_refresh_lag_seconds", nil); !ok || v > 2 {
-		t.Errorf("refresh lag %v %v after the refresh, want under 2 s", v, ok)
+	// The lag is at most the check period (2 s) plus a check's own time,
+	// which a loaded CI machine stretches: idle it reads about 1 s.
+	if v, ok := value(fams, "opsmetrics_kpi_refresh_lag_seconds", nil); !ok || v > 6 {
+		t.Errorf("refresh lag %v %v after the refresh, want under 6 s", v, ok)
 	}
 }
 
