@@ -167,6 +167,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		Users: users, Tokens: cfg.Tokens, Account: account{users, sessions}, PublicURL: cfg.PublicURL, Mailer: mailerOf(cfg.Mailer),
 		OrgWriter: cfg.Settings, Changes: cfg.Store, Records: recordWriter{cfg.Importer, cfg.Facts.Changed}, Reports: cfg.Store,
 		Printer: cfg.Printer}
+	if c, ok := cfg.Reads.(*metrics.Cache); ok {
+		dcfg.Rendered = c // rendered pages kept per data version too
+	}
 	if cfg.Mailer != nil {
 		dcfg.ReportMailer = cfg.Mailer
 	}

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,11 @@ type Config struct {
 	HookDeliveries HookDeliveries
 	HookMappings   HookMappings
 	HooksChanged   func()
+	// Rendered keeps rendered pages per org data version (the process's
+	// metrics.Cache); nil: every page is rendered.
+	Rendered interface {
+		Rendered(ctx context.Context, org, key string, render func() ([]byte, error)) ([]byte, error)
+	}
 
 	// OrgWriter saves an org's settings through the code PUT /api/v1/org
 	// uses, recording who did (org.Cache.UpdateBy); nil: the Organization
@@ -301,7 +307,38 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 			data.Page = p
 		}
 	}
-	return writePage(c, cmp.Or(data.Status, http.StatusOK), name, data)
+	status := cmp.Or(data.Status, http.StatusOK)
+	r := c.Request()
+	if d.cfg.Rendered == nil || status != http.StatusOK || r.Method != http.MethodGet || c.QueryParam("saved") != "" {
+		return writePage(c, status, name, data)
+	}
+	// The same page for the same person, session and request at the same
+	// data version and minute is the same bytes (metrics.Cache.Rendered).
+	// A one-time note (?saved=) is never kept.
+	p := data.Principal
+	key := strings.Join([]string{name, r.URL.RequestURI(), auth.CSRFToken(c), p.UserID, p.Email, p.Name, p.Role, p.TokenID}, "\x00")
+	body, err := d.cfg.Rendered.Rendered(r.Context(), data.View.Org, key, func() ([]byte, error) { return renderPage(name, data) })
+	if err != nil {
+		return err
+	}
+	return writeHTML(c, status, body)
+}
+
+// renderPage executes the page template name with data.
+func renderPage(name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// writeHTML writes a rendered page with status, kept by no cache.
+func writeHTML(c echo.Context, status int, body []byte) error {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	h.Set("Cache-Control", "private, no-store")
+	return c.HTMLBlob(status, body)
 }
 
 // writePage executes template name with data into a buffer first, so a
@@ -309,14 +346,11 @@ func (d *server) render(c echo.Context, name string, data pageData) error {
 // status. Pages show one org's numbers, and forms their values: kept by
 // no cache, shared or not.
 func writePage(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, name, data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+	body, err := renderPage(name, data)
+	if err != nil {
+		return err
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	h.Set("Cache-Control", "private, no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return writeHTML(c, status, body)
 }
 
 // contentSecurityPolicy is every page's CSP (SecurityHeaders), and the
@@ -354,16 +388,26 @@ func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // order asked.
 func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.Result, error) {
 	out := make([]*metrics.Result, len(reqs))
-	jobs := make([]func(context.Context) error, len(reqs))
-	for i, r := range reqs {
+	jobs := make([]func(context.Context) error, 0, len(reqs))
+	// Longest first, as this process has timed them (metrics.ExpectedCost);
+	// each answer keeps its place in out.
+	order := make([]int, len(reqs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(metrics.ExpectedCost(reqs[b].KPI), metrics.ExpectedCost(reqs[a].KPI))
+	})
+	for _, i := range order {
+		r := reqs[i]
 		if r.Now.IsZero() {
 			r.Now = d.cfg.Now()
 		}
 		r.Orgs = d.cfg.Settings
-		jobs[i] = func(ctx context.Context) (err error) {
+		jobs = append(jobs, func(ctx context.Context) (err error) {
 			out[i], err = metrics.Compute(ctx, d.cfg.Store, d.cfg.Facts, r)
 			return err
-		}
+		})
 	}
 	return out, metrics.RunQueries(ctx, jobs...)
 }

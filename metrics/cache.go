@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -37,6 +38,7 @@ type Cache struct {
 	q        Querier
 	versions *Versions
 	c        *otter.Cache[[32]byte, *store.Rows]
+	pages    *otter.Cache[[32]byte, []byte] // Rendered's
 	stats    *stats.Counter
 	requests *prometheus.CounterVec
 }
@@ -71,6 +73,13 @@ func NewCache(cfg CacheConfig) (*Cache, error) {
 		MaximumWeight: cfg.MaxBytes,
 		Weigher:       func(_ [32]byte, r *store.Rows) uint32 { return uint32(min(rowsBytes(r), 1<<32-1)) },
 		StatsRecorder: c.stats,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.pages, err = otter.New(&otter.Options[[32]byte, []byte]{
+		MaximumWeight: max(cfg.MaxBytes/4, 1<<20),
+		Weigher:       func(_ [32]byte, b []byte) uint32 { return uint32(min(len(b)+64, 1<<32-1)) },
 	})
 	if err != nil {
 		return nil, err
@@ -136,6 +145,34 @@ func (c *Cache) Query(ctx context.Context, query string, params store.Params) (*
 	}
 	c.requests.WithLabelValues(surfaceOf(ctx), result).Inc()
 	return copyRows(rows), nil
+}
+
+// Rendered returns the page render makes, from memory when a page of the
+// same key (the request and who asks: whatever the page's bytes depend on
+// besides the org's data) was rendered at the org's current data version
+// in this minute. A page's numbers come from this cache's reads, which
+// are exact per version and minute, so its bytes are too; rendering was
+// most of a repeated page's time (the capacity grid's table). Hits and
+// misses count as surface "page_render". A render's error is returned and
+// nothing is kept.
+func (c *Cache) Rendered(ctx context.Context, org, key string, render func() ([]byte, error)) ([]byte, error) {
+	version, err := c.versions.Of(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	minute := strconv.FormatInt(time.Now().Unix()/60, 10)
+	k := cacheKey(org, version, key, map[string]string{"minute": minute})
+	if b, ok := c.pages.GetIfPresent(k); ok {
+		c.requests.WithLabelValues("page_render", "hit").Inc()
+		return b, nil
+	}
+	b, err := render()
+	if err != nil {
+		return nil, err
+	}
+	c.pages.Set(k, b)
+	c.requests.WithLabelValues("page_render", "miss").Inc()
+	return b, nil
 }
 
 // Counts returns the hits and misses so far, for tests and benchmarks.

@@ -190,3 +190,39 @@ func BenchmarkCacheHit(b *testing.B) {
 		})
 	}
 }
+
+// A page is rendered once per org data version, minute and key.
+func TestCacheRendered(t *testing.T) {
+	s := chdbtest.Shared(t)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	cache := must(metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions}))
+	renders := 0
+	page := func(key string) string {
+		t.Helper()
+		b, err := cache.Rendered(t.Context(), "cache-render", key, func() ([]byte, error) {
+			renders++
+			return []byte(key), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// Two minutes' boundary would render again: start just after one.
+	if time.Now().Second() > 55 {
+		time.Sleep(6 * time.Second)
+	}
+	if page("overview?a") != "overview?a" || page("overview?a") != "overview?a" || renders != 1 {
+		t.Fatalf("the same page twice: %d renders, want 1", renders)
+	}
+	if page("overview?b") != "overview?b" || renders != 2 {
+		t.Fatalf("another key: %d renders, want 2", renders)
+	}
+	if err := s.Insert(t.Context(), &store.Batch{Table: "ops.holidays", Columns: []string{"org_id", "date", "name"},
+		Values: []any{[]string{"cache-render"}, []time.Time{d("2026-12-25")}, []string{"Christmas"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if page("overview?a"); renders != 3 {
+		t.Fatalf("after a write of the org: %d renders, want 3", renders)
+	}
+}
