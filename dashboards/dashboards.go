@@ -388,26 +388,16 @@ func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // order asked.
 func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.Result, error) {
 	out := make([]*metrics.Result, len(reqs))
-	jobs := make([]func(context.Context) error, 0, len(reqs))
-	// Longest first, as this process has timed them (metrics.ExpectedCost);
-	// each answer keeps its place in out.
-	order := make([]int, len(reqs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return cmp.Compare(metrics.ExpectedCost(reqs[b].KPI), metrics.ExpectedCost(reqs[a].KPI))
-	})
-	for _, i := range order {
-		r := reqs[i]
+	jobs := make([]func(context.Context) error, len(reqs))
+	for i, r := range reqs {
 		if r.Now.IsZero() {
 			r.Now = d.cfg.Now()
 		}
 		r.Orgs = d.cfg.Settings
-		jobs = append(jobs, func(ctx context.Context) (err error) {
+		jobs[i] = func(ctx context.Context) (err error) {
 			out[i], err = metrics.Compute(ctx, d.cfg.Store, d.cfg.Facts, r)
 			return err
-		})
+		}
 	}
 	return out, metrics.RunQueries(ctx, jobs...)
 }

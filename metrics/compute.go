@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -211,8 +209,6 @@ func settingsFrom(o org.Settings) orgSettings {
 // Errors: ErrBadRequest (wrapped) for the caller's mistakes; the store's
 // typed errors otherwise.
 func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, error) {
-	start := time.Now()
-	defer func() { recordCost(r.KPI, time.Since(start)) }()
 	named := r.WithNames && r.GroupBy != ""
 	if named && (r.Names == nil || r.Names.Org != r.Org) {
 		// Read once: the filters resolve with the same names.
@@ -522,35 +518,4 @@ func dayParts(s string) (y, m, d int, ok bool) {
 	ok = true
 	y, m, d = num(s[:4]), num(s[5:7]), num(s[8:])
 	return y, m, d, ok
-}
-
-// costs are, per KPI, a moving average of how long Compute took when it
-// reached the engine, for ExpectedCost.
-var costs sync.Map // KPI name -> *atomic.Int64 (nanoseconds)
-
-// recordCost adds one Compute's time to kpi's average; an answer from
-// memory (under 2 ms) says nothing of the query and is left out.
-func recordCost(kpi string, d time.Duration) {
-	if d < 2*time.Millisecond {
-		return
-	}
-	v, _ := costs.LoadOrStore(kpi, new(atomic.Int64))
-	avg := v.(*atomic.Int64)
-	old := avg.Load()
-	if old == 0 {
-		avg.Store(int64(d))
-		return
-	}
-	avg.Store(old + (int64(d)-old)/4)
-}
-
-// ExpectedCost is how long kpi's query has taken in this process, on
-// average lately; 0 before it first ran. A page starts its longest queries
-// first (RunQueries runs them two at a time, in order), so that the
-// slowest is not left to run alone at the end.
-func ExpectedCost(kpi string) time.Duration {
-	if v, ok := costs.Load(kpi); ok {
-		return time.Duration(v.(*atomic.Int64).Load())
-	}
-	return 0
 }

@@ -11,16 +11,8 @@ adjustment_values AS
 (
     SELECT reason, project_kind, project_kind NOT IN ('retainer', 'fixed_fee', 'internal') AS tm, write_off,
         write_off_hours, write_up, person_id, client_id, project_id,
-        multiIf({interval:String} = 'day', date, {interval:String} = 'week', toMonday(date),
-            {interval:String} = 'month', toStartOfMonth(date), {from:Date}) AS period,
-        multiIf({group_by:String} = 'person', person_id, {group_by:String} = 'role', toString(role),
-            {group_by:String} = 'team', toString(team), {group_by:String} = 'client', client_id,
-            {group_by:String} = 'project', project_id, '') AS grp
+        {{fact_period_group}}
     FROM ops.adjustment_facts FINAL
     WHERE org_id = {org:String} AND build_id = {facts:String} AND date >= {from:Date} AND date < {to:Date}
-      AND ({person:String} = '' OR person_id = {person:String})
-      AND ({project:String} = '' OR project_id = {project:String})
-      AND ({client:String} = '' OR client_id = {client:String})
-      AND ({role:String} = '' OR role = {role:String})
-      AND ({team:String} = '' OR team = {team:String})
+      AND {{fact_filters}}
 )

@@ -13,16 +13,8 @@ entries AS
     SELECT external_id, person_id, date, hours, billable, billing_status, billed_amount, invoice_id, deliverable_id,
         tags, task, project_id, client_id, role, team, bill_rate, cost_rate, standard_value, kind, listed, billed_value,
         retainer_excess_hours,
-        multiIf({interval:String} = 'day', date, {interval:String} = 'week', toMonday(date),
-            {interval:String} = 'month', toStartOfMonth(date), {from:Date}) AS period,
-        multiIf({group_by:String} = 'person', person_id, {group_by:String} = 'role', toString(role),
-            {group_by:String} = 'team', toString(team), {group_by:String} = 'client', client_id,
-            {group_by:String} = 'project', project_id, '') AS grp
+        {{fact_period_group}}
     FROM ops.entry_facts FINAL
     WHERE org_id = {org:String} AND build_id = {facts:String} AND date >= {from:Date} AND date < {to:Date}
-      AND ({person:String} = '' OR person_id = {person:String})
-      AND ({project:String} = '' OR project_id = {project:String})
-      AND ({client:String} = '' OR client_id = {client:String})
-      AND ({role:String} = '' OR role = {role:String})
-      AND ({team:String} = '' OR team = {team:String})
+      AND {{fact_filters}}
 )

@@ -24,16 +24,8 @@ entry_days AS
         valued_excess_hours,
         kind NOT IN ('retainer', 'fixed_fee', 'internal') AS tm,
         billable = 1 AND billing_status = 'written_off' AS written_off,
-        multiIf({interval:String} = 'day', date, {interval:String} = 'week', toMonday(date),
-            {interval:String} = 'month', toStartOfMonth(date), {from:Date}) AS period,
-        multiIf({group_by:String} = 'person', person_id, {group_by:String} = 'role', toString(role),
-            {group_by:String} = 'team', toString(team), {group_by:String} = 'client', client_id,
-            {group_by:String} = 'project', project_id, '') AS grp
+        {{fact_period_group}}
     FROM ops.entry_days FINAL
     WHERE org_id = {org:String} AND build_id = {facts:String} AND date >= {from:Date} AND date < {to:Date}
-      AND ({person:String} = '' OR person_id = {person:String})
-      AND ({project:String} = '' OR project_id = {project:String})
-      AND ({client:String} = '' OR client_id = {client:String})
-      AND ({role:String} = '' OR role = {role:String})
-      AND ({team:String} = '' OR team = {team:String})
+      AND {{fact_filters}}
 )
