@@ -35,7 +35,7 @@ func cmdServe(e *env) *cobra.Command {
 	refresh := fs.Duration("kpi-refresh", envDuration(e, "OPSMETRICS_KPI_REFRESH", 5*time.Minute),
 		"how often the /metrics gauges that move with the clock alone (overdue, stuck reviews, actions) are recomputed; the others follow each org's writes within seconds (OPSMETRICS_KPI_REFRESH)")
 	maxSeries := fs.Int("max-series", metrics.DefaultMaxSeries, "most KPI series /metrics exports (org-level ones first, the rest shared evenly); opsmetrics_kpi_dropped_series{org} names the orgs that lost some")
-	cacheBytes := fs.Uint64("cache-bytes", metrics.DefaultCacheBytes, "most bytes of query results the KPI cache keeps in memory (answers at the org's current data version)")
+	cacheBytes := fs.Uint64("cache-bytes", metrics.DefaultCacheBytes, "bound of the KPI cache, which answers at each org's current data version: query results up to this many bytes, rendered pages up to a quarter of it more")
 	publicURL := fs.String("public-url", e.getenv("OPSMETRICS_PUBLIC_URL"),
 		"the URL people open opsmetrics at, such as https://ops.example.com: alert texts link to its dashboards, and the tools' webhooks are sent to it + /hooks/{id} (OPSMETRICS_PUBLIC_URL)")
 	reconcileEvery := fs.Duration("reconcile-every", envDuration(e, "OPSMETRICS_RECONCILE_EVERY", 15*time.Minute),
