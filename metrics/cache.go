@@ -66,7 +66,7 @@ func NewCache(cfg CacheConfig) (*Cache, error) {
 	}
 	c := &Cache{q: cfg.Store, versions: cfg.Versions, stats: stats.NewCounter(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "opsmetrics_cache_requests_total",
-			Help: "Reads of the KPI layer by the surface that asked (api, page, cli, collector, other) and result: hit (answered from memory at the org's current data version) or miss (sent to the engine)."},
+			Help: "Reads of the KPI layer by the surface that asked (api, page, cli, collector, other; page_render: a rendered page) and result: hit (answered from memory at the org's current data version) or miss (sent to the engine)."},
 			[]string{"surface", "result"})}
 	var err error
 	c.c, err = otter.New(&otter.Options[[32]byte, *store.Rows]{
