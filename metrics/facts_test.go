@@ -51,7 +51,9 @@ func TestFactsFollowWrites(t *testing.T) {
 		Amount: pdec("50"), Reason: "goodwill"}})
 	revenue("a write-off", "100") // 150 − 50 written off on T&M work
 
-	// Only the current build is left recorded (older ones are dropped).
+	// Only the current build is left recorded (older ones are dropped,
+	// after the build's waiters are let go: wait for that).
+	testFacts(t).Wait()
 	var builds int
 	rows := must(chdbtest.Shared(t).Query(t.Context(),
 		"SELECT count() FROM ops.entry_fact_builds FINAL WHERE org_id = {org:String}", store.Params{"org": org}))

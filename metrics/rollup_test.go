@@ -108,9 +108,11 @@ func TestRollupAgreesWithFacts(t *testing.T) {
 	}
 }
 
-// currentBuild returns the org's one recorded entry facts build.
+// currentBuild returns the org's one recorded entry facts build, once the
+// older builds' prunes (run after the waiters are let go) have ended.
 func currentBuild(t *testing.T, s metrics.Querier, org string) string {
 	t.Helper()
+	testFacts(t).Wait()
 	rows := must(s.Query(t.Context(), "SELECT build_id FROM ops.entry_fact_builds FINAL WHERE org_id = {org:String}",
 		store.Params{"org": org}))
 	if rows.Len() != 1 {
