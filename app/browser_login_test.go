@@ -33,7 +33,7 @@ func TestSignInInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`#invite input[name=name]`), "Vera Viewer"),
 		chromedp.SetValue(chromedp.CSS(`#invite input[name=password]`), password),
 		chromedp.Click(chromedp.CSS(`#invite button`)),
-		waitFor(`location.pathname === '/' && !!document.querySelector('header.top nav')`)); err != nil {
+		waitFor(`location.pathname === '/' && document.readyState === 'complete' && !!document.querySelector('header.top nav')`)); err != nil {
 		t.Fatalf("accept the invitation: %v", err)
 	}
 	who, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('header.top .account').textContent`))

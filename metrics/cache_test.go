@@ -226,3 +226,21 @@ func TestCacheRendered(t *testing.T) {
 		t.Fatalf("after a write of the org: %d renders, want 3", renders)
 	}
 }
+
+// A session's last use, written every five minutes of activity, moves no
+// version: sessions are read by auth alone, never through the cache.
+func TestSessionWriteMovesNoVersion(t *testing.T) {
+	s := chdbtest.Shared(t)
+	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
+	before := must(versions.Of(t.Context(), "cache-session"))
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if err := s.Insert(t.Context(), &store.Batch{Table: "ops.sessions",
+		Columns: []string{"id_hash", "org_id", "user_id", "token_id", "created_at", "expires_at", "last_seen", "revoked", "version"},
+		Values: []any{[]string{"h1"}, []string{"cache-session"}, []string{"u1"}, []string{""}, []time.Time{now},
+			[]time.Time{now.Add(time.Hour)}, []time.Time{now}, []uint8{0}, []uint64{1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := must(versions.Of(t.Context(), "cache-session")); after != before {
+		t.Fatalf("a session write moved the org's version from %s to %s", before, after)
+	}
+}

@@ -43,6 +43,10 @@ type VersionStore interface {
 var quietTables = map[string]bool{
 	"ops.entry_facts": true, "ops.entry_fact_builds": true, "ops.adjustment_facts": true, "ops.entry_days": true,
 	"ops.import_keys": true, "ops.sync_seen": true, "ops.data_versions": true,
+	// Sessions are read by auth alone, through the store, never through
+	// the cache; a session's last use is written every five minutes of
+	// activity, and would empty its org's cache as often.
+	"ops.sessions": true,
 }
 
 // quiet reports whether a write of table moves no version.
