@@ -358,10 +358,10 @@ type drillApprovals struct {
 	Empty      string // no decision and nothing waiting
 }
 
-// buildDrillApprovals reads approval_time_p50 and _p90, revision_rounds and
-// pending_reviews (none grouped) and the waiting list of one client or
-// project. Pure.
-func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHours int, p50, p90, rounds, pending, stuck *metrics.Result) drillApprovals {
+// buildDrillApprovals reads approval_time_p50 (its p90 column is
+// approval_time_p90's value), revision_rounds and pending_reviews (none
+// grouped) and the waiting list of one client or project. Pure.
+func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHours int, p50, rounds, pending, stuck *metrics.Result) drillApprovals {
 	first := func(res *metrics.Result, col string) (float64, bool) {
 		t := tableOf(res)
 		if t.Len() == 0 {
@@ -370,7 +370,7 @@ func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, st
 		return t.Num(0, col)
 	}
 	x50, ok50 := first(p50, "value")
-	x90, ok90 := first(p90, "value")
+	x90, ok90 := first(p50, "p90")
 	cyc, _ := tableOf(p50).sum("cycles", nil)
 	mean, mok := first(rounds, "value")
 	waiting, _ := tableOf(pending).sum("value", nil)
@@ -502,7 +502,8 @@ func buildRetainerUse(v View, n *names, res *metrics.Result) (Chart, error) {
 // drillQueries runs a client's or project's page queries (dim is "client"
 // or "project"), filtered by it: logged_hours grouped by each of hoursBy
 // ("" asks nothing: res holds nil there),
-// on_time_rate, approval_time_p50 and _p90, revision_rounds,
+// on_time_rate, approval_time_p50 (with its p90 column, one query for
+// both), revision_rounds,
 // pending_reviews (as of now, whatever the range), budget_used and
 // projected_exhaustion_date by project, over_service_hours by project and
 // month, and for a principal who may see money margin_pct with marginKV;
@@ -519,7 +520,6 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 		req("logged_hours", "group_by", cmp.Or(hoursBy[1], hoursBy[0])), // dropped below when ""
 		req("on_time_rate"),
 		req("approval_time_p50"),
-		req("approval_time_p90"),
 		req("revision_rounds"),
 		metrics.AsOfNow(req("pending_reviews"), orgLocation(v.Settings)), // what waits is counted now, as on the approvals page
 		req("budget_used", "group_by", "project"),
@@ -529,7 +529,7 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 	if money {
 		reqs = append(reqs, req("margin_pct", marginKV...))
 	}
-	onTime, pending := reqs[2], reqs[6]
+	onTime, pending := reqs[2], reqs[5]
 	if hoursBy[1] == "" {
 		reqs = slices.Delete(reqs, 1, 2)
 	}
