@@ -129,7 +129,8 @@ func buildApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHo
 		return body, err
 	}
 	body.Clients = buildApprovalClients(v, n, p50, p90, rounds, firstPass, pending)
-	body.Stuck, body.More = buildStuck(v, n, loc, stuck, pending, stuckHours)
+	waiting, _ := tableOf(pending).sum("value", nil)
+	body.Stuck, body.More = buildStuck(v, n, loc, stuck, int(waiting), stuckHours)
 	return body, nil
 }
 
@@ -430,7 +431,7 @@ func buildApprovalClients(v View, n *names, p50, p90, rounds, firstPass, pending
 // buildStuck lists the waiting reviews (metrics.StuckReviews' rows),
 // oldest first, and how many more pending_reviews counts than were listed.
 // Pure.
-func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Result, stuckHours int) ([]stuckRow, int) {
+func buildStuck(v View, n *names, loc *time.Location, stuck *metrics.Result, waiting, stuckHours int) ([]stuckRow, int) {
 	t := tableOf(stuck)
 	var rows []stuckRow
 	for r := range t.Len() {
@@ -448,6 +449,5 @@ func buildStuck(v View, n *names, loc *time.Location, stuck, pending *metrics.Re
 		row.ProjectLink = drillLink(v, "/approvals", "project", t.Str(r, "project_id"))
 		rows = append(rows, row)
 	}
-	total, _ := tableOf(pending).sum("value", nil)
-	return rows, max(int(total)-len(rows), 0)
+	return rows, max(waiting-len(rows), 0)
 }

@@ -136,7 +136,8 @@ func TestBuildStuck(t *testing.T) {
 		[]any{"d1", "Spring visuals", "c", "p1", time.Date(2026, 10, 26, 14, 0, 0, 0, time.UTC), 120.0},
 		[]any{"d2", "", "", "", time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC), 48.0},
 	)
-	rows, more := buildStuck(v, mtNames("client", "c", "Gamma"), ny, list, tPending, 48)
+	waiting, _ := tableOf(tPending).sum("value", nil)
+	rows, more := buildStuck(v, mtNames("client", "c", "Gamma"), ny, list, int(waiting), 48)
 	// d1: 14:00 UTC is 10:00 in New York (EDT); 120 h = 5 days, over 48 h.
 	// d2: no name (its id), no client (no link), exactly 48 h is not over 48.
 	mtEqual(t, "rows", rows, []stuckRow{

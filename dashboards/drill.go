@@ -359,9 +359,10 @@ type drillApprovals struct {
 }
 
 // buildDrillApprovals reads approval_time_p50 (its p90 column is
-// approval_time_p90's value), revision_rounds and pending_reviews (none
-// grouped) and the waiting list of one client or project. Pure.
-func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHours int, p50, rounds, pending, stuck *metrics.Result) drillApprovals {
+// approval_time_p90's value) and revision_rounds (neither grouped) and the
+// waiting list of one client or project, whose waiting and stuck columns
+// are pending_reviews' value and stuck. Pure.
+func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, stuckHours int, p50, rounds, stuck *metrics.Result) drillApprovals {
 	first := func(res *metrics.Result, col string) (float64, bool) {
 		t := tableOf(res)
 		if t.Len() == 0 {
@@ -373,14 +374,14 @@ func buildDrillApprovals(v View, n *names, now time.Time, loc *time.Location, st
 	x90, ok90 := first(p50, "p90")
 	cyc, _ := tableOf(p50).sum("cycles", nil)
 	mean, mok := first(rounds, "value")
-	waiting, _ := tableOf(pending).sum("value", nil)
-	stuckN, _ := tableOf(pending).sum("stuck", nil)
+	waiting, _ := first(stuck, "waiting")
+	stuckN, _ := first(stuck, "stuck")
 	out := drillApprovals{Cutoff: approvalCutoff(now, loc), StuckHours: stuckHours, Facts: []Fact{
 		{"Approval time p50 (hours)", fmtNum(x50, ok50, "hours"), false}, {"Approval time p90 (hours)", fmtNum(x90, ok90, "hours"), false},
 		{"Client decisions", fmtNum(cyc, true, "count"), false}, {"Revision rounds (mean)", fmtNum(mean, mok, "rounds"), false},
 		{"Waiting", fmtNum(waiting, true, "count"), false},
 		{fmt.Sprintf("Stuck (over %d hours)", stuckHours), fmtNum(stuckN, true, "count"), stuckN > 0}}}
-	out.Stuck, out.More = buildStuck(v, n, loc, stuck, pending, stuckHours)
+	out.Stuck, out.More = buildStuck(v, n, loc, stuck, int(waiting), stuckHours)
 	if cyc == 0 && waiting == 0 {
 		out.Empty = approvalsMissing
 	}
@@ -521,7 +522,6 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 		req("on_time_rate"),
 		req("approval_time_p50"),
 		req("revision_rounds"),
-		metrics.AsOfNow(req("pending_reviews"), orgLocation(v.Settings)), // what waits is counted now, as on the approvals page
 		req("budget_used", "group_by", "project"),
 		req("projected_exhaustion_date", "group_by", "project"),
 		req("over_service_hours", "group_by", "project", "interval", "month"),
@@ -529,7 +529,9 @@ func (d *server) drillQueries(ctx context.Context, v View, all *metrics.Names, d
 	if money {
 		reqs = append(reqs, req("margin_pct", marginKV...))
 	}
-	onTime, pending := reqs[2], reqs[5]
+	// What waits is counted now, as on the approvals page: the list's
+	// waiting and stuck columns are pending_reviews' for this request.
+	onTime, pending := reqs[2], metrics.AsOfNow(req("pending_reviews"), orgLocation(v.Settings))
 	if hoursBy[1] == "" {
 		reqs = slices.Delete(reqs, 1, 2)
 	}

@@ -239,6 +239,36 @@ func TestClientPageNumbersAreTheKPIs(t *testing.T) {
 	mustContain(t, "viewer's client page", vb, "Hours by person", "Deliverables due")
 }
 
+// A drill page's Waiting and Stuck are pending_reviews' value and stuck as
+// of now, for a client with reviews waiting (the page reads them
+// from its waiting list's columns).
+func TestDrillPageWaitingIsPendingReviews(t *testing.T) {
+	e := drillServer(t)
+	pending := func(f map[string]string, groupBy string) metrics.Table {
+		r := metrics.AsOfNow(metrics.Request{KPI: "pending_reviews", Org: drillOrg, From: mtMonth(11), To: mtMonth(12), Filters: f,
+			GroupBy: groupBy, Now: drillNow}, time.UTC)
+		return metrics.TableOf(must(metrics.Compute(t.Context(), chdbtest.Shared(t), drillFacts, r)))
+	}
+	// (In the demo every waiting review is stuck by now, so the two numbers
+	// are equal here; TestBuildDrillApprovals tells them apart.)
+	client := biggest(pending(nil, "client"), "client", "value")
+	if client == "" {
+		t.Fatal("no review of the demo waits now")
+	}
+	p := pending(map[string]string{"client": client}, "")
+	waiting, _ := p.Num(0, "value")
+	stuck, _ := p.Num(0, "stuck")
+	rec := drillGet(t, e, auth.RolePartner, "/clients/"+client+"?"+drillRange)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.String()
+	mustContain(t, "client page", body, fact("Waiting", fmtNum(waiting, true, "count")))
+	if !regexp.MustCompile(`<dt>Stuck \(over \d+ hours\)</dt><dd[^>]*>` + regexp.QuoteMeta(fmtNum(stuck, true, "count")) + `</dd>`).MatchString(body) {
+		t.Errorf("the client page does not show %v stuck reviews", stuck)
+	}
+}
+
 func TestProjectAndPersonPagesAreTheKPIs(t *testing.T) {
 	e := drillServer(t)
 	// The budgeted project with the most hours used.
@@ -335,4 +365,27 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A drill page's approvals: p90 from the p50 query's p90 column, Waiting
+// and Stuck from the waiting list's waiting and stuck columns (every
+// waiting review, before the list's limit), and "more" what the list left
+// out. Pure.
+func TestBuildDrillApprovals(t *testing.T) {
+	v := View{Org: "o", From: mtMonth(10), To: mtMonth(11)}
+	p50 := mtResult([]string{"value", "business_hours", "cycles", "p90"}, []any{10.5, 4.0, uint64(6), 30.25})
+	rounds := mtResult([]string{"value"}, []any{1.5})
+	// Two of four waiting reviews listed; three of the four are stuck.
+	list := mtResult([]string{"deliverable_id", "deliverable", "client_id", "project_id", "requested_at", "age_hours", "waiting", "stuck"},
+		[]any{"d1", "Spring visuals", "c", "p1", time.Date(2026, 10, 26, 14, 0, 0, 0, time.UTC), 120.0, uint64(4), uint64(3)},
+		[]any{"d2", "Logo", "c", "p1", time.Date(2026, 10, 28, 14, 0, 0, 0, time.UTC), 72.0, uint64(4), uint64(3)},
+	)
+	got := buildDrillApprovals(v, mtNames("client", "c", "Gamma"), mtMonth(11), time.UTC, 48, p50, rounds, list)
+	want := []Fact{{"Approval time p50 (hours)", "10.50", false}, {"Approval time p90 (hours)", "30.25", false},
+		{"Client decisions", "6", false}, {"Revision rounds (mean)", "1.50", false}, {"Waiting", "4", false},
+		{"Stuck (over 48 hours)", "3", true}}
+	mtEqual(t, "facts", got.Facts, want)
+	if len(got.Stuck) != 2 || got.More != 2 {
+		t.Errorf("listed %d, more %d; want 2 listed and 2 more", len(got.Stuck), got.More)
+	}
 }

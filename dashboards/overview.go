@@ -154,10 +154,14 @@ func (d *server) overview(c echo.Context) error {
 		}
 		fresh <- f
 	}()
-	// The open actions are one small query too, read beside the KPIs.
+	// The open actions are one small query too, and the names the page's
+	// frame shows another: read beside the KPIs.
 	var loop loopPanel
+	var n *names
 	res, err := d.kpisBeside(ctx, func() (err error) {
-		loop, err = d.loopActions(ctx, v, "", v.today)
+		if loop, err = d.loopActions(ctx, v, "", v.today); err == nil {
+			n, err = d.loadNames(ctx, v.Org)
+		}
 		return err
 	}, reqs...)
 	if err != nil {
@@ -201,7 +205,7 @@ func (d *server) overview(c echo.Context) error {
 		loc = time.UTC
 	}
 	body.Data = buildSources(v.Org, d.cfg.Now(), loc, f.last, f.imported, f.states)
-	return d.render(c, "overview", pageData{View: v, Body: body, Notes: notes})
+	return d.render(c, "overview", pageData{View: v, Names: n, Body: body, Notes: notes})
 }
 
 // freshness is what the overview's data freshness panel reads: the org's

@@ -59,18 +59,18 @@ func (d *server) project(c echo.Context) error {
 		return err
 	}
 	body.Delivery = buildDrillDelivery(v, n, res[2], late)
-	body.Approvals = buildDrillApprovals(v, n, now, orgLocation(v.Settings), int(v.Settings.StuckReviewHours), res[3], res[4], res[5], stuck)
-	body.Budgets = buildBudgets(v, "", n, res[6], res[7])
+	body.Approvals = buildDrillApprovals(v, n, now, orgLocation(v.Settings), int(v.Settings.StuckReviewHours), res[3], res[4], stuck)
+	body.Budgets = buildBudgets(v, "", n, res[5], res[6])
 	for i := range body.Budgets {
 		body.Budgets[i].Link = "" // this page
 	}
-	body.BurnFacts = burnFacts(body.Budgets, res[7])
-	if body.Retainers, err = buildRetainerUse(v, n, res[8]); err != nil {
+	body.BurnFacts = burnFacts(body.Budgets, res[6])
+	if body.Retainers, err = buildRetainerUse(v, n, res[7]); err != nil {
 		return err
 	}
 	var notes []string
 	if money {
-		m := res[9]
+		m := res[8]
 		body.Currency = marginCurrency(m)
 		if m.Currency == "" {
 			notes = append(notes, metrics.CurrencyUnknown+": amounts on this page are in the org's own currency, which its settings and data do not name.")

@@ -93,8 +93,22 @@ func (d *server) reportPage(c echo.Context, status int, form *reportSettingsForm
 	money := mayMoney(c) && !clientView
 	ctx := c.Request().Context()
 	settings := v.Settings
+	// The commentary and actions are read while the report's KPIs are: the
+	// one goroutine using c meanwhile, and waited for before any return.
+	type partsOf struct {
+		notes   reportNotesPart
+		actions reportActionsPart
+		err     error
+	}
+	parts := make(chan partsOf, 1)
+	go func() {
+		var p partsOf
+		p.notes, p.actions, p.err = d.reportParts(c, v, id, month, clientView)
+		parts <- p
+	}()
 	rep, err := metrics.ClientReport(ctx, d.cfg.Store, d.cfg.Facts, metrics.ReportRequest{Org: v.Org, Client: id, Month: month, Now: now,
 		Money: money, Settings: &settings, Orgs: d.cfg.Settings, Names: all})
+	p := <-parts
 	if errors.Is(err, metrics.ErrBadRequest) {
 		return echo.NewHTTPError(http.StatusBadRequest, metrics.Message(err))
 	} else if err != nil {
@@ -120,7 +134,7 @@ func (d *server) reportPage(c echo.Context, status int, form *reportSettingsForm
 	if next := month.AddDate(0, 1, 0); !next.After(today) {
 		body.NextLink = link(next, clientView)
 	}
-	if body.Commentary, body.Actions, err = d.reportParts(c, v, id, month, clientView); err != nil {
+	if body.Commentary, body.Actions, err = p.notes, p.actions, p.err; err != nil {
 		return err
 	}
 	var notes []string

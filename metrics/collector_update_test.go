@@ -200,14 +200,16 @@ func TestCollectorUpdate(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor := func(what string, ok func(map[string]*dto.MetricFamily) bool) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
+		// Generous: a loaded machine (CI shares its cores) is slow, and
+		// what is checked is that it shows, not how fast.
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			fams := parse(t, scrape(t, h, true))
 			if ok(fams) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 5 s", what)
+				t.Fatalf("%s: not within 30 s", what)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -222,15 +222,42 @@ func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, p.text, p.params)
-	if err != nil {
+	// A KPI's own query, and beside it (at once: the engine plans each on
+	// a core of its own) what two KPIs add: data_quality's unmapped
+	// statuses, maturity_level's loop evidence (metrics/maturity.go).
+	var rows, loop *store.Rows
+	var unmapped *Result
+	jobs := []func(context.Context) error{func(ctx context.Context) (err error) {
+		rows, err = q.Query(ctx, p.text, p.params)
+		return err
+	}}
+	switch p.kpi.Name {
+	case "data_quality":
+		jobs = append(jobs, func(ctx context.Context) error {
+			unmapped = &Result{}
+			return unmapped.addUnmapped(ctx, q, r)
+		})
+	case "maturity_level":
+		jobs = append(jobs, func(ctx context.Context) (err error) {
+			text := store.QueryText("maturity_loop")
+			params, err := pick(p.all, store.Placeholders(text))
+			if err == nil {
+				loop, err = q.Query(ctx, text, params)
+			}
+			return err
+		})
+	}
+	if err := RunQueries(ctx, jobs...); err != nil {
 		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 	}
-	res := p.result(r, rows)
-	if p.kpi.Name == "data_quality" {
-		if err := res.addUnmapped(ctx, q, r); err != nil {
+	if loop != nil {
+		if rows, err = joinMaturity(rows, loop); err != nil {
 			return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 		}
+	}
+	res := p.result(r, rows)
+	if unmapped != nil {
+		res.Unmapped, res.Notes = unmapped.Unmapped, append(res.Notes, unmapped.Notes...)
 	}
 	if named {
 		res.addNames(r.Names)
@@ -277,6 +304,7 @@ type prepared struct {
 	now    time.Time
 	text   string
 	params store.Params
+	all    store.Params // every value a query of the request can take (paramsOf)
 }
 
 func prepare(ctx context.Context, q Querier, facts *Facts, r Request) (*prepared, error) {
@@ -293,7 +321,7 @@ func prepare(ctx context.Context, q Querier, facts *Facts, r Request) (*prepared
 	if err != nil {
 		return nil, err
 	}
-	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query)}
+	p := &prepared{kpi: k, org: org, now: now, text: store.QueryText(k.query), all: all}
 	placeholders := store.Placeholders(p.text)
 	if _, ok := placeholders["facts"]; ok {
 		if facts == nil {

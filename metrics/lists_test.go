@@ -92,6 +92,18 @@ func TestLists(t *testing.T) {
 	}
 	equal("waiting now", ids(stuck, "deliverable_id"), []string{"D3", "D4"})
 	near(t, "D3 age now", metrics.TableOf(stuck).Str(0, "age_hours"), 429)
+	// Cut at one row, the columns still count every waiting review: 2
+	// waiting (D3, D4), both over the 48 stuck hours (429 h, 259 h), as
+	// pending_reviews counts them.
+	if stuck, err = metrics.StuckReviews(t.Context(), s, now, 1); err != nil {
+		t.Fatal(err)
+	}
+	equal("waiting now, cut at 1", ids(stuck, "deliverable_id"), []string{"D3"})
+	exact(t, "waiting column", metrics.TableOf(stuck).Str(0, "waiting"), "2")
+	exact(t, "stuck column", metrics.TableOf(stuck).Str(0, "stuck"), "2")
+	pending := must(metrics.Compute(t.Context(), s, nil, func() metrics.Request { r := now; r.KPI = "pending_reviews"; return r }()))
+	exact(t, "pending_reviews now", cell(t, pending, "", "", "value"), "2")
+	exact(t, "pending_reviews stuck now", cell(t, pending, "", "", "stuck"), "2")
 
 	// Overdue now (Mar 10 08:00 in New York), any due date: D3 (due Feb 10,
 	// 28 days) and D5 (due Mar 9, 1 day); D4 is due today, not yet overdue.

@@ -32,6 +32,10 @@
 --     rate is in hours from (a) written-off billable entries and (b) write-off adjustments
 --     that carry hours, without invoice-line shortfalls or over-service. Both quarters need
 --     data for both rates.
+--   Two queries answer it at once: this one (layers 4 and 5 and their evidence) and
+--   maturity_loop.sql (layers 2 and 3: the deliverables and their loop); metrics/maturity.go
+--   joins them into the columns below and sets value. Planned on a core each, the two
+--   halves answer sooner than one query of both (docs/benchmarks.md, issue 19).
 -- Columns: period Date (bucket of from), grp String (always ''), value UInt8 (level 1–5),
 --   l2_due_and_intake, l3_canonical_loop, l4_fresh_data, l4_alert_thresholds,
 --   l5_quarterly_retros, l5_retro_actions_closed, l5_kpis_improved (UInt8 0/1), deliverables
@@ -41,41 +45,11 @@
 --   retro_actions, retro_actions_closed UInt64 (those two quarters' retro actions),
 --   prev_on_time_rate, last_on_time_rate, prev_write_off_hours_rate,
 --   last_write_off_hours_rate (Nullable(Float64)).
-WITH {{loop_segments}}, {{loop_deliverables}}, {{delivery_items}},
+WITH {{delivery_items}},
 quarters AS
 (
     SELECT toStartOfQuarter(least({to:Date}, toDate({now:DateTime64(3)}, {tz:String}) + 1)) AS q2,
         addMonths(q2, -3) AS last_q, addMonths(q2, -6) AS prev_q
-),
-loop_paths AS
-(
-    SELECT deliverable_id,
-        minIf(entered_at, phase IN ('intake', 'brief')) AS f_start, minIf(entered_at, phase = 'production') AS f_prod,
-        minIf(entered_at, phase = 'internal_review') AS f_qa, minIf(entered_at, phase = 'client_review') AS f_client,
-        minIf(entered_at, phase = 'delivered') AS f_done,
-        countIf(phase IN ('intake', 'brief')) > 0 AND countIf(phase = 'production') > 0
-            AND countIf(phase = 'internal_review') > 0 AND countIf(phase = 'client_review') > 0
-            AND countIf(phase = 'delivered') > 0
-            AND f_start < f_prod AND f_prod < f_qa AND f_qa < f_client AND f_client < f_done
-            AND argMinIf(prev_phase, entered_at, phase = 'client_review') = 'internal_review' AS canonical,
-        countIf(phase = 'delivered') > 0 AS reached_done
-    FROM loop_phase_segments
-    GROUP BY deliverable_id
-),
-loop_evidence AS
-(
-    -- L2 over the deliverables that appeared in [from, to), L3 over those delivered in it
-    SELECT countIf(appeared) AS appeared_n, countIf(appeared AND has_due AND has_intake) AS appeared_ok,
-        countIf(done) AS done_n, countIf(done AND canonical) AS done_ok
-    FROM
-    (
-        SELECT d.has_due AS has_due, d.has_intake AS has_intake, p.canonical AS canonical,
-            d.anchor_day >= {from:Date} AND d.anchor_day < {to:Date} AS appeared,
-            toDate(if(isNotNull(d.delivered_at), assumeNotNull(d.delivered_at), p.f_done), {tz:String}) AS done_day,
-            (isNotNull(d.delivered_at) OR p.reached_done) AND done_day >= {from:Date} AND done_day < {to:Date} AS done
-        FROM loop_deliverables AS d
-        LEFT JOIN loop_paths AS p ON p.deliverable_id = d.deliverable_id
-    ) AS x
 ),
 entry_evidence AS
 (
@@ -148,9 +122,7 @@ retro_actions AS
 ),
 evidence AS
 (
-    SELECT l.appeared_n AS deliverables, if(l.appeared_n = 0, NULL, l.appeared_ok / l.appeared_n) AS due_and_intake_ratio,
-        l.done_n AS delivered, if(l.done_n = 0, NULL, l.done_ok / l.done_n) AS canonical_loop_ratio,
-        e.last_ingested AS last_ingested_at,
+    SELECT e.last_ingested AS last_ingested_at,
         ifNull((SELECT count() FROM ops.alert_thresholds FINAL WHERE org_id = {org:String}), 0) AS alert_thresholds,
         q.prev_q AS prev_quarter, q.last_q AS last_quarter, r.prev_n AS prev_retros, r.last_n AS last_retros,
         ra.n AS retro_actions, ra.closed AS retro_actions_closed,
@@ -158,8 +130,7 @@ evidence AS
         if(o.last_judged = 0, NULL, o.last_on_time / o.last_judged) AS last_on_time_rate,
         if(e.prev_billable = 0, NULL, toFloat64(e.prev_off + a.prev_off) / toFloat64(e.prev_billable)) AS prev_write_off_hours_rate,
         if(e.last_billable = 0, NULL, toFloat64(e.last_off + a.last_off) / toFloat64(e.last_billable)) AS last_write_off_hours_rate
-    FROM loop_evidence AS l
-    CROSS JOIN entry_evidence AS e
+    FROM entry_evidence AS e
     CROSS JOIN adjustment_evidence AS a
     CROSS JOIN on_time AS o
     CROSS JOIN retros AS r
@@ -169,19 +140,14 @@ evidence AS
 SELECT multiIf({interval:String} = 'day', {from:Date}, {interval:String} = 'week', toMonday({from:Date}),
         {interval:String} = 'month', toStartOfMonth({from:Date}), {from:Date}) AS period,
     '' AS grp,
-    toUInt8(multiIf(NOT l2_due_and_intake, 1, NOT l3_canonical_loop, 2, NOT (l4_fresh_data AND l4_alert_thresholds), 3,
-        NOT (l5_quarterly_retros AND l5_retro_actions_closed AND l5_kpis_improved), 4, 5)) AS value,
-    l2_due_and_intake, l3_canonical_loop, l4_fresh_data, l4_alert_thresholds, l5_quarterly_retros,
-    l5_retro_actions_closed, l5_kpis_improved,
-    deliverables, due_and_intake_ratio, delivered, canonical_loop_ratio, last_ingested_at, alert_thresholds,
+    l4_fresh_data, l4_alert_thresholds, l5_quarterly_retros, l5_retro_actions_closed, l5_kpis_improved,
+    last_ingested_at, alert_thresholds,
     prev_quarter, last_quarter, prev_retros, last_retros, retro_actions, retro_actions_closed, prev_on_time_rate, last_on_time_rate,
     prev_write_off_hours_rate, last_write_off_hours_rate
 FROM
 (
     -- the conditions in a layer of their own, so the level does not copy them
     SELECT *,
-        toUInt8(ifNull(due_and_intake_ratio >= 0.5, 0)) AS l2_due_and_intake,
-        toUInt8(ifNull(canonical_loop_ratio >= 0.8, 0)) AS l3_canonical_loop,
         toUInt8(ifNull(last_ingested_at >= {now:DateTime64(3)} - INTERVAL 7 DAY, 0)) AS l4_fresh_data,
         toUInt8(alert_thresholds >= 3) AS l4_alert_thresholds,
         toUInt8(prev_retros > 0 AND last_retros > 0) AS l5_quarterly_retros,

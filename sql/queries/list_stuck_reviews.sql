@@ -10,7 +10,10 @@
 -- Columns: deliverable_id String, deliverable String (its name; '' when it has no
 --   deliverable record), client_id String, project_id String,
 --   requested_at DateTime64(3, 'UTC') (when the client was first asked),
---   age_hours Float64 (calendar hours waited by the cutoff).
+--   age_hours Float64 (calendar hours waited by the cutoff), waiting UInt64 and stuck UInt64
+--   (every waiting review, and those over stuck_hours {stuck_hours:UInt64}, before the limit:
+--   pending_reviews' value and stuck for the same request, ungrouped; a drill page reads them
+--   here instead of asking the KPI too).
 WITH {{review_cycles}},
 stuck_names AS
 (
@@ -21,7 +24,8 @@ stuck_names AS
 )
 SELECT c.deliverable_id AS deliverable_id, n.name AS deliverable, c.client_id AS client_id,
     c.project_id AS project_id, c.requested_at AS requested_at,
-    dateDiff('millisecond', c.requested_at, least(toDateTime({to:Date}, {tz:String}), {now:DateTime64(3)})) / 3600000 AS age_hours
+    dateDiff('millisecond', c.requested_at, least(toDateTime({to:Date}, {tz:String}), {now:DateTime64(3)})) / 3600000 AS age_hours,
+    count() OVER () AS waiting, countIf(age_hours > {stuck_hours:UInt64}) OVER () AS stuck
 FROM review_cycles AS c
 LEFT JOIN stuck_names AS n ON n.deliverable_id = c.deliverable_id
 WHERE toDateTime({from:Date}, {tz:String}) < {now:DateTime64(3)}
