@@ -217,9 +217,13 @@ func Run(ctx context.Context, o Options) error {
 			}
 		}()
 		defer ms.Close()
+		refresh, err := kpiRefresh(s, kc, log, reg)
+		if err != nil {
+			return err
+		}
 		kctx, stopRefresh := context.WithCancel(ctx)
 		refreshed := make(chan struct{})
-		go func() { kc.Run(kctx); close(refreshed) }()
+		go func() { refresh(kctx); close(refreshed) }()
 		refreshStopped = func() { <-refreshed }
 		defer stopRefresh() // runs before the store's close, which waits for it
 		log.Info("metrics_listening", "addr", mln.Addr().String(), "refresh", o.KPIRefresh.String())

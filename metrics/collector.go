@@ -350,6 +350,19 @@ func (c *Collector) Run(ctx context.Context) {
 	}
 }
 
+// Forget drops every org's gauges and the encoded body, so /metrics shows
+// no KPI series until the next Run: a replica that stops refreshing (it
+// lost the refresh's lease to another) does not go on serving numbers
+// that no longer move. Call it when Run has returned.
+func (c *Collector) Forget() {
+	c.rounds.Lock()
+	defer c.rounds.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.orgs)
+	c.encoded = nil
+}
+
 // Refresh recomputes every org's gauges, thresholds and names, and the
 // data freshness, and encodes /metrics. An org whose queries fail keeps
 // its previous gauges; the error is counted and returned after the others

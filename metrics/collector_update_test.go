@@ -240,6 +240,15 @@ func TestCollectorUpdate(t *testing.T) {
 	if v, ok := value(fams, "opsmetrics_kpi_refresh_lag_seconds", nil); !ok || v > 6 {
 		t.Errorf("refresh lag %v %v after the refresh, want under 6 s", v, ok)
 	}
+	// Stopped and forgotten (a replica that lost the refresh's lease): no
+	// KPI series left to scrape.
+	cancel()
+	<-done
+	c.Forget()
+	fams = parse(t, scrape(t, h, false))
+	if _, ok := value(fams, "opsmetrics_kpi_write_off_ratio", map[string]string{"org": b, "client": "", "window": "month"}); ok {
+		t.Error("after Forget, /metrics still has b's write-off ratio")
+	}
 }
 
 // The gauges that move with the clock alone are recomputed each Interval

@@ -56,8 +56,8 @@ func TestLeaseOneReplica(t *testing.T) {
 	settled := false
 	a := testSources(t, s, nil, func(ctx context.Context, d time.Duration) error {
 		settled = d == DefaultSettle
-		bl = &Lease{ss: b, org: orgID, source: id, owner: "replica-b", token: 7, until: time.Now().Add(time.Hour)}
-		return b.claim(ctx, bl, bl.until, 0)
+		bl = &Lease{ls: b.leases, org: orgID, source: id, owner: "replica-b", token: 7, until: time.Now().Add(time.Hour)}
+		return b.leases.claim(ctx, bl, bl.until, 0)
 	})
 	al, err := a.acquire(t.Context(), orgID, id, "replica-a")
 	if err != nil {
@@ -115,7 +115,7 @@ func TestLeaseFenced(t *testing.T) {
 	}
 	// The token fences, not only the clock: a hold of the same owner with
 	// another token (a second sync of b's process) is not b's hold.
-	other := &Lease{ss: b, org: orgID, source: id, owner: "replica-b", token: bl.token + 2, until: clk.Now().Add(time.Minute)}
+	other := &Lease{ls: b.leases, org: orgID, source: id, owner: "replica-b", token: bl.token + 2, until: clk.Now().Add(time.Minute)}
 	if err := other.check(ctx); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("another token of b's owner: %v, want ErrLeaseLost", err)
 	}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+)
+
+// shared is the embedded engine without its Exclusive ability: the leases
+// act as on a ClickHouse server several replicas share (claim, settle,
+// read back).
+type shared struct{ collect.Store }
+
+// Two replicas run the KPI refresh under its lease: one at a time, and when
+// the running one stops, the other takes over within the lease's TTL.
+func TestLeaderRunsOnce(t *testing.T) {
+	leases, err := collect.NewLeases(collect.LeasesConfig{Store: shared{chdbtest.Shared(t)}, TTL: 1500 * time.Millisecond,
+		Settle: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "kpi-refresh-test-" + time.Now().Format("150405.000000")
+	var running, most atomic.Int32
+	var mu sync.Mutex
+	var ran []string // who ran, in order
+	replica := func(name string) (context.CancelFunc, chan struct{}) {
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		l := &leader{leases: leases, key: key, owner: name, every: 100 * time.Millisecond, retry: 100 * time.Millisecond,
+			log: slog.New(slog.DiscardHandler), held: func(bool) {}}
+		go func() {
+			defer close(done)
+			l.run(ctx, func(ctx context.Context) {
+				n := running.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				mu.Lock()
+				ran = append(ran, name)
+				mu.Unlock()
+				<-ctx.Done()
+				running.Add(-1)
+			})
+		}()
+		return cancel, done
+	}
+	stopA, doneA := replica("replica-a")
+	stopB, doneB := replica("replica-b")
+	defer func() { stopA(); stopB(); <-doneA; <-doneB }()
+
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 20 s", what)
+			}
+		}
+	}
+	waitFor("a replica runs the job", func() bool { return running.Load() == 1 })
+	time.Sleep(2 * time.Second) // more than the TTL: renewals keep it, the other keeps trying
+	mu.Lock()
+	first := ran[0]
+	mu.Unlock()
+	if n := most.Load(); n != 1 || len(ran) != 1 {
+		t.Fatalf("%d jobs ran at once, %d started (%v); want one", n, len(ran), ran)
+	}
+	// The holder stops (its process ends): the other takes over.
+	if first == "replica-a" {
+		stopA()
+		<-doneA
+	} else {
+		stopB()
+		<-doneB
+	}
+	waitFor("the other replica takes over", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(ran) == 2 && running.Load() == 1
+	})
+	if ran[1] == first || most.Load() != 1 {
+		t.Fatalf("ran %v, at most %d at once; want the other replica second, one at a time", ran, most.Load())
+	}
+}
