@@ -193,6 +193,17 @@ var (
 // OnCluster rewrites one schema statement for a cluster: tables become a
 // replicated <name>_local on every node plus a Distributed <name> sharded by
 // the first sorting column (the org), and ALTERs apply to both.
+//
+// Why by the first sorting column: FINAL (ReplacingMergeTree, Summing)
+// merges rows of one sorting key on one shard only, so every version of a
+// row must land on the same shard; the first sorting column is part of
+// every key, so hashing it does that. It is org_id for every org's data, so
+// an org's rows live on one shard: a KPI of one org reads one shard's
+// data, tenants spread evenly over shards, and the entry facts' and
+// staging's mutations (which a Distributed table refuses; the server
+// engine sends them to the _local tables ON CLUSTER, sql/clickhouse/
+// cluster.go) touch one shard's parts. Replicas of a shard share them
+// through Keeper.
 func OnCluster(stmt, cluster string) ([]string, error) {
 	if m := createDBRE.FindStringSubmatch(stmt); m != nil {
 		return []string{fmt.Sprintf("CREATE DATABASE IF NOT EXISTS %s ON CLUSTER %s", m[1], cluster)}, nil

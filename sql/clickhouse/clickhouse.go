@@ -92,6 +92,7 @@ type Store struct {
 	info     store.EngineInfo
 	user     string
 	log      *slog.Logger
+	cluster  string // Config.Cluster: mutations go to the _local tables ON CLUSTER (cluster.go)
 	store.Watchers
 }
 
@@ -133,10 +134,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		conn: conn,
-		info: store.EngineInfo{Name: "clickhouse", Detail: strings.Join(opts.Addr, ",")},
-		user: cmp.Or(opts.Auth.Username, "default"),
-		log:  log,
+		conn:    conn,
+		info:    store.EngineInfo{Name: "clickhouse", Detail: strings.Join(opts.Addr, ",")},
+		user:    cmp.Or(opts.Auth.Username, "default"),
+		log:     log,
+		cluster: cfg.Cluster,
 	}
 	fail := func(err error) (*Store, error) {
 		_ = conn.Close() // the error that made Open fail is the one to report
@@ -202,6 +204,13 @@ func parseVersion(s string) (proto.Version, error) {
 // Exec runs a statement that returns no rows, with params bound to its
 // {name:Type} placeholders on the server. Errors are classified (see Query).
 func (s *Store) Exec(ctx context.Context, query string, params store.Params) error {
+	written, wparams := query, params // what the write watchers are told: the Distributed table's name
+	if s.cluster != "" {
+		var err error
+		if query, params, err = clusterMutation(query, params, s.cluster); err != nil {
+			return err
+		}
+	}
 	qctx, stop, err := s.queryContext(ctx, query, params)
 	if err != nil {
 		return fmt.Errorf("clickhouse exec: %w", err)
@@ -210,7 +219,7 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 	if err := s.conn.Exec(qctx, query); err != nil {
 		return s.wrap(ctx, "exec", err)
 	}
-	if w, ok := store.StatementWrite(ctx, query, params); ok {
+	if w, ok := store.StatementWrite(ctx, written, wparams); ok {
 		s.Wrote(ctx, w)
 	}
 	return nil
