@@ -50,8 +50,9 @@ test-deps: libchdb axe
 		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends $$missing; fi
 
 # The KPI and capacity tests (and the store conformance suite) run a second
-# time on an engine started with the setting defaults of the oldest server opsmetrics accepts (compatibility =
-# $(FLOOR); docs/architecture.md, "The ClickHouse 24.8 floor"). Skipped there:
+# time on an engine started with the setting defaults of the oldest server
+# opsmetrics accepts (compatibility = $(FLOOR); docs/architecture.md, "The
+# ClickHouse 24.8 floor"). Skipped there:
 # tests with no KPI SQL of their own (promtool rules, the collector's loop,
 # the cache) and TestRetroAPI, whose two saves of a note in one millisecond
 # come back in the other order under 24.8's defaults (the same page).
