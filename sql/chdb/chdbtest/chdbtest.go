@@ -52,7 +52,7 @@ func Shared(t testing.TB) *chdb.Store {
 			return
 		}
 		shared, err = chdb.Open(chdb.Config{LibPath: lib, DataDir: filepath.Join(dir, "data"),
-			MaxExecution: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+			MaxExecution: 5 * time.Minute, Args: compatibilityArgs(), Logger: slog.New(slog.DiscardHandler)})
 		if err == nil {
 			_, err = store.Migrate(context.Background(), shared, store.MigrateConfig{})
 		}
@@ -61,6 +61,19 @@ func Shared(t testing.TB) *chdb.Store {
 		t.Fatal(err)
 	}
 	return shared
+}
+
+// CompatibilityEnv names the environment variable that starts the shared
+// engine with `compatibility` set to its value (e.g. 24.8): every setting
+// default as that release had it, so tests run as on the oldest server
+// opsmetrics supports (`make test` runs the KPI tests so).
+const CompatibilityEnv = "OPSMETRICS_TEST_COMPATIBILITY"
+
+func compatibilityArgs() []string {
+	if v := os.Getenv(CompatibilityEnv); v != "" {
+		return []string{"--compatibility=" + v}
+	}
+	return nil
 }
 
 // Close closes the shared engine, if it was opened, and removes its data.
