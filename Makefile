@@ -57,7 +57,7 @@ test-deps: libchdb axe
 # the cache) and TestRetroAPI, whose two saves of a note in one millisecond
 # come back in the other order under 24.8's defaults (the same page).
 FLOOR       := 24.8
-COMPAT_SKIP := TestRules|TestCollector|TestCache|TestCapSeries|TestPublishNames|TestRetroAPI
+COMPAT_SKIP := TestRules|TestCollector|TestCache|TestCapSeries|TestPublishNames
 
 # Runs every test: unit, the store conformance suite on the embedded engine,
 # the real clickhouse-server tests and the end-to-end CLI tests.

@@ -181,14 +181,23 @@ func SaveNote(ctx context.Context, s RecordStore, orgID string, n Note, now time
 	if err != nil {
 		return false, err
 	}
-	if old, ok := have.Latest[n.Field]; ok && old.Body == n.Body || !ok && n.Body == "" {
+	old, ok := have.Latest[n.Field]
+	if ok && old.Body == n.Body || !ok && n.Body == "" {
 		return false, nil
+	}
+	// The version in force is the latest by at: a save in the same
+	// millisecond as the one in force (or behind it, by a clock that
+	// stepped back) is written just after it, so it is the one in force
+	// whatever order the engine reads ties in.
+	at := now.UTC().Truncate(time.Millisecond)
+	if ok && !at.After(old.At) {
+		at = old.At.Add(time.Millisecond)
 	}
 	err = s.Insert(ctx, &store.Batch{
 		Table:   "ops.report_notes",
 		Columns: []string{"org_id", "client_id", "period", "field", "body", "author", "at"},
 		Values: []any{[]string{orgID}, []string{n.Client}, []time.Time{n.Period}, []string{n.Field}, []string{n.Body},
-			[]string{n.Author}, []time.Time{now.UTC().Truncate(time.Millisecond)}},
+			[]string{n.Author}, []time.Time{at}},
 	})
 	return err == nil, err
 }
