@@ -29,6 +29,8 @@ type lib struct {
 	resultBuffer  func(res uintptr) unsafe.Pointer
 	resultLength  func(res uintptr) uintptr
 	resultError   func(res uintptr) string
+	storageRows   func(res uintptr) uint64 // rows the query read from tables
+	storageBytes  func(res uintptr) uint64 // their bytes, uncompressed
 	destroyResult func(res uintptr)
 	streamInsertN func(conn uintptr, query string, queryLen uintptr, format string, formatLen uintptr) uintptr
 	streamAppend  func(stream uintptr, data []byte, n uintptr) int32
@@ -86,6 +88,8 @@ func open(path string) (*lib, error) {
 		{&l.resultBuffer, "chdb_result_buffer"},
 		{&l.resultLength, "chdb_result_length"},
 		{&l.resultError, "chdb_result_error"},
+		{&l.storageRows, "chdb_result_storage_rows_read"},
+		{&l.storageBytes, "chdb_result_storage_bytes_read"},
 		{&l.destroyResult, "chdb_destroy_query_result"},
 		{&l.streamInsertN, "chdb_stream_insert_n"},
 		{&l.streamAppend, "chdb_stream_append"},
@@ -126,12 +130,22 @@ func cstrings(ss []string) ([][]byte, []*byte) {
 // result copies a result's buffer into Go memory and destroys the result.
 // It returns the engine's error text, if any, as a classified error.
 func (l *lib) result(res uintptr) ([]byte, error) {
+	return l.resultRead(res, nil)
+}
+
+// resultRead is result, adding what the query read from tables to read
+// when it is not nil.
+func (l *lib) resultRead(res uintptr, read *ReadCounter) ([]byte, error) {
 	if res == 0 {
 		return nil, &store.Error{Kind: store.ErrQuery, Message: "libchdb returned no result"}
 	}
 	defer l.destroyResult(res)
 	if msg := l.resultError(res); msg != "" {
 		return nil, store.ClassifyText(msg)
+	}
+	if read != nil {
+		read.Rows.Add(l.storageRows(res))
+		read.Bytes.Add(l.storageBytes(res))
 	}
 	n := l.resultLength(res)
 	p := l.resultBuffer(res)

@@ -249,10 +249,11 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 			}
 		}()
 	}
+	read := readCounterOf(ctx)
 	return s.withConn(ctx, tag, func(conn uintptr) ([]byte, error) {
 		q := []byte(tag + query)
 		if len(bound) == 0 {
-			return s.lib.result(s.lib.queryN(conn, q, uintptr(len(q)), format, uintptr(len(format))))
+			return s.lib.resultRead(s.lib.queryN(conn, q, uintptr(len(q)), format, uintptr(len(format))), read)
 		}
 		names, values := make([]string, 0, len(bound)), make([]string, 0, len(bound))
 		for k, v := range bound {
@@ -265,8 +266,25 @@ func (s *Store) run(ctx context.Context, query string, params store.Params, form
 		res := s.lib.queryParamsN(conn, q, uintptr(len(q)), format, uintptr(len(format)), np, nl, vp, vl, uintptr(len(names)))
 		runtime.KeepAlive(nb)
 		runtime.KeepAlive(vb)
-		return s.lib.result(res)
+		return s.lib.resultRead(res, read)
 	})
+}
+
+// ReadCounter adds up what the queries run with its context read from
+// tables (the engine's storage counters): rows and uncompressed bytes. The
+// scale benchmark (metrics/scale_bench_test.go) reports them per query.
+type ReadCounter struct{ Rows, Bytes atomic.Uint64 }
+
+type readCounterKey struct{}
+
+// WithReadCounter returns ctx whose queries add what they read to c.
+func WithReadCounter(ctx context.Context, c *ReadCounter) context.Context {
+	return context.WithValue(ctx, readCounterKey{}, c)
+}
+
+func readCounterOf(ctx context.Context) *ReadCounter {
+	c, _ := ctx.Value(readCounterKey{}).(*ReadCounter)
+	return c
 }
 
 // Exclusive reports true: Open locks the data directory, so this process is

@@ -72,3 +72,23 @@ func TestInsertKeepsDuplicateKeysForFinal(t *testing.T) {
 		t.Errorf("stored %d rows, %d under FINAL, a = %q; want 4, 2, \"last\"", stored, final, last)
 	}
 }
+
+// A ReadCounter in the context adds up what its queries read from tables:
+// numbers(1000) is 1,000 rows of 8 bytes, read once per query.
+func TestReadCounter(t *testing.T) {
+	s := chdbtest.Shared(t)
+	var c chdb.ReadCounter
+	ctx := chdb.WithReadCounter(t.Context(), &c)
+	for range 2 {
+		if _, err := s.Query(ctx, "SELECT sum(number) FROM numbers(1000)", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Rows.Load() != 2000 || c.Bytes.Load() != 16000 {
+		t.Errorf("read %d rows, %d bytes; want 2000 rows of 8 bytes", c.Rows.Load(), c.Bytes.Load())
+	}
+	// Without one, nothing is counted.
+	if _, err := s.Query(t.Context(), "SELECT sum(number) FROM numbers(1000)", nil); err != nil || c.Rows.Load() != 2000 {
+		t.Errorf("a query without the counter: %d rows (%v)", c.Rows.Load(), err)
+	}
+}
