@@ -23,7 +23,10 @@ require (
 
 require github.com/wneessen/go-mail v0.8.1
 
-require github.com/maypok86/otter/v2 v2.4.0 // indirect
+require (
+	github.com/maypok86/otter/v2 v2.4.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.6
+)
 
 require (
 	github.com/ClickHouse/ch-go v0.75.0 // indirect
