@@ -17,6 +17,10 @@ func TestChecksCatchBrokenInputs(t *testing.T) {
 	}{
 		{"mounted file missing", "docker-compose.yml", "./deploy/cluster/keeper-2.xml", "./deploy/cluster/keeper-9.xml",
 			"docker-compose.yml:166: service keeper-2: volumes: deploy/cluster/keeper-9.xml (mounted at /etc/clickhouse-keeper/keeper_config.xml) does not exist"},
+		{"misspelt key", "docker-compose.yml", "    hostname: keeper-1\n", "    hostnme: keeper-1\n",
+			"services.keeper-1.hostnme false schema"},
+		{"dependency on no service", "docker-compose.yml", "cluster-migrate: { condition: service_completed_successfully }",
+			"cluster-migrat: { condition: service_completed_successfully }", "depends on undefined service"},
 		{"image without tag", "docker-compose.yml", "haproxy:3.2.24-alpine", "haproxy", `image "haproxy" has no tag`},
 		{"image latest", "docker-compose.yml", "prom/alertmanager:v0.34.0", "prom/alertmanager:latest", `image "prom/alertmanager:latest" floats (latest)`},
 		{"Prometheus on every address", "docker-compose.yml", `"127.0.0.1:9091:9090"`, `"9091:9090"`,
@@ -83,6 +87,11 @@ func TestChecksCatchBrokenInputs(t *testing.T) {
 			}
 			r := repo{root: real.root, overrides: map[string]string{tc.file: strings.Replace(string(b), tc.old, tc.new, 1)}}
 			var got problems
+			if tc.file == "docker-compose.yml" {
+				if _, err := composeLoad(t.Context(), t.TempDir(), r, clusterProfile); err != nil {
+					got = append(got, err.Error())
+				}
+			}
 			c, err := loadCompose(r)
 			if err != nil {
 				got = append(got, err.Error())

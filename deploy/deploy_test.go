@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,5 +212,26 @@ func TestClickHouseMergesNodeConfigs(t *testing.T) {
 			}
 			t.Logf("service %s: %s = %s", name, key, strings.TrimSpace(string(out)))
 		}
+	}
+}
+
+// The compose file loads as `docker compose` loads it. Without a profile it
+// starts the single server as before; with the cluster profile, the cluster
+// too.
+func TestComposeLoads(t *testing.T) {
+	single, err := composeLoad(t.Context(), t.TempDir(), real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"alertmanager", "clickhouse", "opsmetrics", "prometheus", "webhook"}; !slices.Equal(single, want) {
+		t.Errorf("docker compose up starts %v, want %v", single, want)
+	}
+	all, err := composeLoad(t.Context(), t.TempDir(), real, clusterProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(single)+12 {
+		t.Errorf("docker compose --profile cluster up starts %d services %v, want the %d of the single server and 12 of the cluster",
+			len(all), all, len(single))
 	}
 }
