@@ -12,6 +12,7 @@ import (
 // first occurrence of old becomes new) must give a problem containing want.
 func TestChecksCatchBrokenInputs(t *testing.T) {
 	promtool, amtool := tool(t, "promtool", "prometheus"), tool(t, "amtool", "prometheus-alertmanager")
+	haproxy := tool(t, "haproxy", "haproxy")
 	for _, tc := range []struct {
 		name, file, old, new, want string
 	}{
@@ -37,7 +38,7 @@ func TestChecksCatchBrokenInputs(t *testing.T) {
 		{"serve DSN to a host that is no server", "docker-compose.yml", "ch-s2-r2:9000/default\",\n    \"--clickhouse-cluster\"", "ch-s9:9000/default\",\n    \"--clickhouse-cluster\"",
 			"service opsmetrics-1: --clickhouse-dsn host ch-s9 is not a ClickHouse server of the profile"},
 		{"three replicas in shard 1", "deploy/cluster/macros-ch-s2-r2.xml", "<shard>2</shard>", "<shard>1</shard>",
-			"want 2 shards of 2 replicas"},
+			"deploy/cluster/macros-ch-s2-r2.xml:7: macros: shard 1 has replicas [ch-s1-r1 ch-s1-r2 ch-s2-r2], and the shards are 2: want 2 shards of 2 replicas"},
 		{"two nodes with the same macros", "deploy/cluster/macros-ch-s1-r2.xml", "<replica>ch-s1-r2</replica>", "<replica>ch-s1-r1</replica>",
 			"deploy/cluster/macros-ch-s1-r2.xml:8: macros (shard 1, replica ch-s1-r1) are also ch-s1-r1's"},
 		{"interserver host of another node", "deploy/cluster/macros-ch-s2-r1.xml", "<interserver_http_host>ch-s2-r1<", "<interserver_http_host>ch-s2-r2<",
@@ -59,7 +60,9 @@ func TestChecksCatchBrokenInputs(t *testing.T) {
 		{"prometheus misses a replica", "deploy/cluster/prometheus.yml", `, "opsmetrics-2:9464"`, ``,
 			"job opsmetrics does not scrape serve replica opsmetrics-2:9464"},
 		{"load balancer to an unknown host", "deploy/cluster/haproxy.cfg", "opsmetrics-2:8080", "opsmetrics-9:8080",
-			"deploy/cluster/haproxy.cfg:28: server opsmetrics-2: opsmetrics-9 is not a serve replica"},
+			"deploy/cluster/haproxy.cfg:35: server opsmetrics-2: opsmetrics-9 is not a serve replica"},
+		{"load balancer config haproxy refuses", "deploy/cluster/haproxy.cfg", "balance roundrobin", "balance round-robin",
+			"haproxy -c -f deploy/cluster/haproxy.cfg"},
 		{"rule file not where the container has it", "deploy/cluster/prometheus.yml", "  - rules.yml", "  - alerts.yml",
 			"promtool check config deploy/cluster/prometheus.yml"},
 		{"Alertmanager route to no receiver", "deploy/alertmanager/alertmanager.yml", "receiver: webhook", "receiver: nobody",
@@ -110,6 +113,8 @@ func TestChecksCatchBrokenInputs(t *testing.T) {
 						err = promtoolCheck(t, r, s, promtool)
 					case "prom/alertmanager":
 						err = amtoolCheck(t, r, s, amtool)
+					case "haproxy":
+						err = haproxyCheck(t, r, s, haproxy)
 					}
 					if err != nil {
 						got = append(got, err.Error())

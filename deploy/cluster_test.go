@@ -206,12 +206,15 @@ func checkCluster(r repo, c *compose) problems {
 		perShard[n.shard] = append(perShard[n.shard], n.s.name)
 	}
 	if len(nodes) == 4 {
-		ok := len(perShard) == 2
-		for _, members := range perShard {
-			ok = ok && len(members) == 2
-		}
-		if !ok {
-			p.at(c.file, 0, "profile %s: the macros make shards %v, want 2 shards of 2 replicas", clusterProfile, perShard)
+		for shard, members := range sortedMap(perShard) {
+			if len(members) != 2 || len(perShard) != 2 {
+				f := byPair[shard+"/"+c.services[members[len(members)-1]].hostname()]
+				file, line := c.file, 0
+				if f != nil {
+					file, line = f.file, xmlLine(r, f.file, "<shard>")
+				}
+				p.at(file, line, "macros: shard %s has replicas %v, and the shards are %d: want 2 shards of 2 replicas", shard, members, len(perShard))
+			}
 		}
 	}
 

@@ -59,6 +59,7 @@ func TestConfigsPassTheirCheckers(t *testing.T) {
 		t.Fatal(err)
 	}
 	promtool, amtool := tool(t, "promtool", "prometheus"), tool(t, "amtool", "prometheus-alertmanager")
+	haproxy := tool(t, "haproxy", "haproxy")
 	checked := 0
 	for _, name := range c.names {
 		s := c.services[name]
@@ -68,6 +69,8 @@ func TestConfigsPassTheirCheckers(t *testing.T) {
 			err = promtoolCheck(t, real, s, promtool)
 		case "prom/alertmanager":
 			err = amtoolCheck(t, real, s, amtool)
+		case "haproxy":
+			err = haproxyCheck(t, real, s, haproxy)
 		default:
 			continue
 		}
@@ -76,8 +79,8 @@ func TestConfigsPassTheirCheckers(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if checked < 3 {
-		t.Errorf("checked %d Prometheus and Alertmanager services, want the single server's two and the cluster's Prometheus", checked)
+	if checked < 4 {
+		t.Errorf("checked %d Prometheus, Alertmanager and HAProxy services, want the single server's two and the cluster's Prometheus and load balancer", checked)
 	}
 }
 
@@ -87,10 +90,12 @@ func tool(t *testing.T, name, debPackage string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if p := "/usr/bin/" + name; fileExists(p) {
-		return p
+	for _, dir := range []string{"/usr/bin/", "/usr/sbin/"} {
+		if fileExists(dir + name) {
+			return dir + name
+		}
 	}
-	t.Fatalf("%s is not on PATH nor in /usr/bin: `make test-deps` installs it (Debian package %s)", name, debPackage)
+	t.Fatalf("%s is not on PATH nor in /usr/bin or /usr/sbin: `make test-deps` installs it (Debian package %s)", name, debPackage)
 	return ""
 }
 
@@ -171,6 +176,26 @@ func amtoolCheck(t *testing.T, r repo, s *service, amtool string) error {
 		return fmt.Errorf("service %s: amtool check-config %s (mounted at %s): %v\n%s", s.name, file, ctrPath, err, out)
 	}
 	t.Logf("service %s: amtool check-config %s: %s", s.name, file, strings.TrimSpace(string(out)))
+	return nil
+}
+
+// haproxyCheck runs `haproxy -c` (Debian's 2.6; the image runs 3.2) on the
+// config a load balancer service loads. The replicas' names do not resolve
+// here, which the config allows for (init-addr none): haproxy warns and the
+// check still passes.
+func haproxyCheck(t *testing.T, r repo, s *service, haproxy string) error {
+	t.Helper()
+	const ctrPath = "/usr/local/etc/haproxy/haproxy.cfg"
+	file, err := mountedFile(s, ctrPath)
+	if err != nil {
+		return err
+	}
+	staged := filepath.Join(stage(t, r, s), filepath.FromSlash(ctrPath))
+	out, err := exec.CommandContext(t.Context(), haproxy, "-c", "-f", staged).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("service %s: haproxy -c -f %s (mounted at %s): %v\n%s", s.name, file, ctrPath, err, out)
+	}
+	t.Logf("service %s: haproxy -c -f %s: valid", s.name, file)
 	return nil
 }
 
