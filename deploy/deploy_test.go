@@ -228,14 +228,20 @@ func TestClickHouseMergesNodeConfigs(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte("<clickhouse></clickhouse>\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		want := map[string]string{}
+		for _, m := range configFiles(s, "/etc/clickhouse-server/", ".xml") {
+			if x, err := parseXML(real, m.src); err == nil && x.Macros != nil && len(x.Macros.Shard) > 0 && len(x.Macros.Replica) > 0 {
+				want["macros.shard"], want["macros.replica"] = x.Macros.Shard[0], x.Macros.Replica[0]
+			}
+		}
 		for _, key := range []string{"macros.shard", "macros.replica"} {
 			args := append(bin[1:], "--config-file="+cfg, "--key="+key)
 			out, err := exec.CommandContext(t.Context(), bin[0], args...).CombinedOutput()
-			if err != nil || strings.TrimSpace(string(out)) == "" {
-				t.Errorf("service %s: %s %s: %v\n%s", name, strings.Join(bin, " "), key, err, out)
+			if got := strings.TrimSpace(string(out)); err != nil || got != want[key] {
+				t.Errorf("service %s: %s %s: %q (%v), want %q", name, strings.Join(bin, " "), key, got, err, want[key])
 				continue
 			}
-			t.Logf("service %s: %s = %s", name, key, strings.TrimSpace(string(out)))
+			t.Logf("service %s: ClickHouse merges its config to %s = %s", name, key, want[key])
 		}
 	}
 }
