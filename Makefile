@@ -38,7 +38,9 @@ run: libchdb
 # server process for the server-mode tests), chromium (the dashboards'
 # browser test and the reports' PDFs), poppler-utils (pdftoppm and pdftotext
 # read the PDFs back) and prometheus (promtool and a real Prometheus for the alert
-# tests), and axe-core from npm (the browser test's accessibility check). Only
+# tests), prometheus-alertmanager (amtool checks the Alertmanager config the
+# compose file loads: deploy/), haproxy (checks the cluster's load balancer
+# config), and axe-core from npm (the browser test's accessibility check). Only
 # what is missing is installed.
 test-deps: libchdb axe
 	@missing=""; \
@@ -46,6 +48,8 @@ test-deps: libchdb axe
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	{ command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || missing="$$missing poppler-utils"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v amtool >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(APT) update && \
 		DEBIAN_FRONTEND=noninteractive $(APT) install -y --no-install-recommends $$missing; fi
 

@@ -7,7 +7,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The approval KPIs read the scenario of delivery_test.go (org "delivery-test").
@@ -245,7 +244,7 @@ func TestStuckReviewLimit(t *testing.T) {
 	r := metrics.Request{KPI: "pending_reviews", Org: org, From: d("2026-03-01"), To: d("2026-03-11"), Now: utc("2026-03-10 12:00")}
 	// The default 48 h: only the 60-hour one.
 	exact(t, "stuck at 48 h", cell(t, compute(t, r), "", "", "stuck"), "1")
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: testFacts(t).Changed})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+	"github.com/opsmetrics/opsmetrics/sql/storetest"
 )
 
 // counting is a Querier that counts the queries that reach the store.
@@ -36,7 +37,7 @@ func cacheEntry(org, id, date, hours string) ingest.TimeEntry {
 }
 
 func TestCacheAnswersUntilAWriteLands(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	under := &counting{q: s}
 	cache := must(metrics.NewCache(metrics.CacheConfig{Store: under, Versions: versions}))
@@ -107,7 +108,7 @@ func TestCacheAnswersUntilAWriteLands(t *testing.T) {
 }
 
 func TestCacheNowIsTheMinute(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	under := &counting{q: s}
 	cache := must(metrics.NewCache(metrics.CacheConfig{Store: under, Versions: versions}))
@@ -139,6 +140,7 @@ func TestCacheNowIsTheMinute(t *testing.T) {
 // A second process on a shared store sees the first one's writes through
 // ops.data_versions.
 func TestVersionsSharedStore(t *testing.T) {
+	storetest.Embedded(t, "it plays a shared server with the embedded engine")
 	s := chdbtest.Shared(t)
 	log := slog.New(slog.DiscardHandler)
 	writer := must(metrics.NewVersions(sharedStore{s, s}, log))
@@ -173,7 +175,7 @@ func (s sharedStore) WatchWrites(f func(context.Context, store.Write)) {
 // request's checks, the org's settings, the version, the key and a copy of
 // the rows (go test -run '^$' -bench CacheHit ./metrics).
 func BenchmarkCacheHit(b *testing.B) {
-	s := chdbtest.Shared(b)
+	s := testStore(b)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	cache := must(metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions}))
 	write(b, []settings.Settings{{ID: "cache-bench", Name: "B", TimeZone: "UTC", Currency: "USD"}},
@@ -193,7 +195,7 @@ func BenchmarkCacheHit(b *testing.B) {
 
 // A page is rendered once per org data version, minute and key.
 func TestCacheRendered(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	cache := must(metrics.NewCache(metrics.CacheConfig{Store: s, Versions: versions}))
 	renders := 0
@@ -230,7 +232,7 @@ func TestCacheRendered(t *testing.T) {
 // A session's last use, written every five minutes of activity, moves no
 // version: sessions are read by auth alone, never through the cache.
 func TestSessionWriteMovesNoVersion(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	before := must(versions.Of(t.Context(), "cache-session"))
 	now := time.Now().UTC().Truncate(time.Millisecond)

@@ -9,7 +9,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 	"github.com/shopspring/decimal"
 )
 
@@ -135,7 +134,7 @@ func loadCapacity(t *testing.T) {
 func capacityGrid(t *testing.T, by string, tentative, derate bool) *metrics.CapacityGrid {
 	t.Helper()
 	loadCapacity(t)
-	g, err := metrics.Capacity(t.Context(), chdbtest.Shared(t), metrics.CapacityRequest{Org: capacityOrg,
+	g, err := metrics.Capacity(t.Context(), testStore(t), metrics.CapacityRequest{Org: capacityOrg,
 		From: d("2026-04-01"), To: d("2026-04-23"), By: by, IncludeTentative: tentative, Derate: derate, Now: testNow})
 	if err != nil {
 		t.Fatal(err)
@@ -346,14 +345,14 @@ func TestCapacityGridBadRequest(t *testing.T) {
 	} {
 		r := ok
 		change(&r)
-		if _, err := metrics.Capacity(t.Context(), chdbtest.Shared(t), r); !errors.Is(err, metrics.ErrBadRequest) {
+		if _, err := metrics.Capacity(t.Context(), testStore(t), r); !errors.Is(err, metrics.ErrBadRequest) {
 			t.Errorf("%s: err = %v, want ErrBadRequest", name, err)
 		}
 	}
 	// 208 weeks is allowed.
 	r := ok
 	r.To = d("2026-03-30").AddDate(0, 0, 7*208)
-	g, err := metrics.Capacity(t.Context(), chdbtest.Shared(t), r)
+	g, err := metrics.Capacity(t.Context(), testStore(t), r)
 	if err != nil || len(g.Weeks) != 208 {
 		t.Errorf("208 weeks: %v", err)
 	}
@@ -365,7 +364,7 @@ func TestEarliestStartOnTheGrid(t *testing.T) {
 	loadCapacity(t)
 	r := metrics.EarliestStartRequest{Org: capacityOrg, Demand: map[string]decimal.Decimal{"designer": dec("35")}, Weeks: 2,
 		NotBefore: d("2026-04-01"), HorizonWeeks: 10, IncludeTentative: true, Now: testNow}
-	a, err := metrics.EarliestStart(t.Context(), chdbtest.Shared(t), r)
+	a, err := metrics.EarliestStart(t.Context(), testStore(t), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +390,7 @@ func TestEarliestStartOnTheGrid(t *testing.T) {
 	}
 	// More than the designers ever have is a clear answer, not an error.
 	r.Demand["designer"] = dec("60")
-	if a, err = metrics.EarliestStart(t.Context(), chdbtest.Shared(t), r); err != nil || a.Feasible {
+	if a, err = metrics.EarliestStart(t.Context(), testStore(t), r); err != nil || a.Feasible {
 		t.Fatalf("60 h a week: %+v, %v; want no feasible start", a, err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestCollectorActions: the loop's gauges count the open actions and
@@ -21,7 +20,7 @@ import (
 func TestCollectorActions(t *testing.T) {
 	const org = "collector-loop"
 	ctx := t.Context()
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
 	// testNow is 10 March 12:00 UTC: 11 March 01:00 in Auckland (UTC+13 in
 	// March), so the org's today is 11 March, while UTC's is still the 10th.

@@ -13,7 +13,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The collector's gauges on a small org, worked out by hand; thresholds
@@ -38,7 +37,7 @@ func TestCollector(t *testing.T) {
 			{Meta: meta("r1"), OccurredAt: utc("2026-03-07 12:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d1", ClientID: "c1"},
 			{Meta: meta("r2"), OccurredAt: utc("2026-03-10 11:00"), Type: ingest.EventClientReviewRequested, DeliverableID: "d2", ClientID: "c2"},
 		})
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	// Set under the gauge's name, as thresholds were: exported under the KPI's.
 	if _, err := metrics.PutThreshold(t.Context(), s, org, metrics.Threshold{ID: "wo", KPI: "write_off_ratio", Comparator: "gt",
 		Value: dec("0.2"), For: metrics.Duration{Duration: 15 * time.Minute}, Severity: "critical"}, testNow); err != nil {

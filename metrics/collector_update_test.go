@@ -24,7 +24,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // orgCounter counts the reads of each org (by the {org} parameter).
@@ -121,7 +120,7 @@ func value(fams map[string]*dto.MetricFamily, name string, want map[string]strin
 // within its check period without a full refresh.
 func TestCollectorUpdate(t *testing.T) {
 	const a, b = "cu-alpha", "cu-beta"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	log := slog.New(slog.DiscardHandler)
 	for _, id := range []string{a, b} {
 		meta := func(x string) ingest.Meta { return ingest.Meta{Org: id, Source: "test", ExternalID: x} }
@@ -258,7 +257,7 @@ func TestCollectorUpdate(t *testing.T) {
 // each scrape.
 func TestCollectorClock(t *testing.T) {
 	const org = "cu-clock"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	log := slog.New(slog.DiscardHandler)
 	meta := func(x string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: x} }
 	write(t, []settings.Settings{{ID: org, Name: "Clock", TimeZone: "UTC", Currency: "EUR"}},
@@ -356,7 +355,7 @@ func TestCollectorExpositionPromtool(t *testing.T) {
 		[]ingest.Client{{Meta: meta("c1"), Name: "Back\\slash\nNewline"}},
 		[]ingest.TimeEntry{{Meta: meta("e1"), PersonID: "p1", ClientID: "c1", Date: d("2026-03-02"), Hours: dec("4"), Billable: true, BillingStatus: "written_off"}})
 	reg := prometheus.NewRegistry()
-	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: chdbtest.Shared(t), Facts: testFacts(t), Logger: slog.New(slog.DiscardHandler),
+	c, err := metrics.NewCollector(metrics.CollectorConfig{Store: testStore(t), Facts: testFacts(t), Logger: slog.New(slog.DiscardHandler),
 		Registerer: reg, Orgs: []string{org}, PreEncoded: true, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestAPIDefaultRange: GET /kpis/:name without from and to answers for the
@@ -32,7 +31,7 @@ func TestAPIDefaultRange(t *testing.T) {
 		{"range-nz", "?to=2026-12-05", "2026-12-01", "2026-12-05"},
 	} {
 		e := echo.New()
-		metrics.RegisterAPI(e.Group("/api/v1"), chdbtest.Shared(t), testFacts(t), nil,
+		metrics.RegisterAPI(e.Group("/api/v1"), testStore(t), testFacts(t), nil,
 			func(echo.Context) (string, bool) { return tc.org, true }, func() time.Time { return now })
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/kpis/logged_hours"+tc.query, nil))

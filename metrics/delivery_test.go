@@ -9,7 +9,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The delivery and approval scenario (spec kpis.md §3 and §5): org
@@ -307,7 +306,7 @@ func TestPromiseDrift(t *testing.T) {
 // Monday to Saturday and business hours 08:00–12:00, in New York.
 func TestDeliveryOrgSettings(t *testing.T) {
 	const org = "delivery-grace-test"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: testFacts(t).Changed})
 	if err != nil {
 		t.Fatal(err)

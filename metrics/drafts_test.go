@@ -7,7 +7,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 func workdays(t *testing.T, s string) uint8 {
@@ -86,7 +85,7 @@ func TestDraftsDue(t *testing.T) {
 // nothing.
 func TestPrepareDrafts(t *testing.T) {
 	const o = "drafts-prepare"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	ctx := t.Context()
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
 	write(t, []ingest.Client{{Meta: meta("c1"), Name: "Acme"}, {Meta: meta("c2"), Name: "Globex"}, {Meta: meta("c3"), Name: "Initech"}})

@@ -11,7 +11,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The money KPIs read each org's entry and adjustment facts (rates, billed
@@ -55,7 +54,7 @@ func TestFactsFollowWrites(t *testing.T) {
 	// after the build's waiters are let go: wait for that).
 	testFacts(t).Wait()
 	var builds int
-	rows := must(chdbtest.Shared(t).Query(t.Context(),
+	rows := must(testStore(t).Query(t.Context(),
 		"SELECT count() FROM ops.entry_fact_builds FINAL WHERE org_id = {org:String}", store.Params{"org": org}))
 	if err := rows.Scan(0, &builds); err != nil || builds != 1 {
 		t.Errorf("recorded builds = %d (%v), want 1", builds, err)
@@ -66,7 +65,7 @@ func TestFactsFollowWrites(t *testing.T) {
 // rows are counted once.
 func TestFactsCutShortBuiltAgain(t *testing.T) {
 	const org = "facts-cut"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
 	write(t, []ingest.Person{{Meta: meta("bo"), ValidFrom: d("2025-01-01"), Name: "Bo", Role: "dev",
 		WeeklyCapacityHours: dec("40"), BillRate: pdec("80"), StartDate: pd("2025-01-01")}},
@@ -128,7 +127,7 @@ func (b *builds) Exec(ctx context.Context, q string, params store.Params) error 
 // reported to those Facts (Changed); without, they are another process's.
 func newFactsOrg(t *testing.T, org, rate, hours string, report bool) (*builds, *metrics.Facts, metrics.Request) {
 	t.Helper()
-	s := &builds{newProcess: newProcess{chdbtest.Shared(t)}}
+	s := &builds{newProcess: newProcess{testStore(t)}}
 	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
 	var changed func(context.Context, []string)
 	if report {

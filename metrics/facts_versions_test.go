@@ -12,6 +12,7 @@ import (
 	store "github.com/opsmetrics/opsmetrics/sql"
 	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+	"github.com/opsmetrics/opsmetrics/sql/storetest"
 )
 
 // summing is the shared engine counting how often the entry facts' sources
@@ -31,6 +32,7 @@ func (s *summing) Query(ctx context.Context, q string, p store.Params) (*store.R
 // With data versions, an org's build stays current through writes of other
 // orgs; a write of its own is in the very next answer.
 func TestFactsCurrentWhileTheVersionStands(t *testing.T) {
+	storetest.Embedded(t, "it counts the engine's queries through a wrapper of *chdb.Store")
 	s := &summing{Store: chdbtest.Shared(t)}
 	const org, other = "facts-version", "facts-version-other"
 	for _, o := range []string{org, other} {

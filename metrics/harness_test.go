@@ -12,21 +12,27 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/storetest"
 )
 
-// The KPI tests run on the real embedded engine. Each test file builds its
-// own small agency in its own org, so files do not disturb each other's
-// hand-computed numbers.
+// The KPI tests run on the real embedded engine, or in server mode
+// ($OPSMETRICS_TEST_CLICKHOUSE_DSN, storetest.Shared) on that ClickHouse
+// server. Each test file builds its own small agency in its own org, so files
+// do not disturb each other's hand-computed numbers.
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedFacts != nil {
 		sharedFacts.Wait()
 	}
-	chdbtest.Close()
+	storetest.Close()
 	os.Exit(code)
 }
+
+// testStore is the store every test of this package shares: the embedded
+// engine, or the server in server mode.
+func testStore(tb testing.TB) store.Store { return storetest.Shared(tb) }
 
 // testNow is "now" for every KPI test: after the scenarios' two months.
 var testNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -60,7 +66,7 @@ var (
 )
 
 func testFacts(tb testing.TB) *metrics.Facts {
-	s := chdbtest.Shared(tb)
+	s := testStore(tb)
 	factsOnce.Do(func() {
 		sharedFacts = must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
 	})
@@ -77,7 +83,7 @@ func write(tb testing.TB, records ...any) {
 // to nobody, as another process's writes.
 func writeTo(tb testing.TB, changed func(context.Context, []string), records ...any) {
 	tb.Helper()
-	s := chdbtest.Shared(tb)
+	s := testStore(tb)
 	w, err := ingest.NewWriter(ingest.WriterConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Changed: changed})
 	if err != nil {
 		tb.Fatal(err)
@@ -95,7 +101,7 @@ func compute(tb testing.TB, r metrics.Request) *metrics.Result {
 	if r.Now.IsZero() {
 		r.Now = testNow
 	}
-	res, err := metrics.Compute(tb.Context(), chdbtest.Shared(tb), testFacts(tb), r)
+	res, err := metrics.Compute(tb.Context(), testStore(tb), testFacts(tb), r)
 	if err != nil {
 		tb.Fatalf("%s: %v", r.KPI, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/metrics"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestLists reads the pages' lists on the delivery scenario
@@ -14,7 +13,7 @@ import (
 // York, grace 0) and "now" (testNow).
 func TestLists(t *testing.T) {
 	loadDelivery(t)
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	equal := func(what string, got, want []string) {
 		t.Helper()
 		if !slices.Equal(got, want) {

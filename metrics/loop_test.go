@@ -13,7 +13,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The operating-loop scenario (spec kpis.md §9): org "loop-test" in UTC.
@@ -368,7 +367,7 @@ func TestDataQuality(t *testing.T) {
 // stamps ingested_at (the freshness maturity_level reads).
 func writeAt(tb testing.TB, at time.Time, records ...any) {
 	tb.Helper()
-	w, err := ingest.NewWriter(ingest.WriterConfig{Store: chdbtest.Shared(tb), Logger: slog.New(slog.DiscardHandler),
+	w, err := ingest.NewWriter(ingest.WriterConfig{Store: testStore(tb), Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return at }, Changed: testFacts(tb).Changed})
 	if err != nil {
 		tb.Fatal(err)
@@ -397,7 +396,7 @@ func writeThresholds(tb testing.TB, org string, n int) {
 		vals, fors, at, versions = append(vals, dec("0.05")), append(fors, 3600), append(at, testNow), append(versions, 1)
 	}
 	b.Values = []any{orgs, ids, kpis, kinds, scopes, cmps, vals, fors, sev, at, versions}
-	if err := chdbtest.Shared(tb).Insert(tb.Context(), b); err != nil {
+	if err := testStore(tb).Insert(tb.Context(), b); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -496,7 +495,7 @@ type maturityRetros struct {
 // at its own clock: Q3's action due Oct 15 2025, Q4's due Jan 31 2026.
 func writeRetros(tb testing.TB, org string, r maturityRetros) {
 	tb.Helper()
-	s, ctx := chdbtest.Shared(tb), tb.Context()
+	s, ctx := testStore(tb), tb.Context()
 	retro := func(quarter, held string) {
 		at := utc(held + " 15:00")
 		if _, err := metrics.SaveRetro(ctx, s, org, "ann@example.com", metrics.Retro{Quarter: d(quarter), HeldOn: d(held)}, d(held), at); err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 const namesOrg = "names-test"
@@ -67,7 +66,7 @@ func TestFiltersByName(t *testing.T) {
 
 	refused := func(filters map[string]string) *metrics.FilterError {
 		t.Helper()
-		_, err := metrics.Compute(t.Context(), chdbtest.Shared(t), testFacts(t), metrics.Request{KPI: "logged_hours", Org: namesOrg,
+		_, err := metrics.Compute(t.Context(), testStore(t), testFacts(t), metrics.Request{KPI: "logged_hours", Org: namesOrg,
 			From: d("2026-02-01"), To: d("2026-03-01"), Filters: filters})
 		var fe *metrics.FilterError
 		if !errors.As(err, &fe) || !errors.Is(err, metrics.ErrBadRequest) {
@@ -96,10 +95,10 @@ func TestFiltersByName(t *testing.T) {
 		t.Errorf("ambiguous: %+v", fe)
 	}
 
-	if err := metrics.CheckOrg(t.Context(), chdbtest.Shared(t), namesOrg); err != nil {
+	if err := metrics.CheckOrg(t.Context(), testStore(t), namesOrg); err != nil {
 		t.Errorf("CheckOrg(%s): %v", namesOrg, err)
 	}
-	err := metrics.CheckOrg(t.Context(), chdbtest.Shared(t), "names-tset")
+	err := metrics.CheckOrg(t.Context(), testStore(t), "names-tset")
 	if !errors.Is(err, metrics.ErrBadRequest) || !strings.Contains(err.Error(), `org "names-tset" not found; close matches: names-test`) {
 		t.Errorf("CheckOrg(names-tset): %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The report scenario: org "report-hand" (UTC, EUR, grace 0), one client
@@ -96,7 +95,7 @@ func writeReportScenario(t *testing.T) {
 			event("ev-10", "d-2", ingest.EventClientApproved, "2026-02-16 15:00"),
 		},
 	)
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	target := func(v string) *decimal.Decimal { return pdec(v) }
 	if _, err := metrics.SaveReportSettings(t.Context(), s, reportOrg, "test", metrics.ReportSettings{Client: "c-hand",
 		Contract: []metrics.ContractKPI{{Section: metrics.SectionRetainerHours}, {Section: metrics.SectionDeliverables, Target: target("0.9")},
@@ -108,7 +107,7 @@ func writeReportScenario(t *testing.T) {
 
 func TestClientReportByHand(t *testing.T) {
 	writeReportScenario(t)
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	rep, err := metrics.ClientReport(t.Context(), s, testFacts(t), metrics.ReportRequest{Org: reportOrg, Client: "Harbour Foods",
 		Month: d("2026-02-01"), Now: testNow, Money: true})
 	if err != nil {
@@ -304,7 +303,7 @@ func TestClientReportDecisionsSpanningMonths(t *testing.T) {
 		[]ingest.Deliverable{{Meta: meta("d-span"), Name: "Home page", ProjectID: "p-span", ClientID: "c-span", DueDate: pd("2026-02-10"), DeliveredAt: pt("2026-02-04 12:00")}},
 		[]ingest.TaskEvent{event("e1", ingest.EventClientReviewRequested, "2026-01-10 09:00"), event("e2", ingest.EventClientChangesRequested, "2026-01-12 09:00"),
 			event("e3", ingest.EventClientReviewRequested, "2026-02-02 09:00"), event("e4", ingest.EventClientApproved, "2026-02-04 09:00")})
-	rep, err := metrics.ClientReport(t.Context(), chdbtest.Shared(t), testFacts(t), metrics.ReportRequest{Org: o, Client: "c-span", Month: d("2026-02-01"), Now: testNow})
+	rep, err := metrics.ClientReport(t.Context(), testStore(t), testFacts(t), metrics.ReportRequest{Org: o, Client: "c-span", Month: d("2026-02-01"), Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestReportRecords: commentary keeps every edit, actions open and close
@@ -15,7 +14,7 @@ import (
 // report carries its kind's default sections until settings are saved.
 func TestReportRecords(t *testing.T) {
 	const o = "reports-rec"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	ctx := t.Context()
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
 	write(t, []ingest.Person{{Meta: meta("p1"), Name: "Ada Lovelace"}},

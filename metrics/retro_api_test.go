@@ -14,7 +14,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestRetroAPI: PUT /retros/{quarter} records the held-on day and the
@@ -27,7 +26,7 @@ import (
 // and closed.
 func TestRetroAPI(t *testing.T) {
 	const o = "retro-api"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: o, Source: "test", ExternalID: id} }
 	// a tool's retro_held event on 30 Jun 2024 22:30 UTC: 1 Jul in Berlin, Q3 2024
 	write(t, []settings.Settings{{ID: o, Name: "Retro API", TimeZone: "Europe/Berlin", Currency: "EUR"}},

@@ -9,7 +9,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The daily rollup (ops.entry_days) is built with the entry facts, under
@@ -19,7 +18,7 @@ import (
 // exactly the facts of its group.
 func TestRollupAgreesWithFacts(t *testing.T) {
 	const org = "rollup-agree"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "test", ExternalID: id} }
 	entry := func(id, day, project, hours string, billable bool) ingest.TimeEntry {
 		return ingest.TimeEntry{Meta: meta(id), PersonID: "ana", Date: d(day), ProjectID: project, Hours: dec(hours),
@@ -151,7 +150,7 @@ func rollupRows(t *testing.T, s metrics.Querier, org, build string) map[string]s
 // it was built from into misses.
 func TestFactsBuildMovesNoVersion(t *testing.T) {
 	const org = "rollup-quiet"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	versions := must(metrics.NewVersions(s, slog.New(slog.DiscardHandler)))
 	// Writes reported to nobody (another process's), so that the read
 	// below builds the org's facts.

@@ -8,7 +8,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 const sourcesOrg = "sources-test"
@@ -17,7 +16,7 @@ const sourcesOrg = "sources-test"
 // first, each with its newest state row, written here by hand as the
 // collectors write them (ingest/collect's saveState; ops.source_state).
 func TestSources(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	ins := func(b *store.Batch) {
 		t.Helper()
 		if err := s.Insert(t.Context(), b); err != nil {
@@ -96,7 +95,7 @@ func TestSources(t *testing.T) {
 
 // TestLastIngest: an org's newest ingest time, and none before its first.
 func TestLastIngest(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	const org = "last-ingest-test"
 	if _, ok, err := metrics.LastIngest(t.Context(), s, org); err != nil || ok {
 		t.Fatalf("before any import: ok %v, err %v", ok, err)

@@ -18,7 +18,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/metrics"
 	settings "github.com/opsmetrics/opsmetrics/org"
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // TestThresholdValues: a value is read in its KPI's unit, and a ratio
@@ -90,7 +89,7 @@ func TestThresholdFor(t *testing.T) {
 // exist, and a client may be given by name.
 func TestThresholdsStoredListedExported(t *testing.T) {
 	const org = "thresholds-test"
-	s := chdbtest.Shared(t)
+	s := testStore(t)
 	meta := func(id string) ingest.Meta { return ingest.Meta{Org: org, Source: "api", ExternalID: id} }
 	write(t, []settings.Settings{{ID: org, Name: "Thresholds", TimeZone: "UTC", Currency: "EUR"}},
 		[]ingest.Client{{Meta: meta("c-0003"), Name: "Nordlicht GmbH"}},
@@ -245,11 +244,11 @@ func TestThresholdsNowShareQueries(t *testing.T) {
 		return metrics.Threshold{KPI: "write_off_rate", Scope: "client", ScopeValue: client, Comparator: "gt", Value: dec("0.1")}
 	}
 	from, to := metrics.AlertWindow(testNow)
-	one := &countingQuerier{Querier: chdbtest.Shared(t)}
+	one := &countingQuerier{Querier: testStore(t)}
 	if _, _, err := metrics.ThresholdNow(t.Context(), one, testFacts(t), nil, org, th("c1"), from, to, testNow); err != nil {
 		t.Fatal(err)
 	}
-	three := &countingQuerier{Querier: chdbtest.Shared(t)}
+	three := &countingQuerier{Querier: testStore(t)}
 	vs, oks, err := metrics.ThresholdsNow(t.Context(), three, testFacts(t), nil, org, []metrics.Threshold{th("c1"), th("c2"), th("c3")}, from, to, testNow)
 	if err != nil {
 		t.Fatal(err)

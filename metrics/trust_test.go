@@ -12,7 +12,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
 	"github.com/opsmetrics/opsmetrics/metrics"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The trust scenario: a real Harvest export whose Cost Rate column is 0.0,
@@ -41,7 +40,7 @@ func loadTrust(tb testing.TB) {
 	trustOnce.Do(func() {
 		write(tb, []ingest.Person{{Meta: ingest.Meta{Org: trustOrg, Source: "api", ExternalID: "p-ben"}, ValidFrom: d("2025-01-01"),
 			Name: "Ben Jones", Role: "developer", WeeklyCapacityHours: dec("30"), CostRate: pdec("50"), UtilizationTarget: pdec("0.8")}})
-		im, err := importer.New(importer.Config{Store: chdbtest.Shared(tb), Logger: slog.New(slog.DiscardHandler), Changed: testFacts(tb).Changed})
+		im, err := importer.New(importer.Config{Store: testStore(tb), Logger: slog.New(slog.DiscardHandler), Changed: testFacts(tb).Changed})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -159,7 +158,7 @@ func TestMarginWithoutCostRates(t *testing.T) {
 // projectOf is the id of the project named name.
 func projectOf(tb testing.TB, res *metrics.Result, name string) string {
 	tb.Helper()
-	rows, err := chdbtest.Shared(tb).Query(tb.Context(), "SELECT external_id FROM ops.projects FINAL WHERE org_id = {org:String} AND name = {name:String}",
+	rows, err := testStore(tb).Query(tb.Context(), "SELECT external_id FROM ops.projects FINAL WHERE org_id = {org:String} AND name = {name:String}",
 		map[string]any{"org": trustOrg, "name": name})
 	if err != nil || rows.Len() != 1 {
 		tb.Fatalf("project %s: %v", name, err)
@@ -224,7 +223,7 @@ func TestAssumedCapacityAndUnsetTargets(t *testing.T) {
 // personOf is the id of the person named name in the trust org.
 func personOf(tb testing.TB, name string) string {
 	tb.Helper()
-	rows, err := chdbtest.Shared(tb).Query(tb.Context(), "SELECT DISTINCT external_id FROM ops.people FINAL WHERE org_id = {org:String} AND name = {name:String}",
+	rows, err := testStore(tb).Query(tb.Context(), "SELECT DISTINCT external_id FROM ops.people FINAL WHERE org_id = {org:String} AND name = {name:String}",
 		map[string]any{"org": trustOrg, "name": name})
 	if err != nil || rows.Len() != 1 {
 		tb.Fatalf("person %s: %v", name, err)

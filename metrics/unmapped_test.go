@@ -11,7 +11,6 @@ import (
 	"github.com/opsmetrics/opsmetrics/ingest"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	"github.com/opsmetrics/opsmetrics/org"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
 // The unmapped scenario, in an org of Europe/Berlin (UTC+1 in February),
@@ -56,7 +55,7 @@ func TestUnmappedStatuses(t *testing.T) {
 	write(t, []ingest.TaskEvent{e8})
 
 	req := metrics.Request{KPI: "data_quality", Org: orgID, From: d("2026-02-01"), To: d("2026-03-01"), Now: testNow}
-	got, err := metrics.UnmappedStatuses(t.Context(), chdbtest.Shared(t), req)
+	got, err := metrics.UnmappedStatuses(t.Context(), testStore(t), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +80,7 @@ func TestUnmappedStatuses(t *testing.T) {
 
 	byClient := req
 	byClient.Filters = map[string]string{"client": "c-9"}
-	got, err = metrics.UnmappedStatuses(t.Context(), chdbtest.Shared(t), byClient)
+	got, err = metrics.UnmappedStatuses(t.Context(), testStore(t), byClient)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,13 @@ import (
 	"testing"
 
 	store "github.com/opsmetrics/opsmetrics/sql"
-	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
+	"github.com/opsmetrics/opsmetrics/sql/storetest"
 )
 
 // Every quiet table exists: a misspelt name would move versions on every
 // entry-facts build, and the cache would miss after each.
 func TestQuietTablesExist(t *testing.T) {
-	s := chdbtest.Shared(t)
+	s := storetest.Shared(t)
 	for table := range quietTables {
 		db, name, _ := strings.Cut(table, ".")
 		rows, err := s.Query(t.Context(), "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {name:String}",

@@ -10,10 +10,19 @@ import (
 
 const testPassword = chtest.Password
 
-// server is the clickhouse-server that TestMain starts for every test.
+// server is the clickhouse-server that TestMain starts for every test; nil
+// in server mode.
 var server *chtest.Server
 
+// serverModeEnv is storetest.EnvDSN (storetest imports this package, so this
+// test cannot import it): when set, the tests run on that server
+// (TestConformance) and TestMain starts no 18.16 server.
+const serverModeEnv = "OPSMETRICS_TEST_CLICKHOUSE_DSN"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(serverModeEnv) != "" {
+		os.Exit(m.Run())
+	}
 	os.Exit(runWithServer(m))
 }
 
@@ -35,4 +44,12 @@ func runWithServer(m *testing.M) int {
 	return m.Run()
 }
 
-func dsn(password string) string { return server.DSN(password) }
+// dsn is the 18.16 test server's DSN with password; it skips t in server
+// mode, where no 18.16 server runs.
+func dsn(t testing.TB, password string) string {
+	t.Helper()
+	if server == nil {
+		t.Skipf("needs the 18.16 test server, which TestMain does not start while %s is set", serverModeEnv)
+	}
+	return server.DSN(password)
+}

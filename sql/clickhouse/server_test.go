@@ -23,7 +23,7 @@ import (
 func openTest(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), Config{
-		DSN:              dsn(testPassword),
+		DSN:              dsn(t, testPassword),
 		MinServerVersion: "18.16",
 		MaxExecution:     30 * time.Second, // proves 18.16 accepts the settings we send
 		Logger:           slog.New(slog.NewTextHandler(t.Output(), nil)),
@@ -59,7 +59,7 @@ func TestOpenPing(t *testing.T) {
 
 func TestOpenWrongPassword(t *testing.T) {
 	const password = "not-the-password"
-	_, err := Open(t.Context(), Config{DSN: dsn(password), MinServerVersion: "18.16"})
+	_, err := Open(t.Context(), Config{DSN: dsn(t, password), MinServerVersion: "18.16"})
 	if !errors.Is(err, store.ErrAuth) {
 		t.Fatalf("Open with a wrong password: %v, want ErrAuth", err)
 	}
@@ -70,7 +70,7 @@ func TestOpenWrongPassword(t *testing.T) {
 }
 
 func TestOpenVersionGuard(t *testing.T) {
-	_, err := Open(t.Context(), Config{DSN: dsn(testPassword)})
+	_, err := Open(t.Context(), Config{DSN: dsn(t, testPassword)})
 	if !errors.Is(err, store.ErrTooOld) {
 		t.Fatalf("Open of 18.16 with the default minimum: %v, want ErrTooOld", err)
 	}
@@ -262,7 +262,7 @@ func TestQueryCancel(t *testing.T) {
 }
 
 func TestMaxExecution(t *testing.T) {
-	s, err := Open(t.Context(), Config{DSN: dsn(testPassword), MinServerVersion: "18.16", MaxExecution: time.Second})
+	s, err := Open(t.Context(), Config{DSN: dsn(t, testPassword), MinServerVersion: "18.16", MaxExecution: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestOpenDSNDatabaseNotYetCreated(t *testing.T) {
 	if err := admin.Exec(t.Context(), "DROP DATABASE IF EXISTS ops", nil); err != nil {
 		t.Fatal(err)
 	}
-	opsDSN := strings.Replace(dsn(testPassword), "/default?", "/ops?", 1)
+	opsDSN := strings.Replace(dsn(t, testPassword), "/default?", "/ops?", 1)
 
 	_, err := Open(t.Context(), Config{DSN: opsDSN})
 	if !errors.Is(err, store.ErrTooOld) {
