@@ -39,6 +39,14 @@ func BenchmarkScale(b *testing.B) {
 	from := to.AddDate(-1, 0, 0)
 	facts := must(NewFacts(FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
 	b.Logf("%d time entries across %d orgs; org %s, %s to %s", entries, orgs, org, day(from), day(to))
+	// On disk: every table's compressed bytes, and time_entries' per row.
+	var disk, teBytes uint64
+	if err := must(s.Query(ctx, `SELECT sum(data_compressed_bytes), sumIf(data_compressed_bytes, table = 'time_entries')
+		FROM system.parts WHERE active AND database = 'ops'`, nil)).Scan(0, &disk, &teBytes); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("time entries across %d orgs: %.0f MB compressed in all tables, time_entries %.1f bytes a row", orgs,
+		float64(disk)/1e6, float64(teBytes)/float64(max(entries, 1)))
 	for _, kpi := range []string{"billable_utilization", "margin"} {
 		b.Run(kpi, func(b *testing.B) {
 			r := Request{KPI: kpi, Org: org, From: from, To: to}
