@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest/collect"
+	store "github.com/opsmetrics/opsmetrics/sql"
+	"github.com/opsmetrics/opsmetrics/sql/chdb"
 	"github.com/opsmetrics/opsmetrics/sql/chdb/chdbtest"
 )
 
@@ -20,7 +23,18 @@ type shared struct{ collect.Store }
 // Two replicas run the KPI refresh under its lease: one at a time, and when
 // the running one stops, the other takes over within the lease's TTL.
 func TestLeaderRunsOnce(t *testing.T) {
-	leases, err := collect.NewLeases(collect.LeasesConfig{Store: shared{chdbtest.Shared(t)}, TTL: 1500 * time.Millisecond,
+	// An engine of its own, closed at the end: a process runs one at a time,
+	// and the other tests of this binary open theirs (apptest).
+	st, err := chdb.Open(chdb.Config{LibPath: chdbtest.LibPath(t), DataDir: filepath.Join(t.TempDir(), "data"),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := store.Migrate(t.Context(), st, store.MigrateConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	leases, err := collect.NewLeases(collect.LeasesConfig{Store: shared{st}, TTL: 1500 * time.Millisecond,
 		Settle: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
