@@ -56,16 +56,7 @@ func NewLeases(cfg LeasesConfig) (*Leases, error) {
 		cfg.TTL = DefaultLeaseTTL
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		cfg.Sleep = sleep
 	}
 	return &Leases{cfg: cfg, exclusive: store.IsExclusive(cfg.Store)}, nil
 }

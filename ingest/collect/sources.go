@@ -87,24 +87,7 @@ func NewSources(cfg SourcesConfig) (*Sources, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Settle <= 0 {
-		cfg.Settle = DefaultSettle
-	}
-	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = DefaultLeaseTTL
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
+	// Settle, LeaseTTL and Sleep are the leases': NewLeases defaults them.
 	leases, err := NewLeases(LeasesConfig{Store: cfg.Store, Now: cfg.Now, Settle: cfg.Settle, TTL: cfg.LeaseTTL, Sleep: cfg.Sleep})
 	if err != nil {
 		return nil, err
