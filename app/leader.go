@@ -96,7 +96,11 @@ func (l *leader) under(ctx context.Context, lease *collect.Lease, job func(conte
 	cancel()
 	<-watched
 	stop()
-	_ = lease.Release(ctx) // the next holder need not wait for it to run out
+	// Released, the next holder need not wait for it to run out; if that
+	// fails, it runs out within its TTL.
+	if err := lease.Release(ctx); err != nil && !errors.Is(err, collect.ErrLeaseLost) {
+		l.log.Warn("lease_release_failed", "lease", l.key, "err", err)
+	}
 	l.held(false)
 }
 
