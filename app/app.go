@@ -132,7 +132,7 @@ func Run(ctx context.Context, o Options) error {
 		s.Close()
 		return err
 	}
-	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log, Versions: versions})
+	facts, err := NewFacts(s, log, versions)
 	if err != nil {
 		s.Close()
 		return err

@@ -2,12 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,15 +31,6 @@ type leader struct {
 	// held is told true when this replica starts the job under the lease
 	// and false when the job has ended (lost, or ctx ended).
 	held func(bool)
-}
-
-// replicaName names this process in lease claims: host, pid and a random
-// suffix, so two processes of one host never share a claim.
-func replicaName() string {
-	host, _ := os.Hostname()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return host + "/" + strconv.Itoa(os.Getpid()) + "/" + hex.EncodeToString(b)
 }
 
 // run runs job under the lease until ctx ends.
@@ -124,7 +111,7 @@ func kpiRefresh(s store.Store, kc *metrics.Collector, log *slog.Logger, reg prom
 	if err := reg.Register(g); err != nil {
 		return nil, err
 	}
-	l := &leader{leases: leases, key: "kpi-refresh", owner: replicaName(), every: collect.DefaultLeaseTTL / 3,
+	l := &leader{leases: leases, key: "kpi-refresh", owner: collect.ReplicaName(), every: collect.DefaultLeaseTTL / 3,
 		retry: collect.DefaultLeaseTTL / 3, log: log, held: func(held bool) {
 			if held {
 				g.Set(1)

@@ -100,3 +100,42 @@ func TestLeaderRunsOnce(t *testing.T) {
 		t.Fatalf("ran %v, at most %d at once; want the other replica second, one at a time", ran, most.Load())
 	}
 }
+
+// Two replicas that start at once both migrate a fresh store: both
+// succeed, every migration is recorded once, and a third run has nothing
+// left to apply (every statement is IF NOT EXISTS, records replace).
+func TestMigrateFromTwoReplicasAtOnce(t *testing.T) {
+	st, err := chdb.Open(chdb.Config{LibPath: chdbtest.LibPath(t), DataDir: filepath.Join(t.TempDir(), "data"),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	all, err := store.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if _, err := store.Migrate(t.Context(), st, store.MigrateConfig{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	rows, err := st.Query(t.Context(), "SELECT count(), uniqExact(version) FROM ops.schema_migrations FINAL", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, versions uint64
+	if err := rows.Scan(0, &n, &versions); err != nil {
+		t.Fatal(err)
+	}
+	if n != uint64(len(all)) || versions != n {
+		t.Errorf("recorded %d migrations (%d versions), want %d once each", n, versions, len(all))
+	}
+	if again, err := store.Migrate(t.Context(), st, store.MigrateConfig{}); err != nil || len(again) != 0 {
+		t.Errorf("a third run applied %v (%v), want nothing", again, err)
+	}
+}

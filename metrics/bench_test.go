@@ -118,7 +118,7 @@ func BenchmarkFactsBuild(b *testing.B) {
 	var all []time.Duration
 	for i := range b.N {
 		start := time.Now()
-		if _, err := buildFacts(b.Context(), s, org, fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)); err != nil {
+		if _, err := buildFacts(b.Context(), s, org, fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i), nil); err != nil {
 			b.Fatal(err)
 		}
 		all = append(all, time.Since(start))

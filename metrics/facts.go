@@ -72,6 +72,21 @@ type FactsConfig struct {
 	// leave it current; without them any write of the store makes the next
 	// read sum the sources up again.
 	Versions *Versions
+	// Hold, on a store other processes write too (several serve replicas,
+	// a CLI beside them), takes org's facts lease, so that one process at
+	// a time builds an org's facts: nil and no error while another holds
+	// it. Required there (app.NewFacts holds collect's leases); unused on a
+	// store this process uses alone.
+	Hold func(ctx context.Context, org string) (FactsLease, error)
+}
+
+// FactsLease is one hold of an org's facts lease (a *collect.Lease): kept
+// (renewed) while its build runs, checked before the build is recorded,
+// released after the prune.
+type FactsLease interface {
+	Keep(ctx context.Context) (stop func())
+	Check(ctx context.Context) error
+	Release(ctx context.Context) error
 }
 
 // Validate reports what is missing.
@@ -116,13 +131,22 @@ func NewFacts(cfg FactsConfig) (*Facts, error) {
 	}
 	f := &Facts{cfg: cfg, orgs: map[string]*orgFacts{}}
 	f.counts, _ = cfg.Store.(store.WriteCounter)
-	if !store.IsExclusive(cfg.Store) {
-		// Another process may have written without telling: the sources
-		// are summed on every read.
-		f.cfg.Versions = nil
+	if store.IsExclusive(cfg.Store) {
+		f.cfg.Hold = nil
+		return f, nil
+	}
+	// Another process may have written without telling: the sources are
+	// summed on every read.
+	f.cfg.Versions = nil
+	if f.cfg.Hold == nil {
+		return nil, errors.New("entry facts: a store other processes write needs Hold, the org's facts lease (app.NewFacts)")
 	}
 	return f, nil
 }
+
+// factsLeasePoll is how often a process waiting for another's build of an
+// org looks again.
+const factsLeasePoll = 200 * time.Millisecond
 
 // factsBuildHash names the build query, so a changed query builds anew.
 var factsBuildHash = sync.OnceValue(func() string {
@@ -261,12 +285,12 @@ func (f *Facts) refresh(ctx context.Context, org string, o *orgFacts) {
 		version := f.version(ctx, org) // before the sum too
 		newSources, err := factSources(ctx, f.cfg.Store, org)
 		var pruning string
+		release := func() {}
 		if err == nil && (build == "" || newSources != sources) {
-			sum := sha256.Sum256([]byte(factsBuildHash() + "\n" + org + "\n" + newSources))
-			build = hex.EncodeToString(sum[:12])
 			start := time.Now()
 			var built bool
-			if built, err = buildFacts(ctx, f.cfg.Store, org, build); built && err == nil {
+			newSources, build, built, release, err = f.build(ctx, org, newSources)
+			if built && err == nil {
 				pruning = build
 				// Asked by a read alone, it follows a write no Changed
 				// reported: another process's, or one whose process
@@ -286,16 +310,80 @@ func (f *Facts) refresh(ctx context.Context, org string, o *orgFacts) {
 		}
 		close(o.ended)
 		o.ended = make(chan struct{})
+		// After the waiters are let go: the reads take the new build while
+		// the old ones are dropped, and then the lease is let go.
+		f.mu.Unlock()
 		if pruning != "" {
-			// After the waiters are let go: the reads take the new build
-			// while the old ones are dropped.
-			f.mu.Unlock()
 			pruneFacts(ctx, f.cfg.Store, org, pruning)
-			f.mu.Lock()
 		}
+		release()
+		f.mu.Lock()
 	}
 	o.running = false
 	f.mu.Unlock()
+}
+
+// buildID names org's build from sources.
+func buildID(org, sources string) string {
+	sum := sha256.Sum256([]byte(factsBuildHash() + "\n" + org + "\n" + sources))
+	return hex.EncodeToString(sum[:12])
+}
+
+// build makes sure org's build from sources exists and is whole
+// (buildFacts), and returns the sources and build it ended with, whether
+// it built, and release, to call after the prune. On a store other
+// processes write it builds under the org's facts lease, so one process at
+// a time builds an org: two at once, an older build finishing last would
+// drop the newer one (its prune) and be taken for current. Holding the
+// lease, it reads the sources again (whoever held it before may have
+// built from newer ones); waiting for it, it takes the build another
+// process makes once that is whole. release renews the lease until called.
+func (f *Facts) build(ctx context.Context, org, sources string) (string, string, bool, func(), error) {
+	none := func() {}
+	if f.cfg.Hold == nil {
+		id := buildID(org, sources)
+		built, err := buildFacts(ctx, f.cfg.Store, org, id, nil)
+		return sources, id, built, none, err
+	}
+	for {
+		id := buildID(org, sources)
+		if whole, err := factsWhole(ctx, f.cfg.Store, org, id); err != nil || whole {
+			return sources, id, false, none, err
+		}
+		lease, err := f.cfg.Hold(ctx, org)
+		if err != nil {
+			return sources, id, false, none, fmt.Errorf("entry facts lease: %w", err)
+		}
+		if lease != nil {
+			stop := lease.Keep(ctx)
+			release := func() {
+				stop()
+				if err := lease.Release(ctx); err != nil {
+					f.cfg.Logger.Warn("entry_facts_lease_release_failed", "org", org, "err", err)
+				}
+			}
+			if sources, err = factSources(ctx, f.cfg.Store, org); err != nil {
+				release()
+				return sources, id, false, none, err
+			}
+			id = buildID(org, sources)
+			built, err := buildFacts(ctx, f.cfg.Store, org, id, lease.Check)
+			if err != nil {
+				release()
+				return sources, id, false, none, err
+			}
+			return sources, id, built, release, nil
+		}
+		// Another process builds the org: look again in a while.
+		select {
+		case <-ctx.Done():
+			return sources, id, false, none, ctx.Err()
+		case <-time.After(factsLeasePoll):
+		}
+		if sources, err = factSources(ctx, f.cfg.Store, org); err != nil {
+			return sources, id, false, none, err
+		}
+	}
 }
 
 // factSources sums up the tables the org's facts are built from.
@@ -317,12 +405,9 @@ func factSources(ctx context.Context, q Querier, org string) (string, error) {
 	return b.String(), nil
 }
 
-// buildFacts makes sure the build exists and is whole: built by this or
-// another process already, or built now (then it reports built). Then it
-// drops the org's other builds.
-func buildFacts(ctx context.Context, s FactsStore, org, build string) (built bool, err error) {
-	p := store.Params{"org": org, "facts": build}
-	rows, err := s.Query(ctx, store.QueryText("entry_facts_built"), p)
+// factsWhole reports whether org's build finished and is whole.
+func factsWhole(ctx context.Context, q Querier, org, build string) (bool, error) {
+	rows, err := q.Query(ctx, store.QueryText("entry_facts_built"), store.Params{"org": org, "facts": build})
 	if err != nil {
 		return false, fmt.Errorf("entry facts: %w", err)
 	}
@@ -330,14 +415,28 @@ func buildFacts(ctx context.Context, s FactsStore, org, build string) (built boo
 	if err := rows.Scan(0, &recorded, &want, &present); err != nil {
 		return false, err
 	}
-	if recorded > 0 && want == present {
-		return false, nil
+	return recorded > 0 && want == present, nil
+}
+
+// buildFacts makes sure the build exists and is whole: built by this or
+// another process already, or built now (then it reports built). check,
+// when set, runs before the build is recorded, and its error leaves it
+// unrecorded (the lease it was built under was lost).
+func buildFacts(ctx context.Context, s FactsStore, org, build string, check func(context.Context) error) (built bool, err error) {
+	p := store.Params{"org": org, "facts": build}
+	if whole, err := factsWhole(ctx, s, org, build); err != nil || whole {
+		return false, err
 	}
 	// A build cut short (a crash, a stopped process) left some rows: the
 	// same rows are written again, and FINAL reads each once.
 	// The daily rollup is summed from the entry facts just written, so it
 	// comes after them; the record counts all three tables' rows.
 	for _, name := range []string{"entry_facts_build", "adjustment_facts_build", "entry_days_build", "entry_facts_record"} {
+		if name == "entry_facts_record" && check != nil {
+			if err := check(ctx); err != nil {
+				return false, fmt.Errorf("entry facts: %w", err)
+			}
+		}
 		if err := s.Exec(ctx, store.QueryText(name), p); err != nil {
 			return false, fmt.Errorf("entry facts (%s): %w", name, err)
 		}

@@ -3,12 +3,15 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
+	"github.com/opsmetrics/opsmetrics/ingest/collect"
 	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
@@ -78,7 +81,7 @@ func TestFactsCutShortBuiltAgain(t *testing.T) {
 	// recording it; a store seen for the first time (a new process) checks.
 	must(0, s.Exec(t.Context(), "ALTER TABLE ops.entry_fact_builds DELETE WHERE org_id = {org:String} SETTINGS mutations_sync = 1",
 		store.Params{"org": org}))
-	other := must(metrics.NewFacts(metrics.FactsConfig{Store: newProcess{s}, Logger: slog.New(slog.DiscardHandler)}))
+	other := processFacts(t, newProcess{s})
 	res, err := metrics.Compute(t.Context(), newProcess{s}, other, r)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +95,30 @@ type newProcess struct {
 	s interface {
 		metrics.Querier
 		metrics.Execer
+		Insert(ctx context.Context, b *store.Batch) error
 	}
+}
+
+func (p newProcess) Insert(ctx context.Context, b *store.Batch) error { return p.s.Insert(ctx, b) }
+
+// processFacts are the entry facts of another process over s, a store it
+// shares: builds take the org's facts lease, which settles in 20 ms
+// (a ClickHouse server's default of 2 s would only slow the tests).
+func processFacts(t testing.TB, s metrics.FactsStore) *metrics.Facts {
+	ls, ok := s.(collect.Store)
+	if !ok {
+		t.Fatalf("%T takes no inserts", s)
+	}
+	leases := must(collect.NewLeases(collect.LeasesConfig{Store: ls, Settle: 20 * time.Millisecond}))
+	owner := fmt.Sprintf("%s-%p", t.Name(), leases)
+	hold := func(ctx context.Context, org string) (metrics.FactsLease, error) {
+		l, err := leases.Hold(ctx, org, "entry-facts", owner)
+		if l == nil || err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	return must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler), Hold: hold}))
 }
 
 func (p newProcess) Query(ctx context.Context, q string, params store.Params) (*store.Rows, error) {
@@ -128,7 +154,7 @@ func (b *builds) Exec(ctx context.Context, q string, params store.Params) error 
 func newFactsOrg(t *testing.T, org, rate, hours string, report bool) (*builds, *metrics.Facts, metrics.Request) {
 	t.Helper()
 	s := &builds{newProcess: newProcess{testStore(t)}}
-	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+	facts := processFacts(t, s)
 	var changed func(context.Context, []string)
 	if report {
 		changed = facts.Changed
@@ -212,4 +238,97 @@ func TestFactsCancelledRead(t *testing.T) {
 	if s.n.Load() != 1 {
 		t.Errorf("builds = %d, want 1: the cancelled read's build was whole", s.n.Load())
 	}
+}
+
+// Two processes that share a store build an org's facts one at a time
+// (the org's facts lease). Both at once, the older build, finishing last,
+// dropped the newer one: the next reader found the current build gone and
+// built it again, and a reader holding it read rows being deleted.
+func TestFactsOneBuildAtATime(t *testing.T) {
+	const org = "facts-replicas"
+	writeTo(t, nil, []ingest.Person{{Meta: factsMeta(org, "p"), ValidFrom: d("2025-01-01"), Name: "P", Role: "dev",
+		WeeklyCapacityHours: dec("40"), BillRate: pdec("100"), StartDate: pd("2025-01-01")}},
+		[]ingest.TimeEntry{{Meta: factsMeta(org, "e1"), PersonID: "p", Date: d("2026-01-05"), Hours: dec("1"), Billable: true}})
+	r := metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"), To: d("2026-02-01"), Now: testNow}
+	var running, most atomic.Int64
+	gate, building := make(chan struct{}), make(chan struct{})
+	a := &spans{newProcess: newProcess{testStore(t)}, running: &running, most: &most, gate: gate, building: building}
+	b := &spans{newProcess: newProcess{testStore(t)}, running: &running, most: &most}
+	factsA, factsB := processFacts(t, a), processFacts(t, b)
+
+	read := func(s *spans, f *metrics.Facts) chan string {
+		out := make(chan string, 1)
+		go func() {
+			res, err := metrics.Compute(t.Context(), s, f, r)
+			if err != nil {
+				t.Error(err)
+				out <- ""
+				return
+			}
+			out <- cell(t, res, "", "", "value")
+		}()
+		return out
+	}
+	// A builds from the first write and stops there; another process
+	// writes meanwhile; B reads.
+	readA := read(a, factsA)
+	<-building
+	writeTo(t, nil, []ingest.TimeEntry{{Meta: factsMeta(org, "e2"), PersonID: "p", Date: d("2026-01-06"), Hours: dec("2"),
+		Billable: true}})
+	readB := read(b, factsB)
+	select {
+	case v := <-readB:
+		t.Errorf("B answered %s while A was building the org's facts", v)
+		readB <- v
+	case <-time.After(time.Second):
+	}
+	close(gate)
+	// A asked before the second entry: its build may read it or not.
+	if v := <-readA; v != "100" && v != "300" {
+		t.Errorf("A's revenue = %s, want 100 (1 h × 100) or 300 (with the 2 h written meanwhile)", v)
+	}
+	if v := <-readB; v != "300" {
+		t.Errorf("B's revenue = %s, want 300: (1 + 2) h × 100", v)
+	}
+	factsA.Wait()
+	factsB.Wait()
+	if n := most.Load(); n != 1 {
+		t.Errorf("%d builds of the org ran at once, want 1", n)
+	}
+	// A third process finds B's build whole: nothing dropped it.
+	c := &builds{newProcess: newProcess{testStore(t)}}
+	res := must(metrics.Compute(t.Context(), c, processFacts(t, c), r))
+	exact(t, "revenue read by a third process", cell(t, res, "", "", "value"), "300")
+	if n := c.n.Load(); n != 0 {
+		t.Errorf("the third process built the facts again (%d builds): the current build was dropped", n)
+	}
+}
+
+// spans counts the entry facts builds under way, from their first
+// statement to their record, in running, and the most at once in most.
+// With gate set, a build stops at its first statement until gate closes,
+// once building is closed.
+type spans struct {
+	newProcess
+	running, most *atomic.Int64
+	gate          chan struct{}
+	building      chan struct{}
+}
+
+func (s *spans) Exec(ctx context.Context, q string, params store.Params) error {
+	if q == store.QueryText("entry_facts_build") {
+		n := s.running.Add(1)
+		for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
+		}
+		if s.gate != nil {
+			close(s.building)
+			<-s.gate
+			s.gate = nil
+		}
+	}
+	err := s.newProcess.Exec(ctx, q, params)
+	if q == store.QueryText("entry_facts_record") {
+		s.running.Add(-1)
+	}
+	return err
 }

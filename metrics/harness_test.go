@@ -68,7 +68,7 @@ var (
 func testFacts(tb testing.TB) *metrics.Facts {
 	s := testStore(tb)
 	factsOnce.Do(func() {
-		sharedFacts = must(metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: slog.New(slog.DiscardHandler)}))
+		sharedFacts = processFacts(tb, s) // in server mode, builds take leases
 	})
 	return sharedFacts
 }

@@ -159,7 +159,7 @@ func TestFactsBuildMovesNoVersion(t *testing.T) {
 		[]ingest.TimeEntry{{Meta: factsMeta(org, "e1"), PersonID: "p", Date: d("2026-01-05"), Hours: dec("2"), Billable: true}})
 	before := must(versions.Of(t.Context(), org))
 	b := &builds{newProcess: newProcess{s}}
-	facts := must(metrics.NewFacts(metrics.FactsConfig{Store: b, Logger: slog.New(slog.DiscardHandler)}))
+	facts := processFacts(t, b)
 	res := must(metrics.Compute(t.Context(), s, facts, metrics.Request{KPI: "revenue", Org: org, From: d("2026-01-01"),
 		To: d("2026-02-01"), Now: testNow}))
 	exact(t, "revenue", cell(t, res, "", "", "value"), "120") // 2 h × 60

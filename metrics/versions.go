@@ -39,7 +39,7 @@ type VersionStore interface {
 
 // quietTables move no version: derived tables whose reads carry the build
 // they read (entry facts), tables only writers read (staging, import keys,
-// the seen ids of a sync), and the versions themselves.
+// the seen ids of a sync, leases), and the versions themselves.
 var quietTables = map[string]bool{
 	"ops.entry_facts": true, "ops.entry_fact_builds": true, "ops.adjustment_facts": true, "ops.entry_days": true,
 	"ops.import_keys": true, "ops.sync_seen": true, "ops.data_versions": true,
@@ -47,6 +47,9 @@ var quietTables = map[string]bool{
 	// the cache; a session's last use is written every five minutes of
 	// activity, and would empty its org's cache as often.
 	"ops.sessions": true,
+	// Leases are read by their holders alone, through the store; an org's
+	// facts build, a sync and a hook's reconciliation each claim one.
+	"ops.source_leases": true,
 }
 
 // quiet reports whether a write of table moves no version.

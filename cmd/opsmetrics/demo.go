@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/auth"
 	"github.com/opsmetrics/opsmetrics/ingest/demo"
 	"github.com/opsmetrics/opsmetrics/ingest/importer"
-	"github.com/opsmetrics/opsmetrics/metrics"
 	store "github.com/opsmetrics/opsmetrics/sql"
 )
 
@@ -81,7 +81,7 @@ run writes none of them again.`)
 			return fail(e, err)
 		}
 		// The money KPIs read entry facts built after the last write.
-		facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+		facts, err := app.NewFacts(s, log, nil)
 		if err == nil {
 			err = facts.RefreshAll(ctx)
 			facts.Wait()

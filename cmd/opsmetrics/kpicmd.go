@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/opsmetrics/opsmetrics/app"
 	"github.com/opsmetrics/opsmetrics/metrics"
 )
 
@@ -88,7 +89,7 @@ Examples:
 			return fail(e, err)
 		}
 		defer s.Close()
-		facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+		facts, err := app.NewFacts(s, log, nil)
 		if err != nil {
 			return fail(e, err)
 		}

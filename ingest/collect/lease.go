@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -25,6 +28,15 @@ type LeasesConfig struct {
 	TTL time.Duration
 	// Sleep waits d or until ctx ends; nil: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// ReplicaName names this process in lease claims: host, pid and a random
+// suffix, so two processes of one host never share a claim.
+func ReplicaName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return host + "/" + strconv.Itoa(os.Getpid()) + "/" + hex.EncodeToString(b)
 }
 
 // Leases are fenced leases kept in ops.source_leases, one per (org, key):
