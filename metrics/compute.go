@@ -223,37 +223,42 @@ func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, 
 		return nil, err
 	}
 	// A KPI's own query, and beside it (at once: the engine plans each on
-	// a core of its own) what two KPIs add: data_quality's unmapped
-	// statuses, maturity_level's loop evidence (metrics/maturity.go).
-	var rows, loop *store.Rows
+	// a core of its own) what two KPIs add: data_quality's deliverables
+	// (metrics/dataquality.go) and unmapped statuses, maturity_level's loop
+	// evidence (metrics/maturity.go).
+	var rows, beside *store.Rows
 	var unmapped *Result
 	jobs := []func(context.Context) error{func(ctx context.Context) (err error) {
 		rows, err = q.Query(ctx, p.text, p.params)
 		return err
 	}}
+	query := func(name string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			text := store.QueryText(name)
+			params, err := pick(p.all, store.Placeholders(text))
+			if err == nil {
+				beside, err = q.Query(ctx, text, params)
+			}
+			return err
+		}
+	}
+	join := func(rows, beside *store.Rows) (*store.Rows, error) { return rows, nil }
 	switch p.kpi.Name {
 	case "data_quality":
-		jobs = append(jobs, func(ctx context.Context) error {
+		jobs = append(jobs, query("data_quality_deliverables"), func(ctx context.Context) error {
 			unmapped = &Result{}
 			return unmapped.addUnmapped(ctx, q, r)
 		})
+		join = joinDataQuality
 	case "maturity_level":
-		jobs = append(jobs, func(ctx context.Context) (err error) {
-			text := store.QueryText("maturity_loop")
-			params, err := pick(p.all, store.Placeholders(text))
-			if err == nil {
-				loop, err = q.Query(ctx, text, params)
-			}
-			return err
-		})
+		jobs = append(jobs, query("maturity_loop"))
+		join = joinMaturity
 	}
 	if err := RunQueries(ctx, jobs...); err != nil {
 		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 	}
-	if loop != nil {
-		if rows, err = joinMaturity(rows, loop); err != nil {
-			return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
-		}
+	if rows, err = join(rows, beside); err != nil {
+		return nil, fmt.Errorf("kpi %s: %w", p.kpi.Name, err)
 	}
 	res := p.result(r, rows)
 	if unmapped != nil {

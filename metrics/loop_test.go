@@ -361,6 +361,21 @@ func TestDataQuality(t *testing.T) {
 	near(t, "weekend known", cell(t, weekend, "", "", "known_client_project_ratio"), 0)
 	exact(t, "weekend parts_known", cell(t, weekend, "", "", "parts_known"), "2")
 	near(t, "weekend data_quality", cell(t, weekend, "", "", "value"), 1.0/3)
+
+	// By week: the three deliverables appeared in the week of Mar 2, none in
+	// the week of Mar 9, whose due-date part is null and left out. Week of
+	// Mar 9 (Mar 9–11; of its days only Mar 9 is before today, Mar 10):
+	// logged q1 min(10, 8) = 8 of available 8 + 8 + 4 = 20 → 2/5; entries
+	// q1-09 and q1-10, both known: 2/2; billable 2, both rated: 2/2; people
+	// 2/3. Score (2/5 + 1 + 1 + 2/3) ÷ 4 = (24 + 60 + 60 + 40)/60 ÷ 4 = 46/60.
+	weekly := compute(t, metrics.Request{KPI: "data_quality", Org: org, From: d("2026-03-02"), To: d("2026-03-12"), Interval: "week"})
+	near(t, "week of Mar 2 due_date_ratio", cell(t, weekly, "2026-03-02", "", "due_date_ratio"), 2.0/3)
+	if got := cell(t, weekly, "2026-03-09", "", "due_date_ratio"); got != "" {
+		t.Errorf("week of Mar 9 due_date_ratio = %q, want null: no deliverable appeared", got)
+	}
+	exact(t, "week of Mar 9 deliverables", cell(t, weekly, "2026-03-09", "", "deliverables"), "0")
+	exact(t, "week of Mar 9 parts_known", cell(t, weekly, "2026-03-09", "", "parts_known"), "4")
+	near(t, "week of Mar 9 data_quality", cell(t, weekly, "2026-03-09", "", "value"), 46.0/60)
 }
 
 // writeAt stores records as the ingest writer does at the given clock, which

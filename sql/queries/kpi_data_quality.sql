@@ -21,12 +21,17 @@
 --     own, else their role's) resolves on every such day ÷ those people.
 --   value is the mean of the parts that have data (a part with a zero denominator is null
 --   and left out); null when none has. parts_known says how many were averaged.
+--   Two queries answer it at once: this one (every part but the due dates) and
+--   data_quality_deliverables.sql (the deliverables and their due dates, per period);
+--   metrics/dataquality.go joins them into the columns below, adds due_date_ratio and
+--   takes the mean. Planned on a core each, the two answer sooner than one query of both
+--   (docs/benchmarks.md, issue 19).
 -- Columns: period Date, grp String (always ''), value Nullable(Float64), logged_ratio,
 --   known_client_project_ratio, due_date_ratio, bill_rate_ratio, cost_rate_ratio
 --   (Nullable(Float64)), parts_known UInt8, logged_hours, available_hours (Decimal),
 --   entries, known_entries, deliverables, deliverables_with_due, billable_entries,
 --   rated_billable_entries, people, people_with_cost_rate (UInt64).
-WITH {{person_days}}, {{entry_days}}, {{loop_deliverables}},
+WITH {{person_days}}, {{entry_days}},
 day_entries AS
 (
     -- from the daily rollup: its rows count their entries, and those whose
@@ -55,45 +60,20 @@ person_parts AS
 ),
 parts AS
 (
-    SELECT period, sum(logged_h) AS logged_h, sum(available_h) AS available_h, sum(n_entries) AS n_entries,
-        sum(n_known) AS n_known, toUInt64(0) AS n_deliv, toUInt64(0) AS n_due, sum(n_billable) AS n_billable,
-        sum(n_rated) AS n_rated, countIf(employed) AS n_people, countIf(employed AND costed) AS n_costed
+    SELECT period, sum(logged_h) AS logged_hours, sum(available_h) AS available_hours,
+        sum(n_entries) AS entries, sum(n_known) AS known_entries, sum(n_billable) AS billable_entries,
+        sum(n_rated) AS rated_billable_entries, countIf(employed) AS people, countIf(employed AND costed) AS people_with_cost_rate
     FROM person_parts
     GROUP BY period
-    UNION ALL
-    SELECT multiIf({interval:String} = 'day', anchor_day, {interval:String} = 'week', toMonday(anchor_day),
-            {interval:String} = 'month', toStartOfMonth(anchor_day), {from:Date}) AS period,
-        toDecimal128(0, 10), toDecimal128(0, 10), 0, 0, count(), countIf(has_due), 0, 0, 0, 0
-    FROM loop_deliverables
-    WHERE anchor_day >= {from:Date} AND anchor_day < {to:Date}
-    GROUP BY period
 )
+-- the ratios from the sums, in a layer of their own so the engine does not
+-- copy each sum into every expression that uses it
 SELECT period, '' AS grp,
-    if(parts_known = 0, NULL, (ifNull(logged_ratio, 0) + ifNull(known_client_project_ratio, 0) + ifNull(due_date_ratio, 0)
-        + ifNull(bill_rate_ratio, 0) + ifNull(cost_rate_ratio, 0)) / parts_known) AS value,
-    logged_ratio, known_client_project_ratio, due_date_ratio, bill_rate_ratio, cost_rate_ratio, parts_known,
-    logged_hours, available_hours, entries, known_entries, deliverables, deliverables_with_due, billable_entries,
-    rated_billable_entries, people, people_with_cost_rate
-FROM
-(
-    -- the ratios from the sums, in a layer of their own so the engine does
-    -- not copy each sum into every expression that uses it
-    SELECT *,
-        if(available_hours = 0, NULL, toFloat64(logged_hours) / toFloat64(available_hours)) AS logged_ratio,
-        if(entries = 0, NULL, known_entries / entries) AS known_client_project_ratio,
-        if(deliverables = 0, NULL, deliverables_with_due / deliverables) AS due_date_ratio,
-        if(billable_entries = 0, NULL, rated_billable_entries / billable_entries) AS bill_rate_ratio,
-        if(people = 0, NULL, people_with_cost_rate / people) AS cost_rate_ratio,
-        toUInt8(isNotNull(logged_ratio) + isNotNull(known_client_project_ratio) + isNotNull(due_date_ratio)
-            + isNotNull(bill_rate_ratio) + isNotNull(cost_rate_ratio)) AS parts_known
-    FROM
-    (
-        SELECT period, sum(logged_h) AS logged_hours, sum(available_h) AS available_hours,
-            sum(n_entries) AS entries, sum(n_known) AS known_entries, sum(n_deliv) AS deliverables,
-            sum(n_due) AS deliverables_with_due, sum(n_billable) AS billable_entries, sum(n_rated) AS rated_billable_entries,
-            sum(n_people) AS people, sum(n_costed) AS people_with_cost_rate
-        FROM parts
-        GROUP BY period
-    )
-)
+    if(available_hours = 0, NULL, toFloat64(logged_hours) / toFloat64(available_hours)) AS logged_ratio,
+    if(entries = 0, NULL, known_entries / entries) AS known_client_project_ratio,
+    if(billable_entries = 0, NULL, rated_billable_entries / billable_entries) AS bill_rate_ratio,
+    if(people = 0, NULL, people_with_cost_rate / people) AS cost_rate_ratio,
+    logged_hours, available_hours, entries, known_entries, billable_entries, rated_billable_entries, people,
+    people_with_cost_rate
+FROM parts
 ORDER BY period
