@@ -168,7 +168,7 @@ func TestClientGoneIsNot500(t *testing.T) {
 func nopServer(t *testing.T, log *slog.Logger, reg prometheus.Registerer) *echo.Echo {
 	t.Helper()
 	var s store.Store = nopStore{}
-	facts, err := metrics.NewFacts(metrics.FactsConfig{Store: s, Logger: log})
+	facts, err := NewFacts(s, log, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
