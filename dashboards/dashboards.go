@@ -390,16 +390,23 @@ func (d *server) kpis(ctx context.Context, reqs ...metrics.Request) ([]*metrics.
 	out := make([]*metrics.Result, len(reqs))
 	jobs := make([]func(context.Context) error, len(reqs))
 	for i, r := range reqs {
-		if r.Now.IsZero() {
-			r.Now = d.cfg.Now()
-		}
-		r.Orgs = d.cfg.Settings
+		r = d.complete(r)
 		jobs[i] = func(ctx context.Context) (err error) {
 			out[i], err = metrics.Compute(ctx, d.cfg.Store, d.cfg.Facts, r)
 			return err
 		}
 	}
 	return out, metrics.RunQueries(ctx, jobs...)
+}
+
+// complete is r as the pages ask it: now by the server's clock unless r
+// says, and the org's settings from the server's cache.
+func (d *server) complete(r metrics.Request) metrics.Request {
+	if r.Now.IsZero() {
+		r.Now = d.cfg.Now()
+	}
+	r.Orgs = d.cfg.Settings
+	return r
 }
 
 // kpisBeside computes the KPI requests while beside runs (a page's own

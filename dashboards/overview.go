@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -115,24 +116,29 @@ func (d *server) overview(c echo.Context) error {
 	// The two longest queries first (RunQueries runs two at a time, in
 	// order): started last, they were the page's tail.
 	dq, _ := requestWithin(v, "data_quality")
+	dq.RowsOnly = true // the score and its parts: the unmapped statuses are the delivery page's
 	mat, _ := requestWithin(v, "maturity_level")
 	reqs := []metrics.Request{mat, dq}
 	trend, _ := weeksOrMonths(v)
 	var notes []string
 	tiles := tilesFor(c)
+	// The percentile tile (approval time) is one query of its own, run
+	// beside the others: by week or month, the previous range and the
+	// whole range (metrics.ApprovalSplit).
+	var percentile struct{ days, before, whole *metrics.Result }
+	split := func(context.Context) error { return nil }
 	for _, t := range tiles {
 		cur, dropped := requestWithin(v, t.kpi, "interval", "day")
 		before, _ := requestWithin(prev, t.kpi)
 		switch {
-		case t.den == nil && oneMonth(v): // a percentile: by week, and by month over both ranges
-			both, _ := requestWithin(v, t.kpi, "interval", "month")
-			both.From = prev.From
+		case t.den == nil:
 			cur.Interval = trend
-			reqs = append(reqs, cur, both)
-		case t.den == nil: // a percentile: by week or month, the previous range, and the whole range
-			whole, _ := requestWithin(v, t.kpi)
-			cur.Interval = trend
-			reqs = append(reqs, cur, before, whole)
+			r := d.complete(cur)
+			split = func(ctx context.Context) (err error) {
+				percentile.days, percentile.before, percentile.whole, err = metrics.ApprovalSplit(ctx, d.cfg.Store, r,
+					prev.From, prev.To)
+				return err
+			}
 		case t.asOfEnd: // the previous range's value as of its own end
 			reqs = append(reqs, cur, before)
 		default: // one query: the day rows of both ranges
@@ -159,6 +165,9 @@ func (d *server) overview(c echo.Context) error {
 	var loop loopPanel
 	var n *names
 	res, err := d.kpisBeside(ctx, func() (err error) {
+		if err = split(ctx); err != nil {
+			return err
+		}
 		if loop, err = d.loopActions(ctx, v, "", v.today); err == nil {
 			n, err = d.loadNames(ctx, v.Org)
 		}
@@ -172,12 +181,8 @@ func (d *server) overview(c echo.Context) error {
 	for _, t := range tiles {
 		var days, before, whole *metrics.Result
 		switch {
-		case t.den == nil && oneMonth(v):
-			days, before, whole = res[i], monthOf(res[i+1], prev.From), monthOf(res[i+1], v.From)
-			i += 2
 		case t.den == nil:
-			days, before, whole = res[i], res[i+1], res[i+2]
-			i += 3
+			days, before, whole = percentile.days, percentile.before, percentile.whole
 		case t.asOfEnd:
 			days, before = res[i], res[i+1]
 			i += 2
@@ -215,25 +220,6 @@ type freshness struct {
 	last     time.Time
 	imported bool
 	err      error
-}
-
-// oneMonth reports whether the view is one calendar month: then the
-// previous range is the month before, and one query by month gives both.
-func oneMonth(v View) bool {
-	return v.From.Day() == 1 && v.To.Equal(v.From.AddDate(0, 1, 0))
-}
-
-// monthOf is the row of a by-month result whose period is month, as a
-// result of its own (no rows when there is none).
-func monthOf(res *metrics.Result, month time.Time) *metrics.Result {
-	out := &metrics.Result{Columns: res.Columns}
-	t := tableOf(res)
-	for r := range t.Len() {
-		if t.Date(r, "period").Equal(month) {
-			out.Rows = append(out.Rows, res.Rows[r])
-		}
-	}
-	return out
 }
 
 // tileValue is a tile's value over a whole result: the ratio of the sums of

@@ -260,16 +260,3 @@ func TestParseView(t *testing.T) {
 		}
 	}
 }
-
-func TestMonthOf(t *testing.T) {
-	both := mtResult([]string{"period", "value"}, []any{day("2026-02-01"), 40.0}, []any{day("2026-03-01"), 30.0})
-	if v, ok := tableOf(monthOf(both, day("2026-03-01"))).Num(0, "value"); !ok || v != 30 {
-		t.Errorf("March: %v %v", v, ok)
-	}
-	if n := tableOf(monthOf(both, day("2026-01-01"))).Len(); n != 0 {
-		t.Errorf("January: %d rows", n)
-	}
-	if !oneMonth(View{From: day("2026-03-01"), To: day("2026-04-01")}) || oneMonth(View{From: day("2026-03-01"), To: day("2026-05-01")}) {
-		t.Error("oneMonth")
-	}
-}

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"log/slog"
+	"reflect"
 	"testing"
 
 	"github.com/opsmetrics/opsmetrics/ingest"
@@ -259,4 +260,58 @@ func TestStuckReviewLimit(t *testing.T) {
 	}
 	// 24 h: both (60 and 30 > 24).
 	exact(t, "stuck at 24 h", cell(t, compute(t, r), "", "", "stuck"), "2")
+}
+
+// ApprovalSplit's three parts, from one query, are what approval_time_p50
+// answers for each request alone: by trend interval over the range shown,
+// and the whole of the previous range and of the range shown.
+func TestApprovalSplit(t *testing.T) {
+	loadDelivery(t)
+	beta := map[string]string{"client": "c-beta"}
+	for _, c := range []struct {
+		name                       string
+		from, to, prevFrom, prevTo string
+		interval                   string
+		filters                    map[string]string
+		before                     float64 // the previous range's p50, worked out by hand; < 0: no cycles
+	}{
+		// January: D1 29 h, D2 67.5 h, D11 29 h → sorted 29, 29, 67.5: p50 29.
+		{"February by week", "2026-02-01", "2026-03-01", "2026-01-01", "2026-02-01", "week", nil, 29},
+		// 1–8 February (New York decision dates): D8#1 Feb 3 24 h, D8#2 Feb 5 25 h → 24.5;
+		// D8#3 (Feb 9) and D10 (Feb 10) fall between the ranges and count in neither.
+		{"March to date by day", "2026-03-01", "2026-03-08", "2026-02-01", "2026-02-08", "day", nil, 24.5},
+		// beta had no cycle decided in January.
+		{"beta by month", "2026-02-01", "2026-03-01", "2026-01-01", "2026-02-01", "month", beta, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := metrics.Request{KPI: "approval_time_p50", Org: deliveryOrg, From: d(c.from), To: d(c.to), Interval: c.interval,
+				Filters: c.filters, Now: testNow}
+			trend, prev, whole, err := metrics.ApprovalSplit(t.Context(), testStore(t), r, d(c.prevFrom), d(c.prevTo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, shown := r, r
+			before.From, before.To, before.Interval = d(c.prevFrom), d(c.prevTo), ""
+			shown.Interval = ""
+			for _, p := range []struct {
+				what string
+				got  *metrics.Result
+				want metrics.Request
+			}{{"trend", trend, r}, {"previous range", prev, before}, {"range shown", whole, shown}} {
+				want := compute(t, p.want)
+				if !reflect.DeepEqual(p.got.Columns, want.Columns) || !reflect.DeepEqual(p.got.Rows, want.Rows) ||
+					p.got.From != want.From || p.got.To != want.To || p.got.Interval != want.Interval {
+					t.Errorf("%s: %s–%s %q %v %v, want %s–%s %q %v %v", p.what, p.got.From, p.got.To, p.got.Interval, p.got.Columns,
+						p.got.Rows, want.From, want.To, want.Interval, want.Columns, want.Rows)
+				}
+			}
+			if c.before < 0 {
+				if len(prev.Rows) != 0 {
+					t.Errorf("previous range: rows %v, want none", prev.Rows)
+				}
+				return
+			}
+			near(t, "previous range p50", cell(t, prev, "", "", "value"), c.before)
+		})
+	}
 }

@@ -42,6 +42,10 @@ type Request struct {
 	// "client_name", for people and scripts reading ids they do not know by
 	// heart.
 	WithNames bool
+	// RowsOnly leaves out what an answer carries beside the KPI's rows for
+	// those who show it: data_quality's unmapped statuses, and their note
+	// (the overview shows the score and its parts alone).
+	RowsOnly bool
 }
 
 // ErrBadRequest marks a request the caller must fix: an unknown KPI, bad
@@ -245,10 +249,13 @@ func Compute(ctx context.Context, q Querier, facts *Facts, r Request) (*Result, 
 	join := func(rows, beside *store.Rows) (*store.Rows, error) { return rows, nil }
 	switch p.kpi.Name {
 	case "data_quality":
-		jobs = append(jobs, query("data_quality_deliverables"), func(ctx context.Context) error {
-			unmapped = &Result{}
-			return unmapped.addUnmapped(ctx, q, r)
-		})
+		jobs = append(jobs, query("data_quality_deliverables"))
+		if !r.RowsOnly {
+			jobs = append(jobs, func(ctx context.Context) error {
+				unmapped = &Result{}
+				return unmapped.addUnmapped(ctx, q, r)
+			})
+		}
 		join = joinDataQuality
 	case "maturity_level":
 		jobs = append(jobs, query("maturity_loop"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -427,17 +428,18 @@ func ClientReport(ctx context.Context, q Querier, facts *Facts, r ReportRequest)
 }
 
 // RunQueries runs jobs at most two at a time (the engine uses both cores
-// for one query too) and joins their errors: a page's or a report's
-// queries.
+// for one query too), starting them in order, so a caller that puts its
+// longest first does not find them at its tail, and joins their errors: a
+// page's or a report's queries.
 func RunQueries(ctx context.Context, jobs ...func(context.Context) error) error {
 	errs := make([]error, len(jobs))
-	sem := make(chan struct{}, 2)
+	var next atomic.Int64 // the next job to start
 	var wg sync.WaitGroup
-	for i, job := range jobs {
+	for range min(2, len(jobs)) {
 		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = job(ctx)
+			for i := next.Add(1) - 1; i < int64(len(jobs)); i = next.Add(1) - 1 {
+				errs[i] = jobs[i](ctx)
+			}
 		})
 	}
 	wg.Wait()
