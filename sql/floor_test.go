@@ -562,6 +562,8 @@ var syntaxPatterns = []struct {
 	{"PASTE JOIN", regexp.MustCompile(`\bPASTE JOIN\b`)},
 	{"ARRAY JOIN", regexp.MustCompile(`\bARRAY JOIN\b`)},
 	{"GROUP BY ALL", regexp.MustCompile(`\bGROUP BY ALL\b`)},
+	{"GROUPING SETS", regexp.MustCompile(`\bGROUPING SETS\b`)},
+	{"ROLLUP/CUBE", regexp.MustCompile(`\bWITH (ROLLUP|CUBE)\b|\bGROUP BY (ROLLUP|CUBE) ?\(`)},
 	{"ORDER BY ALL", regexp.MustCompile(`\bORDER BY ALL\b`)},
 	{"QUALIFY", regexp.MustCompile(`\bQUALIFY\b`)},
 	{"LIMIT BY", regexp.MustCompile(`\bLIMIT [^ ]+( OFFSET [^ ]+)? BY\b`)},
