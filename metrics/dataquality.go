@@ -25,12 +25,7 @@ var dataQualityMain = []string{"period", "grp", "logged_ratio", "known_client_pr
 // deliverables and due_date_ratio, parts_known (the parts that have data)
 // and value, their mean (null when none has).
 func joinDataQuality(main, deliverables *store.Rows) (*store.Rows, error) {
-	for i, c := range main.Columns {
-		if i >= len(dataQualityMain) || c.Name != dataQualityMain[i] {
-			return nil, fmt.Errorf("data_quality: columns %v: want %v", main.Columns, dataQualityMain)
-		}
-	}
-	if len(main.Columns) != len(dataQualityMain) {
+	if !slices.EqualFunc(main.Columns, dataQualityMain, func(c store.Column, name string) bool { return c.Name == name }) {
 		return nil, fmt.Errorf("data_quality: columns %v: want %v", main.Columns, dataQualityMain)
 	}
 	type counts struct{ n, due uint64 }

@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -32,10 +31,9 @@ func ApprovalSplit(ctx context.Context, q Querier, r Request, prevFrom, prevTo t
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	all := maps.Clone(p.all)
-	maps.Copy(all, store.Params{"split": r.From, "prev_to": prevTo, "trend": r.Interval})
+	p.all["split"], p.all["prev_to"], p.all["trend"] = r.From, prevTo, r.Interval
 	text := store.QueryText("approval_time_split")
-	params, err := pick(all, store.Placeholders(text))
+	params, err := pick(p.all, store.Placeholders(text))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("approval split: %w", err)
 	}
